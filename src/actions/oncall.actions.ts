@@ -39,6 +39,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           roleName: r.roleName,
           ...startAndEnd(r.override, new Date()),
           timeZone: r.timeZone,
+          // On the clock of the person who confirms, as the question was.
+          shownZone: (await deps.notes.timeZoneOf(body.user.id)) ?? r.timeZone,
           gaps: r.gaps,
           nextOnCall: r.nextOnCall,
         });

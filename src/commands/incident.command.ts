@@ -4,7 +4,7 @@ import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
 import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from '../incidents/errors.js';
 import type { EscalateResult } from '../incidents/escalation.service.js';
 import { mustTakeUpdates } from '../incidents/incident.service.js';
-import { PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
+import { type BoardMoment, PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
 import { severityNames } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { Incident, PagedIncident } from '../incidents/types.js';
@@ -396,23 +396,27 @@ const HANDLERS: {
     const now = new Date();
     // A moment typed (`at 18:00`, `friday 09:00`) is read on the typing person's clock (their Slack time zone), else
     // on the rotations'; the answer names the day and the zone.
+    // A zone typed after the time (`at 18:00 Europe/London`) is read, and said back, in that zone.
     const zone = async () => (await c.deps.notes.timeZoneOf(c.userId)) ?? c.deps.oncall.boardZone();
+    const momentZone = async (m: BoardMoment | undefined) =>
+      m?.kind === 'wall' ? (m.zone ?? (await zone())) : c.deps.oncall.boardZone();
     if (p.kind === 'board') {
       // Later (`/incident oncall tomorrow 09:00`): the board as it will be then, overrides and swaps taken in.
-      const timeZone = p.at?.kind === 'wall' ? await zone() : c.deps.oncall.boardZone();
+      const timeZone = await momentZone(p.at);
       const at = p.at ? c.deps.oncall.boardMoment(p.at, now, timeZone) : now;
       const board = await c.deps.oncall.board(at);
-      await c.tell(renderOnCallBoard(board, p.at ? { at, timeZone } : undefined));
+      await c.tell(renderOnCallBoard(board, p.at ? { at, timeZone, note: weekAhead(p.at, at, now) } : undefined));
       return;
     }
     // People typed as @name are looked up as action item owners are.
     const userId = await c.deps.actionItems.resolveOwner(p.who, 'person');
     if (p.kind === 'person') {
       // From a moment on (`@alice tomorrow`): the shifts of the 14 days from then, headed with it.
-      const timeZone = p.at?.kind === 'wall' ? await zone() : c.deps.oncall.boardZone();
+      const timeZone = await momentZone(p.at);
       const from = p.at ? c.deps.oncall.boardMoment(p.at, now, timeZone) : now;
-      const later = p.at ? { at: from, timeZone } : undefined;
-      await c.tell(renderPersonShifts(userId, await c.deps.oncall.shiftsOf(userId, from), PERSON_DAYS, later));
+      const later = p.at ? { at: from, timeZone, note: weekAhead(p.at, from, now) } : undefined;
+      const shifts = await c.deps.oncall.shiftsOf(userId, from);
+      await c.tell(renderPersonShifts(userId, shifts, PERSON_DAYS, later, c.deps.oncall.contactRolesOf(userId)));
       return;
     }
     const otherId = p.kind === 'swap' ? await c.deps.actionItems.resolveOwner(p.other, 'person') : null;
@@ -432,9 +436,13 @@ const HANDLERS: {
       },
       now,
     );
-    if (r.kind === 'confirm') await c.tell(renderOverrideConfirm({ ...r, kind: p.kind, userId, otherId }));
+    // Said back on the typing person's clock (the rotation's alongside when it is another).
+    const shownZone = r.kind === 'retry' ? undefined : ((await c.deps.notes.timeZoneOf(c.userId)) ?? r.timeZone);
+    if (r.kind === 'confirm') await c.tell(renderOverrideConfirm({ ...r, kind: p.kind, userId, otherId, shownZone }));
     else if (r.kind === 'recorded')
-      await c.tell(renderOverrideRecorded({ ...r, kind: p.kind, userId, otherId, ...startAndEnd(r.override, now) }));
+      await c.tell(
+        renderOverrideRecorded({ ...r, kind: p.kind, userId, otherId, shownZone, ...startAndEnd(r.override, now) }),
+      );
   },
   async public(_cmd, c, i) {
     if (!i.private) throw new AlreadyDoneError(`Incident #${i.number} is public already; nothing makes it private.`);
@@ -442,6 +450,17 @@ const HANDLERS: {
   },
   maintenance: (cmd, c) => maintenanceCommand(cmd.what, c),
 };
+
+/**
+ * A weekday typed for the board that is today, at a time already past today (`saturday 18:00` on Saturday evening),
+ * is next week's: the answer says so, not a date a week out unexplained.
+ */
+function weekAhead(m: BoardMoment, at: Date, now: Date): string | undefined {
+  if (m.kind !== 'wall' || m.day?.kind !== 'weekday' || !m.time) return undefined;
+  if (at.getTime() - now.getTime() < 6 * 86_400_000) return undefined;
+  const hhmm = `${String(m.time.h).padStart(2, '0')}:${String(m.time.m).padStart(2, '0')}`;
+  return `today's ${hhmm} has passed, so next week's`;
+}
 
 /**
  * Whom `/incident page` names: a person (a mention, or `@name` that no role of the runbook answers to), with their

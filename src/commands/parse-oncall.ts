@@ -29,31 +29,78 @@ function zoneOf(word: string): string | null {
   return new Intl.DateTimeFormat('en', { timeZone: word }).resolvedOptions().timeZone;
 }
 
+const WEEKDAY_NUMBERS = new Map<string, number>(
+  ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'].flatMap((d, i): [string, number][] => [
+    [d, i],
+    [d.slice(0, 3), i],
+  ]),
+);
+
+type MomentDay = Exclude<Extract<BoardMoment, { kind: 'wall' }>['day'], null>;
+
+/** A moment as typed: its day (if one is named), its time of day (if one is), and a zone typed after it. */
+export interface TypedMoment {
+  day: MomentDay | null;
+  time: { h: number; m: number } | null;
+  zone: string | null;
+}
+
 /**
- * `18:00`, `tomorrow 18:00`, `2026-12-01 09:00`, `2026-12-01T09:00`, each with a zone after it or not (`18:00 UTC`,
- * `18:00Z`, `18:00 Europe/London`): a wall-clock time, read in the zone typed, else the rotation's (the command's).
+ * The one reader of a typed moment, for the board (`at 18:00`, `friday 09:00`) and for an override's start and end
+ * (`until saturday 23:00`): `[at|on] [day [at]] [HH:MM[Z]] [zone]`, a day being `tomorrow`, a weekday (`friday`,
+ * `fri`) or `2026-12-01` (also `2026-12-01T09:00`), a zone `UTC`, `Z`, `GMT` or an IANA name (`Europe/London`).
+ * Null: the words are no moment (neither a day nor a time, nor `at`); an error names what is wrong (its `text` the
+ * words that are not a time, or the date that is no date).
+ */
+export function typedMoment(words: readonly string[]): TypedMoment | { error: 'time' | 'date'; text: string } | null {
+  let ws = words.map((w) => w.replace(/\?$/, '')).filter(Boolean);
+  const lead = ws[0]?.toLowerCase();
+  if (lead === 'at' || lead === 'on') ws = ws.slice(1);
+  const joined = /^(\d{4}-\d{2}-\d{2})t(.+)$/i.exec(ws[0] ?? '');
+  if (joined) ws = [joined[1]!, joined[2]!, ...ws.slice(1)];
+  let zone = ws.length > 1 ? zoneOf(ws.at(-1)!) : null;
+  if (zone) ws = ws.slice(0, -1);
+  const first = ws[0]?.toLowerCase() ?? '';
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(first);
+  let day: MomentDay | null = null;
+  if (first === 'tomorrow') day = { kind: 'tomorrow' };
+  else if (WEEKDAY_NUMBERS.has(first)) day = { kind: 'weekday', dow: WEEKDAY_NUMBERS.get(first)! };
+  else if (date) {
+    const [y, mo, d] = [Number(date[1]), Number(date[2]) - 1, Number(date[3])];
+    const check = new Date(Date.UTC(y, mo, d));
+    if (check.getUTCMonth() !== mo || check.getUTCDate() !== d) return { error: 'date', text: first };
+    day = { kind: 'date', y, mo, d };
+  }
+  const clock = day ? ws.slice(ws[1]?.toLowerCase() === 'at' ? 2 : 1) : ws;
+  if (clock.length === 0) return day ? { day, time: null, zone } : null;
+  const t = clock.length === 1 ? /^([01]?\d|2[0-3]):([0-5]\d)(z?)$/i.exec(clock[0]!) : null;
+  // After a day or `at`, what follows can only be meant as the time.
+  if (!t) return day || lead === 'at' ? { error: 'time', text: clock.join(' ') } : null;
+  if (t[3]) {
+    if (zone) return { error: 'time', text: clock.join(' ') };
+    zone = 'UTC';
+  }
+  return { day, time: { h: Number(t[1]), m: Number(t[2]) }, zone };
+}
+
+/**
+ * A moment with a time (`18:00`, `tomorrow 18:00`, `saturday 23:00`, `2026-12-01 09:00`, each with a zone after it
+ * or not: `18:00 UTC`, `18:00Z`, `18:00 Europe/London`), read by typedMoment: a wall-clock time, read in the zone
+ * typed, else the typing person's (or the rotation's).
  */
 export function wallTimeOf(text: string, word: 'until' | 'from'): WallTime | string {
-  const words = text.trim().split(/\s+/).filter(Boolean);
-  const tomorrow = words[0]?.toLowerCase() === 'tomorrow';
-  if (tomorrow) words.shift();
-  let zone = words.length > 1 ? zoneOf(words.at(-1)!) : null;
-  if (zone) words.pop();
-  let body = words.join(' ');
-  if (!zone && /\dz$/i.test(body)) {
-    zone = 'UTC';
-    body = body.slice(0, -1);
-  }
-  const m = /^(?:(\d{4})-(\d{2})-(\d{2})[ T])?([01]?\d|2[0-3]):([0-5]\d)$/.exec(body);
-  if (!m || (tomorrow && m[1]))
-    return `\`${word} ${text}\` is not a time: write \`${word} 18:00\`, \`${word} tomorrow 18:00\`, \`${word} 18:00 UTC\` or \`${word} 2026-12-01 09:00\`.`;
-  const time = { h: Number(m[4]), m: Number(m[5]) };
-  const typed = { ...(tomorrow ? { tomorrow } : {}), ...(zone ? { zone } : {}) };
-  if (!m[1]) return { date: null, time, ...typed };
-  const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
-  const check = new Date(Date.UTC(y, mo, d));
-  if (check.getUTCMonth() !== mo || check.getUTCDate() !== d) return `\`${m[1]}-${m[2]}-${m[3]}\` is not a date.`;
-  return { date: { y, mo, d }, time, ...typed };
+  const m = typedMoment(text.trim().split(/\s+/));
+  if (m && 'error' in m && m.error === 'date') return `\`${m.text}\` is not a date.`;
+  if (!m || 'error' in m || !m.time)
+    return `\`${word} ${text}\` is not a time: write \`${word} 18:00\`, \`${word} tomorrow 18:00\`, \`${word} friday 18:00\`, \`${word} 18:00 UTC\` or \`${word} 2026-12-01 09:00\`.`;
+  const { day, time, zone } = m;
+  return {
+    date: day?.kind === 'date' ? { y: day.y, mo: day.mo, d: day.d } : null,
+    time,
+    ...(day?.kind === 'tomorrow' ? { tomorrow: true } : {}),
+    ...(day?.kind === 'weekday' ? { weekday: day.dow } : {}),
+    ...(zone ? { zone } : {}),
+  };
 }
 
 const HOW_LONG = 'Say how long: a length (`2h`, `30m`, `1d`) or `until 18:00` / `until 2026-12-01 09:00`.';
@@ -143,16 +190,10 @@ const ASKING = new Set([
   ...['is', 'on', 'call', 'on-call', 'oncall', 'today', 'right', '?', 'call?', 'now?'],
 ]);
 
-const WEEKDAY_NUMBERS = new Map<string, number>(
-  ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'].flatMap((d, i): [string, number][] => [
-    [d, i],
-    [d.slice(0, 3), i],
-  ]),
-);
-
 /**
  * A moment typed after the asking words (`at 18:00`, `tomorrow`, `tomorrow at 09:00`, `friday 18:00`, `on
- * 2026-12-05 09:00`, `in 8h`, `next week`); null when the words are no moment; a sentence when they are one badly.
+ * 2026-12-05 09:00`, `at 18:00 Europe/London`, `in 8h`, `next week`), read by typedMoment as an override's times
+ * are; null when the words are no moment; a sentence when they are one badly.
  */
 function boardMoment(words: readonly string[]): BoardMoment | string | null {
   const ws = words.map((w) => w.toLowerCase().replace(/\?$/, '')).filter(Boolean);
@@ -162,25 +203,13 @@ function boardMoment(words: readonly string[]): BoardMoment | string | null {
     return LENGTH_SHAPE.test(ws[1]!) ? `\`in ${ws[1]}\` is no time from now: write a length, e.g. \`in 8h\`.` : null;
   }
   if (ws.join(' ') === 'next week') return { kind: 'in', ms: 7 * 86_400_000 };
-  const rest = ws[0] === 'at' || ws[0] === 'on' ? ws.slice(1) : ws;
-  let day: Extract<BoardMoment, { kind: 'wall' }>['day'] = null;
-  let at = 0;
-  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(rest[0] ?? '');
-  if (rest[0] === 'tomorrow') day = { kind: 'tomorrow' };
-  else if (rest[0] && WEEKDAY_NUMBERS.has(rest[0])) day = { kind: 'weekday', dow: WEEKDAY_NUMBERS.get(rest[0])! };
-  else if (date) {
-    const [y, mo, d] = [Number(date[1]), Number(date[2]) - 1, Number(date[3])];
-    const check = new Date(Date.UTC(y, mo, d));
-    if (check.getUTCMonth() !== mo || check.getUTCDate() !== d) return `\`${rest[0]}\` is not a date.`;
-    day = { kind: 'date', y, mo, d };
-  }
-  if (day) at = rest[1] === 'at' ? 2 : 1;
-  const clock = rest.slice(at);
-  if (clock.length === 0) return day ? { kind: 'wall', day, time: null } : null;
-  const t = clock.length === 1 ? /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(clock[0]!) : null;
-  // After a day or `at`, what follows can only be meant as the time.
-  if (!t) return day || ws[0] === 'at' ? `\`${clock.join(' ')}\` is not a time: write it as \`18:00\`.` : null;
-  return { kind: 'wall', day, time: { h: Number(t[1]), m: Number(t[2]) } };
+  const m = typedMoment(words);
+  if (!m) return null;
+  if ('error' in m)
+    return m.error === 'date'
+      ? `\`${m.text}\` is not a date.`
+      : `\`${m.text}\` is not a time: write it as \`18:00\` (or \`18:00 Europe/London\`).`;
+  return { kind: 'wall', day: m.day, time: m.time, ...(m.zone ? { zone: m.zone } : {}) };
 }
 
 /** Reads what follows `/incident oncall`. Errors are sentences for the person who typed it. */

@@ -57,6 +57,8 @@ export interface WallTime {
   time: ClockTime;
   /** `tomorrow 18:00`: that time tomorrow, not its next occurrence. */
   tomorrow?: boolean;
+  /** `saturday 23:00` (0 Sunday … 6 Saturday): that time on the next such day, today's if it is still to come. */
+  weekday?: number;
   /** A zone typed after the time (`18:00 UTC`, `18:00 Europe/London`), read in it rather than the rotation's. */
   zone?: string;
 }
@@ -75,6 +77,8 @@ export type BoardMoment =
         | { kind: 'weekday'; dow: number }
         | null;
       time: ClockTime | null;
+      /** A zone typed after the time (`at 18:00 Europe/London`): read in it, not the typing person's. */
+      zone?: string;
     };
 
 /** The end of an override as typed: a length from its start, or a wall-clock time (the next after its start). */
@@ -249,6 +253,13 @@ export class OnCallService implements OnCallResolver, Sweep {
     });
   }
 
+  /** The names of the roles with this person among their fixed contacts (paged with the role every time). */
+  contactRolesOf(userId: string): string[] {
+    return Object.values(this.runbook.escalation.roles)
+      .filter((r) => r.contacts.includes(userId))
+      .map((r) => r.name);
+  }
+
   private rotations(): RotationRole[] {
     return Object.values(this.runbook.escalation.roles).filter((r): r is RotationRole => Boolean(r.rotation));
   }
@@ -308,12 +319,17 @@ export class OnCallService implements OnCallResolver, Sweep {
       const today = atLocal(p.y, p.mo, p.d, time, zone);
       return today > now ? today : atLocal(p.y, p.mo, p.d + 1, time, zone);
     }
+    if (m.day.kind === 'weekday') {
+      // Today's weekday is today while the time is still to come (typed Saturday 20:25, `saturday 21:00` is in 35
+      // minutes); a week on only once it has passed (`weekdayNextWeek` says so). No time: a week on.
+      const days = (m.day.dow - p.dow + 7) % 7;
+      const today = m.time && days === 0 ? atLocal(p.y, p.mo, p.d, time, zone) : null;
+      return today && today > now ? today : atLocal(p.y, p.mo, p.d + (days || 7), time, zone);
+    }
     const at =
       m.day.kind === 'tomorrow'
         ? atLocal(p.y, p.mo, p.d + 1, time, zone)
-        : m.day.kind === 'weekday'
-          ? atLocal(p.y, p.mo, p.d + ((m.day.dow - p.dow + 7) % 7 || 7), time, zone)
-          : atLocal(m.day.y, m.day.mo, m.day.d, time, zone);
+        : atLocal(m.day.y, m.day.mo, m.day.d, time, zone);
     if (at.getTime() < now.getTime() - 60_000)
       throw new DomainError(
         'past',

@@ -36,6 +36,11 @@ export function resolveWallTime(
     return atLocal(n.y, n.mo, n.d + 1, w.time, tz);
   }
   const p = localParts(after, tz);
+  if (w.weekday !== undefined) {
+    // `saturday 23:00`: that time on the next Saturday from `after`, the same day's if it is still to come.
+    const on = atLocal(p.y, p.mo, p.d + ((w.weekday - p.dow + 7) % 7), w.time, tz);
+    return on > after ? on : atLocal(p.y, p.mo, p.d + ((w.weekday - p.dow + 7) % 7) + 7, w.time, tz);
+  }
   const today = atLocal(p.y, p.mo, p.d, w.time, tz);
   if (today > after) return today;
   const ago = after.getTime() - today.getTime();

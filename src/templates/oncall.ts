@@ -17,6 +17,15 @@ export function rotationTime(t: Date, timeZone: string): string {
   return `${format(z, z.getSeconds() ? 'EEE d MMM HH:mm:ss' : 'EEE d MMM HH:mm')} (${timeZone})`;
 }
 
+/**
+ * A moment on the clock of the person it is said to (`shown`), with the rotation's alongside when that is another:
+ * `Sun 6 Dec 00:30 (America/New_York) = Sun 6 Dec 05:30 (UTC)`.
+ */
+export function shownTime(t: Date, shown: string | undefined, rotationZone: string): string {
+  if (!shown || shown === rotationZone) return rotationTime(t, rotationZone);
+  return `${rotationTime(t, shown)} = ${rotationTime(t, rotationZone)}`;
+}
+
 const clock = (c: ClockTime) => `${String(c.h).padStart(2, '0')}:${String(c.m).padStart(2, '0')}`;
 
 /** Why someone holds a stretch: an override or a swap, and who made it. */
@@ -55,9 +64,13 @@ function roleLines(r: RoleBoard, later: boolean): string {
  * `/incident oncall`: each role, who is on call now, until when, who is next. `later`: the same at a moment asked
  * about (`/incident oncall tomorrow 09:00`), named on the rotations' clock.
  */
-export function renderOnCallBoard(roles: readonly RoleBoard[], later?: { at: Date; timeZone: string }): Message {
+export function renderOnCallBoard(
+  roles: readonly RoleBoard[],
+  /** `note`: why the moment is where it is (a weekday whose time passed today: next week's). */
+  later?: { at: Date; timeZone: string; note?: string | undefined },
+): Message {
   if (roles.length === 0) return { text: 'The runbook file has no roles.', blocks: [] };
-  const when = later ? `on ${rotationTime(later.at, later.timeZone)}` : 'now';
+  const when = later ? `on ${rotationTime(later.at, later.timeZone)}${later.note ? ` (${later.note})` : ''}` : 'now';
   const blocks: KnownBlock[] = [section(`:pager: *Who is on call ${when}*`)];
   for (const r of roles.slice(0, 45)) blocks.push(section(roleLines(r, later !== undefined)));
   blocks.push({
@@ -81,13 +94,20 @@ export function renderPersonShifts(
   shifts: readonly PersonShift[],
   days: number,
   /** Asked from a moment to come (`@alice tomorrow`): the days counted from it, said on the rotations' clock. */
-  later?: { at: Date; timeZone: string },
+  later?: { at: Date; timeZone: string; note?: string | undefined },
+  /** The roles whose fixed contact they are (paged with the role every time, no rotation), as the board lists them. */
+  contactOf: readonly string[] = [],
 ): Message {
   const span = later
-    ? `in the ${days} days from ${rotationTime(later.at, later.timeZone)}`
+    ? `in the ${days} days from ${rotationTime(later.at, later.timeZone)}${later.note ? ` (${later.note})` : ''}`
     : `in the next ${days} days`;
+  const contact = contactOf.length
+    ? `${mention(userId)} is the contact of ${contactOf.map((r) => boldName(r, 80)).join(', ')} (always, no rotation): paged whenever ${contactOf.length === 1 ? 'it is' : 'they are'}.`
+    : null;
   if (shifts.length === 0) {
-    const text = `${mention(userId)} is not on call in any rotation ${span}.`;
+    const text = contact
+      ? `${contact} Not on call in any rotation ${span}.`
+      : `${mention(userId)} is not on call in any rotation ${span}.`;
     return { text, blocks: [section(text)] };
   }
   const lines = shifts
@@ -98,6 +118,7 @@ export function renderPersonShifts(
     );
   const head = `:calendar: ${mention(userId)} on call ${span}`;
   const blocks: KnownBlock[] = [section(head)];
+  if (contact) blocks.push(section(contact));
   for (let i = 0; i < lines.length; i += 20) blocks.push(section(lines.slice(i, i + 20).join('\n')));
   return { text: `${head}: ${shifts.length} shift${shifts.length === 1 ? '' : 's'}`, blocks };
 }
@@ -112,12 +133,15 @@ export function renderOverrideRecorded(r: {
   startsAt?: Date | null;
   endsAt: Date;
   timeZone: string;
+  /** The clock of the person it is said to (their Slack time zone); the rotation's is named alongside. */
+  shownZone?: string;
   gaps?: readonly OverrideGap[];
   /** Who is on call when it ends: another override's person is named (the rotation does not take over then). */
   nextOnCall?: OnCall;
 }): string {
   const role = boldName(r.roleName, 100);
-  const until = `${r.startsAt ? `from ${rotationTime(r.startsAt, r.timeZone)} ` : ''}until ${rotationTime(r.endsAt, r.timeZone)}`;
+  const at = (t: Date) => shownTime(t, r.shownZone, r.timeZone);
+  const until = `${r.startsAt ? `from ${at(r.startsAt)} ` : ''}until ${at(r.endsAt)}`;
   const done =
     r.kind === 'swap'
       ? `:left_right_arrow: ${mention(r.userId)} and ${mention(r.otherId)} trade their ${role} shifts ${until}.`
@@ -155,6 +179,8 @@ export interface OverrideConfirm {
   startsAt: Date | null;
   endsAt: Date;
   timeZone: string;
+  /** The clock of the person asked (their Slack time zone); the rotation's is named alongside. */
+  shownZone?: string;
   gaps?: readonly OverrideGap[];
 }
 
@@ -163,7 +189,7 @@ export function renderOverrideConfirm(c: OverrideConfirm): Message {
   const who = c.notIn.map(mention).join(' and ');
   const text = `${who} ${c.notIn.length === 1 ? 'is' : 'are'} not in the ${boldName(c.roleName, 100)} rotation. ${
     c.kind === 'swap' ? 'Swap anyway' : `Put ${mention(c.userId)} on call anyway`
-  }, ${c.startsAt ? `from ${rotationTime(c.startsAt, c.timeZone)} ` : ''}until ${rotationTime(c.endsAt, c.timeZone)}?${gapLines(
+  }, ${c.startsAt ? `from ${shownTime(c.startsAt, c.shownZone, c.timeZone)} ` : ''}until ${shownTime(c.endsAt, c.shownZone, c.timeZone)}?${gapLines(
     c.gaps ?? [],
   )
     .map((l) => `\n${l}`)

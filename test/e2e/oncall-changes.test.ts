@@ -238,6 +238,58 @@ describe("a time typed for the board, on the typing person's clock", () => {
   });
 });
 
+describe("typed moments on the typing person's clock: the same weekday, a zone typed, the reply's clock", () => {
+  const runbook = dailyRunbook();
+  const bot = useBot({ runbook });
+  const NY = 'America/New_York';
+  const WEEKDAY = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+  const hhmm = (p: { h: number; mi: number }) => `${String(p.h).padStart(2, '0')}:${String(p.mi).padStart(2, '0')}`;
+  const nyc = () => bot.fake.addUser('U0NYC', { name: 'nyc', real_name: 'Nia York', tz: NY });
+
+  it("today's weekday at a time still to come today is today, not a week out; one passed today is next week's, said so", async () => {
+    nyc();
+    // A few minutes on in New York (its weekday: today's there, unless that crosses midnight).
+    const p = localParts(new Date(Date.now() + 3 * 60_000), NY);
+    const expected = atLocal(p.y, p.mo, p.d, { h: p.h, m: p.mi }, NY);
+    const reply = await ask(bot, `oncall ${WEEKDAY[p.dow]} ${hhmm(p)}`, 'U0NYC');
+    expect(reply.text).toContain(`Who is on call on ${rotationTime(expected, NY)}:`);
+    // The start of the hour it is in New York: passed today there, so next week's, and the answer says why.
+    const n = localParts(new Date(), NY);
+    const passed = `${String(n.h).padStart(2, '0')}:00`;
+    const weekOn = atLocal(n.y, n.mo, n.d + 7, { h: n.h, m: 0 }, NY);
+    const later = await ask(bot, `oncall ${WEEKDAY[n.dow]} ${passed}`, 'U0NYC');
+    expect(later.text).toContain(
+      `Who is on call on ${rotationTime(weekOn, NY)} (today's ${passed} has passed, so next week's):`,
+    );
+  });
+
+  it('the board reads a zone after the time (`at 18:00 Europe/London`), as an override does', async () => {
+    nyc();
+    const LON = 'Europe/London';
+    const p = localParts(new Date(Date.now() + 2 * 3_600_000), LON);
+    const expected = atLocal(p.y, p.mo, p.d, { h: p.h, m: p.mi }, LON);
+    const reply = await ask(bot, `oncall at ${hhmm(p)} ${LON}`, 'U0NYC');
+    expect(reply.text).toContain(`Who is on call on ${rotationTime(expected, LON)}:`);
+  });
+
+  it('an override ends on a weekday typed (`until saturday 23:00`), and the reply says it on their clock, UTC alongside', async () => {
+    nyc();
+    await bot.db.query('DELETE FROM oncall_overrides');
+    const p = localParts(new Date(Date.now() + 2 * 3_600_000), NY);
+    const expected = atLocal(p.y, p.mo, p.d, { h: p.h, m: p.mi }, NY);
+    const reply = await ask(bot, `oncall override <@U0BOB> until ${WEEKDAY[p.dow]} ${hhmm(p)}`, 'U0NYC');
+    const { rows } = await bot.db.query<{ ends_at: Date }>('SELECT ends_at FROM oncall_overrides ORDER BY id DESC');
+    expect(rows[0]?.ends_at.toISOString()).toBe(expected.toISOString());
+    expect(reply.text).toContain(`until ${rotationTime(expected, NY)} = ${rotationTime(expected, 'UTC')}`);
+  });
+
+  it("`oncall @cto`, a role's fixed contact, says they are its contact (always, no rotation), as the board does", async () => {
+    const reply = await ask(bot, 'oncall <@U0CTO>');
+    expect(reply.text).toContain('<@U0CTO> is the contact of *CTO* (always, no rotation)');
+    expect(reply.text).not.toMatch(/^<@U0CTO> is not on call/);
+  });
+});
+
 describe('/incident oncall @person: one timeline across roles, overrides among their own shifts', () => {
   const data = withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY);
   withRotation(data, 'senior_devops', 'Senior DevOps Engineer', { ...DAILY, people: ['U0DAN', 'U0ERIN'] });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseOnCall } from '../../src/commands/parse-oncall.js';
+import { parseOnCall, typedMoment, wallTimeOf } from '../../src/commands/parse-oncall.js';
 
 describe('parseOnCall', () => {
   it('reads the board, a person, overrides and swaps', () => {
@@ -161,5 +161,54 @@ describe('parseOnCall', () => {
         command: { role: null, end: { kind: 'until', time: { h: 18, m: 0 }, zone: 'Europe/London' } },
       });
     });
+  });
+});
+
+describe('typedMoment: one reader of a typed moment, for the board and for an override', () => {
+  // Each form, as the board reads it (`/incident oncall at …`) and as an override's end does (`until …`).
+  const forms: [string, object][] = [
+    ['18:00', { date: null, time: { h: 18, m: 0 } }],
+    ['18:00 Europe/London', { date: null, time: { h: 18, m: 0 }, zone: 'Europe/London' }],
+    ['18:00 UTC', { date: null, time: { h: 18, m: 0 }, zone: 'UTC' }],
+    ['18:00Z', { date: null, time: { h: 18, m: 0 }, zone: 'UTC' }],
+    ['tomorrow 09:00', { date: null, time: { h: 9, m: 0 }, tomorrow: true }],
+    ['saturday 23:00', { date: null, time: { h: 23, m: 0 }, weekday: 6 }],
+    ['fri 09:00 America/New_York', { date: null, time: { h: 9, m: 0 }, weekday: 5, zone: 'America/New_York' }],
+    ['2026-12-01 09:00', { date: { y: 2026, mo: 11, d: 1 }, time: { h: 9, m: 0 } }],
+    ['2026-12-01T09:00', { date: { y: 2026, mo: 11, d: 1 }, time: { h: 9, m: 0 } }],
+  ];
+  it.each(forms)('`%s` is the same moment on the board and in an override', (typed, wall) => {
+    expect(wallTimeOf(typed, 'until')).toEqual(wall);
+    const board = parseOnCall(`at ${typed}`);
+    expect(board.ok).toBe(true);
+    const m = typedMoment(typed.split(' '));
+    if (!m || 'error' in m) throw new Error(`\`${typed}\` was not read`);
+    // The board's moment carries the zone only when one was typed.
+    const at = { kind: 'wall', day: m.day, time: m.time, ...(m.zone ? { zone: m.zone } : {}) };
+    expect(board).toEqual({ ok: true, command: { kind: 'board', at } });
+  });
+  it('reads `at 18:00 Europe/London` on the board, and `until saturday 23:00` in an override', () => {
+    expect(parseOnCall('at 18:00 Europe/London')).toEqual({
+      ok: true,
+      command: { kind: 'board', at: { kind: 'wall', day: null, time: { h: 18, m: 0 }, zone: 'Europe/London' } },
+    });
+    expect(parseOnCall('override @bob until saturday 23:00')).toMatchObject({
+      ok: true,
+      command: { kind: 'override', end: { kind: 'until', weekday: 6, time: { h: 23, m: 0 } } },
+    });
+  });
+  it('says what is wrong the same way in both', () => {
+    expect(parseOnCall('at 25:00')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('`25:00` is not a time'),
+    });
+    expect(wallTimeOf('25:00', 'until')).toContain('`until 25:00` is not a time');
+    expect(parseOnCall('2026-02-30 09:00')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('`2026-02-30` is not a date'),
+    });
+    expect(wallTimeOf('2026-02-30 09:00', 'until')).toBe('`2026-02-30` is not a date.');
+    // No moment at all: not read as one (the person's words, an override).
+    expect(typedMoment(['override', '@bob', '2h'])).toBeNull();
   });
 });
