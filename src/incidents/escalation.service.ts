@@ -406,7 +406,15 @@ export class EscalationService {
     );
     const read = partsOf(s.more);
     const [linesRead, sectionsRead] = lines ? [read[0], read[1]] : [undefined, read[0]];
-    const escalateTo = this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested]));
+    let escalateTo = this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested]));
+    // The declaration's page not gone yet, to a role whose only person on call is the declarer: it will send no page
+    // (see page), so Escalate now offers the role after it, not the declarer's own.
+    if (
+      escalateTo &&
+      [s.next, ...s.alsoDue].some((d) => d?.rule === 'declared' && d.role === escalateTo!.role) &&
+      (await this.whoIsOn([escalateTo.role])).get(escalateTo.role)?.userIds.join() === incident.reporterId
+    )
+      escalateTo = this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested, escalateTo.role]));
     // Paged with it by the same timer (nobody acknowledging: the next role of the contact order).
     const pagedRoles = new Set(s.paged.filter((p) => !p.skipped).map((p) => p.role));
     // While every alert has resolved, a round of nobody acknowledging pages on-call alone (as firing it decides).
@@ -449,6 +457,7 @@ export class EscalationService {
         at: p.at,
         ...(p.skipped ? { skipped: true } : {}),
         ...(p.declarer ? { declarer: p.declarer } : {}),
+        ...(p.declarerOnly ? { declarerOnly: true } : {}),
       })),
       next: s.next
         ? {

@@ -166,8 +166,11 @@ export interface OnCallPeople {
 /** What the card shows about escalation: who was paged, and what comes next. */
 export interface EscalationView {
   /** `skipped`: the role had no contacts, so nobody was paged (the channel was told how to add them). */
-  /** `declarer`: the declarer was on call for the role, so their own declaration sent them no page. */
-  paged: { roleName: string; at: Date; skipped?: boolean; declarer?: string }[];
+  /**
+   * `declarer`: the declarer was on call for the role, so their own declaration sent them no page; `declarerOnly`:
+   * they were its only person, so no page went to anyone (the card does not list it as paged).
+   */
+  paged: { roleName: string; at: Date; skipped?: boolean; declarer?: string; declarerOnly?: boolean }[];
   /** `again`: the role was paged already, and this timer pages it once more. */
   next: {
     roleName: string;

@@ -559,9 +559,10 @@ export interface EscalationSummary {
   /** `skipped`: the role had no contacts (nobody was paged). */
   /**
    * `declarer`: the declarer, on call for the role, reached by their own declaration and sent no page (the declaration's
-   * page records them as reached; see EscalationService.page).
+   * page records them as reached; see EscalationService.page). `declarerOnly`: nobody else was reached by that page
+   * (the role's only person is the declarer): no page was sent at all.
    */
-  paged: { role: string; rule: string; at: Date; skipped: boolean; declarer?: string }[];
+  paged: { role: string; rule: string; at: Date; skipped: boolean; declarer?: string; declarerOnly?: boolean }[];
   next: { role: string | null; rule: string; dueAt: Date } | null;
   /** The other timers due with `next` (within a second of it): a round of nobody acknowledging and another rule. */
   alsoDue: { role: string | null; rule: string; dueAt: Date }[];
@@ -588,7 +589,10 @@ export async function escalationSummary(
 ): Promise<EscalationSummary & { more?: unknown }> {
   const part = more?.(3);
   const { rows } = await q.query<{
-    paged: { role: string; rule: string; at: string; skipped: boolean; declarer: string | null }[] | string | null;
+    paged:
+      | { role: string; rule: string; at: string; skipped: boolean; declarer: string | null; others: boolean }[]
+      | string
+      | null;
     next: { role: string | null; rule: string; due_at: string }[] | string | null;
     requested: string[] | null;
     quiet: boolean | null;
@@ -598,7 +602,9 @@ export async function escalationSummary(
        (SELECT json_agg(json_build_object('role', p.role, 'rule', p.rule, 'at', p.created_at, 'skipped', p.skipped,
           'declarer', CASE WHEN p.rule = 'declared' THEN (
             SELECT d.user_id FROM page_deliveries d JOIN incidents i ON i.id = p.incident_id
-            WHERE d.page_id = p.id AND d.user_id = i.reporter_id) END) ORDER BY p.created_at, p.id)
+            WHERE d.page_id = p.id AND d.user_id = i.reporter_id) END,
+          'others', EXISTS (SELECT 1 FROM page_deliveries d JOIN incidents i ON i.id = p.incident_id
+            WHERE d.page_id = p.id AND d.user_id <> i.reporter_id)) ORDER BY p.created_at, p.id)
         FROM pages p WHERE p.incident_id = $1) AS paged,
        (SELECT json_agg(n ORDER BY n.due_at, n.id) FROM (
           SELECT id, role, rule, due_at FROM escalation_jobs
@@ -619,7 +625,7 @@ export async function escalationSummary(
       rule: r.rule,
       at: new Date(r.at),
       skipped: r.skipped === true,
-      ...(r.declarer ? { declarer: r.declarer } : {}),
+      ...(r.declarer ? { declarer: r.declarer, ...(r.others ? {} : { declarerOnly: true }) } : {}),
     })),
     next: next ?? null,
     alsoDue: next ? due.slice(1).filter((d) => d.dueAt.getTime() - next.dueAt.getTime() < DUE_TOGETHER_MS) : [],

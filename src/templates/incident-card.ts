@@ -110,7 +110,8 @@ export function renderIncidentCard(
     // Each role once, in the order first paged: how many times and the last (rounds page on-call again and again).
     const byRole = new Map<string, { roleName: string; at: Date; times: number }>();
     for (const p of escalation.paged) {
-      if (p.skipped) continue;
+      // A role with nobody to page, or whose only person is the declarer (sent no page): not said to be paged.
+      if (p.skipped || p.declarerOnly) continue;
       const seen = byRole.get(p.roleName);
       if (seen) {
         seen.times += 1;
@@ -125,13 +126,15 @@ export function renderIncidentCard(
     const paged = [
       reached.length
         ? `:pager: Paged: ${reached.map((p) => `${mrkdwnClip(p.roleName, 60)}${p.times > 1 ? ` ×${p.times} (last ${slackAgo(p.at)})` : ` (${slackAgo(p.at)})`}`).join(', ')}`
-        : ':pager: Nobody paged yet',
+        : declarers.length
+          ? null
+          : ':pager: Nobody paged yet',
       // A role without contacts was not paged: the card must not say it was (the channel has the fix).
       skipped.length ? `:warning: Not paged (no contacts): ${skipped.map((r) => mrkdwnClip(r, 60)).join(', ')}` : null,
       // The declarer on call for a role: their declaration reached them, and sent them no page (the channel says so).
       ...declarers.map(
         (d) =>
-          `${mention(d.declarer)} declared this and is on call for ${mrkdwnClip(d.roleName, 60)}, so was not sent a page`,
+          `${reached.length ? '' : ':pager: '}${mention(d.declarer)} declared this and is on call for ${mrkdwnClip(d.roleName, 60)}, so was not sent a page`,
       ),
     ]
       .filter(Boolean)

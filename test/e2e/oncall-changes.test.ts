@@ -86,10 +86,19 @@ describe('on-call changes after a page, an override or a swap', () => {
       .filter((c) => c.args.channel === onCall && json(c.args).includes('sev2 my own disk is full'))
       .filter((c) => /paged/i.test(json(c.args)));
     expect(pageDms).toHaveLength(0);
-    // The card's people say it too: not a bare "Paged: On-Call Engineer" as if a page had gone to them.
+    // The card says it too, and, the declarer being the role's only person, lists no page of the role: none was sent.
     const shown = await cardShows(bot, card, 'declared this and is on call');
-    expect(shown).toContain(`:pager: Paged: On-Call Engineer (<!date^`);
-    expect(shown).toContain(`<@${onCall}> declared this and is on call for On-Call Engineer, so was not sent a page`);
+    expect(shown).not.toContain('Paged: On-Call Engineer');
+    expect(shown).toContain(
+      `:pager: <@${onCall}> declared this and is on call for On-Call Engineer, so was not sent a page`,
+    );
+    // Escalate now offers the role after theirs, never their own (a click would page the declarer, or nobody).
+    await cardShows(bot, card, 'Escalate now: Senior DevOps Engineer');
+    const renders = [...bot.fake.callsTo('chat.postMessage'), ...bot.fake.callsTo('chat.update')]
+      .filter((c) => c.args.channel === card.channelId && json(c.args).includes('Escalate now'))
+      .map((c) => json(c.args.blocks));
+    expect(renders.length).toBeGreaterThan(0);
+    for (const r of renders) expect(r).not.toContain('Escalate now: On-Call Engineer');
   }, 30_000);
 
   it('an override reply names the override that takes over when it ends, not the rotation', async () => {
