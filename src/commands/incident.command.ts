@@ -431,8 +431,8 @@ const HANDLERS: {
         actorId: c.userId,
         confirmed: false,
         requestKey: c.key,
-        // A time typed with no zone (`until 18:00`) is the typing person's 18:00; a length needs no zone.
-        typedZone: p.start || p.end.kind === 'until' ? await c.deps.notes.timeZoneOf(c.userId) : null,
+        // A time typed with no zone (`until 18:00`) is the typing person's 18:00; a refusal names times on their clock.
+        typedZone: await c.deps.notes.timeZoneOf(c.userId),
       },
       now,
     );

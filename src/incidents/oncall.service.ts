@@ -102,7 +102,7 @@ export interface OverrideRequest {
   confirmed: boolean;
   /**
    * The zone a time typed with no zone is read in (the typing person's Slack time zone); absent or null: the
-   * rotation's. The answer names its times on the rotation's clock, with the zone.
+   * rotation's. A refusal names its times on this clock (the reply, on it with the rotation's alongside).
    */
   typedZone?: string | null;
   requestKey?: string;
@@ -460,7 +460,8 @@ export class OnCallService implements OnCallResolver, Sweep {
     const { timeZone } = def.rotation;
     if (req.otherId === req.userId)
       throw new DomainError('swap_self', 'A swap needs two different people: `/incident oncall swap @a @b 2h`.');
-    const stamp = (t: Date) => rotationStamp(t, timeZone);
+    // A refusal names its times on the typing person's clock, as the times they typed were read.
+    const stamp = (t: Date) => rotationStamp(t, req.typedZone ?? timeZone);
     let later: Date | null = null;
     if (req.start?.kind === 'typed') {
       later = resolveWallTime(req.start, req.typedZone ?? timeZone, now, now, 'from', 'Nothing was recorded.');
@@ -483,7 +484,7 @@ export class OnCallService implements OnCallResolver, Sweep {
     if (endsAt <= now)
       throw new DomainError(
         'override_past',
-        `That ends in the past (${endsAt.toISOString().replace('T', ' ').slice(0, 16)} UTC): nothing was recorded. Give a length (\`2h\`) or a time to come (\`until 18:00\`).`,
+        `That ends in the past (${stamp(endsAt)}): nothing was recorded. Give a length (\`2h\`) or a time to come (\`until 18:00\`).`,
       );
     // Not `>`: a length too large for a date (`99999999999999999999d`) gives NaN, which is too long as well.
     if (!(endsAt.getTime() - startsAt.getTime() <= this.opts.overrideMaxMs))

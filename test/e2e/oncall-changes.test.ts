@@ -292,6 +292,14 @@ describe("typed moments on the typing person's clock: the same weekday, a zone t
     expect(reply.text).toContain(`until ${rotationTime(expected, NY)} = ${rotationTime(expected, 'UTC')}`);
   });
 
+  it("a refused override names its times on the typing person's clock, as their typed times were read", async () => {
+    nyc();
+    const reply = await ask(bot, 'oncall override <@U0BOB> from 2026-01-01 09:00 for 1h', 'U0NYC');
+    expect(reply.text).toContain('That starts in the past (Thu 1 Jan 2026 09:00 (America/New_York))');
+    const ended = await ask(bot, 'oncall override <@U0BOB> until 2026-01-01 09:00', 'U0NYC');
+    expect(ended.text).toContain('That ends in the past (Thu 1 Jan 2026 09:00 (America/New_York))');
+  });
+
   it("`oncall @cto`, a role's fixed contact, says they are its contact (always, no rotation), as the board does", async () => {
     const reply = await ask(bot, 'oncall <@U0CTO>');
     expect(reply.text).toContain('<@U0CTO> is the contact of *CTO* (always, no rotation)');
