@@ -56,7 +56,8 @@ describe('times typed after until', () => {
       const reply = await ask(`maintenance start hotfix until ${past}`);
       expect(reply).toMatch(
         new RegExp(
-          `${past} UTC has passed today \\(\\d+ minutes ago\\); for tomorrow's, write \`until tomorrow ${past}\``,
+          // Read on the typing person's clock (the fake Slack's people are in Europe/London, which is UTC in December).
+          `${past} \\(Europe/London\\) has passed today \\(\\d+ minutes ago\\); for tomorrow's, write \`until tomorrow ${past}\``,
         ),
       );
       expect(await windows()).toBe(before);
