@@ -122,10 +122,12 @@ export type EscalateResult =
       role: string;
       roleName: string;
       /**
-       * The role was paged already, when someone else was on call: `at` whom it reached then, `was`; the person on call
-       * now, `now`, is paged (a page goes to whoever is on call when it is asked for, as PagerDuty's does).
+       * The role was paged already, when someone else was on call: `at` whom it reached then, `was` (`declarer`: the
+       * declarer, on call then, who was not sent a page); of its people now, `fresh` are paged and `alreadyPaged` were
+       * paged for this opening of the incident already and are not paged again (as the page itself decides; see
+       * `peopleToPage`). Both empty: nobody is on call for it now.
        */
-      handedOver?: { at: Date; was: string[]; now: string };
+      handedOver?: HandOver;
     }
   /**
    * The role the person meant had been paged (or asked for by hand) meanwhile: nobody was paged. `by` asked for it
@@ -146,7 +148,37 @@ export type EscalateResult =
       next: { role: string; roleName: string } | null;
       /** Whom that page reached (empty: not known, or nobody yet). */
       reached?: string[];
+      /** Whom that page was tried on and could not reach (Slack said user_disabled …): not counted as paged. */
+      unreachable?: string[];
+      /** The declarer, on call for the role, reached by their own declaration and sent no page (not in `reached`). */
+      declarer?: string;
+      /** The person asking. */
+      actorId?: string;
     } & Unchanged);
+
+/** A role paged again by hand after its person on call changed (see EscalateResult). */
+export interface HandOver {
+  at: Date;
+  was: string[];
+  declarer?: string;
+  fresh: string[];
+  alreadyPaged: string[];
+}
+
+/**
+ * Of a role's people on call now, those to page by hand and those paged for this opening of the incident already (by
+ * any page, reached: a person a page could not reach is not counted): the one rule the reply to the person asking and
+ * the page itself (its channel line) both follow.
+ */
+export function peopleToPage(
+  contacts: readonly string[],
+  pagedSince: ReadonlySet<string>,
+): { fresh: string[]; alreadyPaged: string[] } {
+  return {
+    fresh: contacts.filter((u) => !pagedSince.has(u)),
+    alreadyPaged: contacts.filter((u) => pagedSince.has(u)),
+  };
+}
 
 /**
  * A typed `/incident escalate` shows nothing to the person before they type it. Within this long of a by-hand
@@ -542,7 +574,9 @@ export class EscalationService {
       if (incident.status === 'resolved') {
         throw resolvedError('This incident is resolved, so nobody is paged for it.');
       }
-      const taken = await takenRoles(tx, incidentId);
+      // Counted from the incident's last opening: a role paged before a resolution may be paged again once reopened.
+      const since = incident.reopenedAt ?? incident.createdAt;
+      const taken = await takenRoles(tx, incidentId, since);
       // The same person paged by name before (under the name they had then): that page is theirs.
       const earlier = person ? [...taken].find((r) => pagedPerson(r)?.userId === person.userId) : undefined;
       let meant = earlier ?? namedRole ?? (shownRole && order.includes(shownRole) ? shownRole : undefined);
@@ -556,7 +590,13 @@ export class EscalationService {
         const names = order.map((r) => this.roleName(r)).join(', ');
         throw new AlreadyDoneError(`Every role in the contact order has been paged already (${names}).`);
       }
-      const before = taken.has(role) ? await latestPageOf(tx, incidentId, role) : null;
+      const before = taken.has(role) ? await latestPageOf(tx, incidentId, role, since) : null;
+      // The declarer, on call for the role, whom their own declaration's page recorded as reached and sent nothing.
+      const declarer =
+        before?.rule === 'declared' && !person && before.deliveredTo.includes(incident.reporterId)
+          ? incident.reporterId
+          : undefined;
+      const reached = before ? before.deliveredTo.filter((u) => u !== declarer) : [];
       // A person paged by name is paged again when asked again once the repeat window has passed since their page
       // went (nobody answered it: ring them again); a role is paged again by its own timers. Within the window, a
       // second request (a double submission, two people at once) pages nobody.
@@ -565,13 +605,22 @@ export class EscalationService {
       let again = againAfter !== undefined && Date.now() > againAfter.getTime();
       // A role paged already whose person on call has changed since (an override, a swap, a hand-off): the page
       // reached someone who is no longer on call, so the person on call now is paged.
-      let handedOver: { at: Date; was: string[]; now: string } | undefined;
-      if (!person && before && !before.pending && !before.skipped && before.deliveredTo.length > 0) {
-        const onNow = this.runbook.escalation.roles[role]?.rotation
-          ? (await this.oncall.contactsFor(role, new Date()))[0]
-          : undefined;
+      let handedOver: HandOver | undefined;
+      const tried = before ? before.deliveredTo.length + before.unreachable.length : 0;
+      if (!person && before && !before.pending && !before.skipped && tried > 0) {
+        const contacts = this.runbook.escalation.roles[role]?.rotation
+          ? await this.oncall.contactsFor(role, new Date())
+          : [];
+        const onNow = contacts[0];
         if (onNow && !before.deliveredTo.includes(onNow)) {
-          handedOver = { at: before.at, was: before.deliveredTo, now: onNow };
+          // Whom the page will page, and whom not, as it decides when it goes (the same rule and records).
+          const pagedSince = await pagedPeopleSince(tx, incidentId, 0, since);
+          handedOver = {
+            at: before.at,
+            was: reached,
+            ...(declarer ? { declarer } : {}),
+            ...peopleToPage(contacts, pagedSince),
+          };
           again = true;
         }
       }
@@ -590,11 +639,15 @@ export class EscalationService {
           by: before?.requestedBy ?? null,
           reason: before && before.rule !== 'manual' ? ruleReason(before.rule, this.runbook, incident) : null,
           next: this.escalateTo(taken),
-          ...(before && !before.pending && !person ? { reached: before.deliveredTo } : {}),
+          ...(before && !before.pending && !person ? { reached } : {}),
+          ...(before?.unreachable.length ? { unreachable: before.unreachable } : {}),
+          ...(declarer ? { declarer } : {}),
+          actorId,
         };
         return { done: false as const, already };
       }
-      await insertManualJob(tx, incidentId, role, actorId, again ? new Date() : undefined);
+      // Paged again, or reopened (a by-hand timer of the role from before the resolution has its key): a timer of its own.
+      await insertManualJob(tx, incidentId, role, actorId, again || incident.reopenedAt ? new Date() : undefined);
       await insertEvent(tx, incidentId, 'escalation_requested', actorId, { role });
       return { done: true as const, role, incident, handedOver };
     });
@@ -922,7 +975,10 @@ export class EscalationService {
             pagedPeopleSince(this.db, incident.id, page.pageId, incident.reopenedAt ?? incident.createdAt),
           )
         : new Set<string>();
-    const alreadyPaged = resolved.userIds.filter((u) => before.has(u) && !deliveredTo.has(u));
+    const { alreadyPaged } = peopleToPage(
+      resolved.userIds.filter((u) => !deliveredTo.has(u)),
+      before,
+    );
     const userIds = resolved.userIds.filter((u) => !alreadyPaged.includes(u));
     // Nobody new to page: no page is stored (the card would count the role as paged once more); the channel and the
     // timeline say who was paged already. Only as the job's last page: a retry of the job finds its pages by row.
@@ -1000,7 +1056,7 @@ export class EscalationService {
     const tried = [...new Set([...deliveredTo, ...attempted])];
     await this.lanes.run('urgent', () =>
       this.noting(key, { to: tried, announced: note.announced }, () =>
-        recordDeliveries(this.db, page.pageId, fresh, dms),
+        recordDeliveries(this.db, page.pageId, fresh, dms, new Set(unreachable)),
       ),
     );
     if (failure) throw failure;

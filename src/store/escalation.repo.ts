@@ -288,7 +288,7 @@ export async function pagedPeopleSince(
 ): Promise<Set<string>> {
   const { rows } = await q.query<{ user_id: string }>(
     `SELECT DISTINCT d.user_id FROM page_deliveries d JOIN pages p ON p.id = d.page_id
-     WHERE p.incident_id = $1 AND p.id <> $2 AND p.created_at >= $3`,
+     WHERE p.incident_id = $1 AND p.id <> $2 AND p.created_at >= $3 AND NOT d.unreachable`,
     [incidentId, pageId, since],
   );
   return new Set(rows.map((r) => r.user_id));
@@ -300,13 +300,22 @@ export async function recordDeliveries(
   pageId: number,
   userIds: string[],
   dms: ReadonlyMap<string, PageDmAt> = new Map(),
+  /** Those of `userIds` the page could not reach: recorded as tried, not as paged. */
+  unreachable: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   if (userIds.length === 0) return;
   await q.query(
-    `INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts)
-     SELECT $1, u.user_id, u.channel, u.ts FROM unnest($2::text[], $3::text[], $4::text[]) AS u (user_id, channel, ts)
+    `INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts, unreachable)
+     SELECT $1, u.user_id, u.channel, u.ts, u.unreachable
+     FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS u (user_id, channel, ts, unreachable)
      ON CONFLICT DO NOTHING`,
-    [pageId, userIds, userIds.map((u) => dms.get(u)?.channel ?? null), userIds.map((u) => dms.get(u)?.ts ?? null)],
+    [
+      pageId,
+      userIds,
+      userIds.map((u) => dms.get(u)?.channel ?? null),
+      userIds.map((u) => dms.get(u)?.ts ?? null),
+      userIds.map((u) => unreachable.has(u)),
+    ],
   );
 }
 
@@ -545,12 +554,13 @@ export async function retryJob(q: Queryable, id: number, attempts: number, dueAt
  * The roles an escalation may not offer again: paged for the incident, or asked for by hand and not yet paged (a
  * pending `manual` job). One statement.
  */
-export async function takenRoles(q: Queryable, incidentId: number): Promise<Set<string>> {
+export async function takenRoles(q: Queryable, incidentId: number, since?: Date): Promise<Set<string>> {
+  // `since`: the incident's last opening; a role paged before it (before a resolution) may be paged again.
   const { rows } = await q.query<{ role: string }>(
-    `SELECT role FROM pages WHERE incident_id = $1
+    `SELECT role FROM pages WHERE incident_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2)
      UNION
      SELECT role FROM escalation_jobs WHERE incident_id = $1 AND rule = 'manual' AND state = 'pending'`,
-    [incidentId],
+    [incidentId, since ?? null],
   );
   return new Set(rows.map((r) => r.role));
 }
@@ -663,6 +673,8 @@ export async function latestPageOf(
   q: Queryable,
   incidentId: number,
   role: string,
+  /** The incident's last opening: a page before it (before a resolution) is not read. */
+  since?: Date,
 ): Promise<{
   rule: string;
   requestedBy: string | null;
@@ -671,6 +683,8 @@ export async function latestPageOf(
   skipped: boolean;
   /** Whom the page reached, in the order it did. */
   deliveredTo: string[];
+  /** Whom it was tried on and could not reach (Slack said user_disabled …). */
+  unreachable: string[];
 } | null> {
   const { rows } = await q.query<{
     rule: string;
@@ -679,14 +693,19 @@ export async function latestPageOf(
     pending: boolean;
     skipped: boolean | null;
     delivered: string[] | null;
+    unreachable: string[] | null;
   }>(
     `SELECT j.rule, j.requested_by, coalesce(p.created_at, j.created_at) AS at, p.id IS NULL AS pending, p.skipped,
-            (SELECT array_agg(d.user_id ORDER BY d.delivered_at) FROM page_deliveries d WHERE d.page_id = p.id) AS delivered
+            (SELECT array_agg(d.user_id ORDER BY d.delivered_at) FROM page_deliveries d
+             WHERE d.page_id = p.id AND NOT d.unreachable) AS delivered,
+            (SELECT array_agg(d.user_id ORDER BY d.delivered_at) FROM page_deliveries d
+             WHERE d.page_id = p.id AND d.unreachable) AS unreachable
      FROM escalation_jobs j LEFT JOIN pages p ON p.job_id = j.id AND p.role = $2
      WHERE j.incident_id = $1
        AND (p.id IS NOT NULL OR (j.rule = 'manual' AND j.role = $2 AND j.state = 'pending'))
+       AND ($3::timestamptz IS NULL OR p.id IS NULL OR p.created_at >= $3)
      ORDER BY at DESC LIMIT 1`,
-    [incidentId, role],
+    [incidentId, role, since ?? null],
   );
   const r = rows[0];
   return r
@@ -697,6 +716,7 @@ export async function latestPageOf(
         pending: r.pending,
         skipped: r.skipped === true,
         deliveredTo: r.delivered ?? [],
+        unreachable: r.unreachable ?? [],
       }
     : null;
 }

@@ -6,12 +6,45 @@ import type { Message } from './incident-card.js';
 import { escalateRef } from './payloads.js';
 import { ago, boldName, mention, slackDate } from './text.js';
 
-/** The private reply to the person who escalated: whom it pages. */
+/** A list of people: `<@A>`, `<@A> and <@B>`, `<@A>, <@B> and <@C>`. */
+function people(ids: readonly string[]): string {
+  const m = ids.map(mention);
+  return m.length > 1 ? `${m.slice(0, -1).join(', ')} and ${m.at(-1)}` : (m[0] ?? '');
+}
+
+/** "declared this and is on call … so was not sent a page", said to them or of them. */
+function declared(declarer: string, role: string, actorId?: string): string {
+  return declarer === actorId
+    ? `You declared this and are on call for ${role}, so you were not sent a page`
+    : `${mention(declarer)} declared this and is on call for ${role}, so was not sent a page`;
+}
+
+/**
+ * The private reply to the person who escalated: whom it pages. After a hand-off, what the page will do (the same
+ * people it pages and names as paged already in the channel, see peopleToPage).
+ */
 export function renderEscalationReply(r: Extract<EscalateResult, { kind: 'paging' }>, now = new Date()): string {
   const h = r.handedOver;
-  if (h)
-    return `:arrow_double_up: ${boldName(r.roleName, 100)} was paged ${ago(h.at, now)} when ${h.was.map(mention).join(', ')} ${h.was.length === 1 ? 'was' : 'were'} on call; ${mention(h.now)} is on call now and is paged.`;
-  return `:arrow_double_up: Paging ${boldName(r.roleName, 100)} now.`;
+  const role = boldName(r.roleName, 100);
+  if (!h) return `:arrow_double_up: Paging ${role} now.`;
+  const earlier = [
+    h.was.length ? `${role} was paged ${ago(h.at, now)}, reaching ${people(h.was)}` : null,
+    h.declarer ? declared(h.declarer, role) : null,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  const isAre = (ids: readonly string[]) => (ids.length === 1 ? 'is' : 'are');
+  const already = h.alreadyPaged.length
+    ? `${people(h.alreadyPaged)} ${h.alreadyPaged.length === 1 ? 'was' : 'were'} paged for this incident already and ${isAre(h.alreadyPaged)} not paged again.`
+    : '';
+  if (h.fresh.length === 0)
+    return `:information_source: Nobody new to page for ${role}${earlier ? ` (${earlier})` : ''}: ${already}`;
+  return `:arrow_double_up: ${earlier ? `${earlier}. ` : ''}${people(h.fresh)} ${isAre(h.fresh)} on call now and ${isAre(h.fresh)} paged.${already ? ` ${already}` : ''}`;
+}
+
+/** Whom the page could not reach, said as such (they are not counted as paged). */
+function unreached(r: { unreachable?: string[] }): string {
+  return r.unreachable?.length ? `; Slack could not reach ${people(r.unreachable)}` : '';
 }
 
 /**
@@ -29,7 +62,9 @@ export function renderAlreadyEscalated(
     ? `:warning: ${role} has nobody to page: it was reached ${when}${why ? ` (${why})` : ''} with no contacts, so nobody was paged. Add contacts under \`escalation.roles\` in the runbook file.`
     : r.pending
       ? `:information_source: ${role} is already being paged (${[why, when].filter(Boolean).join(', ')}), so nobody else was paged.`
-      : `:information_source: ${role} was already paged ${when}${why ? ` (${why})` : ''}${r.reached?.length ? `, reaching ${r.reached.map(mention).join(', ')}` : ''}, so nobody else was paged.${r.againAfter ? ` To page them again, ask again ${slackDate(r.againAfter)} or later.` : ''}`;
+      : r.declarer && !r.reached?.length
+        ? `:information_source: ${declared(r.declarer, role, r.actorId)}${unreached(r)}; nobody else was paged.`
+        : `:information_source: ${role} was already paged ${when}${why ? ` (${why})` : ''}${r.reached?.length ? `, reaching ${people(r.reached)}` : ''}${r.declarer ? ` (${declared(r.declarer, role, r.actorId).replace(/^You/, 'you')})` : ''}${unreached(r)}, so nobody else was paged.${r.againAfter ? ` To page them again, ask again ${slackDate(r.againAfter)} or later.` : ''}`;
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: head } }];
   if (r.next) {
     blocks.push({

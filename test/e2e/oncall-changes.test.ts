@@ -59,7 +59,7 @@ describe('on-call changes after a page, an override or a swap', () => {
     const reply = await ask(bot, 'page on-call', 'U0RESP1', card.channelId);
     expect(reply.text).toMatch(
       new RegExp(
-        `\\*On-Call Engineer\\* was paged .* when <@${onCall}> was on call; <@${stand}> is on call now and is paged\\.`,
+        `\\*On-Call Engineer\\* was paged .*, reaching <@${onCall}>\\. <@${stand}> is on call now and is paged\\.`,
       ),
     );
     await eventually(async () => ((await deliveries(bot, card.incidentId, stand)) > 0 ? true : undefined), 'new page');
