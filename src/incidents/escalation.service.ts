@@ -163,6 +163,8 @@ export interface HandOver {
   declarer?: string;
   fresh: string[];
   alreadyPaged: string[];
+  /** Whom the earlier page could not reach: those of them on call now are in `fresh` (tried again). */
+  unreachable?: string[];
 }
 
 /**
@@ -619,6 +621,7 @@ export class EscalationService {
             at: before.at,
             was: reached,
             ...(declarer ? { declarer } : {}),
+            ...(before.unreachable.length ? { unreachable: before.unreachable } : {}),
             ...peopleToPage(contacts, pagedSince),
           };
           again = true;

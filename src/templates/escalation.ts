@@ -30,6 +30,7 @@ export function renderEscalationReply(r: Extract<EscalateResult, { kind: 'paging
   const earlier = [
     h.was.length ? `${role} was paged ${ago(h.at, now)}, reaching ${people(h.was)}` : null,
     h.declarer ? declared(h.declarer, role) : null,
+    h.unreachable?.length ? `Slack could not reach ${people(h.unreachable)}` : null,
   ]
     .filter(Boolean)
     .join('; ');

@@ -133,6 +133,7 @@ describe('paging by hand: the reply says what the page does', () => {
       await ask(bot, `oncall override <@${stand}> 1h`);
       const handed = await ask(bot, 'page on-call', 'U0RESP1', card.channelId);
       expect(handed.text).not.toContain('<@U0LEAD> was paged');
+      expect(handed.text).toContain('Slack could not reach <@U0LEAD>');
       await delivered(bot, card.incidentId, stand);
       const { rows } = await bot.db.query<{ details: { alreadyPaged?: string[]; unreachable?: string[] } }>(
         "SELECT details FROM incident_events WHERE incident_id = $1 AND kind = 'paged' ORDER BY id DESC LIMIT 1",
