@@ -174,7 +174,8 @@ export async function forgetOldHashes(q: Queryable): Promise<void> {
 
 /**
  * Deletes deliveries finished (done or failed) more than `retentionMs` ago, at most `batch` at a time; returns how
- * many. Their alerts stay in `alerts`, the incidents' timelines keep what they did: only the inbox's copy goes.
+ * many. Their alerts stay in `alerts`, the incidents' timelines keep what they did: only the inbox's copy goes. The
+ * storm steps' post records claimed as long ago go too (at most `batch`).
  */
 export async function purgeFinishedDeliveries(q: Queryable, retentionMs: number, batch = 5000): Promise<number> {
   const { rows } = await q.query<{ n: number }>(
@@ -183,8 +184,14 @@ export async function purgeFinishedDeliveries(q: Queryable, retentionMs: number,
          SELECT id FROM alert_deliveries
          WHERE state IN ('done', 'failed') AND finished_at < clock_timestamp() - make_interval(secs => $1)
          LIMIT $2)
+       RETURNING 1),
+     -- A storm step's posts (alert_step_posts) are looked up by its retries, which end within the hour: kept as long.
+     posts AS (
+       DELETE FROM alert_step_posts WHERE key IN (
+         SELECT key FROM alert_step_posts WHERE claimed_at < clock_timestamp() - make_interval(secs => $1)
+         LIMIT $2)
        RETURNING 1)
-     SELECT count(*)::int AS n FROM gone`,
+     SELECT (SELECT count(*)::int FROM gone) AS n, (SELECT count(*) FROM posts) AS posts`,
     [retentionMs / 1000, batch],
   );
   return rows[0]?.n ?? 0;

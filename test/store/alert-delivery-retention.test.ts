@@ -42,6 +42,17 @@ forEachDatabase(
       expect(await purgeFinishedDeliveries(ctx.db, days30, 2)).toBe(0);
       expect(await left()).toEqual(['new-done', 'old-open', 'old-recorded']);
     });
+
+    it("a storm step's post records go after as long (they only guard that step's retries, which end within the hour)", async () => {
+      await ctx.db.exec('TRUNCATE alert_step_posts');
+      await ctx.db.exec(
+        `INSERT INTO alert_step_posts (key, channel, ts, claimed_at) VALUES
+           ('old', 'C1', '1.1', now() - interval '31 days'), ('new', 'C1', '1.2', now() - interval '1 hour')`,
+      );
+      await purgeFinishedDeliveries(ctx.db, 30 * 86_400_000);
+      const { rows } = await ctx.db.query<{ key: string }>('SELECT key FROM alert_step_posts');
+      expect(rows).toEqual([{ key: 'new' }]);
+    });
   },
   { only: ['postgres'] },
 );
