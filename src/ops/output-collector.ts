@@ -115,6 +115,22 @@ export function createOutputCollector({
   };
 }
 
+/** A line found, as shown: without control characters (a BEL, a progress bar's carriage returns, ␀ stays); tabs kept. */
+function printable(line: string): string {
+  let clean = true;
+  for (let i = 0; i < line.length && clean; i++) {
+    const c = line.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) clean = false;
+  }
+  if (clean) return line;
+  let out = '';
+  for (const ch of line) {
+    const c = ch.charCodeAt(0);
+    if (c === 9 || (c >= 32 && c !== 127)) out += ch;
+  }
+  return out;
+}
+
 /** Reads text as it comes, a line at a time, keeping the count of lines and the last of those `lookFor` picks. */
 function createLineFinder(lookFor: (line: string) => boolean, maxChars: number) {
   let partial = '';
@@ -129,7 +145,8 @@ function createLineFinder(lookFor: (line: string) => boolean, maxChars: number) 
     const line = withoutEscapes(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
     if (!lookFor(line)) return;
     matched += 1;
-    const kept = line.length > FOUND_LINE_MAX ? `${line.slice(0, FOUND_LINE_MAX - 1)}…` : line;
+    const shown = printable(line);
+    const kept = shown.length > FOUND_LINE_MAX ? `${shown.slice(0, FOUND_LINE_MAX - 1)}…` : shown;
     last.push(kept);
     lastChars += kept.length + 1;
     while (lastChars > maxChars && last.length > 1) lastChars -= last.shift()!.length + 1;

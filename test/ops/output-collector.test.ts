@@ -50,6 +50,12 @@ describe('the output collector', () => {
     expect(found?.last[0]?.endsWith('…')).toBe(true);
   });
 
+  it("shows a line found without its control characters (a BEL, a progress bar's carriage returns); tabs stay", () => {
+    const c = createOutputCollector({ maxFullBytes: 1000, maxTailChars: 100, lookFor: (l) => l.includes('ERROR') });
+    c.push('ERROR\u0007 upload 10%\r 50%\r 100%\tdone\u007f\n');
+    expect(c.finish().found?.last).toEqual(['ERROR upload 10% 50% 100%\tdone']);
+  });
+
   it('finds nothing without lookFor', () => {
     const c = createOutputCollector({ maxFullBytes: 100, maxTailChars: 100 });
     c.push('ERROR\n');
