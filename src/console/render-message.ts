@@ -105,6 +105,8 @@ export const EMOJI: Record<string, string> = {
   fast_forward: '⏩',
   leftwards_arrow_with_hook: '↩️',
   heavy_plus_sign: '➕',
+  heavy_minus_sign: '➖',
+  twisted_rightwards_arrows: '🔀',
   arrow_right: '➡️',
   white_large_square: '⬜',
   no_entry_sign: '🚫',
