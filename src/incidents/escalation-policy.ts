@@ -174,6 +174,22 @@ const after = (i: Incident, ms: number) => new Date((i.reopenedAt ?? i.createdAt
 const sinceKey = (rule: string, i: Incident) => (i.reopenedAt ? `${rule}@${i.reopenedAt.toISOString()}` : rule);
 
 /**
+ * The rounds of nobody acknowledging count from the declaration, the last reopening or the last severity change,
+ * whichever came last: a new severity is a new response time, paged from when it was set (raised to SEV-0, paged
+ * every five minutes from then, not found with all its rounds past).
+ */
+const roundsFrom = (i: Incident): Date => {
+  const opened = i.reopenedAt ?? i.createdAt;
+  return i.severityChangedAt && i.severityChangedAt > opened ? i.severityChangedAt : opened;
+};
+
+/** A rounds rule's key (`unacknowledged`, `paging_stopped`): as sinceKey, and after a severity change its time too. */
+const roundsKey = (rule: string, i: Incident) => {
+  const from = roundsFrom(i);
+  return from === (i.reopenedAt ?? i.createdAt) ? sinceKey(rule, i) : `${rule}@${from.toISOString()}`;
+};
+
+/**
  * How many times `unacknowledged` fires while nobody acknowledges: each round, one response time after the last,
  * pages the on-call again together with the next role of the contact order not paged yet whose condition holds (see
  * climbConditions; then the on-call alone), as PagerDuty walks and repeats an escalation policy.
@@ -190,9 +206,9 @@ export const UNACKNOWLEDGED_ROUNDS = 10;
 function unacknowledgedRounds(i: Incident, rb: PolicyRunbook, now: Date): { key: string; dueAt: Date }[] {
   if (!investigating(i) || i.acknowledgedAt) return [];
   const every = Math.max(1, rb.severities[i.severity].respondWithinMs);
-  const start = (i.reopenedAt ?? i.createdAt).getTime();
+  const start = roundsFrom(i).getTime();
   const passed = Math.max(0, Math.floor((now.getTime() - start) / every));
-  const base = sinceKey('unacknowledged', i);
+  const base = roundsKey('unacknowledged', i);
   const rounds: { key: string; dueAt: Date }[] = [];
   for (let k = Math.max(1, passed); k <= UNACKNOWLEDGED_ROUNDS; k++)
     rounds.push({ key: k === 1 ? base : `${base}:${k}`, dueAt: new Date(start + k * every) });
@@ -201,13 +217,15 @@ function unacknowledgedRounds(i: Incident, rb: PolicyRunbook, now: Date): { key:
 
 /**
  * When paging stops for an incident nobody acknowledges: one response time after its last round of `unacknowledged`
- * (UNACKNOWLEDGED_ROUNDS), counted from the declaration or the reopening, as PagerDuty gives up once an escalation
+ * (UNACKNOWLEDGED_ROUNDS), counted from the declaration, the reopening or the severity change (roundsFrom), as PagerDuty gives up once an escalation
  * policy's last repeat passes unanswered. Null while someone has acknowledged, once it is no longer investigating, or
  * when the runbook file sets no `unacknowledged` rule (no rounds to run out).
  */
 export function pagingStopsAt(i: Incident, rb: PolicyRunbook): Date | null {
   if (!investigating(i) || i.acknowledgedAt || !rb.escalation.rules.unacknowledged) return null;
-  return after(i, (UNACKNOWLEDGED_ROUNDS + 1) * Math.max(1, rb.severities[i.severity].respondWithinMs));
+  return new Date(
+    roundsFrom(i).getTime() + (UNACKNOWLEDGED_ROUNDS + 1) * Math.max(1, rb.severities[i.severity].respondWithinMs),
+  );
 }
 
 /** Whether paging has stopped for the incident as it is at `now` (its card says so, and what to do). */
@@ -284,7 +302,9 @@ export const RULES = {
   unacknowledged: {
     file: { key: 'unacknowledged', form: 'role' },
     due: (i, rb) =>
-      investigating(i) && !i.acknowledgedAt ? after(i, rb.severities[i.severity].respondWithinMs) : null,
+      investigating(i) && !i.acknowledgedAt
+        ? new Date(roundsFrom(i).getTime() + rb.severities[i.severity].respondWithinMs)
+        : null,
     rounds: unacknowledgedRounds,
     reason: (rb, i) =>
       `nobody acknowledged within the SEV-${i.severity} response time (${describeDuration(rb.severities[i.severity].respondWithinMs)})`,
@@ -394,7 +414,7 @@ export const RULES = {
     // The rounds of nobody acknowledging have run out: the channel, the incidents channel and the timeline are told
     // once for each opening (its key counts from the reopening), so that an unanswered incident does not go silent.
     due: (i, rb) => pagingStopsAt(i, rb),
-    key: (i) => sinceKey('paging_stopped', i),
+    key: (i) => roundsKey('paging_stopped', i),
     reason: () => `nobody acknowledged in ${UNACKNOWLEDGED_ROUNDS} rounds of paging`,
     unless: () => 'acknowledged by then',
     movable: true,

@@ -427,7 +427,7 @@ export class IncidentService {
       if (cur.status === 'resolved') throw resolvedError('This incident is resolved; its severity is final.');
       if (cur.severity === to) throw new AlreadyDoneError(`The incident is already ${severityLabel(to)}.`);
       return {
-        patch: { severity: to },
+        patch: { severity: to, severityChangedAt: new Date() },
         events: [{ kind: 'severity_changed', actorId, details: { from: cur.severity, to } }],
         notice: { kind: 'severity_changed', from: cur.severity, to, actorId },
       };

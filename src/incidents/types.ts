@@ -53,6 +53,8 @@ export interface Incident {
   /** When it was last reopened after a resolution (`/incident reopen`), and by whom; its timed rules count from then. */
   reopenedAt: Date | null;
   reopenedBy: string | null;
+  /** When the severity was last changed (the paging rounds of nobody acknowledging count from then); null: never. */
+  severityChangedAt: Date | null;
   customerImpact: boolean;
   dataLossRisk: boolean;
   /**

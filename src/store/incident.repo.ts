@@ -32,6 +32,7 @@ export interface IncidentRow {
   resolution_summary: string | null;
   reopened_at: Date | string | null;
   reopened_by: string | null;
+  severity_changed_at?: Date | string | null;
   customer_impact: boolean;
   data_loss_risk: boolean;
   customer_impact_note?: string | null;
@@ -74,6 +75,7 @@ export function toIncident(r: IncidentRow): Incident {
     resolutionSummary: r.resolution_summary,
     reopenedAt: date(r.reopened_at),
     reopenedBy: r.reopened_by,
+    severityChangedAt: date(r.severity_changed_at ?? null),
     customerImpact: r.customer_impact,
     dataLossRisk: r.data_loss_risk,
     customerImpactNote: r.customer_impact_note ?? null,
@@ -334,6 +336,7 @@ const COLUMNS = {
   resolutionSummary: 'resolution_summary',
   reopenedAt: 'reopened_at',
   reopenedBy: 'reopened_by',
+  severityChangedAt: 'severity_changed_at',
   customerImpact: 'customer_impact',
   dataLossRisk: 'data_loss_risk',
   customerImpactNote: 'customer_impact_note',

@@ -13,9 +13,12 @@ const allText = (msg: { text?: string; blocks?: unknown[] } | undefined) =>
  */
 /** How long after the incident's creation its response-time (unacknowledged) timer is due, in ms. */
 async function responseTimerMs(bot: BotHarness, channelId: string): Promise<number> {
+  // The first round of nobody acknowledging, counted from the declaration or the last severity change.
   const { rows } = await bot.db.query<{ created_at: Date; due_at: Date }>(
-    `SELECT i.created_at, j.due_at FROM escalation_jobs j JOIN incidents i ON i.id = j.incident_id
-     WHERE i.channel_id = $1 AND j.key = 'unacknowledged'`,
+    `SELECT coalesce(i.severity_changed_at, i.created_at) AS created_at, j.due_at
+       FROM escalation_jobs j JOIN incidents i ON i.id = j.incident_id
+      WHERE i.channel_id = $1 AND j.rule = 'unacknowledged' AND j.state = 'pending'
+      ORDER BY j.due_at LIMIT 1`,
     [channelId],
   );
   return new Date(rows[0]!.due_at).getTime() - new Date(rows[0]!.created_at).getTime();

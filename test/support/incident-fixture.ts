@@ -35,6 +35,7 @@ export function makeIncident(overrides: Partial<Incident> = {}): Incident {
     resolutionSummary: null,
     reopenedAt: null,
     reopenedBy: null,
+    severityChangedAt: null,
     customerImpact: false,
     dataLossRisk: false,
     customerImpactNote: null,
