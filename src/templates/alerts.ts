@@ -475,7 +475,7 @@ export function renderMovedOut(
   const why =
     how === 'declared'
       ? `declared apart by ${mention(by)}`
-      : `which ${mention(by)} reopened for ${them} (${it} had fired again after it was resolved)`;
+      : `which ${mention(by)} reopened for ${them} (${alerts.length === 1 ? 'it' : 'they'} had fired again after it was resolved)`;
   const text = `:heavy_minus_sign: ${alertsNamed(alerts)} moved to ${where}, ${why}: ${it} no longer followed here, and the card no longer shows ${them}.`;
   const plain = `${alerts.length === 1 ? `The alert ${alerts[0]!.name}` : `${alerts.length} alerts`} moved to ${'private' in to ? 'a private incident' : `incident #${to.number}`}`;
   return {

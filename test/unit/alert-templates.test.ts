@@ -14,6 +14,7 @@ import {
   renderAllResolved,
   renderFiringAlerts,
   renderHeartbeat,
+  renderMovedOut,
   renderOutranked,
   renderResolveOfferClosed,
   renderWaitingForChannel,
@@ -949,5 +950,15 @@ describe('renderWaitingForChannel', () => {
     const secret = renderWaitingForChannel({ title: null, severity: 0, source: 'edge', nextInMs: 1000 });
     expect(secret.text).toBe('On call: a critical alert fired (edge, SEV-0); its incident channel follows shortly');
     expect(json(secret.blocks)).toContain('A security alert');
+  });
+});
+
+describe('the message of alerts moved out of an incident', () => {
+  it('reads as English for one alert and for several, when they moved back to an incident reopened for them', () => {
+    const to = { number: 1, channelId: 'C0INC1' };
+    const one = json(renderMovedOut([makeAlert()], to, 'U0YOU', 'reopened'));
+    expect(one).toContain('(it had fired again after it was resolved)');
+    const two = json(renderMovedOut([makeAlert(), makeAlert({ id: 2, name: 'DbDown' })], to, 'U0YOU', 'reopened'));
+    expect(one + two).not.toMatch(/is had|are had/);
   });
 });
