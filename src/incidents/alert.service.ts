@@ -32,7 +32,6 @@ import {
   renewDeliveries,
   retryDelivery,
 } from '../store/alert-delivery.repo.js';
-import { heartbeatChanges, markHeartbeat } from '../store/alert-heartbeat.repo.js';
 import { groupLockKey, lockGroup } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
@@ -41,6 +40,7 @@ import { attachToIncident, detachFromIncident } from './alert-attach.js';
 import { type AlertCards, leftOut } from './alert-cards.js';
 import { firingNow } from './alert-firing.js';
 import { labelSeverity } from './alert-formats.js';
+import { HeartbeatChecks } from './alert-heartbeats.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
@@ -53,7 +53,6 @@ import {
   type AlertList,
   type AlertQuery,
   type AlertRule,
-  type AlertStep,
   type FiringAlerts,
   pressingCount,
 } from './alert-types.js';
@@ -116,8 +115,6 @@ const DUE_CARDS_AT_ONCE = 50;
 const DUE_CARD_LEASE_MS = 30_000;
 /** Alerts held back by a maintenance window looked at by one sweep at most. */
 const HELD_BACK_AT_ONCE = 50;
-/** How often a process looks at the heartbeats, at most (a heartbeat is minutes; its notice comes this much later). */
-const HEARTBEAT_CHECK_MS = 1_000;
 /** At most this many open incidents are offered to add an alert to (a menu holds 100 options). */
 const ATTACH_CHOICES_MAX = 100;
 /** Groups remembered as having an open incident (a hint for what may wait, not a fact relied on). */
@@ -190,9 +187,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   /** Groups whose last recording here left them an open incident: their repeats can wait for declarations. */
   private readonly openGroups = new Set<string>();
   private wokenAt = 0;
-  /** The heartbeat rows of the runbook, and when this process last looked at them. */
-  private readonly heartbeats: { rule: string; ms: number }[];
-  private heartbeatsAt = 0;
+  /** The heartbeat rows of the runbook, checked each sweep. */
+  private readonly heartbeats: HeartbeatChecks;
   private wakeLater: NodeJS.Timeout | null = null;
   /** When the wake planned (wakeLater) comes. */
   private wakeLaterAt = 0;
@@ -200,7 +196,6 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   private repeatsAt = 0;
   /** Said once when a sweep's part starts failing (the database is down, each round), and once when it works again. */
   private readonly heldBackWarning: RepeatedWarning;
-  private readonly heartbeatsWarning: RepeatedWarning;
 
   constructor(
     private readonly db: Database,
@@ -212,7 +207,6 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     private readonly log: Logger = console,
   ) {
     this.rules = new Map(rules.map((r) => [r.name, r]));
-    this.heartbeats = rules.flatMap((r) => (r.heartbeatMs ? [{ rule: r.name, ms: r.heartbeatMs }] : []));
     this.recorder = new AlertRecorder(
       this.rules,
       opts.maxIncidents,
@@ -229,7 +223,13 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       log,
       'could not look at the alerts a maintenance window held back; trying again shortly',
     );
-    this.heartbeatsWarning = new RepeatedWarning(log, 'could not look at the heartbeats; trying again shortly');
+    this.heartbeats = new HeartbeatChecks(
+      db,
+      this.rules,
+      opts.maintenance ?? NOT_IN_MAINTENANCE,
+      () => this.wake(),
+      log,
+    );
   }
 
   /** Writes a delivery to the inbox (durable once this resolves), then wakes the loop. */
@@ -501,10 +501,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       () => this.heldBackWarning.ok(),
       (err) => this.heldBackWarning.failed(err),
     );
-    await this.checkHeartbeats().then(
-      (looked) => looked && this.heartbeatsWarning.ok(),
-      (err) => this.heartbeatsWarning.failed(err),
-    );
+    await this.heartbeats.sweep();
     const due = await claimDueCards(this.db, DUE_CARDS_AT_ONCE, DUE_CARD_LEASE_MS);
     await Promise.all(
       due.map(async (c) => {
@@ -554,53 +551,6 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       });
       if (planned) this.wake();
     }
-  }
-
-  /**
-   * Heartbeat rows (`heartbeat:` in the runbook file, e.g. Alertmanager's always-firing Watchdog), at most every
-   * HEARTBEAT_CHECK_MS here: a source whose heartbeat has not come for the row's time, or that is back after the
-   * incidents channel was told so, gets its notice planned in the inbox, in the transaction that records it was told
-   * (so it is told once whatever the replicas, and a process that dies leaves it to another). One statement a check,
-   * none without heartbeat rows.
-   */
-  /** Whether it looked (it looks at most once in HEARTBEAT_CHECK_MS). */
-  private async checkHeartbeats(): Promise<boolean> {
-    if (this.heartbeats.length === 0 || Date.now() - this.heartbeatsAt < HEARTBEAT_CHECK_MS) return false;
-    this.heartbeatsAt = Date.now();
-    for (const change of await heartbeatChanges(this.db, this.heartbeats)) {
-      const rule = this.rules.get(change.rule);
-      const ms = rule?.heartbeatMs;
-      if (!rule || !ms) continue;
-      // Monitoring may be stopped on purpose in a maintenance window: a row that says `during_maintenance: record`
-      // is told quiet only once no window holds it (if it is still quiet then).
-      if (change.quiet && rule.duringMaintenance === 'record') {
-        const query = { source: change.source, name: rule.name, service: null, labels: {} };
-        if (await (this.opts.maintenance ?? NOT_IN_MAINTENANCE).inMaintenance(query, new Date())) continue;
-      }
-      const planned = await this.db.transaction(async (tx) => {
-        const since = await markHeartbeat(tx, change, ms);
-        if (!since) return false;
-        const step: AlertStep = {
-          kind: 'heartbeat',
-          rule: change.rule,
-          source: change.source,
-          quiet: change.quiet,
-          since: since.toISOString(),
-          ...(change.quiet && change.resolved ? { resolved: true } : {}),
-        };
-        const group = { source: change.source, groupKey: `heartbeat:${change.rule}` };
-        await insertPlan(
-          tx,
-          group,
-          [step],
-          `heartbeat ${change.quiet ? 'quiet' : 'back'}: ${change.rule}`,
-          'heartbeat',
-        );
-        return true;
-      });
-      if (planned) this.wake();
-    }
-    return true;
   }
 
   /** A batch failed: before it was recorded, every delivery of it (`ids`) is tried again; after, the one left. */
@@ -705,13 +655,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * alert with where it is. An incident `userId` may not see (private) is named as private, not by number.
    */
   firingNow(userId: string, limit = 100, query: AlertQuery = { words: [], from: 1 }): Promise<FiringAlerts> {
-    return firingNow(
-      this.db,
-      userId,
-      limit,
-      this.heartbeats.map((h) => h.rule),
-      query,
-      (a) => securityAlert(this.rules, this.opts.sensitive, a),
+    return firingNow(this.db, userId, limit, this.heartbeats.names(), query, (a) =>
+      securityAlert(this.rules, this.opts.sensitive, a),
     );
   }
 
