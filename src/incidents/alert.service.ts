@@ -1,5 +1,4 @@
 import {
-  type AlertIdentity,
   type AlertIncidentRow,
   type AlertRow,
   alertIncidentsOf,
@@ -11,7 +10,6 @@ import {
   getAlert,
   getAlertIncident,
   getAlerts,
-  heldBackAlerts,
   insertAlertIncident,
   linkAlerts,
   looseAlertsOfGroup,
@@ -24,7 +22,6 @@ import {
   type DeliveryRow,
   finishDelivery,
   forgetOldHashes,
-  insertPlan,
   lockDeliveries,
   markStepDone,
   nextDeliveryDueAt,
@@ -41,6 +38,7 @@ import { type AlertCards, leftOut } from './alert-cards.js';
 import { firingNow } from './alert-firing.js';
 import { labelSeverity } from './alert-formats.js';
 import { HeartbeatChecks } from './alert-heartbeats.js';
+import { HeldBackRelease } from './alert-held-back.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
@@ -61,7 +59,7 @@ import type { DeclareResult, IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
 import { type Signal, Slots, signal } from './queues.js';
 import type { Severity } from './severity.js';
-import { type ClaimWithNext, RepeatedWarning, type Sweep, type TimerSource } from './timer-loop.js';
+import type { ClaimWithNext, Sweep, TimerSource } from './timer-loop.js';
 import type { Incident, Unchanged } from './types.js';
 
 /** The same body from the same source within this long is a retry of a delivery (or an HA pair's copy of it). */
@@ -113,8 +111,6 @@ const REPEATS_GATHER_MS = 250;
 /** Cards refreshed by one sweep at most, and how long one is claimed for. */
 const DUE_CARDS_AT_ONCE = 50;
 const DUE_CARD_LEASE_MS = 30_000;
-/** Alerts held back by a maintenance window looked at by one sweep at most. */
-const HELD_BACK_AT_ONCE = 50;
 /** At most this many open incidents are offered to add an alert to (a menu holds 100 options). */
 const ATTACH_CHOICES_MAX = 100;
 /** Groups remembered as having an open incident (a hint for what may wait, not a fact relied on). */
@@ -194,8 +190,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   private wakeLaterAt = 0;
   /** When the last recording of repeats (of groups with an open incident) began here, or the one planned begins. */
   private repeatsAt = 0;
-  /** Said once when a sweep's part starts failing (the database is down, each round), and once when it works again. */
-  private readonly heldBackWarning: RepeatedWarning;
+  /** Alerts a maintenance window held back, released once no window holds them (each sweep). */
+  private readonly heldBack: HeldBackRelease;
 
   constructor(
     private readonly db: Database,
@@ -219,10 +215,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       ...(opts.sensitive ? { sensitive: opts.sensitive } : {}),
       ...(opts.playbookTitle ? { playbookTitle: opts.playbookTitle } : {}),
     });
-    this.heldBackWarning = new RepeatedWarning(
-      log,
-      'could not look at the alerts a maintenance window held back; trying again shortly',
-    );
+    this.heldBack = new HeldBackRelease(db, this.recorder, () => this.wake(), log);
     this.heartbeats = new HeartbeatChecks(
       db,
       this.rules,
@@ -497,10 +490,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * A process that dies half-way leaves them due again once their claim runs out.
    */
   async sweep(): Promise<void> {
-    await this.releaseHeldBack().then(
-      () => this.heldBackWarning.ok(),
-      (err) => this.heldBackWarning.failed(err),
-    );
+    await this.heldBack.sweep();
     await this.heartbeats.sweep();
     const due = await claimDueCards(this.db, DUE_CARDS_AT_ONCE, DUE_CARD_LEASE_MS);
     await Promise.all(
@@ -513,44 +503,6 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
         }
       }),
     );
-  }
-
-  /**
-   * Alerts a maintenance window held back (recorded, not declared, as their rows say) that still fire once no window
-   * holds them (the alert loop's sweep, each round): released, so that a critical one is declared even if no delivery
-   * of it comes after the window (Alertmanager repeats a group every `repeat_interval`, 4 hours by default). One
-   * transaction per group, under its lock, re-reading the rows: each alert is released once whatever the replicas, and
-   * the plan is written to the inbox in the same transaction, for any process's loop to carry out.
-   */
-  private async releaseHeldBack(): Promise<void> {
-    const held = await heldBackAlerts(this.db, HELD_BACK_AT_ONCE);
-    if (held.length === 0) return;
-    const now = new Date();
-    const asked = new Map<string, boolean>();
-    const groups = new Map<
-      string,
-      { source: string; groupKey: string; alerts: Pick<AlertIdentity, 'format' | 'fingerprint'>[] }
-    >();
-    for (const a of held) {
-      // Most of them ask the same question (a window is open or not): asked once a round.
-      const question = JSON.stringify([a.source, a.rule, a.name, a.service, a.labels]);
-      const still = asked.get(question) ?? (await this.recorder.heldBack(a.source, a, now));
-      asked.set(question, still);
-      if (still) continue;
-      const key = groupLockKey(a.source, a.groupKey);
-      const group = groups.get(key) ?? { source: a.source, groupKey: a.groupKey, alerts: [] };
-      group.alerts.push({ format: a.format, fingerprint: a.fingerprint });
-      groups.set(key, group);
-    }
-    for (const { alerts, ...group } of groups.values()) {
-      const planned = await this.db.transaction(async (tx) => {
-        const plan = await this.recorder.releaseFromMaintenance(tx, group, alerts, now);
-        const made = alerts.map((a) => a.fingerprint).join(' ');
-        if (plan.length > 0) await insertPlan(tx, group, plan, `maintenance over: ${made}`);
-        return plan.length > 0;
-      });
-      if (planned) this.wake();
-    }
   }
 
   /** A batch failed: before it was recorded, every delivery of it (`ids`) is tried again; after, the one left. */
