@@ -1,19 +1,9 @@
 import {
-  type AlertIncidentRow,
-  type AlertRow,
   alertIncidentsOf,
   alertsOf,
-  alertsOfAlertIncident,
   cardRefreshed,
   claimDueCards,
-  earlierIncidentOf,
-  getAlert,
   getAlertIncident,
-  getAlerts,
-  insertAlertIncident,
-  linkAlerts,
-  looseAlertsOfGroup,
-  moveGroupTruncated,
   setAlertIncidentState,
 } from '../store/alert.repo.js';
 import {
@@ -29,21 +19,18 @@ import {
   renewDeliveries,
   retryDelivery,
 } from '../store/alert-delivery.repo.js';
-import { groupLockKey, lockGroup } from '../store/alert-lock.repo.js';
+import { groupLockKey } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
-import { insertEvent } from '../store/event.repo.js';
-import { getIncident, openIncidentFor } from '../store/incident.repo.js';
-import { attachToIncident, detachFromIncident } from './alert-attach.js';
+import { AlertsByHand } from './alert-by-hand.js';
 import { type AlertCards, leftOut } from './alert-cards.js';
+import { AlertDeclarations } from './alert-declare.js';
 import { firingNow } from './alert-firing.js';
-import { labelSeverity } from './alert-formats.js';
 import { HeartbeatChecks } from './alert-heartbeats.js';
 import { HeldBackRelease } from './alert-held-back.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
-import { bringBack } from './alert-reopen.js';
-import { alertTitle, isOpen, securityAlert } from './alert-rows.js';
+import { securityAlert } from './alert-rows.js';
 import { AlertSteps, NotYet } from './alert-steps.js';
 import {
   type AlertDelivery,
@@ -54,13 +41,12 @@ import {
   type FiringAlerts,
   pressingCount,
 } from './alert-types.js';
-import { AlreadyDoneError, ChatPlatformError, DomainError } from './errors.js';
-import type { DeclareResult, IncidentService } from './incident.service.js';
+import { ChatPlatformError } from './errors.js';
+import type { IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
 import { type Signal, Slots, signal } from './queues.js';
-import type { Severity } from './severity.js';
 import type { ClaimWithNext, Sweep, TimerSource } from './timer-loop.js';
-import type { Incident, Unchanged } from './types.js';
+import type { Incident } from './types.js';
 
 /** The same body from the same source within this long is a retry of a delivery (or an HA pair's copy of it). */
 export const DUPLICATE_WINDOW_MS = 30_000;
@@ -111,8 +97,6 @@ const REPEATS_GATHER_MS = 250;
 /** Cards refreshed by one sweep at most, and how long one is claimed for. */
 const DUE_CARDS_AT_ONCE = 50;
 const DUE_CARD_LEASE_MS = 30_000;
-/** At most this many open incidents are offered to add an alert to (a menu holds 100 options). */
-const ATTACH_CHOICES_MAX = 100;
 /** Groups remembered as having an open incident (a hint for what may wait, not a fact relied on). */
 const OPEN_GROUPS_KEPT = 1000;
 
@@ -147,6 +131,7 @@ export interface AlertServiceOptions {
   playbookTitle?: (id: string) => string | undefined;
 }
 
+export type { ResolvedBeforeDeclared } from './alert-declare.js';
 /** What `accept` did with a delivery: written (its id), or recognised as a retry of an earlier one. */
 export type { Accepted } from './alert-inbox.js';
 
@@ -154,15 +139,9 @@ export type { Accepted } from './alert-inbox.js';
  * Monitoring alerts, from the inbox to incidents. `accept` writes a delivery (the hook answers 202 after it);
  * the alert loop claims deliveries (claim/run, a TimerSource), records each (AlertRecorder) and carries out its plan
  * (AlertSteps: declare, cards, notices, the offer to resolve). Every step is recorded as done, so a process killed
- * half-way leaves the rest to the next. Also what listeners ask of alerts: `/incident alerts`, a warning's declare form.
+ * half-way leaves the rest to the next. Also what listeners ask of alerts: `/incident alerts`, and what people do
+ * from notices (AlertDeclarations: Declare incident; AlertsByHand: Add to incident, Take out, Reopen).
  */
-/** The alert is in `incident` already: no incident was declared for it. */
-const alreadyIn = (incident: Incident): { kind: 'already'; incident: Incident } & Unchanged => ({
-  kind: 'already',
-  incident,
-  unchanged: `the alert is in incident #${incident.number} already: no incident was declared`,
-});
-
 export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   private readonly rules: ReadonlyMap<string, AlertRule>;
   private readonly recorder: AlertRecorder;
@@ -192,10 +171,14 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   private repeatsAt = 0;
   /** Alerts a maintenance window held back, released once no window holds them (each sweep). */
   private readonly heldBack: HeldBackRelease;
+  /** A warning's Declare incident: its form and the declaration. */
+  private readonly declarations: AlertDeclarations;
+  /** What people do with alerts from their notices and messages besides: Add to incident, Take out, Reopen. */
+  private readonly byHand: AlertsByHand;
 
   constructor(
     private readonly db: Database,
-    private readonly incidents: IncidentService,
+    incidents: IncidentService,
     chat: AlertChat,
     cards: AlertCards,
     rules: readonly AlertRule[],
@@ -216,6 +199,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       ...(opts.playbookTitle ? { playbookTitle: opts.playbookTitle } : {}),
     });
     this.heldBack = new HeldBackRelease(db, this.recorder, () => this.wake(), log);
+    this.declarations = new AlertDeclarations(db, incidents, this.steps, this.rules, opts.sensitive, log);
+    this.byHand = new AlertsByHand(db, incidents, this.steps, log);
     this.heartbeats = new HeartbeatChecks(
       db,
       this.rules,
@@ -612,403 +597,40 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     );
   }
 
-  /**
-   * A warning's Declare incident button: the form's starting point (title and severity from the alert and its row),
-   * or, when the alert is already in an open incident, that incident.
-   */
-  async declareForm(
+  /** A warning's Declare incident button: the form's starting point, or the incident it is in (AlertDeclarations). */
+  declareForm(alertId: number): ReturnType<AlertDeclarations['declareForm']> {
+    return this.declarations.declareForm(alertId);
+  }
+
+  /** A person declares an incident from a warning's notice (AlertDeclarations). */
+  declareFromAlert(
     alertId: number,
-  ): Promise<
-    | { kind: 'form'; title: string; severity: Severity; about: string; private?: true }
-    | { kind: 'declared'; incident: Incident }
-    | null
-  > {
-    const alert = await getAlert(this.db, alertId);
-    if (!alert) return null;
-    const incident = await this.openIncidentOf(alert);
-    if (incident) {
-      // Sent to another group's incident by storm control (its source past its cap): it may be declared apart.
-      const storm = await this.stormOf(alert);
-      if (!storm) return { kind: 'declared', incident };
-      const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
-      const title = alertTitle(alert.summary, alert.name);
-      const secret = securityAlert(this.rules, this.opts.sensitive, { rule: alert.rule, title });
-      return {
-        kind: 'form',
-        title: alert.summary,
-        severity: rule?.severity ?? labelSeverity(alert.labels.severity) ?? (alert.level === 'critical' ? 1 : 2),
-        about: `From the ${alert.level} alert ${alert.name} (${alert.source}), which joined incident #${incident.number} because ${alert.source} was past its storm cap. Declared, it and its group's alerts there leave #${incident.number} for the new incident.${rule ? ` Runbook: ${rule.action}` : ''}`,
-        ...(secret ? { private: true as const } : {}),
-      };
-    }
-    const rule = alert.rule ? this.rules.get(alert.rule) : undefined;
-    // Declared, it takes every firing alert of its group not in an incident: the form says how many.
-    const loose = (await looseAlertsOfGroup(this.db, alert.source, alert.groupKey)).filter((a) => a.id !== alert.id);
-    const joining = loose.length
-      ? ` The ${loose.length} other firing alert${loose.length === 1 ? '' : 's'} of its group join the incident too.`
-      : '';
-    const from = `From the ${alert.level} alert ${alert.name} (${alert.source})${rule ? `: ${rule.threshold}${rule.duration ? ` for ${rule.duration}` : ''}. Runbook: ${rule.action}` : ''}`;
-    const about = joining ? `${from.replace(/[.\s]+$/, '')}.${joining}` : from;
-    // A security alert (its row's playbook a security one, or its title reading as one): the form's Private box is
-    // ticked, as the incident would be declared private from that title anyway.
-    const title = alertTitle(alert.summary, alert.name);
-    const secret = securityAlert(this.rules, this.opts.sensitive, { rule: alert.rule, title });
-    return {
-      kind: 'form',
-      title: alert.summary,
-      severity: rule?.severity ?? 2,
-      about,
-      ...(secret ? { private: true as const } : {}),
-    };
+    input: Parameters<AlertDeclarations['declareFromAlert']>[1],
+  ): ReturnType<AlertDeclarations['declareFromAlert']> {
+    return this.declarations.declareFromAlert(alertId, input);
   }
 
-  /**
-   * A person declares an incident from a warning's notice: declared as typed (reported by that person), with the
-   * alert (and the firing alerts of its group not in an incident) linked to it, and the notice updated.
-   */
-  async declareFromAlert(
-    alertId: number,
-    input: {
-      teamId: string;
-      userId: string;
-      title: string;
-      severity: Severity;
-      requestKey: string;
-      /** The form's Private box: a private (security) incident; its notice then does not name it. */
-      private?: boolean;
-    },
-  ): Promise<
-    | (DeclareResult & { resolvedBefore?: ResolvedBeforeDeclared })
-    | ({ kind: 'already'; incident: Incident } & Unchanged)
-  > {
-    const form = await this.declareForm(alertId);
-    if (!form) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
-    if (form.kind === 'declared') return alreadyIn(form.incident);
-    const alert = (await getAlert(this.db, alertId))!;
-    let r: DeclareResult;
-    /** The alert resolved between the form's opening and its submission: said, not declared silently. */
-    let resolvedBefore: ResolvedBeforeDeclared | undefined;
-    /** The storm's incident its group's alerts left (declared apart). */
-    let left: { incidentId: number; alertIncident: number; alerts: number[]; moved: number[] } | null = null;
-    try {
-      r = await this.incidents.declare(
-        {
-          teamId: input.teamId,
-          reporterId: input.userId,
-          title: input.title,
-          severity: input.severity,
-          requestKey: input.requestKey,
-          ...(input.private ? { private: true } : {}),
-        },
-        {
-          within: async (tx, incident) => {
-            // As a delivery of the group being recorded would: one at a time.
-            await lockGroup(tx, alert.source, alert.groupKey);
-            // Read again under the lock: two people declaring from one notice at once make one incident, not two
-            // with the group's alerts split between them (the second is told where the alert went).
-            const now = await getAlert(tx, alertId);
-            const taken = now?.alertIncidentId ? await getAlertIncident(tx, now.alertIncidentId) : null;
-            // Declared apart from a storm's incident (the form said so): its group's alerts there leave it.
-            const apart = taken && now && stormJoinedBy(taken, now) ? taken : null;
-            if (taken && !apart && isOpen(taken) && taken.incidentId !== null)
-              throw new TakenMeanwhile(taken.incidentId);
-            // The incident the same alert was in before it fired again: the card and timeline say so.
-            const previous = await earlierIncidentOf(tx, alert);
-            const id = await insertAlertIncident(tx, {
-              source: alert.source,
-              groupKey: alert.groupKey,
-              title: input.title,
-              severity: input.severity,
-              rule: alert.rule,
-              previousIncidentId: previous,
-              declaredBy: { userId: input.userId, incidentId: incident.id },
-            });
-            const loose = await looseAlertsOfGroup(tx, alert.source, alert.groupKey);
-            const moved = apart
-              ? (await alertsOfAlertIncident(tx, apart.id)).filter(
-                  (a) => a.source === alert.source && a.groupKey === alert.groupKey,
-                )
-              : [];
-            const ids = [...new Set([alert.id, ...moved.map((a) => a.id), ...loose.map((a) => a.id)])];
-            await linkAlerts(tx, new Map(ids.map((alert) => [alert, id])));
-            // What its source left out of the group's deliveries is counted by the new incident's card, not the storm's.
-            if (apart) await moveGroupTruncated(tx, apart.id, id, alert);
-            await this.steps.recordOpening(tx, id, incident.id, alert.source, previous);
-            if (apart?.incidentId) {
-              left = {
-                incidentId: apart.incidentId,
-                alertIncident: apart.id,
-                alerts: ids,
-                moved: moved.map((a) => a.id),
-              };
-              await insertEvent(tx, apart.incidentId, 'note', input.userId, {
-                text: `${moved.length === 1 ? 'The alert' : `${moved.length} alerts`} of ${alert.name} (${alert.source}), sent here by storm control, left this incident: declared apart as ${incident.private ? 'a private incident' : `incident #${incident.number}`}`,
-              });
-            }
-            // Resolved since the form was opened (or since the notice was read): declared all the same, as asked,
-            // but said on its timeline, in the reply and in its channel (offered to resolve when nothing fires).
-            if (now?.status === 'resolved') {
-              const linked = await getAlerts(tx, ids);
-              resolvedBefore = {
-                name: now.name,
-                at: now.resolvedAt ?? now.endsAt ?? now.lastSeen,
-                stillFiring: linked.filter((a) => a.status === 'firing' && a.level !== 'info').length,
-              };
-              await insertEvent(tx, incident.id, 'note', null, {
-                text: `The alert ${now.name} (${now.source}) had resolved at ${resolvedBefore.at.toISOString()}, before this incident was declared from its notice`,
-              });
-            }
-          },
-        },
-      );
-    } catch (err) {
-      if (!(err instanceof TakenMeanwhile)) throw err;
-      const incident = await getIncident(this.db, err.incidentId);
-      if (!incident) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
-      return alreadyIn(incident);
-    }
-    if (r.kind !== 'declared') return r;
-    await this.noticesOf(alert, r.incident.id);
-    // Set by the declaration's transaction (the compiler does not see it through the callback).
-    const from = left as { incidentId: number; alertIncident: number; alerts: number[]; moved: number[] } | null;
-    if (from) {
-      // The storm's incident channel was told they joined it: told they left, and where to (not only its card).
-      await this.steps
-        .tellMovedOut(from.incidentId, from.moved, r.incident, input.userId, 'declared')
-        .catch((err) => this.log.warn(`could not tell incident ${from.incidentId} that alerts left it`, err));
-      // The incidents channel's message offering to declare them apart says where they went instead.
-      await this.steps
-        .declaredApart(from.incidentId, from.alerts)
-        .catch((err) => this.log.warn(`could not update what told of alerts joining incident ${from.incidentId}`, err));
-      // The storm's incident: its card drops them; with nothing of its own firing, it is offered to resolve.
-      await this.steps
-        .run({ kind: 'card', alertIncident: from.alertIncident, incident: from.incidentId })
-        .catch((err) => this.log.warn(`could not refresh the card of incident ${from.incidentId}`, err));
-      await this.steps
-        .alertsChangedByHand(from.incidentId)
-        .catch((err) => this.log.warn(`could not update the offer to resolve incident ${from.incidentId}`, err));
-    }
-    // Likewise.
-    const resolved = resolvedBefore as ResolvedBeforeDeclared | undefined;
-    if (!resolved) return r;
-    // Nothing of it fires: its channel is offered to resolve it, as when its alerts resolve in an incident (not
-    // resolved by an `auto_resolve` row: a person just declared it).
-    if (resolved.stillFiring === 0 && !(alert.rule && this.rules.get(alert.rule)?.autoResolve))
-      await this.steps
-        .alertsChangedByHand(r.incident.id)
-        .catch((err) => this.log.warn(`could not offer to resolve incident ${r.incident.id}`, err));
-    return { ...r, resolvedBefore: resolved };
+  /** Reopen on a resolved incident's message that its alert fired again and joined another incident (AlertsByHand). */
+  reopenForAlert(alertId: number, userId: string, requestKey: string): ReturnType<AlertsByHand['reopenForAlert']> {
+    return this.byHand.reopenForAlert(alertId, userId, requestKey);
   }
 
-  /**
-   * Reopen on a resolved incident's message that its alert fired again and joined another incident (storm control):
-   * the incident is worked on again (reopened by this person, unless someone did first), and the alert, with its
-   * group's alerts that joined with it, leaves the storm's incident to be followed in it again, as an on-call engineer
-   * reopening it for that alert expects (its resolution, its card, the offer to resolve, all there). The channel it
-   * left is told, its card and offer to resolve follow.
-   */
-  async reopenForAlert(
-    alertId: number,
-    userId: string,
-    requestKey: string,
-  ): Promise<{ incident: Incident; reopened: boolean; movedFrom: Incident | null; alerts: AlertRow[] }> {
-    const alert = await getAlert(this.db, alertId);
-    const earlier = alert ? await earlierIncidentOf(this.db, alert) : null;
-    let incident = earlier === null ? null : await getIncident(this.db, earlier);
-    if (!alert || !incident) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
-    let reopened = false;
-    if (incident.status === 'resolved') {
-      try {
-        const r = await this.incidents.reopen(incident.id, userId, `its alert ${alert.name} fired again`, requestKey);
-        if (r) {
-          incident = r.incident;
-          reopened = true;
-        }
-      } catch (err) {
-        // Reopened by someone else meanwhile: the alert is brought back all the same.
-        if (!(err instanceof AlreadyDoneError)) throw err;
-        incident = (await getIncident(this.db, incident.id)) ?? incident;
-      }
-    }
-    const back = await bringBack(this.db, alertId, incident, userId);
-    if (!back) return { incident, reopened, movedFrom: null, alerts: [] };
-    const { from } = back;
-    const warn = (what: string) => (err: unknown) => this.log.warn(`could not ${what}`, err);
-    await this.steps.refreshCard(incident.id).catch(warn(`refresh the card of incident ${incident.id}`));
-    await this.steps
-      .tellMovedOut(
-        from.incidentId,
-        back.alerts.map((a) => a.id),
-        incident,
-        userId,
-        'reopened',
-      )
-      .catch(warn(`tell incident ${from.incidentId} that alerts left it`));
-    // The incidents channel's message offering to declare them apart says where they are instead.
-    await this.steps
-      .declaredApart(
-        from.incidentId,
-        back.alerts.map((a) => a.id),
-      )
-      .catch(warn(`update what told of alerts joining incident ${from.incidentId}`));
-    await this.steps
-      .run({ kind: 'card', alertIncident: from.alertIncident, incident: from.incidentId })
-      .catch(warn(`refresh the card of incident ${from.incidentId}`));
-    await this.steps
-      .alertsChangedByHand(from.incidentId)
-      .catch(warn(`update the offer to resolve incident ${from.incidentId}`));
-    return { incident, reopened, movedFrom: await getIncident(this.db, from.incidentId), alerts: back.alerts };
+  /** A warning's Add to incident button: the open incidents it may be added to (AlertsByHand). */
+  attachChoices(alertId: number, teamId: string, userId: string): ReturnType<AlertsByHand['attachChoices']> {
+    return this.byHand.attachChoices(alertId, teamId, userId);
   }
 
-  /** The storm's incident an alert was sent to (another group's, its source past its cap); null when it is not so. */
-  private async stormOf(alert: AlertRow): Promise<AlertIncidentRow | null> {
-    const ai = alert.alertIncidentId ? await getAlertIncident(this.db, alert.alertIncidentId) : null;
-    return ai && stormJoinedBy(ai, alert) ? ai : null;
+  /** Adds an alert (and its group's firing alerts in no incident) to an open incident (AlertsByHand). */
+  attach(alertId: number, input: Parameters<AlertsByHand['attach']>[1]): ReturnType<AlertsByHand['attach']> {
+    return this.byHand.attach(alertId, input);
   }
 
-  /**
-   * A warning's Add to incident button: the open incidents `userId` may add it to (most severe first, then newest; at
-   * most 100, as a menu holds), or, when the alert is in an open incident already, that incident. Null: not recorded.
-   */
-  async attachChoices(
-    alertId: number,
-    teamId: string,
-    userId: string,
-  ): Promise<
-    | { kind: 'choose'; alert: AlertRow; incidents: Incident[]; total: number }
-    | { kind: 'declared'; incident: Incident }
-    | null
-  > {
-    const alert = await getAlert(this.db, alertId);
-    if (!alert) return null;
-    const incident = await this.openIncidentOf(alert);
-    if (incident) return { kind: 'declared', incident };
-    const open = await this.incidents.listOpen(teamId, userId, ATTACH_CHOICES_MAX);
-    return { kind: 'choose', alert, incidents: open.incidents, total: open.total };
-  }
-
-  /**
-   * Adds an alert (and its group's firing alerts in no incident) to an open incident `userId` may see, as they chose
-   * from the notice: the incident's card shows them, its timeline and channel say who added what, and the notice says
-   * where they went. Their repeats and resolution go to that incident from then on; their resolving neither offers
-   * to resolve it nor resolves it alone (AlertSteps.allResolved).
-   */
-  async attach(
-    alertId: number,
-    input: { teamId: string; userId: string; incidentId: number },
-  ): Promise<
-    { kind: 'attached'; incident: Incident; alerts: number } | ({ kind: 'already'; incident: Incident } & Unchanged)
-  > {
-    const incident = await openIncidentFor(this.db, input.incidentId, input.teamId, input.userId);
-    if (!incident)
-      throw new DomainError(
-        'incident_not_open',
-        'That incident is resolved, or not one you may add alerts to. Pick another, or declare one from the notice.',
-      );
-    const r = await attachToIncident(this.db, alertId, incident, input.userId);
-    if (!r) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
-    if (r.kind === 'taken') {
-      const where = await getIncident(this.db, r.incidentId);
-      if (!where) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
-      return alreadyIn(where);
-    }
-    await this.noticesOf(r.lead, incident.id);
-    await this.steps
-      .run({ kind: 'card', alertIncident: r.alertIncident, incident: incident.id })
-      .catch((err) => this.log.warn(`could not refresh the card of incident ${incident.id}`, err));
-    await this.steps
-      .tellAttached(incident, input.userId, r.alerts, r.alertIncident)
-      .catch((err) => this.log.warn(`could not tell incident ${incident.id}'s channel of the alerts added`, err));
-    await this.steps
-      .alertsChangedByHand(incident.id)
-      .catch((err) => this.log.warn(`could not update the offer to resolve incident ${incident.id}`, err));
-    // A critical alert added to a less severe incident: its channel is told, with how to raise it, as when one joins.
-    const critical = r.alerts.filter((x) => x.level === 'critical' && x.status === 'firing').map((x) => x.id);
-    if (critical[0] !== undefined)
-      await this.steps
-        .run({ kind: 'outranked', alert: critical[0], alerts: critical, incident: incident.id })
-        .catch((err) => this.log.warn(`could not compare incident ${incident.id}'s severity with its alerts'`, err));
-    return { kind: 'attached', incident, alerts: r.alerts.length };
-  }
-
-  /**
-   * Takes alerts added to an incident by hand out of it again (the Take out button of the message that said they were
-   * added): its card and channel show it, and their notices offer Declare incident and Add again.
-   */
-  async detach(
+  /** Takes alerts added to an incident by hand out of it again (AlertsByHand). */
+  detach(
     alertIncidentId: number,
     userId: string,
-    /** The message whose button was pressed (the one saying they were added): it loses its button. */
     message?: { channel: string; ts: string },
-  ): Promise<{ incident: Incident; alerts: number }> {
-    const r = await detachFromIncident(this.db, alertIncidentId, userId);
-    if (message)
-      await this.steps
-        .closeAttached(message, { by: r.addedBy, alerts: r.alerts }, { by: userId, at: new Date() })
-        .catch((err) => this.log.warn('could not update the message saying alerts were added', err));
-    const incident = await getIncident(this.db, r.incidentId);
-    if (!incident) throw new DomainError('alert_not_found', 'That incident is no longer recorded.');
-    // Each notice showing one of them is live again, with its buttons.
-    await this.refreshNotices(r.alerts);
-    await this.steps
-      .run({ kind: 'card', alertIncident: alertIncidentId, incident: incident.id })
-      .catch((err) => this.log.warn(`could not refresh the card of incident ${incident.id}`, err));
-    await this.steps
-      .tellDetached(incident, userId, r.alerts)
-      .catch((err) => this.log.warn(`could not tell incident ${incident.id}'s channel of the alerts taken out`, err));
-    await this.steps
-      .alertsChangedByHand(incident.id)
-      .catch((err) => this.log.warn(`could not offer to resolve incident ${incident.id}`, err));
-    return { incident, alerts: r.alerts.length };
-  }
-
-  /** Every notice showing an alert of `alert`'s group that joined `incidentId` (its own, older ones) says where. */
-  private async noticesOf(alert: AlertRow, incidentId: number): Promise<void> {
-    const joined = [alert];
-    for (const ai of await alertIncidentsOf(this.db, incidentId))
-      joined.push(...(await alertsOfAlertIncident(this.db, ai.id)));
-    await this.refreshNotices(joined.filter((a) => a.source === alert.source && a.groupKey === alert.groupKey));
-  }
-
-  /** The notices showing these alerts (each once, by its lead), as the alerts are now. */
-  private async refreshNotices(alerts: readonly AlertRow[]): Promise<void> {
-    const leads = new Set(alerts.filter((a) => a.noticePlanned).map((a) => a.noticeLead ?? a.id));
-    for (const lead of leads)
-      await this.steps.notice(lead).catch((err) => this.log.warn('could not update the alert notice', err));
-  }
-
-  /** The open incident an alert is in (declared, not resolved); null when it is in none. */
-  private async openIncidentOf(alert: AlertRow): Promise<Incident | null> {
-    const ai = alert.alertIncidentId ? await getAlertIncident(this.db, alert.alertIncidentId) : null;
-    if (!ai?.incidentId || ai.state !== 'declared' || ai.incidentStatus === 'resolved') return null;
-    return getIncident(this.db, ai.incidentId);
-  }
-}
-
-/**
- * Whether an alert is in an open storm's alert incident opened for another group (storm control sent it there), one
- * the bot opened: such an alert may be declared apart.
- */
-function stormJoinedBy(ai: AlertIncidentRow, alert: Pick<AlertRow, 'source' | 'groupKey'>): boolean {
-  return (
-    ai.storm &&
-    isOpen(ai) &&
-    ai.declaredBy === null &&
-    ai.attachedBy === null &&
-    (ai.source !== alert.source || ai.groupKey !== alert.groupKey)
-  );
-}
-
-/** The alert a notice's Declare incident declared had resolved before: when, and how many of its alerts still fire. */
-export interface ResolvedBeforeDeclared {
-  name: string;
-  at: Date;
-  stillFiring: number;
-}
-
-/** The alert joined an incident while this declaration was being made: nothing is declared (see declareFromAlert). */
-class TakenMeanwhile extends Error {
-  constructor(readonly incidentId: number) {
-    super(`the alert joined incident ${incidentId} meanwhile`);
+  ): ReturnType<AlertsByHand['detach']> {
+    return this.byHand.detach(alertIncidentId, userId, message);
   }
 }
