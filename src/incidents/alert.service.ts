@@ -1,11 +1,4 @@
-import {
-  alertIncidentsOf,
-  alertsOf,
-  cardRefreshed,
-  claimDueCards,
-  getAlertIncident,
-  setAlertIncidentState,
-} from '../store/alert.repo.js';
+import { alertIncidentsOf, alertsOf, cardRefreshed, claimDueCards } from '../store/alert.repo.js';
 import {
   claimDeliveries,
   type DeliveryBatch,
@@ -17,13 +10,13 @@ import {
   nextDeliveryDueAt,
   purgeFinishedDeliveries,
   renewDeliveries,
-  retryDelivery,
 } from '../store/alert-delivery.repo.js';
 import { groupLockKey } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import { AlertsByHand } from './alert-by-hand.js';
 import { type AlertCards, leftOut } from './alert-cards.js';
 import { AlertDeclarations } from './alert-declare.js';
+import { DeliveryFailures, needsAPerson } from './alert-delivery-failures.js';
 import { firingNow } from './alert-firing.js';
 import { HeartbeatChecks } from './alert-heartbeats.js';
 import { HeldBackRelease } from './alert-held-back.js';
@@ -31,7 +24,7 @@ import { type Accepted, writeDelivery } from './alert-inbox.js';
 import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './alert-ports.js';
 import { AlertRecorder } from './alert-recorder.js';
 import { securityAlert } from './alert-rows.js';
-import { AlertSteps, NotYet } from './alert-steps.js';
+import { AlertSteps } from './alert-steps.js';
 import {
   type AlertDelivery,
   type AlertLevel,
@@ -41,7 +34,7 @@ import {
   type FiringAlerts,
   pressingCount,
 } from './alert-types.js';
-import { ChatPlatformError } from './errors.js';
+import type { ChatPlatformError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
 import { type Signal, Slots, signal } from './queues.js';
@@ -53,29 +46,6 @@ export const DUPLICATE_WINDOW_MS = 30_000;
 /** How often the hashes of old deliveries are forgotten. */
 const FORGET_EVERY_MS = 60_000;
 export const DELIVERY_RETENTION_MS = 30 * 86_400_000;
-/** Attempts at a delivery's plan before it is given up (its alerts stay recorded and shown). */
-const MAX_ATTEMPTS = 12;
-/**
- * Slack refusing a channel the plan posts in (the bot removed from the incidents channel, the channel archived or
- * deleted, a scope taken away) is not a passing fault: a person has to fix it, which takes longer than the attempts
- * above last (about six minutes). Such a delivery is tried again (every minute, at most) for this long after it came,
- * whatever its attempts, so that what it has left to post (a notice, a storm's message) goes out once the bot is
- * invited back; it is logged as an error, once here, with the fix, and /health reports it meanwhile.
- */
-export const CHANNEL_REFUSED_RETRY_MS = 60 * 60_000;
-/** Slack's answers that mean a person must fix a channel or the app (see CHANNEL_REFUSED_RETRY_MS). */
-const NEEDS_A_PERSON = new Set([
-  'not_in_channel',
-  'channel_not_found',
-  'is_archived',
-  'missing_scope',
-  'restricted_action',
-  'no_permission',
-]);
-/** Longest wait between two attempts. */
-const MAX_BACKOFF_MS = 60_000;
-/** A step waiting for a declaration in progress (here or in another process) looks again this soon. */
-const WAIT_MS = 1000;
 /** Deliveries recorded at once by one process (the rest of their work, mostly Slack calls, runs beside). */
 const RECORDING_SLOTS = 3;
 /** Deliveries waiting behind their group's first one, claimed with it (in all the batches of one claim) at most. */
@@ -132,6 +102,7 @@ export interface AlertServiceOptions {
 }
 
 export type { ResolvedBeforeDeclared } from './alert-declare.js';
+export { CHANNEL_REFUSED_RETRY_MS } from './alert-delivery-failures.js';
 /** What `accept` did with a delivery: written (its id), or recognised as a retry of an earlier one. */
 export type { Accepted } from './alert-inbox.js';
 
@@ -169,6 +140,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   private wakeLaterAt = 0;
   /** When the last recording of repeats (of groups with an open incident) began here, or the one planned begins. */
   private repeatsAt = 0;
+  /** What a failed attempt at a delivery does: tried again later, or given up. */
+  private readonly failures: DeliveryFailures;
   /** Alerts a maintenance window held back, released once no window holds them (each sweep). */
   private readonly heldBack: HeldBackRelease;
   /** A warning's Declare incident: its form and the declaration. */
@@ -198,6 +171,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       ...(opts.sensitive ? { sensitive: opts.sensitive } : {}),
       ...(opts.playbookTitle ? { playbookTitle: opts.playbookTitle } : {}),
     });
+    this.failures = new DeliveryFailures(db, log);
     this.heldBack = new HeldBackRelease(db, this.recorder, () => this.wake(), log);
     this.declarations = new AlertDeclarations(db, incidents, this.steps, this.rules, opts.sensitive, log);
     this.byHand = new AlertsByHand(db, incidents, this.steps, log);
@@ -421,7 +395,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       recorded?.();
       const last = deliveries[deliveries.length - 1]!;
       const attempts = Math.max(...deliveries.map((x) => x.attempts));
-      await this.failed({ ...last, attempts, plan: [] }, ids, err);
+      await this.failures.failed({ ...last, attempts, plan: [] }, ids, err);
       return;
     }
     // Started before `recorded` is told: a declaration among them counts as in progress from its first step.
@@ -446,8 +420,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
           // A message the incidents channel refuses (the bot removed from it) does not hold back the cards and
           // messages of the plan's other steps for as long as it takes someone to invite the bot back; it is tried
           // again with the delivery. A declaration is another matter: what follows it needs its incident.
-          if (!(err instanceof ChatPlatformError && NEEDS_A_PERSON.has(err.slackError)) || step.kind === 'declare')
-            throw err;
+          if (!needsAPerson(err) || step.kind === 'declare') throw err;
           refused ??= err;
           continue;
         }
@@ -457,7 +430,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       if (refused) throw refused;
       await finishDelivery(this.db, d.id, 'done');
     } catch (err) {
-      await this.failed(d, [d.id], err);
+      await this.failures.failed(d, [d.id], err);
     }
   }
 
@@ -487,52 +460,6 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
           this.log.warn(`could not refresh the card of incident ${c.incidentId}; trying again shortly`, err);
         }
       }),
-    );
-  }
-
-  /** A batch failed: before it was recorded, every delivery of it (`ids`) is tried again; after, the one left. */
-  private async failed(d: DeliveryRow, ids: number[], err: unknown): Promise<void> {
-    const reason = err instanceof Error ? err.message : String(err);
-    try {
-      // Waiting for a declaration is not a failed attempt.
-      if (err instanceof NotYet) {
-        return await retryDelivery(this.db, ids, err.delayMs ?? WAIT_MS, reason, { counted: false });
-      }
-      const needsAPerson = err instanceof ChatPlatformError && NEEDS_A_PERSON.has(err.slackError);
-      const until = d.receivedAt.getTime() + CHANNEL_REFUSED_RETRY_MS;
-      if (d.attempts < MAX_ATTEMPTS || (needsAPerson && Date.now() < until)) {
-        if (needsAPerson) this.tellNeedsAPerson(d.id, err, until);
-        else this.log.warn(`alert delivery ${d.id}: attempt ${d.attempts} failed; trying again`, err);
-        return await retryDelivery(this.db, ids, Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (d.attempts - 1)), reason);
-      }
-      this.log.error(`alert delivery ${d.id}: given up after ${d.attempts} attempts (its alerts stay recorded)`, err);
-      for (const step of d.plan) {
-        if (step.kind !== 'declare') continue;
-        const ai = await getAlertIncident(this.db, step.alertIncident);
-        if (ai?.state === 'declaring' && ai.incidentId === null) {
-          await setAlertIncidentState(this.db, step.alertIncident, 'failed');
-        }
-      }
-      await finishDelivery(this.db, ids, 'failed', reason);
-    } catch (inner) {
-      // The database is gone too: the lease runs out and the delivery is taken again.
-      this.log.warn(`alert delivery ${d.id}: could not record the failure`, inner);
-    }
-  }
-
-  /** Deliveries whose refusal by Slack this process logged (once each). */
-  private readonly toldNeedsAPerson = new Set<number>();
-
-  /**
-   * Slack refused a channel the plan posts in, which a person has to fix: logged as an error, once a delivery here,
-   * with Slack's reason and the fix (the message says it), and until when it is tried again.
-   */
-  private tellNeedsAPerson(id: number, err: ChatPlatformError, until: number): void {
-    if (this.toldNeedsAPerson.has(id)) return;
-    if (this.toldNeedsAPerson.size >= 1000) this.toldNeedsAPerson.clear();
-    this.toldNeedsAPerson.add(id);
-    this.log.error(
-      `alert delivery ${id}: ${err.message} What it has left to post is tried again every minute until ${new Date(until).toISOString()} (its alerts are recorded and on their cards meanwhile).`,
     );
   }
 
