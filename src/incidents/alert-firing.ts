@@ -1,7 +1,29 @@
-import { type AlertRow, firingAlerts } from '../store/alert.repo.js';
+import { type AlertRow, alertIncidentsOf, alertsOf, firingAlerts } from '../store/alert.repo.js';
 import type { Queryable } from '../store/db.js';
+import { leftOut } from './alert-cards.js';
 import { alertTitle } from './alert-rows.js';
-import type { AlertQuery, AlertRule, AlertView, FiringAlertPlace, FiringAlerts } from './alert-types.js';
+import type { AlertList, AlertQuery, AlertRule, AlertView, FiringAlertPlace, FiringAlerts } from './alert-types.js';
+
+/**
+ * Every alert of an incident (`/incident alerts` in its channel): firing first, at most `limit`, and how many there
+ * are; with a query, those holding its words, from its `from`th.
+ */
+export async function alertsOfIncident(
+  db: Queryable,
+  incidentId: number,
+  limit: number,
+  query: AlertQuery,
+): Promise<AlertList> {
+  const ais = await alertIncidentsOf(db, incidentId);
+  const list = await alertsOf(
+    db,
+    ais.map((a) => a.id),
+    limit,
+    query,
+  );
+  // What their sources left out of the groups' latest deliveries (Alertmanager's max_alerts): not recorded, said.
+  return { ...list, query, truncated: leftOut(ais) };
+}
 
 /**
  * What is firing now, whatever the source, most severe first: each alert with where it is (its incident, named only

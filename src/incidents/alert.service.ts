@@ -1,4 +1,4 @@
-import { alertIncidentsOf, alertsOf, cardRefreshed, claimDueCards } from '../store/alert.repo.js';
+import { alertIncidentsOf, cardRefreshed, claimDueCards } from '../store/alert.repo.js';
 import {
   claimDeliveries,
   type DeliveryBatch,
@@ -14,10 +14,10 @@ import {
 import { groupLockKey } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import { AlertsByHand } from './alert-by-hand.js';
-import { type AlertCards, leftOut } from './alert-cards.js';
+import type { AlertCards } from './alert-cards.js';
 import { AlertDeclarations } from './alert-declare.js';
 import { DeliveryFailures, needsAPerson } from './alert-delivery-failures.js';
-import { firingNow } from './alert-firing.js';
+import { alertsOfIncident, firingNow } from './alert-firing.js';
 import { HeartbeatChecks } from './alert-heartbeats.js';
 import { HeldBackRelease } from './alert-held-back.js';
 import { type Accepted, writeDelivery } from './alert-inbox.js';
@@ -502,16 +502,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * Every alert of an incident (`/incident alerts`): firing first, at most `limit`, and how many there are; with a
    * query, those holding its words, from its `from`th.
    */
-  async ofIncident(incidentId: number, limit = 200, query: AlertQuery = { words: [], from: 1 }): Promise<AlertList> {
-    const ais = await alertIncidentsOf(this.db, incidentId);
-    const list = await alertsOf(
-      this.db,
-      ais.map((a) => a.id),
-      limit,
-      query,
-    );
-    // What their sources left out of the groups' latest deliveries (Alertmanager's max_alerts): not recorded, said.
-    return { ...list, query, truncated: leftOut(ais) };
+  ofIncident(incidentId: number, limit = 200, query: AlertQuery = { words: [], from: 1 }): Promise<AlertList> {
+    return alertsOfIncident(this.db, incidentId, limit, query);
   }
 
   /**
