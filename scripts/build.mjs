@@ -96,6 +96,9 @@ function build(digest, tsc) {
     { cwd: root, stdio: 'inherit' },
   );
   if (result.status !== 0) fail(`The TypeScript build failed (tsc exited ${result.status ?? result.signal}).`);
+  // Copied afresh: a migration renamed or removed in src/ must not stay in dist/ under its old name (a new database
+  // would run it twice, and the bot would not start).
+  rmSync(at('dist', 'store', 'migrations'), { recursive: true, force: true });
   cpSync(at('src', 'store', 'migrations'), at('dist', 'store', 'migrations'), { recursive: true });
   writeFileSync(STAMP, `${JSON.stringify({ sources: digest, builtAt: new Date().toISOString() }, null, 2)}\n`);
 }

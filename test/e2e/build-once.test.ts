@@ -152,6 +152,27 @@ describe('npm start builds once', () => {
     BUILD_TIMEOUT,
   );
 
+  it(
+    'a migration renamed (or removed) in src/ is not left in dist/ under its old name, which would run twice',
+    async () => {
+      const migrations = (root: string) => readdirSync(join(dir, root, 'store', 'migrations')).sort();
+      const sql = readFileSync(join(dir, 'src', 'store', 'migrations', '001_incidents.sql'));
+      writeFileSync(join(dir, 'src', 'store', 'migrations', '009_probe.sql'), sql);
+      expect((await inDir(dir, 'npm', ['run', 'prestart', '--silent'])).code).toBe(0);
+      expect(migrations('dist')).toContain('009_probe.sql');
+      // Renumbered before a release: the old name must go, else a new database runs the migration twice.
+      cpSync(
+        join(dir, 'src', 'store', 'migrations', '009_probe.sql'),
+        join(dir, 'src', 'store', 'migrations', '002_probe.sql'),
+      );
+      rmSync(join(dir, 'src', 'store', 'migrations', '009_probe.sql'));
+      expect((await inDir(dir, 'npm', ['run', 'prestart', '--silent'])).code).toBe(0);
+      expect(migrations('dist')).toEqual(migrations('src'));
+      rmSync(join(dir, 'src', 'store', 'migrations', '002_probe.sql'));
+    },
+    BUILD_TIMEOUT,
+  );
+
   it('dist/ imports no development dependency, and every production dependency is imported by dist/', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
