@@ -203,9 +203,10 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       return;
     }
     // Checked before the form is answered, as the parameters form is: a refusal shows in it, which reaches even
-    // someone not in the channel (an ephemeral message there would not).
+    // someone not in the channel (an ephemeral message there would not). An approver outside a public incident's
+    // channel is added to it now, as the denial is sent (not when its form opened); Slack refusing shows here too.
     try {
-      await deps.approvals.checkMayDeny(meta.approvalId, body.user.id);
+      await deps.approvals.checkMayDeny(meta.approvalId, body.user.id, { add: true });
     } catch (err) {
       noteError(err);
       const text = await inlineRefusalText(err, logger, (ids) => deps.notes.contactNames(ids));
