@@ -201,7 +201,9 @@ export function renderRun(run: RunView): Message {
   }
   const found = run.lookFor && run.found ? foundLines(run.lookFor, run.found) : null;
   if (found) blocks.push(found.block);
-  if (run.tail) {
+  // Every line has what it looks for: the lines found are the output's last lines already, not shown twice.
+  const allFound = run.found !== undefined && run.found.total > 0 && run.found.matched === run.found.total;
+  if (run.tail && !(found && allFound)) {
     if (found) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'The last lines of the output:' }] });
     // Fence safely: the tail is escaped and cut to fit a section with its fences.
     const body = mrkdwnClip(fenced(run.tail), LIMITS.sectionText - 10);

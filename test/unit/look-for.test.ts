@@ -98,6 +98,16 @@ describe("a run's message with the lines found", () => {
     expect(m.text).toContain('— 700 of 5000 lines have "ERROR"');
   });
 
+  it('every line has it: the lines found are not shown again as the last lines', () => {
+    const all = renderRun(
+      run({ matched: 3, total: 3, last: ['ERROR a', 'ERROR b', 'ERROR c'] }, { tail: 'ERROR a\nERROR b\nERROR c' }),
+    );
+    const text = JSON.stringify(all.blocks);
+    expect(text).toContain('*3 of 3 lines have \\"ERROR\\"*');
+    expect(text).not.toContain('The last lines of the output');
+    expect(text.split('ERROR c')).toHaveLength(2);
+  });
+
   it('one line; none; nothing printed', () => {
     const one = renderRun(run({ matched: 1, total: 1, last: ['ERROR x'] }));
     expect(JSON.stringify(one.blocks)).toContain('*1 of 1 line has \\"ERROR\\"*:');
