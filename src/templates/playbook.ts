@@ -10,7 +10,7 @@ import type {
   RunView,
   VerificationSubject,
 } from '../incidents/ports.js';
-import { type FoundLines, type LookFor, lookForWords } from '../runbook/look-for.js';
+import { type FoundLines, foundSummary, type LookFor, lookForWords } from '../runbook/look-for.js';
 import type { CommandStep, Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
 import { maxLengthOf, PARAM_KINDS } from '../runbook/playbooks.js';
 import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
@@ -244,7 +244,7 @@ function foundLines(lookFor: LookFor, found: FoundLines): { block: KnownBlock; s
     const said = `${summary[0]!.toUpperCase()}${summary.slice(1)}`;
     return { summary, block: { type: 'section', text: { type: 'mrkdwn', text: `:mag: ${said}.` } } };
   }
-  const summary = `${found.matched} of ${found.total} ${found.total === 1 ? 'line' : 'lines'} ${found.matched === 1 ? 'has' : 'have'} ${words}`;
+  const summary = foundSummary({ words, matched: found.matched, total: found.total });
   // The last lines found that fit the section with its heading and fences, newest kept; none is ever cut in half.
   const room = LIMITS.sectionText - 200;
   const shown: string[] = [];
