@@ -1,4 +1,4 @@
-import type { PlaybookRun } from '../incidents/playbook-host.js';
+import type { PlaybookRun, StepEventKind } from '../incidents/playbook-host.js';
 import type { Queryable } from './db.js';
 
 interface RunRow {
@@ -75,17 +75,7 @@ export async function setPlaybookRunCompleted(q: Queryable, id: number, complete
 }
 
 /** What a run's timeline records: the steps' events, and the run starting and completing. */
-export type RunEventKind =
-  | 'run_started'
-  | 'run_completed'
-  | 'step_run'
-  | 'rollback_verified'
-  | 'step_refused'
-  | 'approval_requested'
-  | 'approval_decided'
-  | 'step_done'
-  | 'step_skipped'
-  | 'step_undone';
+export type RunEventKind = 'run_started' | 'run_completed' | StepEventKind;
 
 export interface RunEvent {
   id: number;
