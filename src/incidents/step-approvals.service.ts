@@ -450,7 +450,7 @@ export class StepApprovals {
    * form. Only someone in the host's channel, an approver or the requester (withdrawing), of a request still waiting;
    * someone a public incident's channel will take is added to it with `add` (the denial itself), not at the click.
    */
-  async checkMayDeny(approvalId: number, userId: string, opts: { add?: boolean } = {}) {
+  async checkMayDeny(approvalId: number, userId: string, opts: { add?: boolean } = {}): Promise<MayDeny> {
     const approvers = this.runbook.access.approvers;
     const found = await this.pendingApproval(
       approvalId,
@@ -470,10 +470,15 @@ export class StepApprovals {
     return { ...found, added: found.join && opts.add === true };
   }
 
-  /** An approver (or the requester, withdrawing) turns a request down, saying why (a known secret value masked). */
-  async deny(approvalId: number, userId: string, typedReason: string): Promise<void> {
+  /**
+   * An approver (or the requester, withdrawing) turns a request down, saying why (a known secret value masked).
+   * `checked`: checkMayDeny's answer for this person with `add` (the form's submit has it already, and the request is
+   * not read again; a decision made since is found by the decision itself, under its lock); else it is asked here.
+   */
+  async deny(approvalId: number, userId: string, typedReason: string, checked?: MayDeny): Promise<void> {
     const reason = this.typed(typedReason);
-    const { a, playbook, step, host } = await this.checkMayDeny(approvalId, userId, { add: true });
+    const { a, playbook, step, host } =
+      checked && checked.a.id === approvalId ? checked : await this.checkMayDeny(approvalId, userId, { add: true });
     const shown = this.runs.shown(step, this.runs.target(step, this.runs.openParams(step, a.params)));
     const decided = await this.decide(host, approvalId, 'denied', userId, reason, shown, {
       playbookId: a.playbookId,
@@ -481,6 +486,16 @@ export class StepApprovals {
     });
     await this.dms.showDecided(host, decided, (x) => this.approvalView(x, playbook, step, shown));
   }
+}
+
+/** A request this person may deny (checkMayDeny's answer): the request, its step, its host; whether they were added. */
+export interface MayDeny {
+  a: StepApproval;
+  playbook: Playbook;
+  step: CommandStep;
+  host: PlaybookHost;
+  join: boolean;
+  added: boolean;
 }
 
 /** The refusal of a press on a request that waits no more: decided, or closed (and why: nothing ran). */

@@ -1,6 +1,7 @@
 import { noteError } from '../audit/outcome.js';
 import { DomainError } from '../incidents/errors.js';
 import type { PlaybookHost } from '../incidents/playbook-host.js';
+import type { MayDeny } from '../incidents/step-approvals.service.js';
 import { expected, validateParams } from '../runbook/playbooks.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
@@ -205,8 +206,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     // Checked before the form is answered, as the parameters form is: a refusal shows in it, which reaches even
     // someone not in the channel (an ephemeral message there would not). An approver outside a public incident's
     // channel is added to it now, as the denial is sent (not when its form opened); Slack refusing shows here too.
+    let checked: MayDeny;
     try {
-      await deps.approvals.checkMayDeny(meta.approvalId, body.user.id, { add: true });
+      checked = await deps.approvals.checkMayDeny(meta.approvalId, body.user.id, { add: true });
     } catch (err) {
       noteError(err);
       const text = await inlineRefusalText(err, logger, (ids) => deps.notes.contactNames(ids));
@@ -220,7 +222,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         logger,
         tell: ephemeralIn(client, meta.channelId, body.user.id),
       },
-      () => deps.approvals.deny(meta.approvalId, body.user.id, reason.value),
+      () => deps.approvals.deny(meta.approvalId, body.user.id, reason.value, checked),
       { admit: 'always' },
     );
   });
