@@ -60,7 +60,7 @@ export interface SlackChatOptions {
   incidentsChannel?: string;
   /** How many alternative names to try when `inc-42-db-down` is taken. */
   maxNameAttempts?: number;
-  /** Keeps user-group members for a minute, shared by every replica. */
+  /** Keeps user-group members, and whether a channel is private, for a minute, shared by every replica. */
   cache?: KvCache;
   /** The store replicas share (Redis, else this process's): what each card was last put in Slack as. */
   shared?: Pick<KeyValue, 'get' | 'set'>;
@@ -623,9 +623,17 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     return false;
   }
 
+  /**
+   * Whether a channel is private, kept a minute (`cache`): a run outside an incident asks it for every approval
+   * request, and again for the way in of each approver outside its channel. A channel an admin makes private is
+   * taken for public at most a minute after. A failed look-up is not kept: the next one asks Slack again.
+   */
   async isPrivateChannel(channelId: string): Promise<boolean> {
-    const res = await this.call('look up the channel', () => this.client.conversations.info({ channel: channelId }));
-    return res.channel?.is_private === true;
+    const look = async () => {
+      const res = await this.call('look up the channel', () => this.client.conversations.info({ channel: channelId }));
+      return res.channel?.is_private === true;
+    };
+    return this.opts.cache ? await this.opts.cache.get(`channel-private:${channelId}`, look) : await look();
   }
 
   async postRun(place: ChatPlace, threadTs: string | null, run: RunView): Promise<string> {
