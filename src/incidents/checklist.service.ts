@@ -18,12 +18,12 @@ import {
 } from '../store/step-check.repo.js';
 import {
   checklistRecords,
-  closePendingApprovals,
   getAttachedPlaybook,
   lastStepRuns,
   lockStepApprovals,
   type StepApproval,
 } from '../store/step-run.repo.js';
+import { closeApprovals } from './approval-closing.js';
 import { progressOf, stepStatuses } from './checklist.js';
 import { AlreadyDoneError, DomainError, type Phrase } from './errors.js';
 import { channelOf, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
@@ -206,14 +206,19 @@ export class Checklists {
         ...eventStep(playbook, key, step),
         ...(t.reason === null ? {} : { reason: t.reason }),
       });
-      return await closePendingApprovals(tx, {
-        host: ref,
-        playbookId,
-        stepKey: key,
-        why: t.state === 'done' ? 'step_done' : 'step_skipped',
-        by: userId,
-        reason: t.reason,
-      });
+      const named = () => ({ title: playbook.title, text: step.text });
+      return await closeApprovals(
+        tx,
+        {
+          host: ref,
+          playbookId,
+          stepKey: key,
+          why: t.state === 'done' ? 'step_done' : 'step_skipped',
+          by: userId,
+          reason: t.reason,
+        },
+        named,
+      );
     });
     if (closed.length && this.onApprovalsClosed) {
       await this.onApprovalsClosed(host, closed).catch((e) => this.log.warn('could not show closed requests', e));

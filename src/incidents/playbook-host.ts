@@ -50,6 +50,7 @@ export type StepEventKind = Extract<
   | 'step_refused'
   | 'approval_requested'
   | 'approval_decided'
+  | 'approval_closed'
   | 'step_done'
   | 'step_skipped'
   | 'step_undone'

@@ -3,7 +3,6 @@ import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import {
-  closePendingApprovals,
   decideApproval,
   getApproval,
   insertApproval,
@@ -14,6 +13,7 @@ import {
   type StepApproval,
   setApprovalMessage,
 } from '../store/step-run.repo.js';
+import { closeApprovals } from './approval-closing.js';
 import { ApprovalDms } from './approval-dms.js';
 import { AlreadyDoneError, DomainError, type Phrase, plainText } from './errors.js';
 import { playbookAct } from './playbook-acts.js';
@@ -420,14 +420,16 @@ export class StepApprovals {
     by: string | null,
     playbookId: string | null = null,
   ): Promise<void> {
-    const closed = await closePendingApprovals(this.db, {
-      host: hostRef(host),
-      playbookId,
-      stepKey: null,
-      why,
-      by,
-      reason: null,
-    });
+    const closed = await this.db.transaction((tx) =>
+      closeApprovals(tx, { host: hostRef(host), playbookId, stepKey: null, why, by, reason: null }, (p, key) => {
+        try {
+          const { playbook, step } = this.runs.step(p, key);
+          return { title: playbook.title, text: step.text };
+        } catch {
+          return null;
+        }
+      }),
+    );
     await this.showClosed(host, closed);
   }
 

@@ -136,6 +136,11 @@ export const EVENT_KINDS = [
   'step_refused',
   'approval_requested',
   'approval_decided',
+  /**
+   * A request nobody decided, closed as it no longer stands (`why`: its step skipped or done, its playbook detached,
+   * the incident resolved): it runs nothing. Its step named by `playbook`, `step`, `title`, `text`.
+   */
+  'approval_closed',
   /** A checklist step ticked Done, skipped (with its reason), or either undone by who ticked it. */
   'step_done',
   'step_skipped',

@@ -20,7 +20,15 @@ import { climbHeldWords, heldOf } from './climb-held.js';
 import { span as rtoSpan, rtoStanding } from './incident-card.js';
 import { inertLinks } from './inert-links.js';
 import { humanDuration } from './text.js';
-import { nextUpdateOf, notDoneOf, rollbackVerifiedWords, rtoPassed, runbookNames, stepLabel } from './timeline.js';
+import {
+  closedWhy,
+  nextUpdateOf,
+  notDoneOf,
+  rollbackVerifiedWords,
+  rtoPassed,
+  runbookNames,
+  stepLabel,
+} from './timeline.js';
 
 /** What the document needs beyond the record: names for runbook ids, and the mask every shown text goes through. */
 export interface MarkdownContext {
@@ -288,6 +296,12 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
   approval_requested: (d, x) => `Asked for approval to run ${code(strs(d.target).join(' '), x.c.mask)}`,
   approval_decided: (d, x) =>
     `${d.state === 'approved' ? 'Approved' : d.withdrawn === true ? 'Withdrew' : 'Denied'} request #${String(d.approval)}${str(d.reason) ? `: ${cell(str(d.reason), x.c.mask)}` : ''}`,
+  approval_closed: (d, x, actorId) =>
+    `Closed approval request #${String(d.approval)} for ${checklistStep(d, x)}: ${closedWhy(
+      d,
+      (t) => cell(t, x.c.mask),
+      actorId ? x.who(actorId) : 'someone',
+    )}`,
   step_done: (d, x) => `Checked off ${checklistStep(d, x)}`,
   step_skipped: (d, x) => `Skipped ${checklistStep(d, x)}: ${cell(str(d.reason), x.c.mask)}`,
   step_undone: (d, x) => `Undid ${d.undid === 'skipped' ? 'the skip of' : 'the check of'} ${checklistStep(d, x)}`,

@@ -118,6 +118,25 @@ const stepOf = (d: Record<string, unknown>, n: TimelineNames) =>
   `${boldName(str(d.title) || n.playbooks.get(str(d.playbook)) || str(d.playbook), 120)} · ${mrkdwnClip(stepLabel(d, n.sections), 80)} “${mrkdwnClip(str(d.text), 200)}”`;
 
 /**
+ * Why an approval request was closed unrun (an `approval_closed` event), in words; `clip` shows a typed reason, `who`
+ * names who closed it.
+ */
+export function closedWhy(d: Record<string, unknown>, clip: (text: string) => string, who: string): string {
+  switch (d.why) {
+    case 'step_skipped':
+      return `${who} skipped the step${str(d.reason) ? ` (${clip(str(d.reason))})` : ''}; nothing ran`;
+    case 'step_done':
+      return `${who} marked the step done; nothing ran`;
+    case 'playbook_detached':
+      return `${who} detached the playbook; nothing ran`;
+    case 'incident_resolved':
+      return 'the incident was resolved; nothing ran';
+    default:
+      return 'it no longer stood; nothing ran';
+  }
+}
+
+/**
  * What a reminder of an RTO bound said (`… is past the lower bound of its RTO (2-4 hours)`), the playbook named by
  * `title`; null for another reminder (a status update due, and the reminders from before the RTO's).
  */
@@ -287,6 +306,8 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     }
     case 'approval_decided':
       return `${who} ${d.state === 'approved' ? 'approved' : d.withdrawn === true ? 'withdrew' : 'denied'} request #${String(d.approval)}${d.reason ? `: ${mrkdwnClip(str(d.reason), 200)}` : ''}`;
+    case 'approval_closed':
+      return `Approval request #${String(d.approval)} for ${stepOf(d, names)} closed: ${closedWhy(d, (t) => mrkdwnClip(t, 300), e.actorId ? mention(e.actorId) : 'someone')}`;
     case 'step_done':
       return `${who} marked done: ${stepOf(d, names)}`;
     case 'step_skipped':

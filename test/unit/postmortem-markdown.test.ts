@@ -123,6 +123,18 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   step_refused: [REPORTER, { target: ['atom-cli', 'nodes', 'restart', 'n1'], refusal: 'only responders may run it' }],
   approval_requested: [REPORTER, { target: ['alembic', 'downgrade', '-1'] }],
   approval_decided: [COMMANDER, { approval: 3, state: 'denied', reason: `no backup; pw ${KNOWN}` }],
+  approval_closed: [
+    COMMANDER,
+    {
+      approval: 4,
+      playbook: 'db-conn',
+      title: 'Database Connection Failures',
+      step: 'm3',
+      text: 'Restart every node',
+      why: 'step_skipped',
+      reason: `recovered; pw ${KNOWN}`,
+    },
+  ],
   step_done: [
     COMMANDER,
     { playbook: 'db-conn', title: 'Database Connection Failures', step: 'm1', text: 'Open the Neon console' },
@@ -320,6 +332,9 @@ describe('the post-mortem document', () => {
     expect(what.status_update).toContain('affected: EU tenants \\| API');
     expect(what.status_update).toContain('customer impact');
     expect(what.approval_decided).toBe('Denied request #3: no backup; pw ***');
+    expect(what.approval_closed).toMatch(
+      /^Closed approval request #4 for step .*Restart every node.* of Database Connection Failures: .* skipped the step \(recovered; pw \*\*\*\); nothing ran$/,
+    );
     expect(what.action_item_added).toBe(
       'Added action item: Add pool monitoring (owner U0OWNER, due 2026-12-01 09:00:00)',
     );
