@@ -1,6 +1,7 @@
 import type { CommandStep, Playbook, RunnableStep } from '../runbook/playbooks.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
+import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';
 import {
   decideApproval,
@@ -274,7 +275,12 @@ export class StepApprovals {
    * says the bot added them, and an approval's request says they were added to approve it. When Slack will not (the
    * app lacks a scope), the refusal says so and to join the channel themselves.
    */
-  private async addToChannel(host: PlaybookHost, userId: string, decision: 'approve' | 'deny'): Promise<void> {
+  private async addToChannel(
+    host: PlaybookHost,
+    userId: string,
+    decision: 'approve' | 'deny',
+    what: { a: StepApproval; playbook: Playbook; step: CommandStep },
+  ): Promise<void> {
     if (host.kind !== 'incident' || !host.incident.channelId) return;
     let failure: string | null = null;
     try {
@@ -285,13 +291,25 @@ export class StepApprovals {
       this.log.warn(`could not add ${userId} to the incident channel to ${decision} a request`, e);
       failure = e.message;
     }
-    if (failure) {
-      throw new DomainError('not_in_channel', [
-        'Only people in ',
-        { channel: host.incident.channelId },
-        ` may ${decision} this request, and you are not in it. ${failure} Join the channel yourself, then press the button again.`,
-      ]);
+    if (!failure) {
+      // Who was let into the channel, and for what, is on the timeline: Slack's own line says only that the bot did.
+      await insertEvent(this.db, host.incident.id, 'member_added', userId, {
+        userId,
+        why: 'approver',
+        decision,
+        approval: what.a.id,
+        playbook: what.playbook.id,
+        title: what.playbook.title,
+        step: what.a.stepKey,
+        text: what.step.text.slice(0, 300),
+      }).catch((e) => this.log.warn(`could not record that ${userId} was added to the incident channel`, e));
+      return;
     }
+    throw new DomainError('not_in_channel', [
+      'Only people in ',
+      { channel: host.incident.channelId },
+      ` may ${decision} this request, and you are not in it. ${failure} Join the channel yourself, then press the button again.`,
+    ]);
   }
 
   /**
@@ -375,7 +393,7 @@ export class StepApprovals {
     const request = { host: a.host, playbookId: a.playbookId, key: a.stepKey, kind: step.type, shown };
     await this.checkOpen(host, request, step, userId);
     await this.runs.checkWorkable(host, a.playbookId);
-    if (join) await this.addToChannel(host, userId, 'approve');
+    if (join) await this.addToChannel(host, userId, 'approve', { a, playbook, step });
     const decided = await this.decide(host, approvalId, 'approved', userId, null, shown, {
       playbookId: a.playbookId,
       key: a.stepKey,
@@ -468,7 +486,7 @@ export class StepApprovals {
       ]);
     }
     // Added once the denial is sent (`add`), not when its form opens: a form closed unsent leaves them out.
-    if (found.join && opts.add) await this.addToChannel(found.host, userId, 'deny');
+    if (found.join && opts.add) await this.addToChannel(found.host, userId, 'deny', found);
     return { ...found, added: found.join && opts.add === true };
   }
 

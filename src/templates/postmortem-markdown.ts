@@ -328,7 +328,9 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
   made_public: () => 'Made the private incident public (announced and listed from then on)',
   joined: () => 'Joined the channel (Join button)',
   member_added: (d, x) =>
-    `Let ${typeof d.userId === 'string' ? x.who(d.userId) : 'someone'} into the channel${d.why === 'action_item_owner' ? ' (owner of an action item)' : ''}`,
+    d.why === 'approver' && typeof d.userId === 'string'
+      ? `Added ${x.who(d.userId)} to the channel to ${d.decision === 'deny' ? 'deny' : 'approve'} ${checklistStep(d, x)}`
+      : `Let ${typeof d.userId === 'string' ? x.who(d.userId) : 'someone'} into the channel${d.why === 'action_item_owner' ? ' (owner of an action item)' : ''}`,
   note: (d, x) =>
     d.source === 'message'
       ? `${typeof d.author === 'string' ? `${x.who(d.author)}: ` : ''}${cell(str(d.text), x.c.mask)}`

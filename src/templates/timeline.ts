@@ -369,6 +369,8 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     case 'joined':
       return `${who} joined the channel`;
     case 'member_added':
+      if (d.why === 'approver' && typeof d.userId === 'string')
+        return `${mention(d.userId)} was added to the channel to ${d.decision === 'deny' ? 'deny' : 'approve'} ${stepOf(d, names)}`;
       return `${who} let ${typeof d.userId === 'string' ? mention(d.userId) : 'someone'} into the channel${d.why === 'action_item_owner' ? ' (owner of an action item)' : ''}`;
   }
 }
