@@ -28,6 +28,7 @@ import { securityAlert } from './incidents/alert-rows.js';
 import { AuditTrail } from './incidents/audit.service.js';
 import { CardSections } from './incidents/card-sections.js';
 import { ChannelBudget } from './incidents/channel-budget.js';
+import { ClosedApprovalShows } from './incidents/closed-approval-shows.js';
 import type { FiredJob } from './incidents/escalation.service.js';
 import { EscalationService } from './incidents/escalation.service.js';
 import { HomeService } from './incidents/home.service.js';
@@ -528,6 +529,8 @@ export function createBot({
     notifications,
     oncall,
     maintenance,
+    // Approval requests closed unrun whose messages Slack would not update then (live buttons left): shown again.
+    new ClosedApprovalShows(db, playbooks.approvals, playbooks, app.logger),
   ]);
   const gate = workGates(limits, lightLimits);
   const userLimits = new UserLimits(kv, config.rateLimits, channelBudget);

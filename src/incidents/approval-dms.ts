@@ -151,20 +151,27 @@ export class ApprovalDms {
     if (now && now.state !== 'pending') await this.showDecided(host, now, viewOf);
   }
 
-  /** Shows a decided request as decided, by whom, in the channel and in every direct message it was sent in. */
-  async showDecided(host: PlaybookHost, decided: StepApproval, viewOf: ViewOf): Promise<void> {
+  /**
+   * Shows a decided request as decided, by whom, in the channel and in every direct message it was sent in. Failures
+   * are logged; false when some message could not be updated (and still shows what it showed before).
+   */
+  async showDecided(host: PlaybookHost, decided: StepApproval, viewOf: ViewOf): Promise<boolean> {
+    let shown = true;
+    const failed = (what: string) => (e: unknown) => {
+      shown = false;
+      this.log.warn(what, e);
+    };
     if (decided.messageTs) {
       await this.chat
         .updateApproval(placeOf(host), decided.messageTs, viewOf(decided))
-        .catch((e) => this.log.warn('updateApproval failed', e));
+        .catch(failed('updateApproval failed'));
     }
-    if (decided.dms.length === 0) return;
+    if (decided.dms.length === 0) return shown;
     const view = await this.dmView(host, decided, viewOf);
     await Promise.all(
-      decided.dms.map((dm) =>
-        this.chat.updateApprovalDm(dm, view).catch((e) => this.log.warn('could not update an approval DM', e)),
-      ),
+      decided.dms.map((dm) => this.chat.updateApprovalDm(dm, view).catch(failed('could not update an approval DM'))),
     );
+    return shown;
   }
 
   private async dmView(host: PlaybookHost, a: StepApproval, viewOf: ViewOf): Promise<ApprovalDmView> {

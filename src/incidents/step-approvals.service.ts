@@ -3,6 +3,7 @@ import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';
+import { closedShown } from '../store/step-approval-shows.repo.js';
 import {
   decideApproval,
   getApproval,
@@ -451,17 +452,39 @@ export class StepApprovals {
     await this.showClosed(host, closed);
   }
 
-  /** Shows requests just closed (their step skipped or done, the incident resolved) as closed, everywhere. */
+  /**
+   * Shows requests just closed (their step skipped or done, the incident resolved) as closed, everywhere. One that some
+   * message could not be updated for is left to the timer loop's sweep (ClosedApprovalShows), which shows it again.
+   */
   async showClosed(host: PlaybookHost, closed: readonly StepApproval[]): Promise<void> {
     for (const c of closed) {
-      try {
-        const { playbook, step } = this.runs.step(c.playbookId, c.stepKey);
-        if (step.type !== 'command') continue;
-        const shown = this.runs.shown(step, this.runs.target(step, this.runs.openParams(step, c.params)));
-        await this.dms.showDecided(host, c, (x) => this.approvalView(x, playbook, step, shown));
-      } catch (e) {
-        this.log.warn(`could not show approval request ${c.id} as closed`, e);
+      if (await this.showClosedOne(host, c)) {
+        await closedShown(this.db, c.id).catch((e) => this.log.warn(`could not record request ${c.id} as shown`, e));
       }
+    }
+  }
+
+  /**
+   * Shows one closed request as closed in the channel and every DM; false when Slack refused some update (to be tried
+   * again). True too when it cannot be shown any more (its step gone from the runbook, its values unreadable): trying
+   * again would not help.
+   */
+  async showClosedOne(host: PlaybookHost, c: StepApproval): Promise<boolean> {
+    let view: (x: StepApproval) => ApprovalView;
+    try {
+      const { playbook, step } = this.runs.step(c.playbookId, c.stepKey);
+      if (step.type !== 'command') return true;
+      const shown = this.runs.shown(step, this.runs.target(step, this.runs.openParams(step, c.params)));
+      view = (x) => this.approvalView(x, playbook, step, shown);
+    } catch (e) {
+      this.log.warn(`could not show approval request ${c.id} as closed`, e);
+      return true;
+    }
+    try {
+      return await this.dms.showDecided(host, c, view);
+    } catch (e) {
+      this.log.warn(`could not show approval request ${c.id} as closed`, e);
+      return false;
     }
   }
 

@@ -390,8 +390,15 @@ export async function lockStepApprovals(q: Queryable, host: HostRef, playbookId:
 }
 
 /**
+ * How long after closing a request the timer loop's sweep shows it closed again, unless the closing process showed it
+ * everywhere first (a process that died meanwhile, or Slack refusing an update).
+ */
+export const CLOSED_SHOW_GRACE_S = 30;
+
+/**
  * Closes the requests still waiting on a step (or on every step of a playbook: stepKey null), for `why`; returns them
- * closed. Take lockStepApprovals first for one step.
+ * closed, each due to be shown so by the sweep (see step-approval-shows.repo) unless shown first. Take
+ * lockStepApprovals first for one step.
  */
 export async function closePendingApprovals(
   q: Queryable,
@@ -405,7 +412,8 @@ export async function closePendingApprovals(
   },
 ): Promise<StepApproval[]> {
   const { rows } = await q.query<ApprovalRow>(
-    `UPDATE step_approvals SET state = 'closed', closed_why = $4, decided_by = $5, reason = $6, decided_at = now()
+    `UPDATE step_approvals SET state = 'closed', closed_why = $4, decided_by = $5, reason = $6, decided_at = now(),
+            show_due_at = now() + make_interval(secs => ${CLOSED_SHOW_GRACE_S})
       WHERE ${ownerColumn(c.host)} = $1 AND ($2::text IS NULL OR playbook_id = $2) AND ($3::text IS NULL OR step_key = $3)
         AND state = 'pending'
       RETURNING *`,
