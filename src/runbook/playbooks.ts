@@ -219,6 +219,11 @@ export interface Playbook {
    * ("all machines down": Machine Auto-Stops is suggested, Disaster Recovery named).
    */
   also?: string[];
+  /**
+   * Words that, anywhere in a title, mean its trouble is not this playbook's: neither suggested nor named then ("docs
+   * site down" is another site, "OpenAI total outage" a provider's, not a complete site failure to recover).
+   */
+  unless?: string[];
   symptoms: string[];
   detection: PlaybookStep[];
   mitigation: PlaybookStep[];
@@ -529,8 +534,8 @@ const sections = z
   .strict();
 
 /**
- * `match`: a list of words (each saying what is wrong, or both what and where), or `{ what, where, also }` (see
- * Playbook's `where` and `also`).
+ * `match`: a list of words (each saying what is wrong, or both what and where), or `{ what, where, also, unless }` (see
+ * Playbook's `where`, `also` and `unless`).
  */
 const match = z
   .union(
@@ -541,18 +546,21 @@ const match = z
           what: z.array(keyword).default([]),
           where: z.array(keyword).default([]),
           also: z.array(keyword).default([]),
+          unless: z.array(keyword).default([]),
         })
         .strict(),
     ],
     {
       error: (iss) =>
         iss.code === 'invalid_union'
-          ? 'must be a list of words, or { what: [words], where: [words], also: [words] }'
+          ? 'must be a list of words, or { what: [words], where: [words], also: [words], unless: [words] }'
           : undefined,
     },
   )
   .default([])
-  .transform((m) => (Array.isArray(m) ? { what: m, where: [], also: [], list: true } : { ...m, list: false }));
+  .transform((m) =>
+    Array.isArray(m) ? { what: m, where: [], also: [], unless: [], list: true } : { ...m, list: false },
+  );
 
 const playbook = z
   .object({
@@ -650,6 +658,7 @@ export const playbooksSchema = z
       match: [...pb.match.what, ...pb.match.where],
       ...(pb.match.where.length ? { where: pb.match.where } : {}),
       ...(pb.match.also.length ? { also: pb.match.also } : {}),
+      ...(pb.match.unless.length ? { unless: pb.match.unless } : {}),
       symptoms: pb.symptoms,
       detection: pb.detection.map(toStep),
       mitigation: pb.mitigation.map(toStep),

@@ -23,15 +23,18 @@ interface Candidate {
   match: readonly string[];
   where?: readonly string[] | undefined;
   also?: readonly string[] | undefined;
+  unless?: readonly string[] | undefined;
   kind?: Playbook['kind'] | undefined;
 }
 
 /**
- * The id of the playbook whose keywords best fit an incident title, or null. Overlapping matches go to the longest
- * keyword ("redis connection" beats "connection"); a matched security playbook wins; otherwise the playbook whose
- * matches cover the most words of the title; on equal words, one with a word saying what is wrong (500s, slow,
- * corruption) beats one whose words only name where (its `where` words: login, postgres, payments), so "auth 500s" is
- * High Error Rates; then the playbook matched earliest in the title, then the one first in the file. `claims`: words
+ * The id of the playbook whose keywords best fit an incident title, or null. A playbook whose `unless` words are in the
+ * title is out ("docs site down" is not the site down, "OpenAI total outage" not ours to recover). Overlapping matches
+ * go to the longest keyword ("redis connection" beats "connection"); a matched security playbook wins; otherwise the
+ * playbook whose matches saying what is wrong (500s, slow, corruption: not its `where` words, login, postgres,
+ * payments) cover the most words of the title, so "auth 500s" is High Error Rates and "log in slow" Slow Response
+ * Times, however many words name where; then the one whose matches cover the most words in all; then the playbook
+ * matched earliest in the title, then the one first in the file. `claims`: words
  * that mean a trouble the runbook has no playbook for (an alert row whose action is the procedure: "disk full"),
  * scored as a playbook after the file's: when one fits best, no playbook is suggested, not the one a lesser word would
  * ("db" in "disk full on db-1").
@@ -60,7 +63,8 @@ export function winningClaim<C extends { match: readonly string[] }>(
 
 /**
  * The other playbooks a title fits as well as the one suggested, to name beside it: those whose matches cover as many
- * words (neither a security one unless both are), in the order they rank: "payments api slow" fits Stripe Webhook
+ * words or more, and lost only on what they say or where in the title they are (neither a security one unless both
+ * are), in the order they rank: "payments api slow" fits Stripe Webhook
  * Failures (payment) and Slow Response Times (slow) alike, and only "slow" saying what is wrong chose the second; then
  * those whose `also` words are in the title ("all machines down" names Disaster Recovery beside Machine Auto-Stops).
  * Empty when the suggestion stands alone, or when `suggested` is not the one the title suggests (attached after a
@@ -77,11 +81,14 @@ export function equalFits(
   if (!best || best.index >= playbooks.length || playbooks[best.index]!.id !== suggested) return [];
   const tied = ranked
     .slice(1)
-    .filter((r) => r.index < playbooks.length && r.words === best.words && r.ahead === best.ahead)
+    .filter((r) => r.index < playbooks.length && r.words >= best.words && r.ahead === best.ahead)
     .map((r) => playbooks[r.index]!.id);
   const t = readable(title);
   const also = playbooks
-    .filter((pb) => pb.id !== suggested && !tied.includes(pb.id) && (pb.also ?? []).some((kw) => occurs(t, kw)))
+    .filter(
+      (pb) =>
+        pb.id !== suggested && !tied.includes(pb.id) && !ruledOut(t, pb) && (pb.also ?? []).some((kw) => occurs(t, kw)),
+    )
     .map((pb) => pb.id);
   return [...tied, ...also];
 }
@@ -111,9 +118,14 @@ function* matchesOf(t: { title: string; lower: string | null }, kw: string): Gen
 
 const occurs = (t: { title: string; lower: string | null }, kw: string) => !matchesOf(t, kw).next().done;
 
+/** Whether a title names what makes it not this candidate's trouble (one of its `unless` words). */
+const ruledOut = (t: { title: string; lower: string | null }, c: Candidate) =>
+  (c.unless ?? []).some((kw) => occurs(t, kw));
+
 /**
  * Every candidate the title fits, best first (see suggestPlaybook): its index, the words its matches cover, and whether
- * it is suggested ahead of others (`ahead` 1: a security playbook).
+ * it is suggested ahead of others (`ahead` 1: a security playbook). A candidate ruled out by its `unless` words takes
+ * no part, so the words it would have covered are left to the others ("OpenAI total outage": OpenAI's playbook).
  */
 function rankedFits(
   typed: string,
@@ -122,6 +134,7 @@ function rankedFits(
   const t = readable(typed);
   const found: { start: number; end: number; index: number; words: number; where: boolean }[] = [];
   candidates.forEach((pb, index) => {
+    if (ruledOut(t, pb)) return;
     const where = new Set((pb.where ?? []).map(keywordKey));
     for (const kw of pb.match)
       for (const m of matchesOf(t, kw))
@@ -141,7 +154,7 @@ function rankedFits(
     const s = score.get(k.index) ?? { words: 0, what: 0, first: Number.POSITIVE_INFINITY };
     score.set(k.index, {
       words: s.words + k.words,
-      what: k.where ? s.what : 1,
+      what: k.where ? s.what : s.what + k.words,
       first: Math.min(s.first, k.start),
     });
   }
@@ -149,7 +162,7 @@ function rankedFits(
   return [...score.entries()]
     .sort(
       ([ia, a], [ib, b]) =>
-        first(ib) - first(ia) || b.words - a.words || b.what - a.what || a.first - b.first || ia - ib,
+        first(ib) - first(ia) || b.what - a.what || b.words - a.words || a.first - b.first || ia - ib,
     )
     .map(([index, s]) => ({ index, words: s.words, ahead: first(index) }));
 }

@@ -27,6 +27,9 @@ describe('the playbook a typed title is suggested, and the others its message na
     ['sev1 auth 500s', 'high-error-rates', ['oauth-callback-failures']],
     ['sev0 postgres corruption', 'restore-from-backup', ['database-connection-failures']],
     ['sev2 login slow', 'slow-response-times', ['oauth-callback-failures']],
+    ['sev2 log in slow', 'slow-response-times', ['oauth-callback-failures']],
+    // A provider's outage, however big, is the provider's playbook, not our Disaster Recovery.
+    ['sev1 OpenAI total outage', 'llm-provider-outage', []],
   ])('/incident %s is suggested %s', async (typed, playbookId, named) => {
     const at = await env.declare(typed, playbookId);
     const blocks = JSON.stringify(env.bot.fake.message(at.channelId, at.ts)?.blocks ?? []);

@@ -578,6 +578,11 @@ describe('suggestPlaybook', () => {
     ['database unavailable', 'database-connection-failures', []],
     // Two where words: the earlier in the title, as before.
     ['login to billing broken', 'oauth-callback-failures', ['stripe-webhook-failures']],
+    // However many words name where: a two-word "log in" or "sign in" does not outweigh "slow" or "500s".
+    ['log in slow', 'slow-response-times', ['oauth-callback-failures']],
+    ['sign in 500s', 'high-error-rates', ['oauth-callback-failures']],
+    ['slow to sign in', 'slow-response-times', ['oauth-callback-failures']],
+    ['users cannot log in', 'oauth-callback-failures', []],
     // More words first: a two-word phrase beats a one-word symptom.
     ['Internal server error on login', 'high-error-rates', []],
     ['redis down, connection refused', 'redis-connection-errors', ['database-connection-failures']],
@@ -605,10 +610,26 @@ describe('suggestPlaybook', () => {
     // One machine down is no site failure; an LLM provider's outage neither.
     ['machine down in ams', 'machine-auto-stops', []],
     ['OpenAI outage', 'llm-provider-outage', []],
+    // However big, a named service's outage is that service's (its playbook, or none), not our site failure.
+    ['OpenAI total outage', 'llm-provider-outage', []],
+    ['Anthropic complete outage', 'llm-provider-outage', []],
+    ['Stripe total outage', 'stripe-webhook-failures', []],
+    ['Upstash total outage', 'redis-connection-errors', []],
+    ['Neon full outage', 'database-connection-failures', []],
+    ['AWS region outage', null, []],
+    // Another site down is not the site down.
+    ['docs site down', null, []],
+    ['Docs site is down', null, []],
+    ['staging site down', null, []],
+    ['marketing site down since the deploy', null, []],
+    // The obvious ones stay as they were.
+    ['site down', 'disaster-recovery', []],
+    ['database down', 'database-connection-failures', []],
+    ['high error rate on api', 'high-error-rates', []],
   ])('%j -> %s, naming %j', (title, id, named) => {
     const claims = titleClaims(runbookAlerts);
     expect(suggestPlaybook(title, playbooks, claims)).toBe(id);
-    expect(equalFits(title, playbooks, claims, id)).toEqual(named);
+    if (id) expect(equalFits(title, playbooks, claims, id)).toEqual(named);
   });
 
   it('where words rank below what words on equal words, and also words name a playbook without suggesting it', () => {
@@ -625,6 +646,24 @@ describe('suggestPlaybook', () => {
     expect(equalFits('all machines down', custom, [], 'machines')).toEqual(['dr']);
     expect(suggestPlaybook('all machines', custom)).toBeNull();
     expect(equalFits('site down, all machines down', custom, [], 'dr')).toEqual(['machines']);
+  });
+
+  it('unless words rule a playbook out, its also words too; what words count before where words', () => {
+    const custom = [
+      { id: 'dr', match: ['site down', 'total outage'], also: ['all machines down'], unless: ['docs', 'openai'] },
+      { id: 'llm', match: ['openai'] },
+      { id: 'machines', match: ['machines down'] },
+      { id: 'login', match: ['oauth', 'log in'], where: ['log in'] },
+      { id: 'slow', match: ['slow'] },
+    ];
+    expect(suggestPlaybook('site down', custom)).toBe('dr');
+    expect(suggestPlaybook('docs site down', custom)).toBeNull();
+    expect(suggestPlaybook('OpenAI total outage', custom)).toBe('llm');
+    expect(equalFits('all machines down', custom, [], 'machines')).toEqual(['dr']);
+    expect(equalFits('docs: all machines down', custom, [], 'machines')).toEqual([]);
+    expect(suggestPlaybook('log in slow', custom)).toBe('slow');
+    expect(equalFits('log in slow', custom, [], 'slow')).toEqual(['login']);
+    expect(suggestPlaybook('oauth log in slow', custom)).toBe('login');
   });
 
   it('matches whole words only, and nothing is null', () => {
@@ -989,7 +1028,7 @@ describe('playbook schema errors name the entry', () => {
       expect(p[0], JSON.stringify(match)).toMatch(/^playbooks\.a\.match/);
     }
     expect(problems(base({ a: { title: 'A', kind: 'issue', match: 'login' } }))).toEqual([
-      'playbooks.a.match: must be a list of words, or { what: [words], where: [words], also: [words] }',
+      'playbooks.a.match: must be a list of words, or { what: [words], where: [words], also: [words], unless: [words] }',
     ]);
   });
 
