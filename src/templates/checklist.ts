@@ -91,6 +91,13 @@ function tickButtons(step: PlaybookStep, status: StepStatus | undefined, value: 
     : [button(ACTION.stepSkip, 'Skip…', value)];
 }
 
+/**
+ * Said under the progress of a playbook none of whose steps the bot runs or checks (the runbook gives no command for
+ * them: Stripe Webhook Failures), so nobody waits for a Run button that is not there.
+ */
+export const BY_HAND_LINE =
+  ':raised_hand: *Every step here is done by hand:* the runbook gives no command the bot can run for them. Do each, then tick it Done (or Skip it, saying why).';
+
 function progressLine(p: Progress, playbook: Playbook): string {
   if (p.total === 0) return 'This playbook has no steps.';
   if (p.complete)
@@ -158,9 +165,14 @@ export function renderChecklist(view: ChecklistView): Message {
     pages.length > 1
       ? ` _(steps ${page * CHECKLIST_PAGE_SIZE + 1}–${page * CHECKLIST_PAGE_SIZE + shown.length} of ${steps.length} shown)_`
       : '';
+  // Nothing here runs: said while there is something left to do, so nobody looks for a Run button.
+  const byHand =
+    interactive && !progress.complete && steps.length > 0 && steps.every((s) => s.step.type === 'text')
+      ? `\n${BY_HAND_LINE}`
+      : '';
   blocks.push({
     type: 'section',
-    text: { type: 'mrkdwn', text: truncate(progressLine(progress, playbook) + range, LIMITS.sectionText) },
+    text: { type: 'mrkdwn', text: truncate(progressLine(progress, playbook) + range + byHand, LIMITS.sectionText) },
   });
 
   let phase: string | null = null;

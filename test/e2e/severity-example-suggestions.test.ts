@@ -60,8 +60,11 @@ describe("the runbook's severity examples, declared, are each suggested a playbo
     );
     // A Run (or Check) button on each step the bot can run; the runbook gives Stripe Webhook Failures none: Done.
     expect(elementsOf(env.bot, at.channelId, at.ts, ACTION.runStep)).toHaveLength(runnable.length);
-    if (runnable.length === 0)
+    if (runnable.length === 0) {
       expect(stepButton(env.bot, at.channelId, at.ts, ACTION.stepDone, 'resolution.0')).toBeDefined();
+      // And the message says so, rather than leave a person looking for a Run button.
+      expect(blocks).toContain('Every step here is done by hand');
+    } else expect(blocks).not.toContain('done by hand');
     if (!run) return;
     const key = env.keyOf(playbookId, run.is);
     if (run.values) await env.submitParams(at, key, run.values);

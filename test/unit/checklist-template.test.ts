@@ -7,7 +7,13 @@ import { MAX_STEPS_PER_PHASE } from '../../src/runbook/playbooks.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
 import { RUNBOOK_TEXT_MAX } from '../../src/runbook/text-limits.js';
 import { renderApproval, renderApprovalDm } from '../../src/templates/approval.js';
-import { CHECKLIST_PAGE_SIZE, renderChecklist, renderPlaybookNote, skipModal } from '../../src/templates/checklist.js';
+import {
+  BY_HAND_LINE,
+  CHECKLIST_PAGE_SIZE,
+  renderChecklist,
+  renderPlaybookNote,
+  skipModal,
+} from '../../src/templates/checklist.js';
 import { ACTION } from '../../src/templates/ids.js';
 import type { Message } from '../../src/templates/incident-card.js';
 import { confirmRunModal, renderRun } from '../../src/templates/playbook.js';
@@ -194,6 +200,28 @@ describe('the checklist message within Slack’s limits', () => {
     });
     expect(approval.text).toBe('Approval requested: sh -c atom-cli logs &gt; /tmp/out &amp;&amp; echo &lt;done&gt;');
     for (const t of [m.text, run.text, approval.text]) expect(escapingProblems(t, [WHO])).toEqual([]);
+  });
+
+  it('a playbook with no step the bot runs says its steps are by hand (Stripe Webhook Failures); one with a Run does not', async () => {
+    const rb = await loadRunbook();
+    const stripe = rb.playbooks.find((p) => p.id === 'stripe-webhook-failures')!;
+    // The runbook's Emergency Contacts give Stripe's status page: the first thing to check.
+    expect(stepsOf(stripe).map((s) => s.step.text)[0]).toContain('https://status.stripe.com');
+    expect(stepsOf(stripe).every((s) => s.step.type === 'text')).toBe(true);
+    const m = renderChecklist(view(stripe, { runId: null, origin: { kind: 'suggested' }, statuses: {} }));
+    expect(JSON.stringify(m.blocks)).toContain(JSON.stringify(BY_HAND_LINE).slice(1, -1));
+    expect(BY_HAND_LINE).toContain('Every step here is done by hand');
+    // Once every step is ticked, or detached, there is nothing left to do by hand: not said.
+    const all = Object.fromEntries(
+      stepsOf(stripe).map((s) => [s.key, { state: 'done', by: WHO, at: AT, reason: null, byRun: false } as StepStatus]),
+    );
+    expect(JSON.stringify(renderChecklist(view(stripe, { runId: null, statuses: all })).blocks)).not.toContain(
+      'done by hand',
+    );
+    const db = rb.playbooks.find((p) => p.id === 'database-connection-failures')!;
+    expect(JSON.stringify(renderChecklist(view(db, { runId: null, statuses: {} })).blocks)).not.toContain(
+      'done by hand',
+    );
   });
 
   it('says where a playbook nobody attached came from: the alert row that named it, else the title', () => {
