@@ -616,6 +616,7 @@ export interface PlaybookChat {
     subject: VerificationSubject,
     checks: CheckResult[],
     verdict?: RollbackVerdict,
+    retry?: RetryAnswer,
   ): Promise<void>;
   /** A link to a message in the place's channel. */
   permalink(place: ChatPlace, ts: string): Promise<string>;
@@ -656,6 +657,13 @@ export interface RollbackVerdict {
   running: string | null;
   failed: { name: string; detail: string }[];
 }
+
+/**
+ * A failed rollback's version as the deployment history read after it answers it (as askVersion does: `offered`, a
+ * rollback to it is offered, so trying again is; `current`, `unhealthy`, `unknown`: not in the history), or `unread`:
+ * the history could not be read. Only a version offered is named to try again with.
+ */
+export type RetryAnswer = AskedVersion['answer'] | 'unread';
 
 /**
  * A version the person typed (`/incident rollback v57`), as the deployments list answers it: `version` the one it

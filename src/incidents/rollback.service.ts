@@ -13,7 +13,14 @@ import { DomainError } from './errors.js';
 import { incidentOrThrow } from './find-incident.js';
 import type { PlaybookService } from './playbook.service.js';
 import { hostRef, type PlaybookHost, placeOf } from './playbook-host.js';
-import type { AskedVersion, OfferedVersion, PastRollback, PlaybookChat, RollbackVerdict } from './ports.js';
+import type {
+  AskedVersion,
+  OfferedVersion,
+  PastRollback,
+  PlaybookChat,
+  RetryAnswer,
+  RollbackVerdict,
+} from './ports.js';
 
 /** How many deployments the list shows, and a version typed is looked for among: the recent ones. */
 const RECENT = 10;
@@ -67,7 +74,34 @@ export class RollbackService {
     private readonly chat: PlaybookChat,
     private readonly playbooks: PlaybookService,
     private readonly opts: RollbackOptions = {},
-  ) {}
+  ) {
+    // A failed rollback names its version to try again with only when the history offers a rollback to it.
+    playbooks.verification.retryAnswer = (version) => this.retryAnswer(version);
+  }
+
+  /** What the recent deployments say of a version a rollback failed to reach (read quietly, as checkVersions does). */
+  async retryAnswer(version: string): Promise<RetryAnswer> {
+    const recent = await this.peekRecent();
+    return recent.kind === 'read' ? askVersion(recent.recent, version).answer : 'unread';
+  }
+
+  /** The recent deployments, read quietly (not recorded), or why they could not be. */
+  private async peekRecent(): Promise<{ kind: 'read'; recent: Deployment[] } | { kind: 'unread'; why: string }> {
+    const { step: list } = this.playbooks.step(ROLLBACK.id, ROLLBACK_STEPS.deployments);
+    if (list.type !== 'command') throw new Error('rollback playbook is malformed');
+    let read: Awaited<ReturnType<PlaybookService['peek']>>;
+    try {
+      read = await this.playbooks.peek(list, HISTORY_PEEK_MS);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      return { kind: 'unread', why: err.message };
+    }
+    if (read.state === 'timed_out') return { kind: 'unread', why: 'it did not answer within 2 s' };
+    if (read.state !== 'succeeded') return { kind: 'unread', why: `\`atom-cli deployments\` failed: ${read.detail}` };
+    const recent = this.parse(read.full).slice(0, RECENT);
+    if (recent.length === 0) return { kind: 'unread', why: 'no version could be read from `atom-cli deployments`' };
+    return { kind: 'read', recent };
+  }
 
   /**
    * Roll back, step 1: runs `atom-cli deployments` (recorded like any run) and posts the recent versions, the current
@@ -140,19 +174,9 @@ export class RollbackService {
       return spec.kind === 'version' && value ? [{ name, value }] : [];
     });
     if (typed.length === 0) return { kind: 'none' };
-    const { step: list } = this.playbooks.step(ROLLBACK.id, ROLLBACK_STEPS.deployments);
-    if (list.type !== 'command') throw new Error('rollback playbook is malformed');
-    let read: Awaited<ReturnType<PlaybookService['peek']>>;
-    try {
-      read = await this.playbooks.peek(list, HISTORY_PEEK_MS);
-    } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      return { kind: 'unread', why: err.message };
-    }
-    if (read.state === 'timed_out') return { kind: 'unread', why: 'it did not answer within 2 s' };
-    if (read.state !== 'succeeded') return { kind: 'unread', why: `\`atom-cli deployments\` failed: ${read.detail}` };
-    const recent = this.parse(read.full).slice(0, RECENT);
-    if (recent.length === 0) return { kind: 'unread', why: 'no version could be read from `atom-cli deployments`' };
+    const read = await this.peekRecent();
+    if (read.kind === 'unread') return read;
+    const { recent } = read;
     const offered = offeredVersions(recent);
     return {
       kind: 'checked',

@@ -10,7 +10,7 @@ import {
 } from '../runbook/rollback-playbook.js';
 import { DomainError } from './errors.js';
 import { type PlaybookHost, placeOf } from './playbook-host.js';
-import type { CheckResult, PlaybookChat, RollbackVerdict, RunView } from './ports.js';
+import type { CheckResult, PlaybookChat, RetryAnswer, RollbackVerdict, RunView } from './ports.js';
 import type { RunResult, StepRuns } from './step-runs.js';
 
 /** One check to run: as POST_DEPLOYMENT_VERIFICATION writes it, and the playbook step it is recorded as. */
@@ -67,6 +67,12 @@ export function checksAfter(playbook: Playbook): readonly PlacedCheck[] {
  * is run and recorded, then one message reports pass or fail for each, with the expected result.
  */
 export class PostDeploymentVerification {
+  /**
+   * What the deployment history says of a version now (RollbackService sets it: it reads the history), asked after a
+   * rollback failed, so its message names the version to try again with only when a rollback to it is offered.
+   */
+  retryAnswer: (version: string) => Promise<RetryAnswer> = async () => 'unread';
+
   constructor(
     private readonly chat: PlaybookChat,
     private readonly runs: Pick<StepRuns, 'target' | 'execute' | 'mask'>,
@@ -109,6 +115,7 @@ export class PostDeploymentVerification {
         version,
         [{ name: command, ok: false, expected: 'exit 0', detail }],
         verdict,
+        await this.retryAnswer(version),
       );
       return verdict;
     }
@@ -123,7 +130,8 @@ export class PostDeploymentVerification {
     };
     // On the record before it is said: a click on an old list's button reads it.
     await this.record(host, userId, verdict);
-    await this.chat.postVerification(placeOf(host), version, checks, verdict);
+    const retry = verdict.result === 'failed' ? await this.retryAnswer(version) : undefined;
+    await this.chat.postVerification(placeOf(host), version, checks, verdict, retry);
     return verdict;
   }
 

@@ -24,6 +24,7 @@ import {
   type PageMessage,
   type PlaybookChat,
   type PlaybookNote,
+  type RetryAnswer,
   type RollbackVerdict,
   type RunView,
   UnreachableContactError,
@@ -735,8 +736,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     subject: VerificationSubject,
     checks: CheckResult[],
     verdict?: RollbackVerdict,
+    retry?: RetryAnswer,
   ): Promise<void> {
-    const msg = renderVerification(subject, checks, verdict);
+    const msg = renderVerification(subject, checks, verdict, retry);
     await this.call('post the post-deployment verification', () =>
       this.client.chat.postMessage({
         channel: channelOf(place),

@@ -6,6 +6,7 @@ import type {
   NotDoneStep,
   OfferedVersion,
   PastRollback,
+  RetryAnswer,
   RollbackVerdict,
   RunView,
   VerificationSubject,
@@ -481,6 +482,8 @@ export function renderVerification(
   subject: VerificationSubject,
   checks: CheckResult[],
   verdict?: RollbackVerdict,
+  /** What the deployment history said of the version after a failed rollback (rollbackNextSteps). */
+  retry?: RetryAnswer,
 ): Message {
   const failed = checks.filter((c) => !c.ok && !c.unchecked).length;
   const unchecked = checks.filter((c) => c.unchecked).length;
@@ -506,7 +509,7 @@ export function renderVerification(
       `${mark(c)} · \`${mrkdwnClip(c.name, 200)}\` — expected ${mrkdwnClip(c.expected, 100)}; ${mrkdwnClip(c.detail, 500)}`,
   );
   const text = truncate(`${head}\n${lines.join('\n')}`, LIMITS.sectionText);
-  const next = verdict ? rollbackNextSteps(verdict) : null;
+  const next = verdict ? rollbackNextSteps(verdict, retry) : null;
   return {
     text: next ? truncate(`${text}\n${next}`, 3000) : text,
     blocks: [
@@ -518,9 +521,11 @@ export function renderVerification(
 
 /**
  * After a rollback that failed (it did not run, or a check failed): what is running, and what to do next, with the
- * commands. Null when nothing failed. Pure.
+ * commands. The version is named to try again with only when the deployment history read after the failure offers a
+ * rollback to it (`retry`); a version not in it (`/incident rollback v99` while the history could not be read) is
+ * said to be missing, never offered again. Null when nothing failed. Pure.
  */
-export function rollbackNextSteps(verdict: RollbackVerdict): string | null {
+export function rollbackNextSteps(verdict: RollbackVerdict, retry: RetryAnswer = 'unread'): string | null {
   if (verdict.result !== 'failed' && verdict.result !== 'not_run') return null;
   const to = `\`${mrkdwnClip(verdict.version, 40)}\``;
   const running = verdict.running ? `\`${mrkdwnClip(verdict.running, 40)}\`` : null;
@@ -533,10 +538,15 @@ export function rollbackNextSteps(verdict: RollbackVerdict): string | null {
           ? `${running} is still running, not ${to}: the rollback did not take.`
           : `${running} is running, but the check(s) above failed.`
         : '`atom-cli status` showed no running version.';
-  const again = PARAM_KINDS.version.pattern.test(verdict.version)
-    ? ` \`/incident rollback ${mrkdwnClip(verdict.version, 40)}\``
-    : '';
-  return `*What now:* ${now} Try again${again ? ` with${again}` : ''}, roll back further with \`/incident rollback\` (pick an older version), or check by hand: \`atom-cli status\`, \`atom-cli deployments\`, then \`atom-cli rollback <version>\`.`;
+  const byHand = 'check by hand: `atom-cli status`, `atom-cli deployments`, then `atom-cli rollback <version>`.';
+  if (retry === 'unknown')
+    return `*What now:* ${now} ${to} is not in the deployment history (\`atom-cli deployments\`): roll back with \`/incident rollback\` and pick a version it lists, or ${byHand}`;
+  const again =
+    retry === 'offered' && PARAM_KINDS.version.pattern.test(verdict.version)
+      ? ` with \`/incident rollback ${mrkdwnClip(verdict.version, 40)}\``
+      : '';
+  const tryAgain = again ? `Try again${again}, roll back further` : 'Roll back';
+  return `*What now:* ${now} ${tryAgain} with \`/incident rollback\` (pick ${again ? 'an older' : 'a'} version), or ${byHand}`;
 }
 
 /** The last look before a destructive step runs: the exact command, values filled in. Pure. */

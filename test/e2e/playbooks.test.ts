@@ -930,9 +930,11 @@ describe('playbooks from the incident channel', () => {
     );
     expect(verification.args.text).toBe(
       ':x: Rollback to `v99`: 1 check(s) failed.\n:x: fail · `atom-cli rollback v99` — expected exit 0; exit 1\n' +
-        '*What now:* The rollback failed, so nothing was rolled back: the version running before it still is. Try again with `/incident rollback v99`, roll back further with `/incident rollback` (pick an older version), or check by hand: `atom-cli status`, `atom-cli deployments`, then `atom-cli rollback <version>`.',
+        // v99 was never in the history (still unreadable): not offered again.
+        '*What now:* The rollback failed, so nothing was rolled back: the version running before it still is. Roll back with `/incident rollback` (pick a version), or check by hand: `atom-cli status`, `atom-cli deployments`, then `atom-cli rollback <version>`.',
     );
-    expect((await cliRuns()).slice(before).map((a) => a.join(' '))).toEqual(['rollback v99']);
+    // The history is read again (quietly) to see whether v99 is in it; nothing else runs.
+    expect((await cliRuns()).slice(before).map((a) => a.join(' '))).toEqual(['rollback v99', 'deployments']);
   });
 
   it('a playbook rollback is verified too: a stopped machine fails its check', async () => {
@@ -982,6 +984,8 @@ describe('playbooks from the incident channel', () => {
       'status',
       'nodes list',
       'logs --lines 50',
+      // A rollback that failed reads the history again (quietly): v57 is named to try again with only if offered.
+      ...(text.startsWith(':x:') ? ['deployments'] : []),
     ]);
   });
 });

@@ -209,6 +209,44 @@ describe('after a rollback', () => {
     );
   });
 
+  it('a rollback to a version not in the history fails; its message offers no try again with that version', async () => {
+    // The history could not be read when v99 was typed: offered anyway, asking first. Read again by the failure.
+    await rm(`${log}.running`, { force: true });
+    await scenario({ deployments: 'unreadable' });
+    const channelId = await declare('rollback to a made-up version');
+    const unread = await typed(channelId, 'rollback v99', /^:warning: Couldn't read the deployment history/);
+    await scenario({ logs: 'clean' });
+    await press(unread, 'v99');
+    const result = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channelId && /Rollback to `v99`/.test(String(c.args.text)),
+      20_000,
+    );
+    const text = String(result.args.text);
+    expect(text).toContain('`atom-cli rollback v99` — expected exit 0; exit 1');
+    expect(text).not.toContain('/incident rollback v99');
+    expect(text).not.toMatch(/try again with/i);
+    expect(text).toContain(
+      '*What now:* The rollback failed, so nothing was rolled back: the version running before it still is. `v99` is not in the deployment history (`atom-cli deployments`): roll back with `/incident rollback` and pick a version it lists, or check by hand:',
+    );
+  });
+
+  it('a rollback that failed while the history cannot be read names no version to try again with', async () => {
+    await rm(`${log}.running`, { force: true });
+    await scenario({ deployments: 'unreadable' });
+    const channelId = await declare('rollback blind');
+    const unread = await typed(channelId, 'rollback v98', /^:warning: Couldn't read the deployment history/);
+    await press(unread, 'v98');
+    const result = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === channelId && /Rollback to `v98`/.test(String(c.args.text)),
+      20_000,
+    );
+    const text = String(result.args.text);
+    expect(text).not.toContain('/incident rollback v98');
+    expect(text).toContain('Roll back with `/incident rollback` (pick a version), or check by hand:');
+  });
+
   it('/incident deployments (and deploys) lists the deployments as /incident rollback does; help names it', async () => {
     await scenario({});
     const channelId = await declare('which version is live');
