@@ -30,6 +30,7 @@ export function stepStatuses(
       reason: null,
       byRun: true,
       approvedBy: run.approvedBy,
+      ...(run.found ? { found: run.found } : {}),
     };
   }
   return out;

@@ -472,7 +472,15 @@ export class PlaybookService implements StepRuns {
     const { digest, full, ...outcome } = await runnerFor(step).run(
       target,
       step,
-      (p) => void update({ ...view, tail: p.tail, bytes: p.bytes, durationMs: p.elapsedMs }),
+      // The lines it looks for found so far are said while it runs too ("34 of 200 lines have "ERROR"").
+      (p) =>
+        void update({
+          ...view,
+          tail: p.tail,
+          bytes: p.bytes,
+          durationMs: p.elapsedMs,
+          ...(p.found ? { found: p.found } : {}),
+        }),
       this.opts,
       checkContext,
     );
@@ -481,6 +489,15 @@ export class PlaybookService implements StepRuns {
       ...outcome,
       ...(outcome.truncated && full ? { fileBytes: Buffer.byteLength(full) } : {}),
     };
+    // What it looked for (the runbook's `| grep "ERROR"`): how many lines had it, for the timeline and the checklist.
+    const found =
+      step.type === 'command' && step.lookFor && outcome.found
+        ? {
+            words: lookForWords(step.lookFor).slice(0, 300),
+            matched: outcome.found.matched,
+            total: outcome.found.total,
+          }
+        : null;
     await this.db.transaction(async (tx) => {
       await finishStepRun(tx, run.id, {
         state: final.state,
@@ -488,6 +505,7 @@ export class PlaybookService implements StepRuns {
         durationMs: final.durationMs,
         digest,
         tail: final.tail,
+        found,
       });
       await recordStepEvent(tx, ref, 'step_run', userId, {
         playbook: playbookId,
@@ -497,16 +515,7 @@ export class PlaybookService implements StepRuns {
         exitCode: final.exitCode,
         durationMs: Math.round(final.durationMs),
         digest,
-        // What it looked for (the runbook's `| grep "ERROR"`): how many lines had it, for the timeline.
-        ...(step.type === 'command' && step.lookFor && outcome.found
-          ? {
-              found: {
-                words: lookForWords(step.lookFor).slice(0, 300),
-                matched: outcome.found.matched,
-                total: outcome.found.total,
-              },
-            }
-          : {}),
+        ...(found ? { found } : {}),
         // Run anyway with required steps (a deploy's prerequisites) neither done nor skipped: which, on the record.
         ...(notDone.length
           ? {

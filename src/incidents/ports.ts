@@ -533,6 +533,8 @@ export interface StepStatus {
   byRun: boolean;
   /** Who approved its last run, for a step that needs a second person. */
   approvedBy?: string | null;
+  /** What its last run found of the lines the step looks for ("34 of 200 lines have "ERROR""), once it ended. */
+  found?: { words: string; matched: number; total: number } | null;
 }
 
 /** A playbook's message: the playbook, whose checklist it is, each step's status, and the page of steps shown. */

@@ -40,6 +40,8 @@ export interface OutputCollector {
   push(text: string): void;
   /** The last complete lines that fit in maxTailChars, without the final newline. */
   tail(): string;
+  /** With `lookFor`: the complete lines read so far, how many it picked, and the last of them. */
+  found(): FoundLines | undefined;
   finish(): CollectedOutput;
 }
 
@@ -95,6 +97,9 @@ export function createOutputCollector({
     },
     tail() {
       return tailOf(recent, trimmed, maxTailChars);
+    },
+    found() {
+      return lines?.sofar();
     },
     finish() {
       const tail = tailOf(recent, trimmed, maxTailChars);
@@ -170,6 +175,9 @@ function createLineFinder(lookFor: (line: string) => boolean, maxChars: number) 
         from = at + 1;
       }
       add(text.slice(from));
+    },
+    sofar(): FoundLines {
+      return { matched, total, last: [...last] };
     },
     finish(): FoundLines {
       if (partial !== '' || overlong) see(partial);

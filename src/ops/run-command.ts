@@ -31,6 +31,8 @@ export interface OutputSnapshot {
   /** Raw bytes read from stdout and stderr so far. */
   bytes: number;
   elapsedMs: number;
+  /** With `lookFor`: the lines it picked so far (complete lines only). */
+  found?: FoundLines;
 }
 
 export interface RunCommandOptions {
@@ -182,7 +184,13 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
   const progress = throttle(opts.outputIntervalMs, () => {
     const onOutput = opts.onOutput;
     if (!onOutput) return;
-    const snapshot = { tail: collector.tail(), bytes, elapsedMs: Math.round(performance.now() - started) };
+    const found = collector.found();
+    const snapshot = {
+      tail: collector.tail(),
+      bytes,
+      elapsedMs: Math.round(performance.now() - started),
+      ...(found ? { found } : {}),
+    };
     try {
       Promise.resolve(onOutput(snapshot)).catch(() => {});
     } catch {

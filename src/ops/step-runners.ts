@@ -1,6 +1,6 @@
 import { DomainError, ParamsError } from '../incidents/errors.js';
 import type { RunView } from '../incidents/ports.js';
-import { lineMatcher, notFoundDetail } from '../runbook/look-for.js';
+import { type FoundLines, lineMatcher, notFoundDetail } from '../runbook/look-for.js';
 import {
   type CommandStep,
   type HttpStep,
@@ -50,6 +50,8 @@ export interface StepProgress {
   tail: string;
   bytes: number;
   elapsedMs: number;
+  /** With the step's `look_for`: the lines found so far. */
+  found?: FoundLines;
 }
 
 /** How a run ended, as the channel shows it, with the whole output kept apart. */
@@ -117,7 +119,13 @@ const command: StepRunner<CommandStep> = {
       env: opts.commandEnv ?? {},
       // A secret typed as a parameter is masked by value in the output too, should the command print it.
       secrets: [...(opts.secrets ?? []), ...maskedValues(step, target)],
-      onOutput: (snap) => onProgress({ tail: snap.tail, bytes: snap.bytes, elapsedMs: snap.elapsedMs }),
+      onOutput: (snap) =>
+        onProgress({
+          tail: snap.tail,
+          bytes: snap.bytes,
+          elapsedMs: snap.elapsedMs,
+          ...(snap.found ? { found: snap.found } : {}),
+        }),
       ...(step.lookFor ? { lookFor: lineMatcher(step.lookFor) } : {}),
     });
     const ran = !r.notFound && !r.timedOut && r.exitCode === 0;

@@ -88,10 +88,20 @@ export interface LastStepRun {
   /** Who approved it, for a step that needed a second person. */
   approvedBy: string | null;
   at: Date;
+  /** What it found of the lines its step looks for (foundSummary), once it ended; null when it looks for none. */
+  found?: RunFound | null;
+}
+
+/** How many lines a run found of what its step looks for: `words` as lookForWords says them. */
+export interface RunFound {
+  words: string;
+  matched: number;
+  total: number;
 }
 
 const LAST_RUNS = (column: string, host: string, playbook: string) =>
-  `SELECT DISTINCT ON (step_key) step_key, state, requested_by, approved_by, COALESCE(finished_at, started_at) AS at
+  `SELECT DISTINCT ON (step_key) step_key, state, requested_by, approved_by, COALESCE(finished_at, started_at) AS at,
+     found
    FROM step_runs WHERE ${column} = ${host} AND playbook_id = ${playbook} AND state <> 'refused'
    ORDER BY step_key, id DESC`;
 
@@ -101,6 +111,15 @@ interface LastRunRow {
   requested_by: string;
   approved_by: string | null;
   at: Date | string;
+  found?: unknown;
+}
+
+/** A stored `found`, when it has the shape written (a string, as some drivers give jsonb, is parsed first). */
+function foundOf(v: unknown): RunFound | null {
+  const f = (typeof v === 'string' ? JSON.parse(v) : v) as Partial<RunFound> | null | undefined;
+  return f && typeof f.words === 'string' && typeof f.matched === 'number' && typeof f.total === 'number'
+    ? { words: f.words, matched: f.matched, total: f.total }
+    : null;
 }
 
 const toLastRun = (r: LastRunRow): LastStepRun => ({
@@ -109,6 +128,7 @@ const toLastRun = (r: LastRunRow): LastStepRun => ({
   requestedBy: r.requested_by,
   approvedBy: r.approved_by ?? null,
   at: r.at instanceof Date ? r.at : new Date(r.at),
+  found: foundOf(r.found),
 });
 
 export async function lastStepRuns(q: Queryable, host: HostRef, playbookId: string): Promise<LastStepRun[]> {
@@ -154,12 +174,27 @@ export async function setRunThread(q: Queryable, id: number, threadTs: string): 
 export async function finishStepRun(
   q: Queryable,
   id: number,
-  f: { state: StepRunState; exitCode: number | null; durationMs: number; digest: string | null; tail: string },
+  f: {
+    state: StepRunState;
+    exitCode: number | null;
+    durationMs: number;
+    digest: string | null;
+    tail: string;
+    found?: RunFound | null;
+  },
 ): Promise<void> {
   await q.query(
     `UPDATE step_runs SET state = $2, exit_code = $3, duration_ms = $4, output_digest = $5, output_tail = $6,
-       finished_at = now() WHERE id = $1`,
-    [id, f.state, f.exitCode, Math.round(f.durationMs), f.digest, f.tail.slice(-4000)],
+       found = $7, finished_at = now() WHERE id = $1`,
+    [
+      id,
+      f.state,
+      f.exitCode,
+      Math.round(f.durationMs),
+      f.digest,
+      f.tail.slice(-4000),
+      f.found ? JSON.stringify(f.found) : null,
+    ],
   );
 }
 

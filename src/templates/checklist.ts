@@ -1,6 +1,7 @@
 import type { ActionsBlock, Button, KnownBlock, ModalView } from '@slack/types';
 import { notDoneBefore, type Progress, progressOf } from '../incidents/checklist.js';
 import type { ChecklistView, PlaybookNote, StepStatus } from '../incidents/ports.js';
+import { foundSummary } from '../runbook/look-for.js';
 import { type PlacedStep, sectionName, stepsOf } from '../runbook/playbook-steps.js';
 import type { Playbook, PlaybookStep } from '../runbook/playbooks.js';
 import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
@@ -64,11 +65,18 @@ function statusLine(status: StepStatus | undefined): string | null {
   }
 }
 
+/** What the step's last run found of the lines it looks for, as its run's message says it: ":mag: 34 of 200 lines…". */
+function foundLine(status: StepStatus | undefined): string | null {
+  if (!status?.byRun || !status.found || status.state === 'running') return null;
+  return `:mag: ${mrkdwnClip(foundSummary(status.found), 400)}`;
+}
+
 function stepText(placed: PlacedStep, status: StepStatus | undefined): string {
   const lines = [
     `${STATE_ICON[status?.state ?? 'open']} *${placed.number}.* ${mrkdwnClip(placed.step.text, RUNBOOK_TEXT_MAX.stepText)}`,
     stepDetail(placed.step),
     statusLine(status),
+    foundLine(status),
   ].filter((l): l is string => l !== null);
   return truncate(lines.join('\n'), LIMITS.sectionText);
 }

@@ -200,7 +200,10 @@ export function renderRun(run: RunView): Message {
     ].filter(Boolean);
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: seen.join(' — ') }] });
   }
-  const found = run.lookFor && run.found ? foundLines(run.lookFor, run.found) : null;
+  // Said while it runs too, of the lines read so far (nothing until a line was).
+  const sofar = run.state === 'running';
+  const found =
+    run.lookFor && run.found && !(sofar && run.found.total === 0) ? foundLines(run.lookFor, run.found, sofar) : null;
   if (found) blocks.push(found.block);
   // Every line has what it looks for: the lines found are the output's last lines already, not shown twice.
   const allFound = run.found !== undefined && run.found.total > 0 && run.found.matched === run.found.total;
@@ -235,17 +238,17 @@ const fenced = (output: string) => output.replace(/```/g, "'''");
  * The lines a step looks for, first in its run's message: "7 of 200 lines have "ERROR"" and the last of them that fit
  * a section, or that none has it. `summary` (mrkdwn, escaped) is the count alone, for the notification's text.
  */
-function foundLines(lookFor: LookFor, found: FoundLines): { block: KnownBlock; summary: string } {
+function foundLines(lookFor: LookFor, found: FoundLines, sofar = false): { block: KnownBlock; summary: string } {
   const words = escapeMrkdwn(lookForWords(lookFor));
   if (found.matched === 0) {
     const summary =
       found.total === 0
         ? `it printed nothing, so no line has ${words}`
-        : `no line has ${words} in the ${found.total} printed`;
+        : `no line has ${words} in the ${found.total} printed${sofar ? ' so far' : ''}`;
     const said = `${summary[0]!.toUpperCase()}${summary.slice(1)}`;
     return { summary, block: { type: 'section', text: { type: 'mrkdwn', text: `:mag: ${said}.` } } };
   }
-  const summary = foundSummary({ words, matched: found.matched, total: found.total });
+  const summary = `${foundSummary({ words, matched: found.matched, total: found.total })}${sofar ? ' so far' : ''}`;
   // The last lines found that fit the section with its heading and fences, newest kept; none is ever cut in half.
   const room = LIMITS.sectionText - 200;
   const shown: string[] = [];

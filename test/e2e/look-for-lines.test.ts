@@ -80,6 +80,9 @@ describe('a step that looks for lines shows them first', () => {
       [at.incident.incidentId],
     );
     expect(rows).toEqual([{ found: { words: '"ERROR"', matched: errors.length, total: 200 } }]);
+    // And the step's line on the checklist says it, under who ran it, once the checklist shows the run ended.
+    const checklist = () => JSON.stringify(env.bot.fake.message(at.channelId, at.ts)?.blocks ?? []);
+    await expect.poll(checklist, { timeout: 10_000 }).toContain(`:mag: ${errors.length} of 200 lines have \\"ERROR\\"`);
   });
 
   it('Database Connection Failures: "database" or "connection" in any case; no ERROR line says so plainly', async () => {

@@ -248,6 +248,30 @@ describe('runCommand', () => {
     }
   });
 
+  it('with lookFor, each snapshot carries the lines found so far, as the result does at the end', async () => {
+    const snapshots: OutputSnapshot[] = [];
+    const result = await runCommand([ATOM_CLI, 'status'], {
+      env: { ATOM_CLI_SLOW_MS: '100', ATOM_CLI_SLOW_COUNT: '24' },
+      lookFor: (line) => /^progress \d*[05]\//.test(line),
+      onOutput: (snapshot) => {
+        snapshots.push(snapshot);
+      },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(snapshots.length).toBeGreaterThanOrEqual(2);
+    for (const [index, s] of snapshots.entries()) {
+      expect(s.found, `snapshot ${index}`).toBeDefined();
+      // Counted from the complete lines read so far: progress 5/24, 10/24, 15/24, 20/24 as they come.
+      expect(s.found!.matched).toBe(s.found!.last.length);
+      expect(s.found!.matched).toBeLessThanOrEqual(s.found!.total);
+      const previous = snapshots[index - 1];
+      if (previous) expect(s.found!.total).toBeGreaterThanOrEqual(previous.found!.total);
+    }
+    expect(snapshots.some((s) => s.found!.matched > 0)).toBe(true);
+    expect(snapshots.at(-1)!.found!.total).toBeLessThanOrEqual(result.found!.total);
+    expect(result.found!.matched).toBe(4);
+  });
+
   it('survives an onOutput that throws or rejects', async () => {
     const throwing = await runCommand([ATOM_CLI, 'deployments'], {
       onOutput: () => {

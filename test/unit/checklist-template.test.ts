@@ -202,6 +202,28 @@ describe('the checklist message within Slack’s limits', () => {
     for (const t of [m.text, run.text, approval.text]) expect(escapingProblems(t, [WHO])).toEqual([]);
   });
 
+  it("a step's line says what its last run found of the lines it looks for, as the run's message does", async () => {
+    const rb = await loadRunbook();
+    const pb = rb.playbooks.find((p) => p.id === 'high-error-rates')!;
+    const key = stepsOf(pb).find((s) => s.step.type === 'command' && s.step.lookFor)!.key;
+    const ran = (state: StepStatus['state']): StepStatus => ({
+      state,
+      by: WHO,
+      at: AT,
+      reason: null,
+      byRun: true,
+      found: { words: '"ERROR"', matched: 34, total: 200 },
+    });
+    for (const state of ['done', 'failed'] as const) {
+      const m = renderChecklist(view(pb, { runId: null, statuses: { [key]: ran(state) } }));
+      expect(JSON.stringify(m.blocks), state).toContain(':mag: 34 of 200 lines have \\"ERROR\\"');
+      expect(problems(m)).toEqual([]);
+    }
+    // Running again: the count of the last run is not this one's.
+    const again = renderChecklist(view(pb, { runId: null, statuses: { [key]: ran('running') } }));
+    expect(JSON.stringify(again.blocks)).not.toContain(':mag:');
+  });
+
   it('a playbook with no step the bot runs says its steps are by hand (Stripe Webhook Failures); one with a Run does not', async () => {
     const rb = await loadRunbook();
     const stripe = rb.playbooks.find((p) => p.id === 'stripe-webhook-failures')!;

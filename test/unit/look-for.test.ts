@@ -118,4 +118,15 @@ describe("a run's message with the lines found", () => {
     // Not run: nothing said of what it looks for.
     expect(JSON.stringify(renderRun(run(undefined, { state: 'not_found' })).blocks)).not.toContain('ERROR');
   });
+
+  it('while it runs: the count of the lines read so far, said to be so; nothing before a line was read', () => {
+    const running = { state: 'running' as const, exitCode: null, truncated: false };
+    const sofar = renderRun(run({ matched: 34, total: 200, last: ['ERROR x'] }, running));
+    expect(JSON.stringify(sofar.blocks)).toContain('*34 of 200 lines have \\"ERROR\\" so far*');
+    expect(sofar.text).toContain('— 34 of 200 lines have "ERROR" so far');
+    const none = renderRun(run({ matched: 0, total: 50, last: [] }, running));
+    expect(JSON.stringify(none.blocks)).toContain('No line has \\"ERROR\\" in the 50 printed so far.');
+    const nothing = renderRun(run({ matched: 0, total: 0, last: [] }, { ...running, tail: '' }));
+    expect(JSON.stringify(nothing.blocks)).not.toContain('ERROR');
+  });
 });
