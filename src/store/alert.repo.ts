@@ -1215,6 +1215,42 @@ export async function alertsOfNotice(
   };
 }
 
+/** What tells whether an alert is a security matter: its row, name and summary (alertTitle of them). */
+export interface AlertTitleRow {
+  rule: string | null;
+  name: string;
+  summary: string;
+}
+
+/**
+ * Which alerts are firing now (the `$except` rows' left out): each fingerprint's latest alert, when it fires.
+ * firingAlerts and firingTitlesHolding share it.
+ */
+const firingNowWhere = (
+  except: string,
+) => `a.status = 'firing' AND (a.rule IS NULL OR NOT a.rule = ANY(${except}::text[]))
+       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.format = a.format AND b.fingerprint = a.fingerprint AND b.id > a.id)`;
+
+/**
+ * The row, name and summary of each alert firing now in no incident that holds every word (lower case), once each:
+ * what tells which of them are security alerts, for firingAlerts to leave out (`unseen`) before it counts them.
+ */
+export async function firingTitlesHolding(
+  q: Queryable,
+  exceptRules: readonly string[],
+  words: readonly string[],
+): Promise<AlertTitleRow[]> {
+  const { rows } = await q.query<AlertTitleRow>(
+    `SELECT DISTINCT a.rule, a.name, a.summary
+     FROM alerts a
+     LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id AND ai.state = 'declared'
+     LEFT JOIN incidents i ON i.id = ai.incident_id
+     WHERE i.id IS NULL AND ${firingNowWhere('$1')} AND ${holdsEvery('$2')}`,
+    [exceptRules, words],
+  );
+  return rows;
+}
+
 /**
  * The alerts firing now, whatever their source: each fingerprint's latest alert when it is firing, the most severe
  * level first, then the latest seen; at most `limit`, and how many there are. With each, the incident it is in and
@@ -1231,6 +1267,11 @@ export async function firingAlerts(
    * incident `userId` may not see matches no word: which words its text holds is what it is private for.
    */
   query: { words: readonly string[]; from: number } = { words: [], from: 1 },
+  /**
+   * Alerts in no incident left out by their row, name and summary (those firingTitlesHolding found that read as a
+   * security matter): before they are counted and paged, so that neither a count nor a page says one holds the words.
+   */
+  unseen: readonly AlertTitleRow[] = [],
 ) {
   const { rows } = await q.query<
     AlertDbRow & {
@@ -1246,17 +1287,27 @@ export async function firingAlerts(
      FROM alerts a
      LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id AND ai.state = 'declared'
      LEFT JOIN incidents i ON i.id = ai.incident_id
-     WHERE a.status = 'firing' AND (a.rule IS NULL OR NOT a.rule = ANY($3::text[]))
-       AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.source = a.source AND b.format = a.format AND b.fingerprint = a.fingerprint AND b.id > a.id)
+     WHERE ${firingNowWhere('$3')}
        AND (cardinality($4::text[]) = 0 OR ((i.id IS NULL OR ${visibleTo('$1')}) AND ${holdsEvery('$4')}))
+       AND (i.id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM unnest($6::text[], $7::text[], $8::text[]) AS u(rule, name, summary)
+         WHERE u.rule IS NOT DISTINCT FROM a.rule AND u.name = a.name AND u.summary = a.summary))
      ORDER BY ${LEVEL_ORDER}, a.last_seen DESC, a.id DESC
      LIMIT $2 OFFSET $5`,
-    [userId, limit, exceptRules, query.words, query.from - 1],
+    [
+      userId,
+      limit,
+      exceptRules,
+      query.words,
+      query.from - 1,
+      unseen.map((u) => u.rule),
+      unseen.map((u) => u.name),
+      unseen.map((u) => u.summary),
+    ],
   );
   // Asked from past the end: how many there are all the same (the window counts only the rows it returns).
   const total: number =
     rows.length === 0 && query.from > 1
-      ? (await firingAlerts(q, userId, 1, exceptRules, { words: query.words, from: 1 })).total
+      ? (await firingAlerts(q, userId, 1, exceptRules, { words: query.words, from: 1 }, unseen)).total
       : Number(rows[0]?.firing_total ?? 0);
   return {
     total,

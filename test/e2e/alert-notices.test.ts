@@ -131,6 +131,51 @@ describe('warning notices', () => {
     },
   );
 
+  it('`/incident alerts WORDS` counts no security alert in no incident: as if nothing held its words, from any page', async () => {
+    // Found from outside: the answer said "No alert firing from there." but its block "Alerts firing now holding
+    // “203.0.113.9”: 1, none from number 1 on": the count (and so each page's) held the security alert it left out.
+    await post({
+      source: 'edge',
+      key: 'spike-count',
+      level: 'warning',
+      metric: 'request_spike',
+      value: '8x',
+      summary: 'Requests 8x normal from 198.51.100.77 zqcount',
+    });
+    await post({
+      source: 'falco',
+      key: 'bastion-count',
+      level: 'warning',
+      summary: 'Suspicious login attempts on bastion-9 zqcount',
+    });
+    await post({
+      source: 'web',
+      key: 'lat-count',
+      level: 'warning',
+      metric: 'p99_zq',
+      summary: 'Slow checkout zqcount',
+    });
+    await inboxDone(bot.db);
+    const ask = async (text: string) => {
+      const key = `count-${text}`;
+      await bot.command(text, { channel_id: 'C0GENERAL', response_url: bot.fake.responseUrl(key) });
+      return (await bot.fake.waitFor('response_url', (c) => (c as { key?: string }).key === key)).args;
+    };
+    for (const words of ['198.51.100.77', 'bastion-9', '198.51.100.77 from 2', 'suspicious login from 3']) {
+      const answer = await ask(`alerts ${words}`);
+      expect(answer.text).toBe('No alert firing now holds those words.');
+      expect(json(answer)).not.toMatch(/: 1, none from|: 2, none from/);
+    }
+    // A word both hold: the public one alone is counted, listed and paged.
+    const both = await ask('alerts zqcount');
+    expect(json(both)).toContain('Slow checkout zqcount');
+    expect(json(both)).toContain('1 firing holding');
+    expect(json(both)).not.toContain('A security alert');
+    expect(json(both)).not.toContain('(1+)');
+    const past = await ask('alerts zqcount from 2');
+    expect(json(past)).toContain('holding “zqcount”: 1, none from number 2 on');
+  });
+
   it('security alerts of one group open a private incident even when its title, cut to fit, no longer reads as one', async () => {
     const startsAt = new Date(Date.now() - 60_000).toISOString();
     const pad =
