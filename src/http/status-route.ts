@@ -33,11 +33,19 @@ const COMMON_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/**
+ * What a response built with publicUrl varies by: the feed's links follow whatever X-Forwarded-Host a request sent, and
+ * a shared cache that kept one feed for every reader served a forged host's links to all (found from outside:
+ * `X-Forwarded-Host: evil.example` made every link https://evil.example/…, cached `public` for 15 s, no Vary).
+ */
+const BUILT_FROM_HOST = { vary: 'Host, X-Forwarded-Host, X-Forwarded-Proto' } as const;
+
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim();
 
 /**
  * The absolute URL of `path` as the reader reached the bot: behind a proxy its `X-Forwarded-Proto` and
- * `X-Forwarded-Host`, else the `Host` header. A host that is not a host name (and port) is not used.
+ * `X-Forwarded-Host`, else the `Host` header. A host that is not a host name (and port) is not used. A response built
+ * with it says so (BUILT_FROM_HOST): anyone may send those headers.
  */
 export function publicUrl(req: IncomingMessage, path: string): string {
   const protoHeader = first(req.headers['x-forwarded-proto']);
@@ -138,6 +146,7 @@ export function statusRoutes(
           pageUrl: publicUrl(req, STATUS_PATHS.page),
           ...company,
         }),
+        headers: { ...BUILT_FROM_HOST },
       }),
       { type: 'text/plain; charset=utf-8', body: sorry },
     ),

@@ -235,6 +235,22 @@ describe('the status page shows what was published and nothing else', () => {
     expect(body.statusPage).toBe('https://status.atomagentos.com');
   });
 
+  it('a feed linked to a forged X-Forwarded-Host is not one a shared cache serves to others: it varies by those headers', async () => {
+    // Found from outside: `curl -H 'X-Forwarded-Host: evil.example' -H 'X-Forwarded-Proto: https' …/status.atom` linked
+    // every entry to https://evil.example/, under `Cache-Control: public, max-age=15` and no Vary.
+    const forged = { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' };
+    const feed = await fetch(`${bot.baseUrl}/status.atom`, { headers: forged });
+    expect(await feed.text()).toContain('https://evil.example/status.atom');
+    const vary = (feed.headers.get('vary') ?? '').toLowerCase().split(/\s*,\s*/);
+    expect(vary).toEqual(expect.arrayContaining(['host', 'x-forwarded-host', 'x-forwarded-proto']));
+    // The page and its JSON say nothing of how they were reached: the same to everyone, cached as such.
+    for (const path of ['/status', '/status.json']) {
+      const [plain, other] = [await get(path), await fetch(`${bot.baseUrl}${path}`, { headers: forged })];
+      expect(await other.text(), path).toBe(await plain.text());
+      expect(other.headers.get('cache-control'), path).toBe('public, max-age=15');
+    }
+  });
+
   it('answers HEAD as GET, without the body: an uptime monitor checking the page finds it up', async () => {
     for (const [path, type] of [
       ['/status', 'text/html; charset=utf-8'],
