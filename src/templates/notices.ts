@@ -23,6 +23,7 @@ import { renderMadePublicNotice } from './private-incidents.js';
 import {
   boldName,
   channelLink,
+  codeBlock,
   humanDuration,
   LIMITS,
   mention,
@@ -242,7 +243,7 @@ export function renderPage(
       },
     },
     ...(fired ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: fired.mrkdwn } }] : []),
-    { type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${mrkdwnClip(template, LIMITS.sectionText - 10)}\`\`\`` } },
+    { type: 'section', text: { type: 'mrkdwn', text: codeBlock(template, LIMITS.sectionText - 4) } },
     {
       type: 'actions',
       block_id: `${BLOCK.pageActions}:${i.id}`,

@@ -43,6 +43,15 @@ export function mrkdwnClip(s: string, max: number): string {
 }
 
 /**
+ * Text shown in a code block (```…```), `max` characters with its fences at most: escaped, cut without cutting an
+ * entity, and every backtick in it shown as ˋ (clipEscaped's look-alike), so that its fences are the only ones. A title
+ * `db ``` down *x*` closed a page's template block after "db ", and the rest rendered as formatting.
+ */
+export function codeBlock(text: string, max: number): string {
+  return `\`\`\`${mrkdwnClip(text.replace(/`/g, 'ˋ'), max - 6)}\`\`\``;
+}
+
+/**
  * Slack's mrkdwn formatting characters, each with the look-alike shown in their place inside a span of formatting.
  * Slack has no escape for them: `*Disk*Full*` is bold `Disk` and a stray `Full*`, and `*\`rm\`*` opens a code span
  * that takes in the rest of the line. A look-alike reads the same and is never formatting, whatever Slack makes of
