@@ -164,8 +164,15 @@ const whileHolds =
   (i: Incident, _rb: PolicyRunbook, now: Date): Date | null =>
     notResolved(i) && c.holds(i) ? now : null;
 
+/**
+ * When the incident's current opening began: its declaration, or its last reopening (`/incident reopen`). Its timed
+ * rules count from then, and so do the pages an escalation reads as taken: a role paged before a resolution may be
+ * paged again once the incident is reopened.
+ */
+export const openedAt = (i: Pick<Incident, 'reopenedAt' | 'createdAt'>): Date => i.reopenedAt ?? i.createdAt;
+
 /** A timed rule counts from the declaration, or from the last reopening (`/incident reopen`): ms after that. */
-const after = (i: Incident, ms: number) => new Date((i.reopenedAt ?? i.createdAt).getTime() + ms);
+const after = (i: Incident, ms: number) => new Date(openedAt(i).getTime() + ms);
 
 /**
  * A timed rule's key: its name, and after a reopening the time of it too, so that a rule fired before the resolution

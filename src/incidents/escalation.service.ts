@@ -37,6 +37,7 @@ import {
   keptByHand,
   MOVABLE_RULES,
   nextRoleToPage,
+  openedAt,
   pagedPerson,
   pagingStopped,
   personRole,
@@ -388,7 +389,10 @@ export class EscalationService {
     const refresh = this.chat.refreshPage?.bind(this.chat);
     if (!refresh || incident.status === 'resolved') return;
     try {
-      const [dms, taken] = await Promise.all([openPageDms(this.db, incident.id), takenRoles(this.db, incident.id)]);
+      const [dms, taken] = await Promise.all([
+        openPageDms(this.db, incident.id),
+        takenRoles(this.db, incident.id, openedAt(incident)),
+      ]);
       await Promise.all(
         dms
           .filter((dm) => dm.jobId !== except)
@@ -440,7 +444,11 @@ export class EscalationService {
     );
     const read = partsOf(s.more);
     const [linesRead, sectionsRead] = lines ? [read[0], read[1]] : [undefined, read[0]];
-    let escalateTo = this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested]));
+    // Escalate now counts the roles paged for this opening of the incident (see escalateNow): reopened, a role paged
+    // before the resolution is offered again. The card still lists every page.
+    const opened = openedAt(incident).getTime();
+    const takenNow = [...s.paged.filter((p) => p.at.getTime() >= opened).map((p) => p.role), ...s.requested];
+    let escalateTo = this.escalateTo(new Set(takenNow));
     // The declaration's page not gone yet, to a role whose only person on call is the declarer: it will send no page
     // (see page), so Escalate now offers the role after it, not the declarer's own.
     if (
@@ -448,7 +456,7 @@ export class EscalationService {
       [s.next, ...s.alsoDue].some((d) => d?.rule === 'declared' && d.role === escalateTo!.role) &&
       (await this.whoIsOn([escalateTo.role])).get(escalateTo.role)?.userIds.join() === incident.reporterId
     )
-      escalateTo = this.escalateTo(new Set([...s.paged.map((p) => p.role), ...s.requested, escalateTo.role]));
+      escalateTo = this.escalateTo(new Set([...takenNow, escalateTo.role]));
     // Paged with it by the same timer (nobody acknowledging: the next role of the contact order).
     const pagedRoles = new Set(s.paged.filter((p) => !p.skipped).map((p) => p.role));
     // While every alert has resolved, a round of nobody acknowledging pages on-call alone (as firing it decides).
@@ -577,7 +585,7 @@ export class EscalationService {
         throw resolvedError('This incident is resolved, so nobody is paged for it.');
       }
       // Counted from the incident's last opening: a role paged before a resolution may be paged again once reopened.
-      const since = incident.reopenedAt ?? incident.createdAt;
+      const since = openedAt(incident);
       const taken = await takenRoles(tx, incidentId, since);
       // The same person paged by name before (under the name they had then): that page is theirs.
       const earlier = person ? [...taken].find((r) => pagedPerson(r)?.userId === person.userId) : undefined;
@@ -731,7 +739,7 @@ export class EscalationService {
           // climb. Every held round would be noise: the rounds repeat every response time.
           if (!earlier.length && job.attempts <= 1) {
             const notClimbed = climbHeld(job, this.runbook, incident, incidentPaged, alone);
-            const opened = incident.reopenedAt ?? incident.createdAt;
+            const opened = openedAt(incident);
             if (notClimbed.length && !(await hasEventSince(tx, incident.id, 'climb_held', opened)))
               work.climbHeld = notClimbed;
           }
@@ -974,9 +982,7 @@ export class EscalationService {
     // the incident yet, by any page; the others are named in the channel as paged already, not woken twice.
     const before =
       job.rule === 'manual' && !person
-        ? await this.lanes.run('urgent', () =>
-            pagedPeopleSince(this.db, incident.id, page.pageId, incident.reopenedAt ?? incident.createdAt),
-          )
+        ? await this.lanes.run('urgent', () => pagedPeopleSince(this.db, incident.id, page.pageId, openedAt(incident)))
         : new Set<string>();
     const { alreadyPaged } = peopleToPage(
       resolved.userIds.filter((u) => !deliveredTo.has(u)),
@@ -999,10 +1005,14 @@ export class EscalationService {
       : undefined;
     // Where each DM sent is, to show it answered later (see showAnsweredPages).
     const dms = new Map<string, PageDmAt>();
-    // The roles paged (this page's round's too) or asked for by now, for the DM's Escalate to … (a person's page has none).
+    // The roles paged (this page's round's too) or asked for by now, for the DM's Escalate to … (a person's page has
+    // none): for this opening of the incident, as Escalate now counts them (a role paged before a resolution is not).
     const escalateTo = person
       ? {}
-      : this.escalateFrom(role, await this.lanes.run('urgent', () => takenRoles(this.db, incident.id)));
+      : this.escalateFrom(
+          role,
+          await this.lanes.run('urgent', () => takenRoles(this.db, incident.id, openedAt(incident))),
+        );
     // The person on call who declared the incident themselves is not paged by their own declaration (no DM telling
     // them to acknowledge what they just opened, no later steps): recorded as reached, and the channel is told.
     const declarer =
