@@ -16,6 +16,7 @@ export const ESCALATION_RULES = [
   'rto_lower_bound',
   'rto_passed',
   'paging_stopped',
+  'redraw_pages',
 ] as const;
 export type EscalationRule = (typeof ESCALATION_RULES)[number];
 
@@ -78,9 +79,10 @@ export interface RuleDef {
   /**
    * Whom it pages: `roles` the roles the rule names (a by-hand rule: the role it was made for); `role_and_next` its
    * role again together with the next role in the contact order not paged yet; `commander` nobody: it reminds the
-   * commander in the channel.
+   * commander in the channel; `dms` nobody: it shows the page direct messages people hold again as the incident is
+   * now, until Slack has taken every one (see EscalationService.redrawPages).
    */
-  readonly pages: 'roles' | 'role_and_next' | 'commander';
+  readonly pages: 'roles' | 'role_and_next' | 'commander' | 'dms';
   /**
    * A rule that reminds (`pages: 'commander'`): what the channel is told, and the details its timeline event keeps
    * (`rule` among them). `playbookTitle` names a playbook of the runbook by its id.
@@ -435,6 +437,21 @@ export const RULES = {
       };
     },
   },
+  redraw_pages: {
+    file: null,
+    // A severity changed: the page DMs still open say the old one (their subject, response time, Escalate to …) until
+    // shown again. A timer due at the change, written with it, so that a DM Slack refused (an error, a 429) or one a
+    // process stopped before showing is shown again by the timer loop, retried until Slack takes it. Its key names the
+    // change: a newer change's timer replaces it. Not once resolved (the resolution shows the pages answered), nor for a
+    // change before the last reopening.
+    due: (i) =>
+      notResolved(i) && i.severityChangedAt && i.severityChangedAt >= openedAt(i) ? i.severityChangedAt : null,
+    key: (i) => `redraw_pages@${i.severityChangedAt?.toISOString()}`,
+    reason: () => 'the severity changed',
+    unless: () => null,
+    movable: false,
+    pages: 'dms',
+  },
 } as const satisfies Record<EscalationRule, RuleDef>;
 
 /** The rules the runbook file sets under `escalation.rules`, with the key and form each is written in. */
@@ -528,6 +545,16 @@ export const MOVABLE_RULES: ReadonlySet<string> = new Set(ESCALATION_RULES.filte
 /** Rules that remind the commander instead of paging anyone (not shown as "Next" on the card). */
 export const REMINDER_RULES: readonly string[] = ESCALATION_RULES.filter((r) => RULES[r].pages === 'commander');
 
+/** Rules whose timers page nobody (reminders, redraws of page DMs): never the card's "Next". */
+export const PAGING_NOBODY_RULES: readonly string[] = ESCALATION_RULES.filter(
+  (r) => RULES[r].pages === 'commander' || RULES[r].pages === 'dms',
+);
+
+/** Whether a fired job shows the page DMs again as the incident is now (see RuleDef.pages). */
+export function redrawsPages(rule: string): boolean {
+  return ruleDef(rule)?.pages === 'dms';
+}
+
 /** Made-by-hand rules whose pending timers the incident, as it is now, keeps although its state does not ask for them. */
 export function keptByHand(i: Incident): ReadonlySet<string> {
   return new Set(ESCALATION_RULES.filter((r) => (RULES[r] as RuleDef).keptWhile?.(i) ?? false));
@@ -554,7 +581,7 @@ export function rolesToPage(
   { recently = new Set<string>(), alone = false }: { recently?: ReadonlySet<string>; alone?: boolean } = {},
 ): string[] {
   const def: RuleDef | undefined = ruleDef(job.rule);
-  if (!def || def.pages === 'commander' || !job.role) return [];
+  if (!def || def.pages === 'commander' || def.pages === 'dms' || !job.role) return [];
   if (def.pages === 'roles') {
     const roles = rb.escalation.rules[job.rule as EscalationRule]?.roles ?? [job.role];
     return def.onFlag ? roles.filter((r) => !recently.has(r)) : [...roles];

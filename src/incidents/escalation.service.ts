@@ -13,7 +13,9 @@ import {
   insertPages,
   lastManualRequest,
   latestPageOf,
+  type OpenPageDm,
   openPageDms,
+  pageDmDrawn,
   pageDmShown,
   pageDmsBehind,
   pagedPeopleSince,
@@ -38,12 +40,13 @@ import {
   MOVABLE_RULES,
   nextRoleToPage,
   openedAt,
+  PAGING_NOBODY_RULES,
   pagedPerson,
   pagingStopped,
   personRole,
   RECENT_PAGE_MS,
-  REMINDER_RULES,
   RESYNCED_RULES,
+  redrawsPages,
   remindsCommander,
   revivedRules,
   roleLabel,
@@ -379,11 +382,10 @@ export class EscalationService {
   }
 
   /**
-   * Shows the incident's unanswered page direct messages again as the incident is now: a severity changed (raised to
-   * SEV-0, a person paged for a SEV-2 holds a DM saying "SEV-2 · respond within 1 hour" and "[SEV-2]"), or roles were
-   * paged since (each DM's Escalate to … names the next role of the contact order not paged yet, or goes). `except`:
-   * a job whose DMs were just sent as they should be. Never throws: a DM Slack does not update stays as it was
-   * (logged).
+   * Shows the incident's unanswered page direct messages again as the incident is now, after a page for a flag or a
+   * severity: roles were paged since (each DM's Escalate to … names the next role of the contact order not paged yet,
+   * or goes). `except`: a job whose DMs were just sent as they should be. Never throws: a DM Slack does not update
+   * stays as it was (logged). A severity change's own redraw is its timer's (redrawPages), retried until done.
    */
   async showPagesAsNow(incident: Incident, { except }: { except?: number } = {}): Promise<void> {
     const refresh = this.chat.refreshPage?.bind(this.chat);
@@ -393,33 +395,81 @@ export class EscalationService {
         openPageDms(this.db, incident.id),
         takenRoles(this.db, incident.id, openedAt(incident)),
       ]);
-      await Promise.all(
-        dms
-          .filter((dm) => dm.jobId !== except)
-          .map(async (dm) => {
-            const person = pagedPerson(dm.role);
-            const flag = ruleFlag(dm.rule, incident);
-            const page: PageMessage = {
-              roleName: this.roleName(dm.role),
-              // Why it was paged then (a round of nobody acknowledging within the SEV-2 response time), as it went.
-              reason: dm.reason ?? ruleReason(dm.rule, this.runbook, incident),
-              ...(dm.requestedBy ? { by: dm.requestedBy } : {}),
-              ...(flag ? { flag } : {}),
-              pageId: dm.pageId,
-              ...byNameOf(dm.role),
-              // A later Slack step is sent with no Escalate to … (see NotificationService): none is added.
-              ...(dm.step !== null ? { step: dm.step } : person ? {} : this.escalateFrom(dm.role, taken)),
-            };
-            try {
-              await this.lanes.run('follow_up', () => refresh(incident, { channel: dm.channel, ts: dm.ts }, page));
-            } catch (err) {
-              this.log.warn(`incident ${incident.id}: could not show ${dm.userId}'s page as the incident is now`, err);
-            }
-          }),
+      await this.redraw(
+        incident,
+        dms.filter((dm) => dm.jobId !== except),
+        taken,
       );
     } catch (err) {
       this.log.warn(`incident ${incident.id}: could not read its pages to show them as it is now`, err);
     }
+  }
+
+  /**
+   * A severity change's timer (`redraw_pages`): shows the incident's open page direct messages drawn with another
+   * severity again as the incident is now (a SEV-2 raised to SEV-0: a person paged holds a DM saying "SEV-2 · respond
+   * within 1 hour" and "[SEV-2]"; its Escalate to … too), read afresh (a later change's severity, not the one the
+   * timer was set for). Each DM Slack takes is recorded with the severity it shows, and not shown again; throws when
+   * Slack did not take one, so the timer is tried again (a DM Slack can never update again is given up, logged).
+   */
+  private async redrawPages(incidentId: number): Promise<void> {
+    const refresh = this.chat.refreshPage?.bind(this.chat);
+    if (!refresh) return;
+    // A second look: a DM drawn while another change was made is behind again, and shown once more.
+    for (let look = 0; look < 2; look++) {
+      const incident = await getIncident(this.db, incidentId);
+      if (!incident || incident.status === 'resolved') return;
+      const [dms, taken] = await Promise.all([
+        openPageDms(this.db, incidentId, { behind: true }),
+        takenRoles(this.db, incidentId, openedAt(incident)),
+      ]);
+      if (dms.length === 0) return;
+      const failure = await this.redraw(incident, dms, taken);
+      if (failure) throw failure;
+    }
+  }
+
+  /**
+   * Shows page direct messages again as `incident` is now, each recorded with the severity it shows once Slack takes
+   * it. Returns the first failure (each is logged), null when every one was shown (or given up: see DM_NEVER_UPDATED).
+   */
+  private async redraw(incident: Incident, dms: OpenPageDm[], taken: ReadonlySet<string>): Promise<unknown> {
+    const refresh = this.chat.refreshPage?.bind(this.chat);
+    if (!refresh) return null;
+    let failure: unknown = null;
+    await Promise.all(
+      dms.map(async (dm) => {
+        const person = pagedPerson(dm.role);
+        const flag = ruleFlag(dm.rule, incident);
+        const page: PageMessage = {
+          roleName: this.roleName(dm.role),
+          // Why it was paged then (a round of nobody acknowledging within the SEV-2 response time), as it went.
+          reason: dm.reason ?? ruleReason(dm.rule, this.runbook, incident),
+          ...(dm.requestedBy ? { by: dm.requestedBy } : {}),
+          ...(flag ? { flag } : {}),
+          pageId: dm.pageId,
+          ...byNameOf(dm.role),
+          // A later Slack step is sent with no Escalate to … (see NotificationService): none is added.
+          ...(dm.step !== null ? { step: dm.step } : person ? {} : this.escalateFrom(dm.role, taken)),
+        };
+        try {
+          try {
+            await this.lanes.run('follow_up', () => refresh(incident, { channel: dm.channel, ts: dm.ts }, page));
+          } catch (err) {
+            if (!(err instanceof ChatPlatformError && DM_NEVER_UPDATED.has(err.slackError))) throw err;
+            this.log.warn(
+              `incident ${incident.id}: ${dm.userId}'s page cannot be updated any more; left as it is`,
+              err,
+            );
+          }
+          await pageDmDrawn(this.db, dm, incident.severity);
+        } catch (err) {
+          failure ??= err;
+          this.log.warn(`incident ${incident.id}: could not show ${dm.userId}'s page as the incident is now`, err);
+        }
+      }),
+    );
+    return failure;
   }
 
   /** The card's escalation line; undefined (the card shows none) when it cannot be read, which is logged. */
@@ -439,7 +489,7 @@ export class EscalationService {
     const s = await escalationSummary(
       q,
       incident.id,
-      REMINDER_RULES,
+      PAGING_NOBODY_RULES,
       lines || sections ? jointPart([lines, sections].filter((p) => p !== undefined)) : undefined,
     );
     const read = partsOf(s.more);
@@ -720,7 +770,7 @@ export class EscalationService {
           }
           const work: FiredJob = { id: job.id, job, incident, pages: [] };
           fired.push(work);
-          if (remindsCommander(job.rule)) continue;
+          if (remindsCommander(job.rule) || redrawsPages(job.rule)) continue;
           // A retried job pages the roles it chose the first time; a new one chooses now.
           const earlier = stored.filter((p) => p.jobId === job.id);
           const incidentPaged = paged.get(incident.id) ?? new Set<string>();
@@ -879,6 +929,11 @@ export class EscalationService {
   }
 
   private async carryOut({ job, incident, pages, held, climbHeld: notClimbed }: FiredJob): Promise<void> {
+    if (redrawsPages(job.rule)) {
+      await this.redrawPages(incident.id);
+      await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
+      return;
+    }
     if (remindsCommander(job.rule)) {
       const reminder = ruleDef(job.rule)?.remind?.(incident, (id) => this.playbookTitle(id), this.runbook);
       // Reminded, and its record lost with the database: the retried job only records it.
@@ -1069,7 +1124,7 @@ export class EscalationService {
     const tried = [...new Set([...deliveredTo, ...attempted])];
     await this.lanes.run('urgent', () =>
       this.noting(key, { to: tried, announced: note.announced }, () =>
-        recordDeliveries(this.db, page.pageId, fresh, dms, new Set(unreachable)),
+        recordDeliveries(this.db, page.pageId, fresh, dms, new Set(unreachable), incident.severity),
       ),
     );
     if (failure) throw failure;
@@ -1132,6 +1187,20 @@ export class EscalationService {
     if (dms.size) await this.showAnsweredPages(incident);
   }
 }
+
+/**
+ * Slack's answers for a page direct message it will never update, however often asked (gone, or the bot's own message
+ * no longer its to change, the person's account closed, blocks it refuses): its redraw is given up, not retried.
+ */
+const DM_NEVER_UPDATED = new Set([
+  'message_not_found',
+  'cant_update_message',
+  'channel_not_found',
+  'is_archived',
+  'account_inactive',
+  'invalid_blocks',
+  'msg_too_long',
+]);
 
 /** Slack's answers for an incident channel that cannot be posted in again as it is: archived, or gone. */
 const CHANNEL_GONE = new Set(['is_archived', 'channel_not_found']);

@@ -348,8 +348,8 @@ export class IncidentService {
       if (result.pages || result.resolved) await this.followups.noticePosted(result.followup);
     }
     if (result.pages) await this.escalation?.showAnsweredPages(result.incident);
-    // A new severity: the pages people hold say it (their subject, response time and Escalate to …).
-    if (result.before.severity !== result.incident.severity) await this.escalation?.showPagesAsNow(result.incident);
+    // A new severity: the pages people hold say it (their subject, response time and Escalate to …), shown by the
+    // change's own timer (`redraw_pages`, written with it): retried until Slack takes each, by any process.
     if (result.resolved) await this.afterResolved(result.incident);
     await this.followups.done(result.followup);
     return { incident: result.incident, warnings };

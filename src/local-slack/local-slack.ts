@@ -112,7 +112,7 @@ export class LocalSlack {
   private readonly server: Server;
   private readonly port: number;
   private readonly host: string;
-  private readonly failures = new Map<string, Failure[]>();
+  private readonly failures = new Map<string, { failure: Failure; when?: (args: SlackArgs) => boolean }[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly handlers: Record<string, Handler>;
   private closed = false;
@@ -280,20 +280,23 @@ export class LocalSlack {
 
   /**
    * The next `times` requests to `method` get `failure` instead of the normal answer. Use `'*'` for any method
-   * (method-specific failures are consumed first). Failed attempts are recorded with `failed` set.
+   * (method-specific failures are consumed first). Failed attempts are recorded with `failed` set. `when`: only
+   * requests whose arguments it accepts (one message's `chat.update` among the card's), the others answered normally.
    */
-  failNext(method: string, failure: Failure, times = 1): void {
+  failNext(method: string, failure: Failure, times = 1, when?: (args: SlackArgs) => boolean): void {
     const queue = this.failures.get(method) ?? [];
-    for (let i = 0; i < times; i++) queue.push(failure);
+    for (let i = 0; i < times; i++) queue.push(when ? { failure, when } : { failure });
     this.failures.set(method, queue);
   }
 
-  private takeFailure(method: string): Failure | undefined {
+  private takeFailure(method: string, args: SlackArgs): Failure | undefined {
     for (const key of [method, '*']) {
       const queue = this.failures.get(key);
-      const f = queue?.shift();
-      if (queue && queue.length === 0) this.failures.delete(key);
-      if (f) return f;
+      const at = queue?.findIndex((f) => !f.when || f.when(args)) ?? -1;
+      if (!queue || at < 0) continue;
+      const [f] = queue.splice(at, 1);
+      if (queue.length === 0) this.failures.delete(key);
+      if (f) return f.failure;
     }
     return undefined;
   }
@@ -392,7 +395,7 @@ export class LocalSlack {
     const base: RecordedCall = { method, args, token, at };
     if (key !== undefined) base.key = key;
 
-    const failure = this.takeFailure(method);
+    const failure = this.takeFailure(method, args);
     if (failure && 'error' in failure) {
       const { error, ...extra } = failure;
       const response = { ...extra, ok: false, error };

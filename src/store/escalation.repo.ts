@@ -294,7 +294,10 @@ export async function pagedPeopleSince(
   return new Set(rows.map((r) => r.user_id));
 }
 
-/** Records whom a page reached (or tried to reach), with where its direct message is when it was sent (`dms`). */
+/**
+ * Records whom a page reached (or tried to reach), with where its direct message is when it was sent (`dms`) and the
+ * severity it shows (`severity`: the incident's as the page was drawn; a later change shows it again).
+ */
 export async function recordDeliveries(
   q: Queryable,
   pageId: number,
@@ -302,11 +305,12 @@ export async function recordDeliveries(
   dms: ReadonlyMap<string, PageDmAt> = new Map(),
   /** Those of `userIds` the page could not reach: recorded as tried, not as paged. */
   unreachable: ReadonlySet<string> = new Set(),
+  severity: number | null = null,
 ): Promise<void> {
   if (userIds.length === 0) return;
   await q.query(
-    `INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts, unreachable)
-     SELECT $1, u.user_id, u.channel, u.ts, u.unreachable
+    `INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts, unreachable, dm_severity)
+     SELECT $1, u.user_id, u.channel, u.ts, u.unreachable, $6::smallint
      FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS u (user_id, channel, ts, unreachable)
      ON CONFLICT DO NOTHING`,
     [
@@ -315,6 +319,7 @@ export async function recordDeliveries(
       userIds.map((u) => dms.get(u)?.channel ?? null),
       userIds.map((u) => dms.get(u)?.ts ?? null),
       userIds.map((u) => unreachable.has(u)),
+      severity,
     ],
   );
 }
@@ -342,9 +347,14 @@ export interface OpenPageDm extends PageDmAt {
 
 /**
  * The incident's page direct messages that still show their page open (not acknowledged, the incident neither
- * acknowledged since nor resolved): what a change of the incident they show (its severity) updates.
+ * acknowledged since nor resolved): what a change of the incident they show (its severity) updates. `behind`: only
+ * those drawn with a severity other than the incident's now (or not known), which its severity change shows again.
  */
-export async function openPageDms(q: Queryable, incidentId: number): Promise<OpenPageDm[]> {
+export async function openPageDms(
+  q: Queryable,
+  incidentId: number,
+  { behind = false }: { behind?: boolean } = {},
+): Promise<OpenPageDm[]> {
   const { rows } = await q.query<{
     page_id: number;
     job_id: number;
@@ -358,11 +368,11 @@ export async function openPageDms(q: Queryable, incidentId: number): Promise<Ope
     reason: string | null;
   }>(
     `WITH dms AS (
-       SELECT d.page_id, d.user_id, NULL::int AS step, d.dm_channel, d.dm_ts
+       SELECT d.page_id, d.user_id, NULL::int AS step, d.dm_channel, d.dm_ts, d.dm_severity
        FROM page_deliveries d JOIN pages p ON p.id = d.page_id
        WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL AND d.dm_state = 'open'
        UNION ALL
-       SELECT n.page_id, n.user_id, n.id, n.dm_channel, n.dm_ts
+       SELECT n.page_id, n.user_id, n.id, n.dm_channel, n.dm_ts, n.dm_severity
        FROM notification_jobs n
        WHERE n.incident_id = $1 AND n.page_id IS NOT NULL AND n.dm_ts IS NOT NULL AND n.dm_state = 'open'
      )
@@ -376,8 +386,9 @@ export async function openPageDms(q: Queryable, incidentId: number): Promise<Ope
      JOIN incidents i ON i.id = p.incident_id
      JOIN escalation_jobs j ON j.id = p.job_id
      WHERE i.status <> 'resolved' AND NOT ${PAGE_ACKNOWLEDGED}
+       AND (NOT $2::boolean OR dms.dm_severity IS DISTINCT FROM i.severity)
      ORDER BY p.id, dms.user_id, dms.step NULLS FIRST`,
-    [incidentId],
+    [incidentId, behind],
   );
   return rows.map((r) => ({
     pageId: Number(r.page_id),
@@ -464,6 +475,21 @@ export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<P
     by: r.by,
     at: r.at,
   }));
+}
+
+/** A page's direct message (its first, or the later Slack step `step`'s) was drawn again, showing `severity`. */
+export async function pageDmDrawn(
+  q: Queryable,
+  dm: Pick<OpenPageDm, 'pageId' | 'userId' | 'step'>,
+  severity: number,
+): Promise<void> {
+  if (dm.step === null)
+    await q.query('UPDATE page_deliveries SET dm_severity = $3 WHERE page_id = $1 AND user_id = $2', [
+      dm.pageId,
+      dm.userId,
+      severity,
+    ]);
+  else await q.query('UPDATE notification_jobs SET dm_severity = $2 WHERE id = $1', [dm.step, severity]);
 }
 
 /** A page's direct message (its first, or the later Slack step `step`'s) now shows `state`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { useBot } from '../support/bot-harness.js';
-import { declareThroughBot, eventually } from '../support/incident-flow.js';
+import { declareThroughBot, eventually, pageDmTo } from '../support/incident-flow.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 
 type Blocks = { type: string; elements?: { text?: { text: string } }[] }[];
@@ -73,5 +73,27 @@ describe("a severity raised: a page's later Slack step says it too", () => {
     );
     expect(buttons(dms()[0])).toContain('Escalate to Senior DevOps Engineer');
     expect(buttons(dms()[1]).some((b) => b.startsWith('Escalate to'))).toBe(false);
+  }, 30_000);
+});
+
+describe('a severity changed while Slack fails the redraw of a page: the timer loop shows it again', () => {
+  const bot = useBot({ runbook: testRunbook({ respond: { 0: '5m', 1: '15m', 2: '1h', 3: '4h' } }) });
+
+  it('the on-call DM says SEV-1 once Slack takes the update, its first refusal retried', async () => {
+    const title = 'search index lagging';
+    const card = await declareThroughBot(bot, `sev2 ${title}`);
+    const dm = await pageDmTo(bot.fake, 'U0ONCALL', card.channelId);
+    const isDm = (args: { channel?: unknown; ts?: unknown }) => args.channel === dm.channel && args.ts === dm.ts;
+    bot.fake.failNext('chat.update', { error: 'internal_error' }, 1, isDm);
+    await bot.command('severity sev1', { channel_id: card.channelId, user_id: 'U0REPORTER' });
+    await eventually(
+      async () => (String(bot.fake.message(dm.channel, dm.ts)?.text).includes('[SEV-1]') ? true : undefined),
+      `the page shown as SEV-1: ${bot.fake.message(dm.channel, dm.ts)?.text}`,
+    );
+    // Slack refused the first update; it was tried again.
+    const updates = bot.fake.callsTo('chat.update').filter((c) => isDm(c.args));
+    expect(updates[0]?.failed).toEqual({ error: 'internal_error' });
+    expect(updates.some((c) => !c.failed)).toBe(true);
+    expect(String(bot.fake.message(dm.channel, dm.ts)?.text)).not.toContain('SEV-2');
   }, 30_000);
 });

@@ -8,6 +8,7 @@ import {
   keptByHand,
   MOVABLE_RULES,
   nextRoleToPage,
+  PAGING_NOBODY_RULES,
   REMINDER_RULES,
   RULES,
   revivedRules,
@@ -389,6 +390,23 @@ describe('the rule table', () => {
     expect([...keptByHand(makeIncident({ status: 'investigating' }))]).toEqual(['manual']);
     expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual(['manual']);
     expect([...keptByHand(makeIncident({ status: 'resolved' }))]).toEqual([]);
+  });
+
+  it('a severity change has a timer of its own, due at the change, that shows the page DMs again and pages nobody', () => {
+    const changed = new Date('2026-11-27T03:00:30Z');
+    const i = makeIncident({ severity: 0, createdAt: T0, status: 'investigating', severityChangedAt: changed });
+    const redraw = (inc: ReturnType<typeof makeIncident>) =>
+      desiredJobs(inc, rb, NOW)
+        .filter((j) => j.rule === 'redraw_pages')
+        .map((j) => [j.key, j.dueAt.toISOString()]);
+    expect(redraw(i)).toEqual([[`redraw_pages@${changed.toISOString()}`, changed.toISOString()]]);
+    expect(redraw({ ...i, status: 'mitigated' })).toHaveLength(1);
+    // Never changed; resolved (the resolution shows the pages answered); changed before the last reopening.
+    expect(redraw({ ...i, severityChangedAt: null })).toEqual([]);
+    expect(redraw({ ...i, status: 'resolved' })).toEqual([]);
+    expect(redraw({ ...i, reopenedAt: new Date('2026-11-27T03:00:50Z') })).toEqual([]);
+    expect(rolesToPage({ rule: 'redraw_pages', role: null }, rb, i, new Set())).toEqual([]);
+    expect(PAGING_NOBODY_RULES).toEqual([...REMINDER_RULES, 'redraw_pages']);
   });
 
   it('a stored job of a rule this version does not know no longer holds, and pages nobody', () => {
