@@ -237,11 +237,19 @@ export function pagingStopsAt(i: Incident, rb: PolicyRunbook): Date | null {
   );
 }
 
+/**
+ * How paging stops for the incident (see pagingStopsAt): when, after how many rounds, and how long after its opening
+ * (the declaration or the reopening): what the card, the channel's notice and the timeline all say. Null as there.
+ */
+export function pagingStop(i: Incident, rb: PolicyRunbook): { at: Date; rounds: number; afterMs: number } | null {
+  const at = pagingStopsAt(i, rb);
+  return at ? { at, rounds: UNACKNOWLEDGED_ROUNDS, afterMs: at.getTime() - openedAt(i).getTime() } : null;
+}
+
 /** Whether paging has stopped for the incident as it is at `now` (its card says so, and what to do). */
 export function pagingStopped(i: Incident, rb: PolicyRunbook, now: Date): { rounds: number; afterMs: number } | null {
-  const at = pagingStopsAt(i, rb);
-  if (!at || at > now) return null;
-  return { rounds: UNACKNOWLEDGED_ROUNDS, afterMs: at.getTime() - (i.reopenedAt ?? i.createdAt).getTime() };
+  const stop = pagingStop(i, rb);
+  return stop && stop.at <= now ? { rounds: stop.rounds, afterMs: stop.afterMs } : null;
 }
 
 /** When an RTO bound of `ms` is reached: counted from the declaration, as the card counts it. */
@@ -429,8 +437,7 @@ export const RULES = {
     movable: true,
     pages: 'commander',
     remind: (i, _title, rb) => {
-      const stopsAt = pagingStopsAt(i, rb);
-      const afterMs = stopsAt ? stopsAt.getTime() - (i.reopenedAt ?? i.createdAt).getTime() : 0;
+      const afterMs = pagingStop(i, rb)?.afterMs ?? 0;
       return {
         notice: { kind: 'paging_stopped', rounds: UNACKNOWLEDGED_ROUNDS, afterMs, commanderId: i.commanderId },
         details: { rule: 'paging_stopped', rounds: UNACKNOWLEDGED_ROUNDS, afterMs },

@@ -9,6 +9,8 @@ import {
   MOVABLE_RULES,
   nextRoleToPage,
   PAGING_NOBODY_RULES,
+  pagingStop,
+  pagingStopped,
   REMINDER_RULES,
   RULES,
   revivedRules,
@@ -42,6 +44,27 @@ describe('desiredJobs', () => {
     ]);
     expect(stop({ ...i, acknowledgedAt: NOW })).toEqual([]);
     expect(stop({ ...i, status: 'mitigated' })).toEqual([]);
+  });
+  it("the card, the channel's notice and the timeline say the same rounds' end, counted from the opening", () => {
+    const reopenedAt = new Date('2026-11-27T06:00:00Z');
+    const severityChangedAt = new Date('2026-11-27T06:30:00Z');
+    const i = makeIncident({
+      severity: 1,
+      createdAt: T0,
+      acknowledgedAt: null,
+      status: 'investigating',
+      reopenedAt,
+      severityChangedAt,
+    });
+    // Rounds from the severity change (15 minutes each, ten and one more: 09:15); said from the reopening (3 h 15 m).
+    const stop = pagingStop(i, rb)!;
+    expect(stop).toEqual({ at: new Date('2026-11-27T09:15:00Z'), rounds: 10, afterMs: 195 * 60_000 });
+    expect(pagingStopped(i, rb, new Date('2026-11-27T09:14:59Z'))).toBeNull();
+    expect(pagingStopped(i, rb, stop.at)).toEqual({ rounds: 10, afterMs: stop.afterMs });
+    const told = RULES.paging_stopped.remind(i, (id) => id, rb);
+    expect(told.notice).toMatchObject({ kind: 'paging_stopped', rounds: 10, afterMs: stop.afterMs });
+    expect(told.details).toMatchObject({ rounds: 10, afterMs: stop.afterMs });
+    expect(pagingStop({ ...i, acknowledgedAt: NOW }, rb)).toBeNull();
   });
   it('a fresh SEV-1: page on-call now, senior DevOps at 30 minutes, on-call again at 15 minutes if unacknowledged', () => {
     const jobs = desiredJobs(
