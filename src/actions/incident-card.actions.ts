@@ -158,12 +158,13 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     async ({ incidentId, body, client }) => {
       const i = await incidents.get(incidentId);
       mustTakeUpdates(i);
+      const firing = await deps.alerts.firingOf(i.id);
       const now = new Date();
-      const meta = statusUpdateMetadata(i, i.channelId ?? body.channel?.id ?? '', now);
+      const meta = statusUpdateMetadata(i, i.channelId ?? body.channel?.id ?? '', now, firing);
       await openModal(
         client,
         body.trigger_id,
-        statusUpdateModal(i, meta, now, publishesByDefault(i.severity, deps.severities)),
+        statusUpdateModal(i, meta, now, publishesByDefault(i.severity, deps.severities), {}, firing),
       );
     },
     'update',

@@ -184,9 +184,10 @@ const HANDLERS: {
     mustTakeUpdates(i);
     const publish = publishesByDefault(i.severity, c.deps.severities);
     const prefill = statusUpdatePrefill(cmd.summary);
+    const firing = await c.deps.alerts.firingOf(i.id);
     const now = new Date();
-    const meta = statusUpdateMetadata(i, i.channelId!, now);
-    await openModal(c.client, c.triggerId, statusUpdateModal(i, meta, now, publish, prefill));
+    const meta = statusUpdateMetadata(i, i.channelId!, now, firing);
+    await openModal(c.client, c.triggerId, statusUpdateModal(i, meta, now, publish, prefill, firing));
   },
   mitigated: (cmd, c, i) => c.deps.incidents.markMitigated(i.id, c.userId, c.key, cmd.summary),
   async resolve(cmd, c, i) {

@@ -550,25 +550,28 @@ export class IncidentService {
       if (!update.customerImpact) patch.customerImpactNote = null;
       if (!update.dataLossRisk) patch.dataLossNote = null;
       if (update.status !== 'investigating' && !cur.mitigatedAt) patch.mitigatedAt = now;
-      if (update.status === 'resolved' && !cur.resolvedAt) {
-        patch.resolvedAt = now;
-        patch.resolvedBy = authorId;
-        patch.resolutionSummary = cur.resolutionSummary ?? (update.currentStatus || 'Resolved');
-      }
-      const events: { kind: IncidentEvent['kind']; actorId: string | null; details?: Record<string, unknown> }[] = [
+      const events: Decision['events'] = [
         {
           kind: 'status_update',
           actorId: authorId,
           details: { ...update, nextUpdateAt: update.nextUpdateAt?.toISOString() ?? null },
         },
       ];
-      if (phase !== cur.phase)
+      // Resolved by the update: as `/incident resolve` resolves (its patch, its events, its notice), the update said
+      // first. A status update of an incident resolved already (saying so: resolvedMeanwhile refuses the others) is
+      // an update only.
+      const resolving = update.status === 'resolved' && cur.status !== 'resolved';
+      const resolved = resolving ? resolution(cur, authorId, update.currentStatus.trim() || 'Resolved', now) : null;
+      if (resolved) {
+        Object.assign(patch, resolved.patch);
+        events.push(...resolved.events);
+      } else if (phase !== cur.phase)
         events.push({ kind: 'phase_changed', actorId: authorId, details: { from: cur.phase, to: phase } });
       const publicUpdate = publicUpdateOf(update, now);
       return {
         patch,
         events,
-        notice: { kind: 'status_update', update, authorId },
+        notice: resolved ? { ...resolved.notice, update } : { kind: 'status_update', update, authorId },
         ...(publicUpdate ? { publicUpdate } : {}),
         ...(kept.length
           ? {
@@ -684,26 +687,7 @@ export class IncidentService {
     return this.change(incidentId, requestKey, (cur) => {
       mustFitForm(cur, formChannelId, '/incident resolve');
       if (cur.status === 'resolved') throw alreadyResolved(cur, actorId, summary);
-      const now = new Date();
-      return {
-        patch: {
-          status: 'resolved',
-          resolvedAt: now,
-          resolvedBy: actorId,
-          resolutionSummary: summary,
-          mitigatedAt: cur.mitigatedAt ?? now,
-          phase: 'postmortem',
-        },
-        events: [
-          {
-            kind: 'resolved',
-            actorId,
-            details: { summary, secondsToResolve: Math.round((now.getTime() - cur.createdAt.getTime()) / 1000) },
-          },
-          { kind: 'phase_changed', actorId, details: { from: cur.phase, to: 'postmortem' } },
-        ],
-        notice: { kind: 'resolved', actorId, summary },
-      };
+      return resolution(cur, actorId, summary, new Date());
     });
   }
 
@@ -749,6 +733,37 @@ export class IncidentService {
       };
     });
   }
+}
+
+/**
+ * The resolution of an open incident `cur` by `actorId` with `summary` (`/incident resolve`, its form, a status update
+ * saying Resolved): its patch, its `resolved` and `phase_changed` events, its notice.
+ */
+function resolution(
+  cur: Incident,
+  actorId: string,
+  summary: string,
+  now: Date,
+): Decision & { notice: Extract<IncidentNotice, { kind: 'resolved' }> } {
+  return {
+    patch: {
+      status: 'resolved',
+      resolvedAt: now,
+      resolvedBy: actorId,
+      resolutionSummary: summary,
+      mitigatedAt: cur.mitigatedAt ?? now,
+      phase: 'postmortem',
+    },
+    events: [
+      {
+        kind: 'resolved',
+        actorId,
+        details: { summary, secondsToResolve: Math.round((now.getTime() - cur.createdAt.getTime()) / 1000) },
+      },
+      { kind: 'phase_changed', actorId, details: { from: cur.phase, to: 'postmortem' } },
+    ],
+    notice: { kind: 'resolved', actorId, summary },
+  };
 }
 
 function describe(err: unknown): string {

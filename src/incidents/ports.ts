@@ -74,8 +74,11 @@ export type IncidentNotice =
   | { kind: 'command_handed'; actorId: string; toId: string; previousCommanderId: string | null }
   | { kind: 'status_update'; update: StatusUpdateInput; authorId: string }
   | { kind: 'mitigated'; actorId: string; how?: string }
-  /** `stillFiring`: monitoring alerts of the incident still firing as it was resolved (said, with what to do). */
-  | { kind: 'resolved'; actorId: string; summary: string; stillFiring?: StillFiring }
+  /**
+   * `stillFiring`: monitoring alerts of the incident still firing as it was resolved (said, with what to do).
+   * `update`: the status update that resolved it (its status Resolved), said first.
+   */
+  | { kind: 'resolved'; actorId: string; summary: string; stillFiring?: StillFiring; update?: StatusUpdateInput }
   /** A resolved incident reopened (`/incident reopen`), with why when given. */
   | { kind: 'reopened'; actorId: string; why?: string }
   | { kind: 'flag_set'; flag: 'customer_impact' | 'data_loss_risk'; actorId: string; what?: string }

@@ -64,18 +64,26 @@ export interface StatusUpdatePrefill {
 
 /**
  * The status update form's metadata: which incident, where to answer, and what the form shows of the incident when
- * opened at `now` (so that an update posted meanwhile is not undone: see mergeOverNewer).
+ * opened at `now` (so that an update posted meanwhile is not undone: see mergeOverNewer); `firing`: how many of its
+ * alerts fire as it opens (an update saying Resolved, submitted once more fire, resolves nothing, as the resolve form).
  */
-export function statusUpdateMetadata(i: Incident, channelId: string, now: Date): string {
-  return modalMetadata.encode({ incidentId: i.id, channelId, seen: seenOf(i, now) });
+export function statusUpdateMetadata(i: Incident, channelId: string, now: Date, firing?: number): string {
+  return modalMetadata.encode({
+    incidentId: i.id,
+    channelId,
+    seen: seenOf(i, now),
+    ...(firing === undefined ? {} : { firing }),
+  });
 }
 
+/** `firing`: alerts of the incident firing as it opens: said, since choosing Resolved resolves it (see resolveModal). */
 export function statusUpdateModal(
   i: Incident,
   privateMetadata: string,
   now: Date,
   publishByDefault = false,
   prefill: StatusUpdatePrefill = {},
+  firing = 0,
 ): ModalView {
   const next = nextUpdateShown(i, now);
   const status = prefill.status ?? i.status;
@@ -110,6 +118,17 @@ export function statusUpdateModal(
     submit: 'Post update',
     blocks: [
       incidentContext(i),
+      ...(firing > 0
+        ? [
+            {
+              type: 'section' as const,
+              text: {
+                type: 'mrkdwn' as const,
+                text: `:warning: *${alertsStillFiring(firing)}*: monitoring still sees the trouble. Choose Resolved if it is over all the same; \`/incident alerts\` lists them.`,
+              },
+            },
+          ]
+        : []),
       {
         type: 'input',
         block_id: BLOCK.updStatus,

@@ -67,8 +67,16 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       return simple(
         `:large_yellow_circle: ${mention(n.actorId)} marked the incident *mitigated*${n.how ? `: ${mrkdwnClip(n.how, 300)}` : ''}. Next: fix the root cause, then resolve.`,
       );
-    case 'resolved':
-      return renderResolved(i, n.actorId, n.summary, n.stillFiring);
+    case 'resolved': {
+      const resolved = renderResolved(i, n.actorId, n.summary, n.stillFiring);
+      if (!n.update) return resolved;
+      // Resolved by a status update: the update as posted, then the resolution (one message, one notice).
+      const update = renderStatusUpdate(i, n.update, n.actorId);
+      return {
+        text: truncate(`${resolved.text}\n\n${update.text}`, LIMITS.messageText),
+        blocks: [...update.blocks, { type: 'divider' }, ...resolved.blocks],
+      };
+    }
     case 'reopened':
       return simple(
         `:repeat: *Incident #${i.number} reopened* by ${mention(n.actorId)}${n.why ? `: ${mrkdwnClip(n.why, 300)}` : ''}. It is *Investigating* again${i.channelId ? ` in ${channelLink(i.channelId)}` : ''}; its escalation timers count from now. \`/incident update\` says where it stands, \`/incident resolve\` closes it again.`,

@@ -42,7 +42,10 @@ const modalSchema = z.object({
   incidentId,
   channelId,
   seen: z.record(z.string().max(40), z.string().max(40)).optional(),
-  /** The resolve form: how many of its alerts fired as it opened (more at its submission: not resolved, and said). */
+  /**
+   * The resolve and status update forms: how many of its alerts fired as it opened (more at its submission: not
+   * resolved, and said).
+   */
   firing: z.number().int().min(0).max(1_000_000).optional(),
 });
 export type ModalMetadata = z.infer<typeof modalSchema>;

@@ -1,5 +1,6 @@
 import { DomainError } from '../incidents/errors.js';
 import { type ChangeResult, givenBack } from '../incidents/incident.service.js';
+import type { StatusUpdateInput } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
 import { afterAck } from '../slack/handle.js';
@@ -85,14 +86,26 @@ function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>)
 }
 
 /**
- * The refusal of a resolve form submitted while more alerts of the incident fire than as it opened: what changed, how
- * to resolve all the same, the summary given back.
+ * The refusal of a resolve form (its summary) or of a status update saying Resolved (the update) submitted while more
+ * alerts of the incident fire than as it opened: what changed, how to resolve all the same, what was written given
+ * back.
  */
-function firedSinceOpened(now: number, before: number, summary: string): DomainError {
+function firedSinceOpened(now: number, before: number, written: string | StatusUpdateInput): DomainError {
   const fired = now - before === 1 ? 'An alert fired' : `${now - before} alerts fired`;
+  const lead = `Not resolved: ${fired} since you opened the form (${now === 1 ? '1 alert fires' : `${now} alerts fire`} now): monitoring sees trouble the form did not show.`;
+  if (typeof written !== 'string') {
+    return new DomainError(
+      'alerts_fired_since',
+      givenBack(
+        `${lead} Your update was not posted. Look at the card or \`/incident alerts\`; to resolve all the same, open the form again (\`/incident update resolved\`).`,
+        'post it again',
+        written,
+      ),
+    );
+  }
   return new DomainError('alerts_fired_since', [
-    `Not resolved: ${fired} since you opened the form (${now === 1 ? '1 alert fires' : `${now} alerts fire`} now): monitoring sees trouble the form did not show. Look at the card or \`/incident alerts\`; to resolve all the same, \`/incident resolve\` with your summary: `,
-    { typed: summary, max: 300 },
+    `${lead} Look at the card or \`/incident alerts\`; to resolve all the same, \`/incident resolve\` with your summary: `,
+    { typed: written, max: 300 },
   ]);
 }
 
@@ -101,8 +114,14 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
   onForm(app, deps, {
     ...STATUS_UPDATE_FORM,
-    submit: (meta, user, value, key) =>
-      incidents.postStatusUpdate(meta.incidentId, user, value, key, meta.seen, meta.channelId),
+    submit: async (meta, user, value, key) => {
+      // Resolving, with more alerts firing than as the form opened: refused as the resolve form's is.
+      if (value.status === 'resolved' && meta.firing !== undefined) {
+        const now = await deps.alerts.firingOf(meta.incidentId);
+        if (now > meta.firing) throw firedSinceOpened(now, meta.firing, value);
+      }
+      return incidents.postStatusUpdate(meta.incidentId, user, value, key, meta.seen, meta.channelId);
+    },
     done: 'Update recorded',
     whenDown: 'update',
     // The form is closed by then: what was typed comes back with the advice, to be posted by hand.
