@@ -54,6 +54,7 @@ import { parseAlertQuery } from './parse-alert-query.js';
 import { parseIncidentCommand, statusUpdatePrefill } from './parse-incident-command.js';
 import { parseOnCall } from './parse-oncall.js';
 import { parsePerson } from './parse-person.js';
+import { parseTimelineFrom } from './parse-timeline.js';
 import {
   type IncidentCommand,
   needsIncident,
@@ -343,8 +344,13 @@ const HANDLERS: {
     const p = await c.deps.incidents.cardParts(i);
     await c.tell(renderIncidentCard(i, new Date(), c.deps.severities, p.escalation, p.alerts, p.objectives));
   },
-  async timeline(_cmd, c, i) {
-    await c.tell(renderTimeline(i, await c.deps.incidents.timeline(i.id), c.deps.names));
+  async timeline(cmd, c, i) {
+    const asked = parseTimelineFrom(cmd.text);
+    if (!asked.ok) {
+      await c.tell(`:warning: ${asked.error}`);
+      return;
+    }
+    await c.tell(renderTimeline(i, await c.deps.incidents.timeline(i.id), c.deps.names, asked.from));
   },
   // Posted in the channel, which is the answer; what could not be posted is told as a warning.
   note: (cmd, c, i) => c.deps.notes.note(i, c.userId, cmd.text ?? '', c.key),

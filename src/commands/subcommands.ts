@@ -31,7 +31,7 @@ export type IncidentCommand =
   | { kind: 'reopen'; summary: string | null }
   | { kind: 'rename'; title: string }
   | { kind: 'status' }
-  | { kind: 'timeline' }
+  | { kind: 'timeline'; text: string | null }
   | { kind: 'note'; text: string | null }
   | { kind: 'alerts'; text: string | null }
   | { kind: 'audit' }
@@ -110,11 +110,15 @@ export interface SubcommandSpec {
   whenDown?: WhenDown | ((cmd: IncidentCommand) => WhenDown);
 }
 
+/** What `/incident timeline` takes after it. */
+export const TIMELINE_FORMS =
+  '`/incident timeline` shows the latest events (all of them when they fit one message); `/incident timeline from 1` shows them from the first, `from 201` from the 201st.';
+
 /**
  * `/incident status 12` (or `#12`, `inc-12`): an incident named by its number, which a subcommand of its channel does
  * not take. Where to type it instead; undefined for any other text.
  */
-function numberOfAnIncident(text: string, name: string): string | undefined {
+export function numberOfAnIncident(text: string, name: string): string | undefined {
   const n = /^(?:#|inc-?)?(\d{1,9})$/i.exec(text.trim())?.[1];
   if (!n) return undefined;
   return `\`/incident ${name}\` takes no number: it is about the incident whose channel it is typed in. Type it in incident #${Number(n)}'s channel (\`/incident list\` links each open incident's).`;
@@ -357,12 +361,17 @@ export const SUBCOMMANDS = {
   },
   timeline: {
     names: ['timeline'],
-    args: 'none',
+    args: 'text',
+    text: {
+      field: 'text',
+      max: 40,
+      tooLong: () => TIMELINE_FORMS,
+    },
     where: 'incident channel',
     fromPage: true,
     whenDown: 'read',
-    usage: '`/incident timeline` — everything that happened, in order',
-    afterIt: (text) => numberOfAnIncident(text, 'timeline'),
+    usage:
+      '`/incident timeline [from N]` — everything that happened, in order; a timeline too long for one message shows its latest events, and `from 1` shows it from the first, a page at a time',
   },
   note: {
     names: ['note', 'log'],

@@ -375,14 +375,62 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
   }
 }
 
+/** Room the timeline's text fallback keeps for its first line (which events it shows) besides the events' lines. */
+const TEXT_HEAD_ROOM = 200;
+
 /**
- * `/incident timeline`: every event, oldest first, packed into sections under Slack's limits; roles and playbooks by
- * the runbook's names. Pure.
+ * How many of `lines`, taken in order from the first, fit one message: in sections of at most Slack's section text
+ * (each line joined to the one before while it fits), at most `maxSections` of them, and in the text fallback. Packing
+ * each section full, from either end, makes the fewest sections any contiguous run of lines can take.
  */
-export function renderTimeline(i: Incident, events: IncidentEvent[], names: TimelineNames = NO_NAMES): Message {
-  const lines = events.map(
-    (e) => `\`${utcStamp(e.at).slice(11, 16)}\` +${humanDuration(i.createdAt, e.at)} — ${describeEvent(e, names)}`,
+function fitting(lines: readonly string[], maxSections: number): number {
+  const textMax = LIMITS.messageText - TEXT_HEAD_ROOM;
+  let sections = 0;
+  let chunk = 0;
+  let text = 0;
+  for (const [k, l] of lines.entries()) {
+    text += (k ? 1 : 0) + l.length;
+    if (text > textMax) return k;
+    if (chunk && chunk + 1 + l.length <= LIMITS.sectionText) chunk += 1 + l.length;
+    else {
+      if (++sections > maxSections) return k;
+      chunk = l.length;
+    }
+  }
+  return lines.length;
+}
+
+/**
+ * `/incident timeline`: the events, oldest first, packed into sections under Slack's limits; roles and playbooks by
+ * the runbook's names. A timeline longer than one message (an alert storm's events) shows its latest events, the
+ * newest matter most, and says how to read it from the first; `from` (1-based) shows the events from that one on, as
+ * many as fit, saying where the next page starts. Pure.
+ */
+export function renderTimeline(
+  i: Incident,
+  events: IncidentEvent[],
+  names: TimelineNames = NO_NAMES,
+  from?: number,
+): Message {
+  const all = events.map((e) =>
+    clipEscaped(
+      `\`${utcStamp(e.at).slice(11, 16)}\` +${humanDuration(i.createdAt, e.at)} — ${describeEvent(e, names)}`,
+      LIMITS.sectionText,
+    ),
   );
+  const total = all.length;
+  const maxSections = LIMITS.blocksPerMessage - 2;
+  // [start, end): the events shown.
+  let start: number;
+  let end: number;
+  if (from === undefined) {
+    end = total;
+    start = total - fitting([...all].reverse(), maxSections);
+  } else {
+    start = Math.min(from - 1, total);
+    end = start + fitting(all.slice(start), maxSections);
+  }
+  const lines = all.slice(start, end);
   const blocks: KnownBlock[] = [
     {
       type: 'header',
@@ -390,31 +438,25 @@ export function renderTimeline(i: Incident, events: IncidentEvent[], names: Time
     },
   ];
   let chunk = '';
-  const maxSections = LIMITS.blocksPerMessage - 2;
-  let sections = 0;
-  let dropped = 0;
-  for (const line of lines) {
-    const l = clipEscaped(line, LIMITS.sectionText);
+  for (const l of lines) {
     if (chunk && chunk.length + 1 + l.length > LIMITS.sectionText) {
-      if (sections < maxSections) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
-      sections++;
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
       chunk = '';
     }
     chunk = chunk ? `${chunk}\n${l}` : l;
   }
-  if (chunk) {
-    if (sections < maxSections) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
-    sections++;
-  }
-  if (sections > maxSections) dropped = sections - maxSections;
+  if (chunk) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: chunk } });
+  const whole = start === 0 && end === total;
+  const shown = whole ? '' : end > start ? `events ${start + 1}–${end} of ${total}` : `no event from ${from}`;
+  const how = whole
+    ? ''
+    : from === undefined
+      ? ` · showing the latest, ${shown}: \`/incident timeline from 1\` shows them from the first`
+      : ` · showing ${shown}${end < total ? ` · next: \`/incident timeline from ${end + 1}\`` : ''} · \`/incident timeline\` shows the latest`;
   blocks.push({
     type: 'context',
-    elements: [
-      {
-        type: 'mrkdwn',
-        text: `${events.length} events · started ${utcStamp(i.createdAt)}${dropped ? ` · the latest ${dropped} part(s) did not fit` : ''}`,
-      },
-    ],
+    elements: [{ type: 'mrkdwn', text: `${total} events · started ${utcStamp(i.createdAt)}${how}` }],
   });
-  return { text: clipEscaped(`Timeline of incident #${i.number}:\n${lines.join('\n')}`, LIMITS.messageText), blocks };
+  const head = whole ? `Timeline of incident #${i.number}:` : `Timeline of incident #${i.number} (${shown}):`;
+  return { text: [head, ...lines].join('\n'), blocks };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIncidentCommand, statusUpdatePrefill, TITLE_MAX } from '../../src/commands/parse-incident-command.js';
+import { parseTimelineFrom } from '../../src/commands/parse-timeline.js';
 
 const ok = (raw: string) => {
   const r = parseIncidentCommand(raw);
@@ -176,10 +177,24 @@ describe('parseIncidentCommand', () => {
       ['acknowledge', 'ack'],
       ['Ack', 'ack'],
       ['status', 'status'],
-      ['timeline', 'timeline'],
-      ['  timeline  ', 'timeline'],
     ] as const)('%j -> %s', (raw, kind) => {
       expect(ok(raw)).toEqual({ kind });
+    });
+
+    it('timeline takes what follows it, read by parseTimelineFrom (`from N`)', () => {
+      expect(ok('timeline')).toEqual({ kind: 'timeline', text: null });
+      expect(ok('  timeline  ')).toEqual({ kind: 'timeline', text: null });
+      expect(ok('timeline from 201')).toEqual({ kind: 'timeline', text: 'from 201' });
+      expect(parseTimelineFrom(null)).toEqual({ ok: true });
+      expect(parseTimelineFrom(' from 201 ')).toEqual({ ok: true, from: 201 });
+      expect(parseTimelineFrom('FROM 1')).toEqual({ ok: true, from: 1 });
+      for (const typed of ['full', 'from 0', 'from', 'from -3', 'from 2 to 9']) {
+        const r = parseTimelineFrom(typed);
+        expect(r.ok, typed).toBe(false);
+        expect(!r.ok && r.error).toMatch(
+          /^`\/incident timeline` takes only `from N`\. .*`\/incident timeline from 1` shows them from the first/,
+        );
+      }
     });
 
     it('update opens the form with what follows it, a first word naming a status choosing it', () => {
@@ -243,7 +258,7 @@ describe('parseIncidentCommand', () => {
       expect(ok('resolve 🔧 修正済み')).toEqual({ kind: 'resolve', summary: '🔧 修正済み' });
     });
 
-    it.each(['list all', 'ack now', 'status now', 'timeline full', 'ls -la'])(
+    it.each(['list all', 'ack now', 'status now', 'ls -la'])(
       '%j with trailing words is an error naming the subcommand',
       (raw) => {
         const e = err(raw);
@@ -275,11 +290,11 @@ describe('parseIncidentCommand', () => {
         ['STATUS inc-7', 'status', 7],
         ['timeline 3', 'timeline', 3],
       ] as const) {
-        expect(err(typed)).toBe(
+        const r = name === 'timeline' ? parseTimelineFrom(ok(typed).kind === 'timeline' ? '3' : null) : null;
+        expect(r ? !r.ok && r.error : err(typed)).toBe(
           `\`/incident ${name}\` takes no number: it is about the incident whose channel it is typed in. Type it in incident #${n}'s channel (\`/incident list\` links each open incident's).`,
         );
       }
-      expect(err('timeline full')).toBe('`/incident timeline` takes nothing after it.');
     });
   });
 

@@ -88,11 +88,64 @@ function allMessages(i: Incident, events: IncidentEvent[]): Record<string, Messa
 }
 
 describe('renderTimeline with 1000 events', () => {
-  it('fits 1000 events into 50 blocks and says that the latest did not fit', () => {
-    const msg = renderTimeline(makeIncident(), makeEvents(1000, 'x'.repeat(300)));
+  it('fits 1000 events into 50 blocks, the latest of them, and says how to read them from the first', () => {
+    const events = makeEvents(1000, 'x'.repeat(300));
+    const msg = renderTimeline(makeIncident(), events);
     expect(msg.blocks.length).toBeLessThanOrEqual(50);
     expect(limitProblems(msg, 'message')).toEqual([]);
-    expect(allMrkdwn(msg).at(-1)).toMatch(/^1000 events · started .* · the latest \d+ part\(s\) did not fit$/);
+    expect(allMrkdwn(msg).at(-1)).toMatch(
+      /^1000 events · started .* · showing the latest, events \d+–1000 of 1000: `\/incident timeline from 1` shows them from the first$/,
+    );
+  });
+});
+
+/**
+ * An alert storm's timeline (found from outside: 2,000 alert events showed the oldest and dropped the newest, "the
+ * latest 33 part(s) did not fit", with no way to see them).
+ */
+describe('renderTimeline of an alert storm', () => {
+  const storm = Array.from({ length: 2000 }, (_, k) =>
+    makeEvent({
+      id: k + 1,
+      kind: 'note',
+      at: minutes(k / 100),
+      actorId: COMMANDER,
+      details: { text: `alert ${k + 1} fired on node-${k % 40} ${'·'.repeat(60)}` },
+    }),
+  );
+  const shows = (m: Message, k: number) => m.text.includes(`alert ${k} fired `);
+
+  it('shows the latest events, the newest last, in the blocks and the text', () => {
+    const msg = renderTimeline(makeIncident(), storm);
+    expect(limitProblems(msg, 'message')).toEqual([]);
+    expect(msg.text.length).toBeLessThanOrEqual(40_000);
+    const [, first] = /events (\d+)–2000 of 2000/.exec(allMrkdwn(msg).at(-1)!)!;
+    expect(Number(first)).toBeGreaterThan(1);
+    expect(allMrkdwn(msg).at(-2)).toContain('alert 2000 fired ');
+    expect(shows(msg, 2000)).toBe(true);
+    expect(shows(msg, Number(first))).toBe(true);
+    expect(shows(msg, Number(first) - 1)).toBe(false);
+    expect(msg.text.startsWith(`Timeline of incident #42 (events ${first}–2000 of 2000):\n`)).toBe(true);
+  });
+
+  it('`from N` pages through every event once, each page saying where the next starts', () => {
+    const seen: number[] = [];
+    let from: number | undefined = 1;
+    for (let pages = 0; from !== undefined; pages++) {
+      expect(pages).toBeLessThan(50);
+      const msg = renderTimeline(makeIncident(), storm, undefined, from);
+      expect(limitProblems(msg, 'message')).toEqual([]);
+      expect(msg.text.length).toBeLessThanOrEqual(40_000);
+      const context = allMrkdwn(msg).at(-1)!;
+      const [, a, b] = /showing events (\d+)–(\d+) of 2000/.exec(context)!;
+      expect(Number(a)).toBe(from);
+      for (let k = Number(a); k <= Number(b); k++) seen.push(k);
+      expect(shows(msg, Number(b))).toBe(true);
+      const next = /next: `\/incident timeline from (\d+)`/.exec(context);
+      from = next ? Number(next[1]) : undefined;
+      if (!next) expect(Number(b)).toBe(2000);
+    }
+    expect(seen).toEqual(Array.from({ length: 2000 }, (_, k) => k + 1));
   });
 });
 
