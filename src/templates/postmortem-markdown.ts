@@ -509,8 +509,9 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
   );
 
   // Response times
-  const span = (to: Date | null, by: string | null) =>
-    to ? [humanDuration(declaredAt, to), `${utcSeconds(to)}${by ? ` by ${who(by)}` : ''}`] : ['—', 'not yet'];
+  // Not reached: not yet, or, once resolved, never (the resolution notice's words).
+  const span = (to: Date | null, by: string | null, never = 'not yet') =>
+    to ? [humanDuration(declaredAt, to), `${utcSeconds(to)}${by ? ` by ${who(by)}` : ''}`] : ['—', never];
   const detected = firstAlertBefore(events, declaredAt);
   // Mitigated first: marked mitigated (or a status update posted as Mitigated), else resolved (a reopening clears the
   // incident's own, and its second resolution is not when it was first mitigated; the metrics count the first too).
@@ -535,7 +536,10 @@ export function renderPostmortemMarkdown(r: PostmortemRecord, c: MarkdownContext
               ],
             ]
           : []),
-        ['Time to acknowledge', ...span(i.acknowledgedAt, i.acknowledgedBy)],
+        [
+          'Time to acknowledge',
+          ...span(i.acknowledgedAt, i.acknowledgedBy, i.status === 'resolved' ? 'never acknowledged' : 'not yet'),
+        ],
         ['Time to mitigate', ...span(mitigation?.at ?? i.mitigatedAt, mitigation?.actorId ?? null)],
         ['Time to resolve', ...span(i.resolvedAt, i.resolvedBy)],
       ],

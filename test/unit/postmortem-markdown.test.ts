@@ -605,6 +605,31 @@ describe('the post-mortem document', () => {
     ]);
   });
 
+  it('an incident resolved with nobody acknowledging it was never acknowledged (not "not yet": it is over)', () => {
+    const events = [
+      makeEvent({ kind: 'declared', at: sec(0), actorId: REPORTER, details: { severity: 2 } }),
+      makeEvent({ kind: 'resolved', at: minutes(30), actorId: REPORTER, details: { summary: 'x' } }),
+    ];
+    const incident = makeResolvedIncident({ acknowledgedAt: null, acknowledgedBy: null, commanderId: null });
+    expect(
+      tableRows(write(record({ events, incident })), 'Response times').find((r) => r[0] === 'Time to acknowledge'),
+    ).toEqual(['Time to acknowledge', '—', 'never acknowledged']);
+    // A draft written before the resolution: not yet.
+    const open = makeResolvedIncident({
+      status: 'investigating',
+      phase: 'assessment',
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      resolvedAt: null,
+      resolvedBy: null,
+    });
+    expect(
+      tableRows(write(record({ events: events.slice(0, 1), incident: open })), 'Response times').find(
+        (r) => r[0] === 'Time to acknowledge',
+      ),
+    ).toEqual(['Time to acknowledge', '—', 'not yet']);
+  });
+
   it('a status update posted as Mitigated is when it was mitigated, as the metrics count it', () => {
     const events = [
       makeEvent({ kind: 'declared', at: sec(0), actorId: REPORTER, details: { severity: 2 } }),
