@@ -1,6 +1,6 @@
 /**
  * Links in what people wrote, for a Markdown document: an http(s) or mailto link stays a link; any other (a
- * `javascript:`, `data:` or `vbscript:` URL, a relative one) is shown as the text it is, inert.
+ * `javascript:`, `data:` or `vbscript:` URL, a relative one) is shown as the text it is, inert; an image is a link.
  */
 
 /** Where a link may go: what a reader's click should open. */
@@ -39,5 +39,21 @@ export function inertLinks(text: string): string {
     out += `${text.slice(from, at)}\\`;
     from = at;
   }
-  return (out + text.slice(from)).replace(LIVE_SCHEME, '$1\\');
+  return inertImages((out + text.slice(from)).replace(LIVE_SCHEME, '$1\\'));
+}
+
+/**
+ * Every image (`![alt](url)`, `![alt][ref]`) made a link: its `!` escaped, so a reader shows it as typed and fetches
+ * nothing as the document opens (a remote image in an alert's summary or a status update is a tracking pixel, seen
+ * by whoever reads the post-mortem). The link it holds stays a link, as any other (inertLinks). Pure.
+ */
+function inertImages(text: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf('![', 0); at !== -1; at = text.indexOf('![', at + 2)) {
+    if (backslashesBefore(text, at) % 2 === 1) continue;
+    out += `${text.slice(from, at)}\\`;
+    from = at;
+  }
+  return out + text.slice(from);
 }

@@ -128,6 +128,68 @@ describe('links in what people wrote in the post-mortem', () => {
   });
 });
 
+/** The images a Markdown reader shows (fetching them as the document opens): an unescaped `![`, outside fenced code. */
+function liveImages(md: string): string[] {
+  let fenced = false;
+  return md
+    .split('\n')
+    .filter((line) => {
+      if (/^ {0,3}(`{3,}|~{3,})/.test(line)) fenced = !fenced;
+      return !fenced;
+    })
+    .flatMap((line) =>
+      [...line.matchAll(/(\\*)!\[[^\]]*\]\S*/g)].filter((m) => m[1]!.length % 2 === 0).map((m) => m[0]),
+    );
+}
+
+/**
+ * Found from outside: `![px](https://evil.example/t.png)` in an alert's summary, a status update's impact or the root
+ * cause stayed an image, which a viewer of the post-mortem fetched without a click (a tracking pixel).
+ */
+describe('images in what people and alerts wrote in the post-mortem', () => {
+  const pixel = '![px](https://evil.example/t.png)';
+  it('are inert wherever they come from; links stay links', () => {
+    const md = write(
+      record(answers({ rootCause: `${pixel} see [the graph](https://grafana.example/d/db)`, wentBadly: pixel }), {
+        incident: makeResolvedIncident({
+          severity: 1,
+          currentImpact: pixel,
+          affected: pixel,
+          resolutionSummary: pixel,
+        }),
+        events: [
+          makeEvent({ kind: 'declared', at: minutes(0), actorId: REPORTER, details: { title: 'db', severity: 1 } }),
+          makeEvent({
+            kind: 'alert_fired',
+            at: minutes(1),
+            actorId: null,
+            details: { name: 'HighErrorRate', level: 'critical', summary: `5xx ${pixel}` },
+          }),
+          makeEvent({
+            kind: 'status_update',
+            at: minutes(2),
+            actorId: REPORTER,
+            details: { status: 'investigating', currentImpact: pixel, currentStatus: pixel },
+          }),
+          makeEvent({ kind: 'note', at: minutes(3), actorId: REPORTER, details: { text: pixel } }),
+        ],
+      }),
+    );
+    expect(md).toContain('evil.example');
+    expect(liveImages(md)).toEqual([]);
+    // It reads as typed (a reader shows `\!` as `!`), and the link it holds is a link, as any other.
+    expect(md).toContain('\\![px](https://evil.example/t.png)');
+    expect(md).toContain('[the graph](https://grafana.example/d/db)');
+  });
+
+  it('in inertLinks: an image is escaped, an image already escaped is left, a `!` elsewhere is left', () => {
+    expect(inertLinks(pixel)).toBe('\\![px](https://evil.example/t.png)');
+    expect(inertLinks('\\![px](https://evil.example/t.png)')).toBe('\\![px](https://evil.example/t.png)');
+    expect(inertLinks('\\\\![px](https://evil.example/t.png)')).toBe('\\\\\\![px](https://evil.example/t.png)');
+    expect(inertLinks('![ref][x] down! [ok](https://a.example)')).toBe('\\![ref][x] down! [ok](https://a.example)');
+  });
+});
+
 describe('inertLinks', () => {
   it('leaves a bracket already escaped, and text without links, as it is', () => {
     expect(inertLinks('\\[x\\](javascript:y)')).toBe('\\[x\\](javascript\\:y)');
