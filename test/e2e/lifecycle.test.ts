@@ -513,6 +513,15 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
       'resolved',
       'phase_changed',
     ]);
+    // From the Nth event on, saying which; anything else after it says what it takes.
+    bot.fake.reset();
+    await inChannel('timeline from 3');
+    const from3 = text((await bot.fake.waitFor('response_url')).args as never);
+    expect(from3).toContain('showing events 3–17 of 17');
+    expect(from3).not.toContain('declared');
+    bot.fake.reset();
+    await inChannel('timeline everything');
+    expect(String((await bot.fake.waitFor('response_url')).args.text)).toMatch(/takes only `from N`/);
   });
 
   it('/incident resolve <summary> resolves in one step', async () => {
