@@ -150,8 +150,16 @@ export class StormSteps {
           e.private && !incident.private ? { private: true } : { number: e.number, channelId: e.channelId },
         );
     }
+    // An alert with a notice of its own in the incidents channel (a critical one a maintenance window held back,
+    // released into the storm's incident as the window ended) is offered to be declared apart there, its notice
+    // updated to say where it joined: not again in a second message with a second Declare incident.
+    const unnoticed = alerts.filter((a) => !a.noticePlanned && a.notice === null && a.noticeLead === null);
     const told = await this.tellOnce(`joined:${alertIncidentId}:${step.slice(0, 32)}`, (where) =>
-      this.chat.tellJoined(incident, alerts, { source }, where, before),
+      where === 'here'
+        ? this.chat.tellJoined(incident, alerts, { source }, where, before)
+        : unnoticed.length > 0
+          ? this.chat.tellJoined(incident, unnoticed, { source }, where, before)
+          : Promise.resolve(null),
     );
     // Kept, so that declaring one apart replaces its button with where it went (declaredApart); by a retry too, when
     // the attempt that posted it could not.
@@ -160,7 +168,7 @@ export class StormSteps {
         incidentId: incident.id,
         source,
         ...told,
-        alertIds: alerts.map((a) => a.id),
+        alertIds: unnoticed.map((a) => a.id),
       });
   }
 

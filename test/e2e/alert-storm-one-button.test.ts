@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION } from '../../src/templates/ids.js';
+import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
+import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
+import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+import type { RecordedCall } from '../support/fake-slack.js';
+
+const json = (v: unknown) => JSON.stringify(v);
+
+/**
+ * Storm control's buttons say what happened to them: one Declare incident per alert a window held back, a Reopen
+ * replaced once the incident is reopened (found from outside: two Declare messages, and a Reopen left on).
+ */
+describe('storm control buttons are one each and say what became of them', () => {
+  const bot = useBot({
+    incidentsChannel: true,
+    runbook: parseRunbook({
+      ...alertRunbookData(),
+      maintenance: {
+        notice_before: '1h',
+        process: { before: ['Notify users'], during: ['Watch the metrics'], after: ['Smoke test'] },
+        windows: {},
+      },
+    }),
+    env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2' },
+  });
+  const fire = async (over: Record<string, unknown>) => {
+    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(over));
+    expect(r.status).toBe(202);
+    await inboxDone(bot.db);
+  };
+  const incidentOf = async (source: string, key: string) => {
+    const { rows } = await bot.db.query<{ incident_id: number }>(
+      `SELECT ai.incident_id FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+       WHERE a.source = $1 AND a.fingerprint = $2 ORDER BY a.id DESC LIMIT 1`,
+      [source, key],
+    );
+    return rows.map((r) => Number(r.incident_id))[0] ?? null;
+  };
+  const posts = (channel: string) => bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === channel);
+  const now = (m: RecordedCall) => json(bot.fake.message(String(m.args.channel), String(m.response!.ts))?.blocks);
+  const twoIncidents = async (source: string) => {
+    await fire({ source, key: 'a', metric: 'queue_depth_a', summary: `Queue A stuck (${source})` });
+    await fire({ source, key: 'b', metric: 'queue_depth_b', summary: `Queue B stuck (${source})` });
+    return waitUntil('the two incidents', async () => {
+      const l = await incidentsOfSource(bot.db, source);
+      return l.length === 2 && l.every((i) => i.card_ts) ? l : null;
+    });
+  };
+  it('an alert a window held back that joins a storm incident once the window ends has one Declare incident, not two', async () => {
+    const source = 'held-once';
+    const opened = await twoIncidents(source);
+    await bot.command('maintenance start db upgrade for 1h');
+    await waitUntil('the window open', async () =>
+      (await bot.db.query("SELECT 1 FROM maintenance_windows WHERE stage <> 'closed'")).rows.length > 0 ? true : null,
+    );
+    try {
+      await fire({
+        source,
+        key: 'health',
+        metric: 'app_health_check_failures',
+        value: '40%',
+        threshold: '> 20%',
+        summary: 'Health checks failing on node-7',
+      });
+      await bot.fake.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('Health checks failing on node-7'),
+      );
+    } finally {
+      await bot.command('maintenance end');
+    }
+    const joined = await waitUntil('the held alert to join an open incident', () => incidentOf(source, 'health'));
+    const into = opened.find((i) => i.id === joined)!;
+    const notice = posts(INCIDENTS_CHANNEL_ID).find((c) => json(c.args).includes('Health checks failing on node-7'))!;
+    await waitUntil('the notice to say where it went', async () =>
+      now(notice).includes(`#${into.number}`) ? 1 : null,
+    );
+    // Its incident's channel hears that a new name joined (news there)...
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === into.channel_id && json(c.args.blocks).includes('New alert attached'),
+    );
+    await inboxDone(bot.db);
+    await new Promise((r) => setTimeout(r, 500));
+    // ...but the incidents channel offers to declare it apart once: on its notice, updated in place.
+    const offering = posts(INCIDENTS_CHANNEL_ID).filter((c) => {
+      const shown = now(c);
+      return shown.includes('Health checks failing on node-7') && shown.includes(ACTION.declareFromAlert);
+    });
+    expect(offering.map((c) => c.response!.ts)).toEqual([notice.response!.ts]);
+  }, 60_000);
+});
