@@ -478,6 +478,8 @@ export function createBot({
     await alerts.closeResolveOffers(incident).catch((e) => app.logger.warn('could not close the resolve offers', e));
     await playbooks.approvals.closePending({ kind: 'incident', incident }, 'incident_resolved', null);
   };
+  // A reopened incident's messages offering Reopen (its alert fired again elsewhere) say who reopened it.
+  incidents.onReopened = (incident) => alerts.closeFiredElsewhere(incident);
   // The alert inbox: deliveries are worked side by side (mostly Slack calls), but recorded a few at a time
   // (AlertService), so that the hooks and Slack's requests keep connections to the database.
   const alertLoop = new TimerLoop<DeliveryBatch>(

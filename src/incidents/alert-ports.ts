@@ -127,6 +127,16 @@ export interface AlertChat {
     alerts: readonly AlertView[],
     joined: DeclaredApart,
   ): Promise<{ channel: string; ts: string } | null>;
+  /**
+   * The message of tellFiredElsewhere (`ref`) once its incident was reopened (by its Reopen, or any other way): the
+   * same, its Reopen replaced by who reopened it and when.
+   */
+  closeFiredElsewhere(
+    ref: { channel: string; ts: string },
+    reopened: Incident,
+    alerts: readonly AlertView[],
+    joined: DeclaredApart,
+  ): Promise<void>;
   /** Tells the incident's channel that a person took alerts added by hand out of it again. */
   tellDetached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void>;
   /**

@@ -216,6 +216,11 @@ export class AlertSteps {
     return this.chat.closeAttached(ref, added, takenOut);
   }
 
+  /** The incident was reopened: its messages saying its alerts fired again elsewhere lose their Reopen (StormSteps). */
+  closeFiredElsewhere(incident: Incident): Promise<void> {
+    return this.storms.closeFiredElsewhere(incident);
+  }
+
   /** Alerts a storm sent to an incident were declared apart: their incidents-channel messages say where they went. */
   declaredApart(stormIncidentId: number, alertIds: readonly number[]): Promise<void> {
     return this.storms.declaredApart(stormIncidentId, alertIds);

@@ -11,9 +11,11 @@ import {
   keepStepPost,
   keepStormMessage,
   keptStepPost,
+  recordFiredElsewhere,
   recordJoinedMessage,
   recordPastCapNote,
   releaseStepPost,
+  takeFiredElsewhere,
 } from '../store/alert.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
@@ -194,12 +196,48 @@ export class StormSteps {
     if (!(await claimStepPost(this.db, claim))) return;
     const where: DeclaredApart =
       joined.private && !resolved.private ? { private: true } : { number: joined.number, channelId: joined.channelId };
+    let at: { channel: string; ts: string } | null;
     try {
-      await keepStepPost(this.db, claim, await this.chat.tellFiredElsewhere(resolved, alerts, where));
+      at = await this.chat.tellFiredElsewhere(resolved, alerts, where);
     } catch (err) {
       await releaseStepPost(this.db, claim).catch(() => {});
       throw err;
     }
+    await keepStepPost(this.db, claim, at);
+    // Kept, so that reopening the incident (by its Reopen or otherwise) replaces the button (closeFiredElsewhere).
+    if (at)
+      await recordFiredElsewhere(this.db, {
+        incidentId: resolved.id,
+        joinedIncidentId: joined.id,
+        ...at,
+        alertIds: alerts.map((a) => a.id),
+      });
+    // Reopened while it was on its way (the reopening found no message to close): closed now.
+    const now = await getIncident(this.db, resolved.id);
+    if (at && now && now.status !== 'resolved') await this.closeFiredElsewhere(now);
+  }
+
+  /**
+   * The incident was reopened (by a Reopen of a message saying its alerts fired again elsewhere, or any other way):
+   * each such message still showing Reopen says who reopened it instead, so nobody presses it again. One Slack
+   * refuses to update keeps its button, which then answers that the incident is open already.
+   */
+  async closeFiredElsewhere(incident: Incident): Promise<void> {
+    let refused: unknown = null;
+    for (const m of await takeFiredElsewhere(this.db, incident.id)) {
+      const [alerts, joined] = await Promise.all([
+        getAlerts(this.db, m.alertIds),
+        getIncident(this.db, m.joinedIncidentId),
+      ]);
+      const where: DeclaredApart =
+        !joined || (joined.private && !incident.private)
+          ? { private: true }
+          : { number: joined.number, channelId: joined.channelId };
+      await this.chat.closeFiredElsewhere(m, incident, alerts, where).catch((err: unknown) => {
+        refused ??= err;
+      });
+    }
+    if (refused) throw refused;
   }
 
   /**

@@ -463,6 +463,14 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     );
   }
 
+  /**
+   * The incident was reopened (by a Reopen of a message saying its alert fired again elsewhere, or any other way):
+   * those messages say who reopened it instead of Reopen (AlertSteps.closeFiredElsewhere).
+   */
+  closeFiredElsewhere(incident: Incident): Promise<void> {
+    return this.steps.closeFiredElsewhere(incident);
+  }
+
   /** The incident was resolved: its channel's offers to resolve it lose their button (AlertSteps.closeResolveOffers). */
   closeResolveOffers(incident: Incident): Promise<void> {
     return this.steps.closeResolveOffers(incident);

@@ -112,6 +112,12 @@ export class IncidentService {
    */
   onResolved: ((incident: Incident) => Promise<void>) | null = null;
 
+  /**
+   * Called once a change reopened a resolved incident, after its card and notice (e.g. the messages offering Reopen
+   * that alerts made say who reopened it). Failures are logged.
+   */
+  onReopened: ((incident: Incident) => Promise<void>) | null = null;
+
   /** The card's sections besides the incident's row and its escalation line (its alerts, recovery objectives). */
   sections: Pick<CardSections, 'view'> | null = null;
 
@@ -351,6 +357,8 @@ export class IncidentService {
     // A new severity: the pages people hold say it (their subject, response time and Escalate to …), shown by the
     // change's own timer (`redraw_pages`, written with it): retried until Slack takes each, by any process.
     if (result.resolved) await this.afterResolved(result.incident);
+    if (result.before.status === 'resolved' && result.incident.status !== 'resolved')
+      await this.onReopened?.(result.incident).catch((err) => this.log.warn('after reopening: could not finish', err));
     await this.followups.done(result.followup);
     return { incident: result.incident, warnings };
   }

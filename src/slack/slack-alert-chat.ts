@@ -290,6 +290,18 @@ export class SlackAlertChat implements AlertChat {
     );
   }
 
+  async closeFiredElsewhere(
+    ref: { channel: string; ts: string },
+    reopened: Incident,
+    alerts: readonly AlertView[],
+    joined: DeclaredApart,
+  ): Promise<void> {
+    const msg = renderFiredElsewhere(reopened, alerts, joined, { by: reopened.reopenedBy, at: reopened.reopenedAt });
+    await this.call('update the message saying its alert fired again elsewhere', () =>
+      this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
   async tellDetached(incident: Incident, by: string, alerts: readonly AlertView[]): Promise<void> {
     await this.tellChannel(incident, renderDetached(by, alerts), 'alerts were taken out of it');
   }

@@ -434,6 +434,40 @@ export async function releaseStepPost(q: Queryable, key: string): Promise<void> 
   await q.query('DELETE FROM alert_step_posts WHERE key = $1', [key]);
 }
 
+/** Where a resolved incident's channel was told its alerts fired again and joined another (its Reopen showing). */
+export async function recordFiredElsewhere(
+  q: Queryable,
+  m: { incidentId: number; joinedIncidentId: number; channel: string; ts: string; alertIds: readonly number[] },
+): Promise<void> {
+  await q.query(
+    `INSERT INTO alert_fired_elsewhere_messages (incident_id, joined_incident_id, channel, ts, alert_ids)
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, ts) DO NOTHING`,
+    [m.incidentId, m.joinedIncidentId, m.channel, m.ts, m.alertIds],
+  );
+}
+
+/**
+ * The messages of recordFiredElsewhere in an incident's channel still showing Reopen, taken (marked closed) in one
+ * statement: each is updated once, by whoever took it.
+ */
+export async function takeFiredElsewhere(
+  q: Queryable,
+  incidentId: number,
+): Promise<{ channel: string; ts: string; joinedIncidentId: number; alertIds: number[] }[]> {
+  const { rows } = await q.query<{ channel: string; ts: string; joined_incident_id: number; alert_ids: number[] }>(
+    `UPDATE alert_fired_elsewhere_messages SET closed_at = now()
+      WHERE incident_id = $1 AND closed_at IS NULL
+      RETURNING channel, ts, joined_incident_id, alert_ids`,
+    [incidentId],
+  );
+  return rows.map((r) => ({
+    channel: r.channel,
+    ts: r.ts,
+    joinedIncidentId: Number(r.joined_incident_id),
+    alertIds: r.alert_ids.map(Number),
+  }));
+}
+
 /**
  * The incidents channel's message of a source's storm (alert_storm_messages), for a storm step sending its alerts to
  * `incidentId`: `new` when none was told within `windowMs` (or one being posted was given up), claimed for this step to

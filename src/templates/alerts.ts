@@ -489,23 +489,35 @@ export function renderMovedOut(
  * open (a private one not named), where they are followed now; Reopen (while it is resolved) works on this one again
  * and brings them back here. Pure.
  */
-export function renderFiredElsewhere(resolved: Incident, alerts: readonly AlertView[], joined: DeclaredApart): Message {
+export function renderFiredElsewhere(
+  resolved: Incident,
+  alerts: readonly AlertView[],
+  joined: DeclaredApart,
+  /** The incident was reopened since (by its Reopen, or any other way): said instead of the button. */
+  reopened?: { by: string | null; at: Date | null },
+): Message {
   const where =
     'private' in joined
       ? 'a private incident'
       : `incident #${joined.number}${joined.channelId ? ` (${channelLink(joined.channelId)})` : ''}`;
   const [it, its] = alerts.length === 1 ? ['it', 'its'] : ['they', 'their'];
   const named = alertsNamed(alerts);
-  const lines = [
-    `:leftwards_arrow_with_hook: ${named.charAt(0).toUpperCase()}${named.slice(1)} fired again after this incident was resolved. ${alerts[0] ? mrkdwnClip(alerts[0].source, 40) : 'Its source'} is past its storm cap (\`ALERTS_MAX_INCIDENTS\`), so ${it} joined ${where}, where ${it} ${alerts.length === 1 ? 'is' : 'are'} followed now, not here.`,
-    resolved.status === 'resolved'
-      ? `If this incident's trouble is back, *Reopen* works on it again and brings ${its === 'its' ? 'the alert' : 'them'} back here.`
-      : null,
-  ].filter((l): l is string => l !== null);
+  const source = alerts[0] ? mrkdwnClip(alerts[0].source, 40) : 'Its source';
+  const lines = reopened
+    ? [
+        `:leftwards_arrow_with_hook: ${named.charAt(0).toUpperCase()}${named.slice(1)} fired again after this incident was resolved, and joined ${where} (${source} was past its storm cap, \`ALERTS_MAX_INCIDENTS\`).`,
+        `:repeat: Reopened${reopened.by ? ` by <@${reopened.by}>` : ''}${reopened.at ? ` ${at(reopened.at)}` : ''}: this incident is worked on again. \`/incident alerts\` shows where ${its === 'its' ? 'the alert is' : 'they are'} followed now.`,
+      ]
+    : [
+        `:leftwards_arrow_with_hook: ${named.charAt(0).toUpperCase()}${named.slice(1)} fired again after this incident was resolved. ${source} is past its storm cap (\`ALERTS_MAX_INCIDENTS\`), so ${it} joined ${where}, where ${it} ${alerts.length === 1 ? 'is' : 'are'} followed now, not here.`,
+        resolved.status === 'resolved'
+          ? `If this incident's trouble is back, *Reopen* works on it again and brings ${its === 'its' ? 'the alert' : 'them'} back here.`
+          : null,
+      ].filter((l): l is string => l !== null);
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: clipEscaped(lines.join('\n'), LIMITS.sectionText) } },
   ];
-  if (resolved.status === 'resolved' && alerts[0])
+  if (!reopened && resolved.status === 'resolved' && alerts[0])
     blocks.push({
       type: 'actions',
       elements: [

@@ -48,6 +48,15 @@ describe('storm control buttons are one each and say what became of them', () =>
       return l.length === 2 && l.every((i) => i.card_ts) ? l : null;
     });
   };
+  const resolve = async (incident: { id: number; channel_id: string }) => {
+    await bot.command('resolve queue drained by hand', { channel_id: incident.channel_id });
+    await waitUntil('resolved', async () =>
+      (await bot.db.query("SELECT 1 FROM incidents WHERE id = $1 AND status = 'resolved'", [incident.id])).rows.length
+        ? true
+        : null,
+    );
+  };
+
   it('an alert a window held back that joins a storm incident once the window ends has one Declare incident, not two', async () => {
     const source = 'held-once';
     const opened = await twoIncidents(source);
@@ -90,5 +99,48 @@ describe('storm control buttons are one each and say what became of them', () =>
       return shown.includes('Health checks failing on node-7') && shown.includes(ACTION.declareFromAlert);
     });
     expect(offering.map((c) => c.response!.ts)).toEqual([notice.response!.ts]);
+  }, 60_000);
+
+  it("fired again elsewhere: Reopen is replaced by who reopened it, and a stale one says it's open already", async () => {
+    const source = 'again-once';
+    const [first, second] = await twoIncidents(source);
+    await resolve(first!);
+    await fire({ source, key: 'a', metric: 'queue_depth_a', value: '41', summary: `Queue A stuck (${source})` });
+    expect(await incidentOf(source, 'a')).toBe(second!.id);
+    const told = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === first!.channel_id && json(c.args.blocks).includes('fired again'),
+    );
+    expect(json(told.args.blocks)).toContain(ACTION.reopenForAlert);
+    await bot.press(told, ACTION.reopenForAlert, 'U0ONCALL');
+    await waitUntil('reopened', async () => ((await incidentOf(source, 'a')) === first!.id ? true : null));
+    const shown = await waitUntil('the Reopen button replaced', async () =>
+      now(told).includes(ACTION.reopenForAlert) ? null : now(told),
+    );
+    expect(shown).toContain('Reopened by <@U0ONCALL>');
+    // A stale copy of the button (another client had it open): says it is open already, and moves nothing.
+    const replies = bot.replies().length;
+    const r = await bot.press(told, ACTION.reopenForAlert, 'U0OTHER');
+    expect(r.status).toBe(200);
+    const answer = await waitUntil('the answer', async () => bot.replies()[replies]);
+    expect(answer.text).toContain(`Incident #${first!.number} is open already`);
+    expect(await incidentOf(source, 'a')).toBe(first!.id);
+  }, 60_000);
+
+  it('fired again elsewhere, then reopened by /incident reopen: the Reopen button is replaced too', async () => {
+    const source = 'again-typed';
+    const [first, second] = await twoIncidents(source);
+    await resolve(first!);
+    await fire({ source, key: 'a', metric: 'queue_depth_a', value: '42', summary: `Queue A stuck (${source})` });
+    expect(await incidentOf(source, 'a')).toBe(second!.id);
+    const told = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === first!.channel_id && json(c.args.blocks).includes('fired again'),
+    );
+    await bot.command('reopen the queue is stuck again', { channel_id: first!.channel_id, user_id: 'U0TYPIST' });
+    const shown = await waitUntil('the Reopen button replaced', async () =>
+      now(told).includes(ACTION.reopenForAlert) ? null : now(told),
+    );
+    expect(shown).toContain('Reopened by <@U0TYPIST>');
   }, 60_000);
 });

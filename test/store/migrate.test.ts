@@ -15,6 +15,7 @@ const TABLES = [
   'action_items',
   'alert_deliveries',
   'alert_delivery_hashes',
+  'alert_fired_elsewhere_messages',
   'alert_group_truncations',
   'alert_heartbeats',
   'alert_incidents',

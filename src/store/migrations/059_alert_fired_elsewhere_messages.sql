@@ -1,0 +1,16 @@
+-- The messages telling a resolved incident's channel that its alerts fired again and joined another incident (storm
+-- control's `fired_elsewhere`), each with Reopen: kept (alert_step_posts keeps a post an hour, for the step's retries),
+-- so that reopening the incident, by that button or any other way, replaces the button with who reopened it.
+-- `joined_incident_id`: where the alerts had gone; `closed_at`: when the button was replaced (null: it shows).
+CREATE TABLE alert_fired_elsewhere_messages (
+  id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  incident_id integer NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+  joined_incident_id integer NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+  channel text NOT NULL,
+  ts text NOT NULL,
+  alert_ids integer[] NOT NULL,
+  closed_at timestamptz,
+  UNIQUE (channel, ts)
+);
+CREATE INDEX alert_fired_elsewhere_messages_open_idx ON alert_fired_elsewhere_messages (incident_id)
+  WHERE closed_at IS NULL;
