@@ -335,7 +335,7 @@ export class AlertSteps {
     const claim = `channel-wait:${ai.id}`;
     try {
       const to = (await this.more.onCall?.()) ?? [];
-      if (to.length === 0 || !(await claimStepPost(this.db, claim))) return;
+      if (to.length === 0 || (await claimStepPost(this.db, claim)).kind !== 'mine') return;
       const view = {
         title: ai.security || securityAlert(this.rules, this.more.sensitive, ai) ? null : ai.title,
         severity: ai.severity,

@@ -21,6 +21,7 @@ import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertChat, StormPlace } from './alert-ports.js';
 import { pastCapNote, STORM_WINDOW_MS } from './alert-recorder.js';
+import { NotYet } from './alert-steps.js';
 import type { AlertStep, DeclaredApart } from './alert-types.js';
 import type { Incident } from './types.js';
 
@@ -53,7 +54,7 @@ export class StormSteps {
     let everyone: { channel: string; ts: string } | null = null;
     for (const where of ['here', 'everyone'] as const) {
       const claim = `${key}:${where}`;
-      if (!(await claimStepPost(this.db, claim))) {
+      if (!(await this.claim(claim))) {
         // Posted by an earlier attempt: where it went, for what the step keeps of it (joined: its message).
         if (where === 'everyone') everyone = await keptStepPost(this.db, claim);
         continue;
@@ -69,6 +70,18 @@ export class StormSteps {
       if (where === 'everyone') everyone = at;
     }
     return everyone;
+  }
+
+  /**
+   * Claims a step's post (claimStepPost): true when this attempt posts it, false when an earlier one did. One claimed
+   * lately and not posted may be on its way from another attempt, or its process was killed: the step is tried again
+   * once that claim is stale (NotYet), and then posts it, rather than take it for posted and lose it.
+   */
+  private async claim(key: string): Promise<boolean> {
+    const c = await claimStepPost(this.db, key);
+    if (c.kind === 'pending')
+      throw new NotYet(`the post ${key} was claimed and not yet posted; looking again then`, c.retryInMs + 100);
+    return c.kind === 'mine';
   }
 
   /** A storm started joining this incident: its channel and the incidents channel are told, once. */
@@ -193,7 +206,7 @@ export class StormSteps {
     );
     if (alerts.length === 0) return;
     const claim = `fired_elsewhere:${step.from}:${[...step.alerts].sort((x, y) => x - y).join(',')}`.slice(0, 200);
-    if (!(await claimStepPost(this.db, claim))) return;
+    if (!(await this.claim(claim))) return;
     const where: DeclaredApart =
       joined.private && !resolved.private ? { private: true } : { number: joined.number, channelId: joined.channelId };
     let at: { channel: string; ts: string } | null;

@@ -399,20 +399,44 @@ export async function recordJoinedMessage(
 }
 
 /**
- * Claims a storm step's post in one place (`key`: the step and the place) before it is made: true when no earlier
- * attempt claimed it (this one posts), false when one did (posted, or its process died after claiming: not again).
+ * A claim of a storm step's post older than this and not posted was left by a process killed between the claim and
+ * the post (a post, with Slack's own retries, takes far less): the step's retry takes it over and posts.
  */
-export async function claimStepPost(q: Queryable, key: string): Promise<boolean> {
-  const { rows } = await q.query(
-    'INSERT INTO alert_step_posts (key) VALUES ($1) ON CONFLICT (key) DO NOTHING RETURNING key',
-    [key],
+export const STEP_POST_CLAIM_STALE_MS = 2 * 60_000;
+
+/**
+ * Claims a storm step's post in one place (`key`: the step and the place) before it is made: `mine` when no earlier
+ * attempt claimed it, or one claimed it more than STEP_POST_CLAIM_STALE_MS ago and never posted (its process was
+ * killed: this one posts); `posted` when one made it; `pending` while an attempt that claimed it lately may still be
+ * posting (`retryInMs`: when the claim is stale, for the step to look again then).
+ */
+export async function claimStepPost(
+  q: Queryable,
+  key: string,
+): Promise<{ kind: 'mine' } | { kind: 'posted' } | { kind: 'pending'; retryInMs: number }> {
+  const { rows } = await q.query<{ mine: boolean; posted: boolean; wait_ms: string | number }>(
+    `WITH claimed AS (
+       INSERT INTO alert_step_posts (key) VALUES ($1)
+       ON CONFLICT (key) DO UPDATE SET claimed_at = now()
+         WHERE NOT alert_step_posts.posted
+           AND alert_step_posts.claimed_at < now() - make_interval(secs => $2)
+       RETURNING key
+     )
+     SELECT true AS mine, false AS posted, 0 AS wait_ms FROM claimed
+     UNION ALL
+     SELECT false, posted,
+            GREATEST(0, ceil(extract(epoch FROM claimed_at + make_interval(secs => $2) - now()) * 1000))
+       FROM alert_step_posts WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM claimed)`,
+    [key, ms(STEP_POST_CLAIM_STALE_MS)],
   );
-  return rows.length > 0;
+  const r = rows[0];
+  if (!r || r.mine) return { kind: 'mine' };
+  return r.posted ? { kind: 'posted' } : { kind: 'pending', retryInMs: Number(r.wait_ms) };
 }
 
-/** Where a claimed post went, once Slack took it. */
+/** Where a claimed post went, once Slack took it (null: there was nowhere to post); posted either way. */
 export async function keepStepPost(q: Queryable, key: string, at: { channel: string; ts: string } | null) {
-  await q.query('UPDATE alert_step_posts SET channel = $2, ts = $3 WHERE key = $1', [
+  await q.query('UPDATE alert_step_posts SET channel = $2, ts = $3, posted = true WHERE key = $1', [
     key,
     at?.channel ?? null,
     at?.ts ?? null,

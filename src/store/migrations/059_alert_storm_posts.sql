@@ -14,3 +14,9 @@ CREATE TABLE alert_fired_elsewhere_messages (
 );
 CREATE INDEX alert_fired_elsewhere_messages_open_idx ON alert_fired_elsewhere_messages (incident_id)
   WHERE closed_at IS NULL;
+
+-- A storm step's claim of a post (alert_step_posts) says whether the post was made: a claim left unposted (its process
+-- was killed between the claim and the post) is taken over by the step's retry once it is older than a post takes,
+-- rather than taken for posted (the storm's message was lost). Claims made before this are taken as posted.
+ALTER TABLE alert_step_posts ADD COLUMN posted boolean NOT NULL DEFAULT false;
+UPDATE alert_step_posts SET posted = true;
