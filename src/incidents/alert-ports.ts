@@ -5,6 +5,7 @@ import type {
   ChannelBudgetView,
   DeclaredApart,
   HeartbeatView,
+  JoinedWhy,
   NotDeclaredView,
   OfferClosed,
   OutrankedView,
@@ -76,7 +77,7 @@ export interface AlertChat {
   tellJoined(
     incident: Incident,
     alerts: readonly AlertView[],
-    storm: { source: string },
+    storm: { source: string; why?: JoinedWhy },
     where: StormPlace,
     /** The resolved incident an alert was in before it fired again, by its id (said in the incident's channel). */
     before?: ReadonlyMap<number, DeclaredApart>,
@@ -89,7 +90,7 @@ export interface AlertChat {
     ref: { channel: string; ts: string },
     incident: Incident,
     alerts: readonly AlertView[],
-    storm: { source: string },
+    storm: { source: string; why?: JoinedWhy },
     apart: ReadonlyMap<number, DeclaredApart>,
   ): Promise<void>;
   /**

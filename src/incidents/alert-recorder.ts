@@ -20,6 +20,7 @@ import {
   ownKey,
   planNotice,
   type Side,
+  type StormCandidate,
   setAllResolved,
 } from '../store/alert.repo.js';
 import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
@@ -53,6 +54,7 @@ import {
   type AlertRule,
   type AlertStep,
   type IncomingAlert,
+  type JoinedWhy,
   type PastCapView,
   pressingCount,
 } from './alert-types.js';
@@ -512,7 +514,7 @@ export class AlertRecorder {
         planNoticeStep(plan, t.alert);
       }
     }
-    if (target && intoStorm.length > 0) await this.stormJoined(tx, target.ai, intoStorm, plan, batch);
+    if (target && intoStorm.length > 0) await this.stormJoined(tx, target.ai, intoStorm, plan, batch, target.why);
   }
 
   /**
@@ -527,6 +529,7 @@ export class AlertRecorder {
     alerts: AlertRow[],
     plan: AlertStep[],
     batch: Batch,
+    why: JoinedWhy | undefined,
   ): Promise<void> {
     await flush(tx, batch);
     const names = [...new Set(alerts.map((a) => a.name))];
@@ -538,7 +541,7 @@ export class AlertRecorder {
     );
     const fresh = alerts.filter((a) => !known.has(a.name)).map((a) => a.id);
     // Told once it is declared (a storm's first minute: it may still be).
-    if (fresh.length > 0) plan.push({ kind: 'joined', alertIncident: ai.id, alerts: fresh });
+    if (fresh.length > 0) plan.push({ kind: 'joined', alertIncident: ai.id, alerts: fresh, ...(why ? { why } : {}) });
   }
 
   /**
@@ -620,7 +623,7 @@ export class AlertRecorder {
     plan: AlertStep[],
     batch: Batch,
     side: Side,
-  ): Promise<{ ai: AlertIncidentRow; group: boolean; created: boolean } | null> {
+  ): Promise<{ ai: AlertIncidentRow; group: boolean; created: boolean; why?: JoinedWhy | undefined } | null> {
     const group = ownKey(d.source, d.groupKey, side);
     const own = batch.own.get(group);
     if (own) return { ai: own, group: true, created: false };
@@ -664,19 +667,32 @@ export class AlertRecorder {
       // takes them. Of those, by preference one that has alerts of their name or row (the same trouble), else the
       // storm's (the latest opened).
       const fit = candidates.filter((c) => c.severity <= wanted);
-      const same = fit.find((c) =>
-        lead.some((t) => c.names.has(t.alert.name) || (t.alert.rule !== null && c.rules.has(t.alert.rule))),
-      );
-      const chosen = same ?? fit[0];
+      const sameName = fit.find((c) => lead.some((t) => c.names.has(t.alert.name)));
+      const sameRow = sameName ?? fit.find((c) => lead.some((t) => t.alert.rule !== null && c.rules.has(t.alert.rule)));
+      // Else the storm's incident: the one its incidents-channel message names now, while it may take them; else
+      // (none yet, or it was resolved, or it is less severe than they are) the least severe that may (the first of
+      // those in candidate order): never one more severe than they need while a closer one is open, nor one opened past
+      // the cap for a worse trouble because it happens to be the latest.
+      const isStorm = (c: StormCandidate) => c.storm;
+      const fallback =
+        fit.find(isStorm) ??
+        fit.reduce<StormCandidate | undefined>((a, c) => (!a || c.severity > a.severity ? c : a), undefined);
+      const chosen = sameRow ?? fallback;
+      const why: JoinedWhy = sameRow ? 'same_row' : 'storm';
       if (chosen) {
         const latest = chosen.ai;
-        if (!latest.storm) {
-          // On its timeline (so in its post-mortem) too: here when it is linked to its incident as the mark is made,
-          // else with its opening, whose link reads the mark (the two updates of its row take turns).
-          const linked = await markStorm(tx, latest.id);
+        // Another group's alerts in it (what its notices, a declaring apart, a reopening read).
+        const linked = latest.storm ? null : await markStorm(tx, latest.id);
+        // Told when it becomes the storm's incident: the first time (not marked yet), or the storm's message names
+        // another open one (which could not take these); not while the storm's step that names it has yet to run.
+        if (!sameRow && !isStorm(chosen) && (!latest.storm || candidates.some(isStorm))) {
+          // On its timeline (so in its post-mortem) too, once: here when it is linked to its incident as the mark is
+          // made, else with its opening, whose link reads the mark (the two updates of its row take turns).
           if (linked !== null) await insertEvent(tx, linked, 'note', null, { text: stormNote(d.source) });
-          // Said once, when the storm starts: people watching the incidents channel see only the incidents it opened.
+          // Said when it becomes the storm's incident (its channel, and the incidents channel's one storm message), not
+          // when alerts join one for having its alert: that one is not where the storm's other alerts go.
           plan.push({ kind: 'storm', alertIncident: latest.id, source: d.source, maxIncidents: this.maxIncidents });
+          for (const c of candidates) c.storm = c === chosen;
         }
         const joined = { ...latest, storm: true };
         chosen.ai = joined;
@@ -693,7 +709,7 @@ export class AlertRecorder {
         // The group's incident from now on, as the next batch would find it (by its alerts): every alert of the
         // group joins it, its warnings and info ones too (a notice of their own would split the group).
         batch.own.set(group, joined);
-        return { ai: joined, group: true, created: false };
+        return { ai: joined, group: true, created: false, why: sameName ? undefined : why };
       }
       // Nothing open to join (or nothing private for a security alert), or nothing as severe: a new incident all the
       // same, for no critical alert goes without one, nor into a less severe one.
@@ -754,6 +770,7 @@ export class AlertRecorder {
       ai,
       isPrivate: null,
       severity,
+      storm: false,
       names: new Set(lead.map((t) => t.alert.name)),
       rules: new Set(lead.flatMap((t) => (t.alert.rule ? [t.alert.rule] : []))),
     });

@@ -115,7 +115,10 @@ export interface Batch {
   sources: Map<
     string,
     // Each side apart: a security alert joins only a private incident, any other a public one.
-    { opened: Record<Side, number>; candidates?: { public?: StormCandidate[]; private?: StormCandidate[] } }
+    {
+      opened: Record<Side, number>;
+      candidates?: { public?: StormCandidate[]; private?: StormCandidate[] };
+    }
   >;
   /**
    * Alert incidents this recording opened, by id: the alerts that opened them and those a storm sent to them in the

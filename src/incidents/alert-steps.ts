@@ -168,7 +168,7 @@ export class AlertSteps {
       case 'storm':
         return this.storms.storm(step);
       case 'joined':
-        return this.storms.joined(step.alertIncident, step.alerts);
+        return this.storms.joined(step.alertIncident, step.alerts, step.why);
       case 'past_cap':
         return this.storms.pastCap(step);
       case 'fired_elsewhere':

@@ -22,7 +22,7 @@ import { getIncident } from '../store/incident.repo.js';
 import type { AlertChat, StormPlace } from './alert-ports.js';
 import { pastCapNote, STORM_WINDOW_MS } from './alert-recorder.js';
 import { NotYet } from './alert-steps.js';
-import type { AlertStep, DeclaredApart } from './alert-types.js';
+import type { AlertStep, DeclaredApart, JoinedWhy } from './alert-types.js';
 import type { Incident } from './types.js';
 
 /**
@@ -138,7 +138,7 @@ export class StormSteps {
    * public incident (a different trouble would otherwise be seen there by nobody), with a way to declare them apart.
    * Nothing once it is resolved. Those a person declared apart since are left out. Each place once (tellOnce).
    */
-  async joined(alertIncidentId: number, alertIds: readonly number[]): Promise<void> {
+  async joined(alertIncidentId: number, alertIds: readonly number[], why?: JoinedWhy): Promise<void> {
     const declared = await this.declaredIncident(alertIncidentId);
     if (!declared) return;
     const incident = await getIncident(this.db, declared.incidentId);
@@ -173,7 +173,7 @@ export class StormSteps {
       where === 'here'
         ? this.chat.tellJoined(incident, alerts, { source }, where, before)
         : unnoticed.length > 0
-          ? this.chat.tellJoined(incident, unnoticed, { source }, where, before)
+          ? this.chat.tellJoined(incident, unnoticed, { source, ...(why ? { why } : {}) }, where, before)
           : Promise.resolve(null),
     );
     // Kept, so that declaring one apart replaces its button with where it went (declaredApart); by a retry too, when
@@ -184,6 +184,7 @@ export class StormSteps {
         source,
         ...told,
         alertIds: unnoticed.map((a) => a.id),
+        why,
       });
   }
 
@@ -283,7 +284,7 @@ export class StormSteps {
               : { number: went.number, channelId: went.channelId, ...(back ? { reopened: true as const } : {}) },
           );
       }
-      await this.chat.updateJoined(m, incident, alerts, { source: m.source }, apart);
+      await this.chat.updateJoined(m, incident, alerts, { source: m.source, ...(m.why ? { why: m.why } : {}) }, apart);
     }
   }
 

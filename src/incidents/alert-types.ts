@@ -2,6 +2,13 @@ import type { Severity } from './severity.js';
 
 /** How urgent an alert is: critical opens an incident, warning asks a person, info is recorded. */
 export const ALERT_LEVELS = ['critical', 'warning', 'info'] as const;
+/**
+ * Why storm control sent alerts past the cap to an incident (said where they are told): `storm`, no open incident of
+ * their source had alerts of their name or runbook row, so the storm's incident; `same_row`, one had alerts of their
+ * row (of their name: nothing new to tell). Absent: their group's alerts were there already.
+ */
+export type JoinedWhy = 'storm' | 'same_row';
+
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
 
 export const ALERT_STATUSES = ['firing', 'resolved'] as const;
@@ -335,7 +342,7 @@ export type AlertStep =
    * Alerts of names new to a storm's incident joined it (storm control sent them there): its channel is told, in one
    * line for those of one recording (a delivery, or a batch's of its group), as their card alone said it before.
    */
-  | { kind: 'joined'; alertIncident: number; alerts: number[] }
+  | { kind: 'joined'; alertIncident: number; alerts: number[]; why?: JoinedWhy }
   /**
    * Alerts fired again after the incident they were in (`from`) was resolved, and joined this alert incident's (storm
    * control: their source past its cap): the resolved incident's channel is told where they went, with Reopen.

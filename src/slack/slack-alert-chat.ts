@@ -7,6 +7,7 @@ import type {
   ChannelBudgetView,
   DeclaredApart,
   HeartbeatView,
+  JoinedWhy,
   NotDeclaredView,
   OfferClosed,
   OutrankedView,
@@ -202,7 +203,7 @@ export class SlackAlertChat implements AlertChat {
   tellJoined(
     incident: Incident,
     alerts: readonly AlertView[],
-    storm: { source: string },
+    storm: { source: string; why?: JoinedWhy },
     where: StormPlace,
     before?: ReadonlyMap<number, DeclaredApart>,
   ): Promise<{ channel: string; ts: string } | null> {
@@ -211,7 +212,7 @@ export class SlackAlertChat implements AlertChat {
     // The incidents channel is everyone's: a private incident is not named there.
     if (incident.private) return Promise.resolve(null);
     return this.tellIncidentsChannel(
-      renderJoinedElsewhere(incident, alerts, storm.source),
+      renderJoinedElsewhere(incident, alerts, storm.source, new Map(), storm.why),
       (c) => `tell ${c} of the alerts a storm sent to incident #${incident.number}`,
     );
   }
@@ -220,10 +221,10 @@ export class SlackAlertChat implements AlertChat {
     ref: { channel: string; ts: string },
     incident: Incident,
     alerts: readonly AlertView[],
-    storm: { source: string },
+    storm: { source: string; why?: JoinedWhy },
     apart: ReadonlyMap<number, DeclaredApart>,
   ): Promise<void> {
-    const msg = renderJoinedElsewhere(incident, alerts, storm.source, apart);
+    const msg = renderJoinedElsewhere(incident, alerts, storm.source, apart, storm.why);
     await this.call('update the message saying alerts joined an incident', () =>
       this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
     );

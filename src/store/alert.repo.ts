@@ -1,4 +1,11 @@
-import type { AlertFormat, AlertLevel, AlertStatus, AlertView, IncomingAlert } from '../incidents/alert-types.js';
+import type {
+  AlertFormat,
+  AlertLevel,
+  AlertStatus,
+  AlertView,
+  IncomingAlert,
+  JoinedWhy,
+} from '../incidents/alert-types.js';
 import type { Severity } from '../incidents/severity.js';
 import type { IncidentStatus } from '../incidents/types.js';
 import { jsonOf, type Queryable, type StatementPart } from './db.js';
@@ -206,6 +213,11 @@ export interface StormCandidate {
   severity: Severity;
   names: Set<string>;
   rules: Set<string>;
+  /**
+   * The storm's incident: the one the source's incidents-channel storm message names now (alert_storm_messages, while
+   * the storm goes on), or the one this recording made it; where its alerts of no open incident's alert go.
+   */
+  storm: boolean;
 }
 
 /**
@@ -220,9 +232,16 @@ export async function openAlertIncidentsOfSource(
   stormWindowMs: number,
 ): Promise<StormCandidate[]> {
   const { rows } = await q.query<
-    AlertIncidentDbRow & { incident_severity: number | null; alert_names: string[]; alert_rules: string[] }
+    AlertIncidentDbRow & {
+      incident_severity: number | null;
+      alert_names: string[];
+      alert_rules: string[];
+      storm_incident: boolean | null;
+    }
   >(
     `SELECT o.*,
+       o.incident_id = (SELECT m.incidents[array_upper(m.incidents, 1)] FROM alert_storm_messages m
+                         WHERE m.source = $1 AND m.told_at > now() - make_interval(secs => $2)) AS storm_incident,
        ARRAY(SELECT DISTINCT a.name FROM alerts a WHERE a.alert_incident_id = ANY(o.ais)) AS alert_names,
        ARRAY(SELECT DISTINCT a.rule FROM alerts a WHERE a.alert_incident_id = ANY(o.ais) AND a.rule IS NOT NULL)
          AS alert_rules
@@ -246,6 +265,7 @@ export async function openAlertIncidentsOfSource(
     severity: Number(r.incident_severity ?? r.severity) as Severity,
     names: new Set(r.alert_names),
     rules: new Set(r.alert_rules),
+    storm: r.storm_incident === true,
   }));
 }
 
@@ -387,14 +407,21 @@ export async function moveGroupTruncated(
 /** Where the incidents channel was told that alerts of new names joined a storm's incident, with the alerts shown. */
 export async function recordJoinedMessage(
   q: Queryable,
-  m: { incidentId: number; source: string; channel: string; ts: string; alertIds: readonly number[] },
+  m: {
+    incidentId: number;
+    source: string;
+    channel: string;
+    ts: string;
+    alertIds: readonly number[];
+    why?: JoinedWhy | undefined;
+  },
 ): Promise<void> {
   // Once a message: a retry of its step records it only if the attempt that posted it did not.
   await q.query(
-    `INSERT INTO alert_joined_messages (incident_id, source, channel, ts, alert_ids)
-     SELECT $1, $2, $3, $4, $5
+    `INSERT INTO alert_joined_messages (incident_id, source, channel, ts, alert_ids, why)
+     SELECT $1, $2, $3, $4, $5, $6
      WHERE NOT EXISTS (SELECT 1 FROM alert_joined_messages WHERE incident_id = $1 AND channel = $3 AND ts = $4)`,
-    [m.incidentId, m.source, m.channel, m.ts, m.alertIds],
+    [m.incidentId, m.source, m.channel, m.ts, m.alertIds, m.why ?? null],
   );
 }
 
@@ -544,13 +571,25 @@ export async function joinedMessagesShowing(
   q: Queryable,
   incidentId: number,
   alertIds: readonly number[],
-): Promise<{ source: string; channel: string; ts: string; alertIds: number[] }[]> {
-  const { rows } = await q.query<{ source: string; channel: string; ts: string; alert_ids: number[] }>(
-    `SELECT source, channel, ts, alert_ids FROM alert_joined_messages
+): Promise<{ source: string; channel: string; ts: string; alertIds: number[]; why?: JoinedWhy }[]> {
+  const { rows } = await q.query<{
+    source: string;
+    channel: string;
+    ts: string;
+    alert_ids: number[];
+    why: JoinedWhy | null;
+  }>(
+    `SELECT source, channel, ts, alert_ids, why FROM alert_joined_messages
       WHERE incident_id = $1 AND alert_ids && $2::int[] ORDER BY id`,
     [incidentId, alertIds],
   );
-  return rows.map((r) => ({ source: r.source, channel: r.channel, ts: r.ts, alertIds: r.alert_ids.map(Number) }));
+  return rows.map((r) => ({
+    source: r.source,
+    channel: r.channel,
+    ts: r.ts,
+    alertIds: r.alert_ids.map(Number),
+    ...(r.why ? { why: r.why } : {}),
+  }));
 }
 
 /** New titles of alert incidents not declared yet (see retitle), in one statement. */

@@ -11,6 +11,7 @@ import {
   type FiringAlertPlace,
   type FiringAlerts,
   type HeartbeatView,
+  type JoinedWhy,
   LABELS_LEFT_OUT,
   type NotDeclaredView,
   type OfferClosed,
@@ -1063,7 +1064,7 @@ export function renderStorm(
   const text =
     // The cap, not a count: past it, an alert with no open incident on its side (public or private) opens one still.
     `:cyclone: *Alert storm:* ${source} reached its cap of ${capOf(s.maxIncidents)} opened in 10 minutes (\`ALERTS_MAX_INCIDENTS\`); ` +
-    `its further critical alerts join ${where}${before} (or an open one that has alerts of their name) instead of opening more; ` +
+    `its further critical alerts join an open incident that has their alert (or runbook row); those of no open incident's alert join ${where}${before}, the storm's incident, instead of opening more; ` +
     'one more severe than every incident open opens its own. None is dropped: ' +
     `\`/incident alerts\`${to === 'here' ? '' : ' in its channel'} lists every one.`;
   return {
@@ -1141,6 +1142,8 @@ export function renderJoinedElsewhere(
   source: string,
   /** Those declared apart since, by the id of the alert a name's button declared: the button says where instead. */
   apart: ReadonlyMap<number, DeclaredApart> = new Map(),
+  /** Why storm control sent them there (absent: their group's alerts were there already). */
+  why?: JoinedWhy,
 ): Message {
   const byName = new Map<string, AlertView[]>();
   for (const a of alerts) byName.set(a.name, [...(byName.get(a.name) ?? []), a]);
@@ -1148,7 +1151,13 @@ export function renderJoinedElsewhere(
   const more = byName.size - shown.length;
   const one = alerts.length === 1;
   const where = `incident #${i.number}${i.channelId ? ` (${channelLink(i.channelId)})` : ''}`;
-  const head = `:cyclone: *Alert storm:* ${boldName(source, 40)} is past its cap of incidents from alerts, so ${one ? 'an alert of a name new to it' : 'alerts of names new to it'} joined ${where} instead of opening ${one ? 'its own' : 'their own'}. If ${one ? 'it is' : 'one is'} a different trouble, declare it apart: its alerts leave #${i.number} for the new incident.`;
+  const because =
+    why === 'storm'
+      ? `, the storm's incident: no open incident of ${boldName(source, 40)} has ${one ? 'its alert or runbook row' : 'their alerts or runbook row'}, and #${i.number} is the one its storm sends such alerts to (the least severe open that is as severe as they are)`
+      : why === 'same_row'
+        ? `, because it has alerts of the same runbook row`
+        : ', where the other alerts of their group are';
+  const head = `:cyclone: *Alert storm:* ${boldName(source, 40)} is past its cap of incidents from alerts, so ${one ? 'an alert of a name new to it' : 'alerts of names new to it'} joined ${where}${because}, instead of opening ${one ? 'its own' : 'their own'}. If ${one ? 'it is' : 'one is'} a different trouble, declare it apart: its alerts leave #${i.number} for the new incident.`;
   const lines = shown.map(([name, of]) => {
     const first = of[0]!;
     const levels = [...new Set(of.map((a) => a.level))].join('/');

@@ -328,9 +328,9 @@ forEachDatabase((ctx) => {
     const [c, c2] = alertIds.rows.map((r) => Number(r.id));
     expect(joined).toEqual([
       { kind: 'storm', alertIncident: b.rows[0]!.id, source, maxIncidents: 2 },
-      { kind: 'joined', alertIncident: b.rows[0]!.id, alerts: [c] },
+      { kind: 'joined', alertIncident: b.rows[0]!.id, alerts: [c], why: 'storm' },
     ]);
-    expect(again).toEqual([{ kind: 'joined', alertIncident: b.rows[0]!.id, alerts: [c2] }]);
+    expect(again).toEqual([{ kind: 'joined', alertIncident: b.rows[0]!.id, alerts: [c2], why: 'storm' }]);
     expect(await count()).toBe(2);
     // Opened 9 minutes ago: still in the window.
     await openedAgo('a', 9);

@@ -20,3 +20,8 @@ CREATE INDEX alert_fired_elsewhere_messages_open_idx ON alert_fired_elsewhere_me
 -- rather than taken for posted (the storm's message was lost). Claims made before this are taken as posted.
 ALTER TABLE alert_step_posts ADD COLUMN posted boolean NOT NULL DEFAULT false;
 UPDATE alert_step_posts SET posted = true;
+
+-- Why storm control sent the alerts of an incidents-channel message of new names (alert_joined_messages) to its
+-- incident: `storm` (no open incident had their alert or row: the storm's incident), `same_row` (one has alerts of
+-- their runbook row), null (their group's own alerts were there already). Said in the message, kept as it is updated.
+ALTER TABLE alert_joined_messages ADD COLUMN why text;
