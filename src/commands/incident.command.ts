@@ -5,6 +5,7 @@ import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from '../inc
 import type { EscalateResult } from '../incidents/escalation.service.js';
 import { mustTakeUpdates } from '../incidents/incident.service.js';
 import { type BoardMoment, PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
+import { WEEKDAYS } from '../incidents/rotation.js';
 import { severityNames } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { Incident, PagedIncident } from '../incidents/types.js';
@@ -458,12 +459,23 @@ const HANDLERS: {
   maintenance: (cmd, c) => maintenanceCommand(cmd.what, c),
 };
 
+const weekdayName = (dow: number) => {
+  const d = WEEKDAYS[dow] ?? '';
+  return d.charAt(0).toUpperCase() + d.slice(1);
+};
+
 /**
  * A weekday typed for the board that is today, at a time already past today (`saturday 18:00` on Saturday evening),
- * is next week's: the answer says so, not a date a week out unexplained.
+ * is next week's: the answer says so, not a date a week out unexplained. Today's weekday with no time is the rest of
+ * today: said so too, as the moment shown is now.
  */
 function weekAhead(m: BoardMoment, at: Date, now: Date): string | undefined {
-  if (m.kind !== 'wall' || m.day?.kind !== 'weekday' || !m.time) return undefined;
+  if (m.kind !== 'wall' || m.day?.kind !== 'weekday') return undefined;
+  // Today's weekday with no time (`friday` on a Friday): the rest of today, said so, with how to ask for a week on.
+  if (!m.time)
+    return at.getTime() - now.getTime() < 60_000
+      ? `${weekdayName(m.day.dow)} is today, so from now; \`next week\` for a week on`
+      : undefined;
   if (at.getTime() - now.getTime() < 6 * 86_400_000) return undefined;
   const hhmm = `${String(m.time.h).padStart(2, '0')}:${String(m.time.m).padStart(2, '0')}`;
   return `today's ${hhmm} has passed, so next week's`;

@@ -321,8 +321,10 @@ export class OnCallService implements OnCallResolver, Sweep {
     }
     if (m.day.kind === 'weekday') {
       // Today's weekday is today while the time is still to come (typed Saturday 20:25, `saturday 21:00` is in 35
-      // minutes); a week on only once it has passed (`weekdayNextWeek` says so). No time: a week on.
+      // minutes); a week on only once it has passed (the command's note says so). No time: today's weekday is what
+      // is left of today, from now (`friday` typed on a Friday means today, as `tomorrow` means tomorrow).
       const days = (m.day.dow - p.dow + 7) % 7;
+      if (days === 0 && !m.time) return new Date(Math.floor(now.getTime() / 60_000) * 60_000);
       const today = m.time && days === 0 ? atLocal(p.y, p.mo, p.d, time, zone) : null;
       return today && today > now ? today : atLocal(p.y, p.mo, p.d + (days || 7), time, zone);
     }

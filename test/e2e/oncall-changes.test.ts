@@ -272,6 +272,24 @@ describe("typed moments on the typing person's clock: the same weekday, a zone t
     );
   });
 
+  it("today's weekday with no time (`friday` typed on a Friday) is the rest of today, said so; not a week out", async () => {
+    nyc();
+    // A minute's margin, so that the day in New York is the same when the command is read.
+    const n = localParts(new Date(Date.now() + 60_000), NY);
+    const m = localParts(new Date(), NY);
+    if (n.d !== m.d) return; // a minute before midnight there: the weekday is about to change
+    const before = Math.floor(Date.now() / 60_000) * 60_000;
+    const reply = await ask(bot, `oncall ${WEEKDAY[m.dow]}`, 'U0NYC');
+    const day = WEEKDAY[m.dow]!;
+    const shown = [before, before + 60_000].map((t) => rotationTime(new Date(t), NY));
+    expect(shown.some((s) => reply.text.includes(`Who is on call on ${s} (`))).toBe(true);
+    expect(reply.text).toContain(
+      `(${day[0]!.toUpperCase()}${day.slice(1)} is today, so from now; \`next week\` for a week on)`,
+    );
+    const person = await ask(bot, `oncall <@U0BOB> ${WEEKDAY[m.dow]}`, 'U0NYC');
+    expect(JSON.stringify(person)).toContain('is today, so from now');
+  });
+
   it('the board reads a zone after the time (`at 18:00 Europe/London`), as an override does', async () => {
     nyc();
     const LON = 'Europe/London';
