@@ -68,7 +68,10 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
               'no_rotation',
               'No role has a rotation in the runbook file, so there is no shift to take. Add `rotation:` to a role under `escalation.roles`.',
             );
-          await openModal(client, body.trigger_id, overrideModal(roles, take ? body.user.id : null));
+          // Times typed in it are read on the clicker's clock, as `/incident oncall` reads them (the form names it).
+          const timeZone = await deps.notes.timeZoneOf(body.user.id);
+          const clock = timeZone ? { timeZone, now: new Date() } : null;
+          await openModal(client, body.trigger_id, overrideModal(roles, take ? body.user.id : null, clock));
         },
         { admit: 'always' },
       ),

@@ -1,8 +1,9 @@
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
+import { localParts } from '../incidents/rotation.js';
 import { modal } from './blocks.js';
 import { BLOCK, INPUT, VIEW } from './ids.js';
 import { type OverrideConfirm, renderOverrideConfirm } from './oncall.js';
-import { overrideRef } from './payloads.js';
+import { overrideFormRef, overrideRef } from './payloads.js';
 import { LIMITS, truncate } from './text.js';
 
 /** A role with a rotation, as the override form offers it. */
@@ -17,13 +18,28 @@ const option = (r: RotationChoice): PlainTextOption => ({
   value: r.id,
 });
 
+const hhmm = (t: Date, timeZone: string) => {
+  const p = localParts(t, timeZone);
+  return `${String(p.h).padStart(2, '0')}:${String(p.mi).padStart(2, '0')}`;
+};
+
 /**
  * The Home tab's override form: who goes on call (the clicker, for Take on-call), for which role, from when (empty:
- * now) and until when or for how long, in the words `/incident oncall override` takes. Pure.
+ * now) and until when or for how long, in the words `/incident oncall override` takes. A time typed is read on the
+ * clicker's clock (`clock`: their Slack time zone, and the moment the form opens), as the command reads it, and the
+ * hints name it with UTC beside; no clock known, the role's. Pure.
  */
-export function overrideModal(roles: readonly RotationChoice[], personId: string | null): ModalView {
+export function overrideModal(
+  roles: readonly RotationChoice[],
+  personId: string | null,
+  clock: { timeZone: string; now: Date } | null = null,
+): ModalView {
   const zones = [...new Set(roles.map((r) => r.timeZone))];
-  const zone = zones.length === 1 ? `${zones[0]} time` : "the role's time zone";
+  const zone = clock
+    ? `your time zone, ${clock.timeZone} (${hhmm(clock.now, clock.timeZone)} there when this form opened, ${hhmm(clock.now, 'UTC')} UTC)`
+    : zones.length === 1
+      ? `${zones[0]} time`
+      : "the role's time zone";
   const blocks: KnownBlock[] = [
     {
       type: 'context',
@@ -84,7 +100,7 @@ export function overrideModal(roles: readonly RotationChoice[], personId: string
   ];
   return modal({
     callbackId: VIEW.oncallOverride,
-    privateMetadata: 'home',
+    privateMetadata: overrideFormRef.encode({ from: 'home', ...(clock ? { tz: clock.timeZone } : {}) }),
     title: 'On-call override',
     submit: 'Override',
     blocks,

@@ -199,6 +199,17 @@ export const attachedRef = jsonCodec(rowId);
 export const attachMetadata = jsonCodec(z.object({ alertId: rowId, channelId }));
 
 /**
+ * The Home tab's override form: the clock its hints named (the clicker's Slack time zone), so that the times typed in
+ * it are read on that clock even if Slack cannot be asked again when it is sent. No `tz`: the role's clock.
+ */
+export const overrideFormRef = jsonCodec(
+  z.object({
+    from: z.literal('home'),
+    tz: z.string().min(1).max(64).optional(),
+  }),
+);
+
+/**
  * An on-call override waiting for Confirm: its kind, role, people and end (an instant), `{"k":"override","r":"on_call",
  * "u":"U…","e":"2026-12-01T09:00:00.000Z"}`; a swap has the other person in `o`, one that starts later its start in
  * `s`.

@@ -2,13 +2,14 @@ import type { Logger } from '@slack/bolt';
 import { noteError } from '../audit/outcome.js';
 import { DomainError } from '../incidents/errors.js';
 import { type OverrideRequest, startAndEnd } from '../incidents/oncall.service.js';
+import { isTimeZone } from '../incidents/rotation.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { type ContactNames, errorText, inlineRefusalText } from '../slack/report-error.js';
 import { BLOCK, VIEW } from '../templates/ids.js';
 import { renderOverrideRecorded } from '../templates/oncall.js';
 import { overrideConfirmModal, overrideDoneModal } from '../templates/oncall-modal.js';
-import { overrideRef } from '../templates/payloads.js';
+import { overrideFormRef, overrideRef } from '../templates/payloads.js';
 import { parseOverrideForm } from './parse-oncall-form.js';
 
 /** Which field a refusal of the on-call service belongs under. */
@@ -55,6 +56,9 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const actorId = body.user.id;
     const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
     const now = new Date();
+    // The clock the form named (the clicker's Slack time zone when it opened); a form without one, theirs now.
+    const named = overrideFormRef.decode(view.private_metadata)?.tz;
+    const typedZone = named && isTimeZone(named) ? named : await deps.notes.timeZoneOf(actorId);
     try {
       const r = await record({
         kind: 'override',
@@ -66,12 +70,15 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         actorId,
         confirmed: false,
         requestKey: `view:${view.id}`,
+        typedZone,
       });
       if (r.kind === 'retry') return await ack();
+      // Said back on the clock the times were read on, the role's alongside when it is another (as the command does).
+      const shownZone = typedZone ?? r.timeZone;
       if (r.kind === 'confirm') {
         await ack({
           response_action: 'update',
-          view: overrideConfirmModal({ ...r, kind: 'override', userId, otherId: null }),
+          view: overrideConfirmModal({ ...r, kind: 'override', userId, otherId: null, shownZone }),
         });
         return;
       }
@@ -81,6 +88,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         otherId: null,
         roleName: r.roleName,
         timeZone: r.timeZone,
+        shownZone,
         gaps: r.gaps,
         nextOnCall: r.nextOnCall,
         ...startAndEnd(r.override, now),
@@ -120,6 +128,8 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         otherId: ref.o ?? null,
         roleName: r.roleName,
         timeZone: r.timeZone,
+        // On the clock of the person who confirms, as the question was.
+        shownZone: (await deps.notes.timeZoneOf(actorId)) ?? r.timeZone,
         gaps: r.gaps,
         nextOnCall: r.nextOnCall,
         ...startAndEnd(r.override, new Date()),

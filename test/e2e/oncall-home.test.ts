@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scheduledAt, shiftAt } from '../../src/incidents/rotation.js';
+import { atLocal, localParts, scheduledAt, shiftAt } from '../../src/incidents/rotation.js';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { rotationTime } from '../../src/templates/oncall.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { makeAppHomeOpened, makeHomeAction, postInteraction, stateValue } from '../support/slack-request.js';
 import { testRunbookData, WEEKLY_ON_CALL, withRotation } from '../support/test-runbook.js';
@@ -164,5 +165,28 @@ describe('the Home tab: On call, and overrides from it', () => {
     });
     expect(JSON.stringify(stale.json)).toContain('out of date');
     expect(await overrides()).toHaveLength(2);
+  });
+  it("reads the form's times on the clicker's clock (their Slack time zone), names it with UTC beside, and says the override on it", async () => {
+    const NY = 'America/New_York';
+    bot.fake.addUser('U0NYC', { name: 'nyc', real_name: 'Nia York', tz: NY });
+    const form = await openForm('U0NYC', ACTION.homeTakeOnCall);
+    const shown = JSON.stringify(form.blocks);
+    expect(shown).toContain('your time zone, America/New_York (');
+    expect(shown).toMatch(/America\/New_York \(\d\d:\d\d there when this form opened, \d\d:\d\d UTC\)/);
+    expect(shown).not.toContain('Europe/London time');
+    // Two hours on in New York, to the minute (tomorrow there if that is past midnight).
+    const p = localParts(new Date(Date.now() + 2 * 3_600_000), NY);
+    const hhmm = `${String(p.h).padStart(2, '0')}:${String(p.mi).padStart(2, '0')}`;
+    const expected = atLocal(p.y, p.mo, p.d, { h: p.h, m: p.mi }, NY);
+    const ok = await bot.submit({
+      callbackId: VIEW.oncallOverride,
+      privateMetadata: form.private_metadata,
+      userId: 'U0NYC',
+      values: values({ person: 'U0BOB', until: hhmm }),
+      viewId: 'VOCNYC1',
+    });
+    const answer = JSON.stringify(ok.json);
+    expect((await overrides()).at(-1)).toMatchObject({ user_id: 'U0BOB', created_by: 'U0NYC', ends_at: expected });
+    expect(answer).toContain(`until ${rotationTime(expected, NY)} = ${rotationTime(expected, 'Europe/London')}`);
   });
 });
