@@ -43,8 +43,10 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
       // `until 04:00` is the typing person's 04:00 (their Slack time zone), as `/incident oncall` reads times; UTC
       // when Slack does not say. A zone typed after the time (`until 18:00 UTC`) wins.
       const byClock = /\buntil\s+(?:\S+\s+){0,3}\S*\d:\d/i.test(arg ?? '');
-      const until = /\buntil\b/i.test(arg ?? '');
-      const zone = until ? ((await c.deps.notes.timeZoneOf(c.userId)) ?? 'UTC') : 'UTC';
+      // Any end is said back on their clock too (`for 2h` as well), so their zone is read whenever the words may hold
+      // one (`until`, or a digit of a length); a title alone asks Slack nothing.
+      const mayEnd = /\buntil\b|\d/i.test(arg ?? '');
+      const zone = mayEnd ? ((await c.deps.notes.timeZoneOf(c.userId)) ?? 'UTC') : 'UTC';
       const { what, endsAt } = typedEnd(arg, now, zone);
       const w = await c.deps.maintenance.start(what, c.userId, c.channelId, endsAt);
       const failed = await c.deps.maintenance.postStart(w);
@@ -52,10 +54,9 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
       // A length as typed (`for 90m`); until a time of day, how long to it in whole minutes, not to the second.
       const left = w.endsAt ? w.endsAt.getTime() - now.getTime() : 0;
       const length = byClock ? Math.max(60_000, Math.round(left / 60_000) * 60_000) : left;
-      // Read on their clock: said on it first, then in UTC as the window's posts say it.
-      const local = byClock && zone !== 'UTC' && w.endsAt ? `${rotationTime(w.endsAt, zone)}, ` : '';
+      // Said on their clock, then in UTC as the window's posts say it: once, whatever zone was typed.
       const ends = w.endsAt
-        ? `until ${local}${utcStamp(w.endsAt)} (${describeDuration(length)}; \`/incident maintenance end\` ends it sooner)`
+        ? `until ${theirClock(w.endsAt, zone)} (${describeDuration(length)}; \`/incident maintenance end\` ends it sooner)`
         : 'until `/incident maintenance end`';
       const opened = `:construction: ${boldName(w.title, 100)} is open from now ${ends}`;
       await c.tell(
@@ -75,6 +76,21 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
     },
   },
 ];
+
+/**
+ * A moment on the clock of the person it is said to, UTC beside (`Sun 6 Dec 00:48 (America/New_York), 2026-12-06
+ * 05:48 UTC`), to the minute; once when the two clocks read the same then (`2026-12-06 05:48 UTC (also Europe/London
+ * time)`), UTC
+ * alone for a person whose zone Slack does not give.
+ */
+export function theirClock(t: Date, timeZone: string): string {
+  const minute = new Date(Math.floor(t.getTime() / 60_000) * 60_000);
+  if (timeZone === 'UTC') return utcStamp(minute);
+  const local = rotationTime(minute, timeZone);
+  if (rotationTime(minute, 'UTC').replace(' (UTC)', '') === local.replace(` (${timeZone})`, ''))
+    return `${utcStamp(minute)} (also ${timeZone} time)`;
+  return `${local}, ${utcStamp(minute)}`;
+}
 
 /** The longest a window opened by hand may be given: past that, a length is more likely a slip than meant. */
 const MAX_WINDOW_MS = 7 * 86_400_000;
@@ -139,7 +155,7 @@ function takeEnd(arg: string | null, now: Date, timeZone: string): { what: strin
       if (endsAt.getTime() <= now.getTime())
         throw new DomainError(
           'maintenance_until',
-          `\`until ${after.join(' ')}\` is in the past (${utcStamp(endsAt)}): no window was opened. Give a time to come, or a length such as \`for 2h\`.`,
+          `\`until ${after.join(' ')}\` is in the past (${theirClock(endsAt, timeZone)}): no window was opened. Give a time to come, or a length such as \`for 2h\`.`,
         );
       return { what: title(n - until), endsAt };
     }
@@ -147,7 +163,8 @@ function takeEnd(arg: string | null, now: Date, timeZone: string): { what: strin
     if (after.length === 1 || after.some((w) => /\d:\d/.test(w)))
       throw new DomainError(
         'maintenance_until',
-        `\`until ${after.join(' ')}\` is not a time: write \`until 04:00\` (${timeZone === 'UTC' ? 'UTC' : `your time zone, ${timeZone}`}), \`until tomorrow 04:00\`, \`until 18:00 Europe/London\`, or a length such as \`for 2h\`.`,
+        // Each zone named once: theirs (how a time alone is read), and another for the example of a zone typed.
+        `\`until ${after.join(' ')}\` is not a time: write \`until 04:00\` (${timeZone === 'UTC' ? 'UTC' : `your time zone, ${timeZone}`}), \`until tomorrow 04:00\`, \`until 18:00 ${timeZone === 'UTC' ? 'Europe/London' : 'UTC'}\`, or a length such as \`for 2h\`.`,
       );
   }
   return { what: arg, endsAt: null };

@@ -48,7 +48,7 @@ export function resolveWallTime(
     const minutes = Math.max(1, Math.floor(ago / 60_000));
     throw new DomainError(
       'time_passed',
-      `${zonedClock(w, tz)} has passed today (${describeDuration(minutes * 60_000)} ago); for tomorrow's, write \`${word} tomorrow ${hhmm(w)}\`. ${nothing}`,
+      `${zonedClock(w, tz)} has passed today (${describeDuration(minutes * 60_000)} ago); for tomorrow's, write \`${word} tomorrow ${hhmm(w)}${w.zone ? ` ${w.zone}` : ''}\`. ${nothing}`,
     );
   }
   return atLocal(p.y, p.mo, p.d + 1, w.time, tz);

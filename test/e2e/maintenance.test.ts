@@ -370,7 +370,10 @@ describe('maintenance windows by hand', () => {
 
   it('opened `for 3s`, it says until when, then ends by itself, its end posted once; a length of nothing is refused', async () => {
     const reply = await ask('maintenance start cache flush for 3s');
-    expect(reply).toMatch(/\*cache flush\* is open from now until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(3 seconds;/);
+    // On the clock of the one who typed it (the fake's people are in Europe/London), UTC beside, once.
+    expect(reply).toMatch(
+      /\*cache flush\* is open from now until (\w{3} \d+ \w{3} \d\d:\d\d \(Europe\/London\), )?\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC (\(also Europe\/London time\) )?\(3 seconds;/,
+    );
     const started = await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === INCIDENTS_CHANNEL_ID && json(c.args).includes('*cache flush* has started'),
@@ -429,6 +432,48 @@ describe('maintenance windows by hand', () => {
     expect(utcReply).not.toContain('(America/New_York)');
     expect(await endsAt('utc upgrade')).toBe(`${u.toISOString().slice(0, 16)}:00.000Z`);
     expect(await ask('maintenance end', { user_id: 'U0NOTZ' })).toContain('utc upgrade');
+  }, 30_000);
+
+  it("every reply says its time on the typing person's clock with UTC beside, once, and names each zone once", async () => {
+    const NY = 'America/New_York';
+    // Africa/Abidjan reads as UTC all year: its clock and UTC are one, said once.
+    bot.fake.addUser('U0NYC', { name: 'nyc', real_name: 'Nia York', tz: NY });
+    bot.fake.addUser('U0ABJ', { name: 'abj', real_name: 'Abi Djan', tz: 'Africa/Abidjan' });
+    bot.fake.addUser('U0LON', { name: 'lon', real_name: 'Lon Don', tz: 'Europe/London' });
+    const minute = (t: number) => new Date(Math.floor(t / 60_000) * 60_000);
+    const stamp = (t: Date) => `${t.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+    // A length is said on their clock too, not in UTC alone.
+    const before = Date.now();
+    const length = await ask('maintenance start nyc length for 2h', { user_id: 'U0NYC' });
+    const ends = [before, Date.now()].map((t) => minute(t + 2 * 3_600_000));
+    expect(ends.some((t) => length.includes(`until ${rotationTime(t, NY)}, ${stamp(t)} (2 hours;`))).toBe(true);
+    expect(await ask('maintenance end', { user_id: 'U0NYC' })).toContain('nyc length');
+
+    const p = localParts(new Date(Date.now() + 2 * 3_600_000), 'Africa/Abidjan');
+    const hhmm = `${String(p.h).padStart(2, '0')}:${String(p.mi).padStart(2, '0')}`;
+    const at = atLocal(p.y, p.mo, p.d, { h: p.h, m: p.mi }, 'Africa/Abidjan');
+    const same = await ask(`maintenance start abj until ${hhmm}`, { user_id: 'U0ABJ' });
+    expect(same).toContain(`until ${stamp(at)} (also Africa/Abidjan time) (`);
+    expect(same).not.toContain('(Africa/Abidjan)');
+    expect(await ask('maintenance end', { user_id: 'U0ABJ' })).toContain('abj');
+
+    // A date past: said on their clock, UTC beside.
+    const past = await ask('maintenance start nyc past until 2020-01-01 10:00', { user_id: 'U0NYC' });
+    expect(past).toContain('is in the past (Wed 1 Jan 10:00 (America/New_York), 2020-01-01 15:00 UTC)');
+
+    // Not a time: their zone is named once, the example of a zone typed is another.
+    const notTime = await ask('maintenance start lon until 1x:00', { user_id: 'U0LON' });
+    expect(notTime).toContain('(your time zone, Europe/London)');
+    expect(notTime.split('Europe/London')).toHaveLength(2);
+
+    // A time with a zone typed that passed today there: tomorrow's is written with that zone, not read on theirs.
+    const ago = localParts(new Date(Date.now() - 5 * 60_000), 'Europe/London');
+    const now = localParts(new Date(), 'Europe/London');
+    if (ago.d === now.d) {
+      const passed = `${String(ago.h).padStart(2, '0')}:${String(ago.mi).padStart(2, '0')}`;
+      const refused = await ask(`maintenance start nyc passed until ${passed} Europe/London`, { user_id: 'U0NYC' });
+      expect(refused).toContain(`write \`until tomorrow ${passed} Europe/London\``);
+    }
   }, 30_000);
 
   it('a start the incidents channel refuses is told to whoever opened it; the window is open all the same', async () => {
