@@ -173,7 +173,10 @@ export async function start(
   if (config.slack.mode === 'setup') {
     const server = await listening(
       config,
-      () => startSetupServer(config.port, config.host, [aliveRoute, healthRoute(db, 'setup')]),
+      () =>
+        startSetupServer(config.port, config.host, [aliveRoute, healthRoute(db, 'setup')], {
+          requestTimeoutMs: config.requestTimeoutMs,
+        }),
       () => db.close(),
     );
     const port = (server.address() as AddressInfo).port;

@@ -7,6 +7,7 @@ import type { HealthRoute } from './health.js';
 import { METRICS_PATH } from './metrics-route.js';
 import { PAGERDUTY_HOOK_PATH } from './pagerduty-hook.js';
 import { isPostmortemPath } from './postmortem-route.js';
+import { answerAtTheEdge, type EdgeTimeouts, edgeServerOptions } from './server-edges.js';
 import { STATUS_PATHS } from './status-route.js';
 
 const MANIFEST = fileURLToPath(new URL('../../manifest.yml', import.meta.url));
@@ -50,15 +51,24 @@ const json = (res: ServerResponse, status: number, body: object, headers: Record
   res.end(JSON.stringify(body));
 };
 
-/** With no credentials, `npm start` still serves something useful: the instructions, the manifest and health. */
-export function startSetupServer(port: number, host: string | undefined, routes: HealthRoute[]): Promise<Server> {
+/**
+ * With no credentials, `npm start` still serves something useful: the instructions, the manifest and health. Its edge
+ * answers as the configured bot's does (answerAtTheEdge): a request that does not arrive whole within
+ * `requestTimeoutMs` (REQUEST_TIMEOUT_MS) gets the same JSON 408, not Node's bare one.
+ */
+export function startSetupServer(
+  port: number,
+  host: string | undefined,
+  routes: HealthRoute[],
+  { requestTimeoutMs }: EdgeTimeouts = {},
+): Promise<Server> {
   /** Set-up mode's own pages: path -> method. */
   const own = new Map<string, string>([
     ['/', 'GET'],
     ['/manifest.yml', 'GET'],
     ...routes.map((r) => [r.path, r.method] as [string, string]),
   ]);
-  const server = createServer((req, res) => {
+  const server = createServer(edgeServerOptions({ requestTimeoutMs }), (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     // HEAD is answered as GET (Node sends no body for it), as the configured bot does: an uptime checker or a load
     // balancer that asks HEAD /alive sees the process alive.
@@ -98,6 +108,7 @@ export function startSetupServer(port: number, host: string | undefined, routes:
       message: `Nothing at ${path.slice(0, 200)}. The bot is in set-up mode: GET / says what it needs.`,
     });
   });
+  answerAtTheEdge(server, { requestTimeoutMs });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

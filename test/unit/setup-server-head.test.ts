@@ -3,7 +3,7 @@
  * an uptime checker or load balancer that asks `HEAD /alive` sees the process alive before Slack is connected.
  */
 import { request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aliveRoute } from '../../src/http/health.js';
 import { startSetupServer } from '../../src/http/setup-server.js';
@@ -49,4 +49,40 @@ describe('set-up mode', () => {
     expect(r.status).toBe(405);
     expect(r.headers.allow).toBe('GET, HEAD');
   });
+});
+
+describe('set-up mode at its edge', () => {
+  it('answers a request whose headers stop coming with the JSON 408 the configured bot gives, not a bare one', async () => {
+    const slow = await startSetupServer(0, '127.0.0.1', [aliveRoute], { requestTimeoutMs: 1000 });
+    try {
+      const { port: p } = slow.address() as AddressInfo;
+      const raw = await new Promise<string>((resolve) => {
+        let got = '';
+        const socket = connect({ host: '127.0.0.1', port: p }, () =>
+          socket.write('POST /slack/events HTTP/1.1\r\nHost: bot.test\r\n'),
+        );
+        const done = () => {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve(got);
+        };
+        const timer = setTimeout(done, 8000);
+        socket.on('data', (d) => {
+          got += d.toString('latin1');
+        });
+        socket.on('close', done);
+        socket.on('error', done);
+      });
+      expect(raw).toMatch(/^HTTP\/1.1 408 Request Timeout\r\n/);
+      expect(raw.toLowerCase()).toContain('content-type: application/json');
+      const body = JSON.parse(/\{[\s\S]*\}/.exec(raw)?.[0] ?? 'null');
+      expect(body).toEqual({
+        error: 'request_timeout',
+        message:
+          'The request did not arrive whole within 1 s (its headers or its body stopped coming): it was not acted on. Send it again.',
+      });
+    } finally {
+      await new Promise<void>((done) => slow.close(() => done()));
+    }
+  }, 15_000);
 });
