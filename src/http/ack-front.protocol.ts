@@ -34,6 +34,8 @@ export interface FrontInit {
   requestTimeoutMs: number | null;
   /** Set when the front serves the alert hooks (a database it can reach, a way for senders to prove who they are). */
   alerts: FrontAlerts | null;
+  /** The hooks not configured (their 404 comes before a body too large is refused: hookRefusedBeforeBody). */
+  unservedHooks: string[];
 }
 
 /** A Slack request the front has answered (an empty 200), for the bot to act on. */

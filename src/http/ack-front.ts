@@ -99,6 +99,7 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
       keepAliveMs: this.keepAliveMs ?? 0,
       requestTimeoutMs: this.requestTimeoutMs ?? null,
       alerts: this.alerts,
+      unservedHooks: this.unservedHooks,
     };
     try {
       this.publicAddress = await this.launch(init);

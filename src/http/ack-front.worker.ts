@@ -164,7 +164,7 @@ async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
     refuseBeforeBody: async (req, res) => {
       if (req.method !== 'POST' || !(req.url ?? '').startsWith('/hooks/')) return false;
       hookLimits ??= import('./hooks-before-body.js');
-      return (await hookLimits).hookRefusedBeforeBody(req, res);
+      return (await hookLimits).hookRefusedBeforeBody(req, res, init.unservedHooks);
     },
   });
 

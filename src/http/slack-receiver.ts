@@ -14,7 +14,7 @@ import {
 import type { RequestKind } from '../metrics/metrics.js';
 import { clockSkew, MAX_CLOCK_SKEW_SECONDS } from './ack-front.rules.js';
 import { refuseStrayHookPaths } from './alert-hooks.js';
-import { hookRefusedBeforeBody } from './hooks-before-body.js';
+import { hookRefusedBeforeBody, unservedHooks } from './hooks-before-body.js';
 import { answerAtTheEdge, edgeServerOptions, setEdgeTimeouts } from './server-edges.js';
 
 // The clock check is the front's too (ack-front.rules.ts: no Bolt there); the tests and callers read it here.
@@ -114,8 +114,12 @@ export class SlackHttpReceiver extends HTTPReceiver {
   protected readonly keepAliveMs: number | undefined;
   protected readonly requestTimeoutMs: number | undefined;
 
+  /** The hooks not configured here: a body too large for one is not refused before its 404 (hookRefusedBeforeBody). */
+  protected readonly unservedHooks: string[];
+
   constructor({ now = Date.now, onAck, keepAliveMs, requestTimeoutMs, ...options }: SlackHttpReceiverOptions) {
     super(options);
+    this.unservedHooks = unservedHooks(options.customRoutes);
     this.keepAliveMs = keepAliveMs;
     this.requestTimeoutMs = requestTimeoutMs;
     if (options.signatureVerification === false) throw new Error('SlackHttpReceiver checks signed requests only');
@@ -139,7 +143,10 @@ export class SlackHttpReceiver extends HTTPReceiver {
   override start(listen?: number | string | ListenOptions): Promise<HTTPSServer> {
     const timeouts = { keepAliveMs: this.keepAliveMs, requestTimeoutMs: this.requestTimeoutMs };
     return (super.start(listen as number, edgeServerOptions(timeouts)) as Promise<Server>).then((server) => {
-      answerAtTheEdge(server, { requestTimeoutMs: this.requestTimeoutMs, refuseBeforeBody: hookRefusedBeforeBody });
+      answerAtTheEdge(server, {
+        requestTimeoutMs: this.requestTimeoutMs,
+        refuseBeforeBody: (req, res) => hookRefusedBeforeBody(req, res, this.unservedHooks),
+      });
       return server as unknown as HTTPSServer;
     });
   }
@@ -171,7 +178,11 @@ export class SlackSocketReceiver extends SocketModeReceiver {
     const server = (this as unknown as { httpServer?: Server }).httpServer;
     if (server) {
       setEdgeTimeouts(server, { requestTimeoutMs });
-      answerAtTheEdge(server, { requestTimeoutMs, refuseBeforeBody: hookRefusedBeforeBody });
+      const unserved = unservedHooks(options.customRoutes);
+      answerAtTheEdge(server, {
+        requestTimeoutMs,
+        refuseBeforeBody: (req, res) => hookRefusedBeforeBody(req, res, unserved),
+      });
     }
     const [route] = server?.listeners('request') ?? [];
     if (server && route) {

@@ -96,6 +96,21 @@ describe.each([
     },
   );
 
+  it.each(['/hooks/nothing-here', '/nothing-here', '/hooks/pagerduty'])(
+    'answers %s, a path it does not serve (no PagerDuty secret here), 404 not 413: Expect: 100-continue and a body over 1 MB',
+    async (path) => {
+      const raw = await rawExchange(
+        bot.baseUrl,
+        hookHead(path, 2 * 1024 * 1024, 'Expect: 100-continue\r\n'),
+        5_000,
+        /\r\n\r\n[\s\S]*\}/,
+      );
+      const answer = firstAnswer(raw.replace(/^HTTP\/1.1 100 Continue\r\n\r\n/, ''));
+      expect(answer.status, raw).toBe('HTTP/1.1 404 Not Found');
+      expect(jsonOf(answer.body)).toMatchObject({ error: 'not_found' });
+    },
+  );
+
   it('still asks for a body that fits (100 Continue) and takes it', async () => {
     const body = JSON.stringify({ source: 'expect-ok', key: 'k', status: 'firing', level: 'info' });
     const { hostname, port } = new URL(bot.baseUrl);
