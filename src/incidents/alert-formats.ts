@@ -201,19 +201,28 @@ function sentElsewhere(value: unknown, hook: 'alertmanager' | 'generic'): Payloa
   return { error: 'invalid_payload', message, problems: [message] };
 }
 
-/** A number JSON.parse would read as Infinity may be in the text: an exponent of 3 digits or more, or 309 digits. */
-const MAY_OVERFLOW = /\d[eE]\+?\d{3}|\d{309}/;
+/**
+ * A number JSON.parse would not read as sent may be in the text: one it reads as Infinity (an exponent of 3 digits or
+ * more, or 309 digits), or a whole number past 2^53 (16 digits or more), which it rounds.
+ */
+const MAY_OVERFLOW = /\d[eE]\+?\d{3}|\d{16}/;
 /** A JSON string (skipped whole, so digits inside it are not taken for a number) or a JSON number. */
 const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 
 /**
  * The JSON text with each number too large for a double (`1e400`, which JSON.parse reads as Infinity, shown so on the
- * card) quoted, so the field holds what the sender sent, as text: an alert's `value` is shown as sent, and a field
- * that must be a number is refused naming it, never given Infinity.
+ * card) quoted, and each whole number past 2^53 (`12345678901234567891`, which it rounds to 12345678901234567000)
+ * too, so the field holds what the sender sent, as text: an alert's `value` is shown as sent, a numeric `key` stays
+ * the key sent (two keys that round alike were one alert), and a field that must be a number is refused naming it,
+ * never given Infinity or a number rounded.
  */
 function hugeNumbersAsText(json: string): string {
   if (!MAY_OVERFLOW.test(json)) return json;
-  return json.replace(STRING_OR_NUMBER, (t) => (t.startsWith('"') || Number.isFinite(Number(t)) ? t : `"${t}"`));
+  const asSent = (t: string) => {
+    const n = Number(t);
+    return Number.isFinite(n) && (!/^-?\d+$/.test(t) || Number.isSafeInteger(n));
+  };
+  return json.replace(STRING_OR_NUMBER, (t) => (t.startsWith('"') || asSent(t) ? t : `"${t}"`));
 }
 
 /**

@@ -474,6 +474,32 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(JSON.stringify(notice.args)).not.toContain('Infinity');
   });
 
+  it('keeps whole numbers past 2^53 as sent (a numeric key, a value), not rounded: two keys that round alike are two alerts', async () => {
+    const send = (key: string) =>
+      postAlerts(
+        bot.baseUrl,
+        '/hooks/alerts',
+        JSON.stringify(genericAlert({ source: 'big-numbers', key: 'KEY', level: 'info', name: 'BigNumbers' }))
+          .replace('"key":"KEY"', `"key":${key}`)
+          .replace('"value":"12.5%"', '"value":9007199254740993'),
+      );
+    // Both read as 12345678901234567000 by JSON.parse.
+    for (const key of ['12345678901234567891', '12345678901234567892']) {
+      const r = await send(key);
+      expect(r.status, r.text).toBe(202);
+    }
+    const rows = await waitUntil('both alerts recorded', async () => {
+      const { rows } = await bot.db.query<{ row: string }>(
+        `SELECT row_to_json(a)::text AS row FROM alerts a WHERE source = 'big-numbers' ORDER BY id`,
+      );
+      return rows.length === 2 ? rows.map((r) => r.row) : undefined;
+    });
+    expect(rows[0]).toContain('12345678901234567891');
+    expect(rows[1]).toContain('12345678901234567892');
+    expect(rows[0]).toContain('9007199254740993');
+    expect(rows.join()).not.toContain('12345678901234567000');
+  });
+
   it('a QStash retry (its Upstash-Message-Id again) is the same delivery, even after a newer body of its key', async () => {
     const firing = genericAlert({ source: 'qstash-retry', key: 'flap', level: 'info' });
     const resolved = { ...firing, status: 'resolved' };
