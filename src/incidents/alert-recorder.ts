@@ -693,6 +693,22 @@ export class AlertRecorder {
           // when alerts join one for having its alert: that one is not where the storm's other alerts go.
           plan.push({ kind: 'storm', alertIncident: latest.id, source: d.source, maxIncidents: this.maxIncidents });
           for (const c of candidates) c.storm = c === chosen;
+        } else if (sameRow && !candidates.some(isStorm)) {
+          // The cap reached and no storm told yet, these alerts joining one that has their alert or row: the storm is
+          // told all the same (people watching the incidents channel must learn that its alerts open no more
+          // incidents), naming the incident its other alerts will join (the least severe open: not one opened past the
+          // cap for a worse trouble), which may not be this one.
+          const next = candidates.reduce<StormCandidate | undefined>(
+            (a, c) => (!a || c.severity > a.severity ? c : a),
+            undefined,
+          );
+          if (next && !next.ai.storm) {
+            const stormLinked = next === chosen ? linked : await markStorm(tx, next.ai.id);
+            if (stormLinked !== null) await insertEvent(tx, stormLinked, 'note', null, { text: stormNote(d.source) });
+            plan.push({ kind: 'storm', alertIncident: next.ai.id, source: d.source, maxIncidents: this.maxIncidents });
+            for (const c of candidates) c.storm = c === next;
+            if (next !== chosen) next.ai = { ...next.ai, storm: true };
+          }
         }
         const joined = { ...latest, storm: true };
         chosen.ai = joined;
