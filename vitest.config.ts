@@ -14,8 +14,10 @@ export default defineConfig({
     // what it spied on.
     isolate: false,
     fileParallelism: true,
-    // Three files at a time on a 2-core machine: most e2e files wait (timers of seconds, processes starting), and with
-    // two the cores were about half idle through a run (vmstat); three ran the suite in 389 s against 544 s.
-    maxWorkers: 3,
+    // Four files at a time on a 2-core machine: most e2e files wait (timers of seconds, processes starting). With two
+    // the cores were about half idle through a run (vmstat); three ran the suite in 389 s against 544 s, and on a
+    // slower day of the same machine in 806 s (the last session's code alike: 905 s), past CI's 15 minutes with its
+    // install and build.
+    maxWorkers: 4,
   },
 });
