@@ -50,10 +50,18 @@ describe("a page's direct message once the page is answered", () => {
       }, `${dm.channel}'s DM, resolved`);
       expect(resolved.acknowledge).toBe(false);
     }
-    const { rows } = await bot.db.query<{ user_id: string; dm_state: string }>(
-      `SELECT d.user_id, d.dm_state FROM page_deliveries d JOIN pages p ON p.id = d.page_id
-       WHERE p.incident_id = $1 ORDER BY d.user_id`,
-      [card.incidentId],
+    // Each DM's state is recorded once Slack has taken its update (so a moment after the fake shows it).
+    const states = async () =>
+      (
+        await bot.db.query<{ user_id: string; dm_state: string }>(
+          `SELECT d.user_id, d.dm_state FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+           WHERE p.incident_id = $1 ORDER BY d.user_id`,
+          [card.incidentId],
+        )
+      ).rows;
+    const rows = await eventually(
+      async () => ((await states()).every((r) => r.dm_state === 'resolved') ? states() : undefined),
+      'both DMs recorded as resolved',
     );
     expect(rows).toEqual([
       { user_id: 'U0ONCALL', dm_state: 'resolved' },
