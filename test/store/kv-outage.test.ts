@@ -98,7 +98,11 @@ describe('Upstash slow or hung (REST)', () => {
       expect(await kv.health()).toMatchObject({ kind: 'upstash', status: 'degraded' });
 
       front.release();
-      expect(await kv.health()).toMatchObject({ kind: 'upstash', status: 'ok' });
+      // It recovers by itself: its first probe after the release may itself take past the 250 ms on a loaded machine
+      // (CI with four test files running), so the probes go on for a few seconds.
+      let health = await kv.health();
+      for (const until = Date.now() + 5000; health.status !== 'ok' && Date.now() < until; ) health = await kv.health();
+      expect(health).toMatchObject({ kind: 'upstash', status: 'ok' });
       expect(await kv.get('k')).toBe('v');
       expect(log.lines.map((l) => l.level)).toEqual(['warn', 'info']);
     } finally {
