@@ -102,6 +102,10 @@ const noChanges = (): Changes => ({
   major: new Set(),
 });
 
+/** The least severe of open incidents (the first of those alike, in their order), or undefined when there are none. */
+const leastSevere = (candidates: readonly StormCandidate[]): StormCandidate | undefined =>
+  candidates.reduce<StormCandidate | undefined>((a, c) => (!a || c.severity > a.severity ? c : a), undefined);
+
 /** A hook delivery's format; the inbox's own plans (a maintenance window over, a heartbeat) carry no alerts to record. */
 function alertFormat(d: Pick<DeliveryRow, 'id' | 'format'>): AlertFormat {
   if (d.format === 'alertmanager' || d.format === 'generic') return d.format;
@@ -674,9 +678,7 @@ export class AlertRecorder {
       // those in candidate order): never one more severe than they need while a closer one is open, nor one opened past
       // the cap for a worse trouble because it happens to be the latest.
       const isStorm = (c: StormCandidate) => c.storm;
-      const fallback =
-        fit.find(isStorm) ??
-        fit.reduce<StormCandidate | undefined>((a, c) => (!a || c.severity > a.severity ? c : a), undefined);
+      const fallback = fit.find(isStorm) ?? leastSevere(fit);
       const chosen = sameRow ?? fallback;
       const why: JoinedWhy = sameRow ? 'same_row' : 'storm';
       if (chosen) {
@@ -698,10 +700,7 @@ export class AlertRecorder {
           // told all the same (people watching the incidents channel must learn that its alerts open no more
           // incidents), naming the incident its other alerts will join (the least severe open: not one opened past the
           // cap for a worse trouble), which may not be this one.
-          const next = candidates.reduce<StormCandidate | undefined>(
-            (a, c) => (!a || c.severity > a.severity ? c : a),
-            undefined,
-          );
+          const next = leastSevere(candidates);
           if (next && !next.ai.storm) {
             const stormLinked = next === chosen ? linked : await markStorm(tx, next.ai.id);
             if (stormLinked !== null) await insertEvent(tx, stormLinked, 'note', null, { text: stormNote(d.source) });
