@@ -49,6 +49,8 @@ describe('the App Home tab', () => {
     const created = await bot.fake.waitForCount('conversations.create', before + 1);
     const channelId = bot.fake.channelByName(created.at(-1)!.args.name as string)!.id;
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === channelId);
+    // The declarer's "is open" reply too: one that comes late would be counted as a later test's answer.
+    await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes(channelId));
     const { rows } = await bot.db.query<{ id: number; card_ts: string | null }>(
       'SELECT id, card_ts FROM incidents WHERE channel_id = $1',
       [channelId],

@@ -249,7 +249,9 @@ describe('payloads no listener takes', () => {
   it.each(shapes)('%s: 200 at once, no error logged, nothing posted', async (_what, send) => {
     const res = await send();
     expect(res.status).toBe(200);
-    expect(res.ms).toBeLessThan(1000);
+    // At once: well inside the 3 s Slack waits before it retries (not after a listener's 3 s, as before); a loaded
+    // machine (CI running four test files beside each other) took 1.5 s.
+    expect(res.ms).toBeLessThan(2500);
     await new Promise((r) => setTimeout(r, 150));
     expect(errors).toEqual([]);
     expect(posted(bot.fake.calls)).toEqual([]);

@@ -263,16 +263,26 @@ describe('overlapping maintenance windows', () => {
     for (const c of combinedNow()) expect(json(c.args)).toContain('Big maintenance: Big tasks');
     const combinedRuns = async () =>
       (
-        await bot.db.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM playbook_runs WHERE playbook_id = 'maintenance-big+small'",
+        await bot.db.query<{ id: number; message_ts: string | null }>(
+          "SELECT id, message_ts FROM playbook_runs WHERE playbook_id = 'maintenance-big+small' ORDER BY id",
         )
-      ).rows[0]?.n ?? 0;
-    // One run per combined checklist posted: a big window started just as the loop stopped has its run recorded
-    // before its checklist is posted, so the two are compared once both are in (a busy machine took them apart).
+      ).rows;
+    const postedTs = () =>
+      combinedNow()
+        .map((c) => String(c.response?.ts ?? ''))
+        .sort();
+    // One run per combined checklist posted, each run's checklist the one posted: a big window started just as the
+    // loop stopped has its run recorded before its checklist is posted, so the two are compared once both are in
+    // (a busy machine took them apart).
     await waitUntil(
       'a checklist posted for each combined run',
-      async () => ((await combinedRuns()) === combinedNow().length ? true : undefined),
-      10_000,
+      async () => {
+        const runs = await combinedRuns();
+        const ts = runs.map((r) => r.message_ts ?? '').sort();
+        return runs.every((r) => r.message_ts) && JSON.stringify(ts) === JSON.stringify(postedTs());
+      },
+      15_000,
+      async () => `runs ${JSON.stringify(await combinedRuns())}; checklists posted ${JSON.stringify(postedTs())}`,
     );
     expect(combinedNow().length).toBeGreaterThan(0);
   }, 80_000);
