@@ -2099,7 +2099,8 @@ describe("a group's waiting deliveries are recorded together, in the order they 
 });
 
 describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REFRESH later', () => {
-  const REFRESH_MS = 2000;
+  // Past the second a group's later deliveries (repeats, a resolution) are gathered for, with room for a busy machine.
+  const REFRESH_MS = 3000;
   const bot = useBot({
     env: { ...ALERTS_ENV, ALERTS_REPEAT_REFRESH: `${REFRESH_MS / 1000}s` },
     incidentsChannel: true,
@@ -2198,8 +2199,9 @@ describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REF
     expect(rows).toHaveLength(12);
     // Deliveries recorded by one transaction share its id: a handful, not one per delivery.
     expect(new Set(rows.map((r) => r.tx)).size).toBeLessThanOrEqual(4);
-    // None waited long: gathered for a quarter of a second at most, then recorded.
-    expect(Math.max(...rows.map((r) => Number(r.waited_ms)))).toBeLessThan(2000);
+    // None waited long: gathered for a second, two at most (one that came as a recording began waits for the next),
+    // then recorded.
+    expect(Math.max(...rows.map((r) => Number(r.waited_ms)))).toBeLessThan(3000);
     const { rows: alerts } = await bot.db.query<{ count: number }>(
       `SELECT count FROM alerts WHERE source = 'gathered'`,
     );
