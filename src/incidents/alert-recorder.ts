@@ -366,11 +366,17 @@ export class AlertRecorder {
     changes: Changes,
   ): Promise<void> {
     // Each side apart: a security alert of a group whose incident is public opens (or joins) a private one, and the
-    // reverse, so that its summary is not on a card for all, nor an ordinary alert hidden in a private channel.
+    // reverse, so that its summary is not on a card for all, nor an ordinary critical alert hidden in a private channel.
+    // A group with a private incident (open, or opened now) keeps its warnings and info alerts with it: a notice of
+    // their own in the incidents channel would name the host and addresses the security incident is about.
+    const side = (t: Touched): Side => this.sideOfAlert(t.alert);
+    const keptPrivate =
+      batch.own.has(ownKey(d.source, d.groupKey, 'private')) ||
+      touched.some((t) => needsIncident(t) && side(t) === 'private');
     const sides = new Map<Side, Touched[]>();
     for (const t of touched) {
-      const side = this.sideOfAlert(t.alert);
-      sides.set(side, [...(sides.get(side) ?? []), t]);
+      const s = keptPrivate && t.alert.level !== 'critical' ? 'private' : side(t);
+      sides.set(s, [...(sides.get(s) ?? []), t]);
     }
     for (const [side, part] of sides) await this.placeSide(tx, d, part, batch, changes, side);
   }

@@ -601,7 +601,9 @@ export class AlertSteps {
     // Every alert of the notice, not only those it lists (a security alert past the first ten was posted nowhere).
     const isSecurity = (a: { rule: string | null; name: string; summary: string }) =>
       securityAlert(this.rules, this.more.sensitive, { rule: a.rule, title: alertTitle(a.summary, a.name) });
+    // In a private incident (a security alert's group keeps its warnings with it): nothing of it said in public.
     const security =
+      incident?.private === true ||
       [lead, ...shown.alerts].some(isSecurity) ||
       (shown.total > shown.alerts.length && (await alertsOfNoticeTitles(this.db, lead.id)).some(isSecurity));
     return {

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ALERTS_ENV, alertmanagerAlert, alertmanagerGroup, postAlerts } from '../support/alert-request.js';
+import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
+import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+
+const json = (v: unknown) => JSON.stringify(v);
+
+/** A critical row of an operator's own, handled as unauthorized access (a security playbook). */
+const BRUTE_FORCE_ROW = {
+  name: 'BruteForceLogins',
+  metric: 'auth_failures',
+  threshold: '> 100 / min',
+  level: 'critical',
+  action: 'Block the source and rotate the credentials it tried',
+  playbook: 'unauthorized-access',
+  severity: 'SEV-1',
+};
+
+/** What the group's alerts say of where they fired: none of it may be read in the incidents channel. */
+const SECRETS = ['bastion-7', '198.51.100.4', 'SshLoginLatency', 'BruteForceLogins', 'Slow SSH logins'];
+
+describe("a security alert's group", () => {
+  const data = alertRunbookData();
+  const bot = useBot({
+    incidentsChannel: true,
+    // Private incidents announced as such: the incidents channel hears that one was declared, nothing more.
+    runbook: parseRunbook({
+      ...data,
+      alerts: [...data.alerts, BRUTE_FORCE_ROW],
+      private_incidents: { announce: 'notice' },
+    }),
+    env: ALERTS_ENV,
+  });
+  const inIncidents = () =>
+    bot.fake
+      .callsTo('chat.postMessage')
+      .concat(bot.fake.callsTo('chat.update'))
+      .filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+  const startsAt = () => new Date(Date.now() - 60_000).toISOString();
+  const bruteForce = (fp: string) =>
+    alertmanagerAlert(
+      fp,
+      { alertname: 'BruteForceLogins', severity: 'critical', instance: 'bastion-7:22' },
+      { summary: 'Brute force: 4000 failed logins a minute on bastion-7 from 198.51.100.4' },
+      { startsAt: startsAt() },
+    );
+  const latency = (fp: string) =>
+    alertmanagerAlert(
+      fp,
+      { alertname: 'SshLoginLatency', severity: 'warning', instance: 'bastion-7:22', client: '198.51.100.4' },
+      { summary: 'Slow SSH logins on bastion-7 (p95 9s) for 198.51.100.4' },
+      { startsAt: startsAt() },
+    );
+  const post = (source: string, alerts: Record<string, unknown>[]) =>
+    postAlerts(
+      bot.baseUrl,
+      `/hooks/alertmanager?source=${source}`,
+      alertmanagerGroup('{}:{instance="bastion-7:22"}', alerts),
+    );
+
+  /** The private incident the group's alerts went to, and which of its alerts are in it (by name). */
+  async function privateIncidentOf(source: string) {
+    const [incident] = await waitUntil('the incident', async () => {
+      const found = await incidentsOfSource(bot.db, source);
+      return found.length ? found : null;
+    });
+    const { rows } = await bot.db.query<{ private: boolean }>('SELECT private FROM incidents WHERE id = $1', [
+      incident!.id,
+    ]);
+    const alerts = await bot.db.query<{ name: string; incident_id: string | null; notice_ts: string | null }>(
+      `SELECT a.name, ai.incident_id, a.notice_ts FROM alerts a LEFT JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+       WHERE a.source = $1 ORDER BY a.id`,
+      [source],
+    );
+    return { incident: incident!, private: rows[0]!.private, alerts: alerts.rows };
+  }
+
+  it.each([
+    { how: 'in one delivery', source: 'bastion-one', apart: false },
+    { how: 'the warning in a later delivery', source: 'bastion-later', apart: true },
+  ])(
+    'puts nothing of its other alerts in the incidents channel ($how): the warning joins the private incident',
+    async ({ source, apart }) => {
+      if (apart) {
+        await post(source, [bruteForce('bf1')]);
+        await inboxDone(bot.db);
+        await post(source, [bruteForce('bf1'), latency('lat1')]);
+      } else {
+        await post(source, [bruteForce('bf1'), latency('lat1')]);
+      }
+      await inboxDone(bot.db);
+      const found = await privateIncidentOf(source);
+      expect(found.private).toBe(true);
+      // The warning is with the security alert, in the private incident: no notice of its own.
+      expect(found.alerts.map((a) => [a.name, Number(a.incident_id), a.notice_ts])).toEqual([
+        ['BruteForceLogins', found.incident.id, null],
+        ['SshLoginLatency', found.incident.id, null],
+      ]);
+      // Its private channel's card shows it.
+      await waitUntil('the card showing the warning', async () =>
+        bot.fake
+          .callsTo('chat.update')
+          .concat(bot.fake.callsTo('chat.postMessage'))
+          .some((c) => c.args.channel === found.incident.channel_id && json(c.args).includes('SshLoginLatency')),
+      );
+      for (const c of inIncidents()) for (const s of SECRETS) expect(json(c.args)).not.toContain(s);
+    },
+  );
+
+  it("a warning noticed before the security alert came: its notice, once the group's incident is private, names nothing", async () => {
+    const source = 'bastion-first';
+    await post(source, [latency('lat2')]);
+    await inboxDone(bot.db);
+    const notice = await waitUntil('the warning notice', async () => inIncidents()[0]);
+    expect(json(notice.args)).toContain('bastion-7');
+    bot.fake.reset();
+    await post(source, [latency('lat2'), bruteForce('bf2')]);
+    await inboxDone(bot.db);
+    const found = await privateIncidentOf(source);
+    expect(found.private).toBe(true);
+    // The notice, updated, says only that a private incident took the group's alerts.
+    const updated = await waitUntil('the notice updated', async () =>
+      bot.fake
+        .callsTo('chat.update')
+        .find((c) => c.args.channel === INCIDENTS_CHANNEL_ID && c.args.ts === notice.response?.ts),
+    );
+    for (const s of SECRETS) expect(json(updated.args)).not.toContain(s);
+    for (const c of inIncidents()) for (const s of SECRETS) expect(json(c.args)).not.toContain(s);
+  });
+});
