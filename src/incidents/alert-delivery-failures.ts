@@ -1,8 +1,8 @@
 import { getAlertIncident, setAlertIncidentState } from '../store/alert.repo.js';
 import { type DeliveryRow, finishDelivery, retryDelivery } from '../store/alert-delivery.repo.js';
 import type { Database } from '../store/db.js';
-import { NotYet } from './alert-steps.js';
 import { ChatPlatformError } from './errors.js';
+import { NotYet } from './not-yet.js';
 import type { Logger } from './ports.js';
 
 /** Attempts at a delivery's plan before it is given up (its alerts stay recorded and shown). */

@@ -40,6 +40,7 @@ import {
 import { AnnounceOrder } from './announce-order.js';
 import { AlreadyDoneError, ChatPlatformError, DomainError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
+import { NotYet } from './not-yet.js';
 import type { IncidentMetrics, Logger } from './ports.js';
 import { RateLimitedError } from './rate-limits.js';
 import type { Incident } from './types.js';
@@ -52,19 +53,6 @@ const CARDS_FIRST_MAX_MS = 2000;
 const ANNOUNCE_IN_ORDER_MAX_MS = 5000;
 /** The most alerts a group's notice lists one by one (the rest are counted). */
 const NOTICE_LISTED = 10;
-
-/**
- * A step that cannot be done yet (the incident is still being declared, or Slack's channel budget is spent): tried
- * again after `delayMs` (default: shortly), not a failure.
- */
-export class NotYet extends Error {
-  constructor(
-    message: string,
-    readonly delayMs?: number,
-  ) {
-    super(message);
-  }
-}
 
 /** Slack errors a retry soon gets over (its edge, the network, its rate limit): not told as a refusal. */
 const TRANSIENT_SLACK_ERRORS = new Set([

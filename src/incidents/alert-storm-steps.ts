@@ -21,8 +21,8 @@ import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertChat, StormPlace } from './alert-ports.js';
 import { pastCapNote, STORM_WINDOW_MS } from './alert-recorder.js';
-import { NotYet } from './alert-steps.js';
 import type { AlertStep, DeclaredApart, JoinedWhy } from './alert-types.js';
+import { NotYet } from './not-yet.js';
 import type { Incident } from './types.js';
 
 /**
