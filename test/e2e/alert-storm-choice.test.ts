@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
-import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
+import { ALERTS_ENV } from '../support/alert-request.js';
+import {
+  alertRunbookData,
+  fireAlert,
+  inboxDone,
+  incidentOfAlert,
+  incidentsOfSource,
+  waitUntil,
+} from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -17,19 +24,9 @@ describe('storm control: where an alert past the cap goes, and why, is said', ()
     runbook: parseRunbook(alertRunbookData()),
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2' },
   });
-  const fire = async (over: Record<string, unknown>) => {
-    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(over));
-    expect(r.status).toBe(202);
-    await inboxDone(bot.db);
-  };
-  const incidentOf = async (source: string, key: string) => {
-    const { rows } = await bot.db.query<{ incident_id: number }>(
-      `SELECT ai.incident_id FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
-       WHERE a.source = $1 AND a.fingerprint = $2`,
-      [source, key],
-    );
-    return rows.map((r) => Number(r.incident_id))[0] ?? null;
-  };
+  /** One alert in the generic format, recorded and its plan carried out before the next. */
+  const fire = (over: Record<string, unknown>) => fireAlert(bot, over);
+  const incidentOf = (source: string, key: string) => incidentOfAlert(bot.db, source, key);
   const inIncidents = () => bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
 
   it('a payments incident opened past the cap takes more of its own alert, not the storm’s unrelated ones; each message says why', async () => {

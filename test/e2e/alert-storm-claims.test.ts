@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
-import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
+import { ALERTS_ENV } from '../support/alert-request.js';
+import { alertRunbookData, fireAlert, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -16,10 +16,7 @@ describe('a storm post claimed by a process that died is posted by the retry', (
     runbook: parseRunbook(alertRunbookData()),
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2' },
   });
-  const fire = async (over: Record<string, unknown>) => {
-    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(over));
-    expect(r.status).toBe(202);
-  };
+  const fire = (over: Record<string, unknown>) => fireAlert(bot, over, { wait: false });
   const posted = (channel: string, text: string) =>
     bot.fake
       .callsTo('chat.postMessage')

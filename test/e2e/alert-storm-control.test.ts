@@ -8,7 +8,14 @@ import {
   genericAlert,
   postAlerts,
 } from '../support/alert-request.js';
-import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
+import {
+  alertRunbookData,
+  fireAlert,
+  inboxDone,
+  incidentOfAlert,
+  incidentsOfSource,
+  waitUntil,
+} from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
 import { BOT_USER_ID } from '../support/fake-slack.js';
@@ -23,20 +30,9 @@ describe('storm control never hides a more severe, different trouble', () => {
     runbook: parseRunbook(alertRunbookData()),
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2' },
   });
-  /** One critical alert in the generic format, recorded and its plan carried out before the next. */
-  const fire = async (over: Record<string, unknown>) => {
-    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(over));
-    expect(r.status).toBe(202);
-    await inboxDone(bot.db);
-  };
-  const incidentOf = async (source: string, key: string) => {
-    const { rows } = await bot.db.query<{ incident_id: number }>(
-      `SELECT ai.incident_id FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
-       WHERE a.source = $1 AND a.fingerprint = $2`,
-      [source, key],
-    );
-    return rows.map((r) => Number(r.incident_id));
-  };
+  /** One alert in the generic format, recorded and its plan carried out before the next. */
+  const fire = (over: Record<string, unknown>) => fireAlert(bot, over);
+  const incidentOf = (source: string, key: string) => incidentOfAlert(bot.db, source, key);
   const inIncidents = () => bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
 
   /** Presses a told alert's Declare incident and submits the form: the incident its alert is in then. */
@@ -124,7 +120,7 @@ describe('storm control never hides a more severe, different trouble', () => {
     const db = all[2]!;
     expect(db.severity).toBe(1);
     expect(db.title).toContain('Database unavailable');
-    expect(await incidentOf(source, 'db-primary')).toEqual([db.id]);
+    expect(await incidentOf(source, 'db-primary')).toBe(db.id);
     // Said why, where people look: the incidents channel (naming it) and its channel.
     const everyone = await waitUntil('the incidents channel told it went past the cap', async () =>
       inIncidents().find((c) => json(c.args.blocks).includes('Past the storm cap')),
@@ -146,7 +142,7 @@ describe('storm control never hides a more severe, different trouble', () => {
       service: 'worker',
       summary: 'Memory above 95% on worker-2',
     });
-    expect(await incidentOf(source, 'mem-2')).toEqual([memory!.id]);
+    expect(await incidentOf(source, 'mem-2')).toBe(memory!.id);
 
     // A SEV-2 of a name new to all of them joins an open one as severe (the cap holds), and the incidents channel is
     // told too, with Declare incident: it may be a different trouble.
@@ -160,7 +156,7 @@ describe('storm control never hides a more severe, different trouble', () => {
       summary: 'CPU above 90% on api-1',
     });
     expect(await incidentsOfSource(bot.db, source)).toHaveLength(3);
-    const [joinedTo] = await incidentOf(source, 'cpu-1');
+    const joinedTo = await incidentOf(source, 'cpu-1');
     expect([memory!.id, disk!.id]).toContain(joinedTo);
     const where = all.find((i) => i.id === joinedTo)!;
     const told = await waitUntil('the incidents channel told of the new name', async () =>
@@ -192,10 +188,10 @@ describe('storm control never hides a more severe, different trouble', () => {
     });
     expect(submitted.status).toBe(200);
     const apart = await waitUntil('the incident declared apart', async () => {
-      const [id] = await incidentOf(source, 'cpu-1');
-      return id !== undefined && id !== joinedTo ? id : null;
+      const id = await incidentOf(source, 'cpu-1');
+      return id !== null && id !== joinedTo ? id : null;
     });
-    expect(await incidentOf(source, 'cpu-1')).toEqual([apart]);
+    expect(await incidentOf(source, 'cpu-1')).toBe(apart);
     // Its next firing stays with the incident declared apart.
     await fire({
       source,
@@ -206,7 +202,7 @@ describe('storm control never hides a more severe, different trouble', () => {
       service: 'api',
       summary: 'CPU above 90% on api-1',
     });
-    expect(await incidentOf(source, 'cpu-1')).toEqual([apart]);
+    expect(await incidentOf(source, 'cpu-1')).toBe(apart);
   }, 60_000);
 
   it('past the cap: a failed timeline note does not make the retry tell the channels twice', async () => {
@@ -291,7 +287,7 @@ describe('storm control never hides a more severe, different trouble', () => {
       incidents.members.add(BOT_USER_ID);
     }
     await inboxDone(bot.db);
-    const [joinedTo] = await incidentOf(source, 'cpu');
+    const joinedTo = await incidentOf(source, 'cpu');
     const into = opened.find((i) => i.id === joinedTo)!;
     const posts = (channel: string, text: string) =>
       bot.fake
@@ -326,7 +322,7 @@ describe('storm control never hides a more severe, different trouble', () => {
         FOR EACH ROW EXECUTE FUNCTION fail_first_joined_message();`);
     try {
       await fire({ source, key: 'cpu', metric: 'cpu_usage', value: '97%', threshold: '> 90%', service: 'api' });
-      const [joinedTo] = await incidentOf(source, 'cpu');
+      const joinedTo = await incidentOf(source, 'cpu');
       const kept = await bot.db.query<{ ts: string }>('SELECT ts FROM alert_joined_messages WHERE incident_id = $1', [
         joinedTo,
       ]);
@@ -361,10 +357,7 @@ describe('storm control never hides a more severe, different trouble', () => {
         genericAlert({ source, key: 'cpu', metric: 'cpu_usage', value: '97%', threshold: '> 90%', service: 'api' }),
       );
       expect(r.status).toBe(202);
-      const [joinedTo] = await waitUntil('the alert joined', async () => {
-        const l = await incidentOf(source, 'cpu');
-        return l[0] ? l : null;
-      });
+      const joinedTo = await waitUntil('the alert joined', () => incidentOf(source, 'cpu'));
       const into = opened.find((i) => i.id === joinedTo)!;
       // While the bot is still out of the incidents channel, the card shows the alert that joined.
       await waitUntil(
@@ -409,7 +402,7 @@ describe('storm control never hides a more severe, different trouble', () => {
       return l.length === 3 && l[2]?.card_ts ? l : null;
     });
     expect(all[2]).toMatchObject({ severity: 0, title: 'Database unavailable' });
-    expect(await incidentOf(source, 'DatabaseUnavailable-1')).toEqual([all[2]!.id]);
+    expect(await incidentOf(source, 'DatabaseUnavailable-1')).toBe(all[2]!.id);
     await waitUntil('the incidents channel told why', async () =>
       inIncidents().find(
         (c) => json(c.args.blocks).includes('Past the storm cap') && json(c.args.blocks).includes(`#${all[2]!.number}`),
@@ -443,7 +436,7 @@ describe('storm control never hides a more severe, different trouble', () => {
     });
     // Past the cap, a new name joins one as severe; its source left 4 of its group out.
     await group('HighCpuUsage', 4);
-    const [joinedTo] = await incidentOf(source, 'HighCpuUsage-1');
+    const joinedTo = await incidentOf(source, 'HighCpuUsage-1');
     const storm = two.find((i) => i.id === joinedTo)!;
     const cardText = () => json(bot.fake.message(storm.channel_id, storm.card_ts!)?.blocks);
     await waitUntil('the storm card to count the 4 left out', async () =>
@@ -501,7 +494,7 @@ describe('storm control never hides a more severe, different trouble', () => {
       const list = await incidentsOfSource(bot.db, source);
       return list.length === 3 && list[2]?.card_ts ? list : null;
     });
-    expect(await incidentOf(source, 'checkout')).toEqual([l[2]!.id]);
+    expect(await incidentOf(source, 'checkout')).toBe(l[2]!.id);
     const { rows } = await bot.db.query<{ private: boolean }>(
       'SELECT private FROM incidents WHERE id = ANY($1) ORDER BY id',
       [l.map((i) => i.id)],
@@ -513,7 +506,7 @@ describe('storm control never hides a more severe, different trouble', () => {
       const list = await incidentsOfSource(bot.db, source);
       return list.length === 4 && list[3]?.card_ts ? list : null;
     });
-    expect(await incidentOf(source, 'vpn-logins')).toEqual([four[3]!.id]);
+    expect(await incidentOf(source, 'vpn-logins')).toBe(four[3]!.id);
   }, 60_000);
 
   it('declared from a notice after its alert resolved: declared, and the reply and its channel say it resolved', async () => {

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
-import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.js';
-import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
+import { ALERTS_ENV } from '../support/alert-request.js';
+import {
+  alertRunbookData,
+  fireAlert,
+  inboxDone,
+  incidentOfAlert,
+  incidentsOfSource,
+  waitUntil,
+} from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
 
@@ -25,19 +32,9 @@ describe('storm control buttons are one each and say what became of them', () =>
     }),
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2' },
   });
-  const fire = async (over: Record<string, unknown>) => {
-    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(over));
-    expect(r.status).toBe(202);
-    await inboxDone(bot.db);
-  };
-  const incidentOf = async (source: string, key: string) => {
-    const { rows } = await bot.db.query<{ incident_id: number }>(
-      `SELECT ai.incident_id FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
-       WHERE a.source = $1 AND a.fingerprint = $2 ORDER BY a.id DESC LIMIT 1`,
-      [source, key],
-    );
-    return rows.map((r) => Number(r.incident_id))[0] ?? null;
-  };
+  /** One alert in the generic format, recorded and its plan carried out before the next. */
+  const fire = (over: Record<string, unknown>) => fireAlert(bot, over);
+  const incidentOf = (source: string, key: string) => incidentOfAlert(bot.db, source, key);
   const posts = (channel: string) => bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === channel);
   const now = (m: RecordedCall) => json(bot.fake.message(String(m.args.channel), String(m.response!.ts))?.blocks);
   const twoIncidents = async (source: string) => {

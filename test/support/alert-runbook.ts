@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { DEFAULT_RUNBOOK_FILE, parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import type { Queryable } from '../../src/store/db.js';
 import { ACTION, BLOCK } from '../../src/templates/ids.js';
+import { genericAlert, postAlerts } from './alert-request.js';
 import type { BotHarness } from './bot-harness.js';
 import type { RecordedCall } from './fake-slack.js';
 import { type TestRunbookOptions, testRunbookData } from './test-runbook.js';
@@ -63,6 +64,31 @@ export async function inboxDone(db: Queryable, timeoutMs = 15_000): Promise<void
     },
     timeoutMs,
   );
+}
+
+/**
+ * Posts one alert in the generic format (`over`: its fields) to `/hooks/alerts`; throws unless the hook took it (202).
+ * Then, unless `wait` is false, waits until the inbox is worked through (recorded and its plan carried out).
+ */
+export async function fireAlert(
+  bot: Pick<BotHarness, 'baseUrl' | 'db'>,
+  over: Record<string, unknown>,
+  o: { wait?: boolean } = {},
+): Promise<void> {
+  const r = await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert(over));
+  if (r.status !== 202) throw new Error(`the alert hook answered ${r.status}, not 202: ${r.text}`);
+  if (o.wait !== false) await inboxDone(bot.db);
+}
+
+/** The incident an alert (its source and key or fingerprint) is in, as its latest row says; null when none. */
+export async function incidentOfAlert(db: Queryable, source: string, key: string): Promise<number | null> {
+  const { rows } = await db.query<{ incident_id: number | null }>(
+    `SELECT ai.incident_id FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+     WHERE a.source = $1 AND a.fingerprint = $2 ORDER BY a.id DESC LIMIT 1`,
+    [source, key],
+  );
+  const id = rows[0]?.incident_id;
+  return id === null || id === undefined ? null : Number(id);
 }
 
 export interface IncidentOfAlert {
