@@ -452,6 +452,7 @@ export function createBot({
       ...(config.incidentsChannel ? { incidentsChannel: config.incidentsChannel } : {}),
       ...(identity ? { identity } : {}),
       privateAnnounce: runbook.privateIncidents.announce,
+      log: app.logger,
     }),
     cards,
     runbook.alerts,

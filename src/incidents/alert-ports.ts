@@ -56,6 +56,19 @@ export interface AlertChat {
     incident: Incident,
     storm: { source: string; maxIncidents: number },
     where: StormPlace,
+    /** The step's claim of the post: the message carries it, for findStepPost (a retry after a crash) to find it. */
+    mark?: string,
+  ): Promise<{ channel: string; ts: string } | null>;
+  /**
+   * A storm step's message (tellStorm, tellJoined, tellPastCap) posted in `where` with `mark` since `since`, by an
+   * attempt whose process died before it recorded where it went: where it is, for the retry to keep rather than post
+   * it again; null when it is not there (or Slack could not be read: logged, and the retry posts it, at least once).
+   */
+  findStepPost(
+    incident: Incident,
+    where: StormPlace,
+    mark: string,
+    since: Date,
   ): Promise<{ channel: string; ts: string } | null>;
   /**
    * The incidents channel's storm message (`ref`, posted by tellStorm for an earlier incident of the same storm) once
@@ -81,6 +94,8 @@ export interface AlertChat {
     where: StormPlace,
     /** The resolved incident an alert was in before it fired again, by its id (said in the incident's channel). */
     before?: ReadonlyMap<number, DeclaredApart>,
+    /** The step's claim of the post (see tellStorm). */
+    mark?: string,
   ): Promise<{ channel: string; ts: string } | null>;
   /**
    * The incidents channel's message of tellJoined (`ref`) once alerts it shows were declared apart: the same, each
@@ -101,6 +116,8 @@ export interface AlertChat {
     incident: Incident,
     view: PastCapView,
     where: StormPlace,
+    /** The step's claim of the post (see tellStorm). */
+    mark?: string,
   ): Promise<{ channel: string; ts: string } | null>;
   /**
    * Tells the incident's channel that a person added alerts to it from their notice (Add to incident), with a button

@@ -45,23 +45,36 @@ export class StormSteps {
    * A storm step's message in each of its places (the incident's channel, then the incidents channel), each once: the
    * post is claimed first (alert_step_posts), so a retry of the step (its process died after posting, or Slack refused
    * its other place) does not post it again where it went; a post Slack refuses gives its claim back, for the retry.
+   * Each post carries its claim (`mark`): a claim taken over from an attempt whose process died looks first for the
+   * post that attempt may have made before it recorded it, and keeps it (`adopt`: what else the step keeps of it).
    * Where the incidents channel's message went, by this attempt or an earlier one (null: none there).
    */
   private async tellOnce(
+    incident: Incident,
     key: string,
-    post: (where: StormPlace) => Promise<{ channel: string; ts: string } | null>,
+    post: (where: StormPlace, mark: string) => Promise<{ channel: string; ts: string } | null>,
+    adopt?: (where: StormPlace, at: { channel: string; ts: string }) => Promise<void>,
   ): Promise<{ channel: string; ts: string } | null> {
     let everyone: { channel: string; ts: string } | null = null;
     for (const where of ['here', 'everyone'] as const) {
       const claim = `${key}:${where}`;
-      if (!(await this.claim(claim))) {
+      const mine = await this.claim(claim);
+      if (!mine) {
         // Posted by an earlier attempt: where it went, for what the step keeps of it (joined: its message).
         if (where === 'everyone') everyone = await keptStepPost(this.db, claim);
         continue;
       }
+      // Taken over from an attempt that died: it may have posted before it could record where.
+      const found = mine.retakenFrom ? await this.chat.findStepPost(incident, where, claim, mine.retakenFrom) : null;
+      if (found) {
+        await adopt?.(where, found);
+        await keepStepPost(this.db, claim, found);
+        if (where === 'everyone') everyone = found;
+        continue;
+      }
       let at: { channel: string; ts: string } | null;
       try {
-        at = await post(where);
+        at = await post(where, claim);
       } catch (err) {
         await releaseStepPost(this.db, claim).catch(() => {});
         throw err;
@@ -73,15 +86,16 @@ export class StormSteps {
   }
 
   /**
-   * Claims a step's post (claimStepPost): true when this attempt posts it, false when an earlier one did. One claimed
-   * lately and not posted may be on its way from another attempt, or its process was killed: the step is tried again
-   * once that claim is stale (NotYet), and then posts it, rather than take it for posted and lose it.
+   * Claims a step's post (claimStepPost): this attempt's claim when it posts it (`retakenFrom`: taken over from one
+   * whose process died, claimed then), false when an earlier one did. One claimed lately and not posted may be on its
+   * way from another attempt, or its process was killed: the step is tried again once that claim is stale (NotYet),
+   * and then posts it, rather than take it for posted and lose it.
    */
-  private async claim(key: string): Promise<boolean> {
+  private async claim(key: string): Promise<{ retakenFrom?: Date } | false> {
     const c = await claimStepPost(this.db, key);
     if (c.kind === 'pending')
       throw new NotYet(`the post ${key} was claimed and not yet posted; looking again then`, c.retryInMs + 100);
-    return c.kind === 'mine';
+    return c.kind === 'mine' ? c : false;
   }
 
   /** A storm started joining this incident: its channel and the incidents channel are told, once. */
@@ -91,11 +105,18 @@ export class StormSteps {
     const incident = await getIncident(this.db, declared.incidentId);
     if (!incident || incident.status === 'resolved') return;
     const storm = { source: step.source, maxIncidents: step.maxIncidents };
-    await this.tellOnce(`storm:${step.alertIncident}`, (where) =>
-      // Its channel hears it as news; a private incident is not named in the incidents channel.
-      where === 'here' || incident.private
-        ? this.chat.tellStorm(incident, storm, where)
-        : this.tellStormEveryone(incident, storm),
+    await this.tellOnce(
+      incident,
+      `storm:${step.alertIncident}`,
+      (where, mark) =>
+        // Its channel hears it as news; a private incident is not named in the incidents channel.
+        where === 'here' || incident.private
+          ? this.chat.tellStorm(incident, storm, where, mark)
+          : this.tellStormEveryone(incident, storm, mark),
+      // Found in the incidents channel after a crash: the storm's message, as if this attempt had posted it.
+      async (where, at) => {
+        if (where === 'everyone' && !incident.private) await keepStormMessage(this.db, storm.source, at);
+      },
     );
   }
 
@@ -107,6 +128,7 @@ export class StormSteps {
   private async tellStormEveryone(
     incident: Incident,
     storm: { source: string; maxIncidents: number },
+    mark: string,
   ): Promise<{ channel: string; ts: string } | null> {
     const claim = await claimStormMessage(this.db, storm.source, incident.id, STORM_WINDOW_MS);
     if (claim.kind === 'ongoing' && claim.at) {
@@ -120,10 +142,10 @@ export class StormSteps {
     }
     // Another step of the storm is posting its message at this moment (two replicas at once): said apart, rather than
     // not at all.
-    if (claim.kind === 'ongoing') return this.chat.tellStorm(incident, storm, 'everyone');
+    if (claim.kind === 'ongoing') return this.chat.tellStorm(incident, storm, 'everyone', mark);
     let at: { channel: string; ts: string } | null;
     try {
-      at = await this.chat.tellStorm(incident, storm, 'everyone');
+      at = await this.chat.tellStorm(incident, storm, 'everyone', mark);
     } catch (err) {
       await keepStormMessage(this.db, storm.source, null).catch(() => {});
       throw err;
@@ -169,11 +191,11 @@ export class StormSteps {
     // released into the storm's incident as the window ended) is offered to be declared apart there, its notice
     // updated to say where it joined: not again in a second message with a second Declare incident.
     const unnoticed = alerts.filter((a) => !a.noticePlanned && a.notice === null && a.noticeLead === null);
-    const told = await this.tellOnce(`joined:${alertIncidentId}:${step.slice(0, 32)}`, (where) =>
+    const told = await this.tellOnce(incident, `joined:${alertIncidentId}:${step.slice(0, 32)}`, (where, mark) =>
       where === 'here'
-        ? this.chat.tellJoined(incident, alerts, { source }, where, before)
+        ? this.chat.tellJoined(incident, alerts, { source }, where, before, mark)
         : unnoticed.length > 0
-          ? this.chat.tellJoined(incident, unnoticed, { source, ...(why ? { why } : {}) }, where, before)
+          ? this.chat.tellJoined(incident, unnoticed, { source, ...(why ? { why } : {}) }, where, before, mark)
           : Promise.resolve(null),
     );
     // Kept, so that declaring one apart replaces its button with where it went (declaredApart); by a retry too, when
@@ -300,6 +322,8 @@ export class StormSteps {
     if (!incident || incident.status === 'resolved') return;
     const view = { source: step.source, maxIncidents: step.maxIncidents, severity: step.severity, than: step.than };
     await this.db.transaction((tx) => recordPastCapNote(tx, incident.id, pastCapNote(view)));
-    await this.tellOnce(`past_cap:${step.alertIncident}`, (where) => this.chat.tellPastCap(incident, view, where));
+    await this.tellOnce(incident, `past_cap:${step.alertIncident}`, (where, mark) =>
+      this.chat.tellPastCap(incident, view, where, mark),
+    );
   }
 }

@@ -14,6 +14,7 @@ import type {
   PastCapView,
   WaitingForChannelView,
 } from '../incidents/alert-types.js';
+import type { Logger } from '../incidents/ports.js';
 import type { Incident } from '../incidents/types.js';
 import { announcesNothing, type PrivateAnnounce } from '../runbook/maintenance.js';
 import {
@@ -38,7 +39,19 @@ import {
 } from '../templates/alerts.js';
 import type { Message } from '../templates/incident-card.js';
 import { type BotIdentity, workspaceSelf } from './bot-identity.js';
-import { toChatPlatformError } from './slack-errors.js';
+import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
+
+/** The metadata event type of a storm step's message (its payload's `key`: the step's claim of the post). */
+const STEP_POST_EVENT = 'alert_step_post';
+/** A storm step's message looked for after a crash: this many pages of this many messages at most, newest first. */
+const STEP_POST_LOOKUP_PAGES = 5;
+const STEP_POST_LOOKUP_LIMIT = 200;
+/** Looked for from this long before the dead attempt claimed it (Slack's clock and the database's may differ). */
+const STEP_POST_CLOCK_MARGIN_MS = 60_000;
+
+type Metadata = { event_type: string; event_payload: Record<string, string> };
+const stepPostMetadata = (mark: string | undefined): Metadata | undefined =>
+  mark ? { event_type: STEP_POST_EVENT, event_payload: { key: mark } } : undefined;
 
 /** The domain's AlertChat with the Slack Web API and the pure templates. */
 export class SlackAlertChat implements AlertChat {
@@ -52,6 +65,7 @@ export class SlackAlertChat implements AlertChat {
       identity?: BotIdentity;
       /** What the incidents channel hears of a private incident: of a security alert's notice, the same (none: nothing). */
       privateAnnounce?: PrivateAnnounce;
+      log?: Pick<Logger, 'warn'>;
     },
   ) {
     this.self = workspaceSelf(client, opts.identity);
@@ -69,11 +83,18 @@ export class SlackAlertChat implements AlertChat {
   private async tellIncidentsChannel(
     msg: Message,
     doing: (channel: string) => string,
+    metadata?: Metadata,
   ): Promise<{ channel: string; ts: string } | null> {
     const channel = this.opts.incidentsChannel;
     if (!channel) return null;
     const res = await this.call(doing(channel), () =>
-      this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
+      this.client.chat.postMessage({
+        channel,
+        text: msg.text,
+        blocks: msg.blocks,
+        unfurl_links: false,
+        ...(metadata ? { metadata } : {}),
+      }),
     );
     return { channel: res.channel ?? channel, ts: res.ts! };
   }
@@ -170,12 +191,58 @@ export class SlackAlertChat implements AlertChat {
     incident: Incident,
     storm: { source: string; maxIncidents: number },
     where: StormPlace,
+    mark?: string,
   ): Promise<{ channel: string; ts: string } | null> {
+    const metadata = stepPostMetadata(mark);
     if (where === 'here')
-      return this.tellChannel(incident, renderStorm(incident, storm, 'here'), 'an alert storm joins it');
+      return this.tellChannel(incident, renderStorm(incident, storm, 'here'), 'an alert storm joins it', metadata);
     // The incidents channel is everyone's: a private incident is not named there.
     if (incident.private) return Promise.resolve(null);
-    return this.tellIncidentsChannel(renderStorm(incident, storm, 'everyone'), (c) => `tell ${c} of the alert storm`);
+    return this.tellIncidentsChannel(
+      renderStorm(incident, storm, 'everyone'),
+      (c) => `tell ${c} of the alert storm`,
+      metadata,
+    );
+  }
+
+  async findStepPost(
+    incident: Incident,
+    where: StormPlace,
+    mark: string,
+    since: Date,
+  ): Promise<{ channel: string; ts: string } | null> {
+    const channel = where === 'here' ? incident.channelId : this.opts.incidentsChannel;
+    if (!channel) return null;
+    const oldest = ((since.getTime() - STEP_POST_CLOCK_MARGIN_MS) / 1000).toFixed(6);
+    try {
+      let cursor: string | undefined;
+      for (let read = 0; read < STEP_POST_LOOKUP_PAGES; read++) {
+        const res = await this.client.conversations.history({
+          channel,
+          oldest,
+          limit: STEP_POST_LOOKUP_LIMIT,
+          include_all_metadata: true,
+          ...(cursor ? { cursor } : {}),
+        });
+        const found = res.messages?.find(
+          (m) =>
+            m.metadata?.event_type === STEP_POST_EVENT &&
+            (m.metadata.event_payload as { key?: unknown } | undefined)?.key === mark,
+        );
+        if (found?.ts) return { channel, ts: found.ts };
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!res.has_more || !cursor) return null;
+      }
+      this.opts.log?.warn(
+        `${mark}: not found in the last ${STEP_POST_LOOKUP_PAGES * STEP_POST_LOOKUP_LIMIT} messages of ${channel}; posting it, so it may show twice`,
+      );
+      return null;
+    } catch (err) {
+      this.opts.log?.warn(
+        `could not look for ${mark} in ${channel} (${slackErrorCode(err) ?? String(err)}${slackErrorCode(err) === 'missing_scope' ? ': add the channels:history and groups:history scopes' : ''}); posting it, so it may show twice`,
+      );
+      return null;
+    }
   }
 
   async tellStormMoved(
@@ -206,14 +273,17 @@ export class SlackAlertChat implements AlertChat {
     storm: { source: string; why?: JoinedWhy },
     where: StormPlace,
     before?: ReadonlyMap<number, DeclaredApart>,
+    mark?: string,
   ): Promise<{ channel: string; ts: string } | null> {
+    const metadata = stepPostMetadata(mark);
     if (where === 'here')
-      return this.tellChannel(incident, renderJoined(alerts, before), 'alerts of new names joined it');
+      return this.tellChannel(incident, renderJoined(alerts, before), 'alerts of new names joined it', metadata);
     // The incidents channel is everyone's: a private incident is not named there.
     if (incident.private) return Promise.resolve(null);
     return this.tellIncidentsChannel(
       renderJoinedElsewhere(incident, alerts, storm.source, new Map(), storm.why),
       (c) => `tell ${c} of the alerts a storm sent to incident #${incident.number}`,
+      metadata,
     );
   }
 
@@ -234,11 +304,22 @@ export class SlackAlertChat implements AlertChat {
     incident: Incident,
     view: PastCapView,
     where: StormPlace,
+    mark?: string,
   ): Promise<{ channel: string; ts: string } | null> {
+    const metadata = stepPostMetadata(mark);
     if (where === 'here')
-      return this.tellChannel(incident, renderPastCap(incident, view, 'here'), 'it was opened past the storm cap');
+      return this.tellChannel(
+        incident,
+        renderPastCap(incident, view, 'here'),
+        'it was opened past the storm cap',
+        metadata,
+      );
     if (incident.private) return Promise.resolve(null);
-    return this.tellIncidentsChannel(renderPastCap(incident, view, 'everyone'), (c) => `tell ${c} of the storm cap`);
+    return this.tellIncidentsChannel(
+      renderPastCap(incident, view, 'everyone'),
+      (c) => `tell ${c} of the storm cap`,
+      metadata,
+    );
   }
 
   async tellOutranked(incident: Incident, view: OutrankedView): Promise<void> {
@@ -323,6 +404,7 @@ export class SlackAlertChat implements AlertChat {
     incident: Incident,
     msg: Message,
     what: string,
+    metadata?: Metadata,
   ): Promise<{ channel: string; ts: string } | null> {
     const channel = incident.channelId;
     if (!channel) return null;
@@ -332,6 +414,7 @@ export class SlackAlertChat implements AlertChat {
         text: msg.text,
         blocks: msg.blocks,
         unfurl_links: false,
+        ...(metadata ? { metadata } : {}),
       }),
     );
     return res.ts ? { channel: res.channel ?? channel, ts: res.ts } : null;

@@ -434,30 +434,32 @@ export const STEP_POST_CLAIM_STALE_MS = 2 * 60_000;
 /**
  * Claims a storm step's post in one place (`key`: the step and the place) before it is made: `mine` when no earlier
  * attempt claimed it, or one claimed it more than STEP_POST_CLAIM_STALE_MS ago and never posted (its process was
- * killed: this one posts); `posted` when one made it; `pending` while an attempt that claimed it lately may still be
- * posting (`retryInMs`: when the claim is stale, for the step to look again then).
+ * killed: this one posts; `retakenFrom`: when that one claimed it, for the post it may have made before it died to be
+ * looked for); `posted` when one made it; `pending` while an attempt that claimed it lately may still be posting
+ * (`retryInMs`: when the claim is stale, for the step to look again then).
  */
 export async function claimStepPost(
   q: Queryable,
   key: string,
-): Promise<{ kind: 'mine' } | { kind: 'posted' } | { kind: 'pending'; retryInMs: number }> {
-  const { rows } = await q.query<{ mine: boolean; posted: boolean; wait_ms: string | number }>(
-    `WITH claimed AS (
+): Promise<{ kind: 'mine'; retakenFrom?: Date } | { kind: 'posted' } | { kind: 'pending'; retryInMs: number }> {
+  const { rows } = await q.query<{ mine: boolean; posted: boolean; wait_ms: string | number; was: Date | null }>(
+    `WITH earlier AS (SELECT claimed_at FROM alert_step_posts WHERE key = $1),
+     claimed AS (
        INSERT INTO alert_step_posts (key) VALUES ($1)
        ON CONFLICT (key) DO UPDATE SET claimed_at = now()
          WHERE NOT alert_step_posts.posted
            AND alert_step_posts.claimed_at < now() - make_interval(secs => $2)
        RETURNING key
      )
-     SELECT true AS mine, false AS posted, 0 AS wait_ms FROM claimed
+     SELECT true AS mine, false AS posted, 0 AS wait_ms, (SELECT claimed_at FROM earlier) AS was FROM claimed
      UNION ALL
      SELECT false, posted,
-            GREATEST(0, ceil(extract(epoch FROM claimed_at + make_interval(secs => $2) - now()) * 1000))
+            GREATEST(0, ceil(extract(epoch FROM claimed_at + make_interval(secs => $2) - now()) * 1000)), NULL
        FROM alert_step_posts WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM claimed)`,
     [key, ms(STEP_POST_CLAIM_STALE_MS)],
   );
   const r = rows[0];
-  if (!r || r.mine) return { kind: 'mine' };
+  if (!r || r.mine) return r?.was ? { kind: 'mine', retakenFrom: new Date(r.was) } : { kind: 'mine' };
   return r.posted ? { kind: 'posted' } : { kind: 'pending', retryInMs: Number(r.wait_ms) };
 }
 
