@@ -5,17 +5,18 @@ import {
   claimStepPost,
   claimStormMessage,
   earlierIncidentOf,
+  firedElsewhereClosed,
   getAlertIncident,
   getAlerts,
   joinedMessagesShowing,
   keepStepPost,
   keepStormMessage,
   keptStepPost,
+  openFiredElsewhere,
   recordFiredElsewhere,
   recordJoinedMessage,
   recordPastCapNote,
   releaseStepPost,
-  takeFiredElsewhere,
 } from '../store/alert.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
@@ -255,12 +256,13 @@ export class StormSteps {
 
   /**
    * The incident was reopened (by a Reopen of a message saying its alerts fired again elsewhere, or any other way):
-   * each such message still showing Reopen says who reopened it instead, so nobody presses it again. One Slack
-   * refuses to update keeps its button, which then answers that the incident is open already.
+   * each such message still showing Reopen says who reopened it instead, so nobody presses it again. Each is marked
+   * closed once Slack took its update: one Slack refuses (thrown once the others are done), or whose process died
+   * first, is closed by the reopening's follow-up (IncidentService), tried again until Slack takes it.
    */
   async closeFiredElsewhere(incident: Incident): Promise<void> {
     let refused: unknown = null;
-    for (const m of await takeFiredElsewhere(this.db, incident.id)) {
+    for (const m of await openFiredElsewhere(this.db, incident.id)) {
       const [alerts, joined] = await Promise.all([
         getAlerts(this.db, m.alertIds),
         getIncident(this.db, m.joinedIncidentId),
@@ -269,9 +271,13 @@ export class StormSteps {
         !joined || (joined.private && !incident.private)
           ? { private: true }
           : { number: joined.number, channelId: joined.channelId };
-      await this.chat.closeFiredElsewhere(m, incident, alerts, where).catch((err: unknown) => {
+      try {
+        await this.chat.closeFiredElsewhere(m, incident, alerts, where);
+      } catch (err) {
         refused ??= err;
-      });
+        continue;
+      }
+      await firedElsewhereClosed(this.db, m);
     }
     if (refused) throw refused;
   }

@@ -357,8 +357,19 @@ export class IncidentService {
     // A new severity: the pages people hold say it (their subject, response time and Escalate to …), shown by the
     // change's own timer (`redraw_pages`, written with it): retried until Slack takes each, by any process.
     if (result.resolved) await this.afterResolved(result.incident);
-    if (result.before.status === 'resolved' && result.incident.status !== 'resolved')
-      await this.onReopened?.(result.incident).catch((err) => this.log.warn('after reopening: could not finish', err));
+    if (result.before.status === 'resolved' && result.incident.status !== 'resolved') {
+      try {
+        await this.onReopened?.(result.incident);
+      } catch (err) {
+        // Left to the change's follow-up (its lease runs out; any process's timer loop finishes it: showLeft), as when
+        // this process dies before it: a Reopen button left showing would reopen nothing and confuse.
+        this.log.warn('after reopening: could not finish; its follow-up tries again shortly', err);
+        if (result.followup !== null) {
+          if (result.notice) await this.followups.noticePosted(result.followup);
+          return { incident: result.incident, warnings };
+        }
+      }
+    }
     await this.followups.done(result.followup);
     return { incident: result.incident, warnings };
   }
@@ -404,6 +415,12 @@ export class IncidentService {
     }
     if (f.pages) await this.escalation?.showAnsweredPages(incident);
     if (f.resolved && incident.status === 'resolved') await this.afterResolved(incident);
+    // A reopening: what follows it (the messages offering Reopen say who reopened it), unless resolved again since.
+    // Slack refusing is thrown, for a later round.
+    if (f.notice.kind === 'reopened' && incident.status !== 'resolved')
+      await this.onReopened?.(incident).catch((err: unknown) => {
+        refused ??= err;
+      });
     if (refused) throw refused;
   }
 

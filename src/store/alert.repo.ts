@@ -500,17 +500,17 @@ export async function recordFiredElsewhere(
 }
 
 /**
- * The messages of recordFiredElsewhere in an incident's channel still showing Reopen, taken (marked closed) in one
- * statement: each is updated once, by whoever took it.
+ * The messages of recordFiredElsewhere in an incident's channel still showing Reopen. Read, not taken: each is marked
+ * closed (firedElsewhereClosed) once Slack shows it closed, so that a process killed (or refused by Slack) before
+ * then leaves it for the reopening's follow-up to close (two processes closing one say the same).
  */
-export async function takeFiredElsewhere(
+export async function openFiredElsewhere(
   q: Queryable,
   incidentId: number,
 ): Promise<{ channel: string; ts: string; joinedIncidentId: number; alertIds: number[] }[]> {
   const { rows } = await q.query<{ channel: string; ts: string; joined_incident_id: number; alert_ids: number[] }>(
-    `UPDATE alert_fired_elsewhere_messages SET closed_at = now()
-      WHERE incident_id = $1 AND closed_at IS NULL
-      RETURNING channel, ts, joined_incident_id, alert_ids`,
+    `SELECT channel, ts, joined_incident_id, alert_ids FROM alert_fired_elsewhere_messages
+      WHERE incident_id = $1 AND closed_at IS NULL ORDER BY id`,
     [incidentId],
   );
   return rows.map((r) => ({
@@ -519,6 +519,14 @@ export async function takeFiredElsewhere(
     joinedIncidentId: Number(r.joined_incident_id),
     alertIds: r.alert_ids.map(Number),
   }));
+}
+
+/** A message of openFiredElsewhere shows who reopened its incident now, not Reopen. */
+export async function firedElsewhereClosed(q: Queryable, ref: { channel: string; ts: string }): Promise<void> {
+  await q.query(
+    'UPDATE alert_fired_elsewhere_messages SET closed_at = now() WHERE channel = $1 AND ts = $2 AND closed_at IS NULL',
+    [ref.channel, ref.ts],
+  );
 }
 
 /**
