@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ALERTS_ENV, alertmanagerAlert, alertmanagerGroup, postAlerts } from '../support/alert-request.js';
-import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
+import {
+  alertRunbookData,
+  fireAlert,
+  inboxDone,
+  incidentOfAlert,
+  incidentsOfSource,
+  waitUntil,
+} from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -128,4 +135,39 @@ describe("a security alert's group", () => {
     for (const s of SECRETS) expect(json(updated.args)).not.toContain(s);
     for (const c of inIncidents()) for (const s of SECRETS) expect(json(c.args)).not.toContain(s);
   });
+});
+
+/** Storm control on the private side: security alerts past the cap join the private incident, and its channel hears it. */
+describe('a storm of security alerts', () => {
+  const bot = useBot({
+    incidentsChannel: true,
+    runbook: parseRunbook({ ...alertRunbookData(), private_incidents: { announce: 'notice' } }),
+    env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '1' },
+  });
+
+  it('is told in the private incident it joins, with the source and the cap; the incidents channel names none of it', async () => {
+    const source = 'sec-storm';
+    await fireAlert(bot, { source, key: 'admin', summary: 'Suspicious login attempts on the admin console' });
+    await fireAlert(bot, { source, key: 'vpn', metric: 'vpn_logins', summary: 'Suspicious login attempts on the VPN' });
+    const incidentId = await waitUntil('the storm joining the private incident', () =>
+      incidentOfAlert(bot.db, source, 'vpn'),
+    );
+    expect(await incidentOfAlert(bot.db, source, 'admin')).toBe(incidentId);
+    const { rows } = await bot.db.query<{ private: boolean; channel_id: string }>(
+      'SELECT private, channel_id FROM incidents WHERE id = $1',
+      [incidentId],
+    );
+    expect(rows[0]!.private).toBe(true);
+    const storm = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === rows[0]!.channel_id && json(c.args.blocks).includes('reached its cap'),
+    );
+    expect(json(storm.args.blocks)).toContain(source);
+    expect(json(storm.args.blocks)).toContain('ALERTS_MAX_INCIDENTS');
+    const pub = bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    for (const c of pub) {
+      expect(json(c.args)).not.toContain('Suspicious login');
+      expect(json(c.args)).not.toContain(source);
+    }
+  }, 60_000);
 });
