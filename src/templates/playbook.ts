@@ -19,7 +19,18 @@ import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
 import { rollbackAgainRef, rollbackRef, stepRef } from './payloads.js';
-import { boldName, clipEscaped, escapeMrkdwn, LIMITS, mention, mrkdwnClip, mrkdwnName, truncate } from './text.js';
+import {
+  boldName,
+  clipEscaped,
+  codeBlock,
+  codeText,
+  escapeMrkdwn,
+  LIMITS,
+  mention,
+  mrkdwnClip,
+  mrkdwnName,
+  truncate,
+} from './text.js';
 
 /** The command as it reads in the runbook: `atom-cli nodes restart {node_id}`. */
 export const commandTemplate = (step: CommandStep) => step.run.join(' ');
@@ -209,9 +220,8 @@ export function renderRun(run: RunView): Message {
   const allFound = run.found !== undefined && run.found.total > 0 && run.found.matched === run.found.total;
   if (run.tail && !(found && allFound)) {
     if (found) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: 'The last lines of the output:' }] });
-    // Fence safely: the tail is escaped and cut to fit a section with its fences.
-    const body = mrkdwnClip(fenced(run.tail), LIMITS.sectionText - 10);
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${body}\`\`\`` } });
+    // Fenced safely: escaped, its backticks shown as ˋ, cut to fit a section with its fences.
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(run.tail, LIMITS.sectionText - 4) } });
   }
   if (run.truncated) {
     blocks.push({
@@ -230,9 +240,6 @@ export function renderRun(run: RunView): Message {
   const head = mrkdwnClip(`${STATE_LINE[run.state]}: ${what}`, 500);
   return { text: found ? `${head} — ${found.summary}` : head, blocks };
 }
-
-/** Output shown in a code block: its own fences cannot close the block. */
-const fenced = (output: string) => output.replace(/```/g, "'''");
 
 /**
  * The lines a step looks for, first in its run's message: "7 of 200 lines have "ERROR"" and the last of them that fit
@@ -254,7 +261,7 @@ function foundLines(lookFor: LookFor, found: FoundLines, sofar = false): { block
   const shown: string[] = [];
   let used = 0;
   for (let i = found.last.length - 1; i >= 0; i--) {
-    const line = escapeMrkdwn(fenced(found.last[i]!));
+    const line = escapeMrkdwn(codeText(found.last[i]!));
     if (used + line.length + 1 > room) break;
     shown.unshift(line);
     used += line.length + 1;
@@ -582,7 +589,7 @@ export function confirmRunModal(
         text: {
           type: 'mrkdwn',
           text: truncate(
-            `${boldName(playbook.title, 150)} — ${mrkdwnClip(step.text, RUNBOOK_TEXT_MAX.stepText)}\nThis runs${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}:\n\`\`\`${mrkdwnClip(argv.join(' '), 1500)}\`\`\`\n:warning: This changes production.${
+            `${boldName(playbook.title, 150)} — ${mrkdwnClip(step.text, RUNBOOK_TEXT_MAX.stepText)}\nThis runs${step.cwd ? ` in \`${mrkdwnClip(step.cwd, 100)}/\`` : ''}:\n${codeBlock(argv.join(' '), 1506)}\n:warning: This changes production.${
               step.warning ? `\n:rotating_light: ${mrkdwnClip(step.warning, RUNBOOK_TEXT_MAX.stepWarning)}` : ''
             }${step.approval ? '\nA second person must approve it before it runs.' : ''}${unread}${pending}`,
             LIMITS.sectionText,

@@ -48,8 +48,11 @@ export function mrkdwnClip(s: string, max: number): string {
  * `db ``` down *x*` closed a page's template block after "db ", and the rest rendered as formatting.
  */
 export function codeBlock(text: string, max: number): string {
-  return `\`\`\`${mrkdwnClip(text.replace(/`/g, 'ˋ'), max - 6)}\`\`\``;
+  return `\`\`\`${mrkdwnClip(codeText(text), max - 6)}\`\`\``;
 }
+
+/** Text for inside a code block, not yet escaped: every backtick shown as ˋ, so the block's fences are its only ones. */
+export const codeText = (text: string): string => text.replace(/`/g, 'ˋ');
 
 /**
  * Slack's mrkdwn formatting characters, each with the look-alike shown in their place inside a span of formatting.
