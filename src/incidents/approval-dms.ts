@@ -1,5 +1,6 @@
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
+import { closedShown } from '../store/step-approval-shows.repo.js';
 import { getApproval, type StepApproval, setApprovalDms } from '../store/step-run.repo.js';
 import { channelOf, type PlaybookHost, placeOf } from './playbook-host.js';
 import type {
@@ -148,7 +149,15 @@ export class ApprovalDms {
     // Decided meanwhile (by an approver in the channel, quick): what was just sent or shown says so too. The decision's
     // own updates read the direct messages recorded when it was made, which may be before these were.
     const now = await getApproval(this.db, a.id);
-    if (now && now.state !== 'pending') await this.showDecided(host, now, viewOf);
+    if (!now || now.state === 'pending') return;
+    const shown = await this.showDecided(host, now, viewOf);
+    // Closed: recording these made it due to be shown closed again (setApprovalDms), for the sweep to retry what Slack
+    // refused now; shown everywhere, it is not.
+    if (shown && now.state === 'closed') {
+      await closedShown(this.db, now.id, now.dms).catch((e) =>
+        this.log.warn(`could not record request ${now.id} as shown`, e),
+      );
+    }
   }
 
   /**

@@ -44,7 +44,7 @@ export class ClosedApprovalShows implements Sweep {
         host = await this.runs.host(a.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)));
       }
       if (!a || !host || (await this.approvals.showClosedOne(host, a))) {
-        await closedShown(this.db, id);
+        await closedShown(this.db, id, a && host ? a.dms : undefined);
         return;
       }
     } catch (e) {

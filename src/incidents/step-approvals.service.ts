@@ -459,7 +459,9 @@ export class StepApprovals {
   async showClosed(host: PlaybookHost, closed: readonly StepApproval[]): Promise<void> {
     for (const c of closed) {
       if (await this.showClosedOne(host, c)) {
-        await closedShown(this.db, c.id).catch((e) => this.log.warn(`could not record request ${c.id} as shown`, e));
+        await closedShown(this.db, c.id, c.dms).catch((e) =>
+          this.log.warn(`could not record request ${c.id} as shown`, e),
+        );
       }
     }
   }

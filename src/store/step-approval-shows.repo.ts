@@ -1,3 +1,4 @@
+import type { ApprovalDm } from '../incidents/ports.js';
 import type { Queryable } from './db.js';
 
 /**
@@ -21,9 +22,19 @@ export async function claimClosedToShow(
   return rows.map((r) => ({ id: Number(r.id), attempts: Number(r.show_attempts) }));
 }
 
-/** A request shown closed everywhere (or given up on): the sweep leaves it. */
-export async function closedShown(q: Queryable, id: number): Promise<void> {
-  await q.query('UPDATE step_approvals SET show_due_at = NULL WHERE id = $1', [id]);
+/**
+ * A request shown closed everywhere (or given up on): the sweep leaves it. `dms`: the direct messages it was shown
+ * closed in; when others were recorded since (sent while it closed), it stays due, to be shown in those too.
+ */
+export async function closedShown(q: Queryable, id: number, dms?: readonly ApprovalDm[]): Promise<void> {
+  if (dms === undefined) {
+    await q.query('UPDATE step_approvals SET show_due_at = NULL WHERE id = $1', [id]);
+    return;
+  }
+  await q.query(
+    `UPDATE step_approvals SET show_due_at = NULL WHERE id = $1 AND COALESCE(dms, '[]'::jsonb) = $2::jsonb`,
+    [id, JSON.stringify(dms)],
+  );
 }
 
 /** Shown again no sooner than `at` (Slack refused an update). */

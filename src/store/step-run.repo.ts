@@ -482,9 +482,20 @@ export async function setApprovalMessage(q: Queryable, id: number, ts: string): 
   await q.query('UPDATE step_approvals SET message_ts = $2 WHERE id = $1', [id, ts]);
 }
 
-/** Records where the request was sent to approvers in direct messages. */
+/**
+ * Records where a request was sent in direct messages. A request closed meanwhile (its closing showed it closed in the
+ * messages recorded then, which were not these) is due to be shown closed again by the sweep (see
+ * step-approval-shows.repo), unless the sender shows these closed first.
+ */
 export async function setApprovalDms(q: Queryable, id: number, dms: ApprovalDm[]): Promise<void> {
-  await q.query('UPDATE step_approvals SET dms = $2 WHERE id = $1', [id, JSON.stringify(dms)]);
+  await q.query(
+    `UPDATE step_approvals SET dms = $2,
+            show_due_at = CASE WHEN state = 'closed'
+                               THEN COALESCE(show_due_at, now() + make_interval(secs => ${CLOSED_SHOW_GRACE_S}))
+                               ELSE show_due_at END
+      WHERE id = $1`,
+    [id, JSON.stringify(dms)],
+  );
 }
 
 /** A rollback's post-deployment verification as its host's timeline keeps it (`rollback_verified`). */
