@@ -1,6 +1,6 @@
 import { redactWith } from '../ops/redact.js';
 import { createSealer, isSealed, type Sealer } from '../ops/sealed-values.js';
-import { knownSecrets, type RunnerOptions, runnerFor, shownTarget } from '../ops/step-runners.js';
+import { knownSecrets, type RunnerOptions, runnerFor, type StepOutcome, shownTarget } from '../ops/step-runners.js';
 import { titleClaims } from '../runbook/alert-rules.js';
 import { lookForWords } from '../runbook/look-for.js';
 import { findStep } from '../runbook/playbook-steps.js';
@@ -22,6 +22,7 @@ import {
   insertRunningStep,
   playbookMessage,
   setPlaybookMessage,
+  setRunFoundSoFar,
   setRunThread,
 } from '../store/step-run.repo.js';
 import type { AlertRule } from './alert-types.js';
@@ -29,6 +30,7 @@ import { notDoneBefore } from './checklist.js';
 import { Checklists } from './checklist.service.js';
 import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from './errors.js';
 import { incidentOrThrow } from './find-incident.js';
+import { foundSoFar } from './found-so-far.js';
 import { playbookAct } from './playbook-acts.js';
 import { type HostRef, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import {
@@ -469,35 +471,46 @@ export class PlaybookService implements StepRuns {
       return chain;
     };
 
-    const { digest, full, ...outcome } = await runnerFor(step).run(
-      target,
-      step,
-      // The lines it looks for found so far are said while it runs too ("34 of 200 lines have "ERROR"").
-      (p) =>
-        void update({
-          ...view,
-          tail: p.tail,
-          bytes: p.bytes,
-          durationMs: p.elapsedMs,
-          ...(p.found ? { found: p.found } : {}),
-        }),
-      this.opts,
-      checkContext,
-    );
+    // What it looks for (the runbook's `| grep "ERROR"`), as the timeline and the checklist say it.
+    const words = step.type === 'command' && step.lookFor ? lookForWords(step.lookFor).slice(0, 300) : null;
+    // The lines found so far are on the step's checklist line too while it runs, kept with the run (not every second;
+    // a late one cannot undo the run's end: setRunFoundSoFar writes a running run only, and the checklist is re-read).
+    const sofar = foundSoFar(async (f) => {
+      await setRunFoundSoFar(this.db, run.id, f);
+      await this.checklists.refresh(host, playbookId, { focus: key });
+    }, this.log);
+    let outcomeOf: StepOutcome;
+    try {
+      outcomeOf = await runnerFor(step).run(
+        target,
+        step,
+        // The lines it looks for found so far are said while it runs too ("34 of 200 lines have "ERROR"").
+        (p) => {
+          void update({
+            ...view,
+            tail: p.tail,
+            bytes: p.bytes,
+            durationMs: p.elapsedMs,
+            ...(p.found ? { found: p.found } : {}),
+          });
+          if (words && p.found && p.found.total > 0) {
+            sofar.seen({ words, matched: p.found.matched, total: p.found.total });
+          }
+        },
+        this.opts,
+        checkContext,
+      );
+    } finally {
+      sofar.stop();
+    }
+    const { digest, full, ...outcome } = outcomeOf;
     const final: RunView = {
       ...view,
       ...outcome,
       ...(outcome.truncated && full ? { fileBytes: Buffer.byteLength(full) } : {}),
     };
-    // What it looked for (the runbook's `| grep "ERROR"`): how many lines had it, for the timeline and the checklist.
-    const found =
-      step.type === 'command' && step.lookFor && outcome.found
-        ? {
-            words: lookForWords(step.lookFor).slice(0, 300),
-            matched: outcome.found.matched,
-            total: outcome.found.total,
-          }
-        : null;
+    // What it looked for: how many lines had it, for the timeline and the checklist.
+    const found = words && outcome.found ? { words, matched: outcome.found.matched, total: outcome.found.total } : null;
     await this.db.transaction(async (tx) => {
       await finishStepRun(tx, run.id, {
         state: final.state,

@@ -536,7 +536,7 @@ export interface StepStatus {
   byRun: boolean;
   /** Who approved its last run, for a step that needs a second person. */
   approvedBy?: string | null;
-  /** What its last run found of the lines the step looks for ("34 of 200 lines have "ERROR""), once it ended. */
+  /** What its last run found of the lines the step looks for ("34 of 200 lines have "ERROR""), so far while it runs. */
   found?: { words: string; matched: number; total: number } | null;
 }
 

@@ -88,7 +88,7 @@ export interface LastStepRun {
   /** Who approved it, for a step that needed a second person. */
   approvedBy: string | null;
   at: Date;
-  /** What it found of the lines its step looks for (foundSummary), once it ended; null when it looks for none. */
+  /** What it found of the lines its step looks for (foundSummary), so far while it runs; null when it looks for none. */
   found?: RunFound | null;
 }
 
@@ -169,6 +169,11 @@ export async function checklistRecords(
 
 export async function setRunThread(q: Queryable, id: number, threadTs: string): Promise<void> {
   await q.query('UPDATE step_runs SET thread_ts = $2 WHERE id = $1', [id, threadTs]);
+}
+
+/** What a run still running found so far of the lines its step looks for (the checklist line says it as it goes). */
+export async function setRunFoundSoFar(q: Queryable, id: number, found: RunFound): Promise<void> {
+  await q.query("UPDATE step_runs SET found = $2 WHERE id = $1 AND state = 'running'", [id, JSON.stringify(found)]);
 }
 
 export async function finishStepRun(

@@ -65,10 +65,13 @@ function statusLine(status: StepStatus | undefined): string | null {
   }
 }
 
-/** What the step's last run found of the lines it looks for, as its run's message says it: ":mag: 34 of 200 lines…". */
+/**
+ * What the step's last run found of the lines it looks for, as its run's message says it: ":mag: 34 of 200 lines…",
+ * "… so far" while it runs (a run just begun has found nothing yet, so the line of the run before is not shown).
+ */
 function foundLine(status: StepStatus | undefined): string | null {
-  if (!status?.byRun || !status.found || status.state === 'running') return null;
-  return `:mag: ${mrkdwnClip(foundSummary(status.found), 400)}`;
+  if (!status?.byRun || !status.found) return null;
+  return `:mag: ${mrkdwnClip(`${foundSummary(status.found)}${status.state === 'running' ? ' so far' : ''}`, 400)}`;
 }
 
 function stepText(placed: PlacedStep, status: StepStatus | undefined): string {

@@ -219,8 +219,11 @@ describe('the checklist message within Slack’s limits', () => {
       expect(JSON.stringify(m.blocks), state).toContain(':mag: 34 of 200 lines have \\"ERROR\\"');
       expect(problems(m)).toEqual([]);
     }
-    // Running again: the count of the last run is not this one's.
-    const again = renderChecklist(view(pb, { runId: null, statuses: { [key]: ran('running') } }));
+    // Running: the count of the lines read so far, said to be so.
+    const running = renderChecklist(view(pb, { runId: null, statuses: { [key]: ran('running') } }));
+    expect(JSON.stringify(running.blocks)).toContain(':mag: 34 of 200 lines have \\"ERROR\\" so far');
+    // Running again, nothing read yet: the count of the last run is not this one's, so none is said.
+    const again = renderChecklist(view(pb, { runId: null, statuses: { [key]: { ...ran('running'), found: null } } }));
     expect(JSON.stringify(again.blocks)).not.toContain(':mag:');
   });
 
