@@ -45,6 +45,7 @@ import { PrivateIncidents } from './incidents/private-incidents.service.js';
 import { UserLimits } from './incidents/rate-limits.js';
 import { RecoveryObjectiveCards } from './incidents/recovery-objectives.js';
 import { RollbackService } from './incidents/rollback.service.js';
+import { RollbackLists } from './incidents/rollback-lists.js';
 import { maskedChat, maskedSenders } from './incidents/shown-incident.js';
 import { HISTORY_DAYS, StatusPage } from './incidents/status-page.js';
 import { TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
@@ -368,11 +369,15 @@ export function createBot({
     metrics,
     typed,
   );
+  // The lists of deployments posted: a rollback or a deploy shows each still offering buttons out of date.
+  const rollbackLists = new RollbackLists(db, chat, app.logger);
+  playbooks.productionChanged = (host, why) => rollbackLists.outOfDate(host, why);
   const rollback = new RollbackService(
     db,
     chat,
     playbooks,
     config.deploymentsPattern ? { deploymentsPattern: config.deploymentsPattern } : {},
+    rollbackLists,
   );
   // A deployment whose post-deployment verification failed offers the one-click rollback where it ran.
   playbooks.rollbackOffer = (host, userId) => rollback.showDeploymentsAt(host, userId);
@@ -534,6 +539,8 @@ export function createBot({
     maintenance,
     // Approval requests closed unrun whose messages Slack would not update then (live buttons left): shown again.
     new ClosedApprovalShows(db, playbooks.approvals, playbooks, app.logger),
+    // Lists of deployments out of date (a rollback or a deploy since) that Slack would not redraw then: redrawn.
+    rollbackLists,
   ]);
   const gate = workGates(limits, lightLimits);
   const userLimits = new UserLimits(kv, config.rateLimits, channelBudget);

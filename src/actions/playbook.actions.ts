@@ -18,7 +18,13 @@ import {
   runMetadata,
   stepRef,
 } from '../templates/payloads.js';
-import { denyModal, renderRollbackAgain, runParamsModal, settledDeployments } from '../templates/playbook.js';
+import {
+  denyModal,
+  renderDeployedOver,
+  renderRollbackAgain,
+  runParamsModal,
+  settledDeployments,
+} from '../templates/playbook.js';
 
 interface Click {
   body: BlockAction<ButtonAction>;
@@ -89,16 +95,23 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const host = await rollbackHost(body, inRun?.r);
     const version = inRun ? inRun.v : (action.value ?? '');
     const list = body.message;
+    // A list kept when posted is redrawn by the rollback service once out of date; one not kept, from its click.
+    const kept = list?.ts && body.channel?.id ? await deps.rollback.lists?.find(body.channel.id, list.ts) : null;
+    // A list older than a deploy shows a current version no longer so: nothing runs, and the person is told why.
+    if (kept?.outOfDate?.kind === 'deploy') {
+      await tell(renderDeployedOver(kept.outOfDate));
+      return;
+    }
     // A list older than a rollback shows versions no longer right: say what happened, mark it so, and ask first.
     const since = list?.ts ? await deps.rollback.rolledBackSince(host, new Date(Number(list.ts) * 1000)) : null;
     if (since) {
-      await settleList(client, body, since);
+      if (!kept) await settleList(client, body, since);
       await tell(renderRollbackAgain(since, version, inRun?.r ?? null));
       return;
     }
     await deps.limits.run(body.user.id);
     const verdict = await deps.rollback.rollbackAt(host, version, body.user.id);
-    if (verdict) await settleList(client, body, { at: new Date(), by: body.user.id, verdict });
+    if (verdict && !kept) await settleList(client, body, { at: new Date(), by: body.user.id, verdict });
   });
   // Asked first (the list was older than a rollback), and confirmed: roll back to that version again.
   on(ACTION.rollbackAgain, async ({ body, action }) => {

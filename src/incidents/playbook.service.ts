@@ -36,6 +36,7 @@ import { type HostRef, hostRef, type PlaybookHost, placeOf, recordStepEvent } fr
 import {
   type IncidentChat,
   type IncidentMetrics,
+  type ListOutOfDate,
   type Logger,
   NO_METRICS,
   type NotDoneStep,
@@ -369,13 +370,28 @@ export class PlaybookService implements StepRuns {
     if (isRollbackStep(run.step)) {
       this.metrics.rolledBack(r.view.state);
       const verdict = await this.verification.afterRollback(run.host, run.playbook, run.target, r, run.userId);
+      await this.changedProduction(run.host, { kind: 'rollback', past: { at: new Date(), by: run.userId, verdict } });
       return { ...r, verdict };
     } else if (isDeployStep(run.step) && r.view.state === 'succeeded') {
       const shown = this.shown(run.step, run.target).join(' ');
       const passed = await this.verification.afterDeploy(run.host, run.playbook, shown, run.userId);
+      // The lists posted before it are out of date; not the one its failed checks offer next.
+      await this.changedProduction(run.host, { kind: 'deploy', at: new Date(), by: run.userId, deployed: shown });
       if (passed === false && this.rollbackOffer) await this.rollbackOffer(run.host, run.userId);
     }
     return r;
+  }
+
+  /**
+   * What follows a rollback or a deploy of a host (the composition root sets it): its lists of deployments still
+   * showing Roll back buttons are shown out of date.
+   */
+  productionChanged: ((host: PlaybookHost, why: ListOutOfDate) => Promise<void>) | null = null;
+
+  private async changedProduction(host: PlaybookHost, why: ListOutOfDate): Promise<void> {
+    await this.productionChanged?.(host, why).catch((e) =>
+      this.log.warn('could not show the lists of deployments out of date', e),
+    );
   }
 
   /**

@@ -602,7 +602,12 @@ export interface PlaybookChat {
     suggested: string | null,
     runId?: number | null,
     asked?: AskedVersion,
-  ): Promise<void>;
+  ): Promise<string>;
+  /**
+   * Shows a list of deployments posted before (`shown`, as posted) out of date, its Roll back buttons gone, saying what
+   * made it so (a rollback, or a deploy).
+   */
+  showDeploymentsOutOfDate(place: ChatPlace, ts: string, shown: ShownDeployments, why: ListOutOfDate): Promise<void>;
   /**
    * Says the deployment history could not be read (`why`), and what can be done still: with a version typed, a
    * "Roll back to vN anyway" button (confirming first, saying the history was not read); else the commands to run by
@@ -645,6 +650,19 @@ export interface CheckResult {
 }
 
 /** A rollback on a host's record: when it ended, who asked for it, and how it ended. */
+/** A list of deployments as posted (postDeployments' arguments), kept to show it again once it is out of date. */
+export interface ShownDeployments {
+  deployments: DeploymentView[];
+  suggested: string | null;
+  runId: number | null;
+  asked?: AskedVersion;
+}
+
+/** What made a list of deployments out of date: a rollback (how it ended), or a deploy (its command as shown). */
+export type ListOutOfDate =
+  | { kind: 'rollback'; past: PastRollback }
+  | { kind: 'deploy'; at: Date; by: string | null; deployed: string };
+
 export interface PastRollback {
   at: Date;
   by: string | null;

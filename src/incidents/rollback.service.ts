@@ -20,7 +20,9 @@ import type {
   PlaybookChat,
   RetryAnswer,
   RollbackVerdict,
+  ShownDeployments,
 } from './ports.js';
+import type { RollbackLists } from './rollback-lists.js';
 
 /** How many deployments the list shows, and a version typed is looked for among: the recent ones. */
 const RECENT = 10;
@@ -74,6 +76,8 @@ export class RollbackService {
     private readonly chat: PlaybookChat,
     private readonly playbooks: PlaybookService,
     private readonly opts: RollbackOptions = {},
+    /** The lists of deployments posted, redrawn out of date after a rollback or a deploy. */
+    readonly lists: RollbackLists | null = null,
   ) {
     // A failed rollback names its version to try again with only when the history offers a rollback to it.
     playbooks.verification.retryAnswer = (version) => this.retryAnswer(version);
@@ -150,13 +154,14 @@ export class RollbackService {
     // A version typed with the command is answered on the list: its button to press (confirming there), or why none.
     const shown = deployments.slice(0, RECENT);
     const asked = typed ? askVersion(shown, typed) : undefined;
-    await this.chat.postDeployments(
-      placeOf(host),
-      shown.map((d) => (isUnhealthy(d) ? { ...d, unhealthy: true as const } : d)),
-      findRollbackTarget(deployments)?.version ?? null,
-      host.kind === 'run' ? host.run.id : null,
-      asked,
-    );
+    const list: ShownDeployments = {
+      deployments: shown.map(({ raw: _, ...d }) => (isUnhealthy(d) ? { ...d, unhealthy: true as const } : d)),
+      suggested: findRollbackTarget(deployments)?.version ?? null,
+      runId: host.kind === 'run' ? host.run.id : null,
+      ...(asked ? { asked } : {}),
+    };
+    const ts = await this.chat.postDeployments(placeOf(host), list.deployments, list.suggested, list.runId, asked);
+    await this.lists?.posted(host, ts, list);
   }
 
   private parse(output: string): Deployment[] {

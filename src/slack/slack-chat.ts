@@ -16,6 +16,7 @@ import {
   type EscalationView,
   type IncidentChat,
   type IncidentNotice,
+  type ListOutOfDate,
   type Logger,
   type NoticePlace,
   type NoticePost,
@@ -27,6 +28,7 @@ import {
   type RetryAnswer,
   type RollbackVerdict,
   type RunView,
+  type ShownDeployments,
   UnreachableContactError,
   type VerificationSubject,
 } from '../incidents/ports.js';
@@ -48,7 +50,14 @@ import {
   renderPage,
 } from '../templates/notices.js';
 import { channelUrl } from '../templates/page-notifications.js';
-import { renderDeployments, renderHistoryUnread, renderRun, renderVerification } from '../templates/playbook.js';
+import {
+  deployedOverList,
+  renderDeployments,
+  renderHistoryUnread,
+  renderRun,
+  renderVerification,
+  settledDeployments,
+} from '../templates/playbook.js';
 import { renderMadePublicAnnouncement, renderPrivateNotice } from '../templates/private-incidents.js';
 import { mrkdwnClipUnits } from '../templates/text.js';
 import { ShownCards } from './shown-cards.js';
@@ -704,15 +713,29 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     suggested: string | null,
     runId: number | null = null,
     asked?: AskedVersion,
-  ): Promise<void> {
+  ): Promise<string> {
     const msg = renderDeployments(deployments, suggested, runId, asked);
-    await this.call('post the deployments', () =>
+    const res = await this.call('post the deployments', () =>
       this.client.chat.postMessage({
         channel: channelOf(place),
         text: msg.text,
         blocks: msg.blocks,
         ...inThread(place),
       }),
+    );
+    return res.ts!;
+  }
+
+  async showDeploymentsOutOfDate(
+    place: ChatPlace,
+    ts: string,
+    shown: ShownDeployments,
+    why: ListOutOfDate,
+  ): Promise<void> {
+    const { blocks } = renderDeployments(shown.deployments, shown.suggested, shown.runId, shown.asked);
+    const msg = why.kind === 'rollback' ? settledDeployments(blocks, why.past) : deployedOverList(blocks, why);
+    await this.call('show a list of deployments out of date', () =>
+      this.client.chat.update({ channel: channelOf(place), ts, text: msg.text, blocks: msg.blocks }),
     );
   }
 

@@ -682,8 +682,41 @@ export function renderRollbackAgain(past: PastRollback, version: string, runId: 
  * longer right. Pure.
  */
 export function settledDeployments(blocks: readonly unknown[], past: PastRollback): Message {
-  const head = `:rewind: ${past.verdict.result === 'not_run' ? 'A rollback' : 'Rolled back'} ${rolledBackWords(past)}. This list is out of date, so its buttons are gone: \`/incident rollback\` lists the deployments again.`;
+  const head = `:rewind: ${past.verdict.result === 'not_run' ? 'A rollback' : 'Rolled back'} ${rolledBackWords(past)}. ${OUT_OF_DATE}`;
   const took = past.verdict.result === 'passed' || past.verdict.result === 'unchecked';
+  return outOfDateList(blocks, head, took);
+}
+
+const OUT_OF_DATE =
+  'This list is out of date, so its buttons are gone: `/incident rollback` lists the deployments again.';
+
+/** What a deploy since a list was posted did, in words: "`atom-cli deploy` at 01:03 UTC by @on-call". */
+export const deployedWords = (d: { at: Date; by: string | null; deployed: string }) =>
+  `\`${mrkdwnClip(d.deployed, 200)}\` at ${d.at.toISOString().slice(11, 16)} UTC${d.by ? ` by ${mention(d.by)}` : ''}`;
+
+/** A "Roll back to vN" pressed on a list older than a deploy: nothing ran, and why. Pure. */
+export function renderDeployedOver(deploy: { at: Date; by: string | null; deployed: string }): Message {
+  const text = `:warning: This list is out of date: since it was posted, ${deployedWords(deploy)} deployed another version. Nothing was rolled back: \`/incident rollback\` lists the deployments again.`;
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}
+
+/**
+ * A list of deployments (its blocks as posted) once a deploy made it out of date: what happened first, its "Roll back
+ * to vN" buttons removed and its "current" mark struck (another version runs now). Pure.
+ */
+export function deployedOverList(
+  blocks: readonly unknown[],
+  deploy: { at: Date; by: string | null; deployed: string },
+): Message {
+  return outOfDateList(
+    blocks,
+    `:rewind: Deployed with ${deployedWords(deploy)} since this list was posted. ${OUT_OF_DATE}`,
+    true,
+  );
+}
+
+/** A list of deployments headed by `head`, its Roll back buttons removed, its "current" mark struck when `struck`. */
+function outOfDateList(blocks: readonly unknown[], head: string, took: boolean): Message {
   const rows = blocks.flatMap((b): KnownBlock[] => {
     const block = b as KnownBlock & { block_id?: string; accessory?: { action_id?: string }; text?: { text?: string } };
     if (block.block_id === BLOCK.rollbackDone) return [];

@@ -45,6 +45,7 @@ const TABLES = [
   'postmortem_versions',
   'postmortems',
   'request_keys',
+  'rollback_lists',
   'schema_migrations',
   'status_page_updates',
   'step_approvals',

@@ -1,0 +1,98 @@
+import type { Database } from '../store/db.js';
+import {
+  claimListsToRedraw,
+  getRollbackList,
+  getRollbackListById,
+  insertRollbackList,
+  listRedrawn,
+  markListsOutOfDate,
+  type RollbackList,
+  redrawListAgainAt,
+} from '../store/rollback-list.repo.js';
+import { hostRef, type PlaybookHost, placeOf } from './playbook-host.js';
+import type { ListOutOfDate, Logger, PlaybookChat, ShownDeployments } from './ports.js';
+import type { Sweep } from './timer-loop.js';
+
+/** Lists redrawn again at most this many times, then left as they are (a press on one is refused all the same). */
+const MAX_ATTEMPTS = 8;
+/** Claimed per round at most. */
+const BATCH = 20;
+/** A claimed list is another process's to redraw after this (this one died redrawing it). */
+const LEASE_MS = 60_000;
+/** The wait before the next attempt: 30 s, doubled each time, at most 10 minutes. */
+const retryDelayMs = (attempts: number) => Math.min(30_000 * 2 ** Math.max(0, attempts - 1), 600_000);
+
+/**
+ * The lists of deployments a host posted with Roll back buttons. A rollback or a deploy of the host makes every one
+ * still showing buttons out of date, not only the one clicked: each is marked so (durably) and redrawn, its buttons
+ * gone, saying what happened; one Slack would not update is redrawn by the timer loop's sweep, with growing waits.
+ */
+export class RollbackLists implements Sweep {
+  constructor(
+    private readonly db: Database,
+    private readonly chat: Pick<PlaybookChat, 'showDeploymentsOutOfDate'>,
+    private readonly log: Logger = console,
+  ) {}
+
+  /** Keeps a list just posted, to redraw it once it is out of date. */
+  async posted(host: PlaybookHost, ts: string, shown: ShownDeployments): Promise<void> {
+    const place = placeOf(host);
+    if (!place.channelId) return;
+    await insertRollbackList(this.db, {
+      host: hostRef(host),
+      channelId: place.channelId,
+      threadTs: place.threadTs ?? null,
+      ts,
+      shown,
+    }).catch((e) => this.log.warn('could not keep the list of deployments posted; a rollback will not redraw it', e));
+  }
+
+  /** The list posted as this message, when it was kept. */
+  find(channelId: string, ts: string): Promise<RollbackList | null> {
+    return getRollbackList(this.db, channelId, ts);
+  }
+
+  /** Every list of the host still showing its buttons is out of date (`why`): marked so, then redrawn. */
+  async outOfDate(host: PlaybookHost, why: ListOutOfDate): Promise<void> {
+    const lists = await markListsOutOfDate(this.db, hostRef(host), why);
+    for (const l of lists) {
+      if (await this.redraw(l)) await listRedrawn(this.db, l.id).catch((e) => this.log.warn('listRedrawn failed', e));
+    }
+  }
+
+  /** Redraws one list out of date; false when Slack refused (to be tried again). */
+  private async redraw(l: RollbackList): Promise<boolean> {
+    if (!l.outOfDate) return true;
+    try {
+      await this.chat.showDeploymentsOutOfDate(
+        { channelId: l.channelId, threadTs: l.threadTs },
+        l.ts,
+        l.shown,
+        l.outOfDate,
+      );
+      return true;
+    } catch (e) {
+      this.log.warn(`could not show list of deployments ${l.id} out of date`, e);
+      return false;
+    }
+  }
+
+  async sweep(): Promise<void> {
+    const due = await claimListsToRedraw(this.db, BATCH, LEASE_MS);
+    for (const d of due) {
+      const l = await getRollbackListById(this.db, d.id).catch(() => null);
+      if (!l || (await this.redraw(l))) {
+        await listRedrawn(this.db, d.id).catch((e) => this.log.warn('listRedrawn failed', e));
+        continue;
+      }
+      if (d.attempts >= MAX_ATTEMPTS) {
+        this.log.warn(`list of deployments ${d.id}: gave up showing it out of date after ${d.attempts} attempts`);
+        await listRedrawn(this.db, d.id).catch(() => undefined);
+        continue;
+      }
+      await redrawListAgainAt(this.db, d.id, new Date(Date.now() + retryDelayMs(d.attempts))).catch((e) =>
+        this.log.warn(`could not reschedule redrawing list of deployments ${d.id}; its lease will run out`, e),
+      );
+    }
+  }
+}

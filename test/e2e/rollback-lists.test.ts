@@ -1,0 +1,205 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION } from '../../src/templates/ids.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import type { RecordedCall } from '../support/fake-slack.js';
+import { declareThroughBot } from '../support/incident-flow.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
+const RESPONDER = 'U0RESPONDER';
+
+interface Button {
+  action_id: string;
+  value: string;
+  text: { text: string };
+}
+type Block = { type: string; accessory?: Button };
+
+const buttonsOf = (blocks: unknown): Button[] =>
+  ((blocks ?? []) as Block[]).flatMap((b) => (b.accessory?.action_id === ACTION.rollbackTo ? [b.accessory] : []));
+const tsOf = (c: RecordedCall) => (c.response as { ts: string }).ts;
+
+/**
+ * Every list of deployments an incident posted (`/incident deployments`, `/incident rollback`) shows its Roll back
+ * buttons only while they are right: a rollback or a deploy of that incident redraws each list still showing them as
+ * out of date, not only the one clicked; Slack refusing is retried by the timer loop.
+ */
+describe('the lists of deployments of an incident, after a rollback or a deploy', () => {
+  let bot: BotHarness;
+  let dir: string;
+  let log: string;
+  let scenarioFile: string;
+  const scenario = (s: Record<string, string>) => writeFile(scenarioFile, JSON.stringify(s));
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rollback-lists-'));
+    log = join(dir, 'atom-cli.log');
+    scenarioFile = join(dir, 'scenario.json');
+    await scenario({});
+    bot = await startBot({
+      runbook: parseRunbook({
+        ...testRunbookData(),
+        access: { responders: [RESPONDER], approvers: [] },
+        playbooks: {
+          'ship-fix': {
+            title: 'Ship a Fix',
+            kind: 'incident',
+            match: ['ship the fix'],
+            symptoms: ['Broken'],
+            detection: [],
+            mitigation: [{ text: 'Deploy the fix', run: ['atom-cli', 'deploy'], destructive: true, timeout: '10s' }],
+            resolution: [],
+            prevention: [],
+          },
+        },
+      }),
+      env: {
+        ATOM_CLI,
+        COMMAND_ENV: 'ATOM_CLI_LOG,ATOM_CLI_SCENARIO',
+        ATOM_CLI_LOG: log,
+        ATOM_CLI_SCENARIO: scenarioFile,
+      },
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function declare(title: string): Promise<string> {
+    const { channelId } = await declareThroughBot(bot, `sev2 ${title}`, RESPONDER);
+    bot.fake.channels.get(channelId)!.members.add(RESPONDER);
+    return channelId;
+  }
+
+  async function list(channelId: string, text = 'deployments'): Promise<RecordedCall> {
+    const seen = bot.fake.callsTo('chat.postMessage').length;
+    await bot.command(text, { channel_id: channelId, user_id: RESPONDER });
+    return bot.fake.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.channel === channelId &&
+        /^Recent deployments/.test(String(c.args.text)) &&
+        bot.fake.callsTo('chat.postMessage').indexOf(c) >= seen,
+    );
+  }
+
+  function press(posted: RecordedCall, version: string) {
+    const button = buttonsOf(posted.args.blocks).find((b) => b.text.text.includes(version))!;
+    return bot.click({
+      channelId: String(posted.args.channel),
+      messageTs: tsOf(posted),
+      actionId: ACTION.rollbackTo,
+      value: button.value,
+      userId: RESPONDER,
+      message: { text: String(posted.args.text), blocks: posted.args.blocks as unknown[] },
+    });
+  }
+
+  /** The list as Slack shows it now. */
+  const shown = (posted: RecordedCall) => bot.fake.message(String(posted.args.channel), tsOf(posted));
+
+  it('a rollback from one list redraws the earlier ones too, their buttons gone; a press on one still asks first', async () => {
+    await rm(`${log}.running`, { force: true });
+    await scenario({ logs: 'clean' });
+    const channelId = await declare('checkout down again');
+    const first = await list(channelId);
+    const second = await list(channelId, 'rollback');
+    const third = await list(channelId);
+    await press(third, 'v57');
+    for (const posted of [first, second, third]) {
+      await expect
+        .poll(() => String(shown(posted)?.text), { timeout: 20_000 })
+        .toMatch(
+          /^:rewind: Rolled back to `v57` at \d\d:\d\d UTC by <@U0RESPONDER>; `v57` is running\. This list is out of date/,
+        );
+      expect(buttonsOf(shown(posted)?.blocks)).toEqual([]);
+    }
+    // A press on an earlier one (as Slack had it before) still runs nothing: it asks first, saying what happened.
+    const replies = bot.replies().length;
+    await press(first, 'v55');
+    const asked = (await bot.fake.waitForCount('response_url', replies + 1)).at(-1)!.args as { text: string };
+    expect(asked.text).toMatch(
+      /^:warning: Since this list was posted, rolled back to `v57`.*This list is out of date\. Roll back to `v55`\?$/,
+    );
+  });
+
+  it('a list Slack would not redraw is redrawn again by the timer loop', async () => {
+    await rm(`${log}.running`, { force: true });
+    await scenario({ logs: 'clean' });
+    const channelId = await declare('checkout down once more');
+    const older = await list(channelId);
+    const newer = await list(channelId);
+    bot.fake.failNext('chat.update', { error: 'ratelimited' }, 3, (a) => a.ts === tsOf(older));
+    await press(newer, 'v57');
+    await expect.poll(() => String(shown(newer)?.text), { timeout: 20_000 }).toMatch(/^:rewind: Rolled back to `v57`/);
+    await expect
+      .poll(() => bot.fake.callsTo('chat.update').filter((u) => u.args.ts === tsOf(older) && u.failed).length, {
+        timeout: 10_000,
+      })
+      .toBeGreaterThan(0);
+    expect(buttonsOf(shown(older)?.blocks).length).toBeGreaterThan(0);
+    // Due again (after a wait); moved up to now, as the sweep would come to it.
+    const due = async () =>
+      (
+        await bot.db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM rollback_lists WHERE ts = $1 AND redraw_due_at IS NOT NULL',
+          [tsOf(older)],
+        )
+      ).rows[0]!.n;
+    await expect.poll(due, { timeout: 10_000 }).toBe(1);
+    for (let i = 0; i < 3 && buttonsOf(shown(older)?.blocks).length > 0; i++) {
+      await bot.db.query('UPDATE rollback_lists SET redraw_due_at = now() WHERE ts = $1', [tsOf(older)]);
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    await expect
+      .poll(() => String(shown(older)?.text), { timeout: 10_000 })
+      .toMatch(/^:rewind: Rolled back to `v57`.*This list is out of date/);
+    expect(buttonsOf(shown(older)?.blocks)).toEqual([]);
+    await expect.poll(due, { timeout: 10_000 }).toBe(0);
+  });
+
+  it('a deploy redraws the lists as out of date; a press on one is refused, saying why, and runs nothing', async () => {
+    await rm(`${log}.running`, { force: true });
+    await scenario({ logs: 'clean' });
+    const channelId = await declare('ship the fix now');
+    const pb = await bot.fake.waitFor(
+      'chat.postMessage',
+      (m) => m.args.channel === channelId && /^Playbook: Ship a Fix/.test(String(m.args.text)),
+    );
+    const posted = await list(channelId);
+    await bot.click({
+      channelId,
+      messageTs: tsOf(pb),
+      actionId: ACTION.runStep,
+      value: JSON.stringify({ p: 'ship-fix', s: 'mitigation.0' }),
+      userId: RESPONDER,
+    });
+    await expect
+      .poll(() => String(shown(posted)?.text), { timeout: 20_000 })
+      .toMatch(
+        /^:rewind: Deployed with `atom-cli deploy` at \d\d:\d\d UTC by <@U0RESPONDER> since this list was posted\. This list is out of date/,
+      );
+    expect(buttonsOf(shown(posted)?.blocks)).toEqual([]);
+    expect(JSON.stringify(shown(posted)?.blocks)).not.toContain('*current*');
+    const rollbacks = async () => (await readRuns()).filter((argv) => argv[0] === 'rollback').length;
+    const before = await rollbacks();
+    const replies = bot.replies().length;
+    await press(posted, 'v57');
+    const told = (await bot.fake.waitForCount('response_url', replies + 1)).at(-1)!.args as { text: string };
+    expect(told.text).toMatch(
+      /This list is out of date: since it was posted, `atom-cli deploy` at \d\d:\d\d UTC by <@U0RESPONDER> deployed another version\./,
+    );
+    expect(told.text).toContain('Nothing was rolled back');
+    expect(await rollbacks()).toBe(before);
+  });
+
+  async function readRuns(): Promise<string[][]> {
+    const { atomCliRuns } = await import('../support/atom-cli-log.js');
+    return (await atomCliRuns(log)).map((r) => r.argv);
+  }
+});
