@@ -369,8 +369,10 @@ export class PlaybookService implements StepRuns {
     const r = await this.execute(run);
     if (isRollbackStep(run.step)) {
       this.metrics.rolledBack(r.view.state);
-      const verdict = await this.verification.afterRollback(run.host, run.playbook, run.target, r, run.userId);
-      await this.changedProduction(run.host, { kind: 'rollback', past: { at: new Date(), by: run.userId, verdict } });
+      // The lists of deployments are shown out of date once it is said, before the history is read again.
+      const verdict = await this.verification.afterRollback(run.host, run.playbook, run.target, r, run.userId, (v) =>
+        this.changedProduction(run.host, { kind: 'rollback', past: { at: new Date(), by: run.userId, verdict: v } }),
+      );
       return { ...r, verdict };
     } else if (isDeployStep(run.step) && r.view.state === 'succeeded') {
       const shown = this.shown(run.step, run.target).join(' ');

@@ -627,6 +627,15 @@ export interface PlaybookChat {
     checks: CheckResult[],
     verdict?: RollbackVerdict,
     retry?: RetryAnswer,
+  ): Promise<string>;
+  /** Shows a verification posted before (`ts`) again: a failed rollback's, once the history read after says more. */
+  updateVerification(
+    place: ChatPlace,
+    ts: string,
+    subject: VerificationSubject,
+    checks: CheckResult[],
+    verdict?: RollbackVerdict,
+    retry?: RetryAnswer,
   ): Promise<void>;
   /** A link to a message in the place's channel. */
   permalink(place: ChatPlace, ts: string): Promise<string>;

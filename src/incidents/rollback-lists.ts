@@ -4,6 +4,7 @@ import {
   getRollbackList,
   getRollbackListById,
   insertRollbackList,
+  latestRollbackList,
   listRedrawn,
   markListsOutOfDate,
   type RollbackList,
@@ -45,6 +46,11 @@ export class RollbackLists implements Sweep {
       ts,
       shown,
     }).catch((e) => this.log.warn('could not keep the list of deployments posted; a rollback will not redraw it', e));
+  }
+
+  /** The host's newest list, out of date or not: the deployment history as it was last read for it. */
+  latest(host: PlaybookHost): Promise<RollbackList | null> {
+    return latestRollbackList(this.db, hostRef(host));
   }
 
   /** The list posted as this message, when it was kept. */

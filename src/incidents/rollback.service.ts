@@ -81,6 +81,17 @@ export class RollbackService {
   ) {
     // A failed rollback names its version to try again with only when the history offers a rollback to it.
     playbooks.verification.retryAnswer = (version) => this.retryAnswer(version);
+    playbooks.verification.knownAnswer = (host, version) => this.knownAnswer(host, version);
+  }
+
+  /** What the host's last list of deployments said of a version (no history read): 'unread' when it posted none. */
+  async knownAnswer(host: PlaybookHost, version: string): Promise<RetryAnswer> {
+    const last = await this.lists?.latest(host);
+    if (!last) return 'unread';
+    return askVersion(
+      last.shown.deployments.map((d) => ({ ...d, raw: '' })),
+      version,
+    ).answer;
   }
 
   /** What the recent deployments say of a version a rollback failed to reach (read quietly, as checkVersions does). */

@@ -73,6 +73,12 @@ export class PostDeploymentVerification {
    */
   retryAnswer: (version: string) => Promise<RetryAnswer> = async () => 'unread';
 
+  /**
+   * What is known already, without reading the history again, of a version a rollback failed to reach: what the host's
+   * last list of deployments said of it (RollbackService sets it), else 'unread'. The failure is said with it at once.
+   */
+  knownAnswer: (host: PlaybookHost, version: string) => Promise<RetryAnswer> = async () => 'unread';
+
   constructor(
     private readonly chat: PlaybookChat,
     private readonly runs: Pick<StepRuns, 'target' | 'execute' | 'mask'>,
@@ -95,6 +101,8 @@ export class PostDeploymentVerification {
     target: string[],
     rolled: RunResult,
     userId: string,
+    /** What follows the report (the lists of deployments shown out of date), before the history is read again. */
+    afterSaid: (verdict: RollbackVerdict) => Promise<void> = async () => {},
   ): Promise<RollbackVerdict> {
     const command = ['atom-cli', ...target.slice(1)].map(this.runs.mask).join(' ');
     const named = rollbackVersionNamed(target);
@@ -110,13 +118,7 @@ export class PostDeploymentVerification {
         failed: [{ name: command, detail }],
       };
       await this.record(host, userId, verdict);
-      await this.chat.postVerification(
-        placeOf(host),
-        version,
-        [{ name: command, ok: false, expected: 'exit 0', detail }],
-        verdict,
-        await this.retryAnswer(version),
-      );
+      await this.report(host, version, [{ name: command, ok: false, expected: 'exit 0', detail }], verdict, afterSaid);
       return verdict;
     }
     const rolledBack = { version: named ?? rolledBackTo(rolled.full), output: rolled.full };
@@ -130,9 +132,37 @@ export class PostDeploymentVerification {
     };
     // On the record before it is said: a click on an old list's button reads it.
     await this.record(host, userId, verdict);
-    const retry = verdict.result === 'failed' ? await this.retryAnswer(version) : undefined;
-    await this.chat.postVerification(placeOf(host), version, checks, verdict, retry);
+    await this.report(host, version, checks, verdict, afterSaid);
     return verdict;
+  }
+
+  /**
+   * Says how a rollback ended at once. A failure names the version to try again with as far as is known already (the
+   * last list of deployments); then, after `afterSaid`, the history is read again (up to 2 s) and the message shown
+   * again when that says otherwise (the version is not in it, say). A history that cannot be read changes nothing.
+   */
+  private async report(
+    host: PlaybookHost,
+    version: string,
+    checks: CheckResult[],
+    verdict: RollbackVerdict,
+    afterSaid: (verdict: RollbackVerdict) => Promise<void>,
+  ): Promise<void> {
+    const failed = verdict.result === 'failed' || verdict.result === 'not_run';
+    const place = placeOf(host);
+    let ts: string | undefined;
+    let known: RetryAnswer | undefined;
+    try {
+      known = failed ? await this.knownAnswer(host, version).catch((): RetryAnswer => 'unread') : undefined;
+      ts = await this.chat.postVerification(place, version, checks, verdict, known);
+    } finally {
+      await afterSaid(verdict);
+    }
+    if (!failed || !ts) return;
+    const fresh = await this.retryAnswer(version);
+    if (fresh === 'unread' || fresh === known) return;
+    // What was said stands when Slack refuses: it named no version the history was seen to offer.
+    await this.chat.updateVerification(place, ts, version, checks, verdict, fresh).catch(() => undefined);
   }
 
   /**

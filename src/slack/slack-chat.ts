@@ -760,15 +760,30 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     checks: CheckResult[],
     verdict?: RollbackVerdict,
     retry?: RetryAnswer,
-  ): Promise<void> {
+  ): Promise<string> {
     const msg = renderVerification(subject, checks, verdict, retry);
-    await this.call('post the post-deployment verification', () =>
+    const res = await this.call('post the post-deployment verification', () =>
       this.client.chat.postMessage({
         channel: channelOf(place),
         text: msg.text,
         blocks: msg.blocks,
         ...inThread(place),
       }),
+    );
+    return res.ts!;
+  }
+
+  async updateVerification(
+    place: ChatPlace,
+    ts: string,
+    subject: VerificationSubject,
+    checks: CheckResult[],
+    verdict?: RollbackVerdict,
+    retry?: RetryAnswer,
+  ): Promise<void> {
+    const msg = renderVerification(subject, checks, verdict, retry);
+    await this.call('update the post-deployment verification', () =>
+      this.client.chat.update({ channel: channelOf(place), ts, text: msg.text, blocks: msg.blocks }),
     );
   }
 

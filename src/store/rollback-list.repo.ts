@@ -94,6 +94,15 @@ export async function getRollbackList(q: Queryable, channelId: string, ts: strin
   return rows[0] ? toList(rows[0]) : null;
 }
 
+/** The host's newest list. */
+export async function latestRollbackList(q: Queryable, host: HostRef): Promise<RollbackList | null> {
+  const { rows } = await q.query<Row>(
+    `SELECT * FROM rollback_lists WHERE ${ownerColumn(host)} = $1 ORDER BY posted_at DESC, id DESC LIMIT 1`,
+    [host.id],
+  );
+  return rows[0] ? toList(rows[0]) : null;
+}
+
 export async function getRollbackListById(q: Queryable, id: number): Promise<RollbackList | null> {
   const { rows } = await q.query<Row>('SELECT * FROM rollback_lists WHERE id = $1', [id]);
   return rows[0] ? toList(rows[0]) : null;

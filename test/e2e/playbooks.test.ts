@@ -933,8 +933,10 @@ describe('playbooks from the incident channel', () => {
         // v99 was never in the history (still unreadable): not offered again.
         '*What now:* The rollback failed, so nothing was rolled back: the version running before it still is. Roll back with `/incident rollback` (pick a version), or check by hand: `atom-cli status`, `atom-cli deployments`, then `atom-cli rollback <version>`.',
     );
-    // The history is read again (quietly) to see whether v99 is in it; nothing else runs.
-    expect((await cliRuns()).slice(before).map((a) => a.join(' '))).toEqual(['rollback v99', 'deployments']);
+    // The history is read again (quietly, once the failure is said) to see whether v99 is in it; nothing else runs.
+    await expect
+      .poll(async () => (await cliRuns()).slice(before).map((a) => a.join(' ')), { timeout: 10_000 })
+      .toEqual(['rollback v99', 'deployments']);
   });
 
   it('a playbook rollback is verified too: a stopped machine fails its check', async () => {
@@ -978,13 +980,17 @@ describe('playbooks from the incident channel', () => {
     const text = String(verification.args.text);
     expect(text).toMatch(head);
     expect(text.split('\n')).toContain(line);
-    const runs = (await cliRuns()).map((a) => a.join(' '));
-    expect(runs.slice(runs.lastIndexOf('rollback v57'))).toEqual([
+    const since = async () => {
+      const runs = (await cliRuns()).map((a) => a.join(' '));
+      return runs.slice(runs.lastIndexOf('rollback v57'));
+    };
+    await expect.poll(since, { timeout: 10_000 }).toEqual([
       'rollback v57',
       'status',
       'nodes list',
       'logs --lines 50',
-      // A rollback that failed reads the history again (quietly): v57 is named to try again with only if offered.
+      // A rollback that failed reads the history again (quietly, once it is said): v57 is named to try again with only
+      // if offered.
       ...(text.startsWith(':x:') ? ['deployments'] : []),
     ]);
   });

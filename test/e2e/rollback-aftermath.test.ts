@@ -222,7 +222,12 @@ describe('after a rollback', () => {
       (c) => c.args.channel === channelId && /Rollback to `v99`/.test(String(c.args.text)),
       20_000,
     );
-    const text = String(result.args.text);
+    // Said at once with what was known (no list was read: no version to try again with), then shown again once the
+    // history read after says v99 is not in it.
+    expect(String(result.args.text)).toContain('Roll back with `/incident rollback` (pick a version)');
+    const said = () => String(bot.fake.message(channelId, (result.response as { ts: string }).ts)?.text);
+    await expect.poll(said, { timeout: 10_000 }).toContain('is not in the deployment history');
+    const text = said();
     expect(text).toContain('`atom-cli rollback v99` — expected exit 0; exit 1');
     expect(text).not.toContain('/incident rollback v99');
     expect(text).not.toMatch(/try again with/i);

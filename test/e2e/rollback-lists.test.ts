@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,6 +197,37 @@ describe('the lists of deployments of an incident, after a rollback or a deploy'
     );
     expect(told.text).toContain('Nothing was rolled back');
     expect(await rollbacks()).toBe(before);
+  });
+
+  it('a failed rollback says so at once, with what the list it came from showed; the history is read again after', async () => {
+    await rm(`${log}.running`, { force: true });
+    await scenario({ rollback: 'does-not-take', logs: 'clean' });
+    const channelId = await declare('rollback fails fast');
+    const posted = await list(channelId);
+    const historyReads = () =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{"argv":["deployments"')).length;
+    const before = historyReads();
+    const failed = (c: RecordedCall) =>
+      c.method === 'chat.postMessage' &&
+      c.args.channel === channelId &&
+      /^:x: Rollback to `v57`/.test(String(c.args.text));
+    let readsWhenSaid = -1;
+    const stop = bot.fake.subscribe((c) => {
+      if (failed(c)) readsWhenSaid = historyReads();
+    });
+    try {
+      await press(posted, 'v57');
+      const result = await bot.fake.waitFor('chat.postMessage', failed, 20_000);
+      // Said before the history was read again, naming the version to try again with as the list offered it.
+      expect(readsWhenSaid).toBe(before);
+      expect(String(result.args.text)).toContain('Try again with `/incident rollback v57`');
+    } finally {
+      stop();
+    }
+    // Then read again (quietly), after.
+    await expect.poll(historyReads, { timeout: 10_000 }).toBe(before + 1);
   });
 
   async function readRuns(): Promise<string[][]> {
