@@ -3,7 +3,7 @@ import type { ListOutOfDate, ShownDeployments } from '../incidents/ports.js';
 import { jsonOf, type Queryable } from './db.js';
 import { ownerColumn, ownerOf, ownerValues } from './owner.js';
 
-/** A list of deployments posted with Roll back buttons (migration 068), and what made it out of date, if anything. */
+/** A list of deployments posted with Roll back buttons (migration 062), and what made it out of date, if anything. */
 export interface RollbackList {
   id: number;
   host: HostRef;
