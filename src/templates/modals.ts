@@ -49,6 +49,16 @@ const publishOption = publishOptionSaying(
   'Public: the title, status, Affected, Current impact and Current status only',
 );
 
+/**
+ * An incident the bot opened from alerts on its own is listed on the status page under the Affected of its latest
+ * published update, never under its title (the alert's summary: monitoring's words; see listPublicIncidents).
+ */
+const alertPublishOption = publishOptionSaying(
+  'Public: Affected (as its title), status, Current impact, Current status',
+);
+const ALERT_PUBLISH_HINT =
+  "This incident was opened by an alert: its title (the alert's words) is never published. The status page titles it with what you write as Affected.";
+
 /** A private incident is never on the status page: its box says so, and is never ticked for it. */
 const privatePublishOption = publishOptionSaying('Private incident: shown there only once it is made public');
 
@@ -87,6 +97,9 @@ export function statusUpdateModal(
 ): ModalView {
   const next = nextUpdateShown(i, now);
   const status = prefill.status ?? i.status;
+  // What the box says is published: an alert-opened incident's title never is (see alertPublishOption).
+  const fromAlerts = !i.private && i.source === 'alert';
+  const shownPublish = fromAlerts ? alertPublishOption : publishOption;
   const initialFlags = [
     ...(i.customerImpact ? [flagOptions[FLAG.customerImpact]] : []),
     ...(i.dataLossRisk ? [flagOptions[FLAG.dataLossRisk]] : []),
@@ -181,11 +194,12 @@ export function statusUpdateModal(
         block_id: BLOCK.updPublish,
         optional: true,
         label: { type: 'plain_text', text: 'Status page' },
+        ...(fromAlerts ? { hint: { type: 'plain_text' as const, text: ALERT_PUBLISH_HINT } } : {}),
         element: {
           type: 'checkboxes',
           action_id: INPUT.publish,
-          options: [i.private ? privatePublishOption : publishOption],
-          ...(publishByDefault && !i.private ? { initial_options: [publishOption] } : {}),
+          options: [i.private ? privatePublishOption : shownPublish],
+          ...(publishByDefault && !i.private ? { initial_options: [shownPublish] } : {}),
         },
       },
     ],

@@ -816,6 +816,22 @@ describe('modals', () => {
     expect(box.options[0].description.text.length).toBeLessThanOrEqual(75);
   });
 
+  it("an alert-opened incident's form says its Affected is published as its title, never the alert's title", () => {
+    const box = (i: ReturnType<typeof makeIncident>) =>
+      byBlock(statusUpdateModal(i, meta, NOW, true).blocks, BLOCK.updPublish);
+    const fromAlert = box(makeIncident({ source: 'alert', title: 'AppHealthCheckFailing: app-1 5xx > 50%' }));
+    const description = el(fromAlert).options[0].description.text as string;
+    expect(description).not.toMatch(/the title/);
+    expect(description).toMatch(/Affected \(as its title\)/);
+    expect(description.length).toBeLessThanOrEqual(75);
+    expect(fromAlert.hint?.text).toMatch(/opened by an alert: its title \(the alert's words\) is never published/);
+    expect(el(fromAlert).initial_options).toEqual(el(fromAlert).options);
+    // A declared incident's title is published: its box says so, with no such hint.
+    const declared = box(makeIncident());
+    expect(el(declared).options[0].description.text).toMatch(/^Public: the title, /);
+    expect(declared.hint).toBeUndefined();
+  });
+
   it("a private incident's update marked for the status page does not say it was published", () => {
     const text = JSON.stringify(
       renderStatusUpdate(makeIncident({ private: true }), makeUpdate({ publish: true }), COMMANDER).blocks,
