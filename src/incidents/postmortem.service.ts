@@ -1,5 +1,6 @@
 import type { Runbook } from '../runbook/runbook.js';
 import { itemsOfIncident, upsertRunbookItem } from '../store/action-item.repo.js';
+import { alertSourcesOf } from '../store/alert.repo.js';
 import type { Database } from '../store/db.js';
 import { insertEvent, listEvents } from '../store/event.repo.js';
 import { peopleOfIncident } from '../store/home.repo.js';
@@ -46,6 +47,11 @@ export interface PostmortemForm {
   items: ActionItem[];
   /** The runbook's sections a person may say need an update. */
   sections: string[];
+  /**
+   * The section the form suggests, one of `sections`: for an incident opened from (or joined by) monitoring's alerts,
+   * the one that holds the alert thresholds. Null: none.
+   */
+  suggested: string | null;
   /** Checklist items ticked by hand (those without a check). */
   manualChecks: string[];
 }
@@ -53,14 +59,24 @@ export interface PostmortemForm {
 /** How long to wait for people's names before writing the document with their ids instead. */
 const NAMES_TIMEOUT_MS = 2000;
 
-/** The runbook's sections outside its playbooks, as the post-mortem form offers them. */
+/**
+ * The runbook's Monitoring section where its Alert Thresholds table is (the runbook file's `alerts:` rows: each alert's
+ * threshold, duration, level and action): what an incident monitoring opened most often shows needs a change.
+ */
+export const ALERT_THRESHOLDS_SECTION = 'Monitoring: Alert Thresholds';
+
+/**
+ * The runbook's sections outside its playbooks, as the post-mortem form offers them. Monitoring is offered by its two
+ * parts as the runbook names them (it was one "Monitoring and alerts", a name the runbook does not have).
+ */
 const RUNBOOK_SECTIONS = [
   'Incident severity levels',
   'Incident response process',
   'Escalation procedures',
   'Communication template',
   'Deployment and rollback procedures',
-  'Monitoring and alerts',
+  ALERT_THRESHOLDS_SECTION,
+  'Monitoring: Key Metrics to Monitor',
 ];
 
 /**
@@ -85,10 +101,13 @@ export class PostmortemService {
   async form(incidentId: number): Promise<PostmortemForm> {
     const incident = await incidentOrThrow(this.db, incidentId);
     mustBeResolved(incident);
-    const [stored, items] = await Promise.all([
+    const [stored, items, alertSources] = await Promise.all([
       getPostmortem(this.db, incidentId),
       itemsOfIncident(this.db, incidentId),
+      alertSourcesOf(this.db, incidentId),
     ]);
+    // Opened by an alert (the bot on its own, or a person from its notice), or joined by one: its thresholds first.
+    const fromAlerts = incident.source === 'alert' || alertSources.length > 0;
     // Shown in the form: what people typed masked as it is read (stored before a value was known secret, it holds it).
     const mask = this.typed;
     return {
@@ -103,6 +122,7 @@ export class PostmortemService {
       },
       items: items.map((item) => ({ ...item, text: mask(item.text) })),
       sections: this.sections(),
+      suggested: fromAlerts ? ALERT_THRESHOLDS_SECTION : null,
       manualChecks: this.runbook.postmortem.checklist.filter((c) => c.check === null).map((c) => c.text),
     };
   }

@@ -21,6 +21,8 @@ export interface PostmortemModalInput {
   stored: StoredPostmortem | null;
   items: ActionItem[];
   sections: string[];
+  /** The section to suggest (offered first, and said in the hint), one of `sections`; null: none. */
+  suggested?: string | null;
   manualChecks: string[];
 }
 
@@ -29,9 +31,14 @@ const option = (text: string, value = text): PlainTextOption => ({
   value: truncate(value, MAX_OPTION_VALUE),
 });
 
-/** The runbook select's options: no update, then each section the form can offer (Slack's 100 at most). */
-function runbookOptions(sections: string[]): PlainTextOption[] {
-  return [option('No update needed', NO_RUNBOOK_UPDATE), ...sections.map((t) => option(t))].slice(0, MAX_OPTIONS);
+/**
+ * The runbook select's options: no update, then each section the form can offer (Slack's 100 at most), the suggested
+ * one (when offered) first among them.
+ */
+function runbookOptions(sections: string[], suggested?: string | null): PlainTextOption[] {
+  const first = suggested && sections.includes(suggested) ? [suggested] : [];
+  const ordered = [...first, ...sections.filter((t) => !first.includes(t))];
+  return [option('No update needed', NO_RUNBOOK_UPDATE), ...ordered.map((t) => option(t))].slice(0, MAX_OPTIONS);
 }
 
 /** Whether a submitted runbook choice is one the form offers for these sections (not a value made up or gone). */
@@ -114,7 +121,8 @@ export function postmortemModal(f: PostmortemModalInput, privateMetadata: string
     textInput(BLOCK.pmWentWell, 'What went well', { initial: s?.wentWell, optional: true }),
     textInput(BLOCK.pmWentBadly, 'What went badly', { initial: s?.wentBadly, optional: true }),
   );
-  const sections = runbookOptions(f.sections);
+  const sections = runbookOptions(f.sections, f.suggested);
+  const suggested = f.suggested && f.sections.includes(f.suggested) ? f.suggested : null;
   const current = s ? (s.runbookSection ?? NO_RUNBOOK_UPDATE) : undefined;
   const initial =
     current === undefined ? undefined : sections.find((o) => o.value === current || o.text.text === current);
@@ -123,7 +131,12 @@ export function postmortemModal(f: PostmortemModalInput, privateMetadata: string
       type: 'input',
       block_id: BLOCK.pmRunbook,
       label: { type: 'plain_text', text: 'Does the runbook need an update?' },
-      hint: { type: 'plain_text', text: 'Naming a section adds an action item to update it.' },
+      hint: {
+        type: 'plain_text',
+        text: suggested
+          ? `Monitoring's alerts opened or joined this incident: if a threshold, duration, level or action of theirs was wrong, choose ${suggested}. Naming a section adds an action item to update it.`
+          : 'Naming a section adds an action item to update it.',
+      },
       element: {
         type: 'static_select',
         action_id: INPUT.select,
