@@ -221,6 +221,7 @@ export function createBot({
         title: config.statusPage.title,
         historyDays: HISTORY_DAYS,
         ...(config.statusPage.companyUrl ? { companyStatusUrl: config.statusPage.companyUrl } : {}),
+        ...(config.statusPage.publicBaseUrl ? { publicBaseUrl: config.statusPage.publicBaseUrl } : {}),
       },
       warn,
     ),

@@ -68,6 +68,33 @@ const httpUrl = (example: string) =>
   );
 
 /**
+ * PUBLIC_BASE_URL: the bot's public http(s) URL (a path under which a proxy serves it is kept), without the slashes
+ * that end it. Links are built by appending `/status.atom` and the like, so a query, a fragment or credentials in it
+ * would be wrong in every link: refused. Unset or blank: undefined.
+ */
+const publicBaseUrl = optionalString.transform((s, ctx) => {
+  if (s === undefined) return undefined;
+  const example = `must be the bot's public http:// or https:// URL, such as https://incidents.example.com (what the status page and its feeds link to), got ${shown(s)}`;
+  if (!/^https?:\/\/[^/\s?#]+/i.test(s) || /\s/.test(s) || !URL.canParse(s)) {
+    ctx.addIssue({ code: 'custom', message: example });
+    return z.NEVER;
+  }
+  const url = new URL(s);
+  if (url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: 'must have no user or password in it (the status page is public)' });
+    return z.NEVER;
+  }
+  if (url.search || url.hash || /[?#]/.test(s)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must have no query or fragment (links are made by adding /status.atom to it), got ${shown(s)}`,
+    });
+    return z.NEVER;
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+});
+
+/**
  * QSTASH_URL: the whole public URLs QStash is told to post to (its destinations), separated by commas or blanks, each
  * http(s) with no user part and no fragment, as QStash signs them; kept as URL reads them (a host's case, a default
  * port). Unset or blank: undefined.
@@ -269,6 +296,7 @@ const schema = z.object({
     s.length <= 100 ? undefined : `must be at most 100 characters (it is the page's heading), got ${s.length}`,
   ),
   STATUS_PAGE_URL: httpUrl('https://status.atomagentos.com'),
+  PUBLIC_BASE_URL: publicBaseUrl,
   DECLARE_RATE_LIMIT: rate('5/1m'),
   RUN_RATE_LIMIT: rate('10/1m'),
   CHANNEL_CREATE_LIMIT: rate('20/1m'),
@@ -416,7 +444,8 @@ export interface Config {
    */
   readonly kv: Readonly<KvSettings>;
   /** The public status page (GET /status): its title, and the company's own status page it links to. */
-  readonly statusPage: Readonly<{ title: string; companyUrl?: string }>;
+  /** `publicBaseUrl` (PUBLIC_BASE_URL): what the page's and feeds' absolute links start with; unset: the request's. */
+  readonly statusPage: Readonly<{ title: string; companyUrl?: string; publicBaseUrl?: string }>;
   /** Per-person limits and Slack's channel-creation budget; null: off. */
   readonly rateLimits: Readonly<{ declare: RateSpec | null; run: RateSpec | null; channelCreate: RateSpec | null }>;
   /** Monitoring alerts: how deliveries prove who sent them, and the storm cap. No way to prove it: the hooks are off. */
@@ -535,6 +564,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statusPage: Object.freeze({
       title: c.STATUS_PAGE_TITLE ?? DEFAULT_STATUS_PAGE_TITLE,
       ...(c.STATUS_PAGE_URL ? { companyUrl: c.STATUS_PAGE_URL } : {}),
+      ...(c.PUBLIC_BASE_URL ? { publicBaseUrl: c.PUBLIC_BASE_URL } : {}),
     }),
     rateLimits: Object.freeze({
       declare: c.DECLARE_RATE_LIMIT,

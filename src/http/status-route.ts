@@ -12,6 +12,11 @@ export interface StatusRouteOptions {
   title: string;
   companyStatusUrl?: string;
   historyDays: number;
+  /**
+   * The bot's public URL (PUBLIC_BASE_URL, no trailing slash): every absolute link of the page and the feeds starts with
+   * it. Unset: the feed's links are built from the request (publicUrl), the page's are relative.
+   */
+  publicBaseUrl?: string;
 }
 
 /** Browsers and proxies may keep a read this long; the page itself reads the database at most every few seconds. */
@@ -109,6 +114,9 @@ export function statusRoutes(
   log: Pick<Logger, 'warn'>,
 ): HealthRoute[] {
   const company = o.companyStatusUrl ? { companyStatusUrl: o.companyStatusUrl } : {};
+  const base = o.publicBaseUrl;
+  // A link of the feed: from PUBLIC_BASE_URL when set (the same to every reader), else as the reader reached the bot.
+  const linkTo = (req: IncomingMessage, path: string) => (base ? `${base}${path}` : publicUrl(req, path));
   const sorry = 'The status page cannot be read right now. Try again in a minute.';
   return [
     ...route(
@@ -117,7 +125,12 @@ export function statusRoutes(
       log,
       (s) => ({
         type: 'text/html; charset=utf-8',
-        body: renderStatusPage(s, { title: o.title, historyDays: o.historyDays, ...company }),
+        body: renderStatusPage(s, {
+          title: o.title,
+          historyDays: o.historyDays,
+          ...company,
+          ...(base ? { publicBaseUrl: base } : {}),
+        }),
         headers: { 'content-security-policy': CSP },
       }),
       { type: 'text/plain; charset=utf-8', body: sorry },
@@ -142,11 +155,11 @@ export function statusRoutes(
         type: 'application/atom+xml; charset=utf-8',
         body: renderStatusAtom(s, {
           title: o.title,
-          selfUrl: publicUrl(req, STATUS_PATHS.atom),
-          pageUrl: publicUrl(req, STATUS_PATHS.page),
+          selfUrl: linkTo(req, STATUS_PATHS.atom),
+          pageUrl: linkTo(req, STATUS_PATHS.page),
           ...company,
         }),
-        headers: { ...BUILT_FROM_HOST },
+        headers: base ? {} : { ...BUILT_FROM_HOST },
       }),
       { type: 'text/plain; charset=utf-8', body: sorry },
     ),

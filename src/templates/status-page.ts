@@ -10,6 +10,11 @@ export interface StatusPageOptions {
   companyStatusUrl?: string;
   /** How far back the history goes, in days (its heading says so). */
   historyDays: number;
+  /**
+   * The bot's public URL (PUBLIC_BASE_URL, no trailing slash): the page names itself there (canonical) and links to its
+   * feeds there. Unset: the feeds by relative links (next to the page, wherever it was reached).
+   */
+  publicBaseUrl?: string;
 }
 
 /**
@@ -134,6 +139,7 @@ function overall(active: PublicIncident[]): Markup {
  */
 export function renderStatusPage(s: StatusSnapshot, o: StatusPageOptions): string {
   const company = o.companyStatusUrl ? new URL(o.companyStatusUrl) : null;
+  const at = (file: string) => (o.publicBaseUrl ? `${o.publicBaseUrl}/${file}` : file);
   const page = html`<!doctype html>
 <html lang="en">
 <head>
@@ -141,8 +147,13 @@ export function renderStatusPage(s: StatusSnapshot, o: StatusPageOptions): strin
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${o.title}</title>
 <meta name="description" content="${`Current incidents and the last ${o.historyDays} days of ${o.title}`}">
-<link rel="alternate" type="application/atom+xml" title="${`${o.title} (Atom)`}" href="status.atom">
-<link rel="alternate" type="application/json" title="${`${o.title} (JSON)`}" href="status.json">
+${
+  o.publicBaseUrl
+    ? html`<link rel="canonical" href="${at('status')}">
+`
+    : ''
+}<link rel="alternate" type="application/atom+xml" title="${`${o.title} (Atom)`}" href="${at('status.atom')}">
+<link rel="alternate" type="application/json" title="${`${o.title} (JSON)`}" href="${at('status.json')}">
 <style>${new Markup(STATUS_PAGE_STYLE)}</style>
 </head>
 <body>
@@ -172,7 +183,7 @@ ${
 </main>
 <footer>
 ${company ? html`<p>Our status page: <a href="${company.href}">${company.host}</a></p>` : ''}
-<p>Follow updates: <a href="status.atom">Atom feed</a> · <a href="status.json">JSON</a></p>
+<p>Follow updates: <a href="${at('status.atom')}">Atom feed</a> · <a href="${at('status.json')}">JSON</a></p>
 <p>As of ${time(s.generatedAt)}. Times are in UTC.</p>
 </footer>
 </div>

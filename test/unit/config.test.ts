@@ -537,3 +537,33 @@ describe('INCIDENTS_CHANNEL', () => {
     expect(configError({ INCIDENTS_CHANNEL: value }).problems[0]).toMatch(/^INCIDENTS_CHANNEL must be a channel ID/);
   });
 });
+
+describe('PUBLIC_BASE_URL: the public URL the status page and its feeds link to', () => {
+  it('unset or blank: none (links follow the request, as before)', () => {
+    expect(loadConfig({}).statusPage.publicBaseUrl).toBeUndefined();
+    expect(loadConfig({ PUBLIC_BASE_URL: '  ' }).statusPage.publicBaseUrl).toBeUndefined();
+  });
+
+  it('an http(s) URL, with or without a path, kept without its trailing slash', () => {
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://incidents.example.com/' }).statusPage.publicBaseUrl).toBe(
+      'https://incidents.example.com',
+    );
+    expect(loadConfig({ PUBLIC_BASE_URL: ' http://bot.internal:8080/incident-bot ' }).statusPage.publicBaseUrl).toBe(
+      'http://bot.internal:8080/incident-bot',
+    );
+  });
+
+  it('anything else is refused at start, named, with what to write', () => {
+    for (const bad of ['incidents.example.com', 'ftp://incidents.example.com', 'https://', 'https://a b.example']) {
+      expect(() => loadConfig({ PUBLIC_BASE_URL: bad }), bad).toThrow(
+        /PUBLIC_BASE_URL must be the bot's public http:\/\/ or https:\/\/ URL, such as https:\/\/incidents\.example\.com/,
+      );
+    }
+    expect(() => loadConfig({ PUBLIC_BASE_URL: 'https://incidents.example.com/?x=1' })).toThrow(
+      /PUBLIC_BASE_URL .*no query or fragment/,
+    );
+    expect(() => loadConfig({ PUBLIC_BASE_URL: 'https://user:pw@incidents.example.com' })).toThrow(
+      /PUBLIC_BASE_URL .*no user or password/,
+    );
+  });
+});
