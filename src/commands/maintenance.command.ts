@@ -2,8 +2,8 @@ import { DomainError } from '../incidents/errors.js';
 import { resolveWallTime } from '../incidents/typed-time.js';
 import { describeDuration, LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
 import { renderMaintenanceEnded, renderMaintenanceSchedule } from '../templates/maintenance.js';
-import { rotationTime } from '../templates/oncall.js';
-import { boldName, channelLink, utcStamp } from '../templates/text.js';
+import { theirClock } from '../templates/oncall.js';
+import { boldName, channelLink } from '../templates/text.js';
 import type { Ctx } from './incident.command.js';
 import { wallTimeOf } from './parse-oncall.js';
 
@@ -76,21 +76,6 @@ export const MAINTENANCE_VERBS: readonly MaintenanceVerb[] = [
     },
   },
 ];
-
-/**
- * A moment on the clock of the person it is said to, UTC beside (`Sun 6 Dec 00:48 (America/New_York), 2026-12-06
- * 05:48 UTC`), to the minute; once when the two clocks read the same then (`2026-12-06 05:48 UTC (also Europe/London
- * time)`), UTC
- * alone for a person whose zone Slack does not give.
- */
-export function theirClock(t: Date, timeZone: string): string {
-  const minute = new Date(Math.floor(t.getTime() / 60_000) * 60_000);
-  if (timeZone === 'UTC') return utcStamp(minute);
-  const local = rotationTime(minute, timeZone);
-  if (rotationTime(minute, 'UTC').replace(' (UTC)', '') === local.replace(` (${timeZone})`, ''))
-    return `${utcStamp(minute)} (also ${timeZone} time)`;
-  return `${local}, ${utcStamp(minute)}`;
-}
 
 /** The longest a window opened by hand may be given: past that, a length is more likely a slip than meant. */
 const MAX_WINDOW_MS = 7 * 86_400_000;

@@ -551,6 +551,9 @@ export class IncidentService {
       );
       // The status as submitted: a form left at its status does not take the resolution over.
       if (cur.status === 'resolved' && submitted.status !== 'resolved') throw resolvedMeanwhile(submitted, seen);
+      // Saying Resolved of an incident resolved already (another person resolved it while this one wrote): not posted
+      // as a plain update after the resolution, refused as a second resolution is, with what was written given back.
+      if (cur.status === 'resolved') throw resolvedBeforeUpdate(cur, submitted);
       // A field left as the form showed it takes the incident's; a form that does not fit the incident (another
       // incident's, or one forged) would then post required fields empty.
       if (REQUIRED_FIELDS.some((f) => isBlank(update[f]))) throw formOutOfDate();
@@ -583,10 +586,9 @@ export class IncidentService {
         },
       ];
       // Resolved by the update: as `/incident resolve` resolves (its patch, its events, its notice), the update said
-      // first. A status update of an incident resolved already (saying so: resolvedMeanwhile refuses the others) is
-      // an update only.
-      const resolving = update.status === 'resolved' && cur.status !== 'resolved';
-      const resolved = resolving ? resolution(cur, authorId, update.currentStatus.trim() || 'Resolved', now) : null;
+      // first. (An incident resolved already takes no update: refused above.)
+      const resolved =
+        update.status === 'resolved' ? resolution(cur, authorId, update.currentStatus.trim() || 'Resolved', now) : null;
       if (resolved) {
         Object.assign(patch, resolved.patch);
         events.push(...resolved.events);
@@ -821,6 +823,38 @@ function alreadyResolved(cur: Incident, actorId: string, summary: string): Alrea
       : [];
   if (cur.resolvedBy === actorId) return new AlreadyDoneError(['You resolved this incident already', ...kept, '.']);
   return new AlreadyDoneError(['This incident is already resolved', ...by, ...kept, '.', ...mine]);
+}
+
+/**
+ * How an incident resolved already is said to a person who would resolve it or update it: `Incident #7 is already
+ * resolved by <who> at <when>: <its summary>.`, `at` saying the time (on that person's clock, where it is known).
+ */
+export function alreadyResolvedPhrase(cur: Incident, at: (t: Date) => string): Phrase {
+  return [
+    `Incident #${cur.number} is already resolved`,
+    ...(cur.resolvedBy ? ([' by ', { people: [cur.resolvedBy] }] as Phrase) : []),
+    ...(cur.resolvedAt ? [` at ${at(cur.resolvedAt)}`] : []),
+    ...(cur.resolutionSummary ? ([': ', { typed: cur.resolutionSummary, max: 300 }] as Phrase) : []),
+    '.',
+  ];
+}
+
+/** `2026-12-06 07:40 UTC`: a time said by the domain, where nobody's clock is known. */
+const utcMinute = (t: Date) => `${t.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/**
+ * A status update saying Resolved of an incident resolved already: who resolved it, when and how, that nothing was
+ * posted (a resolved incident takes no status update), how to post it all the same, and what was written given back.
+ */
+function resolvedBeforeUpdate(cur: Incident, update: StatusUpdateInput): DomainError {
+  return new DomainError('already_resolved', [
+    ...alreadyResolvedPhrase(cur, utcMinute),
+    ...givenBack(
+      ` Your update was not posted: a resolved incident takes no more status updates. To post it, reopen the incident first (\`/incident reopen [why]\`) and post it again.`,
+      'post it in the channel, or put it in the post-mortem, `/incident postmortem`',
+      update,
+    ),
+  ]);
 }
 
 /** A status update with what was typed in it masked (see IncidentService's `typed`). */

@@ -224,7 +224,7 @@ function plainWithNames(phrase: Phrase, names: ReadonlyMap<string, ContactName>)
 }
 
 /** What `p` gives, or `fallback` when it fails or takes longer than `ms`. */
-function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+export function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<T>((r) => {
     timer = setTimeout(() => r(fallback), ms);

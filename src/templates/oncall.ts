@@ -9,12 +9,27 @@ import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
 import { overrideRef } from './payloads.js';
-import { boldName, channelLink, LIMITS, mention, mentionContact, mrkdwnClip, truncate } from './text.js';
+import { boldName, channelLink, LIMITS, mention, mentionContact, mrkdwnClip, truncate, utcStamp } from './text.js';
 
 /** `Mon 12 Jan 09:00 (Europe/London)`: a moment on the rotation's own clock (seconds only when it has some). */
 export function rotationTime(t: Date, timeZone: string): string {
   const z = new TZDate(t.getTime(), timeZone);
   return `${format(z, z.getSeconds() ? 'EEE d MMM HH:mm:ss' : 'EEE d MMM HH:mm')} (${timeZone})`;
+}
+
+/**
+ * A moment on the clock of the person it is said to, UTC beside (`Sun 6 Dec 00:48 (America/New_York), 2026-12-06
+ * 05:48 UTC`), to the minute; once when the two clocks read the same then (`2026-12-06 05:48 UTC (also Europe/London
+ * time)`), UTC
+ * alone for a person whose zone Slack does not give.
+ */
+export function theirClock(t: Date, timeZone: string): string {
+  const minute = new Date(Math.floor(t.getTime() / 60_000) * 60_000);
+  if (timeZone === 'UTC') return utcStamp(minute);
+  const local = rotationTime(minute, timeZone);
+  if (rotationTime(minute, 'UTC').replace(' (UTC)', '') === local.replace(` (${timeZone})`, ''))
+    return `${utcStamp(minute)} (also ${timeZone} time)`;
+  return `${local}, ${utcStamp(minute)}`;
 }
 
 /**

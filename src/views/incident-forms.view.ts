@@ -1,11 +1,15 @@
+import type { Logger } from '@slack/bolt';
+import { noteError } from '../audit/outcome.js';
 import { DomainError } from '../incidents/errors.js';
-import { type ChangeResult, givenBack } from '../incidents/incident.service.js';
+import { alreadyResolvedPhrase, type ChangeResult, givenBack } from '../incidents/incident.service.js';
 import type { StatusUpdateInput } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
 import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { UPDATE_NOT_POSTED, type WhenDown } from '../slack/report-error.js';
+import { inlineRefusalText, UPDATE_NOT_POSTED, type WhenDown, within } from '../slack/report-error.js';
+import { BLOCK } from '../templates/ids.js';
+import { theirClock } from '../templates/oncall.js';
 import type { ModalMetadata } from '../templates/payloads.js';
 import { modalMetadata } from '../templates/payloads.js';
 import { renderPhrase } from '../templates/text.js';
@@ -37,6 +41,16 @@ interface FormSpec<T> extends FormCheckSpec<T> {
     view: SubmittedView,
     errors: Record<string, string>,
   ) => Promise<{ view: SubmittedView; asSubmitted: (value: T) => T } | null>;
+  /**
+   * A refusal the incident as it is now gives a form that reads well (one read, before the answer): the errors to show
+   * inline, the form kept open with what was written; null to go on. Not read, or failing, the service still refuses.
+   */
+  refusedNow?: (
+    meta: ModalMetadata,
+    value: T,
+    userId: string,
+    logger: Logger,
+  ) => Promise<Record<string, string> | null>;
 }
 
 /**
@@ -67,6 +81,15 @@ function onForm<T>(app: ListenerRegistry, deps: ListenerDeps, spec: FormSpec<T>)
     }
     const { meta } = checked;
     const value = asSubmitted(checked.value);
+    // Refused by the incident as it is now: said under its field while the form is open (a front that answered
+    // already leaves it to the service, whose refusal reaches the person privately).
+    if (spec.refusedNow && !answered) {
+      const errors = await spec.refusedNow(meta, value, body.user.id, logger).catch(() => null);
+      if (errors) {
+        await ack({ response_action: 'errors', errors });
+        return;
+      }
+    }
     const tell = ephemeralElseDirect(client, meta.channelId, body.user.id);
     await afterAck(
       { ack: () => ack(), deps, logger, tell },
@@ -109,6 +132,34 @@ function firedSinceOpened(now: number, before: number, written: string | StatusU
   ]);
 }
 
+/** How long a form's refusal waits for the person's time zone (Slack waits 3 s for the form's answer). */
+const ZONE_WAIT_MS = 1000;
+
+/**
+ * A status update saying Resolved of an incident resolved already (by another person while this one wrote): refused
+ * under Status, the form kept open with what was written, saying who resolved it and when (on the writer's clock), and
+ * what to do. Null for anything else (the service refuses the same after the answer, should the incident be resolved
+ * between this read and the change).
+ */
+async function resolvedAlreadyInline(
+  deps: ListenerDeps,
+  meta: ModalMetadata,
+  value: StatusUpdateInput,
+  userId: string,
+  logger: Logger,
+): Promise<Record<string, string> | null> {
+  if (value.status !== 'resolved') return null;
+  const cur = await deps.incidents.get(meta.incidentId);
+  if (cur.status !== 'resolved') return null;
+  const zone = (await within(deps.notes.timeZoneOf(userId), ZONE_WAIT_MS, null)) ?? 'UTC';
+  const err = new DomainError('already_resolved', [
+    ...alreadyResolvedPhrase(cur, (t) => theirClock(t, zone)),
+    ' Nothing was posted: a resolved incident takes no more status updates. To post this, reopen it first (`/incident reopen [why]`) and submit again; or close this form and put what you wrote in the post-mortem (`/incident postmortem`).',
+  ]);
+  noteError(err); // audited refused with its code, as the service's refusal is
+  return { [BLOCK.updStatus]: await inlineRefusalText(err, logger, (ids) => deps.notes.contactNames(ids)) };
+}
+
 /** Submissions of the status update and resolve forms. */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
@@ -122,6 +173,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       }
       return incidents.postStatusUpdate(meta.incidentId, user, value, key, meta.seen, meta.channelId);
     },
+    refusedNow: (meta, value, user, logger) => resolvedAlreadyInline(deps, meta, value, user, logger),
     done: 'Update recorded',
     whenDown: 'update',
     // The form is closed by then: what was typed comes back with the advice, to be posted by hand.

@@ -640,6 +640,33 @@ forEachDatabase(
         expect((await kinds(incident.id)).filter((k) => k === 'status_update')).toHaveLength(0);
       });
 
+      it('a status update saying Resolved for an incident resolved already is refused (not posted as an update), naming who resolved it and when, and gives back what was written', async () => {
+        const seen = seenOf(incident, new Date());
+        await service.resolve(incident.id, 'UCMD', 'fixed');
+        const before = await kinds(incident.id);
+        const err = await service
+          .postStatusUpdate(
+            incident.id,
+            'UWRITER',
+            update({ status: 'resolved', currentStatus: 'all green again' }),
+            'k-resolved-twice',
+            seen,
+          )
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DomainError);
+        expect((err as DomainError).code).toBe('already_resolved');
+        expect((err as Error).message).toMatch(
+          new RegExp(
+            `^Incident #${incident.number} is already resolved by UCMD at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC: fixed\\.`,
+          ),
+        );
+        expect((err as Error).message).toMatch(/Your update was not posted.*\/incident reopen/);
+        expect((err as DomainError).phrase).toContainEqual({ people: ['UCMD'] });
+        expect((err as DomainError).phrase).toContainEqual({ typed: 'all green again', max: 700 });
+        expect(await kinds(incident.id)).toEqual(before);
+        expect((await service.get(incident.id)).currentStatus).not.toBe('all green again');
+      });
+
       it("a form that does not fit the incident (another incident's, forged) is refused: fields left as it showed them would post empty", async () => {
         // What the form showed: another incident's fields, filled; this one has had no update.
         const seen = seenOf(

@@ -1,0 +1,86 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BLOCK, VIEW } from '../../src/templates/ids.js';
+import { waitUntil } from '../support/alert-runbook.js';
+import { useBot } from '../support/bot-harness.js';
+import { statusFormValues } from '../support/status-form.js';
+
+const RESOLVER = 'U0RESOLVER';
+const WRITER = 'U0WRITER';
+
+/**
+ * A status update saying Resolved, submitted from a form opened before someone else resolved the incident, was posted
+ * as a plain update of the resolved incident (a status_update after its resolution, a message in its channel). It is
+ * now refused inline, the form kept open with what was written: who resolved it and when (on the writer's clock), and
+ * what to do (a resolved incident takes no status updates: reopen it first, or put it in the post-mortem).
+ */
+describe('a status update saying Resolved on an incident already resolved', () => {
+  const bot = useBot();
+  let channelId = '';
+  let incidentId = 0;
+  let number = 0;
+
+  beforeAll(async () => {
+    bot.fake.addUser(RESOLVER, { name: 'rita', real_name: 'Rita Resolver', tz: 'Europe/London' });
+    bot.fake.addUser(WRITER, { name: 'walt', real_name: 'Walt Writer', tz: 'America/New_York' });
+    await bot.command('sev2 checkout errors');
+    await bot.fake.waitFor('response_url');
+    const created = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;
+    channelId = bot.fake.channelByName(created.args.name as string)!.id;
+    const { rows } = await bot.db.query<{ id: number; number: number }>(
+      'SELECT id, number FROM incidents WHERE channel_id = $1',
+      [channelId],
+    );
+    incidentId = Number(rows[0]!.id);
+    number = Number(rows[0]!.number);
+  });
+
+  const kinds = async () =>
+    (
+      await bot.db.query<{ kind: string }>('SELECT kind FROM incident_events WHERE incident_id = $1 ORDER BY id', [
+        incidentId,
+      ])
+    ).rows.map((r) => r.kind);
+
+  it('is refused inline, naming who resolved it and when, saying to reopen it first; nothing is posted', async () => {
+    // The writer opens the form while the incident is open.
+    await bot.command('update', { channel_id: channelId, user_id: WRITER });
+    const form = await bot.fake.waitFor('views.open');
+    const view = form.args.view as { private_metadata: string };
+    // Someone else resolves it meanwhile.
+    await bot.command('resolve rolled back the deploy', { channel_id: channelId, user_id: RESOLVER });
+    await waitUntil('the resolution', async () => {
+      const { rows } = await bot.db.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [
+        incidentId,
+      ]);
+      return rows[0]?.status === 'resolved';
+    });
+    const before = await kinds();
+    const posts = bot.fake.callsTo('chat.postMessage').length;
+
+    const answer = await bot.submit({
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: view.private_metadata,
+      userId: WRITER,
+      values: statusFormValues({
+        status: 'resolved',
+        affected: 'checkout',
+        impact: 'none now',
+        currentStatus: 'error rate back to normal',
+      }),
+    });
+    expect(answer.json).toMatchObject({ response_action: 'errors' });
+    const said = (answer.json as { errors: Record<string, string> }).errors[BLOCK.updStatus]!;
+    expect(said).toMatch(new RegExp(`^Incident #${number} is already resolved by @Rita Resolver at `));
+    // When, on the writer's clock (New York), with UTC beside.
+    expect(said).toMatch(/\(America\/New_York\), \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(said).toMatch(/rolled back the deploy/);
+    expect(said).toMatch(/\/incident reopen/);
+    expect(said).toMatch(/\/incident postmortem/);
+    expect(said).not.toMatch(/<@|\*/);
+
+    await sleep(300);
+    expect(await kinds()).toEqual(before);
+    expect(bot.fake.callsTo('chat.postMessage').length).toBe(posts);
+  });
+});
