@@ -10,7 +10,7 @@ import { downWords } from '../slack/down-words.js';
 import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
-import type { WhenDown } from '../slack/report-error.js';
+import { type WhenDown, within, ZONE_WAIT_MS } from '../slack/report-error.js';
 import { renderCommandHeld, renderPageAcknowledged } from '../templates/commander.js';
 import { renderAlreadyEscalated, renderEscalationReply } from '../templates/escalation.js';
 import { ACTION } from '../templates/ids.js';
@@ -158,13 +158,17 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     async ({ incidentId, body, client }) => {
       const i = await incidents.get(incidentId);
       mustTakeUpdates(i);
-      const firing = await deps.alerts.firingOf(i.id);
+      // The writer's clock, said under Next update (Slack shows and reads the picker on it); briefly, the form waits.
+      const [firing, zone] = await Promise.all([
+        deps.alerts.firingOf(i.id),
+        within(deps.notes.timeZoneOf(body.user.id), ZONE_WAIT_MS, null),
+      ]);
       const now = new Date();
       const meta = statusUpdateMetadata(i, i.channelId ?? body.channel?.id ?? '', now, firing);
       await openModal(
         client,
         body.trigger_id,
-        statusUpdateModal(i, meta, now, publishesByDefault(i.severity, deps.severities), {}, firing),
+        statusUpdateModal(i, meta, now, publishesByDefault(i.severity, deps.severities), {}, firing, zone),
       );
     },
     'update',

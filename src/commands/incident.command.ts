@@ -16,6 +16,7 @@ import { afterAck, replyTo, type Tell, type WorkResult } from '../slack/handle.j
 import { incidentInChannel } from '../slack/incident-in-channel.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
 import { openModal } from '../slack/open-modal.js';
+import { within, ZONE_WAIT_MS } from '../slack/report-error.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
 import { renderActionItemList, renderItemsAdded } from '../templates/action-items.js';
 import { renderAlertList, renderFiringAlerts } from '../templates/alerts.js';
@@ -186,10 +187,14 @@ const HANDLERS: {
     mustTakeUpdates(i);
     const publish = publishesByDefault(i.severity, c.deps.severities);
     const prefill = statusUpdatePrefill(cmd.summary);
-    const firing = await c.deps.alerts.firingOf(i.id);
+    // The writer's clock, said under Next update (Slack shows and reads the picker on it); briefly, the form waits.
+    const [firing, zone] = await Promise.all([
+      c.deps.alerts.firingOf(i.id),
+      within(c.deps.notes.timeZoneOf(c.userId), ZONE_WAIT_MS, null),
+    ]);
     const now = new Date();
     const meta = statusUpdateMetadata(i, i.channelId!, now, firing);
-    await openModal(c.client, c.triggerId, statusUpdateModal(i, meta, now, publish, prefill, firing));
+    await openModal(c.client, c.triggerId, statusUpdateModal(i, meta, now, publish, prefill, firing, zone));
   },
   mitigated: (cmd, c, i) => c.deps.incidents.markMitigated(i.id, c.userId, c.key, cmd.summary),
   async resolve(cmd, c, i) {

@@ -4,7 +4,9 @@
  * too, before submitting (a required field left empty, a text too long); the bot's checks come back from the
  * submission as `response_action: errors`. Pure.
  */
+import { atLocal, localParts } from '../incidents/rotation.js';
 import { parseDuration } from '../runbook/duration.js';
+import { theirClock } from '../templates/oncall.js';
 import { parseConsoleInput } from './commands.js';
 import type { ControlOption } from './render-message.js';
 
@@ -97,13 +99,12 @@ export function formInfo(view: unknown): unknown[] {
   return arr(obj(view).blocks).filter((b) => obj(b).type !== 'input');
 }
 
-/** `2026-11-30 14:30 UTC`. */
-export function utcMinute(seconds: number): string {
-  return `${new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/** What Enter keeps, as shown in the question; undefined when Enter leaves the field empty. */
-export function defaultShown(f: FormField): string | undefined {
+/**
+ * What Enter keeps, as shown in the question; undefined when Enter leaves the field empty. A date and time is shown on
+ * the clock of the person filling the form (`timeZone`, their Slack time zone), UTC beside, as Slack's picker shows it
+ * on theirs.
+ */
+export function defaultShown(f: FormField, timeZone = 'UTC'): string | undefined {
   switch (f.kind) {
     case 'text':
     case 'number':
@@ -113,14 +114,23 @@ export function defaultShown(f: FormField): string | undefined {
     case 'checkboxes':
       return f.initialOptions?.map((o) => o.label).join(', ');
     case 'datetime':
-      return f.initialDateTime === undefined ? undefined : utcMinute(f.initialDateTime);
+      return f.initialDateTime === undefined ? undefined : theirClock(new Date(f.initialDateTime * 1000), timeZone);
     default:
       return undefined;
   }
 }
 
-/** The lines that introduce a field (after its label): options to choose from and how to answer. */
-export function fieldGuide(f: FormField): string[] {
+/** How a date and time is typed, on the clock of `timeZone` (the person's). */
+const timeHelp = (timeZone: string) =>
+  timeZone === 'UTC'
+    ? 'A time in UTC: 30m (from now), 14:30 (today), or 2026-12-01 14:30.'
+    : `A time on your clock (${timeZone}): 30m (from now), 14:30 (today), or 2026-12-01 14:30; add UTC for a time in UTC.`;
+
+/**
+ * The lines that introduce a field (after its label): options to choose from and how to answer (a date and time on
+ * the clock of `timeZone`, the person's).
+ */
+export function fieldGuide(f: FormField, timeZone = 'UTC'): string[] {
   const lines: string[] = [];
   if (f.options && (f.kind === 'select' || f.kind === 'checkboxes')) {
     f.options.forEach((o, i) => {
@@ -129,7 +139,7 @@ export function fieldGuide(f: FormField): string[] {
   }
   if (f.kind === 'select') lines.push('Type a number or a name.');
   if (f.kind === 'checkboxes') lines.push('Type the numbers to tick, e.g. 1,2; "none" for none.');
-  if (f.kind === 'datetime') lines.push('A time in UTC: 30m (from now), 14:30 (today), or 2026-12-01 14:30.');
+  if (f.kind === 'datetime') lines.push(timeHelp(timeZone));
   if (f.kind === 'text' && f.multiline) lines.push('One line; type \\n for a line break.');
   if (f.kind === 'unsupported') lines.push(`(a ${f.elementType} field, which the console cannot fill; left empty)`);
   return lines;
@@ -176,8 +186,11 @@ const optionJson = (o: ControlOption) => ({
   value: o.value,
 });
 
-/** Reads a time typed in UTC: `30m`, `in 1h`, `+45m`, `14:30`, `2026-12-01 14:30`; unix seconds, or null. */
-export function parseTime(typed: string, now: Date): number | null {
+/**
+ * Reads a time typed on the clock of `timeZone` (the person's; UTC by default): `30m`, `in 1h`, `+45m`, `14:30` (today
+ * there), `2026-12-01 14:30` (`… UTC` or `…Z`: in UTC); unix seconds, or null.
+ */
+export function parseTime(typed: string, now: Date, timeZone = 'UTC'): number | null {
   const t = typed.trim().toLowerCase();
   const relative = t.replace(/^(in|\+)\s*/, '').replace(/\s+/g, '');
   const ms = parseDuration(relative);
@@ -186,23 +199,22 @@ export function parseTime(typed: string, now: Date): number | null {
   if (hm) {
     const [h, m] = [Number(hm[1]), Number(hm[2])];
     if (h > 23 || m > 59) return null;
-    const d = new Date(now);
-    d.setUTCHours(h, m, 0, 0);
-    return Math.floor(d.getTime() / 1000);
+    const today = localParts(now, timeZone);
+    return Math.floor(atLocal(today.y, today.mo, today.d, { h, m }, timeZone).getTime() / 1000);
   }
-  const full = /^(\d{4})-(\d{2})-(\d{2})[ t](\d{1,2}):(\d{2})(?: ?utc|z)?$/.exec(t);
+  const full = /^(\d{4})-(\d{2})-(\d{2})[ t](\d{1,2}):(\d{2})( ?utc|z)?$/.exec(t);
   if (full) {
-    const [y, mo, d, h, mi] = full.slice(1).map(Number) as [number, number, number, number, number];
-    const at = Date.UTC(y, mo - 1, d, h, mi);
-    const back = new Date(at);
+    const [y, mo, d, h, mi] = full.slice(1, 6).map(Number) as [number, number, number, number, number];
+    const back = new Date(Date.UTC(y, mo - 1, d));
     if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59) return null;
-    return Math.floor(at / 1000);
+    const zone = full[6] ? 'UTC' : timeZone;
+    return Math.floor(atLocal(y, mo - 1, d, { h, m: mi }, zone).getTime() / 1000);
   }
   return null;
 }
 
 /** What was typed for a field, as the state.values entry Slack would send; an empty answer keeps the default. */
-export function readAnswer(f: FormField, typed: string, now: Date): Answer {
+export function readAnswer(f: FormField, typed: string, now: Date, timeZone = 'UTC'): Answer {
   const blank = typed.trim() === '';
   switch (f.kind) {
     case 'text': {
@@ -245,11 +257,10 @@ export function readAnswer(f: FormField, typed: string, now: Date): Answer {
       return { ok: true, value: { type: f.elementType, selected_options: chosen.map(optionJson) } };
     }
     case 'datetime': {
-      const seconds = blank ? f.initialDateTime : parseTime(typed, now);
+      const seconds = blank ? f.initialDateTime : parseTime(typed, now, timeZone);
       if (seconds === undefined)
         return f.optional ? { ok: true, value: { type: f.elementType, selected_date_time: null } } : required(f);
-      if (seconds === null)
-        return { ok: false, problem: 'Type a time in UTC: 30m (from now), 14:30 (today), or 2026-12-01 14:30.' };
+      if (seconds === null) return { ok: false, problem: `Type ${timeHelp(timeZone).replace(/^A /, 'a ')}` };
       return { ok: true, value: { type: f.elementType, selected_date_time: seconds } };
     }
     default:

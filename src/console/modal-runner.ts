@@ -5,6 +5,7 @@
  * (`response_action: update`, e.g. "Run in production?") is asked from the start. Ctrl-C leaves the form: nothing is
  * sent, as when a person closes a modal.
  */
+import { isTimeZone } from '../incidents/rotation.js';
 import type { SlackArgs } from '../local-slack/workspace.js';
 import type { ConsoleContext } from './context.js';
 import type { OpenedModal } from './feed.js';
@@ -22,6 +23,9 @@ import {
 import { renderMessage } from './render-message.js';
 import { Cancelled, EndOfInput } from './terminal.js';
 import type { Who } from './to-bot.js';
+
+/** A person's Slack time zone, when the runtime knows it; UTC else. */
+const zoneOf = (tz: string | undefined) => (tz && isTimeZone(tz) ? tz : 'UTC');
 
 /** `/quit` typed at a form's question. */
 class QuitInForm extends Error {}
@@ -68,18 +72,18 @@ export class ModalRunner {
    * Asks one field until its answer is one Slack would take. What the bot refused in it was said just before, under
    * "The bot did not take the form", and is not said again here.
    */
-  private async askField(f: FormField): Promise<Record<string, unknown>> {
+  private async askField(f: FormField, timeZone: string): Promise<Record<string, unknown>> {
     const { ctx } = this;
-    const shown = defaultShown(f);
+    const shown = defaultShown(f, timeZone);
     const lines = [
       `${ctx.style.bold(f.label)}${f.optional ? ctx.style.dim(' (optional)') : ''}${f.hint ? ctx.style.dim(` — ${f.hint}`) : ''}`,
-      ...fieldGuide(f).map((l) => ctx.style.dim(`  ${l}`)),
+      ...fieldGuide(f, timeZone).map((l) => ctx.style.dim(`  ${l}`)),
     ];
     ctx.say(lines.join('\n'));
     const prompt = `${f.label}${shown !== undefined && shown !== '' ? ` [${shown.replace(/\n/g, ' ').slice(0, 60)}]` : ''}: `;
     for (;;) {
       const typed = await this.answer(prompt, f.label, f.kind === 'select' || f.kind === 'checkboxes');
-      const answer = readAnswer(f, typed, this.now());
+      const answer = readAnswer(f, typed, this.now(), timeZone);
       if (answer.ok) return answer.value;
       ctx.say(`  ${answer.problem}`, 'problem');
     }
@@ -89,6 +93,8 @@ export class ModalRunner {
   async run(opened: OpenedModal): Promise<void> {
     const { ctx } = this;
     const user: Who = opened.origin?.user ?? ctx.user;
+    // Times are read and shown on the clock of the person filling the form (their Slack time zone), as Slack does.
+    const timeZone = zoneOf(ctx.ws.user(user.id).tz);
     let view = opened.view;
     this.openId = String(view.id);
     let fields = formFields(view);
@@ -99,7 +105,7 @@ export class ModalRunner {
     try {
       for (;;) {
         for (const f of ask) {
-          values[f.blockId] = { [f.actionId]: await this.askField(f) };
+          values[f.blockId] = { [f.actionId]: await this.askField(f, timeZone) };
           if (this.replaced) break;
         }
         if (this.replaced) {

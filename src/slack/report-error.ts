@@ -223,6 +223,9 @@ function plainWithNames(phrase: Phrase, names: ReadonlyMap<string, ContactName>)
   );
 }
 
+/** How long a form waits for the person's time zone (users.info, cached) before it opens or answers without it. */
+export const ZONE_WAIT_MS = 1000;
+
 /** What `p` gives, or `fallback` when it fails or takes longer than `ms`. */
 export function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

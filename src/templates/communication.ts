@@ -3,7 +3,7 @@ import { flagNote } from '../incidents/escalation-policy.js';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, type RaisedFlag, STATUS_LABELS, type StatusUpdateInput } from '../incidents/types.js';
 import type { Message } from './incident-card.js';
-import { LIMITS, mention, mrkdwnClip, mrkdwnName, truncate, utcStamp } from './text.js';
+import { LIMITS, mention, mrkdwnClip, mrkdwnName, slackDate, truncate, utcStamp } from './text.js';
 
 /**
  * When the next update comes: none once resolved (the form's date picker still sends one). Without a time, `unset`
@@ -128,7 +128,9 @@ export function renderStatusUpdate(i: Incident, u: StatusUpdateInput, authorId: 
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*NEXT UPDATE:* ${nextUpdate(u)}`,
+        // On each reader's clock, saying so (Slack renders the date token in the reader's time zone); UTC where
+        // Slack cannot (notifications, the console).
+        text: `*NEXT UPDATE:* ${u.status !== 'resolved' && u.nextUpdateAt ? slackDate(u.nextUpdateAt, utcStamp(u.nextUpdateAt), '{date_short_pretty} {time} (your time)') : nextUpdate(u)}`,
       },
     },
     {

@@ -94,6 +94,8 @@ export function statusUpdateModal(
   publishByDefault = false,
   prefill: StatusUpdatePrefill = {},
   firing = 0,
+  /** The writer's Slack time zone, said under Next update (Slack shows and reads the picker on it); null: not known. */
+  timeZone: string | null = null,
 ): ModalView {
   const next = nextUpdateShown(i, now);
   const status = prefill.status ?? i.status;
@@ -171,6 +173,10 @@ export function statusUpdateModal(
         type: 'input',
         block_id: BLOCK.updNextUpdate,
         label: { type: 'plain_text', text: 'Next update' },
+        hint: {
+          type: 'plain_text',
+          text: `On your clock${timeZone ? ` (${timeZone}, your Slack time zone)` : ' (your Slack time zone)'}. The update shows it to each reader on their own clock, UTC where Slack cannot.`,
+        },
         element: {
           type: 'datetimepicker',
           action_id: INPUT.nextUpdate,

@@ -7,7 +7,7 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
 import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { inlineRefusalText, UPDATE_NOT_POSTED, type WhenDown, within } from '../slack/report-error.js';
+import { inlineRefusalText, UPDATE_NOT_POSTED, type WhenDown, within, ZONE_WAIT_MS } from '../slack/report-error.js';
 import { BLOCK } from '../templates/ids.js';
 import { theirClock } from '../templates/oncall.js';
 import type { ModalMetadata } from '../templates/payloads.js';
@@ -131,9 +131,6 @@ function firedSinceOpened(now: number, before: number, written: string | StatusU
     { typed: written, max: 300 },
   ]);
 }
-
-/** How long a form's refusal waits for the person's time zone (Slack waits 3 s for the form's answer). */
-const ZONE_WAIT_MS = 1000;
 
 /**
  * A status update saying Resolved of an incident resolved already (by another person while this one wrote): refused

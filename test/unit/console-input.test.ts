@@ -7,7 +7,9 @@ import { CONSOLE_COMMANDS, commandList, parseConsoleInput } from '../../src/cons
 import { ControlNumbers } from '../../src/console/control-numbers.js';
 import { cannotPost, joinChannel, leaveChannel } from '../../src/console/membership.js';
 import {
+  defaultShown,
   type FormField,
+  fieldGuide,
   formFields,
   formInfo,
   parseTime,
@@ -266,6 +268,33 @@ describe('a modal asked field by field', () => {
     expect(readAnswer(field('Next update'), '', now)).toMatchObject({
       value: { type: 'datetimepicker', selected_date_time: now.getTime() / 1000 + 1800 },
     });
+  });
+
+  it('reads the Next update on the clock of the person filling the form (their Slack time zone), stored in UTC', () => {
+    // Europe/London in summer is UTC+1; America/New_York in November UTC-5.
+    const july = new Date('2026-07-01T10:00:00Z');
+    expect(parseTime('14:30', july, 'Europe/London')).toBe(Date.parse('2026-07-01T13:30:00Z') / 1000);
+    expect(parseTime('2026-07-02 09:05', july, 'Europe/London')).toBe(Date.parse('2026-07-02T08:05:00Z') / 1000);
+    expect(parseTime('14:30', now, 'America/New_York')).toBe(Date.parse('2026-11-30T19:30:00Z') / 1000);
+    expect(parseTime('2026-12-01 09:05', now, 'America/New_York')).toBe(Date.parse('2026-12-01T14:05:00Z') / 1000);
+    // UTC said: UTC, whoever types it; a length from now is the same on every clock.
+    expect(parseTime('2026-12-01 09:05 UTC', now, 'America/New_York')).toBe(Date.parse('2026-12-01T09:05:00Z') / 1000);
+    expect(parseTime('30m', now, 'America/New_York')).toBe(now.getTime() / 1000 + 1800);
+    // Today is the person's today: 23:30 in New York at 02:00 UTC on 1 December is 30 November's 23:30 there.
+    expect(parseTime('23:30', new Date('2026-12-01T02:00:00Z'), 'America/New_York')).toBe(
+      Date.parse('2026-12-01T04:30:00Z') / 1000,
+    );
+    expect(readAnswer(field('Next update'), '11:00', now, 'America/New_York')).toMatchObject({
+      value: { type: 'datetimepicker', selected_date_time: Date.parse('2026-11-30T16:00:00Z') / 1000 },
+    });
+    // The zone is said where the time is shown: the guide, the default, a refusal.
+    expect(fieldGuide(field('Next update'), 'America/New_York').join(' ')).toMatch(/your clock \(America\/New_York\)/);
+    expect(defaultShown(field('Next update'), 'America/New_York')).toBe(
+      'Mon 30 Nov 05:30 (America/New_York), 2026-11-30 10:30 UTC',
+    );
+    expect(defaultShown(field('Next update'), 'Europe/London')).toBe('2026-11-30 10:30 UTC (also Europe/London time)');
+    const refused = readAnswer(field('Next update'), 'soon', now, 'Europe/London');
+    expect(refused).toMatchObject({ ok: false, problem: expect.stringMatching(/your clock \(Europe\/London\)/) });
   });
 
   it('reads a step parameter with its hint and default', async () => {
