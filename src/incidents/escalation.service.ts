@@ -507,8 +507,9 @@ export class EscalationService {
       (await this.whoIsOn([escalateTo.role])).get(escalateTo.role)?.userIds.join() === incident.reporterId
     )
       escalateTo = this.escalateTo(new Set([...takenNow, escalateTo.role]));
-    // Paged with it by the same timer (nobody acknowledging: the next role of the contact order).
-    const pagedRoles = new Set(s.paged.filter((p) => !p.skipped).map((p) => p.role));
+    // Paged with it by the same timer (nobody acknowledging: the next role of the contact order not paged in this
+    // opening, as firing it decides).
+    const pagedRoles = new Set(s.paged.filter((p) => !p.skipped && p.at.getTime() >= opened).map((p) => p.role));
     // While every alert has resolved, a round of nobody acknowledging pages on-call alone (as firing it decides).
     const quiet = s.alertsAllResolved;
     const withNext = s.next ? rolesToPage(s.next, this.runbook, incident, pagedRoles, { alone: quiet }).slice(1) : [];
@@ -744,9 +745,15 @@ export class EscalationService {
         const paged = new Map<number, Set<string>>();
         const recently = new Map<number, Set<string>>();
         for (const p of stored) {
-          const set = paged.get(p.incidentId) ?? new Set<string>();
-          set.add(p.role);
-          paged.set(p.incidentId, set);
+          // A round climbs past the roles paged in this opening of the incident: reopened, a role paged before the
+          // resolution is paged again when its turn comes (as Escalate now counts them, and as PagerDuty runs an
+          // escalation policy again from its first level for an incident triggered again).
+          const opened = openedAt(incidents.get(p.incidentId)!);
+          if (p.createdAt >= opened) {
+            const set = paged.get(p.incidentId) ?? new Set<string>();
+            set.add(p.role);
+            paged.set(p.incidentId, set);
+          }
           if (now.getTime() - p.createdAt.getTime() < RECENT_PAGE_MS) {
             const recent = recently.get(p.incidentId) ?? new Set<string>();
             recent.add(p.role);
