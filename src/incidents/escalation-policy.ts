@@ -702,7 +702,17 @@ export function roleNamed(
   return part.length ? { kind: 'several', roles: part } : { kind: 'none' };
 }
 
-/** The next role in the contact order that has not been paged, for "Escalate now". */
-export function nextRoleToPage(rb: PolicyRunbook, pagedRoles: ReadonlySet<string>): string | null {
-  return rb.escalation.order.find((r) => !pagedRoles.has(r)) ?? null;
+/**
+ * The next role in the contact order that has not been paged, for "Escalate now" (the card's button and the command
+ * both): one whose people on call are all on the incident already (`onIt`: its commander, or who acknowledged it) is
+ * passed over, paging them would tell them what they know (after a reopening, on-call being the commander); when
+ * every role left is such a one, the first of them.
+ */
+export function nextRoleToPage(
+  rb: PolicyRunbook,
+  pagedRoles: ReadonlySet<string>,
+  onIt: (role: string) => boolean = () => false,
+): string | null {
+  const left = rb.escalation.order.filter((r) => !pagedRoles.has(r));
+  return left.find((r) => !onIt(r)) ?? left[0] ?? null;
 }

@@ -498,15 +498,6 @@ export class EscalationService {
     // before the resolution is offered again. The card still lists every page.
     const opened = openedAt(incident).getTime();
     const takenNow = [...s.paged.filter((p) => p.at.getTime() >= opened).map((p) => p.role), ...s.requested];
-    let escalateTo = this.escalateTo(new Set(takenNow));
-    // The declaration's page not gone yet, to a role whose only person on call is the declarer: it will send no page
-    // (see page), so Escalate now offers the role after it, not the declarer's own.
-    if (
-      escalateTo &&
-      [s.next, ...s.alsoDue].some((d) => d?.rule === 'declared' && d.role === escalateTo!.role) &&
-      (await this.whoIsOn([escalateTo.role])).get(escalateTo.role)?.userIds.join() === incident.reporterId
-    )
-      escalateTo = this.escalateTo(new Set([...takenNow, escalateTo.role]));
     // Paged with it by the same timer (nobody acknowledging: the next role of the contact order not paged in this
     // opening, as firing it decides).
     const pagedRoles = new Set(s.paged.filter((p) => !p.skipped && p.at.getTime() >= opened).map((p) => p.role));
@@ -528,12 +519,18 @@ export class EscalationService {
       for (const r of roles) named.set(r, new Set([...(named.get(r) ?? []), unless]));
       return roles.length ? [{ roles, unless }] : [];
     });
-    const who = await this.whoIsOn([
-      s.next?.role ?? null,
-      escalateTo?.role ?? null,
-      ...withNext,
-      ...alsoDue.flatMap((a) => a.roles),
-    ]);
+    const left = this.runbook.escalation.order.filter((r) => !takenNow.includes(r));
+    const who = await this.whoIsOn([s.next?.role ?? null, ...left, ...withNext, ...alsoDue.flatMap((a) => a.roles)]);
+    // As Escalate now pages (one function for both).
+    let escalateTo = await this.nextEscalation(incident, new Set(takenNow), who);
+    // The declaration's page not gone yet, to a role whose only person on call is the declarer: it will send no page
+    // (see page), so Escalate now offers the role after it, not the declarer's own.
+    if (
+      escalateTo &&
+      [s.next, ...s.alsoDue].some((d) => d?.rule === 'declared' && d.role === escalateTo!.role) &&
+      who.get(escalateTo.role)?.userIds.join() === incident.reporterId
+    )
+      escalateTo = await this.nextEscalation(incident, new Set([...takenNow, escalateTo.role]), who);
     const nextWho = s.next?.role ? who.get(s.next.role) : undefined;
     /** A role as the card names it: with "no contacts" when its page would reach nobody. */
     const shown = (role: string) => ({
@@ -596,8 +593,29 @@ export class EscalationService {
     return next ? { escalateTo: { role: next, roleName: this.roleName(next) } } : {};
   }
 
-  private escalateTo(taken: ReadonlySet<string>): { role: string; roleName: string } | null {
-    const role = nextRoleToPage(this.runbook, taken);
+  /**
+   * The role Escalate now pages when none is named, and the card's button names (one function for both): the next of
+   * the contact order not `taken`, passing over a role whose people on call now are all on the incident already, its
+   * commander or who acknowledged it (see nextRoleToPage): reopened, paging on-call who runs the incident tells them
+   * nothing. `who`: the people on call as read already (the card's); else read here.
+   */
+  private async nextEscalation(
+    incident: Incident,
+    taken: ReadonlySet<string>,
+    who?: ReadonlyMap<string, OnCallPeople>,
+  ): Promise<{ role: string; roleName: string } | null> {
+    const onIncident = new Set(
+      [incident.commanderId, incident.acknowledgedAt ? incident.acknowledgedBy : null].filter((u): u is string =>
+        Boolean(u),
+      ),
+    );
+    const left = this.runbook.escalation.order.filter((r) => !taken.has(r));
+    const people =
+      onIncident.size && left.length ? (who ?? (await this.whoIsOn(left))) : new Map<string, OnCallPeople>();
+    const role = nextRoleToPage(this.runbook, taken, (r) => {
+      const on = people.get(r)?.userIds ?? [];
+      return on.length > 0 && on.every((u) => onIncident.has(u));
+    });
     return role ? { role, roleName: this.roleName(role) } : null;
   }
 
@@ -646,7 +664,7 @@ export class EscalationService {
         const last = await lastManualRequest(tx, incidentId, repeatWindowMs);
         if (last && order.includes(last.role)) meant = last.role;
       }
-      const role = meant ?? nextRoleToPage(this.runbook, taken);
+      const role = meant ?? (await this.nextEscalation(incident, taken))?.role;
       if (!role) {
         const names = order.map((r) => this.roleName(r)).join(', ');
         throw new AlreadyDoneError(`Every role in the contact order has been paged already (${names}).`);
@@ -700,7 +718,7 @@ export class EscalationService {
           at: before?.at ?? new Date(),
           by: before?.requestedBy ?? null,
           reason: before && before.rule !== 'manual' ? ruleReason(before.rule, this.runbook, incident) : null,
-          next: this.escalateTo(taken),
+          next: await this.nextEscalation(incident, taken),
           ...(before && !before.pending && !person ? { reached } : {}),
           ...(before?.unreachable.length ? { unreachable: before.unreachable } : {}),
           ...(declarer ? { declarer } : {}),

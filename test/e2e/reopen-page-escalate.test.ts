@@ -37,8 +37,8 @@ describe("reopened: a page's Escalate counts the roles paged since the reopening
     await cardShows(bot, card, 'Resolved');
     await bot.command('reopen orders stuck again', { channel_id: card.channelId, user_id: 'U0ONCALL' });
     // Nobody has been paged for this opening: the card's Escalate now offers the first role of the contact order, as
-    // `/incident escalate` would page.
-    await cardShows(bot, card, 'Escalate now: On-Call Engineer');
+    // `/incident escalate` would page, past on-call, who acknowledged it (paging them again tells them nothing).
+    await cardShows(bot, card, 'Escalate now: Senior DevOps Engineer');
 
     // 3 s after the reopening, `unresolved` pages senior DevOps again.
     const page = await eventually(

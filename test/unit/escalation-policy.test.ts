@@ -375,6 +375,10 @@ describe('who is paged', () => {
   it('escalate now takes the next role in the contact order, or none when all were paged', () => {
     expect(nextRoleToPage(rb, new Set(['on_call']))).toBe('senior_devops');
     expect(nextRoleToPage(rb, new Set(['on_call', 'senior_devops', 'engineering_manager', 'cto']))).toBeNull();
+    // A role whose people are all on the incident already (its commander, who acknowledged) is passed over; when every
+    // role left is such a one, the first of them.
+    expect(nextRoleToPage(rb, new Set(), (r) => r === 'on_call')).toBe('senior_devops');
+    expect(nextRoleToPage(rb, new Set(['on_call', 'senior_devops', 'engineering_manager']), () => true)).toBe('cto');
   });
   it('reasons read as the runbook says them', () => {
     expect(ruleReason('unresolved', rb, { severity: 1 })).toBe(
