@@ -173,6 +173,20 @@ const whileHolds =
  */
 export const openedAt = (i: Pick<Incident, 'reopenedAt' | 'createdAt'>): Date => i.reopenedAt ?? i.createdAt;
 
+/**
+ * The latest change of an open incident that its page direct messages show, in its current opening: a severity
+ * change, the acknowledgement (their Acknowledge goes), the reopening (they say it was reopened). Null when there is
+ * none, or once it is resolved.
+ */
+function redrawnSince(i: Incident): Date | null {
+  if (!notResolved(i)) return null;
+  const opened = openedAt(i);
+  const changes = [i.severityChangedAt, i.acknowledgedAt, i.reopenedAt].filter(
+    (d): d is Date => d !== null && d !== undefined && d >= opened,
+  );
+  return changes.length ? new Date(Math.max(...changes.map((d) => d.getTime()))) : null;
+}
+
 /** A timed rule counts from the declaration, or from the last reopening (`/incident reopen`): ms after that. */
 const after = (i: Incident, ms: number) => new Date(openedAt(i).getTime() + ms);
 
@@ -446,15 +460,17 @@ export const RULES = {
   },
   redraw_pages: {
     file: null,
-    // A severity changed: the page DMs still open say the old one (their subject, response time, Escalate to …) until
-    // shown again. A timer due at the change, written with it, so that a DM Slack refused (an error, a 429) or one a
-    // process stopped before showing is shown again by the timer loop, retried until Slack takes it. Its key names the
-    // change: a newer change's timer replaces it. Not once resolved (the resolution shows the pages answered), nor for a
-    // change before the last reopening.
-    due: (i) =>
-      notResolved(i) && i.severityChangedAt && i.severityChangedAt >= openedAt(i) ? i.severityChangedAt : null,
-    key: (i) => `redraw_pages@${i.severityChangedAt?.toISOString()}`,
-    reason: () => 'the severity changed',
+    // The page DMs still say what the incident was: a severity changed (their subject, response time, Escalate to …),
+    // the incident was acknowledged or reopened (their Acknowledge), or a flag paged more roles (their Escalate to …).
+    // A timer due at the change, written with it, so that a DM Slack refused (an error, a 429) or one a process
+    // stopped before showing is shown again by the timer loop, retried until Slack takes it. Its key names the latest
+    // change of the incident it follows (a flag's page writes its own: see EscalationService.claim). Each one shows
+    // every DM behind as the incident is when it draws, so an older one still pending is kept: it finds nothing left.
+    // Not once resolved (the resolution shows the pages answered).
+    due: (i) => redrawnSince(i),
+    key: (i) => `redraw_pages@${redrawnSince(i)?.toISOString()}`,
+    keptWhile: notResolved,
+    reason: () => 'the page direct messages are behind the incident',
     unless: () => null,
     movable: false,
     pages: 'dms',

@@ -11,6 +11,7 @@ import {
   finishReminder,
   insertManualJob,
   insertPages,
+  insertRedrawJob,
   lastManualRequest,
   latestPageOf,
   type OpenPageDm,
@@ -356,76 +357,75 @@ export class EscalationService {
    * Shows the incident's page direct messages answered since they were shown as answered: acknowledged (by the person
    * paged, or by the incident's acknowledgement when the page came before it) or resolved. Their Acknowledge button
    * goes and they say who answered and when, so a person paged does not acknowledge a page someone has answered, nor
-   * wonder whether their own click was taken. Never throws: a DM Slack does not update stays as it was (logged), and
-   * is tried again at the incident's next acknowledgement or resolution.
+   * wonder whether their own click was taken. Never throws: a DM Slack does not update stays as it was (logged); an
+   * acknowledgement's and a reopening's are shown again by their timer (`redraw_pages`) until Slack takes them.
    */
   async showAnsweredPages(incident: Incident): Promise<void> {
-    const update = this.chat.updatePage?.bind(this.chat);
-    if (!update) return;
     try {
-      const behind = await pageDmsBehind(this.db, incident.id);
-      await Promise.all(
-        behind.map(async (dm) => {
-          const { channel, ts, userId, state, by, at } = dm;
-          try {
-            const answered = { roleName: this.roleName(dm.role), userId, state, by, at, ...byNameOf(dm.role) };
-            await this.lanes.run('follow_up', () => update(incident, { channel, ts }, answered));
-            await pageDmShown(this.db, dm, state);
-          } catch (err) {
-            this.log.warn(`incident ${incident.id}: could not show ${userId}'s page as ${state}`, err);
-          }
-        }),
-      );
+      await this.drawAnswered(incident);
     } catch (err) {
       this.log.warn(`incident ${incident.id}: could not read its pages to show them answered`, err);
     }
   }
 
   /**
-   * Shows the incident's unanswered page direct messages again as the incident is now, after a page for a flag or a
-   * severity: roles were paged since (each DM's Escalate to … names the next role of the contact order not paged yet,
-   * or goes). `except`: a job whose DMs were just sent as they should be. Never throws: a DM Slack does not update
-   * stays as it was (logged). A severity change's own redraw is its timer's (redrawPages), retried until done.
+   * Shows the page direct messages of `incident` answered since they were shown (see showAnsweredPages), each recorded
+   * once Slack takes it: how many were behind, and the first failure (each is logged), null when all were shown.
    */
-  async showPagesAsNow(incident: Incident, { except }: { except?: number } = {}): Promise<void> {
-    const refresh = this.chat.refreshPage?.bind(this.chat);
-    if (!refresh || incident.status === 'resolved') return;
-    try {
-      const [dms, taken] = await Promise.all([
-        openPageDms(this.db, incident.id),
-        takenRoles(this.db, incident.id, openedAt(incident)),
-      ]);
-      await this.redraw(
-        incident,
-        dms.filter((dm) => dm.jobId !== except),
-        taken,
-      );
-    } catch (err) {
-      this.log.warn(`incident ${incident.id}: could not read its pages to show them as it is now`, err);
-    }
+  private async drawAnswered(incident: Incident): Promise<{ behind: number; failure: unknown }> {
+    const update = this.chat.updatePage?.bind(this.chat);
+    if (!update) return { behind: 0, failure: null };
+    const behind = await pageDmsBehind(this.db, incident.id);
+    let failure: unknown = null;
+    await Promise.all(
+      behind.map(async (dm) => {
+        const { channel, ts, userId, state, by, at } = dm;
+        try {
+          const answered = { roleName: this.roleName(dm.role), userId, state, by, at, ...byNameOf(dm.role) };
+          try {
+            await this.lanes.run('follow_up', () => update(incident, { channel, ts }, answered));
+          } catch (err) {
+            if (!(err instanceof ChatPlatformError && DM_NEVER_UPDATED.has(err.slackError))) throw err;
+            // Gone (deleted, the account closed): left as it was, not tried again by this timer.
+            this.log.warn(`incident ${incident.id}: ${userId}'s page cannot be updated any more; left as it is`, err);
+            return;
+          }
+          await pageDmShown(this.db, dm, state);
+        } catch (err) {
+          failure ??= err;
+          this.log.warn(`incident ${incident.id}: could not show ${userId}'s page as ${state}`, err);
+        }
+      }),
+    );
+    return { behind: behind.length, failure };
   }
 
   /**
-   * A severity change's timer (`redraw_pages`): shows the incident's open page direct messages drawn with another
-   * severity again as the incident is now (a SEV-2 raised to SEV-0: a person paged holds a DM saying "SEV-2 · respond
-   * within 1 hour" and "[SEV-2]"; its Escalate to … too), read afresh (a later change's severity, not the one the
-   * timer was set for). Each DM Slack takes is recorded with the severity it shows, and not shown again; throws when
-   * Slack did not take one, so the timer is tried again (a DM Slack can never update again is given up, logged).
+   * The timer `redraw_pages` (written with a severity change, an acknowledgement, a reopening, a flag's page): shows
+   * the incident's page direct messages that are behind it again, read afresh as it is when they are drawn (a later
+   * change's, not the one the timer was set for): answered ones as answered (showAnsweredPages), open ones drawn with
+   * another severity, or offering to escalate to a role paged since, as the incident is now (a SEV-2 raised to SEV-0: a
+   * person paged holds a DM saying "SEV-2 · respond within 1 hour" and "[SEV-2]"). Each DM Slack takes is recorded as
+   * drawn, and not shown again; throws when Slack did not take one, so the timer is tried again (a DM Slack can never
+   * update again is given up, logged).
    */
   private async redrawPages(incidentId: number): Promise<void> {
-    const refresh = this.chat.refreshPage?.bind(this.chat);
-    if (!refresh) return;
     // A second look: a DM drawn while another change was made is behind again, and shown once more.
     for (let look = 0; look < 2; look++) {
       const incident = await getIncident(this.db, incidentId);
-      if (!incident || incident.status === 'resolved') return;
-      const [dms, taken] = await Promise.all([
-        openPageDms(this.db, incidentId, { behind: true }),
-        takenRoles(this.db, incidentId, openedAt(incident)),
-      ]);
-      if (dms.length === 0) return;
-      const failure = await this.redraw(incident, dms, taken);
+      if (!incident) return;
+      const answered = await this.drawAnswered(incident);
+      let open: { behind: number; failure: unknown } = { behind: 0, failure: null };
+      if (incident.status !== 'resolved' && this.chat.refreshPage) {
+        const [dms, taken] = await Promise.all([
+          openPageDms(this.db, incidentId, { behind: true }),
+          takenRoles(this.db, incidentId, openedAt(incident)),
+        ]);
+        open = { behind: dms.length, failure: await this.redraw(incident, dms, taken) };
+      }
+      const failure = answered.failure ?? open.failure;
       if (failure) throw failure;
+      if (answered.behind + open.behind === 0) return;
     }
   }
 
@@ -462,7 +462,7 @@ export class EscalationService {
               err,
             );
           }
-          await pageDmDrawn(this.db, dm, incident.severity);
+          await pageDmDrawn(this.db, dm, incident.severity, page.escalateTo?.role ?? '');
         } catch (err) {
           failure ??= err;
           this.log.warn(`incident ${incident.id}: could not show ${dm.userId}'s page as the incident is now`, err);
@@ -855,6 +855,13 @@ export class EscalationService {
           const due = await syncJobs(tx, id, desiredJobs(incident, this.runbook, now), this.syncRules(incident));
           if (due && (!nextDueAt || due < nextDueAt)) nextDueAt = due;
         }
+        // A flag's page: the earlier pages' DMs offering to escalate to a role it pages are shown again, by a timer of
+        // its own written with its pages (retried until Slack takes each, as a severity change's).
+        for (const id of new Set(newPages.filter((p) => ruleDef(p.rule)?.onFlag).map((p) => p.jobId))) {
+          const incidentId = newPages.find((p) => p.jobId === id)!.incidentId;
+          await insertRedrawJob(tx, incidentId, `redraw_pages@page:${id}`);
+          nextDueAt = now;
+        }
         const inserted = await insertPages(tx, newPages);
         const byJob = new Map(fired.map((f) => [f.id, f]));
         for (const row of inserted) {
@@ -982,9 +989,8 @@ export class EscalationService {
     for (const [i, page] of open.entries()) await this.page(incident, job, page, reason, i === open.length - 1);
     if (open.length === 0) await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
     if (notClimbed?.length) await this.tellClimbHeld(incident, job, notClimbed);
-    // Paged for a severity or a flag raised: the roles it paged are paged now, so the earlier pages' Escalate to …
-    // (a severity raised: their SEV too) are shown as they are now.
-    if (ruleDef(job.rule)?.onFlag && open.length) await this.showPagesAsNow(incident, { except: job.id });
+    // Paged for a severity or a flag raised: the earlier pages' Escalate to … are shown as they are now by the timer
+    // its claim wrote (`redraw_pages`), until Slack takes each.
     await this.refreshAfter(incident, 'a page');
   }
 
@@ -1149,7 +1155,15 @@ export class EscalationService {
     const tried = [...new Set([...deliveredTo, ...attempted])];
     await this.lanes.run('urgent', () =>
       this.noting(key, { to: tried, announced: note.announced }, () =>
-        recordDeliveries(this.db, page.pageId, fresh, dms, new Set(unreachable), incident.severity),
+        recordDeliveries(
+          this.db,
+          page.pageId,
+          fresh,
+          dms,
+          new Set(unreachable),
+          incident.severity,
+          escalateTo.escalateTo?.role ?? '',
+        ),
       ),
     );
     if (failure) throw failure;

@@ -353,9 +353,11 @@ export class IncidentService {
       // Recorded when more is left to show after it (else the follow-up ends next, one statement fewer).
       if (result.pages || result.resolved) await this.followups.noticePosted(result.followup);
     }
-    if (result.pages) await this.escalation?.showAnsweredPages(result.incident);
-    // A new severity: the pages people hold say it (their subject, response time and Escalate to …), shown by the
-    // change's own timer (`redraw_pages`, written with it): retried until Slack takes each, by any process.
+    // The pages a resolution answered say so now. An acknowledgement's, a reopening's and a new severity's (their
+    // Acknowledge, their subject, response time and Escalate to …) are shown by the change's own timer
+    // (`redraw_pages`, written with it): retried until Slack takes each, by any process.
+    if (result.pages && result.incident.status === 'resolved')
+      await this.escalation?.showAnsweredPages(result.incident);
     if (result.resolved) await this.afterResolved(result.incident);
     if (result.before.status === 'resolved' && result.incident.status !== 'resolved') {
       try {

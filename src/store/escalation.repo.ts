@@ -306,11 +306,13 @@ export async function recordDeliveries(
   /** Those of `userIds` the page could not reach: recorded as tried, not as paged. */
   unreachable: ReadonlySet<string> = new Set(),
   severity: number | null = null,
+  /** The role its DMs offer to escalate to ('' for none; see pageDmDrawn). */
+  escalateTo: string | null = null,
 ): Promise<void> {
   if (userIds.length === 0) return;
   await q.query(
-    `INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts, unreachable, dm_severity)
-     SELECT $1, u.user_id, u.channel, u.ts, u.unreachable, $6::smallint
+    `INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts, unreachable, dm_severity, dm_escalate_to)
+     SELECT $1, u.user_id, u.channel, u.ts, u.unreachable, $6::smallint, $7::text
      FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS u (user_id, channel, ts, unreachable)
      ON CONFLICT DO NOTHING`,
     [
@@ -320,7 +322,30 @@ export async function recordDeliveries(
       userIds.map((u) => dms.get(u)?.ts ?? null),
       userIds.map((u) => unreachable.has(u)),
       severity,
+      escalateTo,
     ],
+  );
+}
+
+/**
+ * A role an escalation may not offer again for the incident `i` (in a query that has it): paged in its current
+ * opening, or asked for by hand and not paged yet (as takenRoles reads).
+ */
+const TAKEN_ROLE = (role: string, i: string) =>
+  `(EXISTS (SELECT 1 FROM pages tp WHERE tp.incident_id = ${i}.id AND tp.role = ${role}
+            AND tp.created_at >= coalesce(${i}.reopened_at, ${i}.created_at))
+    OR EXISTS (SELECT 1 FROM escalation_jobs tj WHERE tj.incident_id = ${i}.id AND tj.rule = 'manual'
+               AND tj.state = 'pending' AND tj.role = ${role}))`;
+
+/**
+ * A timer that shows the incident's page direct messages again (`redraw_pages`) under `key`, due now, made by hand
+ * (after a flag's page, by the claim that records it). Nothing when that key was used already.
+ */
+export async function insertRedrawJob(q: Queryable, incidentId: number, key: string): Promise<void> {
+  await q.query(
+    `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+     VALUES ($1, $2, 'redraw_pages', NULL, now()) ON CONFLICT (incident_id, key) DO NOTHING`,
+    [incidentId, key],
   );
 }
 
@@ -348,7 +373,8 @@ export interface OpenPageDm extends PageDmAt {
 /**
  * The incident's page direct messages that still show their page open (not acknowledged, the incident neither
  * acknowledged since nor resolved): what a change of the incident they show (its severity) updates. `behind`: only
- * those drawn with a severity other than the incident's now (or not known), which its severity change shows again.
+ * those drawn with a severity other than the incident's now (or not known), or whose Escalate to … offers a role paged
+ * since in this opening (or asked for by hand), which the change's timer shows again.
  */
 export async function openPageDms(
   q: Queryable,
@@ -368,11 +394,11 @@ export async function openPageDms(
     reason: string | null;
   }>(
     `WITH dms AS (
-       SELECT d.page_id, d.user_id, NULL::int AS step, d.dm_channel, d.dm_ts, d.dm_severity
+       SELECT d.page_id, d.user_id, NULL::int AS step, d.dm_channel, d.dm_ts, d.dm_severity, d.dm_escalate_to
        FROM page_deliveries d JOIN pages p ON p.id = d.page_id
        WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL AND d.dm_state = 'open'
        UNION ALL
-       SELECT n.page_id, n.user_id, n.id, n.dm_channel, n.dm_ts, n.dm_severity
+       SELECT n.page_id, n.user_id, n.id, n.dm_channel, n.dm_ts, n.dm_severity, NULL::text
        FROM notification_jobs n
        WHERE n.incident_id = $1 AND n.page_id IS NOT NULL AND n.dm_ts IS NOT NULL AND n.dm_state = 'open'
      )
@@ -386,7 +412,8 @@ export async function openPageDms(
      JOIN incidents i ON i.id = p.incident_id
      JOIN escalation_jobs j ON j.id = p.job_id
      WHERE i.status <> 'resolved' AND NOT ${PAGE_ACKNOWLEDGED}
-       AND (NOT $2::boolean OR dms.dm_severity IS DISTINCT FROM i.severity)
+       AND (NOT $2::boolean OR dms.dm_severity IS DISTINCT FROM i.severity
+            OR (dms.dm_escalate_to <> '' AND ${TAKEN_ROLE('dms.dm_escalate_to', 'i')}))
      ORDER BY p.id, dms.user_id, dms.step NULLS FIRST`,
     [incidentId, behind],
   );
@@ -477,18 +504,21 @@ export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<P
   }));
 }
 
-/** A page's direct message (its first, or the later Slack step `step`'s) was drawn again, showing `severity`. */
+/**
+ * A page's direct message (its first, or the later Slack step `step`'s) was drawn again, showing `severity`, and (a
+ * first DM) offering to escalate to `escalateTo` ('' for none).
+ */
 export async function pageDmDrawn(
   q: Queryable,
   dm: Pick<OpenPageDm, 'pageId' | 'userId' | 'step'>,
   severity: number,
+  escalateTo = '',
 ): Promise<void> {
   if (dm.step === null)
-    await q.query('UPDATE page_deliveries SET dm_severity = $3 WHERE page_id = $1 AND user_id = $2', [
-      dm.pageId,
-      dm.userId,
-      severity,
-    ]);
+    await q.query(
+      'UPDATE page_deliveries SET dm_severity = $3, dm_escalate_to = $4 WHERE page_id = $1 AND user_id = $2',
+      [dm.pageId, dm.userId, severity, escalateTo],
+    );
   else await q.query('UPDATE notification_jobs SET dm_severity = $2 WHERE id = $1', [dm.step, severity]);
 }
 

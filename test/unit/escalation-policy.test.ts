@@ -414,8 +414,10 @@ describe('the rule table', () => {
       'unresolved',
     ]);
     expect(REMINDER_RULES).toEqual(['next_update', 'rto_lower_bound', 'rto_passed', 'paging_stopped']);
-    expect([...keptByHand(makeIncident({ status: 'investigating' }))]).toEqual(['manual']);
-    expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual(['manual']);
+    // A page DMs' redraw too: written by hand for a flag's page, and never replaced by a later change's (each shows
+    // every DM behind, as the incident is when it draws).
+    expect([...keptByHand(makeIncident({ status: 'investigating' }))]).toEqual(['manual', 'redraw_pages']);
+    expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual(['manual', 'redraw_pages']);
     expect([...keptByHand(makeIncident({ status: 'resolved' }))]).toEqual([]);
   });
 
@@ -428,10 +430,20 @@ describe('the rule table', () => {
         .map((j) => [j.key, j.dueAt.toISOString()]);
     expect(redraw(i)).toEqual([[`redraw_pages@${changed.toISOString()}`, changed.toISOString()]]);
     expect(redraw({ ...i, status: 'mitigated' })).toHaveLength(1);
-    // Never changed; resolved (the resolution shows the pages answered); changed before the last reopening.
+    // Never changed; resolved (the resolution shows the pages answered).
     expect(redraw({ ...i, severityChangedAt: null })).toEqual([]);
     expect(redraw({ ...i, status: 'resolved' })).toEqual([]);
-    expect(redraw({ ...i, reopenedAt: new Date('2026-11-27T03:00:50Z') })).toEqual([]);
+    // Changed before the last reopening: the reopening's own (its DMs say it was reopened).
+    const reopened = new Date('2026-11-27T03:00:50Z');
+    expect(redraw({ ...i, reopenedAt: reopened })).toEqual([
+      [`redraw_pages@${reopened.toISOString()}`, reopened.toISOString()],
+    ]);
+    // Acknowledged since: the acknowledgement's (its DMs lose Acknowledge), the latest change's key.
+    const acked = new Date('2026-11-27T03:01:10Z');
+    expect(redraw({ ...i, acknowledgedAt: acked })).toEqual([
+      [`redraw_pages@${acked.toISOString()}`, acked.toISOString()],
+    ]);
+    expect(redraw({ ...i, severityChangedAt: null, acknowledgedAt: acked })).toHaveLength(1);
     expect(rolesToPage({ rule: 'redraw_pages', role: null }, rb, i, new Set())).toEqual([]);
     expect(PAGING_NOBODY_RULES).toEqual([...REMINDER_RULES, 'redraw_pages']);
   });
