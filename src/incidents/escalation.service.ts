@@ -5,6 +5,7 @@ import {
   announcePage,
   cancelJobs,
   claimDueJobs,
+  claimPageDms,
   type EscalationJob,
   escalationSummary,
   finishJob,
@@ -16,12 +17,16 @@ import {
   latestPageOf,
   type OpenPageDm,
   openPageDms,
+  type PageDmBehind,
+  type PageDmKey,
   pageDmDrawn,
+  pageDmKey,
   pageDmShown,
   pageDmsBehind,
   pagedPeopleSince,
   pagesOfIncidents,
   recordDeliveries,
+  releasePageDms,
   retryJob,
   type SyncRules,
   syncJobs,
@@ -197,6 +202,12 @@ export const ESCALATE_REPEAT_WINDOW_MS = 60_000;
 const RESCHEDULE_EVERY_MS = 1000;
 const RESCHEDULE_TRIES = 60;
 
+/** How long a redraw holds a page DM (see claimPageDms): past it, a process that stopped drawing it holds it no more. */
+const DRAW_LEASE_MS = 30_000;
+/** A page DM another redraw holds: a redraw made in memory waits for it this often, this many times. */
+const DRAW_WAIT_MS = 250;
+const DRAW_WAITS = 40;
+
 /** Slack calls the escalation work makes at once, per process. */
 const SLACK_CONCURRENCY = 16;
 
@@ -357,25 +368,96 @@ export class EscalationService {
    * Shows the incident's page direct messages answered since they were shown as answered: acknowledged (by the person
    * paged, or by the incident's acknowledgement when the page came before it) or resolved. Their Acknowledge button
    * goes and they say who answered and when, so a person paged does not acknowledge a page someone has answered, nor
-   * wonder whether their own click was taken. Never throws: a DM Slack does not update stays as it was (logged); an
-   * acknowledgement's and a reopening's are shown again by their timer (`redraw_pages`) until Slack takes them.
+   * wonder whether their own click was taken. Open ones behind the incident are shown as it is now too. A DM another
+   * redraw is drawing is waited for (it may have read the incident before this change). Never throws: a DM Slack does
+   * not update stays as it was (logged); an acknowledgement's and a reopening's are shown again by their timer
+   * (`redraw_pages`) until Slack takes them.
    */
   async showAnsweredPages(incident: Incident): Promise<void> {
     try {
-      await this.drawAnswered(incident);
+      for (let wait = 0; ; wait++) {
+        const { busy } = await this.drawBehind(incident.id);
+        if (!busy || wait >= DRAW_WAITS) return;
+        await new Promise((r) => setTimeout(r, DRAW_WAIT_MS).unref());
+      }
     } catch (err) {
       this.log.warn(`incident ${incident.id}: could not read its pages to show them answered`, err);
     }
   }
 
   /**
-   * Shows the page direct messages of `incident` answered since they were shown (see showAnsweredPages), each recorded
-   * once Slack takes it: how many were behind, and the first failure (each is logged), null when all were shown.
+   * The timer `redraw_pages` (written with a severity change, an acknowledgement, a reopening, a flag's page, a page
+   * whose DMs were drawn before such a change): shows the incident's page direct messages behind it (drawBehind).
+   * Throws when Slack did not take one, or another redraw holds one, so the timer is tried again.
    */
-  private async drawAnswered(incident: Incident): Promise<{ behind: number; failure: unknown }> {
+  private async redrawPages(incidentId: number): Promise<void> {
+    // A second look: a DM drawn while another change was made is behind again, and shown once more.
+    for (let look = 0; look < 2; look++) {
+      const { behind, failure, busy } = await this.drawBehind(incidentId);
+      if (failure) throw failure;
+      if (busy) throw new Error(`incident ${incidentId}: another redraw is showing some of its page DMs`);
+      if (behind === 0) return;
+    }
+  }
+
+  /** The incident's page direct messages behind it now: answered ones not shown so, open ones drawn otherwise. */
+  private async behindNow(
+    incidentId: number,
+  ): Promise<{ incident: Incident; answered: PageDmBehind[]; open: OpenPageDm[]; taken: ReadonlySet<string> } | null> {
+    const incident = await getIncident(this.db, incidentId);
+    if (!incident) return null;
+    const openToo = incident.status !== 'resolved' && this.chat.refreshPage !== undefined;
+    const [answered, open, taken] = await Promise.all([
+      this.chat.updatePage ? pageDmsBehind(this.db, incidentId) : [],
+      openToo ? openPageDms(this.db, incidentId, { behind: true }) : [],
+      openToo ? takenRoles(this.db, incidentId, openedAt(incident)) : new Set<string>(),
+    ]);
+    return { incident, answered, open, taken };
+  }
+
+  /**
+   * Shows the incident's page direct messages that are behind it again: answered ones as answered (who, when; their
+   * Acknowledge gone), open ones drawn with another severity, or offering to escalate to a role paged since, as the
+   * incident is now (a SEV-2 raised to SEV-0: a person paged holds a DM saying "SEV-2 · respond within 1 hour" and
+   * "[SEV-2]"). In order: each DM is drawn under its lease (claimPageDms), and what it shows is read once the lease is
+   * held, so two redraws never overlap on one DM and an older state is never drawn over a newer one (a page recorded
+   * after the change, or a redraw that read the incident before it, is shown as it is now). Each DM Slack takes is
+   * recorded as drawn, and not shown again. Returns how many were behind, the first failure (each is logged; null
+   * when all were shown or given up: see DM_NEVER_UPDATED), and whether another redraw held some (`busy`).
+   */
+  private async drawBehind(incidentId: number): Promise<{ behind: number; failure: unknown; busy: boolean }> {
+    const seen = await this.behindNow(incidentId);
+    const wanted: PageDmKey[] = seen ? [...seen.answered, ...seen.open] : [];
+    if (wanted.length === 0) return { behind: 0, failure: null, busy: false };
+    const claimed = await claimPageDms(this.db, wanted, DRAW_LEASE_MS);
+    const mine = wanted.filter((d) => claimed.has(pageDmKey(d)));
+    try {
+      // Read again once the lease is held: what is drawn is the incident as it is now.
+      const now = await this.behindNow(incidentId);
+      if (!now) return { behind: 0, failure: null, busy: false };
+      const held = <T extends PageDmKey>(dms: T[]) => dms.filter((d) => claimed.has(pageDmKey(d)));
+      const answered = await this.drawAnswered(now.incident, held(now.answered));
+      const open = await this.redraw(now.incident, held(now.open), now.taken);
+      return {
+        behind: now.answered.length + now.open.length,
+        failure: answered ?? open,
+        busy: mine.length < wanted.length,
+      };
+    } finally {
+      // Those drawn gave theirs up as they were recorded; those no longer behind, or not taken by Slack, give it up.
+      await releasePageDms(this.db, mine).catch((err) =>
+        this.log.warn(`incident ${incidentId}: could not give up the redraw of its page DMs`, err),
+      );
+    }
+  }
+
+  /**
+   * Shows answered page direct messages as answered, each recorded once Slack takes it: the first failure (each is
+   * logged), null when all were shown (or given up: see DM_NEVER_UPDATED; left as they were).
+   */
+  private async drawAnswered(incident: Incident, behind: PageDmBehind[]): Promise<unknown> {
     const update = this.chat.updatePage?.bind(this.chat);
-    if (!update) return { behind: 0, failure: null };
-    const behind = await pageDmsBehind(this.db, incident.id);
+    if (!update) return null;
     let failure: unknown = null;
     await Promise.all(
       behind.map(async (dm) => {
@@ -397,36 +479,7 @@ export class EscalationService {
         }
       }),
     );
-    return { behind: behind.length, failure };
-  }
-
-  /**
-   * The timer `redraw_pages` (written with a severity change, an acknowledgement, a reopening, a flag's page): shows
-   * the incident's page direct messages that are behind it again, read afresh as it is when they are drawn (a later
-   * change's, not the one the timer was set for): answered ones as answered (showAnsweredPages), open ones drawn with
-   * another severity, or offering to escalate to a role paged since, as the incident is now (a SEV-2 raised to SEV-0: a
-   * person paged holds a DM saying "SEV-2 · respond within 1 hour" and "[SEV-2]"). Each DM Slack takes is recorded as
-   * drawn, and not shown again; throws when Slack did not take one, so the timer is tried again (a DM Slack can never
-   * update again is given up, logged).
-   */
-  private async redrawPages(incidentId: number): Promise<void> {
-    // A second look: a DM drawn while another change was made is behind again, and shown once more.
-    for (let look = 0; look < 2; look++) {
-      const incident = await getIncident(this.db, incidentId);
-      if (!incident) return;
-      const answered = await this.drawAnswered(incident);
-      let open: { behind: number; failure: unknown } = { behind: 0, failure: null };
-      if (incident.status !== 'resolved' && this.chat.refreshPage) {
-        const [dms, taken] = await Promise.all([
-          openPageDms(this.db, incidentId, { behind: true }),
-          takenRoles(this.db, incidentId, openedAt(incident)),
-        ]);
-        open = { behind: dms.length, failure: await this.redraw(incident, dms, taken) };
-      }
-      const failure = answered.failure ?? open.failure;
-      if (failure) throw failure;
-      if (answered.behind + open.behind === 0) return;
-    }
+    return failure;
   }
 
   /**
@@ -1153,9 +1206,10 @@ export class EscalationService {
     // Whom this attempt reached is stored even when another DM failed, so a retry does not page them twice.
     const fresh = attempted.filter((u) => !page.deliveredTo.has(u));
     const tried = [...new Set([...deliveredTo, ...attempted])];
+    let late = false;
     await this.lanes.run('urgent', () =>
-      this.noting(key, { to: tried, announced: note.announced }, () =>
-        recordDeliveries(
+      this.noting(key, { to: tried, announced: note.announced }, async () => {
+        late = await recordDeliveries(
           this.db,
           page.pageId,
           fresh,
@@ -1163,9 +1217,11 @@ export class EscalationService {
           new Set(unreachable),
           incident.severity,
           escalateTo.escalateTo?.role ?? '',
-        ),
-      ),
+        );
+      }),
     );
+    // Drawn before a change whose timer has run: the timer written with the deliveries is due now.
+    if (late) this.onScheduled(new Date());
     if (failure) throw failure;
     // The later steps of the notify: rules (email, PagerDuty …), as timers due from the page's time; idempotent.
     if (this.notifications) {

@@ -296,7 +296,9 @@ export async function pagedPeopleSince(
 
 /**
  * Records whom a page reached (or tried to reach), with where its direct message is when it was sent (`dms`) and the
- * severity it shows (`severity`: the incident's as the page was drawn; a later change shows it again).
+ * severity it shows (`severity`: the incident's as the page was drawn; a later change shows it again). True when a DM
+ * it records is behind the incident already (a change made while the page was on its way, whose timer found nothing
+ * of it to show): then a `redraw_pages` timer due now, written with it, shows it.
  */
 export async function recordDeliveries(
   q: Queryable,
@@ -308,13 +310,28 @@ export async function recordDeliveries(
   severity: number | null = null,
   /** The role its DMs offer to escalate to ('' for none; see pageDmDrawn). */
   escalateTo: string | null = null,
-): Promise<void> {
-  if (userIds.length === 0) return;
-  await q.query(
-    `INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts, unreachable, dm_severity, dm_escalate_to)
-     SELECT $1, u.user_id, u.channel, u.ts, u.unreachable, $6::smallint, $7::text
-     FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS u (user_id, channel, ts, unreachable)
-     ON CONFLICT DO NOTHING`,
+): Promise<boolean> {
+  if (userIds.length === 0) return false;
+  // Drawn before a change that its timer has shown already (the page was on its way): a timer of its own shows it.
+  const { rows } = await q.query<{ late: boolean }>(
+    `WITH ins AS (
+       INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts, unreachable, dm_severity, dm_escalate_to)
+       SELECT $1, u.user_id, u.channel, u.ts, u.unreachable, $6::smallint, $7::text
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS u (user_id, channel, ts, unreachable)
+       ON CONFLICT DO NOTHING
+       RETURNING dm_ts, dm_severity, dm_escalate_to
+     ), late AS (
+       INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+       SELECT p.incident_id, 'redraw_pages@late:' || p.id || ':' || clock_timestamp(), 'redraw_pages', NULL, now()
+       FROM pages p JOIN incidents i ON i.id = p.incident_id
+       WHERE p.id = $1 AND i.status <> 'resolved'
+         AND EXISTS (SELECT 1 FROM ins WHERE ins.dm_ts IS NOT NULL
+                     AND (ins.dm_severity IS DISTINCT FROM i.severity OR ${PAGE_ACKNOWLEDGED}
+                          OR (ins.dm_escalate_to <> '' AND ${TAKEN_ROLE('ins.dm_escalate_to', 'i')})))
+       ON CONFLICT (incident_id, key) DO NOTHING
+       RETURNING id
+     )
+     SELECT EXISTS (SELECT 1 FROM late) AS late`,
     [
       pageId,
       userIds,
@@ -325,6 +342,7 @@ export async function recordDeliveries(
       escalateTo,
     ],
   );
+  return rows[0]?.late === true;
 }
 
 /**
@@ -516,10 +534,15 @@ export async function pageDmDrawn(
 ): Promise<void> {
   if (dm.step === null)
     await q.query(
-      'UPDATE page_deliveries SET dm_severity = $3, dm_escalate_to = $4 WHERE page_id = $1 AND user_id = $2',
+      `UPDATE page_deliveries SET dm_severity = $3, dm_escalate_to = $4, dm_drawing_until = NULL
+       WHERE page_id = $1 AND user_id = $2`,
       [dm.pageId, dm.userId, severity, escalateTo],
     );
-  else await q.query('UPDATE notification_jobs SET dm_severity = $2 WHERE id = $1', [dm.step, severity]);
+  else
+    await q.query('UPDATE notification_jobs SET dm_severity = $2, dm_drawing_until = NULL WHERE id = $1', [
+      dm.step,
+      severity,
+    ]);
 }
 
 /** A page's direct message (its first, or the later Slack step `step`'s) now shows `state`. */
@@ -529,12 +552,72 @@ export async function pageDmShown(
   state: PageDmState,
 ): Promise<void> {
   if (dm.step === null)
-    await q.query('UPDATE page_deliveries SET dm_state = $3 WHERE page_id = $1 AND user_id = $2', [
-      dm.pageId,
-      dm.userId,
+    await q.query(
+      'UPDATE page_deliveries SET dm_state = $3, dm_drawing_until = NULL WHERE page_id = $1 AND user_id = $2',
+      [dm.pageId, dm.userId, state],
+    );
+  else
+    await q.query('UPDATE notification_jobs SET dm_state = $2, dm_drawing_until = NULL WHERE id = $1', [
+      dm.step,
       state,
     ]);
-  else await q.query('UPDATE notification_jobs SET dm_state = $2 WHERE id = $1', [dm.step, state]);
+}
+
+/** A page's direct message: its first (`step` null) or a later Slack step's. */
+export type PageDmKey = Pick<OpenPageDm, 'pageId' | 'userId' | 'step'>;
+
+/** One key for a page's direct message (see PageDmKey). */
+export const pageDmKey = (dm: PageDmKey): string => `${dm.pageId}:${dm.userId}:${dm.step ?? ''}`;
+
+const dmArrays = (dms: readonly PageDmKey[]) => [
+  dms.map((d) => d.pageId),
+  dms.map((d) => d.userId),
+  dms.map((d) => d.step),
+];
+
+/**
+ * Takes the lease of drawing `dms` for `leaseMs` (see migration 065), those no other redraw holds: their keys
+ * (pageDmKey). One statement.
+ */
+export async function claimPageDms(q: Queryable, dms: readonly PageDmKey[], leaseMs: number): Promise<Set<string>> {
+  if (dms.length === 0) return new Set();
+  const { rows } = await q.query<{ page_id: number; user_id: string; step: number | null }>(
+    `WITH d AS (SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) AS d (page_id, user_id, step)),
+     first_dm AS (
+       UPDATE page_deliveries x
+       SET dm_drawing_until = clock_timestamp() + make_interval(secs => $4::double precision / 1000)
+       FROM d WHERE d.step IS NULL AND x.page_id = d.page_id AND x.user_id = d.user_id
+         AND (x.dm_drawing_until IS NULL OR x.dm_drawing_until < clock_timestamp())
+       RETURNING x.page_id, x.user_id, NULL::int AS step
+     ), step_dm AS (
+       UPDATE notification_jobs n
+       SET dm_drawing_until = clock_timestamp() + make_interval(secs => $4::double precision / 1000)
+       FROM d WHERE d.step IS NOT NULL AND n.id = d.step
+         AND (n.dm_drawing_until IS NULL OR n.dm_drawing_until < clock_timestamp())
+       RETURNING n.page_id, n.user_id, n.id AS step
+     )
+     SELECT * FROM first_dm UNION ALL SELECT * FROM step_dm`,
+    [...dmArrays(dms), leaseMs],
+  );
+  return new Set(
+    rows.map((r) =>
+      pageDmKey({ pageId: Number(r.page_id), userId: r.user_id, step: r.step === null ? null : Number(r.step) }),
+    ),
+  );
+}
+
+/** Gives up the lease of drawing `dms` (claimPageDms). One statement. */
+export async function releasePageDms(q: Queryable, dms: readonly PageDmKey[]): Promise<void> {
+  if (dms.length === 0) return;
+  await q.query(
+    `WITH d AS (SELECT * FROM unnest($1::int[], $2::text[], $3::int[]) AS d (page_id, user_id, step)),
+     first_dm AS (
+       UPDATE page_deliveries x SET dm_drawing_until = NULL
+       FROM d WHERE d.step IS NULL AND x.page_id = d.page_id AND x.user_id = d.user_id
+     )
+     UPDATE notification_jobs n SET dm_drawing_until = NULL FROM d WHERE d.step IS NOT NULL AND n.id = d.step`,
+    dmArrays(dms),
+  );
 }
 
 /**
