@@ -80,7 +80,7 @@ export interface RuleDef {
    * Whom it pages: `roles` the roles the rule names (a by-hand rule: the role it was made for); `role_and_next` its
    * role again together with the next role in the contact order not paged yet; `commander` nobody: it reminds the
    * commander in the channel; `dms` nobody: it shows the page direct messages people hold again as the incident is
-   * now, until Slack has taken every one (see EscalationService.redrawPages).
+   * now, until Slack has taken every one (see PageDmRedraw.redrawPages).
    */
   readonly pages: 'roles' | 'role_and_next' | 'commander' | 'dms';
   /**

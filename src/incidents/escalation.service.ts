@@ -5,7 +5,6 @@ import {
   announcePage,
   cancelJobs,
   claimDueJobs,
-  claimPageDms,
   type EscalationJob,
   escalationSummary,
   finishJob,
@@ -15,18 +14,9 @@ import {
   insertRedrawJob,
   lastManualRequest,
   latestPageOf,
-  type OpenPageDm,
-  openPageDms,
-  type PageDmBehind,
-  type PageDmKey,
-  pageDmDrawn,
-  pageDmKey,
-  pageDmShown,
-  pageDmsBehind,
   pagedPeopleSince,
   pagesOfIncidents,
   recordDeliveries,
-  releasePageDms,
   retryJob,
   type SyncRules,
   syncJobs,
@@ -68,6 +58,7 @@ import { incidentOrThrow } from './find-incident.js';
 import { Lanes } from './lanes.js';
 import type { NotificationService, OwnPageAck } from './notification.service.js';
 import { fixedContacts, type OnCallResolver } from './oncall.service.js';
+import { PageDmRedraw } from './page-dm-redraw.js';
 import {
   type EscalationView,
   type IncidentChat,
@@ -76,7 +67,6 @@ import {
   NO_METRICS,
   type OnCallPeople,
   type PageDmAt,
-  type PageMessage,
   UnreachableContactError,
 } from './ports.js';
 import { type NoteCodec, noteKey, SideNotes } from './side-notes.js';
@@ -202,12 +192,6 @@ export const ESCALATE_REPEAT_WINDOW_MS = 60_000;
 const RESCHEDULE_EVERY_MS = 1000;
 const RESCHEDULE_TRIES = 60;
 
-/** How long a redraw holds a page DM (see claimPageDms): past it, a process that stopped drawing it holds it no more. */
-const DRAW_LEASE_MS = 30_000;
-/** A page DM another redraw holds: a redraw made in memory waits for it this often, this many times. */
-const DRAW_WAIT_MS = 250;
-const DRAW_WAITS = 40;
-
 /** Slack calls the escalation work makes at once, per process. */
 const SLACK_CONCURRENCY = 16;
 
@@ -230,6 +214,8 @@ export class EscalationService {
    * replica) does not message people twice, nor tell the channel twice.
    */
   private readonly notes: SideNotes<PageNote>;
+  /** The page direct messages shown again as the incident is now (answered, a new severity, Escalate to …). */
+  private readonly dms: PageDmRedraw;
 
   constructor(
     private readonly db: Database,
@@ -258,6 +244,17 @@ export class EscalationService {
     private readonly oncall: OnCallResolver = fixedContacts(runbook),
   ) {
     this.notes = new SideNotes(opts.shared ?? null, 'page', PAGE_NOTE_CODEC, log);
+    this.dms = new PageDmRedraw(
+      db,
+      chat,
+      {
+        roleName: (role) => this.roleName(role),
+        escalateFrom: (role, taken) => this.escalateFrom(role, taken),
+        reason: (rule, incident) => ruleReason(rule, this.runbook, incident),
+      },
+      this.lanes,
+      log,
+    );
   }
 
   /** The role a person typed, or a refusal that lists the roles to choose from. */
@@ -365,164 +362,11 @@ export class EscalationService {
   }
 
   /**
-   * Shows the incident's page direct messages answered since they were shown as answered: acknowledged (by the person
-   * paged, or by the incident's acknowledgement when the page came before it) or resolved. Their Acknowledge button
-   * goes and they say who answered and when, so a person paged does not acknowledge a page someone has answered, nor
-   * wonder whether their own click was taken. Open ones behind the incident are shown as it is now too. A DM another
-   * redraw is drawing is waited for (it may have read the incident before this change). Never throws: a DM Slack does
-   * not update stays as it was (logged); an acknowledgement's and a reopening's are shown again by their timer
-   * (`redraw_pages`) until Slack takes them.
+   * Shows the incident's page direct messages answered since they were shown as answered (see
+   * PageDmRedraw.showAnswered). Never throws.
    */
-  async showAnsweredPages(incident: Incident): Promise<void> {
-    try {
-      for (let wait = 0; ; wait++) {
-        const { busy } = await this.drawBehind(incident.id);
-        if (!busy || wait >= DRAW_WAITS) return;
-        await new Promise((r) => setTimeout(r, DRAW_WAIT_MS).unref());
-      }
-    } catch (err) {
-      this.log.warn(`incident ${incident.id}: could not read its pages to show them answered`, err);
-    }
-  }
-
-  /**
-   * The timer `redraw_pages` (written with a severity change, an acknowledgement, a reopening, a flag's page, a page
-   * whose DMs were drawn before such a change): shows the incident's page direct messages behind it (drawBehind).
-   * Throws when Slack did not take one, or another redraw holds one, so the timer is tried again.
-   */
-  private async redrawPages(incidentId: number): Promise<void> {
-    // A second look: a DM drawn while another change was made is behind again, and shown once more.
-    for (let look = 0; look < 2; look++) {
-      const { behind, failure, busy } = await this.drawBehind(incidentId);
-      if (failure) throw failure;
-      if (busy) throw new Error(`incident ${incidentId}: another redraw is showing some of its page DMs`);
-      if (behind === 0) return;
-    }
-  }
-
-  /** The incident's page direct messages behind it now: answered ones not shown so, open ones drawn otherwise. */
-  private async behindNow(
-    incidentId: number,
-  ): Promise<{ incident: Incident; answered: PageDmBehind[]; open: OpenPageDm[]; taken: ReadonlySet<string> } | null> {
-    const incident = await getIncident(this.db, incidentId);
-    if (!incident) return null;
-    const openToo = incident.status !== 'resolved' && this.chat.refreshPage !== undefined;
-    const [answered, open, taken] = await Promise.all([
-      this.chat.updatePage ? pageDmsBehind(this.db, incidentId) : [],
-      openToo ? openPageDms(this.db, incidentId, { behind: true }) : [],
-      openToo ? takenRoles(this.db, incidentId, openedAt(incident)) : new Set<string>(),
-    ]);
-    return { incident, answered, open, taken };
-  }
-
-  /**
-   * Shows the incident's page direct messages that are behind it again: answered ones as answered (who, when; their
-   * Acknowledge gone), open ones drawn with another severity, or offering to escalate to a role paged since, as the
-   * incident is now (a SEV-2 raised to SEV-0: a person paged holds a DM saying "SEV-2 · respond within 1 hour" and
-   * "[SEV-2]"). In order: each DM is drawn under its lease (claimPageDms), and what it shows is read once the lease is
-   * held, so two redraws never overlap on one DM and an older state is never drawn over a newer one (a page recorded
-   * after the change, or a redraw that read the incident before it, is shown as it is now). Each DM Slack takes is
-   * recorded as drawn, and not shown again. Returns how many were behind, the first failure (each is logged; null
-   * when all were shown or given up: see DM_NEVER_UPDATED), and whether another redraw held some (`busy`).
-   */
-  private async drawBehind(incidentId: number): Promise<{ behind: number; failure: unknown; busy: boolean }> {
-    const seen = await this.behindNow(incidentId);
-    const wanted: PageDmKey[] = seen ? [...seen.answered, ...seen.open] : [];
-    if (wanted.length === 0) return { behind: 0, failure: null, busy: false };
-    const claimed = await claimPageDms(this.db, wanted, DRAW_LEASE_MS);
-    const mine = wanted.filter((d) => claimed.has(pageDmKey(d)));
-    try {
-      // Read again once the lease is held: what is drawn is the incident as it is now.
-      const now = await this.behindNow(incidentId);
-      if (!now) return { behind: 0, failure: null, busy: false };
-      const held = <T extends PageDmKey>(dms: T[]) => dms.filter((d) => claimed.has(pageDmKey(d)));
-      const answered = await this.drawAnswered(now.incident, held(now.answered));
-      const open = await this.redraw(now.incident, held(now.open), now.taken);
-      return {
-        behind: now.answered.length + now.open.length,
-        failure: answered ?? open,
-        busy: mine.length < wanted.length,
-      };
-    } finally {
-      // Those drawn gave theirs up as they were recorded; those no longer behind, or not taken by Slack, give it up.
-      await releasePageDms(this.db, mine).catch((err) =>
-        this.log.warn(`incident ${incidentId}: could not give up the redraw of its page DMs`, err),
-      );
-    }
-  }
-
-  /**
-   * Shows answered page direct messages as answered, each recorded once Slack takes it: the first failure (each is
-   * logged), null when all were shown (or given up: see DM_NEVER_UPDATED; left as they were).
-   */
-  private async drawAnswered(incident: Incident, behind: PageDmBehind[]): Promise<unknown> {
-    const update = this.chat.updatePage?.bind(this.chat);
-    if (!update) return null;
-    let failure: unknown = null;
-    await Promise.all(
-      behind.map(async (dm) => {
-        const { channel, ts, userId, state, by, at } = dm;
-        try {
-          const answered = { roleName: this.roleName(dm.role), userId, state, by, at, ...byNameOf(dm.role) };
-          try {
-            await this.lanes.run('follow_up', () => update(incident, { channel, ts }, answered));
-          } catch (err) {
-            if (!(err instanceof ChatPlatformError && DM_NEVER_UPDATED.has(err.slackError))) throw err;
-            // Gone (deleted, the account closed): left as it was, not tried again by this timer.
-            this.log.warn(`incident ${incident.id}: ${userId}'s page cannot be updated any more; left as it is`, err);
-            return;
-          }
-          await pageDmShown(this.db, dm, state);
-        } catch (err) {
-          failure ??= err;
-          this.log.warn(`incident ${incident.id}: could not show ${userId}'s page as ${state}`, err);
-        }
-      }),
-    );
-    return failure;
-  }
-
-  /**
-   * Shows page direct messages again as `incident` is now, each recorded with the severity it shows once Slack takes
-   * it. Returns the first failure (each is logged), null when every one was shown (or given up: see DM_NEVER_UPDATED).
-   */
-  private async redraw(incident: Incident, dms: OpenPageDm[], taken: ReadonlySet<string>): Promise<unknown> {
-    const refresh = this.chat.refreshPage?.bind(this.chat);
-    if (!refresh) return null;
-    let failure: unknown = null;
-    await Promise.all(
-      dms.map(async (dm) => {
-        const person = pagedPerson(dm.role);
-        const flag = ruleFlag(dm.rule, incident);
-        const page: PageMessage = {
-          roleName: this.roleName(dm.role),
-          // Why it was paged then (a round of nobody acknowledging within the SEV-2 response time), as it went.
-          reason: dm.reason ?? ruleReason(dm.rule, this.runbook, incident),
-          ...(dm.requestedBy ? { by: dm.requestedBy } : {}),
-          ...(flag ? { flag } : {}),
-          pageId: dm.pageId,
-          ...byNameOf(dm.role),
-          // A later Slack step is sent with no Escalate to … (see NotificationService): none is added.
-          ...(dm.step !== null ? { step: dm.step } : person ? {} : this.escalateFrom(dm.role, taken)),
-        };
-        try {
-          try {
-            await this.lanes.run('follow_up', () => refresh(incident, { channel: dm.channel, ts: dm.ts }, page));
-          } catch (err) {
-            if (!(err instanceof ChatPlatformError && DM_NEVER_UPDATED.has(err.slackError))) throw err;
-            this.log.warn(
-              `incident ${incident.id}: ${dm.userId}'s page cannot be updated any more; left as it is`,
-              err,
-            );
-          }
-          await pageDmDrawn(this.db, dm, incident.severity, page.escalateTo?.role ?? '');
-        } catch (err) {
-          failure ??= err;
-          this.log.warn(`incident ${incident.id}: could not show ${dm.userId}'s page as the incident is now`, err);
-        }
-      }),
-    );
-    return failure;
+  showAnsweredPages(incident: Incident): Promise<void> {
+    return this.dms.showAnswered(incident);
   }
 
   /** The card's escalation line; undefined (the card shows none) when it cannot be read, which is logged. */
@@ -1015,7 +859,7 @@ export class EscalationService {
 
   private async carryOut({ job, incident, pages, held, climbHeld: notClimbed }: FiredJob): Promise<void> {
     if (redrawsPages(job.rule)) {
-      await this.redrawPages(incident.id);
+      await this.dms.redrawPages(incident.id);
       await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
       return;
     }
@@ -1282,20 +1126,6 @@ export class EscalationService {
     if (dms.size) await this.showAnsweredPages(incident);
   }
 }
-
-/**
- * Slack's answers for a page direct message it will never update, however often asked (gone, or the bot's own message
- * no longer its to change, the person's account closed, blocks it refuses): its redraw is given up, not retried.
- */
-const DM_NEVER_UPDATED = new Set([
-  'message_not_found',
-  'cant_update_message',
-  'channel_not_found',
-  'is_archived',
-  'account_inactive',
-  'invalid_blocks',
-  'msg_too_long',
-]);
 
 /** Slack's answers for an incident channel that cannot be posted in again as it is: archived, or gone. */
 const CHANNEL_GONE = new Set(['is_archived', 'channel_not_found']);

@@ -1,0 +1,225 @@
+import type { Database } from '../store/db.js';
+import {
+  claimPageDms,
+  type OpenPageDm,
+  openPageDms,
+  type PageDmBehind,
+  type PageDmKey,
+  pageDmDrawn,
+  pageDmKey,
+  pageDmShown,
+  pageDmsBehind,
+  releasePageDms,
+  takenRoles,
+} from '../store/escalation.repo.js';
+import { getIncident } from '../store/incident.repo.js';
+import { ChatPlatformError } from './errors.js';
+import { byNameOf, openedAt, pagedPerson, ruleFlag } from './escalation-policy.js';
+import type { Lanes } from './lanes.js';
+import type { IncidentChat, Logger, PageMessage } from './ports.js';
+import type { Incident } from './types.js';
+
+/** How long a redraw holds a page DM (see claimPageDms): past it, a process that stopped drawing it holds it no more. */
+const DRAW_LEASE_MS = 30_000;
+/** A page DM another redraw holds: a redraw made in memory waits for it this often, this many times. */
+const DRAW_WAIT_MS = 250;
+const DRAW_WAITS = 40;
+
+/**
+ * Slack's answers for a page direct message it will never update, however often asked (gone, or the bot's own message
+ * no longer its to change, the person's account closed, blocks it refuses): its redraw is given up, not retried.
+ */
+const DM_NEVER_UPDATED = new Set([
+  'message_not_found',
+  'cant_update_message',
+  'channel_not_found',
+  'is_archived',
+  'account_inactive',
+  'invalid_blocks',
+  'msg_too_long',
+]);
+
+/** What a redraw reads of the escalation service: roles' names, a page's Escalate to …, why a rule paged. */
+export interface PageDmNames {
+  roleName(role: string): string;
+  /** The Escalate to … a page of `role` offers, the roles `taken` paged or asked for (see EscalationService). */
+  escalateFrom(role: string, taken: ReadonlySet<string>): { escalateTo?: { role: string; roleName: string } };
+  reason(rule: string, incident: Incident): string;
+}
+
+/**
+ * The page direct messages people hold, shown again as the incident is now: answered (acknowledged, resolved,
+ * reopened), with a new severity, or with an Escalate to … of a role paged since. Drawn one at a time per DM, under
+ * its lease, from the incident as it is when drawn; a change's timer (`redraw_pages`) retries until Slack takes each.
+ */
+export class PageDmRedraw {
+  constructor(
+    private readonly db: Database,
+    private readonly chat: IncidentChat,
+    private readonly names: PageDmNames,
+    /** The escalation service's Slack lanes (a redraw is follow-up work). */
+    private readonly lanes: Lanes,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Shows the incident's page direct messages answered since they were shown as answered: acknowledged (by the person
+   * paged, or by the incident's acknowledgement when the page came before it) or resolved. Their Acknowledge button
+   * goes and they say who answered and when, so a person paged does not acknowledge a page someone has answered, nor
+   * wonder whether their own click was taken. Open ones behind the incident are shown as it is now too. A DM another
+   * redraw is drawing is waited for (it may have read the incident before this change). Never throws: a DM Slack does
+   * not update stays as it was (logged); an acknowledgement's and a reopening's are shown again by their timer
+   * (`redraw_pages`) until Slack takes them.
+   */
+  async showAnswered(incident: Incident): Promise<void> {
+    try {
+      for (let wait = 0; ; wait++) {
+        const { busy } = await this.drawBehind(incident.id);
+        if (!busy || wait >= DRAW_WAITS) return;
+        await new Promise((r) => setTimeout(r, DRAW_WAIT_MS).unref());
+      }
+    } catch (err) {
+      this.log.warn(`incident ${incident.id}: could not read its pages to show them answered`, err);
+    }
+  }
+
+  /**
+   * The timer `redraw_pages` (written with a severity change, an acknowledgement, a reopening, a flag's page, a page
+   * whose DMs were drawn before such a change): shows the incident's page direct messages behind it (drawBehind).
+   * Throws when Slack did not take one, or another redraw holds one, so the timer is tried again.
+   */
+  async redrawPages(incidentId: number): Promise<void> {
+    // A second look: a DM drawn while another change was made is behind again, and shown once more.
+    for (let look = 0; look < 2; look++) {
+      const { behind, failure, busy } = await this.drawBehind(incidentId);
+      if (failure) throw failure;
+      if (busy) throw new Error(`incident ${incidentId}: another redraw is showing some of its page DMs`);
+      if (behind === 0) return;
+    }
+  }
+
+  /** The incident's page direct messages behind it now: answered ones not shown so, open ones drawn otherwise. */
+  private async behindNow(
+    incidentId: number,
+  ): Promise<{ incident: Incident; answered: PageDmBehind[]; open: OpenPageDm[]; taken: ReadonlySet<string> } | null> {
+    const incident = await getIncident(this.db, incidentId);
+    if (!incident) return null;
+    const openToo = incident.status !== 'resolved' && this.chat.refreshPage !== undefined;
+    const [answered, open, taken] = await Promise.all([
+      this.chat.updatePage ? pageDmsBehind(this.db, incidentId) : [],
+      openToo ? openPageDms(this.db, incidentId, { behind: true }) : [],
+      openToo ? takenRoles(this.db, incidentId, openedAt(incident)) : new Set<string>(),
+    ]);
+    return { incident, answered, open, taken };
+  }
+
+  /**
+   * Shows the incident's page direct messages that are behind it again: answered ones as answered (who, when; their
+   * Acknowledge gone), open ones drawn with another severity, or offering to escalate to a role paged since, as the
+   * incident is now (a SEV-2 raised to SEV-0: a person paged holds a DM saying "SEV-2 · respond within 1 hour" and
+   * "[SEV-2]"). In order: each DM is drawn under its lease (claimPageDms), and what it shows is read once the lease is
+   * held, so two redraws never overlap on one DM and an older state is never drawn over a newer one (a page recorded
+   * after the change, or a redraw that read the incident before it, is shown as it is now). Each DM Slack takes is
+   * recorded as drawn, and not shown again. Returns how many were behind, the first failure (each is logged; null
+   * when all were shown or given up: see DM_NEVER_UPDATED), and whether another redraw held some (`busy`).
+   */
+  private async drawBehind(incidentId: number): Promise<{ behind: number; failure: unknown; busy: boolean }> {
+    const seen = await this.behindNow(incidentId);
+    const wanted: PageDmKey[] = seen ? [...seen.answered, ...seen.open] : [];
+    if (wanted.length === 0) return { behind: 0, failure: null, busy: false };
+    const claimed = await claimPageDms(this.db, wanted, DRAW_LEASE_MS);
+    const mine = wanted.filter((d) => claimed.has(pageDmKey(d)));
+    try {
+      // Read again once the lease is held: what is drawn is the incident as it is now.
+      const now = await this.behindNow(incidentId);
+      if (!now) return { behind: 0, failure: null, busy: false };
+      const held = <T extends PageDmKey>(dms: T[]) => dms.filter((d) => claimed.has(pageDmKey(d)));
+      const answered = await this.drawAnswered(now.incident, held(now.answered));
+      const open = await this.redraw(now.incident, held(now.open), now.taken);
+      return {
+        behind: now.answered.length + now.open.length,
+        failure: answered ?? open,
+        busy: mine.length < wanted.length,
+      };
+    } finally {
+      // Those drawn gave theirs up as they were recorded; those no longer behind, or not taken by Slack, give it up.
+      await releasePageDms(this.db, mine).catch((err) =>
+        this.log.warn(`incident ${incidentId}: could not give up the redraw of its page DMs`, err),
+      );
+    }
+  }
+
+  /**
+   * Shows answered page direct messages as answered, each recorded once Slack takes it: the first failure (each is
+   * logged), null when all were shown (or given up: see DM_NEVER_UPDATED; left as they were).
+   */
+  private async drawAnswered(incident: Incident, behind: PageDmBehind[]): Promise<unknown> {
+    const update = this.chat.updatePage?.bind(this.chat);
+    if (!update) return null;
+    let failure: unknown = null;
+    await Promise.all(
+      behind.map(async (dm) => {
+        const { channel, ts, userId, state, by, at } = dm;
+        try {
+          const answered = { roleName: this.names.roleName(dm.role), userId, state, by, at, ...byNameOf(dm.role) };
+          try {
+            await this.lanes.run('follow_up', () => update(incident, { channel, ts }, answered));
+          } catch (err) {
+            if (!(err instanceof ChatPlatformError && DM_NEVER_UPDATED.has(err.slackError))) throw err;
+            // Gone (deleted, the account closed): left as it was, not tried again by this timer.
+            this.log.warn(`incident ${incident.id}: ${userId}'s page cannot be updated any more; left as it is`, err);
+            return;
+          }
+          await pageDmShown(this.db, dm, state);
+        } catch (err) {
+          failure ??= err;
+          this.log.warn(`incident ${incident.id}: could not show ${userId}'s page as ${state}`, err);
+        }
+      }),
+    );
+    return failure;
+  }
+
+  /**
+   * Shows page direct messages again as `incident` is now, each recorded with the severity it shows once Slack takes
+   * it. Returns the first failure (each is logged), null when every one was shown (or given up: see DM_NEVER_UPDATED).
+   */
+  private async redraw(incident: Incident, dms: OpenPageDm[], taken: ReadonlySet<string>): Promise<unknown> {
+    const refresh = this.chat.refreshPage?.bind(this.chat);
+    if (!refresh) return null;
+    let failure: unknown = null;
+    await Promise.all(
+      dms.map(async (dm) => {
+        const person = pagedPerson(dm.role);
+        const flag = ruleFlag(dm.rule, incident);
+        const page: PageMessage = {
+          roleName: this.names.roleName(dm.role),
+          // Why it was paged then (a round of nobody acknowledging within the SEV-2 response time), as it went.
+          reason: dm.reason ?? this.names.reason(dm.rule, incident),
+          ...(dm.requestedBy ? { by: dm.requestedBy } : {}),
+          ...(flag ? { flag } : {}),
+          pageId: dm.pageId,
+          ...byNameOf(dm.role),
+          // A later Slack step is sent with no Escalate to … (see NotificationService): none is added.
+          ...(dm.step !== null ? { step: dm.step } : person ? {} : this.names.escalateFrom(dm.role, taken)),
+        };
+        try {
+          try {
+            await this.lanes.run('follow_up', () => refresh(incident, { channel: dm.channel, ts: dm.ts }, page));
+          } catch (err) {
+            if (!(err instanceof ChatPlatformError && DM_NEVER_UPDATED.has(err.slackError))) throw err;
+            this.log.warn(
+              `incident ${incident.id}: ${dm.userId}'s page cannot be updated any more; left as it is`,
+              err,
+            );
+          }
+          await pageDmDrawn(this.db, dm, incident.severity, page.escalateTo?.role ?? '');
+        } catch (err) {
+          failure ??= err;
+          this.log.warn(`incident ${incident.id}: could not show ${dm.userId}'s page as the incident is now`, err);
+        }
+      }),
+    );
+    return failure;
+  }
+}
