@@ -576,7 +576,7 @@ const dmArrays = (dms: readonly PageDmKey[]) => [
 ];
 
 /**
- * Takes the lease of drawing `dms` for `leaseMs` (see migration 065), those no other redraw holds: their keys
+ * Takes the lease of drawing `dms` for `leaseMs` (see migration 064), those no other redraw holds: their keys
  * (pageDmKey). One statement.
  */
 export async function claimPageDms(q: Queryable, dms: readonly PageDmKey[], leaseMs: number): Promise<Set<string>> {
