@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ALERT_SOURCES } from './alert-hooks.js';
 import { AUDIT_PATH } from './audit-route.js';
@@ -7,6 +7,7 @@ import type { HealthRoute } from './health.js';
 import { METRICS_PATH } from './metrics-route.js';
 import { PAGERDUTY_HOOK_PATH } from './pagerduty-hook.js';
 import { isPostmortemPath } from './postmortem-route.js';
+import { closeAfterAnswer } from './request-body.js';
 import { answerAtTheEdge, type EdgeTimeouts, edgeServerOptions } from './server-edges.js';
 import { STATUS_PATHS } from './status-route.js';
 
@@ -46,6 +47,20 @@ export function servedOnceConfigured(path: string): boolean {
   );
 }
 
+/** The path asked for, as written, without its query. */
+const pathOf = (req: IncomingMessage): string => (req.url ?? '/').split('?')[0] ?? '/';
+/**
+ * The method asked, HEAD as GET (Node sends no body for it), as the configured bot does: an uptime checker or a load
+ * balancer that asks HEAD /alive sees the process alive.
+ */
+const askedOf = (req: IncomingMessage): string | undefined => (req.method === 'HEAD' ? 'GET' : req.method);
+
+interface Refusal {
+  status: number;
+  body: { error: string; message: string };
+  headers?: Record<string, string>;
+}
+
 const json = (res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}) => {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
@@ -68,47 +83,74 @@ export function startSetupServer(
     ['/manifest.yml', 'GET'],
     ...routes.map((r) => [r.path, r.method] as [string, string]),
   ]);
+  /** What a request is refused (404, 405, 503), by its path and method alone: null for set-up mode's own pages. */
+  const refusalOf = (req: IncomingMessage): Refusal | null => {
+    const path = pathOf(req);
+    const asked = askedOf(req);
+    if (routes.some((r) => r.path === path && r.method === asked)) return null;
+    if (asked === 'GET' && (path === '/' || path === '/manifest.yml')) return null;
+    const method = own.get(path);
+    if (method) {
+      const allow = method === 'GET' ? 'GET, HEAD' : method;
+      return {
+        status: 405,
+        body: { error: 'method_not_allowed', message: `${path} takes ${allow}.` },
+        headers: { allow },
+      };
+    }
+    if (servedOnceConfigured(path)) {
+      return {
+        status: 503,
+        body: {
+          error: 'not_configured',
+          message: 'Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN); see GET /',
+        },
+      };
+    }
+    return {
+      status: 404,
+      body: {
+        error: 'not_found',
+        message: `Nothing at ${path.slice(0, 200)}. The bot is in set-up mode: GET / says what it needs.`,
+      },
+    };
+  };
   const server = createServer(edgeServerOptions({ requestTimeoutMs }), (req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    // HEAD is answered as GET (Node sends no body for it), as the configured bot does: an uptime checker or a load
-    // balancer that asks HEAD /alive sees the process alive.
-    const asked = req.method === 'HEAD' ? 'GET' : req.method;
+    const refusal = refusalOf(req);
+    if (refusal) {
+      // What is not read is drained, so the connection can be reused.
+      req.resume();
+      json(res, refusal.status, refusal.body, refusal.headers);
+      return;
+    }
+    const path = pathOf(req);
+    const asked = askedOf(req);
     const route = routes.find((r) => r.path === path && r.method === asked);
     if (route) {
       void route.handler(req, res);
       return;
     }
-    if (asked === 'GET' && path === '/manifest.yml') {
+    if (path === '/manifest.yml') {
       res.writeHead(200, { 'content-type': 'text/yaml; charset=utf-8' });
       res.end(readFileSync(MANIFEST, 'utf8'));
       return;
     }
-    if (asked === 'GET' && path === '/') {
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(SETUP_INSTRUCTIONS);
-      return;
-    }
-    // What is not read is drained, so the connection can be reused.
-    req.resume();
-    const method = own.get(path);
-    if (method) {
-      const allow = method === 'GET' ? 'GET, HEAD' : method;
-      json(res, 405, { error: 'method_not_allowed', message: `${path} takes ${allow}.` }, { allow });
-      return;
-    }
-    if (servedOnceConfigured(path)) {
-      json(res, 503, {
-        error: 'not_configured',
-        message: 'Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN); see GET /',
-      });
-      return;
-    }
-    json(res, 404, {
-      error: 'not_found',
-      message: `Nothing at ${path.slice(0, 200)}. The bot is in set-up mode: GET / says what it needs.`,
-    });
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(SETUP_INSTRUCTIONS);
   });
-  answerAtTheEdge(server, { requestTimeoutMs });
+  // A request sent with `Expect: 100-continue` to what is refused anyway is answered without asking for its body (as
+  // the configured bot refuses a hook's body too large): Node's default sends 100 Continue first, and the sender
+  // uploads a body that is then thrown away. Not read, the rest of it is dropped and the connection closed after.
+  answerAtTheEdge(server, {
+    requestTimeoutMs,
+    refuseBeforeBody: (req, res) => {
+      const refusal = refusalOf(req);
+      if (!refusal) return false;
+      closeAfterAnswer(req, res);
+      json(res, refusal.status, refusal.body, refusal.headers);
+      return true;
+    },
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

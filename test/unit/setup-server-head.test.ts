@@ -86,3 +86,47 @@ describe('set-up mode at its edge', () => {
     }
   }, 15_000);
 });
+
+describe('set-up mode refusing a request that waits for 100 Continue', () => {
+  /** What the server sends after `head` (a request whose body waits for 100 Continue), until its JSON answer ends. */
+  const exchange = (head: string) =>
+    new Promise<string>((resolve) => {
+      let got = '';
+      const socket = connect({ host: '127.0.0.1', port }, () => socket.write(head));
+      const done = () => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(got);
+      };
+      // Long enough for Node to have sent 100 Continue, had it been going to.
+      const timer = setTimeout(done, 5000);
+      socket.on('data', (d) => {
+        got += d.toString('latin1');
+        if (/\r\n\r\n[\s\S]*\}/.test(got)) done();
+      });
+      socket.on('close', done);
+      socket.on('error', done);
+    });
+  const waiting = (method: string, path: string) =>
+    `${method} ${path} HTTP/1.1\r\nHost: bot.test\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${2 * 1024 * 1024}\r\nExpect: 100-continue\r\n\r\n`;
+
+  it.each([
+    ['POST', '/nothing-here', 'HTTP/1.1 404 Not Found', 'not_found'],
+    ['POST', '/hooks/alerts', 'HTTP/1.1 503 Service Unavailable', 'not_configured'],
+    ['POST', '/slack/events', 'HTTP/1.1 503 Service Unavailable', 'not_configured'],
+    ['POST', '/alive', 'HTTP/1.1 405 Method Not Allowed', 'method_not_allowed'],
+  ])('answers %s %s before asking for the body: %s, never 100 Continue', async (method, path, status, error) => {
+    const raw = await exchange(waiting(method, path));
+    expect(raw).not.toContain('100 Continue');
+    expect(raw.split('\r\n')[0], raw).toBe(status);
+    expect(JSON.parse(/\{[\s\S]*\}/.exec(raw)?.[0] ?? 'null')).toMatchObject({ error });
+  });
+
+  it('still asks for the body of what it serves (100 Continue), then answers it', async () => {
+    const raw = await exchange(
+      'GET /alive HTTP/1.1\r\nHost: bot.test\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n',
+    );
+    expect(raw).toMatch(/^HTTP\/1.1 100 Continue\r\n\r\nHTTP\/1.1 200 OK\r\n/);
+  });
+});
