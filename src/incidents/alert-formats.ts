@@ -202,25 +202,47 @@ function sentElsewhere(value: unknown, hook: 'alertmanager' | 'generic'): Payloa
 }
 
 /**
- * A number JSON.parse would not read as sent may be in the text: one it reads as Infinity (an exponent of 3 digits or
- * more, or 309 digits), or a whole number past 2^53 (16 digits or more), which it rounds.
+ * A number JSON.parse would not read as sent may be in the text: one it reads as Infinity or 0 (an exponent of 3
+ * digits or more, or 309 digits), or one of 16 significant digits or more (a whole number past 2^53, a decimal such as
+ * 0.12345678901234567890123), which it may round. A double holds any decimal of 15 significant digits as sent.
  */
-const MAY_OVERFLOW = /\d[eE]\+?\d{3}|\d{16}/;
+const MAY_OVERFLOW = /\d[eE][+-]?\d{3}|\d(?:\.?\d){15}/;
 /** A JSON string (skipped whole, so digits inside it are not taken for a number) or a JSON number. */
 const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+/** A JSON number's parts: sign, whole digits, fraction digits, exponent. */
+const NUMBER_PARTS = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 
 /**
- * The JSON text with each number too large for a double (`1e400`, which JSON.parse reads as Infinity, shown so on the
- * card) quoted, and each whole number past 2^53 (`12345678901234567891`, which it rounds to 12345678901234567000)
- * too, so the field holds what the sender sent, as text: an alert's `value` is shown as sent, a numeric `key` stays
- * the key sent (two keys that round alike were one alert), and a field that must be a number is refused naming it,
- * never given Infinity or a number rounded.
+ * The decimal value a number's text writes, in one form (`0.0150`, `1.5e-2` and `15E-3` alike), to compare two
+ * writings of a number: its significant digits and the power of ten of the first.
+ */
+function decimalValue(t: string): string {
+  const m = NUMBER_PARTS.exec(t);
+  if (!m) return t;
+  const [, sign, whole = '', fraction = '', exponent = '0'] = m;
+  const digits = whole + fraction;
+  const lead = digits.length - digits.replace(/^0+/, '').length;
+  const significant = digits.slice(lead).replace(/0+$/, '');
+  if (!significant) return '0';
+  return `${sign}${significant}e${BigInt(exponent) + BigInt(whole.length - lead - 1)}`;
+}
+
+/**
+ * The JSON text with each number JSON.parse would not read as sent quoted, so the field holds what the sender sent,
+ * as text: one too large for a double (`1e400`, which it reads as Infinity, shown so on the card), a whole number past
+ * 2^53 (`12345678901234567891`, which it rounds to 12345678901234567000), and a decimal a double does not hold
+ * (`0.12345678901234567890123`, read as 0.12345678901234568; `1e-400`, read as 0). An alert's `value` and `threshold`
+ * are shown as sent, a numeric `key` stays the key sent (two keys that round alike were one alert), and a field that
+ * must be a number is refused naming it, never given Infinity or a number rounded.
  */
 function hugeNumbersAsText(json: string): string {
   if (!MAY_OVERFLOW.test(json)) return json;
   const asSent = (t: string) => {
     const n = Number(t);
-    return Number.isFinite(n) && (!/^-?\d+$/.test(t) || Number.isSafeInteger(n));
+    if (!Number.isFinite(n)) return false;
+    // A whole number is shown as JavaScript writes it, which is as sent up to 2^53 (past it, 1e+21 for 21 digits).
+    if (/^-?\d+$/.test(t)) return Number.isSafeInteger(n);
+    return decimalValue(String(n)) === decimalValue(t);
   };
   return json.replace(STRING_OR_NUMBER, (t) => (t.startsWith('"') || asSent(t) ? t : `"${t}"`));
 }

@@ -500,6 +500,34 @@ describe('the alert hooks at the HTTP edge', () => {
     expect(rows.join()).not.toContain('12345678901234567000');
   });
 
+  it('keeps a decimal of more digits than a double holds as sent (value, threshold), stored and shown, not rounded', async () => {
+    const body = JSON.stringify(
+      genericAlert({ source: 'long-decimals', key: 'long', level: 'warning', name: 'LongDecimals', summary: null }),
+    )
+      .replace('"value":"12.5%"', '"value":0.12345678901234567890123')
+      .replace('"threshold":"> 10%"', '"threshold":-98765.432109876543210');
+    // JSON.parse reads them as 0.12345678901234568 and -98765.43210987654.
+    expect(JSON.parse(body).value).toBe(0.12345678901234568);
+    const r = await postAlerts(bot.baseUrl, '/hooks/alerts', body);
+    expect(r.status, r.text).toBe(202);
+    const row = await waitUntil('the alert recorded', async () => {
+      const { rows } = await bot.db.query<{ value: string; threshold: string; summary: string }>(
+        `SELECT value, threshold, summary FROM alerts WHERE source = 'long-decimals'`,
+      );
+      return rows[0];
+    });
+    expect(row).toEqual({
+      value: '0.12345678901234567890123',
+      threshold: '-98765.432109876543210',
+      summary: 'api-service error_rate is 0.12345678901234567890123 (-98765.432109876543210)',
+    });
+    // The notice people see says it as sent.
+    const notice = await bot.fake.waitFor('chat.postMessage', (m) => JSON.stringify(m.args).includes('LongDecimals'));
+    expect(JSON.stringify(notice.args)).toContain('0.12345678901234567890123');
+    expect(JSON.stringify(notice.args)).toContain('-98765.432109876543210');
+    expect(JSON.stringify(notice.args)).not.toContain('0.12345678901234568');
+  });
+
   it('a QStash retry (its Upstash-Message-Id again) is the same delivery, even after a newer body of its key', async () => {
     const firing = genericAlert({ source: 'qstash-retry', key: 'flap', level: 'info' });
     const resolved = { ...firing, status: 'resolved' };

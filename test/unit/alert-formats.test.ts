@@ -828,3 +828,22 @@ describe('parseJson: numbers too large for a double', () => {
     expect(r).toEqual({ ok: true, value: { a: '1e400', b: ['-1E+999', 1500, 0], c: 'say "1e999" 1e400', d: '2e308' } });
   });
 });
+
+describe('parseJson: decimals a double does not hold', () => {
+  it('keeps them as the text sent; a decimal a double holds stays a number, however it is written', () => {
+    const r = parseJson(
+      '{"a":0.12345678901234567890123,"b":-98765.432109876543210,"c":1e-400,"d":[0.1,0.30000000000000004,1.5e-7,' +
+        '12345.678901234,2.50,1E+2,123456.7890123456e-3],"e":"0.12345678901234567890123"}',
+    );
+    expect(r).toEqual({
+      ok: true,
+      value: {
+        a: '0.12345678901234567890123',
+        b: '-98765.432109876543210',
+        c: '1e-400',
+        d: [0.1, 0.30000000000000004, 1.5e-7, 12345.678901234, 2.5, 100, 123.4567890123456],
+        e: '0.12345678901234567890123',
+      },
+    });
+  });
+});
