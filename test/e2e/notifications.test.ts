@@ -759,8 +759,21 @@ describe('notification steps on two replicas (one database) run once', () => {
     const titles = ['twin mail 0', 'twin mail 1', 'twin mail 2', 'twin mail 3'];
     const cards: Opened[] = [];
     for (const [i, t] of titles.entries()) cards.push(await declareThroughBot(i % 2 ? a : b, `sev2 ${t}`));
-    await eventually(async () => (pd.taken('trigger').length >= titles.length ? true : undefined), 'the triggers');
-    // Longer than a sweep of either process (200 ms): a step taken twice would have been sent by now.
+    // Every step finished (its row done, written once its email or trigger was taken), and every email and trigger
+    // come: what either process does by itself, however loaded the machine (the triggers alone were waited for, and CI
+    // looked at the emails and the rows a moment too early).
+    await eventually(async () => {
+      const { rows } = await a.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM notification_jobs WHERE state = 'done'`,
+      );
+      return Number(rows[0]!.n) >= titles.length * 2 &&
+        smtp.messages.length >= titles.length &&
+        pd.taken('trigger').length >= titles.length
+        ? true
+        : undefined;
+    }, 'every step done, its email or trigger taken');
+    // Longer than a sweep of either process (200 ms): a step taken twice would have been sent by now (and its row
+    // says so, below: a second claim counts a second attempt).
     await sleep(1500);
     for (const [i, t] of titles.entries()) {
       const prefix = await dedupPrefix(a, cards[i]!.incidentId);
