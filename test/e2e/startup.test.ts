@@ -31,6 +31,12 @@ async function testDatabaseUrl(): Promise<string> {
 afterAll(async () => {
   for (const drop of schemas) await drop();
 });
+// dist/ built (from the sources as they are) before the first test starts the process, not within that test's 30 s:
+// a build after a change to src/ is some 12 s of tsc on a quiet 2-core machine, well over a minute on a loaded one
+// (CI ran the first test, `PORT abc`, past its time while building), after waiting for another file's build.
+beforeAll(() => {
+  appCommand();
+}, 180_000);
 
 /** Runs `npm start`'s entry point with only the given environment (plus PATH), as a person would. */
 async function startProcess(env: Record<string, string>, timeoutMs = 20_000) {
