@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAppMention } from '../../src/local-slack/interactions.js';
 import { type RunningBot, StartupError, start } from '../../src/start.js';
 import { createPostgresDatabase } from '../../src/store/db.js';
-import { loadMigrations, migrate } from '../../src/store/migrate.js';
+import { loadMigrations, migrateAtStart } from '../../src/store/migrate.js';
 import { ALERTS_TOKEN, genericAlert, postAlerts } from '../support/alert-request.js';
 import { appCommand } from '../support/app-entry.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
@@ -370,7 +370,7 @@ describe('start-up', () => {
       const url = await testDatabaseUrl();
       const db = createPostgresDatabase(url);
       try {
-        await migrate(db, [...(await loadMigrations()), ...more]);
+        await migrateAtStart(db, [...(await loadMigrations()), ...more]);
         if (tamper) await db.exec(tamper);
       } finally {
         await db.close();

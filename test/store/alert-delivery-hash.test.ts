@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import type { AlertDelivery } from '../../src/incidents/alert-types.js';
 import { insertDelivery } from '../../src/store/alert-delivery.repo.js';
-import { loadMigrations, migrate } from '../../src/store/migrate.js';
+import { loadMigrations, migrateAtStart } from '../../src/store/migrate.js';
 import { forEachDatabase } from './databases.js';
 
 const delivery: AlertDelivery = { source: 'hash-test', format: 'generic', groupKey: 'k', alerts: [] };
@@ -11,7 +11,7 @@ forEachDatabase(
     it('a resend is answered with the delivery it repeats, also one written before the upgrade to 019', async () => {
       const { db } = await ctx.fresh();
       const all = await loadMigrations();
-      await migrate(
+      await migrateAtStart(
         db,
         all.filter((m) => m.version < 19),
       );
@@ -25,7 +25,7 @@ forEachDatabase(
       );
       const oldId = Number(rows[0]!.id);
       // The upgrade to 019 (and whatever came after it).
-      expect((await migrate(db, all))[0]).toBe(19);
+      expect((await migrateAtStart(db, all))[0]).toBe(19);
 
       expect(await insertDelivery(db, delivery, 'old', 60_000)).toEqual({ id: oldId, duplicate: true });
       const first = await insertDelivery(db, delivery, 'new', 60_000);
@@ -59,7 +59,7 @@ forEachDatabase(
 
     it('a generic body that comes again after another body of its key is not a resend; an Alertmanager copy is', async () => {
       const { db } = await ctx.fresh();
-      await migrate(db, await loadMigrations());
+      await migrateAtStart(db, await loadMigrations());
       // A check that flaps: firing, resolved, firing, all within the window (its bodies carry no time).
       const check: AlertDelivery = { source: 'cron', format: 'generic', groupKey: 'api-5xx', alerts: [] };
       const firing = await insertDelivery(db, check, 'firing', 60_000);

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { latestAlerts } from '../../src/store/alert.repo.js';
-import { loadMigrations, migrate } from '../../src/store/migrate.js';
+import { loadMigrations, migrateAtStart } from '../../src/store/migrate.js';
 import { forEachDatabase } from './databases.js';
 
 forEachDatabase(
@@ -8,7 +8,7 @@ forEachDatabase(
     it("alerts recorded before 033 keep their identity: their delivery's format, else their group key says it", async () => {
       const { db } = await ctx.fresh();
       const all = await loadMigrations();
-      await migrate(
+      await migrateAtStart(
         db,
         all.filter((m) => m.version < 33),
       );
@@ -34,7 +34,7 @@ forEachDatabase(
       await alert('3a310acdd5c74e5a', '{}:{alertname="HighErrorRate"}', 999_999);
       await alert('disk-check', 'disk-check', 999_998);
 
-      expect((await migrate(db, all))[0]).toBe(33);
+      expect((await migrateAtStart(db, all))[0]).toBe(33);
       const { rows } = await db.query<{ fingerprint: string; format: string }>(
         'SELECT fingerprint, format FROM alerts ORDER BY id',
       );

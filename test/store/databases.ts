@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { createPostgresDatabase, type Database, type PostgresOptions } from '../../src/store/db.js';
-import { migrate } from '../../src/store/migrate.js';
+import { migrateAtStart } from '../../src/store/migrate.js';
 import { startTestEmbedded } from '../support/embedded-db.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
@@ -166,7 +166,10 @@ export function forEachDatabase(
     };
     beforeAll(async () => {
       current = await createTestDatabase(kind, options.postgres);
-      if (options.migrate !== false) await migrate(current.db);
+      // As the bot does at start (and the e2e harness): on a connection with no statement limit. The migrations'
+      // advisory lock is one for the whole server, so this waits behind every other test file's migrations; through
+      // the pool's 5 s read timeout, that wait failed on a loaded machine ('Query read timeout').
+      if (options.migrate !== false) await migrateAtStart(current.db);
     });
     afterEach(async () => {
       await Promise.allSettled(extra.splice(0).map((t) => t.dispose()));

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { loadMigrations, migrate } from '../../src/store/migrate.js';
+import { loadMigrations, migrateAtStart } from '../../src/store/migrate.js';
 import { forEachDatabase } from './databases.js';
 
 forEachDatabase(
@@ -7,7 +7,7 @@ forEachDatabase(
     it('incidents opened from alerts before 038 are marked so; those declared by people stay theirs', async () => {
       const { db } = await ctx.fresh();
       const all = await loadMigrations();
-      await migrate(
+      await migrateAtStart(
         db,
         all.filter((m) => m.version < 38),
       );
@@ -32,7 +32,7 @@ forEachDatabase(
       await alertIncident(fromNotice, 'U0ALICE');
       const typed = await incident(3, 'U0BOB');
 
-      expect((await migrate(db, all))[0]).toBe(38);
+      expect((await migrateAtStart(db, all))[0]).toBe(38);
       const { rows } = await db.query<{ id: string; source: string }>('SELECT id, source FROM incidents ORDER BY id');
       expect(rows.map((r) => [Number(r.id), r.source])).toEqual([
         [byBot, 'alert'],

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IncidentService } from '../../src/incidents/incident.service.js';
 import type { IncidentChat } from '../../src/incidents/ports.js';
 import { createPostgresDatabase, type Database, DatabaseBusyError } from '../../src/store/db.js';
-import { migrate } from '../../src/store/migrate.js';
+import { migrateAtStart } from '../../src/store/migrate.js';
 import { createTestSchema } from '../support/test-db.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
@@ -27,7 +27,7 @@ describe('an exhausted connection pool', () => {
     const s = await createTestSchema('ovl');
     drop = s.drop;
     db = createPostgresDatabase(s.url, { max: 1, connectionTimeoutMillis: 300 });
-    await migrate(db);
+    await migrateAtStart(db);
   });
   afterAll(async () => {
     await db?.close();

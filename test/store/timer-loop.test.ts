@@ -3,7 +3,7 @@ import { TimerLoop, type TimerSource } from '../../src/incidents/timer-loop.js';
 import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
 import { claimDueJobs, type EscalationJob } from '../../src/store/escalation.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
-import { migrate } from '../../src/store/migrate.js';
+import { migrateAtStart } from '../../src/store/migrate.js';
 import { startTestEmbedded } from '../support/embedded-db.js';
 import { createTestSchema } from '../support/test-db.js';
 
@@ -41,7 +41,7 @@ describe.each(['postgres', 'embedded'] as const)('TimerLoop on %s', (kind) => {
       a = e.db;
       b = createPostgresDatabase(e.db.embedded!.connection);
     }
-    await migrate(a);
+    await migrateAtStart(a);
     incidentId = (await insertIncident(a, { teamId: 'T1', number: 1, title: 'x', severity: 1, reporterId: 'U1' })).id;
   });
   afterAll(async () => {

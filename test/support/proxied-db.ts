@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { createPostgresDatabase, type Database } from '../../src/store/db.js';
-import { migrate } from '../../src/store/migrate.js';
+import { migrateAtStart } from '../../src/store/migrate.js';
 import { type BotHarness, type HarnessOptions, startBot } from './bot-harness.js';
 import { TcpProxy } from './tcp-proxy.js';
 import { createTestSchema } from './test-db.js';
@@ -21,7 +21,7 @@ export interface ProxiedDatabase {
 export async function proxiedDatabase(prefix: string): Promise<ProxiedDatabase> {
   const s = await createTestSchema(prefix);
   const direct = createPostgresDatabase(s.url);
-  await migrate(direct);
+  await migrateAtStart(direct);
   const proxy = await TcpProxy.start('127.0.0.1', 5432);
   const urlViaProxy = s.url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`);
   const viaProxy = createPostgresDatabase(urlViaProxy, {
