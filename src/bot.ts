@@ -56,7 +56,7 @@ import { PagerDutyEvents, PagerDutyUsers } from './notify/pagerduty.js';
 import { redactWith, typedTextMask } from './ops/redact.js';
 import { lastAnswers } from './runbook/last-answers.js';
 import type { Runbook } from './runbook/runbook.js';
-import type { BotIdentity } from './slack/bot-identity.js';
+import { type BotIdentity, workspaceSelf } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
 import { followUpCaches, SlackFollowUpChat } from './slack/follow-up-chat.js';
 import { refreshingHomes } from './slack/home-refreshing-chat.js';
@@ -266,7 +266,7 @@ export function createBot({
   const oncall = new OnCallService(
     db,
     runbook,
-    new SlackOnCallChat(app.client),
+    new SlackOnCallChat(app.client, workspaceSelf(app.client, identity)),
     { ...config.oncall, ...(config.incidentsChannel ? { incidentsChannel: config.incidentsChannel } : {}) },
     app.logger,
     typed,

@@ -39,7 +39,15 @@ export interface OnCallChat {
   tellIncoming(userId: string, notice: HandoffNotice): Promise<void>;
   /** A direct message to the outgoing person, at the hand-off: their shift ended, who took over, what is open. */
   tellOutgoing(userId: string, notice: HandoffNotice): Promise<void>;
+  /**
+   * What the chat knows of someone an override or a swap would put on call: a person, the bot itself or another
+   * bot, a deactivated account, an ID the workspace does not know; 'unchecked' when it could not be asked (taken as a
+   * person: the override is not refused because the chat is slow).
+   */
+  whoIs(userId: string): Promise<PersonKind>;
 }
+
+export type PersonKind = 'person' | 'self' | 'bot' | 'deactivated' | 'unknown' | 'unchecked';
 
 /** How far ahead `/incident oncall` looks for the next person (and a notice for when the new shift ends). */
 export const LOOK_AHEAD_MS = 62 * 86_400_000;

@@ -8,7 +8,7 @@ import { insertOverride, overridesEndingAfter } from '../store/oncall.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { DomainError } from './errors.js';
 import { roleSlug } from './escalation-policy.js';
-import { HandoffNotices, LOOK_AHEAD_MS, type OnCallChat } from './oncall-handoffs.js';
+import { HandoffNotices, LOOK_AHEAD_MS, type OnCallChat, type PersonKind } from './oncall-handoffs.js';
 import type { Logger } from './ports.js';
 import {
   atLocal,
@@ -29,7 +29,7 @@ import {
 import type { Sweep } from './timer-loop.js';
 import { resolveWallTime } from './typed-time.js';
 
-export type { HandoffNotice, OnCallChat } from './oncall-handoffs.js';
+export type { HandoffNotice, OnCallChat, PersonKind } from './oncall-handoffs.js';
 
 /** Who a role pages at a moment, and until when its person on call stays (null: fixed contacts, or no change ahead). */
 export interface OnCallNow {
@@ -191,6 +191,16 @@ function samePersonJoined(segs: readonly Segment[]): Segment[] {
   return out;
 }
 
+/** Why someone named cannot be put on call (null: they can). */
+const NOT_A_PERSON: Record<PersonKind, string | null> = {
+  person: null,
+  unchecked: null,
+  self: 'is this bot, which cannot answer a page',
+  bot: 'is a bot, which cannot answer a page',
+  deactivated: 'is a deactivated account, which cannot answer a page',
+  unknown: 'is not a person in this workspace',
+};
+
 export const PERSON_DAYS = 14;
 const PERSON_SHIFTS_PER_ROLE = 20;
 
@@ -208,7 +218,7 @@ export class OnCallService implements OnCallResolver, Sweep {
   constructor(
     private readonly db: Database,
     private readonly runbook: Pick<Runbook, 'escalation' | 'people'>,
-    chat: OnCallChat,
+    private readonly chat: OnCallChat,
     private readonly opts: OnCallOptions,
     log: Logger = console,
     /**
@@ -462,6 +472,7 @@ export class OnCallService implements OnCallResolver, Sweep {
     const { timeZone } = def.rotation;
     if (req.otherId === req.userId)
       throw new DomainError('swap_self', 'A swap needs two different people: `/incident oncall swap @a @b 2h`.');
+    await this.onlyPeople(people, req.kind);
     // A refusal names its times on the typing person's clock, as the times they typed were read.
     const stamp = (t: Date) => rotationStamp(t, req.typedZone ?? timeZone);
     let later: Date | null = null;
@@ -528,6 +539,20 @@ export class OnCallService implements OnCallResolver, Sweep {
     if (!override) return { kind: 'retry' };
     const nextOnCall = onCallAt(def.rotation, (await this.overrides(endsAt)).get(def.id) ?? [], endsAt);
     return { kind: 'recorded', override, roleName: def.name, timeZone, gaps, nextOnCall };
+  }
+
+  /**
+   * Refuses to put on call what cannot answer a page: the bot itself, another bot, a deactivated account, an ID the
+   * workspace does not know (pages would go nowhere and nobody human would be paged).
+   */
+  private async onlyPeople(people: readonly string[], kind: OverrideRequest['kind']): Promise<void> {
+    const example =
+      kind === 'swap' ? '`/incident oncall swap @alice @bob 2h`' : '`/incident oncall override @alice 2h`';
+    for (const userId of people) {
+      const why = NOT_A_PERSON[await this.chat.whoIs(userId)];
+      if (why)
+        throw new DomainError('not_a_person', `<@${userId}> ${why}: nothing was recorded. Name a person: ${example}.`);
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { HandoffNotice, OnCallChat } from '../incidents/oncall.service.js';
+import type { HandoffNotice, OnCallChat, PersonKind } from '../incidents/oncall.service.js';
 import { UnreachableContactError } from '../incidents/ports.js';
 import type { Message } from '../templates/incident-card.js';
 import { renderHandoffDm, renderHandoffNotice, renderHandoffOutgoingDm } from '../templates/oncall.js';
@@ -8,7 +8,27 @@ import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
 /** The OnCallChat of the domain, in Slack: the hand-off line in a channel, the incoming and outgoing people's direct messages. */
 export class SlackOnCallChat implements OnCallChat {
-  constructor(private readonly client: WebClient) {}
+  constructor(
+    private readonly client: WebClient,
+    /** The bot's own user (auth.test), never a person to put on call. */
+    private readonly self: () => Promise<{ botUserId: string }>,
+  ) {}
+
+  async whoIs(userId: string): Promise<PersonKind> {
+    const me = await this.self().catch(() => null);
+    if (me?.botUserId === userId) return 'self';
+    if (userId === 'USLACKBOT') return 'bot';
+    try {
+      const { user } = await this.client.users.info({ user: userId });
+      if (!user) return 'unchecked';
+      if (user.deleted) return 'deactivated';
+      if (user.is_bot) return 'bot';
+      return 'person';
+    } catch (err) {
+      // Slack not answering is no reason to refuse an override: only an answer that it knows nobody of that ID.
+      return slackErrorCode(err) === 'user_not_found' ? 'unknown' : 'unchecked';
+    }
+  }
 
   async postHandoff(channelId: string, notice: HandoffNotice): Promise<void> {
     const msg = renderHandoffNotice(notice);
