@@ -92,9 +92,22 @@ export function localParts(t: Date, timeZone: string): LocalParts {
   return { y: z.getFullYear(), mo: z.getMonth(), d: z.getDate(), h: z.getHours(), mi: z.getMinutes(), dow: z.getDay() };
 }
 
-/** The instant a wall-clock reading stands for (days past the month's end roll over, as Date's do). */
+/** How far the zone's clock is ahead of UTC at an instant, in ms. */
+const offsetAt = (ms: number, timeZone: string) => -new TZDate(ms, timeZone).getTimezoneOffset() * 60_000;
+
+/**
+ * The instant a wall-clock reading stands for (days past the month's end roll over, as Date's do). A reading the
+ * clocks repeat (autumn) is its first occurrence; one they skip (spring) is read on the clock before the change, so
+ * it falls after the jump (02:30 on New York's spring-forward night is 03:30 EDT). TZDate alone took the second of
+ * two repeated readings in zones east of UTC (London's 01:30 on 25 Oct 2026 as 01:30Z, not 00:30Z).
+ */
 export function atLocal(y: number, mo: number, d: number, time: ClockTime, timeZone: string): Date {
-  return new Date(new TZDate(y, mo, d, time.h, time.m, timeZone).getTime());
+  const wall = Date.UTC(y, mo, d, time.h, time.m);
+  // The zone's offsets a day either side: a reading is at most one clock change from both.
+  const before = offsetAt(wall - DAY_MS, timeZone);
+  const after = offsetAt(wall + DAY_MS, timeZone);
+  const fits = [wall - before, wall - after].filter((t) => offsetAt(t, timeZone) === wall - t);
+  return new Date(fits.length ? Math.min(...fits) : wall - before);
 }
 
 /** Days since 1970-01-01 of a calendar date (no time zone: a count of dates). */
