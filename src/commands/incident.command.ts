@@ -40,7 +40,9 @@ import { resolveModal, statusUpdateMetadata, statusUpdateModal } from '../templa
 import { renderAlreadyDeclared, renderDeclaredReply } from '../templates/notices.js';
 import {
   renderOnCallBoard,
+  renderOverrideCancelled,
   renderOverrideConfirm,
+  renderOverrideList,
   renderOverrideRecorded,
   renderPersonShifts,
 } from '../templates/oncall.js';
@@ -419,6 +421,16 @@ const HANDLERS: {
       const at = p.at ? c.deps.oncall.boardMoment(p.at, now, timeZone) : now;
       const board = await c.deps.oncall.board(at);
       await c.tell(renderOnCallBoard(board, p.at ? { at, timeZone, note: weekAhead(p.at, at, now) } : undefined));
+      return;
+    }
+    if (p.kind === 'overrides') {
+      // On each rotation's own clock, named (as the board says its shifts).
+      await c.tell(renderOverrideList(await c.deps.oncall.upcoming(now), now));
+      return;
+    }
+    if (p.kind === 'cancel') {
+      const r = await c.deps.oncall.cancel(p.id, c.userId, now);
+      await c.tell(renderOverrideCancelled(r, c.userId));
       return;
     }
     // People typed as @name are looked up as action item owners are.

@@ -9,7 +9,11 @@ export type OnCallCommand =
   | { kind: 'board'; at?: BoardMoment }
   | { kind: 'person'; who: OwnerRef; at?: BoardMoment }
   | { kind: 'override'; who: OwnerRef; role: string | null; start: WallTime | null; end: OverrideEnd }
-  | { kind: 'swap'; who: OwnerRef; other: OwnerRef; role: string | null; start: WallTime | null; end: OverrideEnd };
+  | { kind: 'swap'; who: OwnerRef; other: OwnerRef; role: string | null; start: WallTime | null; end: OverrideEnd }
+  /** The overrides and swaps on now or to come, numbered. */
+  | { kind: 'overrides' }
+  /** Cancels override or swap number `id`. */
+  | { kind: 'cancel'; id: number };
 
 export type OnCallParse = { ok: true; command: OnCallCommand } | { ok: false; error: string };
 
@@ -18,7 +22,9 @@ export const ONCALL_FORMS =
   '`/incident oncall @person` (their shifts; `@person tomorrow` from then), ' +
   '`/incident oncall override @person [role] 2h` (or `until 18:00`, `until 2026-12-01 09:00`; ' +
   'later: `from 20:00 until 23:00`, `from 2026-12-01 09:00 for 8h`), ' +
-  '`/incident oncall swap @a @b [role] 2h`';
+  '`/incident oncall swap @a @b [role] 2h`, ' +
+  '`/incident oncall overrides` (the overrides and swaps now and to come, numbered), ' +
+  '`/incident oncall cancel 12` (cancels override or swap #12)';
 
 const person = (raw: string | undefined) => parsePerson(raw, 'on call is one person at a time');
 
@@ -218,6 +224,18 @@ export function parseOnCall(raw: string | null): OnCallParse {
   const first = words[0]?.toLowerCase();
   if (!first || words.every((w) => ASKING.has(w.toLowerCase()))) return { ok: true, command: { kind: 'board' } };
   const bad = (error: string): OnCallParse => ({ ok: false, error: `${error}\nForms: ${ONCALL_FORMS}` });
+  if (first === 'overrides' || first === 'swaps') {
+    if (words.length > 1) return bad(`\`/incident oncall ${first}\` takes nothing after it.`);
+    return { ok: true, command: { kind: 'overrides' } };
+  }
+  if (first === 'cancel') {
+    const n = /^#?(\d{1,9})$/.exec(words[1] ?? '');
+    if (!n || words.length > 2)
+      return bad(
+        'Name the override or swap to cancel by its number: `/incident oncall cancel 12` (`/incident oncall overrides` lists them).',
+      );
+    return { ok: true, command: { kind: 'cancel', id: Number(n[1]) } };
+  }
   // Who is on call later: the asking words (`who is on call`), then a moment.
   const asking = words.findIndex((w) => !ASKING.has(w.toLowerCase()));
   const moment = boardMoment(words.slice(asking));

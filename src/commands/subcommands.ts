@@ -434,7 +434,7 @@ export const SUBCOMMANDS = {
     text: { field: 'args', max: 300 },
     where: 'anywhere',
     usage:
-      '`/incident oncall [@person]` — who is on call for each role, until when and who is next (later: `oncall tomorrow 09:00`, `oncall friday`, `oncall in 8h`); with a person, their shifts in the next 14 days (`oncall @person tomorrow`: from then). `oncall override @person [role] 2h` (or `until 18:00`, `from 20:00 until 23:00`) takes a shift; `oncall swap @a @b [role] 2h` trades two',
+      '`/incident oncall [@person]` — who is on call for each role, until when and who is next (later: `oncall tomorrow 09:00`, `oncall friday`, `oncall in 8h`); with a person, their shifts in the next 14 days (`oncall @person tomorrow`: from then). `oncall override @person [role] 2h` (or `until 18:00`, `from 20:00 until 23:00`) takes a shift; `oncall swap @a @b [role] 2h` trades two; `oncall overrides` lists those now and to come, numbered, and `oncall cancel N` cancels one',
   },
   maintenance: {
     names: ['maintenance', 'maint'],

@@ -4,7 +4,7 @@ import { describeDuration } from '../runbook/duration.js';
 import { type ReachGap, reachGaps } from '../runbook/people.js';
 import type { RoleDef, Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
-import { insertOverride, overridesEndingAfter } from '../store/oncall.repo.js';
+import { cancelOverride, insertOverride, overridesEndingAfter } from '../store/oncall.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { DomainError } from './errors.js';
 import { roleSlug } from './escalation-policy.js';
@@ -106,6 +106,18 @@ export interface OverrideRequest {
    */
   typedZone?: string | null;
   requestKey?: string;
+}
+
+/** An override or a swap as `/incident oncall overrides` lists it. */
+export type ListedOverride = Override & { roleName: string; timeZone: string };
+
+/** A cancelled override or swap, as it was; who is on call for its role now when it had started. */
+export interface CancelOutcome {
+  override: Override;
+  roleName: string;
+  timeZone: string;
+  started: boolean;
+  onCallNow: OnCall | null;
 }
 
 /** Someone the override puts on call whose notification rule has steps that cannot reach them (said, not refused). */
@@ -541,6 +553,49 @@ export class OnCallService implements OnCallResolver, Sweep {
     return { kind: 'recorded', override, roleName: def.name, timeZone, gaps, nextOnCall };
   }
 
+  /** The overrides and swaps on now or to come, soonest first, each with its role's name and clock. */
+  async upcoming(now = new Date()): Promise<ListedOverride[]> {
+    const all = await overridesEndingAfter(this.db, now);
+    return all
+      .sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.id - b.id)
+      .map((o) => {
+        const def = this.runbook.escalation.roles[o.role];
+        return { ...o, roleName: def?.name ?? o.role, timeZone: def?.rotation?.timeZone ?? 'UTC' };
+      });
+  }
+
+  /**
+   * Cancels override or swap number `id` (as `/incident oncall overrides` lists it). Anyone may, as anyone with access
+   * to a schedule may delete an override in PagerDuty; who did is recorded and said. One on now ends now (the hand-off
+   * back is noticed, and the cards redrawn, by the sweep as for any other); one to come never starts.
+   */
+  async cancel(id: number, actorId: string, now = new Date()): Promise<CancelOutcome> {
+    const r = await this.db.transaction((tx) => cancelOverride(tx, id, actorId, now));
+    if (r.kind === 'unknown')
+      throw new DomainError(
+        'override_unknown',
+        `There is no override or swap #${id}: nothing was cancelled. \`/incident oncall overrides\` lists them with their numbers.`,
+      );
+    if (r.kind === 'over')
+      throw new DomainError(
+        'override_over',
+        r.cancelledBy
+          ? [`Override #${id} was cancelled already, by `, { people: [r.cancelledBy] }, ': nothing more to do.']
+          : `Override #${id} is over already (it ended ${rotationStamp(r.override.endsAt, 'UTC')}): nothing to cancel.`,
+      );
+    const def = this.runbook.escalation.roles[r.before.role];
+    const started = r.before.startsAt <= now;
+    const onCallNow =
+      started && def?.rotation ? onCallAt(def.rotation, (await this.overrides(now)).get(def.id) ?? [], now) : null;
+    return {
+      override: r.before,
+      roleName: def?.name ?? r.before.role,
+      timeZone: def?.rotation?.timeZone ?? 'UTC',
+      started,
+      onCallNow,
+    };
+  }
+
   /**
    * Refuses to put on call what cannot answer a page: the bot itself, another bot, a deactivated account, an ID the
    * workspace does not know (pages would go nowhere and nobody human would be paged).
@@ -551,7 +606,10 @@ export class OnCallService implements OnCallResolver, Sweep {
     for (const userId of people) {
       const why = NOT_A_PERSON[await this.chat.whoIs(userId)];
       if (why)
-        throw new DomainError('not_a_person', `<@${userId}> ${why}: nothing was recorded. Name a person: ${example}.`);
+        throw new DomainError('not_a_person', [
+          { people: [userId] },
+          ` ${why}: nothing was recorded. Name a person: ${example}.`,
+        ]);
     }
   }
 

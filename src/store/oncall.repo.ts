@@ -36,13 +36,46 @@ export async function insertOverride(q: Queryable, o: NewOverride): Promise<Over
   return toOverride(rows[0]!);
 }
 
-/** Overrides and swaps that end after `after` (those that still matter), of every role, oldest made first. */
+/**
+ * Overrides and swaps that end after `after` (those that still matter), of every role, oldest made first. One
+ * cancelled before it started is none; one cancelled after it started counts until it was (its end).
+ */
 export async function overridesEndingAfter(q: Queryable, after: Date): Promise<Override[]> {
   const { rows } = await q.query<OverrideRow>(
-    'SELECT * FROM oncall_overrides WHERE ends_at > $1 ORDER BY created_at, id',
+    `SELECT * FROM oncall_overrides WHERE ends_at > $1 AND (cancelled_at IS NULL OR starts_at < cancelled_at)
+     ORDER BY created_at, id`,
     [after],
   );
   return rows.map(toOverride);
+}
+
+/** What became of a cancellation: the override as it was, and as it is now (null: no such number). */
+export type CancelledOverride =
+  | { kind: 'cancelled'; before: Override; after: Override }
+  | { kind: 'over'; override: Override; cancelledBy: string | null }
+  | { kind: 'unknown' };
+
+/**
+ * Cancels an override or a swap not over yet: one that started ends at `now`, one to come is kept, cancelled. Under a
+ * row lock, so two people cancelling at once cancel it once (the second is told it is over).
+ */
+export async function cancelOverride(q: Queryable, id: number, by: string, now: Date): Promise<CancelledOverride> {
+  const { rows } = await q.query<OverrideRow & { cancelled_by: string | null; cancelled_at: Date | null }>(
+    'SELECT * FROM oncall_overrides WHERE id = $1 FOR UPDATE',
+    [id],
+  );
+  const row = rows[0];
+  if (!row) return { kind: 'unknown' };
+  const before = toOverride(row);
+  if (row.cancelled_at || before.endsAt <= now)
+    return { kind: 'over', override: before, cancelledBy: row.cancelled_by };
+  const { rows: updated } = await q.query<OverrideRow>(
+    `UPDATE oncall_overrides SET cancelled_at = $2, cancelled_by = $3,
+       ends_at = CASE WHEN starts_at < $2 THEN $2 ELSE ends_at END
+     WHERE id = $1 RETURNING *`,
+    [id, now, by],
+  );
+  return { kind: 'cancelled', before, after: toOverride(updated[0]!) };
 }
 
 export interface HandoffRow {

@@ -1,7 +1,14 @@
 import { TZDate } from '@date-fns/tz';
 import type { KnownBlock } from '@slack/types';
 import { format } from 'date-fns/format';
-import type { HandoffNotice, OverrideGap, PersonShift, RoleBoard } from '../incidents/oncall.service.js';
+import type {
+  CancelOutcome,
+  HandoffNotice,
+  ListedOverride,
+  OverrideGap,
+  PersonShift,
+  RoleBoard,
+} from '../incidents/oncall.service.js';
 import { type ClockTime, type OnCall, type Segment, WEEKDAYS } from '../incidents/rotation.js';
 import { severityLabel } from '../incidents/severity.js';
 import type { ReachGap } from '../runbook/people.js';
@@ -270,4 +277,49 @@ export function renderHandoffOutgoingDm(n: HandoffNotice): Message {
   const until = n.until ? `, until ${rotationTime(n.until, n.timeZone)}` : '';
   const head = `:pager: Your ${role} shift ended at ${rotationTime(n.at, n.timeZone)}: ${mention(n.incomingId)} is on call now${until}.`;
   return { text: head, blocks: [section(head), section(inherited(n))] };
+}
+
+/** `/incident oncall overrides`: the overrides and swaps on now or to come, numbered, each with who set it and when. */
+export function renderOverrideList(list: readonly ListedOverride[], now: Date): Message {
+  if (list.length === 0) {
+    const text =
+      'No override or swap is on now or to come. `/incident oncall override @person 2h` takes a shift; `/incident oncall swap @a @b 2h` trades two.';
+    return { text, blocks: [section(text)] };
+  }
+  const MAX = 40;
+  const lines = list.slice(0, MAX).map((o) => {
+    const at = (t: Date) => rotationTime(t, o.timeZone);
+    const when = `${o.startsAt <= now ? `now (since ${at(o.startsAt)})` : `from ${at(o.startsAt)}`} until ${at(o.endsAt)}`;
+    const what =
+      o.kind === 'swap'
+        ? `:left_right_arrow: ${mention(o.userId)} and ${mention(o.otherId)} trade their ${boldName(o.roleName, 100)} shifts`
+        : `:repeat: ${mention(o.userId)} on call for ${boldName(o.roleName, 100)}`;
+    return `*#${o.id}* ${what} ${when}; set by ${mention(o.createdBy)} ${at(o.createdAt)}`;
+  });
+  const more = list.length > MAX ? [`…and ${list.length - MAX} more.`] : [];
+  const foot = '`/incident oncall cancel N` cancels one (anyone may; who did is recorded and said).';
+  const text = ['*Overrides and swaps, now and to come*', ...lines, ...more, foot].join('\n');
+  const blocks: KnownBlock[] = [
+    section('*Overrides and swaps, now and to come*'),
+    ...lines.map(section),
+    ...more.map(section),
+    { type: 'context', elements: [{ type: 'mrkdwn', text: foot }] },
+  ];
+  return { text: truncate(text, 3000), blocks };
+}
+
+/** The reply to `/incident oncall cancel N`: what was cancelled, and who is on call now when it was on. */
+export function renderOverrideCancelled(c: CancelOutcome, actorId: string): string {
+  const o = c.override;
+  const role = boldName(c.roleName, 100);
+  const at = (t: Date) => rotationTime(t, c.timeZone);
+  const what =
+    o.kind === 'swap'
+      ? `the swap of ${role} shifts between ${mention(o.userId)} and ${mention(o.otherId)}`
+      : `the override putting ${mention(o.userId)} on call for ${role}`;
+  const span = `${c.started ? '' : `from ${at(o.startsAt)} `}until ${at(o.endsAt)}`;
+  const now = c.onCallNow
+    ? ` ${mention(c.onCallNow.userId)} is on call for ${role} now; the hand-off is announced as usual.`
+    : '';
+  return `:wastebasket: ${mention(actorId)} cancelled #${o.id}, ${what} ${span} (set by ${mention(o.createdBy)}).${c.started ? ' It ended now.' : ' It will not start.'}${now}`;
 }

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scheduledAt } from '../../src/incidents/rotation.js';
+import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { eventually } from '../support/incident-flow.js';
+import { testRunbookData, withRotation } from '../support/test-runbook.js';
+
+/** Daily at 09:00 UTC: alice, bob, carol. */
+const DAILY = {
+  people: ['U0ALICE', 'U0BOB', 'U0CAROL'],
+  shift: 'daily',
+  handoff: { time: '09:00', time_zone: 'UTC' },
+  start: '2026-01-05',
+};
+
+async function ask(bot: BotHarness, text: string, user = 'U0BOSS') {
+  const before = bot.fake.callsTo('response_url').length;
+  const res = await bot.command(text, { user_id: user });
+  expect(res.status).toBe(200);
+  const replies = await bot.fake.waitForCount('response_url', before + 1);
+  return replies.at(-1)!.args as { text: string; blocks?: unknown[] };
+}
+
+describe('/incident oncall overrides and /incident oncall cancel N', () => {
+  let bot: BotHarness;
+  let runbook: Runbook;
+  beforeAll(async () => {
+    runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY));
+    bot = await startBot({ runbook, env: { ONCALL_OVERRIDE_MAX: '7d', ONCALL_HANDOFF_NOTICE: '1m' } });
+  });
+  afterAll(async () => bot?.stop());
+  const dmsTo = (user: string) =>
+    bot.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === user)
+      .map((c) => String(c.args.text));
+  const ids = async () =>
+    (await bot.db.query<{ id: number }>('SELECT id FROM oncall_overrides ORDER BY id')).rows.map((r) => r.id);
+
+  it('lists the overrides and swaps now and to come, numbered, with who set each; cancels one, recorded', async () => {
+    const onCall = scheduledAt(runbook.escalation.roles.on_call!.rotation!, new Date());
+    const stand = DAILY.people.find((p) => p !== onCall)!;
+    expect((await ask(bot, 'oncall overrides')).text).toContain('No override or swap is on now or to come');
+    await ask(bot, `oncall override <@${stand}> 2h`, 'U0BOSS');
+    await ask(bot, 'oncall override <@U0CAROL> from 2030-01-07 10:00 until 2030-01-07 18:00', 'U0LEAD');
+    const [current, later] = (await ids()) as [number, number];
+    const list = await ask(bot, 'oncall overrides', 'U0ANYONE');
+    expect(list.text).toContain(`*#${current}* :repeat: <@${stand}> on call for *On-Call Engineer* now (since `);
+    expect(list.text).toContain('set by <@U0BOSS>');
+    expect(list.text).toContain(
+      `*#${later}* :repeat: <@U0CAROL> on call for *On-Call Engineer* from Mon 7 Jan 10:00 (UTC) until Mon 7 Jan 18:00 (UTC); set by <@U0LEAD>`,
+    );
+    // Later first would be wrong: soonest first.
+    expect(list.text.indexOf(`#${current}`)).toBeLessThan(list.text.indexOf(`#${later}`));
+
+    // The one to come: cancelled, never starts; the board then reads the rotation on that day.
+    const gone = await ask(bot, `oncall cancel ${later}`, 'U0ANYONE');
+    expect(gone.text).toContain(`<@U0ANYONE> cancelled #${later}, the override putting <@U0CAROL> on call`);
+    expect(gone.text).toContain('(set by <@U0LEAD>). It will not start.');
+    expect((await ask(bot, 'oncall 2030-01-07 12:00 UTC')).text).not.toContain(':repeat:');
+    const row = (
+      await bot.db.query<{ cancelled_by: string }>('SELECT cancelled_by FROM oncall_overrides WHERE id = $1', [later])
+    ).rows[0];
+    expect(row?.cancelled_by).toBe('U0ANYONE');
+
+    // The one on now: ends now; the person on call by rotation is back, and the hand-off is announced.
+    const back = await ask(bot, `oncall cancel #${current}`, stand);
+    expect(back.text).toContain(`<@${stand}> cancelled #${current}`);
+    expect(back.text).toContain(`It ended now. <@${onCall}> is on call for *On-Call Engineer* now`);
+    expect((await ask(bot, 'oncall')).text).toContain(`On-Call Engineer: <@${onCall}>`);
+    // The hand-off back: the person on call again is told, as at any hand-off (the sweep's notice).
+    await eventually(
+      async () =>
+        dmsTo(onCall).some(
+          (t) => t.includes(`You are on call for *On-Call Engineer*`) && t.includes(`taking over from <@${stand}>`),
+        )
+          ? true
+          : undefined,
+      `the hand-off back told to ${onCall}: ${JSON.stringify(dmsTo(onCall))}`,
+    );
+    expect((await ask(bot, 'oncall overrides')).text).toContain('No override or swap is on now or to come');
+
+    // Twice, unknown, or no number: refused saying so.
+    expect((await ask(bot, `oncall cancel ${current}`)).text).toContain(
+      `Override #${current} was cancelled already, by <@${stand}>`,
+    );
+    expect((await ask(bot, 'oncall cancel 999999')).text).toContain('There is no override or swap #999999');
+    expect((await ask(bot, 'oncall cancel bob')).text).toContain('Name the override or swap to cancel by its number');
+  }, 30_000);
+});
