@@ -83,14 +83,35 @@ export class PagerDutyWebhooks {
     return named.length === 1 ? named[0]!.id : null;
   }
 
+  /** The delivery being handled per PagerDuty incident, so that copies of it arriving at once wait their turn. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
   async handle(e: PagerDutyWebhookEvent): Promise<WebhookOutcome> {
     if (!(PAGERDUTY_EVENT_TYPES as readonly string[]).includes(e.type))
       return { status: 'ignored', reason: `${e.type} is not acted on` };
     if (!e.incidentKey) return { status: 'ignored', reason: 'the incident has no incident_key' };
+    // One delivery posted twice at once: the first records the acknowledgement, commits, then acknowledges the
+    // incident; the second, reading the row between the two, took the "finish it" path below (meant for a delivery
+    // that failed after its commit) and told the channel again. Deliveries of one incident are handled one after
+    // the other, so the second finds the first finished and says nothing. (Across replicas the window stays: the
+    // finish path only runs when the incident is not acknowledged yet.)
+    const key = e.incidentKey;
+    const before = this.inFlight.get(key) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(() => this.handleOne(e, key));
+    const tail = mine.catch(() => undefined);
+    this.inFlight.set(key, tail);
+    try {
+      return await mine;
+    } finally {
+      if (this.inFlight.get(key) === tail) this.inFlight.delete(key);
+    }
+  }
+
+  private async handleOne(e: PagerDutyWebhookEvent, incidentKey: string): Promise<WebhookOutcome> {
     const name = e.agent?.name?.trim() || 'someone';
     const userId = e.type === 'incident.acknowledged' ? await this.personOf(e.agent) : null;
     const done = await this.db.transaction(async (tx) => {
-      const pd = await lockPagerDutyIncident(tx, e.incidentKey!);
+      const pd = await lockPagerDutyIncident(tx, incidentKey);
       if (!pd) return { ignored: 'not an incident this bot opened' };
       const incident = await getIncident(tx, pd.incidentId, { forUpdate: true });
       if (!incident) return { ignored: 'its incident is gone' };
