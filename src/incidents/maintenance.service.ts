@@ -41,8 +41,24 @@ import type { Sweep } from './timer-loop.js';
 export type MaintenanceMessage =
   /** `takesIn`: the titles of the smaller windows this one takes in (their tasks are on its checklist). */
   | { kind: 'notice'; window: MaintenanceWindowRow; takesIn?: string[] }
-  | { kind: 'started'; window: MaintenanceWindowRow; checklist: string | null; takesIn?: string[] }
-  | { kind: 'ended'; window: MaintenanceWindowRow; summary?: WindowEnd };
+  | {
+      kind: 'started';
+      window: MaintenanceWindowRow;
+      checklist: string | null;
+      takesIn?: string[];
+      /** Other windows open already as it starts (opened by hand, or scheduled in other hours). */
+      alsoOpen?: OtherWindow[];
+    }
+  | {
+      kind: 'ended';
+      window: MaintenanceWindowRow;
+      summary?: WindowEnd;
+      /** Other windows still open as it ends: alerts are not handled as usual until they end too. */
+      stillOpen?: OtherWindow[];
+    };
+
+/** Another window open at the same time, as a start or an end names it. */
+export type OtherWindow = Pick<MaintenanceWindowRow, 'title' | 'endsAt'>;
 
 /** How far a window's checklist got when it ended. */
 export interface WindowChecklist {
@@ -443,21 +459,39 @@ export class MaintenanceService implements Sweep, MaintenanceWindows, Maintenanc
       const takesIn = this.takesInOf(w).map((d) => d.title);
       const also = takesIn.length ? { takesIn } : {};
       if (to === 'noticed') await this.chat.post(w.channelId, { kind: 'notice', window: w, ...also });
-      if (to === 'open') await this.opened(w, w.channelId, takesIn);
+      // Windows overlap (one opened by hand while a scheduled one comes): each start and end names the others open.
+      const others =
+        to === 'noticed'
+          ? []
+          : (await openWindows(this.db, now))
+              .filter((o) => o.id !== w.id)
+              .map((o): OtherWindow => ({ title: o.title, endsAt: o.endsAt }));
+      if (to === 'open') await this.opened(w, w.channelId, takesIn, others);
       if (to === 'closed')
-        await this.chat.post(w.channelId, { kind: 'ended', window: w, summary: await this.summarize(w, null) });
+        await this.chat.post(w.channelId, {
+          kind: 'ended',
+          window: w,
+          summary: await this.summarize(w, null),
+          ...(others.length ? { stillOpen: others } : {}),
+        });
     }
     await advanceWindow(this.db, w.id, w.stage, to);
   }
 
   /** Its start, then its checklist as a playbook run (once: the run's request key is the window's). */
-  private async opened(w: MaintenanceWindowRow, channelId: string, takesIn: string[]): Promise<void> {
+  private async opened(
+    w: MaintenanceWindowRow,
+    channelId: string,
+    takesIn: string[],
+    alsoOpen: OtherWindow[],
+  ): Promise<void> {
     const playbook = w.playbookId ? this.playbooks.find((p) => p.id === w.playbookId) : undefined;
     await this.chat.post(channelId, {
       kind: 'started',
       window: w,
       checklist: playbook?.title ?? null,
       ...(takesIn.length ? { takesIn } : {}),
+      ...(alsoOpen.length ? { alsoOpen } : {}),
     });
     if (!playbook) return;
     const me = await this.chat.self();

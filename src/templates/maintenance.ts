@@ -1,5 +1,11 @@
 import type { KnownBlock } from '@slack/types';
-import type { EndedWindow, MaintenanceMessage, ScheduleView, WindowEnd } from '../incidents/maintenance.service.js';
+import type {
+  EndedWindow,
+  MaintenanceMessage,
+  OtherWindow,
+  ScheduleView,
+  WindowEnd,
+} from '../incidents/maintenance.service.js';
 import type { Severity } from '../incidents/severity.js';
 import { severityLabel } from '../incidents/severity.js';
 import { type IncidentStatus, STATUS_LABELS } from '../incidents/types.js';
@@ -13,6 +19,15 @@ const section = (text: string): KnownBlock => ({
 
 const span = (w: { startsAt: Date; endsAt: Date | null }) =>
   w.endsAt ? `${utcStamp(w.startsAt)} – ${utcStamp(w.endsAt)}` : `${utcStamp(w.startsAt)}, until ended by hand`;
+
+/** Other windows open at once, named: `*Quarterly maintenance* (until 2026-12-06 04:00 UTC)`, joined. */
+const others = (ws: readonly OtherWindow[]) => {
+  const each = ws.map(
+    (w) =>
+      `${boldName(w.title, 100)} (${w.endsAt ? `until ${utcStamp(w.endsAt)}` : 'until `/incident maintenance end`'})`,
+  );
+  return each.length > 1 ? `${each.slice(0, -1).join(', ')} and ${each.at(-1)}` : (each[0] ?? '');
+};
 
 /**
  * A maintenance window's notice, start and end, in the incidents channel. The notice stays up a day: when the window
@@ -33,13 +48,18 @@ export function renderMaintenanceMessage(m: MaintenanceMessage, now: Date): Mess
     case 'started': {
       const by = m.window.openedBy ? ` (opened by ${mention(m.window.openedBy)})` : '';
       const until = m.window.endsAt ? `until ${utcStamp(m.window.endsAt)}` : 'until `/incident maintenance end`';
-      const text = `:construction: ${title} has started${by}, ${until}.${takesIn} Incidents declared meanwhile say so on their card; alerts the runbook marks \`during_maintenance: record\` are recorded, not declared.${m.checklist ? ' The checklist (Before, During, After) follows.' : ''}`;
+      const over = m.alsoOpen?.length
+        ? ` It opens while ${others(m.alsoOpen)} ${m.alsoOpen.length === 1 ? 'is' : 'are'} still open.`
+        : '';
+      const text = `:construction: ${title} has started${by}, ${until}.${over}${takesIn} Incidents declared meanwhile say so on their card; alerts the runbook marks \`during_maintenance: record\` are recorded, not declared.${m.checklist ? ' The checklist (Before, During, After) follows.' : ''}`;
       return { text, blocks: [section(text)] };
     }
     case 'ended': {
       const by = m.window.closedBy ? ` (ended by ${mention(m.window.closedBy)})` : '';
       const text = [
-        `:white_check_mark: ${title} has ended${by}. Alerts are handled as usual again.`,
+        m.stillOpen?.length
+          ? `:white_check_mark: ${title} has ended${by}, but ${others(m.stillOpen)} ${m.stillOpen.length === 1 ? 'is' : 'are'} still open: alerts the runbook marks \`during_maintenance: record\` stay recorded, not declared, until ${m.stillOpen.length === 1 ? 'it ends' : 'they end'}.`
+          : `:white_check_mark: ${title} has ended${by}. Alerts are handled as usual again.`,
         ...(m.summary ? windowEndLines(m.summary, 'channel') : []),
       ].join('\n');
       return { text, blocks: [section(text)] };
