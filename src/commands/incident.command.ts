@@ -420,7 +420,7 @@ const HANDLERS: {
       const timeZone = await momentZone(p.at);
       const at = p.at ? c.deps.oncall.boardMoment(p.at, now, timeZone) : now;
       const board = await c.deps.oncall.board(at);
-      await c.tell(renderOnCallBoard(board, p.at ? { at, timeZone, note: weekAhead(p.at, at, now) } : undefined));
+      await c.tell(renderOnCallBoard(board, p.at ? { at, timeZone, note: weekAhead(p.at, at, now), now } : undefined));
       return;
     }
     if (p.kind === 'overrides') {
@@ -439,7 +439,7 @@ const HANDLERS: {
       // From a moment on (`@alice tomorrow`): the shifts of the 14 days from then, headed with it.
       const timeZone = await momentZone(p.at);
       const from = p.at ? c.deps.oncall.boardMoment(p.at, now, timeZone) : now;
-      const later = p.at ? { at: from, timeZone, note: weekAhead(p.at, from, now) } : undefined;
+      const later = p.at ? { at: from, timeZone, note: weekAhead(p.at, from, now), now } : undefined;
       const shifts = await c.deps.oncall.shiftsOf(userId, from);
       await c.tell(renderPersonShifts(userId, shifts, PERSON_DAYS, later, c.deps.oncall.contactRolesOf(userId)));
       return;

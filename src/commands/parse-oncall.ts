@@ -169,7 +169,16 @@ function roleAndTiming(words: string[]): Timing | string {
   }
   const last = words.at(-1);
   const ms = last ? parseDuration(last) : null;
-  if (ms === null) return howLong(last);
+  if (ms === null) {
+    // `override @bob 2h senior devops`: a length was given, the role after it (the role comes before the time).
+    const length = words.findIndex((w) => parseDuration(w) !== null);
+    if (length !== -1) {
+      const after = words.slice(length + 1).join(' ');
+      const before = words.slice(0, length + 1).join(' ');
+      return `The role goes before the time: \`${after}\` after \`${words[length]}\` is not read. Type \`${after} ${before}\` (the role, then how long). Nothing was recorded.`;
+    }
+    return howLong(last);
+  }
   const roleWords = words.slice(0, -1);
   if (roleWords.at(-1)?.toLowerCase() === 'for') roleWords.pop();
   return { role: role(roleWords), start: null, end: { kind: 'for', ms } };

@@ -25,6 +25,7 @@ import {
   type Segment,
   scheduledAt,
   segments,
+  shiftAt,
 } from './rotation.js';
 import type { Sweep } from './timer-loop.js';
 import { resolveWallTime } from './typed-time.js';
@@ -401,13 +402,23 @@ export class OnCallService implements OnCallResolver, Sweep {
    * within them ends when it ends, not where the days do (read up to as many days again).
    */
   async shiftsOf(userId: string, now: Date, days = PERSON_DAYS): Promise<PersonShift[]> {
-    const overrides = await this.overrides(now);
+    // The stretch on at `now` is listed whole, from its start (README: each shift listed whole), not from now: read from
+    // the start of the rotation's shift on now, or of an override or swap on now, whichever is earlier.
+    const current = await this.overrides(now);
+    const fromOf = new Map(
+      this.rotations().map((def) => {
+        const starts = [shiftAt(def.rotation, now).start, ...(current.get(def.id) ?? []).map((o) => o.startsAt)];
+        return [def.id, new Date(Math.min(now.getTime(), ...starts.filter((t) => t <= now).map((t) => t.getTime())))];
+      }),
+    );
+    const earliest = new Date(Math.min(now.getTime(), ...[...fromOf.values()].map((t) => t.getTime())));
+    const overrides = await this.overrides(earliest);
     const until = new Date(now.getTime() + days * 86_400_000);
     const readTo = new Date(until.getTime() + days * 86_400_000);
-    const starting = (s: { start: Date }) => s.start < until;
+    const starting = (s: { start: Date; end: Date }) => s.start < until && s.end > now;
     const byRole = this.rotations().flatMap((def) => {
       const { timeZone, layer } = def.rotation;
-      const first = segments(def.rotation, overrides.get(def.id) ?? [], now, readTo, 10_000)
+      const first = segments(def.rotation, overrides.get(def.id) ?? [], fromOf.get(def.id) ?? now, readTo, 10_000)
         .filter(starting)
         .filter((s) => s.userId === userId)
         .slice(0, PERSON_SHIFTS_PER_ROLE)

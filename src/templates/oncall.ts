@@ -24,6 +24,19 @@ export function rotationTime(t: Date, timeZone: string): string {
   return `${format(z, z.getSeconds() ? 'EEE d MMM HH:mm:ss' : 'EEE d MMM HH:mm')} (${timeZone})`;
 }
 
+/** How far from now a moment asked about is named with its year. */
+const YEAR_SHOWN_MS = 180 * 86_400_000;
+
+/**
+ * A moment asked about (`/incident oncall 2029-09-01 09:00`): as rotationTime, with its year when it is more than
+ * half a year from `now` (a board 1000 days ahead said `Sat 1 Sep`, which year unsaid).
+ */
+export function askedTime(t: Date, timeZone: string, now?: Date): string {
+  if (!now || Math.abs(t.getTime() - now.getTime()) <= YEAR_SHOWN_MS) return rotationTime(t, timeZone);
+  const z = new TZDate(t.getTime(), timeZone);
+  return `${format(z, z.getSeconds() ? 'EEE d MMM yyyy HH:mm:ss' : 'EEE d MMM yyyy HH:mm')} (${timeZone})`;
+}
+
 /**
  * A moment on the clock of the person it is said to, UTC beside (`Sun 6 Dec 00:48 (America/New_York), 2026-12-06
  * 05:48 UTC`), to the minute; once when the two clocks read the same then (`2026-12-06 05:48 UTC (also Europe/London
@@ -89,10 +102,12 @@ function roleLines(r: RoleBoard, later: boolean): string {
 export function renderOnCallBoard(
   roles: readonly RoleBoard[],
   /** `note`: why the moment is where it is (a weekday whose time passed today: next week's). */
-  later?: { at: Date; timeZone: string; note?: string | undefined },
+  later?: { at: Date; timeZone: string; note?: string | undefined; now?: Date },
 ): Message {
   if (roles.length === 0) return { text: 'The runbook file has no roles.', blocks: [] };
-  const when = later ? `on ${rotationTime(later.at, later.timeZone)}${later.note ? ` (${later.note})` : ''}` : 'now';
+  const when = later
+    ? `on ${askedTime(later.at, later.timeZone, later.now)}${later.note ? ` (${later.note})` : ''}`
+    : 'now';
   const blocks: KnownBlock[] = [section(`:pager: *Who is on call ${when}*`)];
   for (const r of roles.slice(0, 45)) blocks.push(section(roleLines(r, later !== undefined)));
   blocks.push({
@@ -116,12 +131,12 @@ export function renderPersonShifts(
   shifts: readonly PersonShift[],
   days: number,
   /** Asked from a moment to come (`@alice tomorrow`): the days counted from it, said on the rotations' clock. */
-  later?: { at: Date; timeZone: string; note?: string | undefined },
+  later?: { at: Date; timeZone: string; note?: string | undefined; now?: Date },
   /** The roles whose fixed contact they are (paged with the role every time, no rotation), as the board lists them. */
   contactOf: readonly string[] = [],
 ): Message {
   const span = later
-    ? `in the ${days} days from ${rotationTime(later.at, later.timeZone)}${later.note ? ` (${later.note})` : ''}`
+    ? `in the ${days} days from ${askedTime(later.at, later.timeZone, later.now)}${later.note ? ` (${later.note})` : ''}`
     : `in the next ${days} days`;
   const contact = contactOf.length
     ? `${mention(userId)} is the contact of ${contactOf.map((r) => boldName(r, 80)).join(', ')} (always, no rotation): paged whenever ${contactOf.length === 1 ? 'it is' : 'they are'}.`

@@ -128,11 +128,12 @@ describe('/incident oncall with a weekly rotation', () => {
     // The override above: Bob from 10:00 to 18:00 on Monday 7 January 2030, in his own week on call: he stays on
     // until his shift ends (the override and the shift read as one).
     const during = await ask(bot, 'who is on call on 2030-01-07 12:00?');
-    expect(json(during.blocks)).toContain('*Who is on call on Mon 7 Jan 12:00 (Europe/London)*');
+    // Years ahead: the heading names the year.
+    expect(json(during.blocks)).toContain('*Who is on call on Mon 7 Jan 2030 12:00 (Europe/London)*');
     expect(json(during.blocks)).toContain(
       '*On-Call Engineer*: <@U0BOB> :repeat: _override by <@U0BOSS>_ until Mon 14 Jan 09:00',
     );
-    expect(during.text).toContain('Who is on call on Mon 7 Jan 12:00 (Europe/London): On-Call Engineer: <@U0BOB>');
+    expect(during.text).toContain('Who is on call on Mon 7 Jan 2030 12:00 (Europe/London): On-Call Engineer: <@U0BOB>');
     const before = await ask(bot, 'oncall 2030-01-07 08:00');
     const scheduled = scheduledAt(rb(), new Date('2030-01-07T08:00:00Z'));
     expect(json(before.blocks)).toContain(`*On-Call Engineer*: <@${scheduled}> until Mon 7 Jan 09:00 (Europe/London)`);
