@@ -120,8 +120,12 @@ export function renderIncidentCard(
     }
     const reached = [...byRole.values()];
     const skipped = [...new Set(escalation.paged.filter((p) => p.skipped).map((p) => p.roleName))];
+    // Not once the role has been paged since and reached someone (an override put another person on call, who was
+    // paged): the card would still say the role's page went to nobody but the declarer.
+    const pagedLater = (d: { roleName: string; at: Date }) =>
+      escalation.paged.some((p) => p.roleName === d.roleName && !p.skipped && !p.declarerOnly && p.at > d.at);
     const declarers = escalation.paged.flatMap((p) =>
-      p.declarer ? [{ declarer: p.declarer, roleName: p.roleName }] : [],
+      p.declarer && !pagedLater(p) ? [{ declarer: p.declarer, roleName: p.roleName }] : [],
     );
     const paged = [
       reached.length
