@@ -5,6 +5,8 @@ import { cardShows, declareThroughBot, eventually } from '../support/incident-fl
 import { testRunbook } from '../support/test-runbook.js';
 
 const json = (c: RecordedCall) => JSON.stringify(c.args);
+/** The card's Commander field naming on-call (its page line names on-call too: not enough to know the change is in). */
+const ON_CALL_COMMANDS = /Commander\*\\n<@U0ONCALL>/;
 /** The page direct messages `user` was sent for the incident titled `title`. */
 const pagesTo = (bot: BotHarness, user: string, title: string) =>
   bot.fake
@@ -23,7 +25,7 @@ describe("reopened: the card's Escalate now names the role Escalate pages", () =
     // The reporter acknowledges and hands command to on-call.
     await bot.command('ack', { channel_id: card.channelId, user_id: 'U0REPORTER' });
     await bot.command('commander <@U0ONCALL|oncall>', { channel_id: card.channelId, user_id: 'U0REPORTER' });
-    await cardShows(bot, card, 'U0ONCALL');
+    await cardShows(bot, card, ON_CALL_COMMANDS);
     await bot.command('resolve rolled back', { channel_id: card.channelId, user_id: 'U0ONCALL' });
     await cardShows(bot, card, 'Resolved');
     await bot.command('reopen still blank', { channel_id: card.channelId, user_id: 'U0ONCALL' });
@@ -42,6 +44,9 @@ describe("reopened: the card's Escalate now names the role Escalate pages", () =
     const card = await declareThroughBot(bot, `sev1 ${title}`, 'U0REPORTER');
     await eventually(async () => (pagesTo(bot, 'U0ONCALL', title).length ? true : undefined), 'the page to on-call');
     await bot.command('ack', { channel_id: card.channelId, user_id: 'U0ONCALL' });
+    // Resolved once the acknowledgement is in: each command's work follows its answer, and a loaded machine took the
+    // resolution first (the acknowledgement then refused, nobody commander).
+    await cardShows(bot, card, ON_CALL_COMMANDS);
     await bot.command('resolve raised the timeout', { channel_id: card.channelId, user_id: 'U0ONCALL' });
     await cardShows(bot, card, 'Resolved');
     await bot.command('reopen timing out again', { channel_id: card.channelId, user_id: 'U0ONCALL' });
