@@ -68,6 +68,7 @@ const text = (v: unknown): string => {
 
 export const EMOJI: Record<string, string> = {
   warning: '⚠️',
+  wastebasket: '🗑️',
   key: '🔑',
   information_source: 'ℹ️',
   rewind: '⏪',

@@ -33,6 +33,9 @@ describe("reopened: a page's Escalate counts the roles paged since the reopening
       await eventually(async () => (pagesTo(user, title).length ? true : undefined), `the page to ${user}`);
     }
     await bot.command('ack', { channel_id: card.channelId, user_id: 'U0ONCALL' });
+    // Resolved once the acknowledgement is in (the card's Commander field names on-call): each command's work follows
+    // its answer, and a loaded machine took the resolution first (the acknowledgement then refused).
+    await cardShows(bot, card, /Commander\*\\n<@U0ONCALL>/);
     await bot.command('resolve drained the queue', { channel_id: card.channelId, user_id: 'U0ONCALL' });
     await cardShows(bot, card, 'Resolved');
     await bot.command('reopen orders stuck again', { channel_id: card.channelId, user_id: 'U0ONCALL' });
