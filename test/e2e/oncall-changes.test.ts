@@ -17,9 +17,18 @@ const DAILY = {
   start: '2026-01-05',
 };
 
-function dailyRunbook(): Runbook {
-  return parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY));
+function dailyRunbook(handoff = DAILY.handoff): Runbook {
+  return parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', { ...DAILY, handoff }));
 }
+
+/**
+ * A daily hand-off twelve hours from now (on the hour): a test's overrides of a few hours fall within one shift at any
+ * time of day (at 09:00 UTC, a test's hour-long override ran past the hand-off whenever it was less than an hour away).
+ */
+const handoffFarOff = () => ({
+  time: `${String((new Date().getUTCHours() + 12) % 24).padStart(2, '0')}:00`,
+  time_zone: 'UTC',
+});
 
 /** Types a command (in `channel`) and returns the private reply it gets. */
 async function ask(bot: BotHarness, text: string, user = 'U0BOSS', channel?: string) {
@@ -43,7 +52,7 @@ describe('on-call changes after a page, an override or a swap', () => {
   let bot: BotHarness;
   let runbook: Runbook;
   beforeAll(async () => {
-    runbook = dailyRunbook();
+    runbook = dailyRunbook(handoffFarOff());
     bot = await startBot({ runbook, env: { ONCALL_OVERRIDE_MAX: '7d' } });
   });
   afterAll(async () => bot?.stop());
@@ -130,11 +139,9 @@ describe('on-call changes after a page, an override or a swap', () => {
     const now = new Date();
     const onCall = scheduledAt(rotation(), now);
     const shift = shiftAt(rotation(), now);
-    // The person on call by rotation takes an override of their own hours, ending before their shift does (half of
-    // what is left of it: an hour failed whenever the hand-off was less than an hour away): they stay on until their
-    // shift ends.
-    const minutes = Math.max(1, Math.floor((shift.end.getTime() - now.getTime()) / 120_000));
-    await ask(bot, `oncall override <@${onCall}> ${minutes}m`, 'U0BOSS');
+    // The person on call by rotation takes an override of their own hours (ending before their shift does: the
+    // hand-off is hours away): they stay on until their shift ends.
+    await ask(bot, `oncall override <@${onCall}> 1h`, 'U0BOSS');
     const board = json((await ask(bot, 'oncall')).blocks);
     expect(board).not.toContain(`Next: <@${onCall}>`);
     const next = scheduledAt(rotation(), shift.end);
