@@ -4,18 +4,10 @@ import { getApproval } from '../store/step-run.repo.js';
 import { DomainError } from './errors.js';
 import type { PlaybookHost } from './playbook-host.js';
 import type { Logger } from './ports.js';
+import { REDRAW_BATCH, REDRAW_LEASE_MS, redrawLater } from './redraw-retries.js';
 import type { StepApprovals } from './step-approvals.service.js';
 import type { StepRuns } from './step-runs.js';
 import type { Sweep } from './timer-loop.js';
-
-/** Requests shown again at most this many times, then left as they are (a press on them is refused all the same). */
-const MAX_ATTEMPTS = 8;
-/** Claimed per round at most. */
-const BATCH = 20;
-/** A claimed request is another process's to show after this (this one died showing it). */
-const LEASE_MS = 60_000;
-/** The wait before the next attempt: 30 s, doubled each time, at most 10 minutes. */
-const retryDelayMs = (attempts: number) => Math.min(30_000 * 2 ** Math.max(0, attempts - 1), 600_000);
 
 /**
  * Approval requests closed unrun (step skipped, playbook detached, incident resolved) whose channel message or DMs
@@ -31,7 +23,7 @@ export class ClosedApprovalShows implements Sweep {
   ) {}
 
   async sweep(): Promise<void> {
-    const due = await claimClosedToShow(this.db, BATCH, LEASE_MS);
+    const due = await claimClosedToShow(this.db, REDRAW_BATCH, REDRAW_LEASE_MS);
     for (const d of due) await this.show(d.id, d.attempts);
   }
 
@@ -50,13 +42,15 @@ export class ClosedApprovalShows implements Sweep {
     } catch (e) {
       this.log.warn(`could not show approval request ${id} as closed again`, e);
     }
-    if (attempts >= MAX_ATTEMPTS) {
-      this.log.warn(`approval request ${id}: gave up showing it closed after ${attempts} attempts`);
-      await closedShown(this.db, id).catch(() => undefined);
-      return;
-    }
-    await showClosedAgainAt(this.db, id, new Date(Date.now() + retryDelayMs(attempts))).catch((e) =>
-      this.log.warn(`could not reschedule showing approval request ${id} as closed; its lease will run out`, e),
+    await redrawLater(
+      {
+        what: `approval request ${id}`,
+        goal: 'showing it closed',
+        attempts,
+        done: () => closedShown(this.db, id),
+        again: (at) => showClosedAgainAt(this.db, id, at),
+      },
+      this.log,
     );
   }
 }

@@ -12,16 +12,8 @@ import {
 } from '../store/rollback-list.repo.js';
 import { hostRef, type PlaybookHost, placeOf } from './playbook-host.js';
 import type { ListOutOfDate, Logger, PlaybookChat, ShownDeployments } from './ports.js';
+import { REDRAW_BATCH, REDRAW_LEASE_MS, redrawLater } from './redraw-retries.js';
 import type { Sweep } from './timer-loop.js';
-
-/** Lists redrawn again at most this many times, then left as they are (a press on one is refused all the same). */
-const MAX_ATTEMPTS = 8;
-/** Claimed per round at most. */
-const BATCH = 20;
-/** A claimed list is another process's to redraw after this (this one died redrawing it). */
-const LEASE_MS = 60_000;
-/** The wait before the next attempt: 30 s, doubled each time, at most 10 minutes. */
-const retryDelayMs = (attempts: number) => Math.min(30_000 * 2 ** Math.max(0, attempts - 1), 600_000);
 
 /**
  * The lists of deployments a host posted with Roll back buttons. A rollback or a deploy of the host makes every one
@@ -84,20 +76,22 @@ export class RollbackLists implements Sweep {
   }
 
   async sweep(): Promise<void> {
-    const due = await claimListsToRedraw(this.db, BATCH, LEASE_MS);
+    const due = await claimListsToRedraw(this.db, REDRAW_BATCH, REDRAW_LEASE_MS);
     for (const d of due) {
       const l = await getRollbackListById(this.db, d.id).catch(() => null);
       if (!l || (await this.redraw(l))) {
         await listRedrawn(this.db, d.id).catch((e) => this.log.warn('listRedrawn failed', e));
         continue;
       }
-      if (d.attempts >= MAX_ATTEMPTS) {
-        this.log.warn(`list of deployments ${d.id}: gave up showing it out of date after ${d.attempts} attempts`);
-        await listRedrawn(this.db, d.id).catch(() => undefined);
-        continue;
-      }
-      await redrawListAgainAt(this.db, d.id, new Date(Date.now() + retryDelayMs(d.attempts))).catch((e) =>
-        this.log.warn(`could not reschedule redrawing list of deployments ${d.id}; its lease will run out`, e),
+      await redrawLater(
+        {
+          what: `list of deployments ${d.id}`,
+          goal: 'showing it out of date',
+          attempts: d.attempts,
+          done: () => listRedrawn(this.db, d.id),
+          again: (at) => redrawListAgainAt(this.db, d.id, at),
+        },
+        this.log,
       );
     }
   }
