@@ -3,29 +3,14 @@ import { scheduledAt } from '../../src/incidents/rotation.js';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { eventually } from '../support/incident-flow.js';
+import { askPrivately as ask, DAILY_ROTATION } from '../support/oncall-flow.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
-
-/** Daily at 09:00 UTC: alice, bob, carol. */
-const DAILY = {
-  people: ['U0ALICE', 'U0BOB', 'U0CAROL'],
-  shift: 'daily',
-  handoff: { time: '09:00', time_zone: 'UTC' },
-  start: '2026-01-05',
-};
-
-async function ask(bot: BotHarness, text: string, user = 'U0BOSS') {
-  const before = bot.fake.callsTo('response_url').length;
-  const res = await bot.command(text, { user_id: user });
-  expect(res.status).toBe(200);
-  const replies = await bot.fake.waitForCount('response_url', before + 1);
-  return replies.at(-1)!.args as { text: string; blocks?: unknown[] };
-}
 
 describe('/incident oncall overrides and /incident oncall cancel N', () => {
   let bot: BotHarness;
   let runbook: Runbook;
   beforeAll(async () => {
-    runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY));
+    runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY_ROTATION));
     bot = await startBot({ runbook, env: { ONCALL_OVERRIDE_MAX: '7d', ONCALL_HANDOFF_NOTICE: '1m' } });
   });
   afterAll(async () => bot?.stop());
@@ -39,7 +24,7 @@ describe('/incident oncall overrides and /incident oncall cancel N', () => {
 
   it('lists the overrides and swaps now and to come, numbered, with who set each; cancels one, recorded', async () => {
     const onCall = scheduledAt(runbook.escalation.roles.on_call!.rotation!, new Date());
-    const stand = DAILY.people.find((p) => p !== onCall)!;
+    const stand = DAILY_ROTATION.people.find((p) => p !== onCall)!;
     expect((await ask(bot, 'oncall overrides')).text).toContain('No override or swap is on now or to come');
     await ask(bot, `oncall override <@${stand}> 2h`, 'U0BOSS');
     await ask(bot, 'oncall override <@U0CAROL> from 2030-01-07 10:00 until 2030-01-07 18:00', 'U0LEAD');

@@ -5,20 +5,13 @@ import { ACTION } from '../../src/templates/ids.js';
 import { rotationTime } from '../../src/templates/oncall.js';
 import { type BotHarness, startBot, useBot } from '../support/bot-harness.js';
 import { cardShows, declareThroughBot, eventually } from '../support/incident-flow.js';
+import { askPrivately as ask, DAILY_ROTATION } from '../support/oncall-flow.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 
-/** On-call takes turns daily at 09:00 UTC: alice, bob, carol. */
-const DAILY = {
-  people: ['U0ALICE', 'U0BOB', 'U0CAROL'],
-  shift: 'daily',
-  handoff: { time: '09:00', time_zone: 'UTC' },
-  start: '2026-01-05',
-};
-
-function dailyRunbook(handoff = DAILY.handoff): Runbook {
-  return parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', { ...DAILY, handoff }));
+function dailyRunbook(handoff = DAILY_ROTATION.handoff): Runbook {
+  return parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', { ...DAILY_ROTATION, handoff }));
 }
 
 /**
@@ -29,15 +22,6 @@ const handoffFarOff = () => ({
   time: `${String((new Date().getUTCHours() + 12) % 24).padStart(2, '0')}:00`,
   time_zone: 'UTC',
 });
-
-/** Types a command (in `channel`) and returns the private reply it gets. */
-async function ask(bot: BotHarness, text: string, user = 'U0BOSS', channel?: string) {
-  const before = bot.fake.callsTo('response_url').length;
-  const res = await bot.command(text, { user_id: user, ...(channel ? { channel_id: channel } : {}) });
-  expect(res.status).toBe(200);
-  const replies = await bot.fake.waitForCount('response_url', before + 1);
-  return replies.at(-1)!.args as { text: string; blocks?: unknown[] };
-}
 
 const deliveries = async (bot: BotHarness, incidentId: number, userId: string) =>
   (
@@ -57,7 +41,7 @@ describe('on-call changes after a page, an override or a swap', () => {
   });
   afterAll(async () => bot?.stop());
   const rotation = () => runbook.escalation.roles.on_call!.rotation!;
-  const others = (who: string) => DAILY.people.filter((p) => p !== who);
+  const others = (who: string) => DAILY_ROTATION.people.filter((p) => p !== who);
 
   it('paging on-call again after an override pages the person on call now, saying who was paged before', async () => {
     const onCall = scheduledAt(rotation(), new Date());
@@ -217,7 +201,7 @@ describe('paging on-call by hand after a hand-off, with a fixed contact paged wi
 
   it('pages only the person newly on call, and the channel names who was paged already and not paged again', async () => {
     const onCall = scheduledAt(runbook.escalation.roles.on_call!.rotation!, new Date());
-    const [stand] = DAILY.people.filter((p) => p !== onCall) as [string];
+    const [stand] = DAILY_ROTATION.people.filter((p) => p !== onCall) as [string];
     const card = await declareThroughBot(bot, 'sev2 cart page blank');
     await eventually(async () => ((await deliveries(bot, card.incidentId, 'U0LEAD')) > 0 ? true : undefined), 'page');
     expect(await deliveries(bot, card.incidentId, onCall)).toBe(1);
@@ -345,8 +329,8 @@ describe("typed moments on the typing person's clock: the same weekday, a zone t
 });
 
 describe('/incident oncall @person: one timeline across roles, overrides among their own shifts', () => {
-  const data = withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY);
-  withRotation(data, 'senior_devops', 'Senior DevOps Engineer', { ...DAILY, people: ['U0DAN', 'U0ERIN'] });
+  const data = withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY_ROTATION);
+  withRotation(data, 'senior_devops', 'Senior DevOps Engineer', { ...DAILY_ROTATION, people: ['U0DAN', 'U0ERIN'] });
   const runbook = parseRunbook(data);
   const bot = useBot({ runbook, env: { ONCALL_OVERRIDE_MAX: '7d' } });
   const utc = (t: Date) => `${t.toISOString().slice(0, 10)} ${t.toISOString().slice(11, 16)} UTC`;
@@ -410,7 +394,7 @@ describe('paging on-call by hand when everyone of the role was paged already', (
 
   it('stores no page: the card does not count the role as paged once more', async () => {
     const onCall = scheduledAt(runbook.escalation.roles.on_call!.rotation!, new Date());
-    const [stand] = DAILY.people.filter((p) => p !== onCall) as [string];
+    const [stand] = DAILY_ROTATION.people.filter((p) => p !== onCall) as [string];
     const card = await declareThroughBot(bot, 'sev2 search results empty');
     await eventually(async () => ((await deliveries(bot, card.incidentId, onCall)) > 0 ? true : undefined), 'page');
     // Handed over and paged by hand, then handed back: both people of the role have been paged.

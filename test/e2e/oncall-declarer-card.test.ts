@@ -1,30 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { scheduledAt } from '../../src/incidents/rotation.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { type BotHarness, useBot } from '../support/bot-harness.js';
+import { useBot } from '../support/bot-harness.js';
 import { cardShows, declareThroughBot } from '../support/incident-flow.js';
+import { askPrivately as ask, DAILY_ROTATION } from '../support/oncall-flow.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
 
-const DAILY = {
-  people: ['U0ALICE', 'U0BOB', 'U0CAROL'],
-  shift: 'daily',
-  handoff: { time: '09:00', time_zone: 'UTC' },
-  start: '2026-01-05',
-};
-
-async function ask(bot: BotHarness, text: string, user: string, channel?: string) {
-  const before = bot.fake.callsTo('response_url').length;
-  await bot.command(text, { user_id: user, ...(channel ? { channel_id: channel } : {}) });
-  return (await bot.fake.waitForCount('response_url', before + 1)).at(-1)!.args as { text: string };
-}
-
 describe("the card's line about the declarer on call", () => {
-  const runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY));
+  const runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY_ROTATION));
   const bot = useBot({ runbook, env: { ONCALL_OVERRIDE_MAX: '7d' } });
 
   it('goes once an override hands on-call to someone else who is then paged', async () => {
     const onCall = scheduledAt(runbook.escalation.roles.on_call!.rotation!, new Date());
-    const stand = DAILY.people.find((p) => p !== onCall)!;
+    const stand = DAILY_ROTATION.people.find((p) => p !== onCall)!;
     const card = await declareThroughBot(bot, 'sev2 my own disk is full', onCall);
     await cardShows(bot, card, 'declared this and is on call');
     await ask(bot, `oncall override <@${stand}> 1h`, 'U0BOSS');

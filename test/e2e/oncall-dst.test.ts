@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { type BotHarness, useBot } from '../support/bot-harness.js';
+import { askPrivately } from '../support/oncall-flow.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
 
 /** Daily at 01:30 London time, a time the clocks repeat on 31 October 2027 (01:30 BST = 00:30 UTC, then 01:30 GMT). */
@@ -11,13 +12,7 @@ const NIGHTLY = {
   start: '2027-10-30',
 };
 
-async function ask(bot: BotHarness, text: string) {
-  const before = bot.fake.callsTo('response_url').length;
-  const res = await bot.command(text, { user_id: 'U0REPORTER' });
-  expect(res.status).toBe(200);
-  const replies = await bot.fake.waitForCount('response_url', before + 1);
-  return replies.at(-1)!.args as { text: string };
-}
+const ask = (bot: BotHarness, text: string) => askPrivately(bot, text, 'U0REPORTER');
 
 describe('/incident oncall around a London autumn hand-off', () => {
   const bot = useBot({

@@ -2,19 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { askPrivately as ask } from '../support/oncall-flow.js';
 import { stateValue } from '../support/slack-request.js';
 import { testRunbookData, WEEKLY_ON_CALL, withRotation } from '../support/test-runbook.js';
 
 /** The fake Slack's bot user (auth.test's user_id). */
 const BOT = 'UBOT';
-
-async function ask(bot: BotHarness, text: string, user = 'U0BOSS') {
-  const before = bot.fake.callsTo('response_url').length;
-  const res = await bot.command(text, { user_id: user });
-  expect(res.status).toBe(200);
-  const replies = await bot.fake.waitForCount('response_url', before + 1);
-  return replies.at(-1)!.args as { text: string; blocks?: unknown[] };
-}
 
 describe('an override or a swap puts only a person on call', () => {
   let bot: BotHarness;

@@ -2,33 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { scheduledAt, shiftAt } from '../../src/incidents/rotation.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { rotationTime } from '../../src/templates/oncall.js';
-import { type BotHarness, useBot } from '../support/bot-harness.js';
+import { useBot } from '../support/bot-harness.js';
+import { askPrivately as ask, DAILY_ROTATION } from '../support/oncall-flow.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
 
-const DAILY = {
-  people: ['U0ALICE', 'U0BOB', 'U0CAROL'],
-  shift: 'daily',
-  handoff: { time: '09:00', time_zone: 'UTC' },
-  start: '2026-01-05',
-};
-
-async function ask(bot: BotHarness, text: string, user = 'U0BOSS') {
-  const before = bot.fake.callsTo('response_url').length;
-  const res = await bot.command(text, { user_id: user });
-  expect(res.status).toBe(200);
-  const replies = await bot.fake.waitForCount('response_url', before + 1);
-  return replies.at(-1)!.args as { text: string; blocks?: unknown[] };
-}
-
 describe('on-call wording', () => {
-  const runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY));
+  const runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY_ROTATION));
   const bot = useBot({ runbook, timers: false, env: { ONCALL_OVERRIDE_MAX: '7d' } });
   const rotation = () => runbook.escalation.roles.on_call!.rotation!;
 
   it('`oncall @person` lists a stretch on now whole, from its start (an override), not from now', async () => {
     await bot.db.query('DELETE FROM oncall_overrides');
     const now = new Date();
-    const other = DAILY.people.find((p) => p !== scheduledAt(rotation(), now))!;
+    const other = DAILY_ROTATION.people.find((p) => p !== scheduledAt(rotation(), now))!;
     // An override that began 30 minutes ago (as if typed then), on now.
     const began = new Date(Math.max(now.getTime() - 30 * 60_000, shiftAt(rotation(), now).start.getTime() + 60_000));
     began.setUTCSeconds(0, 0);

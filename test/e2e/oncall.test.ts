@@ -5,6 +5,7 @@ import { ACTION } from '../../src/templates/ids.js';
 import { rotationTime } from '../../src/templates/oncall.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot, useBot } from '../support/bot-harness.js';
 import { eventually } from '../support/incident-flow.js';
+import { askPrivately } from '../support/oncall-flow.js';
 import { createTestSchema } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
@@ -28,14 +29,7 @@ function rotationRunbook(rotation: Record<string, unknown>, respond = '15m'): Ru
   return parseRunbook(data);
 }
 
-/** Types a command and returns the private reply it gets. */
-async function ask(bot: BotHarness, text: string, user = 'U0REPORTER') {
-  const before = bot.fake.callsTo('response_url').length;
-  const res = await bot.command(text, { user_id: user });
-  expect(res.status).toBe(200);
-  const replies = await bot.fake.waitForCount('response_url', before + 1);
-  return replies.at(-1)!.args as { text: string; blocks?: unknown[]; replace_original?: boolean };
-}
+const ask = (bot: BotHarness, text: string, user = 'U0REPORTER') => askPrivately(bot, text, user);
 
 /** The value of the Confirm button of an override's question. */
 const confirmValue = (question: { blocks?: unknown[] }) =>

@@ -3,29 +3,13 @@ import { scheduledAt } from '../../src/incidents/rotation.js';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import { type BotHarness, useBot } from '../support/bot-harness.js';
 import { declareThroughBot, eventually } from '../support/incident-flow.js';
+import { askPrivately as ask, DAILY_ROTATION } from '../support/oncall-flow.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
 
-/** On-call takes turns daily at 09:00 UTC (alice, bob, carol), and U0LEAD is always paged with them. */
-const DAILY = {
-  people: ['U0ALICE', 'U0BOB', 'U0CAROL'],
-  shift: 'daily',
-  handoff: { time: '09:00', time_zone: 'UTC' },
-  start: '2026-01-05',
-};
-
 function runbookWithLead(): Runbook {
-  const data = withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY);
+  const data = withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY_ROTATION);
   (data.escalation.roles as Record<string, { contacts: string[] }>).on_call!.contacts = ['U0LEAD'];
   return parseRunbook(data);
-}
-
-/** Types a command (in `channel`) and returns the private reply it gets. */
-async function ask(bot: BotHarness, text: string, user = 'U0BOSS', channel?: string) {
-  const before = bot.fake.callsTo('response_url').length;
-  const res = await bot.command(text, { user_id: user, ...(channel ? { channel_id: channel } : {}) });
-  expect(res.status).toBe(200);
-  const replies = await bot.fake.waitForCount('response_url', before + 1);
-  return replies.at(-1)!.args as { text: string };
 }
 
 const deliveries = async (bot: BotHarness, incidentId: number, userId: string) =>
@@ -44,7 +28,7 @@ describe('paging by hand: the reply says what the page does', () => {
   const runbook = runbookWithLead();
   const bot = useBot({ runbook, env: { ONCALL_OVERRIDE_MAX: '7d' } });
   const onCallNow = () => scheduledAt(runbook.escalation.roles.on_call!.rotation!, new Date());
-  const otherThan = (who: string) => DAILY.people.find((p) => p !== who)!;
+  const otherThan = (who: string) => DAILY_ROTATION.people.find((p) => p !== who)!;
 
   it('everyone on call now was paged already: the reply says nobody new is paged, as the channel does', async () => {
     await bot.db.query('DELETE FROM oncall_overrides');
