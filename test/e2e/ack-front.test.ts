@@ -321,3 +321,43 @@ describe("the front's alert pool on a Postgres server", () => {
     }
   });
 });
+
+describe("the front's alert statements on a Postgres server", () => {
+  it('writes a delivery on each kept connection at start, rolled back: nothing is kept, and a first alert is taken as ever', async () => {
+    const schema = await createTestSchema('frontwarm');
+    const db = createPostgresDatabase(schema.url);
+    const TOKEN = 'front-warm-token-0123456789';
+    const bot = await startBot({
+      timers: false,
+      alertLoop: false,
+      databaseUrl: schema.url,
+      env: { ALERTS_TOKEN: TOKEN },
+    });
+    try {
+      // Each of the front's ten connections took an id for its sample delivery (ids are not given back).
+      const taken = async () =>
+        Number((await db.query<{ n: string }>('SELECT last_value AS n FROM alert_deliveries_id_seq')).rows[0]!.n);
+      await waitUntil('the front’s statements written once on each connection', async () =>
+        (await taken()) >= 10 ? true : undefined,
+      );
+      const count = async (table: string) =>
+        Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+      expect(await count('alert_deliveries')).toBe(0);
+      expect(await count('alert_delivery_hashes')).toBe(0);
+
+      const res = await fetch(`${bot.baseUrl}/hooks/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ source: 'cron', key: 'disk', status: 'firing', level: 'warning', summary: 'disk 91%' }),
+      });
+      expect(res.status).toBe(202);
+      const { delivery } = (await res.json()) as { delivery: number };
+      const { rows } = await db.query<{ id: string; source: string }>('SELECT id, source FROM alert_deliveries');
+      expect(rows).toEqual([{ id: String(delivery), source: 'cron' }]);
+    } finally {
+      await bot.stop();
+      await db.close();
+      await schema.drop();
+    }
+  });
+});
