@@ -45,9 +45,12 @@ describe('a resolved incident reopened', () => {
     await eventually(async () => expect((await row(inc.incidentId)).commander_id).toBe('U0ONCALL'));
     await b.command('resolve rolled back to v57', { channel_id: inc.channelId, user_id: 'U0ONCALL' });
     await eventually(async () => expect((await row(inc.incidentId)).status).toBe('resolved'));
-    await eventually(() => expect(dmText()).toContain('was *resolved*'));
-    // The resolution cancelled the "unresolved" timer (3 s after the declaration).
-    expect((await jobs(inc.incidentId)).find((j) => j.key === 'unresolved')?.state).toBe('cancelled');
+    await eventually(() => expect(dmText()).toContain('*resolved* by'));
+    // The resolution cancelled the "unresolved" timer (3 s after the declaration), unless a loaded machine took the
+    // declaration, acknowledgement and resolution past those 3 s (then it had fired).
+    const first = (await jobs(inc.incidentId)).find((j) => j.key === 'unresolved')!;
+    const resolvedAt = (await row(inc.incidentId)).resolved_at!;
+    expect(first.state).toBe(resolvedAt < first.due_at ? 'cancelled' : 'done');
 
     // Work on it after a resolution is refused, and says how to reopen.
     b.fake.reset();
@@ -104,7 +107,7 @@ describe('a resolved incident reopened', () => {
     // calls, not by a time: on a loaded machine the reopening's posts before it took CI past a fixed wait.)
     await eventually(() => {
       expect(dmText()).toContain('This page was *acknowledged* by you');
-      expect(dmText()).not.toContain('was *resolved*');
+      expect(dmText()).not.toContain('*resolved* by');
     });
     const dmUpdated = b.fake
       .callsTo('chat.update')
@@ -235,7 +238,7 @@ describe('a resolved incident reopened', () => {
     const dm = await pageDmTo(b.fake, 'U0ONCALL', inc.channelId);
     const dmNow = () => json(b.fake.message(dm.channel, dm.ts)?.blocks);
     await b.command('resolve queue drained', { channel_id: inc.channelId, user_id: 'U0REPORTER' });
-    await eventually(() => expect(dmNow()).toContain('was *resolved*'));
+    await eventually(() => expect(dmNow()).toContain('*resolved* by'));
     expect(dmNow()).not.toContain(ACTION.acknowledge);
     await b.command('reopen stuck again', { channel_id: inc.channelId, user_id: 'U0REPORTER' });
     await eventually(() => expect(dmNow()).toContain('The incident was *reopened* by <@U0REPORTER>'), 1500);
