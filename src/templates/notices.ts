@@ -311,7 +311,8 @@ export const openChannelButton = (url: string | undefined) =>
 
 /**
  * A page's direct message once answered (it replaces the page): for which incident and role the person was paged,
- * who acknowledged it or resolved the incident and when ("you" when it was them), and the link to the channel; no
+ * who acknowledged it or resolved the incident and when ("you" when it was them; a resolution names who had
+ * acknowledged the incident before, if anyone), and the link to the channel; no
  * Acknowledge, so nobody acknowledges a page already answered. An incident resolved before anyone acknowledged it and
  * then reopened: who reopened it and when, with Acknowledge again.
  */
@@ -324,9 +325,14 @@ export function renderAnsweredPage(
   const severity = severityWithResponse(i.severity, severities);
   const where = i.channelId ? ` (${channelLink(i.channelId)})` : '';
   const who = a.by === null ? '' : a.by === a.userId ? ' by you' : ` by ${mention(a.by)}`;
+  const ackedBy =
+    i.acknowledgedBy === null ? '' : i.acknowledgedBy === a.userId ? ' by you' : ` by ${mention(i.acknowledgedBy)}`;
   const answer =
     a.state === 'resolved'
-      ? `:white_check_mark: The incident was *resolved*${who} ${slackDate(a.at)}: nothing to acknowledge.`
+      ? // Acknowledged before it was resolved: who acknowledged it and when, not "nothing to acknowledge".
+        i.acknowledgedAt && i.acknowledgedAt <= a.at
+        ? `:white_check_mark: The incident was acknowledged${ackedBy} ${slackDate(i.acknowledgedAt)}, then *resolved*${who} ${slackDate(a.at)}.`
+        : `:white_check_mark: The incident was *resolved*${who} ${slackDate(a.at)}: nothing to acknowledge.`
       : a.state === 'reopened'
         ? `:repeat: The incident was *reopened*${who} ${slackDate(a.at)}, and nobody has acknowledged it: this page is open again.`
         : `:eyes: This page was *acknowledged*${who} ${slackDate(a.at)}.`;

@@ -46,9 +46,14 @@ describe("a page's direct message once the page is answered", () => {
     for (const dm of [onCall, senior]) {
       const resolved = await eventually(async () => {
         const now = dmNow(bot.fake, dm);
-        return now.blocks.includes('The incident was *resolved* by <@U0REP>') ? now : undefined;
+        return now.blocks.includes('*resolved* by <@U0REP>') ? now : undefined;
       }, `${dm.channel}'s DM, resolved`);
       expect(resolved.acknowledge).toBe(false);
+      // It had been acknowledged (by the on-call engineer): said, not "nothing to acknowledge".
+      expect(resolved.blocks).toContain(
+        `The incident was acknowledged ${dm === onCall ? 'by you' : 'by <@U0ONCALL>'} <!date^`,
+      );
+      expect(resolved.blocks).not.toContain('nothing to acknowledge');
     }
     // Each DM's state is recorded once Slack has taken its update (so a moment after the fake shows it).
     const states = async () =>

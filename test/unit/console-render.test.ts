@@ -144,6 +144,23 @@ describe('the console renders a message from its blocks', () => {
       '✅ The incident was resolved 2026-11-28 00:05 UTC: nothing to acknowledge.',
     );
     expect(answered('resolved', null).join('\n')).not.toContain('Acknowledge ');
+    // Acknowledged before it was resolved: who acknowledged it and when, not "nothing to acknowledge".
+    const ackedAt = new Date('2026-11-28T00:02:00Z');
+    const resolvedAfterAck = (acknowledgedBy: string) =>
+      renderMessage(
+        renderAnsweredPage(
+          { ...incident, acknowledgedAt: ackedAt, acknowledgedBy },
+          { roleName: 'On-Call Engineer', userId: 'U0ONCALL', state: 'resolved', by: 'U0ONCALL', at },
+          severities,
+        ),
+        options(),
+      );
+    expect(resolvedAfterAck('U0ONCALL')).toContain(
+      '✅ The incident was acknowledged by you 2026-11-28 00:02 UTC, then resolved by you 2026-11-28 00:05 UTC.',
+    );
+    expect(resolvedAfterAck('U0ALICE')).toContain(
+      '✅ The incident was acknowledged by @alice 2026-11-28 00:02 UTC, then resolved by you 2026-11-28 00:05 UTC.',
+    );
   });
 
   it('keeps code blocks as they are, behind a bar, with entities decoded and no mrkdwn read inside', () => {
