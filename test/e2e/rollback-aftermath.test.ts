@@ -1,28 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbook/runbook.js';
+import { rm } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTION } from '../../src/templates/ids.js';
-import { atomCliRuns } from '../support/atom-cli-log.js';
-import { type BotHarness, startBot } from '../support/bot-harness.js';
+import type { BotHarness } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
-import { declareThroughBot } from '../support/incident-flow.js';
-import { testRunbookData } from '../support/test-runbook.js';
-
-const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
-const RESPONDER = 'U0RESPONDER';
-
-interface Button {
-  action_id: string;
-  value: string;
-  text: { text: string };
-  confirm?: { text: { text: string } };
-}
-type Block = { type: string; text?: { text: string }; accessory?: Button };
-
-const buttonsOf = (blocks: unknown, actionId: string): Button[] =>
-  ((blocks ?? []) as Block[]).flatMap((b) => (b.accessory?.action_id === actionId ? [b.accessory] : []));
+import { buttonsOf, RESPONDER, useRollbackBot } from '../support/rollback-bot.js';
 
 /**
  * What a person meets around a rollback from the outside: the list pressed twice, a rollback that does not take, the
@@ -30,66 +11,21 @@ const buttonsOf = (blocks: unknown, actionId: string): Button[] =>
  * scenario set.
  */
 describe('after a rollback', () => {
+  const rb = useRollbackBot({ name: 'rollback-aftermath', timers: false });
   let bot: BotHarness;
-  let dir: string;
   let log: string;
-  let scenarioFile: string;
-  const scenario = (s: Record<string, string>) => writeFile(scenarioFile, JSON.stringify(s));
-  const rollbacks = async () => (await atomCliRuns(log)).filter((r) => r.argv[0] === 'rollback').length;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rollback-aftermath-'));
-    log = join(dir, 'atom-cli.log');
-    scenarioFile = join(dir, 'scenario.json');
-    await scenario({});
-    bot = await startBot({
-      runbook: parseRunbook({ ...testRunbookData(), access: { responders: [RESPONDER], approvers: [] } }),
-      timers: false,
-      env: {
-        ATOM_CLI,
-        COMMAND_ENV: 'ATOM_CLI_LOG,ATOM_CLI_SCENARIO',
-        ATOM_CLI_LOG: log,
-        ATOM_CLI_SCENARIO: scenarioFile,
-      },
-    });
+  beforeAll(() => {
+    ({ bot, log } = rb);
   });
-  afterAll(async () => {
-    await bot?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-
+  const scenario = (s: Record<string, string>) => rb.scenario(s);
+  const rollbacks = () => rb.rollbacks();
   /** Declares an incident; its channel, with the responder in it. */
-  async function declare(title: string): Promise<string> {
-    const { channelId } = await declareThroughBot(bot, `sev2 ${title}`, RESPONDER);
-    bot.fake.channels.get(channelId)!.members.add(RESPONDER);
-    return channelId;
-  }
-
+  const declare = (title: string) => rb.declare(title);
   /** Types `/incident <text>` in the channel as the responder; the next message the bot posts there matching `re`. */
-  async function typed(channelId: string, text: string, re: RegExp): Promise<RecordedCall> {
-    const seen = bot.fake.callsTo('chat.postMessage').length;
-    await bot.command(text, { channel_id: channelId, user_id: RESPONDER });
-    return bot.fake.waitFor(
-      'chat.postMessage',
-      (c) =>
-        c.args.channel === channelId &&
-        re.test(String(c.args.text)) &&
-        bot.fake.callsTo('chat.postMessage').indexOf(c) >= seen,
-    );
-  }
-
+  const typed = (channelId: string, text: string, re: RegExp) => rb.typed(channelId, text, re);
   /** Presses "Roll back to `version`" on a posted list, Slack echoing the list's blocks with the click. */
-  function press(list: RecordedCall, version: string, actionId: string = ACTION.rollbackTo) {
-    const button = buttonsOf(list.args.blocks, actionId).find((b) => b.text.text.includes(version))!;
-    return bot.click({
-      channelId: String(list.args.channel),
-      messageTs: (list.response as { ts: string }).ts,
-      actionId,
-      value: button.value,
-      userId: RESPONDER,
-      message: { text: String(list.args.text), blocks: list.args.blocks as unknown[] },
-    });
-  }
+  const press = (list: RecordedCall, version: string, actionId: string = ACTION.rollbackTo) =>
+    rb.press(list, version, actionId);
 
   it('the list pressed is updated with what happened; an older list pressed asks first, saying what happened', async () => {
     await scenario({ rollback: 'new-release', logs: 'clean' });

@@ -1,28 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbook/runbook.js';
+import { rm } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTION } from '../../src/templates/ids.js';
-import { type BotHarness, startBot } from '../support/bot-harness.js';
+import type { BotHarness } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
-import { declareThroughBot } from '../support/incident-flow.js';
-import { testRunbookData } from '../support/test-runbook.js';
-
-const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
-const RESPONDER = 'U0RESPONDER';
-
-interface Button {
-  action_id: string;
-  value: string;
-  text: { text: string };
-}
-type Block = { type: string; accessory?: Button };
-
-const buttonsOf = (blocks: unknown): Button[] =>
-  ((blocks ?? []) as Block[]).flatMap((b) => (b.accessory?.action_id === ACTION.rollbackTo ? [b.accessory] : []));
-const tsOf = (c: RecordedCall) => (c.response as { ts: string }).ts;
+import { buttonsOf, RESPONDER, tsOf, useRollbackBot } from '../support/rollback-bot.js';
 
 /**
  * Every list of deployments an incident posted (`/incident deployments`, `/incident rollback`) shows its Roll back
@@ -30,76 +12,30 @@ const tsOf = (c: RecordedCall) => (c.response as { ts: string }).ts;
  * out of date, not only the one clicked; Slack refusing is retried by the timer loop.
  */
 describe('the lists of deployments of an incident, after a rollback or a deploy', () => {
-  let bot: BotHarness;
-  let dir: string;
-  let log: string;
-  let scenarioFile: string;
-  const scenario = (s: Record<string, string>) => writeFile(scenarioFile, JSON.stringify(s));
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rollback-lists-'));
-    log = join(dir, 'atom-cli.log');
-    scenarioFile = join(dir, 'scenario.json');
-    await scenario({});
-    bot = await startBot({
-      runbook: parseRunbook({
-        ...testRunbookData(),
-        access: { responders: [RESPONDER], approvers: [] },
-        playbooks: {
-          'ship-fix': {
-            title: 'Ship a Fix',
-            kind: 'incident',
-            match: ['ship the fix'],
-            symptoms: ['Broken'],
-            detection: [],
-            mitigation: [{ text: 'Deploy the fix', run: ['atom-cli', 'deploy'], destructive: true, timeout: '10s' }],
-            resolution: [],
-            prevention: [],
-          },
-        },
-      }),
-      env: {
-        ATOM_CLI,
-        COMMAND_ENV: 'ATOM_CLI_LOG,ATOM_CLI_SCENARIO',
-        ATOM_CLI_LOG: log,
-        ATOM_CLI_SCENARIO: scenarioFile,
+  const rb = useRollbackBot({
+    name: 'rollback-lists',
+    playbooks: {
+      'ship-fix': {
+        title: 'Ship a Fix',
+        kind: 'incident',
+        match: ['ship the fix'],
+        symptoms: ['Broken'],
+        detection: [],
+        mitigation: [{ text: 'Deploy the fix', run: ['atom-cli', 'deploy'], destructive: true, timeout: '10s' }],
+        resolution: [],
+        prevention: [],
       },
-    });
+    },
   });
-  afterAll(async () => {
-    await bot?.stop();
-    await rm(dir, { recursive: true, force: true });
+  let bot: BotHarness;
+  let log: string;
+  beforeAll(() => {
+    ({ bot, log } = rb);
   });
-
-  async function declare(title: string): Promise<string> {
-    const { channelId } = await declareThroughBot(bot, `sev2 ${title}`, RESPONDER);
-    bot.fake.channels.get(channelId)!.members.add(RESPONDER);
-    return channelId;
-  }
-
-  async function list(channelId: string, text = 'deployments'): Promise<RecordedCall> {
-    const seen = bot.fake.callsTo('chat.postMessage').length;
-    await bot.command(text, { channel_id: channelId, user_id: RESPONDER });
-    return bot.fake.waitFor(
-      'chat.postMessage',
-      (c) =>
-        c.args.channel === channelId &&
-        /^Recent deployments/.test(String(c.args.text)) &&
-        bot.fake.callsTo('chat.postMessage').indexOf(c) >= seen,
-    );
-  }
-
-  function press(posted: RecordedCall, version: string) {
-    const button = buttonsOf(posted.args.blocks).find((b) => b.text.text.includes(version))!;
-    return bot.click({
-      channelId: String(posted.args.channel),
-      messageTs: tsOf(posted),
-      actionId: ACTION.rollbackTo,
-      value: button.value,
-      userId: RESPONDER,
-      message: { text: String(posted.args.text), blocks: posted.args.blocks as unknown[] },
-    });
-  }
+  const scenario = (s: Record<string, string>) => rb.scenario(s);
+  const declare = (title: string) => rb.declare(title);
+  const list = (channelId: string, text?: string) => rb.list(channelId, text);
+  const press = (posted: RecordedCall, version: string) => rb.press(posted, version);
 
   /** The list as Slack shows it now. */
   const shown = (posted: RecordedCall) => bot.fake.message(String(posted.args.channel), tsOf(posted));

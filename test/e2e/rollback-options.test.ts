@@ -1,59 +1,38 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbook/runbook.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { atomCliRuns } from '../support/atom-cli-log.js';
-import { type BotHarness, startBot } from '../support/bot-harness.js';
+import type { BotHarness } from '../support/bot-harness.js';
 import { elementsOf } from '../support/checklist-helpers.js';
+import { RESPONDER, useRollbackBot } from '../support/rollback-bot.js';
 import { stateValue, TEST_GENERAL_CHANNEL_ID } from '../support/slack-request.js';
-import { testRunbookData } from '../support/test-runbook.js';
 
-const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
-const RESPONDER = 'U0RESPONDER';
 const GENERAL = TEST_GENERAL_CHANNEL_ID;
 
 /** A rollback step whose command line names the app with an option before the version. */
-const runbook = () =>
-  parseRunbook({
-    ...testRunbookData(),
-    access: { responders: [RESPONDER], approvers: [] },
-    playbooks: {
-      'rollback-app': {
-        title: 'Roll back the web app',
-        kind: 'procedure',
-        outside_incident: true,
-        mitigation: [
-          {
-            text: 'Roll back',
-            run: ['atom-cli', 'rollback', '--app', 'atom-saas', '{version}'],
-            params: { version: 'version' },
-            destructive: true,
-            timeout: '5s',
-          },
-        ],
+const playbooks = {
+  'rollback-app': {
+    title: 'Roll back the web app',
+    kind: 'procedure',
+    outside_incident: true,
+    mitigation: [
+      {
+        text: 'Roll back',
+        run: ['atom-cli', 'rollback', '--app', 'atom-saas', '{version}'],
+        params: { version: 'version' },
+        destructive: true,
+        timeout: '5s',
       },
-    },
-  });
+    ],
+  },
+};
 
 describe('a rollback command line with an option before the version (atom-cli rollback --app atom-saas v57)', () => {
+  const rb = useRollbackBot({ name: 'rollback-options', playbooks, timers: false });
   let bot: BotHarness;
-  let dir: string;
   let log: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'rollback-options-'));
-    log = join(dir, 'atom-cli.log');
-    bot = await startBot({
-      runbook: runbook(),
-      timers: false,
-      env: { ATOM_CLI, COMMAND_ENV: 'ATOM_CLI_LOG', ATOM_CLI_LOG: log },
-    });
+  beforeAll(() => {
+    ({ bot, log } = rb);
     bot.fake.channels.get(GENERAL)!.members.add(RESPONDER);
-  });
-  afterAll(async () => {
-    await bot?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('is verified against the version rolled back to, not the value of --app', async () => {
