@@ -102,8 +102,11 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       await tell(renderDeployedOver(kept.outOfDate));
       return;
     }
-    // A list older than a rollback shows versions no longer right: say what happened, mark it so, and ask first.
-    const since = list?.ts ? await deps.rollback.rolledBackSince(host, new Date(Number(list.ts) * 1000)) : null;
+    // A list older than a rollback shows versions no longer right: say what happened, mark it so, and ask first. The
+    // rollback may have been another incident's (the history is the service's): the list kept says so then.
+    const since =
+      (list?.ts ? await deps.rollback.rolledBackSince(host, new Date(Number(list.ts) * 1000)) : null) ??
+      (kept?.outOfDate?.kind === 'rollback' ? kept.outOfDate.past : null);
     if (since) {
       if (!kept) await settleList(client, body, since);
       await tell(renderRollbackAgain(since, version, inRun?.r ?? null));

@@ -72,13 +72,17 @@ export async function insertRollbackList(
 export const REDRAW_GRACE_S = 30;
 
 /**
- * Marks every list of the host still showing its buttons (posted before now) out of date, for `why`, each due to be
- * redrawn by the sweep unless redrawn first; returns them.
+ * Marks out of date, for `why`, every list still showing its buttons (posted before now) of the deployments the host
+ * changed: the host's own, and every open incident's (the deployment history is the service's, not one incident's: a
+ * rollback from one incident makes another's list as wrong). Each is due to be redrawn by the sweep unless redrawn
+ * first; returns them. A resolved incident's lists are left (a press on one is refused: it is resolved).
  */
 export async function markListsOutOfDate(q: Queryable, host: HostRef, why: ListOutOfDate): Promise<RollbackList[]> {
   const { rows } = await q.query<Row>(
     `UPDATE rollback_lists SET out_of_date = $2, redraw_due_at = now() + make_interval(secs => ${REDRAW_GRACE_S})
-      WHERE ${ownerColumn(host)} = $1 AND out_of_date IS NULL AND posted_at <= now()
+      WHERE out_of_date IS NULL AND posted_at <= now()
+        AND (${ownerColumn(host)} = $1
+             OR incident_id IN (SELECT id FROM incidents WHERE status <> 'resolved'))
       RETURNING *`,
     [host.id, JSON.stringify(why)],
   );

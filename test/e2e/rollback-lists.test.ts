@@ -65,6 +65,31 @@ describe('the lists of deployments of an incident, after a rollback or a deploy'
     );
   });
 
+  it("a rollback in one incident redraws another open incident's lists too (the history is the service's); a press on one asks first", async () => {
+    await rm(`${log}.running`, { force: true });
+    await scenario({ logs: 'clean' });
+    const other = await declare('payments slow meanwhile');
+    const there = await list(other);
+    const channelId = await declare('checkout down here');
+    const here = await list(channelId);
+    await press(here, 'v57');
+    await expect
+      .poll(() => String(shown(there)?.text), { timeout: 20_000 })
+      .toMatch(
+        /^:rewind: Rolled back to `v57` at \d\d:\d\d UTC by <@U0RESPONDER>; `v57` is running\. This list is out of date/,
+      );
+    expect(buttonsOf(shown(there)?.blocks)).toEqual([]);
+    // A press on the other incident's list (as Slack had it before) runs nothing: it asks first, saying what happened.
+    const before = await rb.rollbacks();
+    const replies = bot.replies().length;
+    await press(there, 'v55');
+    const asked = (await bot.fake.waitForCount('response_url', replies + 1)).at(-1)!.args as { text: string };
+    expect(asked.text).toMatch(
+      /^:warning: Since this list was posted, rolled back to `v57`.*This list is out of date\. Roll back to `v55`\?$/,
+    );
+    expect(await rb.rollbacks()).toBe(before);
+  });
+
   it('a list Slack would not redraw is redrawn again by the timer loop', async () => {
     await rm(`${log}.running`, { force: true });
     await scenario({ logs: 'clean' });
