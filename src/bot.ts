@@ -372,7 +372,7 @@ export function createBot({
   );
   // The lists of deployments posted: a rollback or a deploy shows each still offering buttons out of date.
   const rollbackLists = new RollbackLists(db, chat, app.logger);
-  playbooks.productionChanged = (host, why) => rollbackLists.outOfDate(host, why);
+  playbooks.productionChanged = (q, host, why) => rollbackLists.mark(q, host, why);
   const rollback = new RollbackService(
     db,
     chat,

@@ -76,7 +76,7 @@ export class PlaybookService implements StepRuns {
     this.sealer = createSealer(opts.secrets ?? []);
     this.approvals = new StepApprovals(db, chat, runbook, this, log, typed);
     this.verification = new PostDeploymentVerification(chat, this, (host, userId, verdict) =>
-      recordStepEvent(this.db, hostRef(host), 'rollback_verified', userId, { ...verdict }),
+      this.recordRollback(host, userId, verdict),
     );
     this.checklists = new Checklists(db, chat, runbook, log, typed);
     this.checklists.onApprovalsClosed = (host, closed) => this.approvals.showClosed(host, closed);
@@ -369,10 +369,8 @@ export class PlaybookService implements StepRuns {
     const r = await this.execute(run);
     if (isRollbackStep(run.step)) {
       this.metrics.rolledBack(r.view.state);
-      // The lists of deployments are shown out of date once it is said, before the history is read again.
-      const verdict = await this.verification.afterRollback(run.host, run.playbook, run.target, r, run.userId, (v) =>
-        this.changedProduction(run.host, { kind: 'rollback', past: { at: new Date(), by: run.userId, verdict: v } }),
-      );
+      // The lists of deployments are marked out of date with its record (recordRollback), and redrawn once it is said.
+      const verdict = await this.verification.afterRollback(run.host, run.playbook, run.target, r, run.userId);
       return { ...r, verdict };
     } else if (isDeployStep(run.step) && r.view.state === 'succeeded') {
       const shown = this.shown(run.step, run.target).join(' ');
@@ -385,15 +383,34 @@ export class PlaybookService implements StepRuns {
   }
 
   /**
-   * What follows a rollback or a deploy of a host (the composition root sets it): its lists of deployments still
-   * showing Roll back buttons are shown out of date.
+   * What follows a rollback or a deploy (the composition root sets it): the lists of deployments still showing Roll
+   * back buttons are marked out of date in the transaction given (`q`); what it returns redraws them, once committed.
    */
-  productionChanged: ((host: PlaybookHost, why: ListOutOfDate) => Promise<void>) | null = null;
+  productionChanged: ((q: Queryable, host: PlaybookHost, why: ListOutOfDate) => Promise<() => Promise<void>>) | null =
+    null;
 
   private async changedProduction(host: PlaybookHost, why: ListOutOfDate): Promise<void> {
-    await this.productionChanged?.(host, why).catch((e) =>
-      this.log.warn('could not show the lists of deployments out of date', e),
-    );
+    try {
+      await (await this.productionChanged?.(this.db, host, why))?.();
+    } catch (e) {
+      this.log.warn('could not show the lists of deployments out of date', e);
+    }
+  }
+
+  /**
+   * Keeps how a rollback ended on its host's timeline (`rollback_verified`) and, in the same transaction, marks the
+   * lists of deployments out of date: a crash between could otherwise leave their buttons live, offering versions no
+   * longer right. Returns what redraws them, for after the verdict is said.
+   */
+  private async recordRollback(host: PlaybookHost, userId: string, verdict: RollbackVerdict) {
+    const why: ListOutOfDate = { kind: 'rollback', past: { at: new Date(), by: userId, verdict } };
+    const redraw = await this.db.transaction(async (tx) => {
+      await recordStepEvent(tx, hostRef(host), 'rollback_verified', userId, { ...verdict });
+      return this.productionChanged ? await this.productionChanged(tx, host, why) : null;
+    });
+    return async () => {
+      await redraw?.().catch((e) => this.log.warn('could not show the lists of deployments out of date', e));
+    };
   }
 
   /**

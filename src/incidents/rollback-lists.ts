@@ -1,4 +1,4 @@
-import type { Database } from '../store/db.js';
+import type { Database, Queryable } from '../store/db.js';
 import {
   claimListsToRedraw,
   getRollbackList,
@@ -16,8 +16,8 @@ import { REDRAW_BATCH, REDRAW_LEASE_MS, redrawLater } from './redraw-retries.js'
 import type { Sweep } from './timer-loop.js';
 
 /**
- * The lists of deployments a host posted with Roll back buttons. A rollback or a deploy of the host makes every one
- * still showing buttons out of date, not only the one clicked: each is marked so (durably) and redrawn, its buttons
+ * The lists of deployments posted with Roll back buttons. A rollback or a deploy makes every one still showing buttons
+ * out of date, not only the one clicked, nor only the host's (the history is the service's): each is marked so (durably) and redrawn, its buttons
  * gone, saying what happened; one Slack would not update is redrawn by the timer loop's sweep, with growing waits.
  */
 export class RollbackLists implements Sweep {
@@ -50,12 +50,19 @@ export class RollbackLists implements Sweep {
     return getRollbackList(this.db, channelId, ts);
   }
 
-  /** Every list of the host still showing its buttons is out of date (`why`): marked so, then redrawn. */
-  async outOfDate(host: PlaybookHost, why: ListOutOfDate): Promise<void> {
-    const lists = await markListsOutOfDate(this.db, hostRef(host), why);
-    for (const l of lists) {
-      if (await this.redraw(l)) await listRedrawn(this.db, l.id).catch((e) => this.log.warn('listRedrawn failed', e));
-    }
+  /**
+   * Every list still showing its buttons of the deployments this host changed (its own, and every open incident's:
+   * see markListsOutOfDate) is out of date (`why`): marked so in the caller's transaction (`q`), with the record of
+   * what changed them, so a crash before they are redrawn leaves them due to the sweep. Returns their redraw, to run
+   * once that transaction is committed.
+   */
+  async mark(q: Queryable, host: PlaybookHost, why: ListOutOfDate): Promise<() => Promise<void>> {
+    const lists = await markListsOutOfDate(q, hostRef(host), why);
+    return async () => {
+      for (const l of lists) {
+        if (await this.redraw(l)) await listRedrawn(this.db, l.id).catch((e) => this.log.warn('listRedrawn failed', e));
+      }
+    };
   }
 
   /** Redraws one list out of date; false when Slack refused (to be tried again). */

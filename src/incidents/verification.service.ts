@@ -82,12 +82,15 @@ export class PostDeploymentVerification {
   constructor(
     private readonly chat: PlaybookChat,
     private readonly runs: Pick<StepRuns, 'target' | 'execute' | 'mask'>,
-    /** Keeps how a rollback ended on its host's timeline (`rollback_verified`), by whom it was asked. */
+    /**
+     * Keeps how a rollback ended on its host's timeline (`rollback_verified`), by whom it was asked; may return what
+     * follows once it is said (the lists of deployments, marked out of date with the record, redrawn).
+     */
     private readonly record: (
       host: PlaybookHost,
       userId: string,
       verdict: RollbackVerdict,
-    ) => Promise<void> = async () => {},
+    ) => Promise<void | (() => Promise<void>)> = async () => {},
   ) {}
 
   /**
@@ -101,8 +104,6 @@ export class PostDeploymentVerification {
     target: string[],
     rolled: RunResult,
     userId: string,
-    /** What follows the report (the lists of deployments shown out of date), before the history is read again. */
-    afterSaid: (verdict: RollbackVerdict) => Promise<void> = async () => {},
   ): Promise<RollbackVerdict> {
     const command = ['atom-cli', ...target.slice(1)].map(this.runs.mask).join(' ');
     const named = rollbackVersionNamed(target);
@@ -117,7 +118,7 @@ export class PostDeploymentVerification {
         running: null,
         failed: [{ name: command, detail }],
       };
-      await this.record(host, userId, verdict);
+      const afterSaid = await this.record(host, userId, verdict);
       await this.report(host, version, [{ name: command, ok: false, expected: 'exit 0', detail }], verdict, afterSaid);
       return verdict;
     }
@@ -130,8 +131,9 @@ export class PostDeploymentVerification {
       running: checks.find((c) => c.running)?.running ?? null,
       failed: failed.map((c) => ({ name: c.name, detail: c.detail })),
     };
-    // On the record before it is said: a click on an old list's button reads it.
-    await this.record(host, userId, verdict);
+    // On the record before it is said: a click on an old list's button reads it. What follows the record (the lists
+    // of deployments it marked out of date, redrawn) is done once it is said, before the history is read again.
+    const afterSaid = await this.record(host, userId, verdict);
     await this.report(host, version, checks, verdict, afterSaid);
     return verdict;
   }
@@ -146,7 +148,7 @@ export class PostDeploymentVerification {
     version: string,
     checks: CheckResult[],
     verdict: RollbackVerdict,
-    afterSaid: (verdict: RollbackVerdict) => Promise<void>,
+    afterSaid: void | (() => Promise<void>),
   ): Promise<void> {
     const failed = verdict.result === 'failed' || verdict.result === 'not_run';
     const place = placeOf(host);
@@ -156,7 +158,7 @@ export class PostDeploymentVerification {
       known = failed ? await this.knownAnswer(host, version).catch((): RetryAnswer => 'unread') : undefined;
       ts = await this.chat.postVerification(place, version, checks, verdict, known);
     } finally {
-      await afterSaid(verdict);
+      await afterSaid?.();
     }
     if (!failed || !ts) return;
     const fresh = await this.retryAnswer(version);

@@ -90,6 +90,44 @@ describe('the lists of deployments of an incident, after a rollback or a deploy'
     expect(await rb.rollbacks()).toBe(before);
   });
 
+  it('the lists are marked out of date in the transaction that puts the rollback on the record, never after it', async () => {
+    await rm(`${log}.running`, { force: true });
+    await scenario({ logs: 'clean' });
+    // At each commit of a rollback's record: is a list of its incident still live? (A crash then would leave it so.)
+    await bot.db.query(`
+      CREATE TABLE zz_unmarked_at_commit (event_id integer NOT NULL);
+      CREATE FUNCTION zz_lists_marked() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.kind = 'rollback_verified' AND EXISTS (
+          SELECT 1 FROM rollback_lists WHERE incident_id = NEW.incident_id AND out_of_date IS NULL) THEN
+          INSERT INTO zz_unmarked_at_commit VALUES (NEW.id);
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE CONSTRAINT TRIGGER zz_lists_marked AFTER INSERT ON incident_events
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION zz_lists_marked();`);
+    try {
+      const channelId = await declare('checkout down at commit');
+      const older = await list(channelId);
+      const newer = await list(channelId);
+      await press(newer, 'v57');
+      await expect.poll(() => String(shown(older)?.text), { timeout: 20_000 }).toMatch(/This list is out of date/);
+      const { rows: recorded } = await bot.db.query(
+        `SELECT e.id FROM incident_events e JOIN incidents i ON i.id = e.incident_id
+          WHERE i.channel_id = $1 AND e.kind = 'rollback_verified'`,
+        [channelId],
+      );
+      expect(recorded).toHaveLength(1);
+      const { rows } = await bot.db.query('SELECT event_id FROM zz_unmarked_at_commit');
+      expect(rows).toEqual([]);
+    } finally {
+      await bot.db.query(`
+        DROP TRIGGER zz_lists_marked ON incident_events;
+        DROP FUNCTION zz_lists_marked();
+        DROP TABLE zz_unmarked_at_commit;`);
+    }
+  });
+
   it('a list Slack would not redraw is redrawn again by the timer loop', async () => {
     await rm(`${log}.running`, { force: true });
     await scenario({ logs: 'clean' });
