@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { APPROVER, approvalFlow, CTO, hasApprove, json, RESPONDER } from '../support/approval-flow.js';
 import { atomCliRuns } from '../support/atom-cli-log.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { stepButton } from '../support/checklist-helpers.js';
@@ -17,12 +18,6 @@ import { testRunbookData } from '../support/test-runbook.js';
  */
 
 const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
-const RESPONDER = 'U0RESPONDER';
-const APPROVER = 'U0APPROVER';
-/** An approver never paged, so never in the incident channel. */
-const CTO = 'U0CTO';
-const json = (c: RecordedCall | undefined) => JSON.stringify(c?.args ?? {});
-const hasApprove = (m: RecordedCall) => json(m).includes(ACTION.approveStep);
 
 const runbook = parseRunbook({
   ...testRunbookData(),
@@ -69,39 +64,7 @@ describe('approval requests that no longer stand, and how they end', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Declares an incident the playbook fits (APPROVER in its channel, CTO not) and asks for the step's approval. */
-  async function requested(text: string) {
-    bot.fake.reset();
-    await bot.command(text);
-    await bot.fake.waitFor('response_url');
-    const pb = await bot.fake.waitFor('chat.postMessage', (m) => /^Playbook: Web Down/.test(String(m.args.text)));
-    const channelId = String(pb.args.channel);
-    const playbookTs = (pb.response as { ts: string }).ts;
-    for (const u of [RESPONDER, APPROVER]) bot.fake.channels.get(channelId)!.members.add(u);
-    bot.fake.reset();
-    await bot.click({
-      channelId,
-      messageTs: playbookTs,
-      actionId: ACTION.runStep,
-      value: JSON.stringify({ p: 'web-down', s: 'mitigation.0' }),
-      userId: RESPONDER,
-    });
-    const request = await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === channelId && hasApprove(m));
-    const requestTs = (request.response as { ts: string }).ts;
-    await bot.fake.waitFor('response_url', (r) => /Approval requested/.test(String(r.args.text)));
-    const dms: Record<string, RecordedCall> = { [APPROVER]: await dmTo(APPROVER), [CTO]: await dmTo(CTO) };
-    return { channelId, playbookTs, request, requestTs, dms };
-  }
-
-  const dmTo = (user: string) => bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === user && hasApprove(m));
-  const press = (dm: RecordedCall, userId: string, actionId: string = ACTION.approveStep) => {
-    const r = dm.response as { channel: string; ts: string };
-    const value = /"value":"(\d+)"/.exec(json(dm).replace(/\\/g, ''))![1]!;
-    return bot.click({ channelId: r.channel, messageTs: r.ts, actionId, value, userId });
-  };
-  /** The last update of a message (the channel's request, or a DM), waited for until it matches. */
-  const shownAs = (channel: string, ts: string, re: RegExp) =>
-    bot.fake.waitFor('chat.update', (u) => u.args.channel === channel && u.args.ts === ts && re.test(json(u)), 8000);
+  const { requested, dmTo, press, shownAs } = approvalFlow(() => bot);
   const restarts = async () => (await atomCliRuns(log)).filter((r) => r.argv.join(' ') === 'nodes restart --all');
 
   it('the requester skipping the step closes the request everywhere; an Approve after it runs nothing', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
+import { APPROVER, approvalFlow, CTO, hasApprove, idOf, json, RESPONDER } from '../support/approval-flow.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { elementsOf, stepButton } from '../support/checklist-helpers.js';
 import type { RecordedCall } from '../support/fake-slack.js';
@@ -14,14 +15,7 @@ import { testRunbookData } from '../support/test-runbook.js';
  * a minute, not for every request; a Deny's form reads the request once.
  */
 
-const RESPONDER = 'U0RESPONDER';
-const APPROVER = 'U0APPROVER';
-/** An approver never paged, so never in the incident channel. */
-const CTO = 'U0CTO';
 const OPS = 'C0OPSROOM';
-const json = (c: RecordedCall | undefined) => JSON.stringify(c?.args ?? {});
-const hasApprove = (m: RecordedCall) => json(m).includes(ACTION.approveStep);
-const idOf = (m: RecordedCall) => /"value":"(\d+)"/.exec(json(m).replace(/\\/g, ''))![1]!;
 
 const restartAll = {
   text: 'Restart every node',
@@ -63,35 +57,7 @@ describe('what approval requests leave on the record', () => {
     await bot?.stop();
   });
 
-  /** Declares an incident the playbook fits (APPROVER in its channel, CTO not) and asks for the step's approval. */
-  async function requested(text: string) {
-    bot.fake.reset();
-    await bot.command(text);
-    await bot.fake.waitFor('response_url');
-    const pb = await bot.fake.waitFor('chat.postMessage', (m) => /^Playbook: Web Down/.test(String(m.args.text)));
-    const channelId = String(pb.args.channel);
-    const playbookTs = (pb.response as { ts: string }).ts;
-    for (const u of [RESPONDER, APPROVER]) bot.fake.channels.get(channelId)!.members.add(u);
-    bot.fake.reset();
-    await bot.click({
-      channelId,
-      messageTs: playbookTs,
-      actionId: ACTION.runStep,
-      value: JSON.stringify({ p: 'web-down', s: 'mitigation.0' }),
-      userId: RESPONDER,
-    });
-    const request = await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === channelId && hasApprove(m));
-    await bot.fake.waitFor('response_url', (r) => /Approval requested/.test(String(r.args.text)));
-    const dms: Record<string, RecordedCall> = { [APPROVER]: await dmTo(APPROVER), [CTO]: await dmTo(CTO) };
-    return { channelId, playbookTs, request, requestTs: (request.response as { ts: string }).ts, dms };
-  }
-  const dmTo = (user: string) => bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === user && hasApprove(m));
-  const press = (dm: RecordedCall, userId: string, actionId: string = ACTION.approveStep) => {
-    const r = dm.response as { channel: string; ts: string };
-    return bot.click({ channelId: r.channel, messageTs: r.ts, actionId, value: idOf(dm), userId });
-  };
-  const shownAs = (channel: string, ts: string, re: RegExp) =>
-    bot.fake.waitFor('chat.update', (u) => u.args.channel === channel && u.args.ts === ts && re.test(json(u)), 8000);
+  const { requested, press, shownAs } = approvalFlow(() => bot);
   async function timeline(channelId: string): Promise<string> {
     bot.fake.reset();
     await bot.command('timeline', { channel_id: channelId });
