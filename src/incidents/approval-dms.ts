@@ -151,9 +151,9 @@ export class ApprovalDms {
     const now = await getApproval(this.db, a.id);
     if (!now || now.state === 'pending') return;
     const shown = await this.showDecided(host, now, viewOf);
-    // Closed: recording these made it due to be shown closed again (setApprovalDms), for the sweep to retry what Slack
-    // refused now; shown everywhere, it is not.
-    if (shown && now.state === 'closed') {
+    // Closed or decided: recording these made it due to be shown again (setApprovalDms), for the sweep to retry what
+    // Slack refused now; shown everywhere, it is not.
+    if (shown) {
       await closedShown(this.db, now.id, now.dms).catch((e) =>
         this.log.warn(`could not record request ${now.id} as shown`, e),
       );
@@ -161,16 +161,21 @@ export class ApprovalDms {
   }
 
   /**
-   * Shows a decided request as decided, by whom, in the channel and in every direct message it was sent in. Failures
-   * are logged; false when some message could not be updated (and still shows what it showed before).
+   * Shows a decided request as decided, by whom, in the channel (unless `dmsOnly`) and in every direct message it was
+   * sent in. Failures are logged; false when some message could not be updated (and still shows what it showed before).
    */
-  async showDecided(host: PlaybookHost, decided: StepApproval, viewOf: ViewOf): Promise<boolean> {
+  async showDecided(
+    host: PlaybookHost,
+    decided: StepApproval,
+    viewOf: ViewOf,
+    opts: { dmsOnly?: boolean } = {},
+  ): Promise<boolean> {
     let shown = true;
     const failed = (what: string) => (e: unknown) => {
       shown = false;
       this.log.warn(what, e);
     };
-    if (decided.messageTs) {
+    if (decided.messageTs && !opts.dmsOnly) {
       await this.chat
         .updateApproval(placeOf(host), decided.messageTs, viewOf(decided))
         .catch(failed('updateApproval failed'));

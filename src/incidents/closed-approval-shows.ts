@@ -11,8 +11,9 @@ import type { Sweep } from './timer-loop.js';
 
 /**
  * Approval requests closed unrun (step skipped, playbook detached, incident resolved) whose channel message or DMs
- * Slack would not update when they were closed: they would keep live Approve buttons. Each round of the timer loop
- * shows the due ones closed again, with growing waits, until every message shows it.
+ * Slack would not update when they were closed, and requests decided while their DMs were on their way whose DMs Slack
+ * would not update then: they would keep live Approve buttons. Each round of the timer loop shows the due ones closed
+ * (or decided) again, with growing waits, until every message shows it.
  */
 export class ClosedApprovalShows implements Sweep {
   constructor(
@@ -32,7 +33,7 @@ export class ClosedApprovalShows implements Sweep {
       const a = await getApproval(this.db, id);
       let host: PlaybookHost | null = null;
       // An incident or run no longer there has nothing to show.
-      if (a && a.state === 'closed') {
+      if (a && a.state !== 'pending') {
         host = await this.runs.host(a.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)));
       }
       if (!a || !host || (await this.approvals.showClosedOne(host, a))) {

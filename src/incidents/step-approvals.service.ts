@@ -469,7 +469,8 @@ export class StepApprovals {
   /**
    * Shows one closed request as closed in the channel and every DM; false when Slack refused some update (to be tried
    * again). True too when it cannot be shown any more (its step gone from the runbook, its values unreadable): trying
-   * again would not help.
+   * again would not help. A request approved or denied (decided while its DMs were on their way) is shown decided in
+   * its DMs only: its channel message is the decision's own to update (an approved run's outcome is said there).
    */
   async showClosedOne(host: PlaybookHost, c: StepApproval): Promise<boolean> {
     let view: (x: StepApproval) => ApprovalView;
@@ -483,7 +484,7 @@ export class StepApprovals {
       return true;
     }
     try {
-      return await this.dms.showDecided(host, c, view);
+      return await this.dms.showDecided(host, c, view, { dmsOnly: c.state !== 'closed' });
     } catch (e) {
       this.log.warn(`could not show approval request ${c.id} as closed`, e);
       return false;

@@ -488,14 +488,14 @@ export async function setApprovalMessage(q: Queryable, id: number, ts: string): 
 }
 
 /**
- * Records where a request was sent in direct messages. A request closed meanwhile (its closing showed it closed in the
- * messages recorded then, which were not these) is due to be shown closed again by the sweep (see
- * step-approval-shows.repo), unless the sender shows these closed first.
+ * Records where a request was sent in direct messages. A request closed or decided meanwhile (its closing or decision
+ * showed it in the messages recorded then, which were not these) is due to be shown again by the sweep (see
+ * step-approval-shows.repo), unless the sender shows these so first.
  */
 export async function setApprovalDms(q: Queryable, id: number, dms: ApprovalDm[]): Promise<void> {
   await q.query(
     `UPDATE step_approvals SET dms = $2,
-            show_due_at = CASE WHEN state = 'closed'
+            show_due_at = CASE WHEN state <> 'pending'
                                THEN COALESCE(show_due_at, now() + make_interval(secs => ${CLOSED_SHOW_GRACE_S}))
                                ELSE show_due_at END
       WHERE id = $1`,

@@ -323,3 +323,88 @@ describe('a request closed while its direct messages were on their way', () => {
     expect(json(shown)).not.toContain(ACTION.approveStep);
   });
 });
+
+describe('a request decided while its direct messages were on their way', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ runbook });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it('the direct messages recorded after the decision are shown decided, and again by the timer loop when Slack refused', async () => {
+    await bot.command('sev1 web down dm after approve');
+    await bot.fake.waitFor('response_url');
+    const pb = await bot.fake.waitFor('chat.postMessage', (m) => /^Playbook: Web Down/.test(String(m.args.text)));
+    const channelId = String(pb.args.channel);
+    for (const u of [RESPONDER, APPROVER]) bot.fake.channels.get(channelId)!.members.add(u);
+    bot.fake.reset();
+    // The first direct message (the approver's; the CTO's follows it) is slow: the request is approved meanwhile.
+    bot.fake.failNext('chat.postMessage', { delayMs: 5000 }, 1, (a) => a.channel === APPROVER);
+    // Slack refuses the direct messages' updates (not the channel's) for now.
+    bot.fake.failNext(
+      'chat.update',
+      { error: 'ratelimited' },
+      10,
+      (a) => a.channel !== channelId && /Approved by/.test(JSON.stringify(a)),
+    );
+    await bot.click({
+      channelId,
+      messageTs: (pb.response as { ts: string }).ts,
+      actionId: ACTION.runStep,
+      value: JSON.stringify({ p: 'web-down', s: 'mitigation.0' }),
+      userId: RESPONDER,
+    });
+    const request = await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === channelId && hasApprove(m));
+    const id = Number(idOf(request));
+    const requestTs = (request.response as { ts: string }).ts;
+    // The approver, in the channel, approves there before any direct message went out.
+    await bot.click({
+      channelId,
+      messageTs: requestTs,
+      actionId: ACTION.approveStep,
+      value: String(id),
+      userId: APPROVER,
+    });
+    await bot.fake.waitFor('chat.update', (u) => u.args.ts === requestTs && /Approved by <@U0APPROVER>/.test(json(u)));
+    expect(bot.fake.callsTo('chat.postMessage').filter((m) => m.args.channel === CTO && hasApprove(m))).toEqual([]);
+    const dm = await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === CTO && hasApprove(m), 15_000);
+    const at = dm.response as { channel: string; ts: string };
+    // Shown decided once they were recorded; Slack refused it, so the DM still has its buttons.
+    const refused = (u: RecordedCall) =>
+      u.args.channel === at.channel && u.args.ts === at.ts && u.failed !== undefined && /Approved by/.test(json(u));
+    await bot.fake.waitFor('chat.update', refused, 10_000, { includeFailed: true });
+    expect(JSON.stringify(bot.fake.message(at.channel, at.ts)?.blocks)).toContain(ACTION.approveStep);
+    // Left to the timer loop's sweep, not forgotten.
+    await eventually(async () => {
+      const { rows } = await bot.db.query<{ show_due_at: Date | null }>(
+        'SELECT show_due_at FROM step_approvals WHERE id = $1',
+        [id],
+      );
+      return rows[0]?.show_due_at ? true : undefined;
+    }, 'the request due to be shown decided again');
+    // Slack takes updates again; the retry is moved up to now. The DM loses its buttons; the channel's request (the
+    // decision's own, saying how the run ended) is left as it is.
+    bot.fake.reset();
+    await bot.db.query('UPDATE step_approvals SET show_due_at = now() WHERE id = $1', [id]);
+    const shown = await bot.fake.waitFor(
+      'chat.update',
+      (u) =>
+        u.args.channel === at.channel &&
+        u.args.ts === at.ts &&
+        u.failed === undefined &&
+        /Approved by <@U0APPROVER>/.test(json(u)),
+      10_000,
+    );
+    expect(json(shown)).not.toContain(ACTION.approveStep);
+    await eventually(async () => {
+      const { rows } = await bot.db.query<{ show_due_at: Date | null }>(
+        'SELECT show_due_at FROM step_approvals WHERE id = $1',
+        [id],
+      );
+      return rows[0]?.show_due_at === null ? true : undefined;
+    }, 'the request recorded as shown');
+    expect(bot.fake.callsTo('chat.update').filter((u) => u.args.ts === requestTs)).toEqual([]);
+  });
+});
