@@ -22,6 +22,7 @@ import {
   lastStepRuns,
   lockStepApprovals,
   type StepApproval,
+  setPlaybookPage,
 } from '../store/step-run.repo.js';
 import { closeApprovals } from './approval-closing.js';
 import { progressOf, stepStatuses } from './checklist.js';
@@ -303,7 +304,8 @@ export class Checklists {
     const base = {
       playbook,
       statuses: stepStatuses(playbook, checks, runs),
-      page: show.page ?? null,
+      // The page asked for, else the one the message was last turned to: a redraw never turns it back.
+      page: show.page ?? records.page,
       focus: show.focus ?? null,
     };
     if (host.kind === 'run') {
@@ -348,9 +350,10 @@ export class Checklists {
     if (this.refreshing.get(lane) === settled) this.refreshing.delete(lane);
   }
 
-  /** Turns a long playbook's message to another page of its steps. */
+  /** Turns a long playbook's message to another page of its steps, and remembers it for the message's redraws. */
   async showPage(host: PlaybookHost, playbookId: string, page: number): Promise<void> {
     this.playbook(playbookId);
+    await setPlaybookPage(this.db, hostRef(host), playbookId, Math.max(0, Math.trunc(page)));
     await this.refresh(host, playbookId, { page });
   }
 }

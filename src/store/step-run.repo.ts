@@ -145,17 +145,23 @@ export async function checklistRecords(
   host: HostRef,
   playbookId: string,
   checks: (first: number) => StatementPart,
-): Promise<{ runs: LastStepRun[]; attached: AttachedPlaybook | null; checks: unknown }> {
+): Promise<{ runs: LastStepRun[]; attached: AttachedPlaybook | null; checks: unknown; page: number | null }> {
   const part = checks(3);
   const { rows } = await q.query<{
     runs: LastRunRow[] | string | null;
     attached: AttachedRow | string | null;
     checks: unknown;
+    page: number | null;
   }>(
     `${part.with ? `WITH ${part.with} ` : ''}SELECT
        (SELECT json_agg(r) FROM (${LAST_RUNS(ownerColumn(host), '$1', '$2')}) r) AS runs,
        ${host.kind === 'incident' ? `(SELECT row_to_json(a) FROM (${ATTACHED('$1', '$2')}) a)` : 'NULL::json'} AS attached,
-       ${part.select} AS checks`,
+       ${part.select} AS checks,
+       (${
+         host.kind === 'incident'
+           ? 'SELECT message_page FROM incident_playbooks WHERE incident_id = $1 AND playbook_id = $2'
+           : 'SELECT message_page FROM playbook_runs WHERE id = $1 AND playbook_id = $2'
+       }) AS page`,
     [host.id, playbookId, ...part.params],
   );
   const r = rows[0];
@@ -164,7 +170,21 @@ export async function checklistRecords(
     runs: (jsonOf(r?.runs) ?? []).map(toLastRun),
     attached: attached ? toAttached(attached) : null,
     checks: r?.checks ?? null,
+    page: r?.page === null || r?.page === undefined ? null : Number(r.page),
   };
+}
+
+/**
+ * Remembers the page of its steps a host's playbook message was turned to (see migration 074): its redraws show it.
+ * A run's only for its own playbook (the one its message shows).
+ */
+export async function setPlaybookPage(q: Queryable, host: HostRef, playbookId: string, page: number): Promise<void> {
+  await q.query(
+    host.kind === 'incident'
+      ? 'UPDATE incident_playbooks SET message_page = $3 WHERE incident_id = $1 AND playbook_id = $2'
+      : 'UPDATE playbook_runs SET message_page = $3 WHERE id = $1 AND playbook_id = $2',
+    [host.id, playbookId, page],
+  );
 }
 
 export async function setRunThread(q: Queryable, id: number, threadTs: string): Promise<void> {
@@ -323,11 +343,11 @@ export async function setPlaybookMessage(
   playbookId: string,
   ts: string,
 ): Promise<void> {
-  await q.query('UPDATE incident_playbooks SET message_ts = $3 WHERE incident_id = $1 AND playbook_id = $2', [
-    incidentId,
-    playbookId,
-    ts,
-  ]);
+  // A new message starts unturned: the page with the next step.
+  await q.query(
+    'UPDATE incident_playbooks SET message_ts = $3, message_page = NULL WHERE incident_id = $1 AND playbook_id = $2',
+    [incidentId, playbookId, ts],
+  );
 }
 
 export async function playbookMessage(q: Queryable, incidentId: number, playbookId: string): Promise<string | null> {

@@ -439,4 +439,30 @@ describe('a playbook as a checklist in an incident', () => {
     expect(json(ticked)).toContain('steps 21–25 of 25 shown');
     expect(json(ticked)).toContain(`done by <@${TEAMMATE}>`);
   });
+  it('the page a person turned a long playbook to is remembered: a later redraw shows that page, not the first', async () => {
+    const c = await declare('long check through the night');
+    // A teammate's Done on the first step, as their Slack still shows the first page.
+    const firstDone = stepButton(bot, c.channelId, c.playbookTs, ACTION.stepDone, 'detection.0');
+    const select = elementsOf(bot, c.channelId, c.playbookTs, ACTION.checklistPage)[0]!.element;
+    const second = select.options![1]!;
+    await bot.click({
+      channelId: c.channelId,
+      messageTs: c.playbookTs,
+      actionId: ACTION.checklistPage,
+      selectedOption: { value: second.value, text: second.text.text },
+    });
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => u.args.ts === c.playbookTs && json(u).includes('steps 21–25 of 25 shown'),
+    );
+    await tick(c, ACTION.stepDone, 'detection.0', TEAMMATE, firstDone);
+    const ticked = await waitForText(c, /1 of 25 done/);
+    expect(json(ticked)).toContain('steps 21–25 of 25 shown');
+    // Kept with the message, for any redraw (another process's, after a restart).
+    const { rows } = await bot.db.query<{ message_page: number | null }>(
+      'SELECT message_page FROM incident_playbooks WHERE incident_id = $1',
+      [c.incidentId],
+    );
+    expect(rows).toEqual([{ message_page: 1 }]);
+  });
 });
