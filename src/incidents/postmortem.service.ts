@@ -80,6 +80,20 @@ const RUNBOOK_SECTIONS = [
 ];
 
 /**
+ * Sections the form once offered, by the one of `RUNBOOK_SECTIONS` that holds their part now: a post-mortem stored
+ * with the old name opens with its answer carried over instead of blank. "Monitoring and alerts" was about the alerts
+ * (the runbook's alerts: rows live under Alert Thresholds; Key Metrics to Monitor holds no alert).
+ */
+const RENAMED_SECTIONS: Readonly<Record<string, string>> = {
+  'Monitoring and alerts': ALERT_THRESHOLDS_SECTION,
+};
+
+/** A stored section under its current name (unchanged when it was not renamed). */
+function currentSectionName(section: string | null): string | null {
+  return section === null ? null : (RENAMED_SECTIONS[section] ?? section);
+}
+
+/**
  * The runbook's post-mortem phase: the answers people give (root cause, factors, what went well and badly, whether the
  * runbook needs an update), the action items, and a Markdown document written from the record, kept as a new version
  * each time it is written and posted in the incident channel as a file.
@@ -114,6 +128,7 @@ export class PostmortemService {
       incident: maskedIncident(incident, mask),
       stored: stored && {
         ...stored,
+        runbookSection: currentSectionName(stored.runbookSection),
         rootCause: mask(stored.rootCause),
         factors: mask(stored.factors),
         wentWell: mask(stored.wentWell),
