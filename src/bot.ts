@@ -254,6 +254,7 @@ export function createBot({
         // The service exists once the app does; a delivery comes after both.
         onAlerts: (source, groupKey, levels) => alerts.received(source, groupKey, levels),
       },
+      frontIncidents: db.connection ? { connection: db.connection, prepare: db.prepare ?? true } : null,
     }),
     // No listener uses conversation context; the default in-memory store only costs time and memory per request.
     convoStore: false,

@@ -16,6 +16,15 @@ export interface FrontAlerts {
   duplicateWindowMs: number;
 }
 
+/**
+ * The database, for the front to read whether the incident of a status update form is resolved (FORM_CHECKS's
+ * `ifOpen`): it answers the form itself when it is not, and passes it to the bot, which refuses it inline, when it is.
+ */
+export interface FrontIncidents {
+  connection: PostgresConnection;
+  prepare: boolean;
+}
+
 /** Connections the front's alert pool opens at most. */
 export const FRONT_ALERT_CONNECTIONS = 10;
 
@@ -34,6 +43,8 @@ export interface FrontInit {
   requestTimeoutMs: number | null;
   /** Set when the front serves the alert hooks (a database it can reach, a way for senders to prove who they are). */
   alerts: FrontAlerts | null;
+  /** Set when the front may read incidents (null: every form whose answer depends on its incident goes to the bot). */
+  incidents: FrontIncidents | null;
   /** The hooks not configured (their 404 comes before a body too large is refused: hookRefusedBeforeBody). */
   unservedHooks: string[];
 }

@@ -67,14 +67,15 @@ const PAYLOADS_ACKED_EMPTY = new Set([
 const EVENTS_ACKED_EMPTY = new Set(['event_callback', 'app_rate_limited']);
 
 /**
- * The checks of a form by its callback id: the errors to show inline, null when the form reads, or `pass` when the
- * answer needs more than the form (the bot answers).
+ * What a form's checks say of it: the errors to show inline; null when the form reads; `pass` when the answer needs
+ * more than the form (the bot answers); `{ ifOpen }` when it reads and its answer is an empty 200 unless that incident
+ * is resolved (then the bot answers: its refusal shows inline).
  */
+export type FormCheck = Record<string, string> | null | 'pass' | { ifOpen: number };
+
+/** The checks of a form by its callback id. */
 export type FormChecks = Readonly<
-  Record<
-    string,
-    (view: { private_metadata?: string; state?: { values?: unknown } }) => Record<string, string> | null | 'pass'
-  >
+  Record<string, (view: { private_metadata?: string; state?: { values?: unknown } }) => FormCheck>
 >;
 
 /** What the front does with a correctly signed request. */
@@ -83,6 +84,8 @@ export type FrontAnswer =
   | { kind: 'ack' }
   /** Answer a form with the errors to show inline; the bot does nothing with it. */
   | { kind: 'errors'; errors: Record<string, string> }
+  /** As `ack` when the incident is not resolved (read by the front), else (or unread) as `pass`. */
+  | { kind: 'ackIfOpen'; incidentId: number }
   /** Pass it to the bot, which answers. */
   | { kind: 'pass' };
 
@@ -97,7 +100,8 @@ const PASS: FrontAnswer = { kind: 'pass' };
 /**
  * What the front may answer before the bot has read the request. An empty 200 is Slack's whole answer to a slash
  * command (the bot replies through its response_url), a click or select, a closed form, an event; a form submission's
- * answer is known from the form alone for the forms in `forms` (its errors, or an empty 200). Every other submission
+ * answer is known from the form alone for the forms in `forms` (its errors, or an empty 200), or from the form and
+ * whether its incident is resolved (`ackIfOpen`, which the caller reads). Every other submission
  * (its answer may need the database, or be the next view), an options load, a url_verification or ssl_check, and
  * anything the front cannot read are passed to the bot.
  */
@@ -117,9 +121,10 @@ export function frontAnswer(contentType: string | undefined, body: Buffer, forms
       if (parsed.type !== 'view_submission' || typeof parsed.view?.callback_id !== 'string') return PASS;
       const check = Object.hasOwn(forms, parsed.view.callback_id) ? forms[parsed.view.callback_id] : undefined;
       if (!check) return PASS;
-      const errors = check(parsed.view);
-      if (errors === 'pass') return PASS;
-      return errors ? { kind: 'errors', errors } : ACK;
+      const checked = check(parsed.view);
+      if (checked === 'pass') return PASS;
+      if (checked && typeof checked.ifOpen === 'number') return { kind: 'ackIfOpen', incidentId: checked.ifOpen };
+      return checked ? { kind: 'errors', errors: checked as Record<string, string> } : ACK;
     }
     if (type === 'application/json') {
       const parsed = JSON.parse(body.toString('utf8')) as { type?: unknown };

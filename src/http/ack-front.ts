@@ -5,7 +5,14 @@ import { getPriority, setPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { App, Logger, ReceiverEvent } from '@slack/bolt';
 import type { AlertLevel } from '../incidents/alert-types.js';
-import type { FrontAlerts, FrontInit, FrontReport, FrontRequest, ToFront } from './ack-front.protocol.js';
+import type {
+  FrontAlerts,
+  FrontIncidents,
+  FrontInit,
+  FrontReport,
+  FrontRequest,
+  ToFront,
+} from './ack-front.protocol.js';
 import { parseSlackBody } from './ack-front.rules.js';
 import { SlackHttpReceiver, type SlackHttpReceiverOptions } from './slack-receiver.js';
 
@@ -23,6 +30,8 @@ export interface FrontedReceiverOptions extends SlackHttpReceiverOptions {
   workNice: number;
   /** The alert hooks, for the front to serve itself (null: the bot's own server serves them). */
   alerts?: FrontAlerts | null;
+  /** The database, for the front to answer status update forms itself (null: the bot answers them). */
+  incidents?: FrontIncidents | null;
   /** Told of each delivery the front wrote to the alert inbox. */
   onAlerts?: (source: string, groupKey: string, levels: AlertLevel[]) => void;
 }
@@ -62,11 +71,13 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
 
   private readonly workNice: number;
   private readonly alerts: FrontAlerts | null;
+  private readonly incidents: FrontIncidents | null;
   private readonly onAlerts: FrontedReceiverOptions['onAlerts'];
 
-  constructor({ workNice, alerts = null, onAlerts, ...options }: FrontedReceiverOptions) {
+  constructor({ workNice, alerts = null, incidents = null, onAlerts, ...options }: FrontedReceiverOptions) {
     super(options);
     this.alerts = alerts;
+    this.incidents = incidents;
     this.onAlerts = onAlerts;
     this.secret = options.signingSecret;
     this.workNice = workNice;
@@ -99,6 +110,7 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
       keepAliveMs: this.keepAliveMs ?? 0,
       requestTimeoutMs: this.requestTimeoutMs ?? null,
       alerts: this.alerts,
+      incidents: this.incidents,
       unservedHooks: this.unservedHooks,
     };
     try {

@@ -6,8 +6,8 @@
  * other route) goes through to the bot's own HTTP server on loopback and comes back unchanged. So a bot busy with the
  * work behind earlier requests still acknowledges the next one within milliseconds, which Slack expects within 3 s.
  *
- * It also answers the forms whose answer is known from the form alone (FORM_CHECKS: errors inline, else an empty 200)
- * and, when alerts are taken, serves the alert hooks with a database pool of its own (ack-front.alerts.ts). It loads
+ * It also answers the forms whose answer is known from the form alone (FORM_CHECKS: errors inline, else an empty 200),
+ * or from the form and whether its incident is resolved (a status update: read with a small pool of its own), and, when alerts are taken, serves the alert hooks with a database pool of its own (ack-front.alerts.ts). It loads
  * each of those only when needed, so the thread starts in a few milliseconds and holds a few megabytes.
  */
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
@@ -35,6 +35,26 @@ async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
     formChecks ??= import('../views/form-checks.js').then((m) => m.FORM_CHECKS);
     return formChecks;
   };
+
+  /** The incidents' status, read for the forms whose answer depends on it (opened at the first such form). */
+  let incidents: Promise<import('./ack-front.incidents.js').FrontIncidentReader> | null = null;
+  const incidentReader = () => {
+    if (!init.incidents) return null;
+    const db = init.incidents;
+    incidents ??= import('./ack-front.incidents.js').then((m) => m.frontIncidentReader(db));
+    return incidents;
+  };
+
+  /**
+   * A form that reads, whose answer is an empty 200 unless its incident is resolved: answered here when the incident
+   * is read as not resolved; passed to the bot (which refuses it inline) when it is, or when it cannot be read.
+   */
+  async function openOrPass(incidentId: number): Promise<FrontAnswer> {
+    const reader = incidentReader();
+    if (!reader) return { kind: 'pass' };
+    const resolved = await (await reader).resolved(incidentId);
+    return resolved === false && !closing ? { kind: 'ack' } : { kind: 'pass' };
+  }
 
   /** The alert hooks, served here when the bot gave the front what they need (loaded only then). */
   const intake = init.alerts ? (await import('./ack-front.alerts.js')).frontAlertIntake(init.alerts, say) : null;
@@ -115,8 +135,25 @@ async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
       Date.now(),
     );
     const forms = signed && isSubmission(contentType, body) ? await loadFormChecks() : {};
-    const answer: FrontAnswer = signed && !closing ? frontAnswer(contentType, body, forms) : { kind: 'pass' };
-    if (answer.kind === 'pass') {
+    const first: FrontAnswer = signed && !closing ? frontAnswer(contentType, body, forms) : { kind: 'pass' };
+    if (first.kind !== 'ackIfOpen') return answerWith(first, req, res, body, contentType);
+    // Counted as passing through while its incident is read: a stop waits for the read and the answer.
+    passing += 1;
+    try {
+      answerWith(await openOrPass(first.incidentId), req, res, body, contentType);
+    } finally {
+      finishedOne();
+    }
+  }
+
+  function answerWith(
+    answer: FrontAnswer,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    contentType: string | undefined,
+  ): void {
+    if (answer.kind === 'pass' || answer.kind === 'ackIfOpen') {
       passThrough(req, res, body);
       return;
     }
@@ -185,7 +222,8 @@ async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
     const finish = () => {
       server.closeAllConnections();
       agent.destroy();
-      void (intake?.close() ?? Promise.resolve()).catch(() => {}).then(() => say({ t: 'closed' }));
+      const reader = incidents?.then((r) => r.close());
+      void Promise.allSettled([intake?.close(), reader]).then(() => say({ t: 'closed' }));
     };
     if (passing === 0) finish();
     else drained = finish;

@@ -26,6 +26,8 @@ export interface ReceiverSetup {
   workNice?: number;
   /** With the front: the alert hooks for it to serve, and who is told of each delivery it writes. */
   frontAlerts?: Pick<FrontedReceiverOptions, 'alerts' | 'onAlerts'>;
+  /** With the front: the database for it to read incidents (to answer status update forms itself). */
+  frontIncidents?: FrontedReceiverOptions['incidents'];
 }
 
 /** The App options that choose its receiver: Socket Mode with an app token, HTTP with a signing secret. */
@@ -42,6 +44,7 @@ export function slackReceiver(
     ackThread,
     workNice = 0,
     frontAlerts,
+    frontIncidents = null,
     requestTimeoutMs,
   }: ReceiverSetup,
 ): { socketMode?: true; receiver: HTTPReceiver | SocketModeReceiver } {
@@ -66,7 +69,7 @@ export function slackReceiver(
   const options = { signingSecret: slack.signingSecret ?? '', keepAliveMs: KEEP_ALIVE_MS, ...common };
   return {
     receiver: ackThread
-      ? new FrontedHttpReceiver({ ...options, workNice, ...frontAlerts })
+      ? new FrontedHttpReceiver({ ...options, workNice, ...frontAlerts, incidents: frontIncidents })
       : new SlackHttpReceiver(options),
   };
 }

@@ -195,6 +195,12 @@ export async function isDeclaring(q: Queryable, id: number): Promise<boolean | n
   return rows[0] ? rows[0].declaring : null;
 }
 
+/** An incident's status (open, mitigated, resolved...); null when there is no such incident. */
+export async function statusOfIncident(q: Queryable, id: number): Promise<IncidentStatus | null> {
+  const { rows } = await q.query<{ status: IncidentStatus }>('SELECT status FROM incidents WHERE id = $1', [id]);
+  return rows[0]?.status ?? null;
+}
+
 export async function getIncident(
   q: Queryable,
   id: number,

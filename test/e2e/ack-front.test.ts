@@ -9,7 +9,13 @@ import { TEST_DATABASE_URL } from '../store/databases.js';
 import { waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { declareThroughBot } from '../support/incident-flow.js';
-import { encodeSlashCommand, makeSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
+import {
+  encodeInteraction,
+  encodeSlashCommand,
+  makeSlashCommand,
+  makeViewSubmission,
+  TEST_REPORTER_ID,
+} from '../support/slack-request.js';
 import { statusFormValues } from '../support/status-form.js';
 import { createTestSchema } from '../support/test-db.js';
 
@@ -208,6 +214,30 @@ describe('forms the front answers (ACK_THREAD=on)', () => {
         )
       ).rows[0];
     }
+  });
+
+  it('a status update saying Resolved is answered at once while the bot’s thread is busy (the front reads its incident open), then recorded; on the incident resolved, the bot refuses it inline', async () => {
+    const opened = await declareThroughBot(bot, 'sev2 front resolves');
+    const resolving = {
+      userId: TEST_REPORTER_ID,
+      callbackId: VIEW.statusUpdate,
+      privateMetadata: encodeModalMetadata({ incidentId: opened.incidentId, channelId: opened.channelId }),
+      values: statusFormValues({ status: 'resolved', affected: 'EU', impact: 'none now', currentStatus: 'pool fixed' }),
+    };
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const body = encodeInteraction(makeViewSubmission(resolving));
+    const sent = await sendWhileBusy(`${bot.baseUrl}/slack/events`, form, body, SIGNING_SECRET);
+    expect([sent.status, sent.body]).toEqual([200, '']);
+    expect(sent.sentAt).toBeLessThan(sent.busyUntil - 500);
+    expect(sent.answeredAt).toBeLessThan(sent.busyUntil);
+    const status = async () =>
+      (await bot.db.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [opened.incidentId]))
+        .rows[0]?.status;
+    await waitUntil('the resolution', async () => (await status()) === 'resolved' || undefined, 10_000);
+    // The same form again: the front reads the incident resolved and leaves the answer to the bot, inline.
+    const again = await bot.submit(resolving);
+    expect(again.json).toMatchObject({ response_action: 'errors' });
+    expect(JSON.stringify(again.json)).toMatch(/already resolved/);
   });
 });
 

@@ -86,9 +86,13 @@ describe('the front: forms it answers from the form alone', () => {
   it('a status update that reads is answered empty and handed on; one that does not, with its errors inline', () => {
     const good = statusFormValues({ affected: 'EU', impact: '500s', currentStatus: 'restarting the pool' });
     expect(frontAnswer(FORM, submission(VIEW.statusUpdate, good), FORM_CHECKS)).toEqual({ kind: 'ack' });
-    // Saying Resolved: the bot answers (an incident resolved already refuses it inline).
+    // Saying Resolved: answered empty when the front reads the incident (7) open, else by the bot (an incident
+    // resolved already refuses it inline).
     const resolving = statusFormValues({ status: 'resolved', affected: 'EU', impact: 'none', currentStatus: 'fixed' });
-    expect(frontAnswer(FORM, submission(VIEW.statusUpdate, resolving), FORM_CHECKS)).toEqual({ kind: 'pass' });
+    expect(frontAnswer(FORM, submission(VIEW.statusUpdate, resolving), FORM_CHECKS)).toEqual({
+      kind: 'ackIfOpen',
+      incidentId: 7,
+    });
     const bad = frontAnswer(FORM, submission(VIEW.statusUpdate, {}), FORM_CHECKS);
     expect(bad.kind).toBe('errors');
     expect(Object.keys((bad as { errors: object }).errors).length).toBeGreaterThan(0);
