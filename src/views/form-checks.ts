@@ -94,20 +94,17 @@ export function filledSince(
  * The forms whose answer depends on the form alone, by callback id: the errors to show inline, or null when it reads.
  * The acknowledging front answers these itself (a form that reads is answered with an empty 200 and handed to the bot,
  * which does its work); every other form is answered by the bot, and so is one of these whose answer depends on the
- * incident as it is now: a status update saying Resolved reads `{ ifOpen }`, answered by the front when it reads the
- * incident as not resolved, else by the bot, which refuses it inline (the incident resolved already); one refused
- * only for fields another update may have filled since is 'pass'.
+ * incident as it is now: a status update that reads (whatever its status) is `{ ifOpen }`, answered by the front when
+ * it reads the incident as not resolved, else by the bot, which refuses it inline (a resolved incident takes no status
+ * update); one refused only for fields another update may have filled since is 'pass'.
  */
 export const FORM_CHECKS: Record<string, (view: SubmittedView) => FormCheck> = Object.fromEntries(
   [STATUS_UPDATE_FORM, RESOLVE_FORM].map((spec) => [
     spec.callbackId,
     (view: SubmittedView) => {
       const r = checkForm<unknown>(spec as FormCheckSpec<unknown>, view);
-      // An update saying Resolved: the bot reads the incident to answer (one resolved already is refused inline).
-      if (r.ok)
-        return spec === STATUS_UPDATE_FORM && (r.value as { status?: string }).status === 'resolved'
-          ? { ifOpen: r.meta.incidentId }
-          : null;
+      // A status update: answered here unless its incident is resolved (then refused inline by the bot).
+      if (r.ok) return spec === STATUS_UPDATE_FORM ? { ifOpen: r.meta.incidentId } : null;
       // Refused only for fields another update may have filled since: the bot reads the incident to answer.
       return spec === STATUS_UPDATE_FORM && leftEmptyAsShown(view, r.errors) ? 'pass' : r.errors;
     },

@@ -133,19 +133,17 @@ function firedSinceOpened(now: number, before: number, written: string | StatusU
 }
 
 /**
- * A status update saying Resolved of an incident resolved already (by another person while this one wrote): refused
- * under Status, the form kept open with what was written, saying who resolved it and when (on the writer's clock), and
- * what to do. Null for anything else (the service refuses the same after the answer, should the incident be resolved
- * between this read and the change).
+ * A status update (whatever its status: Investigating, Mitigated, Resolved) of an incident resolved already (by
+ * another person while this one wrote): refused under Status, the form kept open with what was written, saying who
+ * resolved it and when (on the writer's clock), and what to do. Null for an incident not resolved (the service refuses
+ * the same after the answer, should the incident be resolved between this read and the change).
  */
 async function resolvedAlreadyInline(
   deps: ListenerDeps,
   meta: ModalMetadata,
-  value: StatusUpdateInput,
   userId: string,
   logger: Logger,
 ): Promise<Record<string, string> | null> {
-  if (value.status !== 'resolved') return null;
   const cur = await deps.incidents.get(meta.incidentId);
   if (cur.status !== 'resolved') return null;
   const zone = (await within(deps.notes.timeZoneOf(userId), ZONE_WAIT_MS, null)) ?? 'UTC';
@@ -170,7 +168,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       }
       return incidents.postStatusUpdate(meta.incidentId, user, value, key, meta.seen, meta.channelId);
     },
-    refusedNow: (meta, value, user, logger) => resolvedAlreadyInline(deps, meta, value, user, logger),
+    refusedNow: (meta, _value, user, logger) => resolvedAlreadyInline(deps, meta, user, logger),
     done: 'Update recorded',
     whenDown: 'update',
     // The form is closed by then: what was typed comes back with the advice, to be posted by hand.

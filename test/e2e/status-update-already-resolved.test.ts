@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BLOCK, VIEW } from '../../src/templates/ids.js';
+import { encodeModalMetadata } from '../../src/templates/payloads.js';
 import { waitUntil } from '../support/alert-runbook.js';
 import { useBot } from '../support/bot-harness.js';
 import { statusFormValues } from '../support/status-form.js';
@@ -85,4 +86,34 @@ describe('a status update saying Resolved on an incident already resolved', () =
       'error rate back to normal',
     );
   });
+
+  // Resolved by then (the test above): an update saying Investigating or Mitigated, from a form opened before, is
+  // refused inline the same way, not acknowledged and refused after in a private message.
+  it.each(['investigating', 'mitigated'])(
+    'saying %s, is refused inline the same way; nothing is posted',
+    async (status) => {
+      const before = await kinds();
+      const privately = bot.fake.callsTo('chat.postEphemeral').length + bot.fake.callsTo('chat.postMessage').length;
+      const answer = await bot.submit({
+        callbackId: VIEW.statusUpdate,
+        privateMetadata: encodeModalMetadata({ incidentId, channelId }),
+        userId: WRITER,
+        values: statusFormValues({
+          status,
+          affected: 'checkout',
+          impact: 'some 500s',
+          currentStatus: `still ${status}`,
+        }),
+      });
+      expect(answer.json).toMatchObject({ response_action: 'errors' });
+      const said = (answer.json as { errors: Record<string, string> }).errors[BLOCK.updStatus]!;
+      expect(said).toMatch(new RegExp(`^Incident #${number} is already resolved by @Rita Resolver at `));
+      expect(said).toMatch(/\/incident reopen/);
+      await sleep(300);
+      expect(await kinds()).toEqual(before);
+      expect(bot.fake.callsTo('chat.postEphemeral').length + bot.fake.callsTo('chat.postMessage').length).toBe(
+        privately,
+      );
+    },
+  );
 });

@@ -83,11 +83,14 @@ describe('the front: forms it answers from the form alone', () => {
       }),
     });
 
-  it('a status update that reads is answered empty and handed on; one that does not, with its errors inline', () => {
+  it('a status update that reads is answered empty and handed on when its incident is open; one that does not, with its errors inline', () => {
+    // Answered empty when the front reads the incident (7) open, else by the bot (a resolved incident refuses it
+    // inline), whatever the status it says.
     const good = statusFormValues({ affected: 'EU', impact: '500s', currentStatus: 'restarting the pool' });
-    expect(frontAnswer(FORM, submission(VIEW.statusUpdate, good), FORM_CHECKS)).toEqual({ kind: 'ack' });
-    // Saying Resolved: answered empty when the front reads the incident (7) open, else by the bot (an incident
-    // resolved already refuses it inline).
+    expect(frontAnswer(FORM, submission(VIEW.statusUpdate, good), FORM_CHECKS)).toEqual({
+      kind: 'ackIfOpen',
+      incidentId: 7,
+    });
     const resolving = statusFormValues({ status: 'resolved', affected: 'EU', impact: 'none', currentStatus: 'fixed' });
     expect(frontAnswer(FORM, submission(VIEW.statusUpdate, resolving), FORM_CHECKS)).toEqual({
       kind: 'ackIfOpen',
