@@ -5,9 +5,9 @@
  * submission as `response_action: errors`. Pure.
  */
 import { atLocal, localParts } from '../incidents/rotation.js';
-import { parseDuration } from '../runbook/duration.js';
 import { theirClock } from '../templates/oncall.js';
 import { parseConsoleInput } from './commands.js';
+import { parseFromNow } from './from-now.js';
 import type { ControlOption } from './render-message.js';
 
 export type FieldKind = 'text' | 'select' | 'checkboxes' | 'datetime' | 'number' | 'unsupported';
@@ -123,8 +123,8 @@ export function defaultShown(f: FormField, timeZone = 'UTC'): string | undefined
 /** How a date and time is typed, on the clock of `timeZone` (the person's). */
 const timeHelp = (timeZone: string) =>
   timeZone === 'UTC'
-    ? 'A time in UTC: 30m (from now), 14:30 (today), or 2026-12-01 14:30.'
-    : `A time on your clock (${timeZone}): 30m (from now), 14:30 (today), or 2026-12-01 14:30; add UTC for a time in UTC.`;
+    ? 'A time in UTC: in 30 minutes (or 30m, 1 hour), 14:30 (today), or 2026-12-01 14:30.'
+    : `A time on your clock (${timeZone}): in 30 minutes (or 30m, 1 hour), 14:30 (today), or 2026-12-01 14:30; add UTC for a time in UTC.`;
 
 /**
  * The lines that introduce a field (after its label): options to choose from and how to answer (a date and time on
@@ -187,13 +187,13 @@ const optionJson = (o: ControlOption) => ({
 });
 
 /**
- * Reads a time typed on the clock of `timeZone` (the person's; UTC by default): `30m`, `in 1h`, `+45m`, `14:30` (today
- * there), `2026-12-01 14:30` (`… UTC` or `…Z`: in UTC); unix seconds, or null.
+ * Reads a time typed on the clock of `timeZone` (the person's; UTC by default): from now as a person says it (`30m`,
+ * `in 30 minutes`, `30 min`, `1 hour`, `in 1h`, `+45m`: parseFromNow), `14:30` (today there), `2026-12-01 14:30`
+ * (`… UTC` or `…Z`: in UTC); unix seconds, or null.
  */
 export function parseTime(typed: string, now: Date, timeZone = 'UTC'): number | null {
   const t = typed.trim().toLowerCase();
-  const relative = t.replace(/^(in|\+)\s*/, '').replace(/\s+/g, '');
-  const ms = parseDuration(relative);
+  const ms = parseFromNow(t);
   if (ms !== null) return Math.floor((now.getTime() + ms) / 1000);
   const hm = /^(\d{1,2}):(\d{2})$/.exec(t);
   if (hm) {
@@ -260,7 +260,11 @@ export function readAnswer(f: FormField, typed: string, now: Date, timeZone = 'U
       const seconds = blank ? f.initialDateTime : parseTime(typed, now, timeZone);
       if (seconds === undefined)
         return f.optional ? { ok: true, value: { type: f.elementType, selected_date_time: null } } : required(f);
-      if (seconds === null) return { ok: false, problem: `Type ${timeHelp(timeZone).replace(/^A /, 'a ')}` };
+      if (seconds === null)
+        return {
+          ok: false,
+          problem: `"${typed.trim()}" is not a time. Type ${timeHelp(timeZone).replace(/^A /, 'a ')}`,
+        };
       return { ok: true, value: { type: f.elementType, selected_date_time: seconds } };
     }
     default:

@@ -220,6 +220,44 @@ describe('a form in the console', () => {
     expect(text).not.toMatch(/atom-cli rollback v57[^\n]*(ran|running|exit)/i);
   }, 90_000);
 
+  it("takes Next update as a person types it ('in 30 minutes', '1 hour'), and says what it takes otherwise", async () => {
+    const typedAt = Date.now();
+    const c = await startPiped('nextwords');
+    for (const line of [
+      '/incident sev2 checkout slow',
+      '/open inc-1',
+      '/incident update',
+      '', // Status: Investigating
+      'checkout users',
+      'slow pages',
+      'looking at the pool',
+      '', // Mitigation steps
+      'soonish',
+      'in 30 minutes',
+      '', // Flags
+      '', // Status page
+    ])
+      c.type(line);
+    await c.waitFor('(Post update: sent)', { timeoutMs: 30_000 });
+    c.endInput();
+    expect(await c.exited).toBe(0);
+    const text = c.text;
+    expect(text).not.toMatch(STACK);
+    // Not a time: said so, with the ways a time is taken, and asked again.
+    expect(text).toMatch(
+      /Next update \[[^\]]*\]: soonish\n\s*"soonish" is not a time\. Type a time on your clock \(Europe\/London\): in 30 minutes \(or 30m, 1 hour\)/,
+    );
+    expect(count(text, 'is not a time')).toBe(1);
+    // 'in 30 minutes' taken: the update says the next one 30 minutes on (to the minute of the answer).
+    const after = text.slice(text.indexOf(': in 30 minutes\n'));
+    expect(after).not.toMatch(/^[^\n]*\n\s*Type a time/);
+    const next = /NEXT UPDATE:\s*(\d{4}-\d\d-\d\d \d\d:\d\d) UTC/.exec(after);
+    expect(next).not.toBeNull();
+    const promised = Date.parse(`${next![1]!.replace(' ', 'T')}:00Z`);
+    expect(promised).toBeGreaterThanOrEqual(typedAt + 29 * 60_000 - 60_000);
+    expect(promised).toBeLessThanOrEqual(Date.now() + 30 * 60_000);
+  }, 90_000);
+
   it('says the form was not sent when the input ends in it', async () => {
     const text = await pipe('ended', ['/incident sev2 db down', '/open inc-1', '/incident update', '2']);
     expect(text).toMatch(/Status \[\w+\]: 2\n[\s\S]*Affected\n/);

@@ -256,6 +256,40 @@ describe('a modal asked field by field', () => {
     expect(readFormLine(typed)).toEqual(read);
   });
 
+  it.each([
+    ['in 30 minutes', 1800],
+    ['30 minutes', 1800],
+    ['30 min', 1800],
+    ['30mins', 1800],
+    ['1 hour', 3600],
+    ['an hour', 3600],
+    ['in 1h', 3600],
+    ['In 2 Hours', 7200],
+    ['1 hour 30 minutes', 5400],
+    ['1h30m', 5400],
+    ['1 hour and 15 min', 4500],
+    ['45 minutes from now', 2700],
+    ['+45m', 2700],
+    ['1 day', 86400],
+  ])('reads a time from now as a person types it: %j', (typed, seconds) => {
+    expect(parseTime(typed, now)).toBe(now.getTime() / 1000 + seconds);
+  });
+
+  it.each(['soonish', 'in', '0m', '30', '30 parsecs', 'in 30 minutes please', 'minutes'])(
+    'refuses %j as a time from now',
+    (typed) => {
+      expect(parseTime(typed, now)).toBeNull();
+    },
+  );
+
+  it('says what a time it cannot read was, and the ways it takes one', () => {
+    expect(readAnswer(field('Next update'), 'soonish', now)).toEqual({
+      ok: false,
+      problem:
+        '"soonish" is not a time. Type a time in UTC: in 30 minutes (or 30m, 1 hour), 14:30 (today), or 2026-12-01 14:30.',
+    });
+  });
+
   it('reads times in UTC: from now, today, or a date', () => {
     expect(parseTime('30m', now)).toBe(now.getTime() / 1000 + 1800);
     expect(parseTime('in 1h', now)).toBe(now.getTime() / 1000 + 3600);
