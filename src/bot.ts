@@ -220,6 +220,7 @@ export function createBot({
       {
         title: config.statusPage.title,
         historyDays: HISTORY_DAYS,
+        timeZone: config.timeZone,
         ...(config.statusPage.companyUrl ? { companyStatusUrl: config.statusPage.companyUrl } : {}),
         ...(config.statusPage.publicBaseUrl ? { publicBaseUrl: config.statusPage.publicBaseUrl } : {}),
       },
@@ -291,6 +292,7 @@ export function createBot({
       new SlackChat(app.client, {
         incidentsChannel: config.incidentsChannel,
         severities: runbook.severities,
+        timeZone: config.timeZone,
         cache: new KvCache(kv),
         shared: kv,
         privateAnnounce: runbook.privateIncidents.announce,
@@ -323,9 +325,9 @@ export function createBot({
       {
         email:
           notify.smtpUrl && notify.emailFrom
-            ? new SmtpEmail(notify.smtpUrl, notify.emailFrom, runbook.severities)
+            ? new SmtpEmail(notify.smtpUrl, notify.emailFrom, runbook.severities, config.timeZone)
             : null,
-        pagerduty: new PagerDutyEvents(notify.pagerdutyEventsUrl),
+        pagerduty: new PagerDutyEvents(notify.pagerdutyEventsUrl, config.timeZone),
       },
       typed,
     ),

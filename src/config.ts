@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseRate, type RateSpec } from './incidents/rate-limits.js';
+import { isTimeZone } from './incidents/rotation.js';
 import { type KnownSecret, namedSecrets } from './ops/redact.js';
 import { parseDuration } from './runbook/duration.js';
 import type { KvSettings } from './store/kv-redis.js';
@@ -296,6 +297,9 @@ const schema = z.object({
     s.length <= 100 ? undefined : `must be at most 100 characters (it is the page's heading), got ${s.length}`,
   ),
   STATUS_PAGE_URL: httpUrl('https://status.atomagentos.com'),
+  TIME_ZONE: checked((s) =>
+    isTimeZone(s) ? undefined : 'must be an IANA time zone such as Europe/London, America/New_York or UTC',
+  ),
   PUBLIC_BASE_URL: publicBaseUrl,
   DECLARE_RATE_LIMIT: rate('5/1m'),
   RUN_RATE_LIMIT: rate('10/1m'),
@@ -446,6 +450,11 @@ export interface Config {
   /** The public status page (GET /status): its title, and the company's own status page it links to. */
   /** `publicBaseUrl` (PUBLIC_BASE_URL): what the page's and feeds' absolute links start with; unset: the request's. */
   readonly statusPage: Readonly<{ title: string; companyUrl?: string; publicBaseUrl?: string }>;
+  /**
+   * The zone the communication template (page emails and DMs, PagerDuty's event) and the status page give times in,
+   * naming it (TIME_ZONE); UTC when unset.
+   */
+  readonly timeZone: string;
   /** Per-person limits and Slack's channel-creation budget; null: off. */
   readonly rateLimits: Readonly<{ declare: RateSpec | null; run: RateSpec | null; channelCreate: RateSpec | null }>;
   /** Monitoring alerts: how deliveries prove who sent them, and the storm cap. No way to prove it: the hooks are off. */
@@ -561,6 +570,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       prefix: c.REDIS_KEY_PREFIX,
       timeoutMs: c.REDIS_TIMEOUT_MS,
     }),
+    timeZone: c.TIME_ZONE ?? 'UTC',
     statusPage: Object.freeze({
       title: c.STATUS_PAGE_TITLE ?? DEFAULT_STATUS_PAGE_TITLE,
       ...(c.STATUS_PAGE_URL ? { companyUrl: c.STATUS_PAGE_URL } : {}),

@@ -17,6 +17,8 @@ export interface StatusRouteOptions {
    * it. Unset: the feed's links are built from the request (publicUrl), the page's are relative.
    */
   publicBaseUrl?: string;
+  /** The zone the page and its feed give times in (TIME_ZONE); UTC when unset. */
+  timeZone?: string;
 }
 
 /** Browsers and proxies may keep a read this long; the page itself reads the database at most every few seconds. */
@@ -128,6 +130,7 @@ export function statusRoutes(
         body: renderStatusPage(s, {
           title: o.title,
           historyDays: o.historyDays,
+          ...(o.timeZone ? { timeZone: o.timeZone } : {}),
           ...company,
           ...(base ? { publicBaseUrl: base } : {}),
         }),

@@ -40,6 +40,8 @@ export class SmtpEmail implements EmailPort {
     private readonly smtpUrl: string,
     private readonly from: string,
     private readonly severities: SeverityDefs,
+    /** The zone the page's template gives times in (TIME_ZONE). */
+    private readonly timeZone = 'UTC',
   ) {
     new URL(smtpUrl); // a bad URL is refused now, not at the first page
   }
@@ -63,7 +65,7 @@ export class SmtpEmail implements EmailPort {
   }
 
   async sendPage(incident: Incident, page: PageNotification, to: string, step: number): Promise<void> {
-    const { subject, text } = renderPageEmail(incident, page, this.severities);
+    const { subject, text } = renderPageEmail(incident, page, this.severities, this.timeZone);
     try {
       await (await this.connect()).sendMail({
         from: this.from,

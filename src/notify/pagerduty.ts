@@ -27,14 +27,18 @@ async function answer(res: Response): Promise<string> {
  * taken; 400 is a mistake a retry repeats (permanent); 429 and 5xx (and no answer) are tried again by the caller.
  */
 export class PagerDutyEvents implements PagerDutyPort {
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    /** The zone the event's communication template gives times in (TIME_ZONE). */
+    private readonly timeZone = 'UTC',
+  ) {}
 
   trigger(incident: Incident, page: PageNotification, target: PagerDutyTarget): Promise<void> {
     return this.post({
       routing_key: target.routingKey,
       event_action: 'trigger',
       dedup_key: target.dedupKey,
-      ...pagerdutyPayload(incident, page),
+      ...pagerdutyPayload(incident, page, this.timeZone),
     });
   }
 

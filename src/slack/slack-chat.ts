@@ -66,6 +66,8 @@ import { rateLimitedFor, slackErrorCode, toChatPlatformError } from './slack-err
 export interface SlackChatOptions {
   /** The runbook's severity levels: names and response times shown on the card, topic, notices and pages. */
   severities: SeverityDefs;
+  /** The zone a page's communication template gives times in (TIME_ZONE; UTC when unset). */
+  timeZone?: string;
   /** Channel (ID, or name for public channels) where new incidents and status updates are announced. */
   incidentsChannel?: string;
   /** How many alternative names to try when `inc-42-db-down` is taken. */
@@ -841,7 +843,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     userId: string,
     alerts?: AlertCardView,
   ): Promise<PageDmAt | undefined> {
-    const msg = renderPage(incident, page, this.opts.severities, channelRedirect(incident), alerts);
+    const msg = renderPage(incident, page, this.opts.severities, channelRedirect(incident), alerts, this.opts.timeZone);
     try {
       const posted = await this.client.chat.postMessage({
         channel: userId,
@@ -872,7 +874,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   }
 
   async refreshPage(incident: Incident, dm: PageDmAt, page: PageMessage, alerts?: AlertCardView): Promise<void> {
-    const msg = renderPage(incident, page, this.opts.severities, channelRedirect(incident), alerts);
+    const msg = renderPage(incident, page, this.opts.severities, channelRedirect(incident), alerts, this.opts.timeZone);
     try {
       await this.client.chat.update({ channel: dm.channel, ts: dm.ts, text: msg.text, blocks: msg.blocks });
     } catch (err) {

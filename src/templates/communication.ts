@@ -3,28 +3,40 @@ import { flagNote } from '../incidents/escalation-policy.js';
 import { severityLabel } from '../incidents/severity.js';
 import { type Incident, type RaisedFlag, STATUS_LABELS, type StatusUpdateInput } from '../incidents/types.js';
 import type { Message } from './incident-card.js';
-import { LIMITS, mention, mrkdwnClip, mrkdwnName, slackDate, truncate, utcStamp } from './text.js';
+import { LIMITS, mention, mrkdwnClip, mrkdwnName, slackDate, truncate, utcStamp, zonedStamp } from './text.js';
 
 /**
  * When the next update comes: none once resolved (the form's date picker still sends one). Without a time, `unset`
  * says so: an update posted without one comes "with the next change"; a page says none is set.
  */
-const nextUpdate = (u: Pick<StatusUpdateInput, 'status' | 'nextUpdateAt'>, unset = 'with the next change') =>
-  u.status === 'resolved' ? 'none: the incident is resolved' : u.nextUpdateAt ? utcStamp(u.nextUpdateAt) : unset;
+const nextUpdate = (
+  u: Pick<StatusUpdateInput, 'status' | 'nextUpdateAt'>,
+  unset = 'with the next change',
+  timeZone = 'UTC',
+) =>
+  u.status === 'resolved'
+    ? 'none: the incident is resolved'
+    : u.nextUpdateAt
+      ? zonedStamp(u.nextUpdateAt, timeZone)
+      : unset;
 
-/** The runbook's communication template, filled in: the plain text that goes to email, status pages and DMs. */
+/**
+ * The runbook's communication template, filled in: the plain text that goes to email, status pages and DMs. Its times
+ * on the clock of `timeZone` (TIME_ZONE), which they name; UTC by default.
+ */
 export function communicationTemplate(
   i: Incident,
   u: Omit<StatusUpdateInput, 'publish'>,
   /** What NEXT UPDATE says when no time is set (see nextUpdate). */
   noNextUpdate?: string,
+  timeZone = 'UTC',
 ): string {
   return [
     `SUBJECT: [${severityLabel(i.severity)}] ${i.title}`,
     '',
     `SEVERITY: ${severityLabel(i.severity)}`,
     `STATUS: ${STATUS_LABELS[u.status]}`,
-    `STARTED: ${utcStamp(i.createdAt)}`,
+    `STARTED: ${zonedStamp(i.createdAt, timeZone)}`,
     `AFFECTED: ${u.affected || '-'}`,
     `CURRENT IMPACT: ${u.currentImpact || '-'}`,
     '',
@@ -34,7 +46,7 @@ export function communicationTemplate(
     'MITIGATION STEPS:',
     u.mitigationSteps || '-',
     '',
-    `NEXT UPDATE: ${nextUpdate(u, noNextUpdate)}`,
+    `NEXT UPDATE: ${nextUpdate(u, noNextUpdate, timeZone)}`,
   ].join('\n');
 }
 
@@ -43,7 +55,7 @@ export function communicationTemplate(
  * what was said with a flag stands in (the one who raised it typed it for this); a status update's words win. No next
  * update promised: "none set", as the card then shows none. Pure.
  */
-export function pageTemplate(i: Incident): string {
+export function pageTemplate(i: Incident, timeZone = 'UTC'): string {
   const impact = flagNote(i, 'customer_impact');
   const dataLoss = flagNote(i, 'data_loss');
   const flagged = [
@@ -65,6 +77,7 @@ export function pageTemplate(i: Incident): string {
       dataLossRisk: i.dataLossRisk,
     },
     'none set',
+    timeZone,
   );
 }
 

@@ -236,11 +236,13 @@ export function renderPage(
   severities: SeverityDefs,
   channelLinkUrl?: string,
   alerts?: AlertCardView,
+  /** The zone the template gives times in (TIME_ZONE). */
+  timeZone = 'UTC',
 ): Message {
   // An incident opened from (or joined by) monitoring alerts: what fired, before the template, which is empty then.
   const fired = alerts ? pageAlerts(alerts) : null;
   const severity = severityWithResponse(i.severity, severities);
-  const template = pageTemplate(i);
+  const template = pageTemplate(i, timeZone);
   const where = i.channelId ? channelLink(i.channelId) : 'the incident channel';
   const blocks: KnownBlock[] = [
     {

@@ -12,7 +12,7 @@ export function channelUrl(i: Pick<Incident, 'teamId' | 'channelId'>): string | 
     : null;
 }
 
-/** The runbook's communication template as the incident stands now (see pageTemplate). */
+/** The runbook's communication template as the incident stands now (see pageTemplate), its times in `timeZone`. */
 const template = pageTemplate;
 
 /** A page by email: why, where to go, what fired (an incident opened from alerts), the template. Plain text. Pure. */
@@ -20,6 +20,8 @@ export function renderPageEmail(
   i: Incident,
   page: PageNotification,
   severities: SeverityDefs,
+  /** The zone the template gives times in (TIME_ZONE). */
+  timeZone = 'UTC',
 ): { subject: string; text: string } {
   const link = channelUrl(i);
   const fired = page.alerts ? pageAlertsText(page.alerts) : [];
@@ -31,7 +33,7 @@ export function renderPageEmail(
     'Acknowledge in Slack (the Acknowledge button of the page or of the card) to stop further notifications.',
     ...(fired.length ? ['', ...fired] : []),
     '',
-    template(i),
+    template(i, timeZone),
   ]
     .filter((l) => l !== null)
     .join('\n');
@@ -44,7 +46,7 @@ export function renderPageEmail(
 const PD_SEVERITY = { 0: 'critical', 1: 'critical', 2: 'error', 3: 'warning' } as const;
 
 /** The Events API v2 payload of a page (without routing key and action). Pure. */
-export function pagerdutyPayload(i: Incident, page: PageNotification) {
+export function pagerdutyPayload(i: Incident, page: PageNotification, timeZone = 'UTC') {
   // Whoever can see the PagerDuty service reads the event: a private incident is named there by nothing but its link
   // (a channel id; the paged person is let in), as in the incidents channel.
   const named = i.private ? 'a private incident' : `#${i.number} ${i.title}`;
@@ -69,7 +71,7 @@ export function pagerdutyPayload(i: Incident, page: PageNotification) {
         ...(flagged ? { flagged: flagNote(i, page.flag) } : {}),
         paged: page.person.name ?? page.person.id,
         ...(link ? { channel: link } : {}),
-        ...(i.private ? {} : { communication: template(i) }),
+        ...(i.private ? {} : { communication: template(i, timeZone) }),
         ...(fired.length ? { alerts: fired.join('\n') } : {}),
       },
     },

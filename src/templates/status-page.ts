@@ -1,7 +1,7 @@
 import type { PublicIncident, PublicMaintenance, PublicUpdate, StatusSnapshot } from '../incidents/status-page.js';
 import { STATUS_LABELS } from '../incidents/types.js';
 import { html, Markup } from './markup.js';
-import { humanDuration, utcStamp } from './text.js';
+import { humanDuration, zonedStamp } from './text.js';
 
 /** What the page says about itself: its title, the company's own status page, where its feeds are. */
 export interface StatusPageOptions {
@@ -15,6 +15,8 @@ export interface StatusPageOptions {
    * feeds there. Unset: the feeds by relative links (next to the page, wherever it was reached).
    */
   publicBaseUrl?: string;
+  /** The zone its times are given in, named (TIME_ZONE); UTC when unset. */
+  timeZone?: string;
 }
 
 /**
@@ -73,7 +75,8 @@ footer{margin-top:2.5rem;padding-top:1rem;border-top:1px solid #c4c7cc;color:${P
 @media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}h1{font-size:1.4rem}}
 `;
 
-const time = (d: Date) => html`<time datetime="${d.toISOString()}">${utcStamp(d)}</time>`;
+/** A moment on the clock of `zone` (TIME_ZONE), naming it; the machine-readable instant in `datetime`. */
+const time = (d: Date, zone: string) => html`<time datetime="${d.toISOString()}">${zonedStamp(d, zone)}</time>`;
 
 const anchor = (i: PublicIncident) => `incident-${i.id}`;
 
@@ -82,42 +85,42 @@ const anchor = (i: PublicIncident) => `incident-${i.id}`;
  * (here and the titles) is laid out in its own direction (`dir="auto"`): an update written in Arabic or Hebrew reads
  * right to left, its punctuation where its readers expect it.
  */
-function updateFacts(u: PublicUpdate | null, open: boolean, now?: Date): Markup {
+function updateFacts(u: PublicUpdate | null, open: boolean, zone: string, now?: Date): Markup {
   if (!u) return html`<p class="none">No public update yet${open ? '; we are looking into it' : ''}.</p>`;
   return html`<dl>
 <dt>Affected</dt><dd dir="auto">${u.affected || '-'}</dd>
 <dt>Current impact</dt><dd dir="auto">${u.currentImpact || '-'}</dd>
 <dt>Current status</dt><dd class="text" dir="auto">${u.currentStatus || '-'}</dd>
-<dt>Updated</dt><dd>${time(u.at)}</dd>
-${open && u.nextUpdateAt && (!now || u.nextUpdateAt > now) ? html`<dt>Next update</dt><dd>${time(u.nextUpdateAt)}</dd>` : ''}
+<dt>Updated</dt><dd>${time(u.at, zone)}</dd>
+${open && u.nextUpdateAt && (!now || u.nextUpdateAt > now) ? html`<dt>Next update</dt><dd>${time(u.nextUpdateAt, zone)}</dd>` : ''}
 </dl>`;
 }
 
 /** An open incident; the next update it promised is shown only while it is still ahead (`now`: the page's time). */
-function activeIncident(i: PublicIncident, now: Date): Markup {
+function activeIncident(i: PublicIncident, now: Date, zone: string): Markup {
   return html`<li class="incident"><article id="${anchor(i)}" aria-labelledby="${anchor(i)}-title">
 <h3 id="${anchor(i)}-title" dir="auto">${i.title}</h3>
-<p class="meta"><span class="badge impact-${i.impactLevel}">${i.impact}</span> · <span class="status">${STATUS_LABELS[i.status]}</span> · started ${time(i.startedAt)}</p>
-${i.latestPredatesReopening && i.reopenedAt ? html`<p class="earlier">Reopened ${time(i.reopenedAt)}; we are investigating again. The last update, from before the reopening:</p>` : ''}
-${updateFacts(i.latest, true, now)}
+<p class="meta"><span class="badge impact-${i.impactLevel}">${i.impact}</span> · <span class="status">${STATUS_LABELS[i.status]}</span> · started ${time(i.startedAt, zone)}</p>
+${i.latestPredatesReopening && i.reopenedAt ? html`<p class="earlier">Reopened ${time(i.reopenedAt, zone)}; we are investigating again. The last update, from before the reopening:</p>` : ''}
+${updateFacts(i.latest, true, zone, now)}
 </article></li>`;
 }
 
-function resolvedIncident(i: PublicIncident): Markup {
+function resolvedIncident(i: PublicIncident, zone: string): Markup {
   const resolved = i.resolvedAt ?? i.startedAt;
   return html`<li class="incident"><article id="${anchor(i)}" aria-labelledby="${anchor(i)}-title">
 <h3 id="${anchor(i)}-title" dir="auto">${i.title}</h3>
-<p class="meta"><span class="badge impact-${i.impactLevel}">${i.impact}</span> · <span class="status">Resolved</span> ${time(resolved)}, after ${humanDuration(i.startedAt, resolved)}</p>
+<p class="meta"><span class="badge impact-${i.impactLevel}">${i.impact}</span> · <span class="status">Resolved</span> ${time(resolved, zone)}, after ${humanDuration(i.startedAt, resolved)}</p>
 ${i.latest && i.latest.status !== 'resolved' ? html`<p class="earlier">Resolved. The last update before that:</p>` : ''}
-${i.latest ? updateFacts(i.latest, false) : ''}
+${i.latest ? updateFacts(i.latest, false, zone) : ''}
 </article></li>`;
 }
 
 /** A maintenance window: its title and times, in progress or ahead. */
-function maintenanceWindow(m: PublicMaintenance): Markup {
-  const until = m.endsAt ? html` until ${time(m.endsAt)}` : '';
+function maintenanceWindow(m: PublicMaintenance, zone: string): Markup {
+  const until = m.endsAt ? html` until ${time(m.endsAt, zone)}` : '';
   return html`<li class="incident maintenance"><h3 dir="auto">${m.title}</h3>
-<p class="meta">${m.inProgress ? html`<span class="status">In progress</span> since ${time(m.startsAt)}${until}` : html`<span class="status">Scheduled</span> ${time(m.startsAt)}${until}`}</p>
+<p class="meta">${m.inProgress ? html`<span class="status">In progress</span> since ${time(m.startsAt, zone)}${until}` : html`<span class="status">Scheduled</span> ${time(m.startsAt, zone)}${until}`}</p>
 </li>`;
 }
 
@@ -138,6 +141,7 @@ function overall(active: PublicIncident[]): Markup {
  * screens). Every piece of text is escaped. Pure.
  */
 export function renderStatusPage(s: StatusSnapshot, o: StatusPageOptions): string {
+  const zone = o.timeZone ?? 'UTC';
   const company = o.companyStatusUrl ? new URL(o.companyStatusUrl) : null;
   const at = (file: string) => (o.publicBaseUrl ? `${o.publicBaseUrl}/${file}` : file);
   const page = html`<!doctype html>
@@ -166,17 +170,17 @@ ${overall(s.active)}
 <main id="main">
 <section aria-labelledby="active">
 <h2 id="active">Open incidents</h2>
-${s.active.length ? html`<ul class="incidents">${s.active.map((i) => activeIncident(i, s.generatedAt))}</ul>` : html`<p class="none">No open incidents.</p>`}
+${s.active.length ? html`<ul class="incidents">${s.active.map((i) => activeIncident(i, s.generatedAt, zone))}</ul>` : html`<p class="none">No open incidents.</p>`}
 </section>
 <section aria-labelledby="maintenance">
 <h2 id="maintenance">Scheduled maintenance</h2>
-${s.maintenance.length ? html`<ul class="incidents">${s.maintenance.map(maintenanceWindow)}</ul>` : html`<p class="none">No maintenance scheduled in the next ${s.maintenanceDays} days.</p>`}
+${s.maintenance.length ? html`<ul class="incidents">${s.maintenance.map((m) => maintenanceWindow(m, zone))}</ul>` : html`<p class="none">No maintenance scheduled in the next ${s.maintenanceDays} days.</p>`}
 </section>
 <section aria-labelledby="history">
 <h2 id="history">Resolved in the last ${o.historyDays} days</h2>
 ${
   s.resolved.length
-    ? html`<ul class="incidents">${s.resolved.map(resolvedIncident)}</ul>`
+    ? html`<ul class="incidents">${s.resolved.map((i) => resolvedIncident(i, zone))}</ul>`
     : html`<p class="none">No incidents resolved in the last ${o.historyDays} days.</p>`
 }
 </section>
@@ -184,7 +188,7 @@ ${
 <footer>
 ${company ? html`<p>Our status page: <a href="${company.href}">${company.host}</a></p>` : ''}
 <p>Follow updates: <a href="${at('status.atom')}">Atom feed</a> · <a href="${at('status.json')}">JSON</a></p>
-<p>As of ${time(s.generatedAt)}. Times are in UTC.</p>
+<p>As of ${time(s.generatedAt, zone)}. Times are in ${zone}.</p>
 </footer>
 </div>
 </body>

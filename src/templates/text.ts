@@ -1,3 +1,5 @@
+import { TZDate } from '@date-fns/tz';
+import { format } from 'date-fns/format';
 import { formatDistanceStrict } from 'date-fns/formatDistanceStrict';
 import type { Phrase } from '../incidents/errors.js';
 import type { ContactName } from '../incidents/follow-up-ports.js';
@@ -187,6 +189,16 @@ export function slackAgo(d: Date, fallback = `at ${utcStamp(d).slice(11)}`): str
 /** The time of day alone, as a Slack date token in the reader's time zone; "02:14 UTC" where tokens do not show. */
 export function slackTime(d: Date): string {
   return slackDate(d, utcStamp(d).slice(11), '{time}');
+}
+
+/**
+ * "2026-11-28 00:14 Europe/Berlin": a moment for plain text on the clock of `timeZone`, naming it; utcStamp's
+ * "2026-11-27 23:14 UTC" for UTC.
+ */
+export function zonedStamp(d: Date, timeZone: string): string {
+  if (timeZone === 'UTC') return utcStamp(d);
+  const z = new TZDate(d.getTime(), timeZone);
+  return `${format(z, 'yyyy-MM-dd HH:mm')} ${timeZone}`;
 }
 
 /** "2026-11-27 23:14 UTC" for plain text (communication template, channel topic). */

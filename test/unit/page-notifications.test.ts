@@ -18,6 +18,22 @@ describe('the email and PagerDuty texts of a page', () => {
     );
   });
 
+  it("give the template's times on the clock of TIME_ZONE, naming it; UTC without one", () => {
+    const page = { roleName: 'On-Call Engineer', reason: 'a new incident was declared', person };
+    const at = {
+      ...incident,
+      createdAt: new Date('2026-11-28T01:05:00Z'),
+      nextUpdateAt: new Date('2026-11-28T02:00:00Z'),
+    };
+    const zoned = renderPageEmail(at, page, severities, 'America/New_York').text;
+    expect(zoned).toContain('STARTED: 2026-11-27 20:05 America/New_York');
+    expect(zoned).toContain('NEXT UPDATE: 2026-11-27 21:00 America/New_York');
+    expect(pagerdutyPayload(at, page, 'Europe/Berlin').payload.custom_details.communication).toContain(
+      'STARTED: 2026-11-28 02:05 Europe/Berlin',
+    );
+    expect(renderPageEmail(at, page, severities).text).toContain('STARTED: 2026-11-28 01:05 UTC');
+  });
+
   it('say that a page by name (`/incident page @dana`) is by name, not "as" the person', () => {
     const page = { roleName: 'Dana Scully', byName: true, reason: 'someone escalated by hand', person };
     const { text } = renderPageEmail(incident, page, severities);
