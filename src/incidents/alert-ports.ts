@@ -42,7 +42,13 @@ export interface AlertChat {
    */
   offerResolve(incident: Incident, alerts: AlertCardView): Promise<{ channel: string; ts: string } | null>;
   /** Updates an offer to resolve that no longer stands (`why`): its Resolve incident button goes. */
-  closeResolveOffer(ref: { channel: string; ts: string }, incident: Incident, why: OfferClosed): Promise<void>;
+  closeResolveOffer(
+    ref: { channel: string; ts: string },
+    incident: Incident,
+    why: OfferClosed,
+    /** The incident has an info alert: the offer's "every alert resolved" leaves info alerts aside, said so. */
+    hasInfo?: boolean,
+  ): Promise<void>;
   /** Tells the incident's channel that an alert fires again after that offer: the incident is not over. */
   tellFiredAgain(incident: Incident, alerts: AlertCardView): Promise<void>;
   /** Tells the incident's channel that a critical alert joined it, and that its row declares a higher severity. */

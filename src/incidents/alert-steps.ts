@@ -11,6 +11,7 @@ import {
   getAlert,
   getAlertIncident,
   getAlerts,
+  hasInfoAlert,
   hasResolveOffer,
   linkIncidentReadingAlerts,
   markDeclaredUnderLocks,
@@ -728,9 +729,11 @@ export class AlertSteps {
     offers: { channel: string; ts: string }[],
     why: OfferClosed,
   ): Promise<void> {
+    if (offers.length === 0) return;
+    const hasInfo = await hasInfoAlert(this.db, incident.id);
     for (const offer of offers) {
       await this.chat
-        .closeResolveOffer(offer, incident, why)
+        .closeResolveOffer(offer, incident, why, hasInfo)
         .catch((err) => this.log.warn(`could not update the offer to resolve incident ${incident.id}`, err));
     }
   }

@@ -330,8 +330,13 @@ export class SlackAlertChat implements AlertChat {
     return this.tellChannel(incident, renderAllResolved(incident, alerts), 'its alerts resolved');
   }
 
-  async closeResolveOffer(ref: { channel: string; ts: string }, incident: Incident, why: OfferClosed): Promise<void> {
-    const msg = renderResolveOfferClosed(incident, why);
+  async closeResolveOffer(
+    ref: { channel: string; ts: string },
+    incident: Incident,
+    why: OfferClosed,
+    hasInfo?: boolean,
+  ): Promise<void> {
+    const msg = renderResolveOfferClosed(incident, why, hasInfo);
     await this.call('update the offer to resolve the incident', () =>
       this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
     );

@@ -716,6 +716,16 @@ export async function takeResolveOffers(
   return rows;
 }
 
+/** Whether an incident holds an info alert (in any of its alert incidents), firing or resolved. */
+export async function hasInfoAlert(q: Queryable, incidentId: number): Promise<boolean> {
+  const { rows } = await q.query(
+    `SELECT 1 FROM alerts a JOIN alert_incidents ai ON ai.id = a.alert_incident_id
+      WHERE ai.incident_id = $1 AND a.level = 'info' LIMIT 1`,
+    [incidentId],
+  );
+  return rows.length > 0;
+}
+
 /**
  * Alert incidents whose cards are to show repeats of their alerts: a refresh due `afterMs` from now, unless one is
  * due sooner already; and the time of these repeats (`repeats_at`), which a card showing them clears the refresh by.

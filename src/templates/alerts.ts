@@ -982,10 +982,16 @@ export function renderAllResolved(i: Incident, v: AlertCardView): Message {
  * The offer to resolve (renderAllResolved) once it no longer stands, in place: what it said, and why its Resolve
  * incident button is gone. Pure.
  */
-export function renderResolveOfferClosed(i: Incident, why: OfferClosed): Message {
-  // What the offer said (its info alerts may still fire: recorded only, they kept no incident open).
-  const said =
-    ':white_check_mark: Every alert of this incident had resolved (info alerts aside: they keep no incident open).';
+export function renderResolveOfferClosed(
+  i: Incident,
+  why: OfferClosed,
+  /** The incident has an info alert (recorded only: one may still fire, as it kept no incident open). */
+  hasInfo = false,
+): Message {
+  // What the offer said; the info alerts' caveat only for an incident that has one (a reader would look for it).
+  const said = hasInfo
+    ? ':white_check_mark: Every alert of this incident had resolved (info alerts aside: they keep no incident open).'
+    : ':white_check_mark: Every alert of this incident had resolved.';
   const now =
     why.kind === 'resolved'
       ? `:white_check_mark: The incident was *resolved*${why.by ? ` by ${mention(why.by)}` : ''} ${at(why.at)}.`

@@ -1027,6 +1027,9 @@ describe('alerts open and track incidents', () => {
     );
     expect(json(closed.args.blocks)).toContain('The incident was *resolved* by <@U0RESOLVER>');
     expect(json(closed.args.blocks)).not.toContain(ACTION.resolve);
+    // It has no info alert: nothing said of info alerts.
+    expect(json(closed.args.blocks)).toContain('Every alert of this incident had resolved.');
+    expect(json(closed.args.blocks)).not.toContain('info alert');
     // Updated once: the offer is no longer recorded.
     const { rows } = await bot.db.query('SELECT offer_ts FROM alert_incidents WHERE incident_id = $1', [inc.id]);
     expect(rows).toEqual([{ offer_ts: null }]);

@@ -462,11 +462,16 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     const withInfo = allText(renderAllResolved(makeIncident(), { ...view, firingInfo: 1 }));
     expect(withInfo).toContain('Every critical and warning alert of this incident has resolved');
     expect(withInfo).toContain('1 info alert still fires, recorded only');
-    // Closed, the offer does not say every alert had resolved (an info alert may still fire).
-    const closed = allText(renderResolveOfferClosed(makeIncident(), { kind: 'resolved', by: REPORTER, at: NOW }));
+    // Closed, the offer of an incident with an info alert does not say every alert had resolved (one may still fire).
+    const why = { kind: 'resolved', by: REPORTER, at: NOW } as const;
+    const closed = allText(renderResolveOfferClosed(makeIncident(), why, true));
     expect(closed).toContain(
       'Every alert of this incident had resolved (info alerts aside: they keep no incident open).',
     );
+    // Without an info alert, nothing is said of info alerts.
+    const plain = allText(renderResolveOfferClosed(makeIncident(), why));
+    expect(plain).toContain('Every alert of this incident had resolved.');
+    expect(plain).not.toContain('info alert');
   });
 
   it('`/incident alerts` lists every alert it can within Slack limits and counts the rest', () => {
