@@ -365,17 +365,18 @@ export class AlertRecorder {
     batch: Batch,
     changes: Changes,
   ): Promise<void> {
-    // Each side apart: a security alert of a group whose incident is public opens (or joins) a private one, and the
-    // reverse, so that its summary is not on a card for all, nor an ordinary critical alert hidden in a private channel.
-    // A group with a private incident (open, or opened now) keeps its warnings and info alerts with it: a notice of
-    // their own in the incidents channel would name the host and addresses the security incident is about.
+    // Each side apart: a security alert of a group whose incident is public opens (or joins) a private one, so that
+    // its summary is not on a card for all. A group with a private incident (open, or opened now) keeps every alert
+    // of it with that incident, of every level: an ordinary critical alert's public incident, or a warning's notice,
+    // in the incidents channel would name the host and addresses the security incident is about. (Alerts already in
+    // the group's public incident, opened before the security alert came, stay there.)
     const side = (t: Touched): Side => this.sideOfAlert(t.alert);
     const keptPrivate =
       batch.own.has(ownKey(d.source, d.groupKey, 'private')) ||
       touched.some((t) => needsIncident(t) && side(t) === 'private');
     const sides = new Map<Side, Touched[]>();
     for (const t of touched) {
-      const s = keptPrivate && t.alert.level !== 'critical' ? 'private' : side(t);
+      const s = keptPrivate ? 'private' : side(t);
       sides.set(s, [...(sides.get(s) ?? []), t]);
     }
     for (const [side, part] of sides) await this.placeSide(tx, d, part, batch, changes, side);

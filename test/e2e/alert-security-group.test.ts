@@ -59,6 +59,14 @@ describe("a security alert's group", () => {
       { summary: 'Slow SSH logins on bastion-7 (p95 9s) for 198.51.100.4' },
       { startsAt: startsAt() },
     );
+  /** An ordinary critical alert of the same host (no security row): in a security group, private all the same. */
+  const sshdDown = (fp: string) =>
+    alertmanagerAlert(
+      fp,
+      { alertname: 'SshdDown', severity: 'critical', instance: 'bastion-7:22' },
+      { summary: 'sshd not answering on bastion-7 (last client 198.51.100.4)' },
+      { startsAt: startsAt() },
+    );
   const post = (source: string, alerts: Record<string, unknown>[]) =>
     postAlerts(
       bot.baseUrl,
@@ -112,6 +120,33 @@ describe("a security alert's group", () => {
           .some((c) => c.args.channel === found.incident.channel_id && json(c.args).includes('SshLoginLatency')),
       );
       for (const c of inIncidents()) for (const s of SECRETS) expect(json(c.args)).not.toContain(s);
+    },
+  );
+
+  it.each([
+    { how: 'in one delivery', source: 'bastion-crit-one', apart: false },
+    { how: 'the critical alert in a later delivery', source: 'bastion-crit-later', apart: true },
+  ])(
+    'puts an ordinary critical alert of the group in its private incident, not a public one ($how)',
+    async ({ source, apart }) => {
+      if (apart) {
+        await post(source, [bruteForce('bf3')]);
+        await inboxDone(bot.db);
+        await post(source, [bruteForce('bf3'), sshdDown('sshd3')]);
+      } else {
+        await post(source, [bruteForce('bf3'), sshdDown('sshd3')]);
+      }
+      await inboxDone(bot.db);
+      const found = await privateIncidentOf(source);
+      expect(found.private).toBe(true);
+      // One incident for the group, the private one: the critical alert opened no public incident of its own.
+      expect(await incidentsOfSource(bot.db, source)).toHaveLength(1);
+      expect(found.alerts.map((a) => [a.name, Number(a.incident_id)])).toEqual([
+        ['BruteForceLogins', found.incident.id],
+        ['SshdDown', found.incident.id],
+      ]);
+      for (const c of inIncidents())
+        for (const s of [...SECRETS, 'SshdDown', 'sshd not answering']) expect(json(c.args)).not.toContain(s);
     },
   );
 
