@@ -590,14 +590,17 @@ export class AlertSteps {
     // Every alert of the notice, not only those it lists (a security alert past the first ten was posted nowhere).
     const isSecurity = (a: { rule: string | null; name: string; summary: string }) =>
       securityAlert(this.rules, this.more.sensitive, { rule: a.rule, title: alertTitle(a.summary, a.name) });
-    // In a private incident (a security alert's group keeps its warnings with it): nothing of it said in public.
-    const security =
-      incident?.private === true ||
+    const secret =
       [lead, ...shown.alerts].some(isSecurity) ||
       (shown.total > shown.alerts.length && (await alertsOfNoticeTitles(this.db, lead.id)).some(isSecurity));
+    // In a private incident (a security alert's group keeps all its alerts with it): nothing of it said in public.
+    const security = incident?.private === true || secret;
     return {
       alert: lead,
       ...(security ? { security: true as const } : {}),
+      // Not a security alert itself, its group's private incident took it: the public notice is withdrawn, saying
+      // nothing of why (a 'security alert fired' there would tell what the private incident is about).
+      ...(security && !secret ? { withdrawn: true as const } : {}),
       ...(shown.total > 1 || lead.noticeLeftOut > 0
         ? { group: { alerts: shown.alerts, total: shown.total, firing: shown.firing, leftOut: lead.noticeLeftOut } }
         : {}),

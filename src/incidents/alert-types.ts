@@ -299,6 +299,11 @@ export interface AlertNoticeView {
    * Declare incident, go to on-call directly (AlertChat.sendAlertNotice).
    */
   security?: true;
+  /**
+   * With `security`: no alert of it reads as a security matter, but they joined a private incident (their group's,
+   * a security alert's). The incidents channel's notice is withdrawn, naming nothing of the alert, nor security.
+   */
+  withdrawn?: true;
 }
 
 /**

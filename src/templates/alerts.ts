@@ -729,15 +729,20 @@ export function renderAlertNotice(
    */
   channelHeard = false,
 ): Message {
+  if (n.withdrawn && to === 'channel') return renderWithdrawnNotice();
   if (n.security && to === 'channel') return renderSecurityNotice(n);
   const notice = n.group ? renderGroupNotice(n, n.group) : renderOneNotice(n);
   if (!n.security) return notice;
   // Sent to on-call alone: said why, and only Declare incident (its form has Private ticked); Add to an open incident
   // would offer public incidents too.
-  const heard = channelHeard
-    ? `the incidents channel was told only that ${n.group ? 'security alerts' : 'a security alert'} fired, nothing of what`
-    : `the incidents channel was told nothing of ${n.group ? 'them' : 'it'}`;
-  const why = `:lock: *Sent to you directly, on call:* ${n.group ? 'these alerts read' : 'this alert reads'} as a security matter, so ${heard}. Declaring from here opens a private incident.`;
+  const heard = n.withdrawn
+    ? `the incidents channel's notice of ${n.group ? 'them' : 'it'} was withdrawn, saying nothing of what fired`
+    : channelHeard
+      ? `the incidents channel was told only that ${n.group ? 'security alerts' : 'a security alert'} fired, nothing of what`
+      : `the incidents channel was told nothing of ${n.group ? 'them' : 'it'}`;
+  const why = n.withdrawn
+    ? `:lock: *Sent to you directly, on call:* ${n.group ? 'these alerts' : 'this alert'} joined a private incident (${n.group ? 'their' : 'its'} group's), so ${heard}.`
+    : `:lock: *Sent to you directly, on call:* ${n.group ? 'these alerts read' : 'this alert reads'} as a security matter, so ${heard}. Declaring from here opens a private incident.`;
   const blocks = notice.blocks.map((b) =>
     b.type === 'actions'
       ? { ...b, elements: b.elements.filter((e) => 'action_id' in e && e.action_id !== ACTION.attachAlert) }
@@ -747,6 +752,17 @@ export function renderAlertNotice(
 }
 
 const sectionOf = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } });
+
+/**
+ * A notice in the incidents channel whose alerts (no security alert among them) joined a private incident, their
+ * group's, after it was posted: withdrawn, naming nothing of the alert, nor why the group is handled privately (its
+ * host and addresses, or a word of security, would tell what the private incident is about). No button. Pure.
+ */
+function renderWithdrawnNotice(): Message {
+  const text =
+    ':information_source: *This notice was withdrawn:* its alert is now handled privately, with the other alerts of its group, so what it showed is no longer shown here.';
+  return { text: 'Alert notice withdrawn: its alert is now handled privately', blocks: [sectionOf(text)] };
+}
 
 /**
  * A security alert's notice in the incidents channel: that one fired, at which level, and whether it resolved or an

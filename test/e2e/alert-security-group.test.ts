@@ -169,6 +169,11 @@ describe("a security alert's group", () => {
     );
     for (const s of SECRETS) expect(json(updated.args)).not.toContain(s);
     for (const c of inIncidents()) for (const s of SECRETS) expect(json(c.args)).not.toContain(s);
+    // Nor that security is what the group is about (its warning is no security alert): the notice is withdrawn.
+    expect(json(updated.args)).toContain('This notice was withdrawn');
+    expect(json(updated.args)).not.toMatch(/security/i);
+    expect(json(updated.args)).not.toContain('warning level');
+    expect(json(updated.args)).not.toContain('actions');
   });
 });
 
