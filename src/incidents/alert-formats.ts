@@ -348,26 +348,49 @@ function shownNumber(n: number): string {
 /** `[ var='B' labels={…} value=12.53 ]` (or `metric='…'` before Grafana 9.1), each pair read from the text. */
 const VALUE_STRING_PAIR = /(?:var|metric)='([^']*)'[^\]]*?\bvalue=(-?[\d.]+(?:e[+-]?\d+)?)/gi;
 
+/** A Grafana value kept as text (`"NaN"`, `"+Inf"`, a state's word): at most this long, as shown. */
+const GRAFANA_TEXT_VALUE = 30;
+/** A number written out in decimal (`12.53`, `-1e3`): a value sent as such text is read as the number. */
+const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
+
+/**
+ * One of a Grafana alert's `values`: a finite number, or text (a number sent as text is read as one; other text, such
+ * as `NaN` or `+Inf`, is kept as it is, cleaned and cut); null for anything else (null, an object, empty text).
+ */
+function grafanaEntry(v: unknown): number | string | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v !== 'string') return null;
+  const text = cleanTitle(v.slice(0, 200)).trim();
+  if (text === '') return null;
+  const n = Number(text);
+  return DECIMAL.test(text) && Number.isFinite(n) ? n : cutToChars(text, GRAFANA_TEXT_VALUE);
+}
+
+/** A value as an alert line shows it: a number in few digits, text as it came. */
+const shownValue = (v: number | string): string => (typeof v === 'number' ? shownNumber(v) : v);
+
 /**
  * What a Grafana alert's rule evaluated to, from its `values` (or, when it sends none, its `valueString`): the one
  * value, or, when the rule has several expressions, the one that is not its condition's 0 or 1 (`{"B": 12.53, "C": 1}`
- * is 12.53); when that does not tell, each as `B=12.53, D=7`. Null when none is readable: the alert then shows no value.
+ * is 12.53); when that does not tell, each as `B=12.53, D=7`. A value sent as text that is no number (`"NaN"`) is
+ * kept as text. Null when none is readable: the alert then shows no value.
  */
 export function grafanaValue(values: unknown, valueString: unknown): string | null {
-  let pairs: [string, number][] = [];
+  let pairs: [string, number | string][] = [];
   if (values && typeof values === 'object' && !Array.isArray(values))
-    pairs = Object.entries(values).filter(
-      (e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]),
-    );
+    pairs = Object.entries(values).flatMap(([k, v]): [string, number | string][] => {
+      const e = grafanaEntry(v);
+      return e === null ? [] : [[k, e]];
+    });
   if (pairs.length === 0 && typeof valueString === 'string')
     pairs = [...valueString.slice(0, 4000).matchAll(VALUE_STRING_PAIR)]
       .map((m): [string, number] => [m[1]!, Number(m[2])])
       .filter(([, n]) => Number.isFinite(n));
   if (pairs.length === 0) return null;
-  if (pairs.length === 1) return shownNumber(pairs[0]![1]);
+  if (pairs.length === 1) return shownValue(pairs[0]![1]);
   const measured = pairs.filter(([, n]) => n !== 0 && n !== 1);
-  if (measured.length === 1) return shownNumber(measured[0]![1]);
-  return pairs.map(([k, n]) => `${cutToChars(cleanTitle(k), 20)}=${shownNumber(n)}`).join(', ');
+  if (measured.length === 1) return shownValue(measured[0]![1]);
+  return pairs.map(([k, n]) => `${cutToChars(cleanTitle(k), 20)}=${shownValue(n)}`).join(', ');
 }
 
 /** Grafana's link to an alert's graph: its panel's, else its dashboard's; an http(s) URL no longer than MAX_URL. */

@@ -514,8 +514,14 @@ describe('the Alertmanager webhook format', () => {
     expect(
       value({ valueString: "[ var='B' labels={zone=eu-1} value=97.5 ], [ var='C' labels={zone=eu-1} value=1 ]" }),
     ).toBe('97.5');
-    // Values that are not numbers, or text that holds none: no value, and the alert is kept.
-    expect(value({ values: { B: 'high', C: null } })).toBeNull();
+    // A value sent as text that is no number: kept as text (a null dropped); a number sent as text: a number.
+    expect(value({ values: { B: 'high', C: null } })).toBe('high');
+    expect(value({ values: { B: 'NaN', C: 1 } })).toBe('NaN');
+    expect(value({ values: { B: '+Inf', D: 7 } })).toBe('B=+Inf, D=7');
+    expect(value({ values: { B: '14151.331895396988', C: 1 } })).toBe('14151');
+    expect(value({ values: { B: `  ${'x'.repeat(60)}  ` } })).toBe(`${'x'.repeat(29)}…`);
+    // No value to read (empty text, an object, a list): no value, and the alert is kept.
+    expect(value({ values: { B: '', C: { x: 1 } } })).toBeNull();
     expect(value({ values: [1, 2] })).toBeNull();
     expect(value({ valueString: 'nothing here' })).toBeNull();
     expect(value({})).toBeNull();
