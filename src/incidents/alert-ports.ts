@@ -66,8 +66,8 @@ export interface AlertChat {
     mark?: string,
   ): Promise<{ channel: string; ts: string } | null>;
   /**
-   * A storm step's message (tellStorm, tellJoined, tellPastCap) posted in `where` with `mark` since `since`, by an
-   * attempt whose process died before it recorded where it went: where it is, for the retry to keep rather than post
+   * A storm step's message (tellStorm, tellStormMoved's reply, tellJoined, tellPastCap, tellFiredElsewhere) posted
+   * in `where` with `mark` since `since`, by an attempt whose process died before it recorded where it went: where it is, for the retry to keep rather than post
    * it again; null when it is not there (or Slack could not be read: logged, and the retry posts it, at least once).
    */
   findStepPost(
@@ -75,6 +75,8 @@ export interface AlertChat {
     where: StormPlace,
     mark: string,
     since: Date,
+    /** Looked for among the replies in this message's thread (the storm message's, for tellStormMoved's reply). */
+    thread?: string,
   ): Promise<{ channel: string; ts: string } | null>;
   /**
    * The incidents channel's storm message (`ref`, posted by tellStorm for an earlier incident of the same storm) once
@@ -86,6 +88,8 @@ export interface AlertChat {
     incident: Incident,
     storm: { source: string; maxIncidents: number },
     earlier: readonly { number: number; channelId: string | null }[],
+    /** The step's claim of the thread's reply (see tellStorm; found by findStepPost in the message's thread). */
+    mark?: string,
   ): Promise<void>;
   /**
    * Tells one place that alerts of names new to the incident joined it (a storm's further critical alerts), in one
@@ -150,6 +154,8 @@ export interface AlertChat {
     resolved: Incident,
     alerts: readonly AlertView[],
     joined: DeclaredApart,
+    /** The step's claim of the post (see tellStorm). */
+    mark?: string,
   ): Promise<{ channel: string; ts: string } | null>;
   /**
    * The message of tellFiredElsewhere (`ref`) once its incident was reopened (by its Reopen, or any other way): the

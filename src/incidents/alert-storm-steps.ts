@@ -17,6 +17,7 @@ import {
   recordJoinedMessage,
   recordPastCapNote,
   releaseStepPost,
+  stormMessageOf,
 } from '../store/alert.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
@@ -55,6 +56,12 @@ export class StormSteps {
     key: string,
     post: (where: StormPlace, mark: string) => Promise<{ channel: string; ts: string } | null>,
     adopt?: (where: StormPlace, at: { channel: string; ts: string }) => Promise<void>,
+    /** Where a dead attempt's post may be (by default, among the place's messages: findStepPost). */
+    find: (where: StormPlace, mark: string, since: Date) => Promise<{ channel: string; ts: string } | null> = (
+      where,
+      mark,
+      since,
+    ) => this.chat.findStepPost(incident, where, mark, since),
   ): Promise<{ channel: string; ts: string } | null> {
     let everyone: { channel: string; ts: string } | null = null;
     for (const where of ['here', 'everyone'] as const) {
@@ -66,7 +73,7 @@ export class StormSteps {
         continue;
       }
       // Taken over from an attempt that died: it may have posted before it could record where.
-      const found = mine.retakenFrom ? await this.chat.findStepPost(incident, where, claim, mine.retakenFrom) : null;
+      const found = mine.retakenFrom ? await find(where, claim, mine.retakenFrom) : null;
       if (found) {
         await adopt?.(where, found);
         await keepStepPost(this.db, claim, found);
@@ -118,6 +125,15 @@ export class StormSteps {
       async (where, at) => {
         if (where === 'everyone' && !incident.private) await keepStormMessage(this.db, storm.source, at);
       },
+      // The storm's message, or, when the storm moved here from an earlier incident, the reply in its thread saying
+      // so (tellStormMoved): found there, the step keeps the storm's message, as an attempt that lived would have.
+      async (where, mark, since) => {
+        const top = await this.chat.findStepPost(incident, where, mark, since);
+        if (top || where !== 'everyone' || incident.private) return top;
+        const message = await stormMessageOf(this.db, storm.source);
+        if (!message) return null;
+        return (await this.chat.findStepPost(incident, where, mark, since, message.ts)) ? message : null;
+      },
     );
   }
 
@@ -138,7 +154,7 @@ export class StormSteps {
         const e = await getIncident(this.db, id);
         if (e && !e.private) earlier.push({ number: e.number, channelId: e.channelId });
       }
-      await this.chat.tellStormMoved(claim.at, incident, storm, earlier);
+      await this.chat.tellStormMoved(claim.at, incident, storm, earlier, mark);
       return claim.at;
     }
     // Another step of the storm is posting its message at this moment (two replicas at once): said apart, rather than
@@ -230,12 +246,14 @@ export class StormSteps {
     );
     if (alerts.length === 0) return;
     const claim = `fired_elsewhere:${step.from}:${[...step.alerts].sort((x, y) => x - y).join(',')}`.slice(0, 200);
-    if (!(await this.claim(claim))) return;
+    const claimed = await this.claim(claim);
+    if (!claimed) return;
     const where: DeclaredApart =
       joined.private && !resolved.private ? { private: true } : { number: joined.number, channelId: joined.channelId };
-    let at: { channel: string; ts: string } | null;
+    // Taken over from an attempt that died: it may have posted (its message carries the claim) before it recorded it.
+    let at = claimed.retakenFrom ? await this.chat.findStepPost(resolved, 'here', claim, claimed.retakenFrom) : null;
     try {
-      at = await this.chat.tellFiredElsewhere(resolved, alerts, where);
+      at ??= await this.chat.tellFiredElsewhere(resolved, alerts, where, claim);
     } catch (err) {
       await releaseStepPost(this.db, claim).catch(() => {});
       throw err;

@@ -277,6 +277,48 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
       return { ok: true, messages, has_more: next !== undefined, response_metadata: { next_cursor: nextCursor } };
     },
 
+    'conversations.replies': (args) => {
+      if (/^[UW][A-Z0-9]+$/.test(str(args.channel) ?? '')) return slackError('channel_not_found');
+      const target = ws.resolvePostTarget(args.channel);
+      if ('error' in target) return slackError(target.error);
+      if (target.channel && !target.channel.members.has(BOT_USER_ID)) return slackError('not_in_channel');
+      const parent = str(args.ts);
+      if (!parent) return slackError('invalid_arguments');
+      if (!ws.message(target.id, parent)) return slackError('thread_not_found');
+      const limit = Math.min(Math.max(Number(args.limit) || 100, 1), 999);
+      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+      const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
+      const oldest = str(args.oldest) ? tsMicros(str(args.oldest)!) : null;
+      const latest = str(args.latest) ? tsMicros(str(args.latest)!) : null;
+      if (Number.isNaN(oldest)) return slackError('invalid_ts_oldest');
+      if (Number.isNaN(latest)) return slackError('invalid_ts_latest');
+      let from: number | null = null;
+      if (str(args.cursor)) {
+        const m = /^next_ts:(\d+)$/.exec(Buffer.from(str(args.cursor)!, 'base64').toString('utf8'));
+        if (!m) return slackError('invalid_cursor');
+        from = Number(m[1]);
+      }
+      // Oldest first, as Slack lists a thread: its parent, then its replies (the parent whatever the time range).
+      const inThread = (ws.messages.get(target.id) ?? []).filter(
+        (m) => !m.deleted && (m.ts === parent || m.thread_ts === parent),
+      );
+      const inRange = inThread.filter((m) => {
+        if (m.ts === parent) return from === null;
+        const at = tsMicros(m.ts);
+        if (oldest !== null && (inclusive ? at < oldest : at <= oldest)) return false;
+        if (latest !== null && (inclusive ? at > latest : at >= latest)) return false;
+        return from === null || at >= from;
+      });
+      const messages = inRange.slice(0, limit).map((m) => {
+        const json = ws.messageJson(m);
+        if (!withMetadata) delete json.metadata;
+        return json;
+      });
+      const next = inRange[limit];
+      const nextCursor = next ? Buffer.from(`next_ts:${tsMicros(next.ts)}`).toString('base64') : '';
+      return { ok: true, messages, has_more: next !== undefined, response_metadata: { next_cursor: nextCursor } };
+    },
+
     'chat.update': (args) => {
       const target = ws.resolvePostTarget(args.channel);
       if ('error' in target) return slackError(target.error);

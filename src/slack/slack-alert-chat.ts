@@ -210,6 +210,7 @@ export class SlackAlertChat implements AlertChat {
     where: StormPlace,
     mark: string,
     since: Date,
+    thread?: string,
   ): Promise<{ channel: string; ts: string } | null> {
     const channel = where === 'here' ? incident.channelId : this.opts.incidentsChannel;
     if (!channel) return null;
@@ -217,13 +218,17 @@ export class SlackAlertChat implements AlertChat {
     try {
       let cursor: string | undefined;
       for (let read = 0; read < STEP_POST_LOOKUP_PAGES; read++) {
-        const res = await this.client.conversations.history({
+        const page = {
           channel,
           oldest,
           limit: STEP_POST_LOOKUP_LIMIT,
           include_all_metadata: true,
           ...(cursor ? { cursor } : {}),
-        });
+        };
+        // A reply in a thread is not in the channel's history: the thread's replies are read instead.
+        const res = thread
+          ? await this.client.conversations.replies({ ...page, ts: thread })
+          : await this.client.conversations.history(page);
         const found = res.messages?.find(
           (m) =>
             m.metadata?.event_type === STEP_POST_EVENT &&
@@ -250,6 +255,7 @@ export class SlackAlertChat implements AlertChat {
     incident: Incident,
     storm: { source: string; maxIncidents: number },
     earlier: readonly { number: number; channelId: string | null }[],
+    mark?: string,
   ): Promise<void> {
     const msg = renderStorm(incident, storm, 'everyone', earlier);
     await this.call('update the alert storm message', () =>
@@ -263,6 +269,7 @@ export class SlackAlertChat implements AlertChat {
         text: moved.text,
         blocks: moved.blocks,
         unfurl_links: false,
+        ...(mark ? { metadata: stepPostMetadata(mark) } : {}),
       }),
     );
   }
@@ -369,11 +376,13 @@ export class SlackAlertChat implements AlertChat {
     resolved: Incident,
     alerts: readonly AlertView[],
     joined: DeclaredApart,
+    mark?: string,
   ): Promise<{ channel: string; ts: string } | null> {
     return this.tellChannel(
       resolved,
       renderFiredElsewhere(resolved, alerts, joined),
       'its alert fired again elsewhere',
+      stepPostMetadata(mark),
     );
   }
 

@@ -563,6 +563,16 @@ export async function claimStormMessage(
   };
 }
 
+/** The incidents channel's message of a source's storm (alert_storm_messages), once posted; null: none. */
+export async function stormMessageOf(q: Queryable, source: string): Promise<{ channel: string; ts: string } | null> {
+  const { rows } = await q.query<{ channel: string | null; ts: string | null }>(
+    'SELECT channel, ts FROM alert_storm_messages WHERE source = $1',
+    [source],
+  );
+  const r = rows[0];
+  return r?.channel && r.ts ? { channel: r.channel, ts: r.ts } : null;
+}
+
 /** Where a storm's message went once posted (null: nowhere to post: the claim is given back). */
 export async function keepStormMessage(
   q: Queryable,
