@@ -92,6 +92,17 @@ export interface AlertChat {
     mark?: string,
   ): Promise<void>;
   /**
+   * Tells a private incident's channel that its source's private storm no longer sends its further critical alerts
+   * here: they join `now` (another private incident) instead. Where the message is (null: no channel to tell).
+   */
+  tellStormMovedAway(
+    earlier: Incident,
+    now: Incident,
+    source: string,
+    /** The step's claim of the post (see tellStorm). */
+    mark?: string,
+  ): Promise<{ channel: string; ts: string } | null>;
+  /**
    * Tells one place that alerts of names new to the incident joined it (a storm's further critical alerts), in one
    * message for them all: its channel (`here`), or the incidents channel (`everyone`, for a public incident), with a
    * Declare incident button for each name shown (declares it apart: AlertService.declareFromAlert), for a different

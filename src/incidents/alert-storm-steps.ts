@@ -12,6 +12,7 @@ import {
   keepStepPost,
   keepStormMessage,
   keptStepPost,
+  movePrivateStorm,
   openFiredElsewhere,
   recordFiredElsewhere,
   recordJoinedMessage,
@@ -135,6 +136,29 @@ export class StormSteps {
         return (await this.chat.findStepPost(incident, where, mark, since, message.ts)) ? message : null;
       },
     );
+    if (incident.private) await this.tellPrivateStormMoved(incident, storm.source, step.alertIncident);
+  }
+
+  /**
+   * A private storm's further alerts now join `incident`: the private incident they joined before (alert_private_storms)
+   * is told in its channel, once (the incidents channel, which tells a public storm's moves, hears nothing of it).
+   */
+  private async tellPrivateStormMoved(incident: Incident, source: string, stormStep: number): Promise<void> {
+    const earlierId = await movePrivateStorm(this.db, source, incident.id, STORM_WINDOW_MS);
+    const earlier = earlierId !== null && earlierId !== incident.id ? await getIncident(this.db, earlierId) : null;
+    if (!earlier?.private || !earlier.channelId) return;
+    const claim = `storm_moved:${stormStep}:${earlier.id}`;
+    const mine = await this.claim(claim);
+    if (!mine) return;
+    // Taken over from an attempt that died: it may have posted (its message carries the claim) before it recorded it.
+    let at = mine.retakenFrom ? await this.chat.findStepPost(earlier, 'here', claim, mine.retakenFrom) : null;
+    try {
+      at ??= await this.chat.tellStormMovedAway(earlier, incident, source, claim);
+    } catch (err) {
+      await releaseStepPost(this.db, claim).catch(() => {});
+      throw err;
+    }
+    await keepStepPost(this.db, claim, at);
   }
 
   /**

@@ -35,6 +35,7 @@ import {
   renderResolveOfferClosed,
   renderStorm,
   renderStormMoved,
+  renderStormMovedAway,
   renderWaitingForChannel,
 } from '../templates/alerts.js';
 import type { Message } from '../templates/incident-card.js';
@@ -271,6 +272,20 @@ export class SlackAlertChat implements AlertChat {
         unfurl_links: false,
         ...(mark ? { metadata: stepPostMetadata(mark) } : {}),
       }),
+    );
+  }
+
+  tellStormMovedAway(
+    earlier: Incident,
+    now: Incident,
+    source: string,
+    mark?: string,
+  ): Promise<{ channel: string; ts: string } | null> {
+    return this.tellChannel(
+      earlier,
+      renderStormMovedAway(now, source),
+      'its alert storm now goes to another incident',
+      stepPostMetadata(mark),
     );
   }
 

@@ -563,6 +563,33 @@ export async function claimStormMessage(
   };
 }
 
+/**
+ * A private storm (alert_private_storms) now sends its alerts to `incidentId`: the incident it sent them to before
+ * (null: none within `windowMs`, or this is its first). Asked again for the same incident (a step's retry), the same
+ * answer: an incident already in the list keeps its place.
+ */
+export async function movePrivateStorm(
+  q: Queryable,
+  source: string,
+  incidentId: number,
+  windowMs: number,
+): Promise<number | null> {
+  const { rows } = await q.query<{ incidents: number[] }>(
+    `INSERT INTO alert_private_storms (source, incidents) VALUES ($1, ARRAY[$2::int])
+     ON CONFLICT (source) DO UPDATE SET
+       incidents = CASE
+         WHEN alert_private_storms.told_at < now() - make_interval(secs => $3) THEN ARRAY[$2::int]
+         WHEN $2::int = ANY(alert_private_storms.incidents) THEN alert_private_storms.incidents
+         ELSE alert_private_storms.incidents || $2::int END,
+       told_at = now()
+     RETURNING incidents`,
+    [source, incidentId, ms(windowMs)],
+  );
+  const list = (rows[0]?.incidents ?? []).map(Number);
+  const at = list.indexOf(incidentId);
+  return at > 0 ? list[at - 1]! : null;
+}
+
 /** The incidents channel's message of a source's storm (alert_storm_messages), once posted; null: none. */
 export async function stormMessageOf(q: Queryable, source: string): Promise<{ channel: string; ts: string } | null> {
   const { rows } = await q.query<{ channel: string | null; ts: string | null }>(

@@ -1112,6 +1112,20 @@ export function renderStormMoved(
   };
 }
 
+/**
+ * In the channel of an incident a storm's further critical alerts joined: they now join `now` instead (it was
+ * resolved, or one more severe was opened past the cap). Said for a private storm, whose moves the incidents channel
+ * does not hear; `now` is private too, named to the people of this one as a storm's other messages name it. Pure.
+ */
+export function renderStormMovedAway(now: Incident, source: string): Message {
+  const where = `incident #${now.number}${now.channelId ? ` (<#${now.channelId}>)` : ''}`;
+  const text = `:cyclone: *Alert storm:* ${boldName(source, 40)}'s further critical alerts no longer join this incident: they now join ${where}.`;
+  return {
+    text: `Alert storm: ${mrkdwnClip(source, 40)}'s further critical alerts now join incident #${now.number}`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+  };
+}
+
 /** The names a message about alerts that joined names at most (the card lists every alert). */
 const JOINED_NAMES_SHOWN = 5;
 

@@ -210,4 +210,67 @@ describe('a storm of security alerts', () => {
       expect(json(c.args)).not.toContain(source);
     }
   }, 60_000);
+
+  it('moving to another private incident, is told in the private incident it left (the incidents channel names none of it)', async () => {
+    const source = 'sec-storm-moves';
+    const incidentOf = (key: string) => waitUntil(`the incident of ${key}`, () => incidentOfAlert(bot.db, source, key));
+    const channelOf = async (id: number) => {
+      const { rows } = await bot.db.query<{ private: boolean; channel_id: string; number: number }>(
+        'SELECT private, channel_id, number FROM incidents WHERE id = $1',
+        [id],
+      );
+      return rows[0]!;
+    };
+    await fireAlert(bot, { source, key: 'admin', summary: 'Suspicious login attempts on the admin console' });
+    await fireAlert(bot, { source, key: 'vpn', metric: 'vpn_logins', summary: 'Suspicious login attempts on the VPN' });
+    const firstId = await incidentOf('vpn');
+    const first = await channelOf(firstId);
+    expect(first.private).toBe(true);
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === first.channel_id && json(c.args.blocks).includes('reached its cap'),
+    );
+    // The storm's incident is resolved; the next security alert opens another private incident, which the storm's
+    // further alerts join.
+    await bot.command('resolve logins blocked', { channel_id: first.channel_id });
+    await waitUntil('resolved', async () =>
+      (await bot.db.query("SELECT 1 FROM incidents WHERE id = $1 AND status = 'resolved'", [firstId])).rows.length
+        ? true
+        : null,
+    );
+    await fireAlert(bot, { source, key: 'ssh', metric: 'ssh_logins', summary: 'Suspicious login attempts over SSH' });
+    const secondId = await incidentOf('ssh');
+    expect(secondId).not.toBe(firstId);
+    await fireAlert(bot, {
+      source,
+      key: 'db',
+      metric: 'db_logins',
+      summary: 'Suspicious login attempts on the database',
+    });
+    expect(await incidentOf('db')).toBe(secondId);
+    const second = await channelOf(secondId);
+    expect(second.private).toBe(true);
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === second.channel_id && json(c.args.blocks).includes('reached its cap'),
+    );
+    // The incident it left hears where its further alerts go now, once.
+    const moved = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === first.channel_id && json(c.args.blocks).includes('no longer join this incident'),
+    );
+    expect(json(moved.args.blocks)).toContain(`incident #${second.number}`);
+    expect(json(moved.args.blocks)).toContain(source);
+    await inboxDone(bot.db);
+    expect(
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => c.args.channel === first.channel_id && json(c.args.blocks).includes('no longer join')),
+    ).toHaveLength(1);
+    const pub = bot.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID);
+    for (const c of pub) {
+      expect(json(c.args)).not.toContain('Suspicious login');
+      expect(json(c.args)).not.toContain(source);
+    }
+  }, 60_000);
 });
