@@ -139,6 +139,7 @@ describe('manifest.yml', () => {
       'conversations.list': ['channels:read'],
       'conversations.members': ['channels:read', 'groups:read'],
       'conversations.open': ['im:write'],
+      'conversations.replies': ['channels:history', 'groups:history'],
       'conversations.setTopic': ['channels:manage', 'groups:write'],
       'files.uploadV2': ['files:write'],
       'pins.add': ['pins:write'],
