@@ -65,6 +65,8 @@ export interface RuleDef {
   rounds?(i: Incident, rb: PolicyRunbook, now: Date): { key: string; dueAt: Date }[];
   /** For timers made by hand rather than from the incident's state: kept while this holds. */
   keptWhile?(i: Incident): boolean;
+  /** Wanted of a resolved incident too (its `due` says when); every other rule's timers end with the resolution. */
+  readonly whenResolved?: true;
   /** Why it pages, in words for the channel and the page itself. */
   reason(rb: PolicyRunbook, i: ReasonIncident): string;
   /** For the card: what stops a pending page ("unless acknowledged by then"), or null when nothing does. */
@@ -174,12 +176,12 @@ const whileHolds =
 export const openedAt = (i: Pick<Incident, 'reopenedAt' | 'createdAt'>): Date => i.reopenedAt ?? i.createdAt;
 
 /**
- * The latest change of an open incident that its page direct messages show, in its current opening: a severity
- * change, the acknowledgement (their Acknowledge goes), the reopening (they say it was reopened). Null when there is
- * none, or once it is resolved.
+ * The latest change of an incident that its page direct messages show, in its current opening: a severity change, the
+ * acknowledgement (their Acknowledge goes), the reopening (they say it was reopened), the resolution (they say it was
+ * resolved, whoever answered them). Null when there is none.
  */
 function redrawnSince(i: Incident): Date | null {
-  if (!notResolved(i)) return null;
+  if (!notResolved(i)) return i.resolvedAt ?? null;
   const opened = openedAt(i);
   const changes = [i.severityChangedAt, i.acknowledgedAt, i.reopenedAt].filter(
     (d): d is Date => d !== null && d !== undefined && d >= opened,
@@ -461,15 +463,17 @@ export const RULES = {
   redraw_pages: {
     file: null,
     // The page DMs still say what the incident was: a severity changed (their subject, response time, Escalate to …),
-    // the incident was acknowledged or reopened (their Acknowledge), or a flag paged more roles (their Escalate to …).
-    // A timer due at the change, written with it, so that a DM Slack refused (an error, a 429) or one a process
-    // stopped before showing is shown again by the timer loop, retried until Slack takes it. Its key names the latest
-    // change of the incident it follows (a flag's page writes its own: see EscalationService.claim). Each one shows
-    // every DM behind as the incident is when it draws, so an older one still pending is kept: it finds nothing left.
-    // Not once resolved (the resolution shows the pages answered).
+    // the incident was acknowledged, reopened or resolved (their Acknowledge), or a page went to more roles (their
+    // Escalate to …). A timer due at the change, written with it, so that a DM Slack refused (an error, a 429) or one
+    // a process stopped before showing is shown again by the timer loop, retried until Slack takes it. Its key names
+    // the latest change of the incident it follows (a page of more roles and a person acknowledging their own page
+    // write their own: see EscalationService.claim, NotificationService.acknowledgeOwnPage). Each one shows every DM
+    // behind as the incident is when it draws, so an older one still pending is kept, resolved or not: it finds
+    // nothing left. The resolution's is the one timer a resolved incident keeps (whenResolved).
     due: (i) => redrawnSince(i),
     key: (i) => `redraw_pages@${redrawnSince(i)?.toISOString()}`,
-    keptWhile: notResolved,
+    keptWhile: () => true,
+    whenResolved: true,
     reason: () => 'the page direct messages are behind the incident',
     unless: () => null,
     movable: false,
@@ -517,10 +521,11 @@ function ruleRole(rule: EscalationRule, rb: PolicyRunbook): string | null {
  * reason still holds.
  */
 export function desiredJobs(i: Incident, rb: PolicyRunbook, now: Date): JobSpec[] {
-  if (i.status === 'resolved') return [];
+  const resolved = i.status === 'resolved';
   const jobs: JobSpec[] = [];
   for (const rule of ESCALATION_RULES) {
     const def: RuleDef = RULES[rule];
+    if (resolved && !def.whenResolved) continue;
     if (def.file && !rb.escalation.rules[rule]) continue; // an optional rule the runbook file leaves out
     if (def.rounds) {
       for (const r of def.rounds(i, rb, now)) jobs.push({ ...r, rule, role: ruleRole(rule, rb) });

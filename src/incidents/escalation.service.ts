@@ -353,11 +353,11 @@ export class EscalationService {
     if (!this.notifications) return null;
     const r = await this.notifications.acknowledgeOwnPage(incidentId, userId);
     if (!r) return null;
-    this.onScheduled(new Date()); // the PagerDuty acknowledge is due now
+    // The PagerDuty acknowledge and the redraw of the page DMs (`redraw_pages`, written with it) are due now.
+    this.onScheduled(new Date());
     await this.chat
       .notify(r.incident, { kind: 'page_acknowledged', ...r.pages, actorId: userId })
       .catch((err) => this.log.warn('could not post the page acknowledgement', err));
-    await this.showAnsweredPages(r.incident);
     return r;
   }
 
@@ -752,12 +752,13 @@ export class EscalationService {
           const due = await syncJobs(tx, id, desiredJobs(incident, this.runbook, now), this.syncRules(incident));
           if (due && (!nextDueAt || due < nextDueAt)) nextDueAt = due;
         }
-        // A flag's page: the earlier pages' DMs offering to escalate to a role it pages are shown again, by a timer of
-        // its own written with its pages (retried until Slack takes each, as a severity change's).
-        for (const id of new Set(newPages.filter((p) => ruleDef(p.rule)?.onFlag).map((p) => p.jobId))) {
-          const incidentId = newPages.find((p) => p.jobId === id)!.incidentId;
-          await insertRedrawJob(tx, incidentId, `redraw_pages@page:${id}`);
-          nextDueAt = now;
+        // A page of roles (a flag's, a round of nobody acknowledging climbing to the next, a timed rule's, Escalate
+        // now's): the earlier pages' DMs offering to escalate to one of them are shown again, by a timer of its own
+        // written with its pages (retried until Slack takes each, as a severity change's).
+        for (const id of new Set(newPages.map((p) => p.jobId))) {
+          const mine = newPages.filter((p) => p.jobId === id);
+          const offering = mine.map((p) => p.role);
+          if (await insertRedrawJob(tx, mine[0]!.incidentId, `redraw_pages@page:${id}`, { offering })) nextDueAt = now;
         }
         const inserted = await insertPages(tx, newPages);
         const byJob = new Map(fired.map((f) => [f.id, f]));

@@ -353,11 +353,9 @@ export class IncidentService {
       // Recorded when more is left to show after it (else the follow-up ends next, one statement fewer).
       if (result.pages || result.resolved) await this.followups.noticePosted(result.followup);
     }
-    // The pages a resolution answered say so now. An acknowledgement's, a reopening's and a new severity's (their
-    // Acknowledge, their subject, response time and Escalate to …) are shown by the change's own timer
-    // (`redraw_pages`, written with it): retried until Slack takes each, by any process.
-    if (result.pages && result.incident.status === 'resolved')
-      await this.escalation?.showAnsweredPages(result.incident);
+    // The pages a resolution, an acknowledgement or a reopening answered, and the DMs a new severity changed (their
+    // Acknowledge, their subject, response time and Escalate to …), are shown by the change's own timer
+    // (`redraw_pages`, written with it): retried until Slack takes each, by any process, after a restart too.
     if (result.resolved) await this.afterResolved(result.incident);
     if (result.before.status === 'resolved' && result.incident.status !== 'resolved') {
       try {

@@ -1,6 +1,7 @@
 import { type NotifyVia, stepsFor } from '../runbook/people.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database, Queryable, StatementPart } from '../store/db.js';
+import { insertRedrawJob } from '../store/escalation.repo.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
 import {
@@ -294,6 +295,9 @@ export class NotificationService {
         roleNames: byName ? [...roleNames, 'by name'] : roleNames,
         pageIds: pages.map((p) => p.pageId),
       });
+      // Their direct messages say they acknowledged, by a timer written with it (`redraw_pages`, due now): retried
+      // until Slack takes each, by any process, after a restart too. Each page is acknowledged once: its own key.
+      await insertRedrawJob(tx, incidentId, `redraw_pages@own:${pages.map((p) => p.pageId).join(',')}`);
       return { incident, pages: { roleNames, ...(byName ? { byName } : {}) } };
     });
   }

@@ -68,8 +68,9 @@ export class PageDmRedraw {
    * goes and they say who answered and when, so a person paged does not acknowledge a page someone has answered, nor
    * wonder whether their own click was taken. Open ones behind the incident are shown as it is now too. A DM another
    * redraw is drawing is waited for (it may have read the incident before this change). Never throws: a DM Slack does
-   * not update stays as it was (logged); an acknowledgement's and a reopening's are shown again by their timer
-   * (`redraw_pages`) until Slack takes them.
+   * not update stays as it was (logged); every change's (an acknowledgement, an own page's, a reopening, the
+   * resolution, a page of more roles) is shown again by its timer (`redraw_pages`) until Slack takes it. Used after a
+   * page, for a DM recorded after a change (and by a change's follow-up taken over).
    */
   async showAnswered(incident: Incident): Promise<void> {
     try {
@@ -84,8 +85,9 @@ export class PageDmRedraw {
   }
 
   /**
-   * The timer `redraw_pages` (written with a severity change, an acknowledgement, a reopening, a flag's page, a page
-   * whose DMs were drawn before such a change): shows the incident's page direct messages behind it (drawBehind).
+   * The timer `redraw_pages` (written with a severity change, an acknowledgement, a person acknowledging their own
+   * page, a reopening, the resolution, a page of roles some DM offers to escalate to, a page whose DMs were drawn
+   * before such a change): shows the incident's page direct messages behind it (drawBehind).
    * Throws when Slack did not take one, or another redraw holds one, so the timer is tried again.
    */
   async redrawPages(incidentId: number): Promise<void> {

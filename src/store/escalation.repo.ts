@@ -357,14 +357,28 @@ const TAKEN_ROLE = (role: string, i: string) =>
 
 /**
  * A timer that shows the incident's page direct messages again (`redraw_pages`) under `key`, due now, made by hand
- * (after a flag's page, by the claim that records it). Nothing when that key was used already.
+ * (a person acknowledging their own page; a page of more roles, by the claim that records it). Nothing when that key
+ * was used already, nor, given `offering`, when no DM still open offers to escalate to one of those roles (a page of
+ * them leaves none behind). True when it was written.
  */
-export async function insertRedrawJob(q: Queryable, incidentId: number, key: string): Promise<void> {
-  await q.query(
+export async function insertRedrawJob(
+  q: Queryable,
+  incidentId: number,
+  key: string,
+  { offering }: { offering?: readonly string[] } = {},
+): Promise<boolean> {
+  const { rows } = await q.query(
     `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
-     VALUES ($1, $2, 'redraw_pages', NULL, now()) ON CONFLICT (incident_id, key) DO NOTHING`,
-    [incidentId, key],
+     SELECT $1, $2, 'redraw_pages', NULL, now()
+     WHERE $3::text[] IS NULL OR EXISTS (
+       SELECT 1 FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+       WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL AND d.dm_state = 'open'
+         AND d.dm_escalate_to = ANY ($3::text[]))
+     ON CONFLICT (incident_id, key) DO NOTHING
+     RETURNING id`,
+    [incidentId, key, offering ? [...offering] : null],
   );
+  return rows.length === 1;
 }
 
 /**

@@ -537,8 +537,10 @@ describe('two bot processes on one database', () => {
       expect(to('U0ONCALL'), t).toHaveLength(1);
       expect(to('U0SENIOR'), t).toHaveLength(1);
     }
+    // The pages' timers (the declaration's, `unresolved`'s): the redraws of the DMs a page of senior DevOps leaves
+    // behind (on-call's Escalate to senior DevOps) page nobody.
     const { rows } = await a.db.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM escalation_jobs WHERE state = 'done'",
+      "SELECT count(*)::int AS n FROM escalation_jobs WHERE state = 'done' AND rule <> 'redraw_pages'",
     );
     expect(Number(rows[0]!.n)).toBe(titles.length * 2);
   }, 30_000);

@@ -36,10 +36,18 @@ describe('page direct messages shown again after an acknowledgement or a flag pa
     const updates = bot.fake.callsTo('chat.update').filter((c) => isDm(c.args));
     expect(updates[0]?.failed).toEqual({ error: 'internal_error' });
     expect(updates.some((c) => !c.failed)).toBe(true);
-    const { rows } = await bot.db.query<{ dm_state: string }>(
-      `SELECT d.dm_state FROM page_deliveries d JOIN pages p ON p.id = d.page_id
-       WHERE p.incident_id = $1 AND d.user_id = 'U0ONCALL'`,
-      [card.incidentId],
+    // Recorded once Slack has answered the update: a moment after the fake shows it.
+    const state = async () =>
+      (
+        await bot.db.query<{ dm_state: string }>(
+          `SELECT d.dm_state FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+           WHERE p.incident_id = $1 AND d.user_id = 'U0ONCALL'`,
+          [card.incidentId],
+        )
+      ).rows;
+    const rows = await eventually(
+      async () => ((await state())[0]?.dm_state === 'acknowledged' ? state() : undefined),
+      'the DM recorded as acknowledged',
     );
     expect(rows).toEqual([{ dm_state: 'acknowledged' }]);
     await bot.command('resolve done', { channel_id: card.channelId, user_id: 'U0REPORTER' });

@@ -414,11 +414,11 @@ describe('the rule table', () => {
       'unresolved',
     ]);
     expect(REMINDER_RULES).toEqual(['next_update', 'rto_lower_bound', 'rto_passed', 'paging_stopped']);
-    // A page DMs' redraw too: written by hand for a flag's page, and never replaced by a later change's (each shows
-    // every DM behind, as the incident is when it draws).
+    // A page DMs' redraw too: written by hand for a page of more roles or an own acknowledgement, and never replaced by
+    // a later change's, the resolution's either (each shows every DM behind, as the incident is when it draws).
     expect([...keptByHand(makeIncident({ status: 'investigating' }))]).toEqual(['manual', 'redraw_pages']);
     expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual(['manual', 'redraw_pages']);
-    expect([...keptByHand(makeIncident({ status: 'resolved' }))]).toEqual([]);
+    expect([...keptByHand(makeIncident({ status: 'resolved' }))]).toEqual(['redraw_pages']);
   });
 
   it('a severity change has a timer of its own, due at the change, that shows the page DMs again and pages nobody', () => {
@@ -430,9 +430,13 @@ describe('the rule table', () => {
         .map((j) => [j.key, j.dueAt.toISOString()]);
     expect(redraw(i)).toEqual([[`redraw_pages@${changed.toISOString()}`, changed.toISOString()]]);
     expect(redraw({ ...i, status: 'mitigated' })).toHaveLength(1);
-    // Never changed; resolved (the resolution shows the pages answered).
+    // Never changed: none. Resolved: the resolution's, due at it (its DMs say it was resolved), its only timer.
     expect(redraw({ ...i, severityChangedAt: null })).toEqual([]);
-    expect(redraw({ ...i, status: 'resolved' })).toEqual([]);
+    const resolvedAt = new Date('2026-11-27T03:02:00Z');
+    expect(redraw({ ...i, status: 'resolved', resolvedAt })).toEqual([
+      [`redraw_pages@${resolvedAt.toISOString()}`, resolvedAt.toISOString()],
+    ]);
+    expect(desiredJobs({ ...i, status: 'resolved', resolvedAt }, rb, NOW).map((j) => j.rule)).toEqual(['redraw_pages']);
     // Changed before the last reopening: the reopening's own (its DMs say it was reopened).
     const reopened = new Date('2026-11-27T03:00:50Z');
     expect(redraw({ ...i, reopenedAt: reopened })).toEqual([
