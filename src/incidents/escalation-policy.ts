@@ -724,16 +724,21 @@ export function roleNamed(
 }
 
 /**
- * The next role in the contact order that has not been paged, for "Escalate now" (the card's button and the command
- * both): one whose people on call are all on the incident already (`onIt`: its commander, or who acknowledged it) is
- * passed over, paging them would tell them what they know (after a reopening, on-call being the commander); when
- * every role left is such a one, the first of them.
+ * The next role in the contact order that has not been paged, for "Escalate now" (the card's button, the command and
+ * a page DM's Escalate to … all): one whose people on call are all on the incident already (`onIt`: its commander, or
+ * who acknowledged it) is passed over, paging them would tell them what they know (after a reopening, on-call being
+ * the commander); when every role left is such a one, the first of them. `after`: only the roles after it in the
+ * contact order (a page of that role offers them); none when it is not in the order.
  */
 export function nextRoleToPage(
   rb: PolicyRunbook,
   pagedRoles: ReadonlySet<string>,
   onIt: (role: string) => boolean = () => false,
+  after?: string,
 ): string | null {
-  const left = rb.escalation.order.filter((r) => !pagedRoles.has(r));
+  const { order } = rb.escalation;
+  if (after !== undefined && !order.includes(after)) return null;
+  const from = after === undefined ? order : order.slice(order.indexOf(after) + 1);
+  const left = from.filter((r) => !pagedRoles.has(r));
   return left.find((r) => !onIt(r)) ?? left[0] ?? null;
 }

@@ -249,7 +249,7 @@ export class EscalationService {
       chat,
       {
         roleName: (role) => this.roleName(role),
-        escalateFrom: (role, taken) => this.escalateFrom(role, taken),
+        escalateFrom: (incident, role, taken) => this.escalateFrom(incident, role, taken),
         reason: (rule, incident) => ruleReason(rule, this.runbook, incident),
       },
       this.lanes,
@@ -479,40 +479,52 @@ export class EscalationService {
   }
 
   /**
-   * A page of `role`'s Escalate to … (see PageMessage.escalateTo): the first role after it in the contact order not
-   * paged (nor asked for) yet, `taken`, as the card's Escalate now offers; none past the last. A role paged already is
-   * not offered: pressing it would page nobody (a round paging on-call again with senior DevOps offered senior DevOps).
+   * A page of `role`'s Escalate to … (see PageMessage.escalateTo): the role after it in the contact order that the
+   * card's Escalate now would offer (nextEscalation, one function for both): not paged (nor asked for) yet, `taken`,
+   * and not one whose people on call all run the incident already; none past the last. A role paged already is not
+   * offered: pressing it would page nobody (a round paging on-call again with senior DevOps offered senior DevOps).
    */
-  private escalateFrom(role: string, taken: ReadonlySet<string>): { escalateTo?: { role: string; roleName: string } } {
-    const { order } = this.runbook.escalation;
-    const at = order.indexOf(role);
-    const next = at >= 0 ? order.slice(at + 1).find((r) => !taken.has(r)) : undefined;
-    return next ? { escalateTo: { role: next, roleName: this.roleName(next) } } : {};
+  private async escalateFrom(
+    incident: Incident,
+    role: string,
+    taken: ReadonlySet<string>,
+  ): Promise<{ escalateTo?: { role: string; roleName: string } }> {
+    const next = await this.nextEscalation(incident, taken, undefined, role);
+    return next ? { escalateTo: next } : {};
   }
 
   /**
    * The role Escalate now pages when none is named, and the card's button names (one function for both): the next of
    * the contact order not `taken`, passing over a role whose people on call now are all on the incident already, its
    * commander or who acknowledged it (see nextRoleToPage): reopened, paging on-call who runs the incident tells them
-   * nothing. `who`: the people on call as read already (the card's); else read here.
+   * nothing. `who`: the people on call as read already (the card's); else read here. `after`: a page of that role's
+   * (its DM's Escalate to …), only the roles after it in the contact order.
    */
   private async nextEscalation(
     incident: Incident,
     taken: ReadonlySet<string>,
     who?: ReadonlyMap<string, OnCallPeople>,
+    after?: string,
   ): Promise<{ role: string; roleName: string } | null> {
     const onIncident = new Set(
       [incident.commanderId, incident.acknowledgedAt ? incident.acknowledgedBy : null].filter((u): u is string =>
         Boolean(u),
       ),
     );
-    const left = this.runbook.escalation.order.filter((r) => !taken.has(r));
+    const { order } = this.runbook.escalation;
+    const from = after === undefined ? order : order.includes(after) ? order.slice(order.indexOf(after) + 1) : [];
+    const left = from.filter((r) => !taken.has(r));
     const people =
       onIncident.size && left.length ? (who ?? (await this.whoIsOn(left))) : new Map<string, OnCallPeople>();
-    const role = nextRoleToPage(this.runbook, taken, (r) => {
-      const on = people.get(r)?.userIds ?? [];
-      return on.length > 0 && on.every((u) => onIncident.has(u));
-    });
+    const role = nextRoleToPage(
+      this.runbook,
+      taken,
+      (r) => {
+        const on = people.get(r)?.userIds ?? [];
+        return on.length > 0 && on.every((u) => onIncident.has(u));
+      },
+      after,
+    );
     return role ? { role, roleName: this.roleName(role) } : null;
   }
 
@@ -993,7 +1005,8 @@ export class EscalationService {
     // none): for this opening of the incident, as Escalate now counts them (a role paged before a resolution is not).
     const escalateTo = person
       ? {}
-      : this.escalateFrom(
+      : await this.escalateFrom(
+          incident,
           role,
           await this.lanes.run('urgent', () => takenRoles(this.db, incident.id, openedAt(incident))),
         );

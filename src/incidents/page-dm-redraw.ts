@@ -42,8 +42,15 @@ const DM_NEVER_UPDATED = new Set([
 /** What a redraw reads of the escalation service: roles' names, a page's Escalate to …, why a rule paged. */
 export interface PageDmNames {
   roleName(role: string): string;
-  /** The Escalate to … a page of `role` offers, the roles `taken` paged or asked for (see EscalationService). */
-  escalateFrom(role: string, taken: ReadonlySet<string>): { escalateTo?: { role: string; roleName: string } };
+  /**
+   * The Escalate to … a page of `role` offers, the roles `taken` paged or asked for, as the card's Escalate now
+   * decides (see EscalationService.escalateFrom).
+   */
+  escalateFrom(
+    incident: Incident,
+    role: string,
+    taken: ReadonlySet<string>,
+  ): Promise<{ escalateTo?: { role: string; roleName: string } }>;
   reason(rule: string, incident: Incident): string;
 }
 
@@ -194,6 +201,8 @@ export class PageDmRedraw {
       dms.map(async (dm) => {
         const person = pagedPerson(dm.role);
         const flag = ruleFlag(dm.rule, incident);
+        // A later Slack step is sent with no Escalate to … (see NotificationService): none is added.
+        const escalateTo = dm.step !== null || person ? {} : await this.names.escalateFrom(incident, dm.role, taken);
         const page: PageMessage = {
           roleName: this.names.roleName(dm.role),
           // Why it was paged then (a round of nobody acknowledging within the SEV-2 response time), as it went.
@@ -202,8 +211,7 @@ export class PageDmRedraw {
           ...(flag ? { flag } : {}),
           pageId: dm.pageId,
           ...byNameOf(dm.role),
-          // A later Slack step is sent with no Escalate to … (see NotificationService): none is added.
-          ...(dm.step !== null ? { step: dm.step } : person ? {} : this.names.escalateFrom(dm.role, taken)),
+          ...(dm.step !== null ? { step: dm.step } : escalateTo),
         };
         try {
           try {

@@ -117,3 +117,30 @@ describe('page direct messages shown again by a timer after a resolution, an own
     await bot.command('resolve done', { channel_id: card.channelId, user_id: 'U0REPORTER' });
   }, 30_000);
 });
+
+describe("a page DM's Escalate to … is the card's Escalate now", () => {
+  const bot = useBot({ runbook: testRunbook() });
+
+  it("senior DevOps commands the reopened incident: on-call's page DM offers the engineering manager, and pressing it pages them, not the commander", async () => {
+    const title = 'queue depth climbing';
+    const card = await declareThroughBot(bot, `sev1 ${title}`, 'U0REPORTER');
+    await pageDmTo(bot.fake, 'U0ONCALL', card.channelId);
+    await bot.command('commander <@U0SENIOR|senior>', { channel_id: card.channelId, user_id: 'U0REPORTER' });
+    await cardShows(bot, card, 'U0SENIOR');
+    await bot.command('resolve drained', { channel_id: card.channelId, user_id: 'U0SENIOR' });
+    await cardShows(bot, card, 'Resolved');
+    await bot.command('reopen climbing again', { channel_id: card.channelId, user_id: 'U0SENIOR' });
+    await cardShows(bot, card, 'Escalate now: On-Call Engineer');
+    // On-call paged for this opening: their page offers what the card's Escalate now offers, past the commander.
+    await bot.command('escalate on_call', { channel_id: card.channelId, user_id: 'U0SENIOR' });
+    await eventually(async () => (pagesTo(bot, 'U0ONCALL', title).length === 2 ? true : undefined), 'on-call paged');
+    await cardShows(bot, card, 'Escalate now: Engineering Manager');
+    const sent = pagesTo(bot, 'U0ONCALL', title)[1]!;
+    expect(json(sent.args)).toContain('Escalate to Engineering Manager');
+    expect(json(sent.args)).not.toContain('Escalate to Senior DevOps Engineer');
+    await bot.press(sent, ACTION.escalate, 'U0ONCALL');
+    await eventually(async () => (pagesTo(bot, 'U0MANAGER', title).length ? true : undefined), 'the manager paged');
+    expect(pagesTo(bot, 'U0SENIOR', title)).toHaveLength(0);
+    await bot.command('resolve done', { channel_id: card.channelId, user_id: 'U0SENIOR' });
+  }, 40_000);
+});

@@ -379,6 +379,13 @@ describe('who is paged', () => {
     // role left is such a one, the first of them.
     expect(nextRoleToPage(rb, new Set(), (r) => r === 'on_call')).toBe('senior_devops');
     expect(nextRoleToPage(rb, new Set(['on_call', 'senior_devops', 'engineering_manager']), () => true)).toBe('cto');
+    // A page's DM (its Escalate to …): the roles after the page's own, by the same rule; none for a role not in the order.
+    expect(nextRoleToPage(rb, new Set(['on_call']), (r) => r === 'senior_devops', 'on_call')).toBe(
+      'engineering_manager',
+    );
+    expect(nextRoleToPage(rb, new Set(), () => false, 'engineering_manager')).toBe('cto');
+    expect(nextRoleToPage(rb, new Set(), () => false, 'cto')).toBeNull();
+    expect(nextRoleToPage(rb, new Set(), () => false, 'database_team')).toBeNull();
   });
   it('reasons read as the runbook says them', () => {
     expect(ruleReason('unresolved', rb, { severity: 1 })).toBe(
