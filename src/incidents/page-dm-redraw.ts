@@ -6,6 +6,7 @@ import {
   type PageDmBehind,
   type PageDmKey,
   pageDmDrawn,
+  pageDmGone,
   pageDmKey,
   pageDmShown,
   pageDmsBehind,
@@ -27,7 +28,8 @@ const DRAW_WAITS = 40;
 
 /**
  * Slack's answers for a page direct message it will never update, however often asked (gone, or the bot's own message
- * no longer its to change, the person's account closed, blocks it refuses): its redraw is given up, not retried.
+ * no longer its to change, the person's account closed, blocks it refuses): its redraw is given up, and the DM
+ * recorded as gone (pageDmGone), so no later redraw tries it again.
  */
 const DM_NEVER_UPDATED = new Set([
   'message_not_found',
@@ -174,9 +176,7 @@ export class PageDmRedraw {
           try {
             await this.lanes.run('follow_up', () => update(incident, { channel, ts }, answered));
           } catch (err) {
-            if (!(err instanceof ChatPlatformError && DM_NEVER_UPDATED.has(err.slackError))) throw err;
-            // Gone (deleted, the account closed): left as it was, not tried again by this timer.
-            this.log.warn(`incident ${incident.id}: ${userId}'s page cannot be updated any more; left as it is`, err);
+            if (!(await this.gone(incident, dm, err))) throw err;
             return;
           }
           await pageDmShown(this.db, dm, state);
@@ -217,11 +217,8 @@ export class PageDmRedraw {
           try {
             await this.lanes.run('follow_up', () => refresh(incident, { channel: dm.channel, ts: dm.ts }, page));
           } catch (err) {
-            if (!(err instanceof ChatPlatformError && DM_NEVER_UPDATED.has(err.slackError))) throw err;
-            this.log.warn(
-              `incident ${incident.id}: ${dm.userId}'s page cannot be updated any more; left as it is`,
-              err,
-            );
+            if (!(await this.gone(incident, dm, err))) throw err;
+            return;
           }
           await pageDmDrawn(this.db, dm, incident.severity, page.escalateTo?.role ?? '');
         } catch (err) {
@@ -231,5 +228,16 @@ export class PageDmRedraw {
       }),
     );
     return failure;
+  }
+
+  /**
+   * Whether `err` is Slack saying it will never update the DM (DM_NEVER_UPDATED): then it is recorded as gone (left as
+   * it is, and read by no later redraw) and logged. A record the database refuses is thrown (the DM tried again).
+   */
+  private async gone(incident: Incident, dm: PageDmKey, err: unknown): Promise<boolean> {
+    if (!(err instanceof ChatPlatformError && DM_NEVER_UPDATED.has(err.slackError))) return false;
+    this.log.warn(`incident ${incident.id}: ${dm.userId}'s page cannot be updated any more; left as it is`, err);
+    await pageDmGone(this.db, dm, err.slackError);
+    return true;
   }
 }

@@ -372,7 +372,7 @@ export async function insertRedrawJob(
      SELECT $1, $2, 'redraw_pages', NULL, now()
      WHERE $3::text[] IS NULL OR EXISTS (
        SELECT 1 FROM page_deliveries d JOIN pages p ON p.id = d.page_id
-       WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL AND d.dm_state = 'open'
+       WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL AND d.dm_state = 'open' AND d.dm_gone IS NULL
          AND d.dm_escalate_to = ANY ($3::text[]))
      ON CONFLICT (incident_id, key) DO NOTHING
      RETURNING id`,
@@ -428,11 +428,12 @@ export async function openPageDms(
     `WITH dms AS (
        SELECT d.page_id, d.user_id, NULL::int AS step, d.dm_channel, d.dm_ts, d.dm_severity, d.dm_escalate_to
        FROM page_deliveries d JOIN pages p ON p.id = d.page_id
-       WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL AND d.dm_state = 'open'
+       WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL AND d.dm_state = 'open' AND d.dm_gone IS NULL
        UNION ALL
        SELECT n.page_id, n.user_id, n.id, n.dm_channel, n.dm_ts, n.dm_severity, NULL::text
        FROM notification_jobs n
        WHERE n.incident_id = $1 AND n.page_id IS NOT NULL AND n.dm_ts IS NOT NULL AND n.dm_state = 'open'
+         AND n.dm_gone IS NULL
      )
      SELECT p.id AS page_id, p.job_id, dms.user_id, dms.step, dms.dm_channel, dms.dm_ts, p.role, p.rule,
             j.requested_by,
@@ -510,10 +511,10 @@ export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<P
        WHERE p.incident_id = $1
      ), dms AS (
        SELECT d.page_id, d.user_id, NULL::int AS step, d.dm_channel, d.dm_ts, d.dm_state
-       FROM page_deliveries d JOIN pg ON pg.page_id = d.page_id WHERE d.dm_ts IS NOT NULL
+       FROM page_deliveries d JOIN pg ON pg.page_id = d.page_id WHERE d.dm_ts IS NOT NULL AND d.dm_gone IS NULL
        UNION ALL
        SELECT n.page_id, n.user_id, n.id, n.dm_channel, n.dm_ts, n.dm_state
-       FROM notification_jobs n WHERE n.incident_id = $1 AND n.dm_ts IS NOT NULL
+       FROM notification_jobs n WHERE n.incident_id = $1 AND n.dm_ts IS NOT NULL AND n.dm_gone IS NULL
      )
      SELECT dms.page_id, dms.user_id, dms.step, dms.dm_channel, dms.dm_ts, pg.role, pg.state, pg.by, pg.at
      FROM dms JOIN pg ON pg.page_id = dms.page_id
@@ -574,6 +575,27 @@ export async function pageDmShown(
     await q.query('UPDATE notification_jobs SET dm_state = $2, dm_drawing_until = NULL WHERE id = $1', [
       dm.step,
       state,
+    ]);
+}
+
+/**
+ * A page's direct message (its first, or the later Slack step `step`'s) Slack will never update, as it answered
+ * (`message_not_found` …): no redraw reads it again.
+ */
+export async function pageDmGone(
+  q: Queryable,
+  dm: Pick<PageDmBehind, 'pageId' | 'userId' | 'step'>,
+  slackError: string,
+): Promise<void> {
+  if (dm.step === null)
+    await q.query(
+      'UPDATE page_deliveries SET dm_gone = $3, dm_drawing_until = NULL WHERE page_id = $1 AND user_id = $2',
+      [dm.pageId, dm.userId, slackError],
+    );
+  else
+    await q.query('UPDATE notification_jobs SET dm_gone = $2, dm_drawing_until = NULL WHERE id = $1', [
+      dm.step,
+      slackError,
     ]);
 }
 

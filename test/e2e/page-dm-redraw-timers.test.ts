@@ -144,3 +144,42 @@ describe("a page DM's Escalate to … is the card's Escalate now", () => {
     await bot.command('resolve done', { channel_id: card.channelId, user_id: 'U0SENIOR' });
   }, 40_000);
 });
+
+describe('a page DM Slack will never update', () => {
+  const bot = useBot({ runbook: testRunbook() });
+
+  it('message_not_found once: recorded as gone, and no later change tries it again', async () => {
+    const card = await declareThroughBot(bot, 'sev2 thumbnails missing', 'U0REPORTER');
+    const dm = await pageDmTo(bot.fake, 'U0ONCALL', card.channelId);
+    bot.fake.failNext('chat.update', { error: 'message_not_found' }, 1, at(dm));
+    await bot.command('severity sev1', { channel_id: card.channelId, user_id: 'U0REPORTER' });
+    const gone = async () =>
+      (
+        await bot.db.query<{ dm_gone: string | null }>(
+          `SELECT d.dm_gone FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+           WHERE p.incident_id = $1 AND d.user_id = 'U0ONCALL'`,
+          [card.incidentId],
+        )
+      ).rows;
+    await eventually(async () => ((await gone())[0]?.dm_gone ? true : undefined), 'the DM recorded as gone');
+    expect(await gone()).toEqual([{ dm_gone: 'message_not_found' }]);
+    // Later changes the DM would show: none of them asks Slack about it again.
+    await bot.command('ack', { channel_id: card.channelId, user_id: 'U0REPORTER' });
+    await bot.command('resolve done', { channel_id: card.channelId, user_id: 'U0REPORTER' });
+    await cardShows(bot, card, 'Resolved');
+    await eventually(
+      async () =>
+        (
+          await bot.db.query(
+            "SELECT 1 FROM escalation_jobs WHERE incident_id = $1 AND rule = 'redraw_pages' AND state = 'pending'",
+            [card.incidentId],
+          )
+        ).rows.length === 0
+          ? true
+          : undefined,
+      'the redraw timers done',
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(bot.fake.callsTo('chat.update').filter((c) => at(dm)(c.args))).toHaveLength(1);
+  }, 30_000);
+});
