@@ -18,9 +18,11 @@ export type ParsedForm<T> = { ok: true; value: T } | { ok: false; errors: Record
 /** The status update form -> StatusUpdateInput, or per-block errors to show inline in the modal. */
 export function parseStatusUpdate(values: StateValues, now: Date): ParsedForm<StatusUpdateInput> {
   const errors: Record<string, string> = {};
-  // Multi-line fields: tabs and line breaks stay, other control characters (a NUL, which Postgres refuses) go.
-  const text = (block: string, action: string) =>
-    cleanText(textValue.safeParse(get(values, block, action)).data?.value ?? '', { multiline: true }).trim();
+  // Multi-line fields (current status, mitigation steps): tabs and line breaks stay, other control characters (a NUL,
+  // which Postgres refuses) go. Single-line ones (affected, current impact: one line in the form) take a space for a
+  // line break: one sent in a payload made by hand would otherwise start a line of its own in the posted update.
+  const text = (block: string, action: string, multiline = false) =>
+    cleanText(textValue.safeParse(get(values, block, action)).data?.value ?? '', { multiline }).trim();
 
   const statusRaw = selectValue.safeParse(get(values, BLOCK.updStatus, INPUT.status)).data?.selected_option?.value;
   const status = INCIDENT_STATUSES.find((s) => s === statusRaw);
@@ -35,10 +37,10 @@ export function parseStatusUpdate(values: StateValues, now: Date): ParsedForm<St
   const currentImpact = capped(BLOCK.updImpact, text(BLOCK.updImpact, INPUT.impact), UPDATE_LINE_MAX);
   const currentStatus = capped(
     BLOCK.updCurrentStatus,
-    text(BLOCK.updCurrentStatus, INPUT.currentStatus),
+    text(BLOCK.updCurrentStatus, INPUT.currentStatus, true),
     UPDATE_TEXT_MAX,
   );
-  const mitigation = capped(BLOCK.updMitigation, text(BLOCK.updMitigation, INPUT.mitigation), UPDATE_TEXT_MAX);
+  const mitigation = capped(BLOCK.updMitigation, text(BLOCK.updMitigation, INPUT.mitigation, true), UPDATE_TEXT_MAX);
   // A field of only invisible characters (a zero-width space) shows nothing: as good as empty. The optional
   // mitigation steps then are none (they would otherwise move the phase to mitigation, and post an empty section).
   const mitigationSteps = isBlank(mitigation) ? '' : mitigation;
