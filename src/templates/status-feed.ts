@@ -21,17 +21,22 @@ export interface FeedOptions {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-const updateJson = (u: PublicUpdate | null) =>
+/**
+ * The latest update as data. Its next update as the page shows it (status-page.ts, updateFacts): only while the
+ * incident is open and the time is still ahead of `now`, else null (a resolved incident promises none; a time passed is
+ * no promise a widget should show).
+ */
+const updateJson = (u: PublicUpdate | null, open: boolean, now: Date) =>
   u && {
     at: iso(u.at),
     status: u.status,
     affected: u.affected,
     currentImpact: u.currentImpact,
     currentStatus: u.currentStatus,
-    nextUpdateAt: iso(u.nextUpdateAt),
+    nextUpdateAt: open && u.nextUpdateAt && u.nextUpdateAt > now ? iso(u.nextUpdateAt) : null,
   };
 
-const incidentJson = (i: PublicIncident) => ({
+const incidentJson = (i: PublicIncident, open: boolean, now: Date) => ({
   id: i.id,
   title: i.title,
   impact: i.impact,
@@ -42,7 +47,7 @@ const incidentJson = (i: PublicIncident) => ({
   reopenedAt: iso(i.reopenedAt),
   /** The latest update was published before the last reopening: no longer current, its next update dropped. */
   latestUpdatePredatesReopening: i.latestPredatesReopening,
-  latestUpdate: updateJson(i.latest),
+  latestUpdate: updateJson(i.latest, open, now),
 });
 
 const maintenanceJson = (m: PublicMaintenance) => ({
@@ -62,8 +67,8 @@ export function renderStatusJson(
     ...(o.companyStatusUrl ? { statusPage: o.companyStatusUrl } : {}),
     generatedAt: iso(s.generatedAt),
     historyDays: o.historyDays,
-    active: s.active.map(incidentJson),
-    resolved: s.resolved.map(incidentJson),
+    active: s.active.map((i) => incidentJson(i, true, s.generatedAt)),
+    resolved: s.resolved.map((i) => incidentJson(i, false, s.generatedAt)),
     maintenance: s.maintenance.map(maintenanceJson),
   };
 }
