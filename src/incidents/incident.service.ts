@@ -51,6 +51,7 @@ import {
   NO_METRICS,
   type ObjectivesView,
 } from './ports.js';
+import { summaryOfStatus } from './resolution-summary.js';
 import { type Severity, severityLabel } from './severity.js';
 import { maskedIncident } from './shown-incident.js';
 import { mergeOverNewer, REQUIRED_FIELDS, type SeenFields, WRITTEN_FIELDS } from './status-merge.js';
@@ -586,9 +587,9 @@ export class IncidentService {
         },
       ];
       // Resolved by the update: as `/incident resolve` resolves (its patch, its events, its notice), the update said
-      // first. (An incident resolved already takes no update: refused above.)
+      // first, its summary one line as the resolve form's. (An incident resolved already takes no update: refused above.)
       const resolved =
-        update.status === 'resolved' ? resolution(cur, authorId, update.currentStatus.trim() || 'Resolved', now) : null;
+        update.status === 'resolved' ? resolution(cur, authorId, summaryOfStatus(update.currentStatus), now) : null;
       if (resolved) {
         Object.assign(patch, resolved.patch);
         events.push(...resolved.events);

@@ -2,6 +2,7 @@ import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { AlertCardView } from '../incidents/alert-types.js';
 import type { EscalationView, ObjectivesView, OnCallPeople } from '../incidents/ports.js';
 import { recovery } from '../incidents/recovery-objectives.js';
+import { summaryRepeats } from '../incidents/resolution-summary.js';
 import { SEVERITIES, type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
@@ -192,7 +193,8 @@ export function renderIncidentCard(
       text: { type: 'mrkdwn', text: truncate([before, ...lines].filter(Boolean).join('\n'), LIMITS.sectionText) },
     });
   }
-  if (i.status === 'resolved' && i.resolutionSummary) {
+  // A summary taken from the current status (resolved by a status update) is not said twice.
+  if (i.status === 'resolved' && i.resolutionSummary && !summaryRepeats(i.resolutionSummary, i.currentStatus)) {
     blocks.push({
       type: 'section',
       text: { type: 'mrkdwn', text: `*Resolution:* ${mrkdwnClip(i.resolutionSummary, LIMITS.sectionText - 20)}` },

@@ -68,9 +68,10 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
         `:large_yellow_circle: ${mention(n.actorId)} marked the incident *mitigated*${n.how ? `: ${mrkdwnClip(n.how, 300)}` : ''}. Next: fix the root cause, then resolve.`,
       );
     case 'resolved': {
-      const resolved = renderResolved(i, n.actorId, n.summary, n.stillFiring);
+      // Resolved by a status update: the update as posted, then the resolution (one message, one notice), its summary
+      // not said again where the update's CURRENT STATUS it was taken from shows above it.
+      const resolved = renderResolved(i, n.actorId, n.update ? null : n.summary, n.stillFiring);
       if (!n.update) return resolved;
-      // Resolved by a status update: the update as posted, then the resolution (one message, one notice).
       const update = renderStatusUpdate(i, n.update, n.actorId);
       return {
         text: truncate(`${resolved.text}\n\n${update.text}`, LIMITS.messageText),
@@ -352,7 +353,13 @@ export function renderAnsweredPage(
   };
 }
 
-export function renderResolved(i: Incident, actorId: string, summary: string, stillFiring?: StillFiring): Message {
+/** `summary` null: shown already in the same message (a status update's CURRENT STATUS, which resolved it). */
+export function renderResolved(
+  i: Incident,
+  actorId: string,
+  summary: string | null,
+  stillFiring?: StillFiring,
+): Message {
   const resolvedAt = i.resolvedAt ?? new Date();
   const tta = i.acknowledgedAt ? humanDuration(i.createdAt, i.acknowledgedAt) : 'never acknowledged';
   const ttr = humanDuration(i.createdAt, resolvedAt);
@@ -361,7 +368,7 @@ export function renderResolved(i: Incident, actorId: string, summary: string, st
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `:white_check_mark: *Incident #${i.number} resolved* by ${mention(actorId)}.\n*Summary:* ${mrkdwnClip(summary, 2500)}`,
+        text: `:white_check_mark: *Incident #${i.number} resolved* by ${mention(actorId)}.${summary === null ? '' : `\n*Summary:* ${mrkdwnClip(summary, 2500)}`}`,
       },
     },
     {
@@ -383,7 +390,7 @@ export function renderResolved(i: Incident, actorId: string, summary: string, st
     },
   ];
   return {
-    text: `Incident #${i.number} resolved: ${mrkdwnClip(summary, 300)} (time to acknowledge: ${tta}; time to resolve: ${ttr})`,
+    text: `Incident #${i.number} resolved${summary === null ? '' : `: ${mrkdwnClip(summary, 300)}`} (time to acknowledge: ${tta}; time to resolve: ${ttr})`,
     blocks,
   };
 }

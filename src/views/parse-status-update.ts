@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RESOLUTION_SUMMARY_MAX } from '../incidents/resolution-summary.js';
 import { cleanText, isBlank } from '../incidents/text.js';
 import { INCIDENT_STATUSES, type StatusUpdateInput } from '../incidents/types.js';
 import { BLOCK, FLAG, INPUT } from '../templates/ids.js';
@@ -87,7 +88,7 @@ export function parseStatusUpdate(values: StateValues, now: Date): ParsedForm<St
   };
 }
 
-export const SUMMARY_MAX = 300;
+export const SUMMARY_MAX = RESOLUTION_SUMMARY_MAX;
 
 export function parseResolveSummary(values: StateValues): ParsedForm<string> {
   const v = cleanText(textValue.safeParse(get(values, BLOCK.resolveSummary, INPUT.summary)).data?.value ?? '').trim();
