@@ -18,7 +18,11 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
         // A value naming no incident id at all: none was ever given.
         if (!incidentId) throw new IncidentNotFoundError(false);
         const form = await deps.postmortems.form(incidentId);
-        const meta = modalMetadata.encode({ incidentId, channelId: form.incident.channelId ?? body.channel?.id ?? '' });
+        const meta = modalMetadata.encode({
+          incidentId,
+          channelId: form.incident.channelId ?? body.channel?.id ?? '',
+          seen: form.seen,
+        });
         await openModal(client, body.trigger_id, postmortemModal(form, meta));
       },
       { admit: 'gate' },

@@ -382,7 +382,7 @@ const HANDLERS: {
   },
   async postmortem(_cmd, c, i) {
     const form = await c.deps.postmortems.form(i.id);
-    await openModal(c.client, c.triggerId, postmortemModal(form, formMetadata(i)));
+    await openModal(c.client, c.triggerId, postmortemModal(form, formMetadata(i, form.seen)));
   },
   async action(cmd, c, i) {
     const parsed = parseActionItem(cmd.item ?? '', new Date());
@@ -560,7 +560,9 @@ const fitsNotOne = (name: string, count: number) =>
     ? `\`${name}\` fits ${count} playbooks; name one by its id:`
     : `There is no playbook \`${name}\`. Pick one of these:`;
 
-const formMetadata = (i: Incident) => modalMetadata.encode({ incidentId: i.id, channelId: i.channelId! });
+/** A form's private_metadata; `seen`: what a form showed that another writer may change meanwhile (ModalMetadata). */
+const formMetadata = (i: Incident, seen?: Record<string, string>) =>
+  modalMetadata.encode({ incidentId: i.id, channelId: i.channelId!, ...(seen ? { seen } : {}) });
 
 /** A direct message with the bot (Slack's conversation ids for them start with D), where pages come. */
 const isDirectMessage = (channelId: string) => channelId.startsWith('D');

@@ -28,6 +28,7 @@ import {
   runbookItemText,
   type StoredPostmortem,
 } from './postmortem.js';
+import { keptText, mergeAnswers, type SeenAnswers, seenAnswers } from './postmortem-merge.js';
 import { maskedIncident } from './shown-incident.js';
 import type { Incident } from './types.js';
 
@@ -54,6 +55,8 @@ export interface PostmortemForm {
   suggested: string | null;
   /** Checklist items ticked by hand (those without a check). */
   manualChecks: string[];
+  /** What the form shows of the answers so far, as fingerprints the form carries back (see mergeAnswers). */
+  seen: SeenAnswers;
 }
 
 /** How long to wait for people's names before writing the document with their ids instead. */
@@ -124,9 +127,24 @@ export class PostmortemService {
     const fromAlerts = incident.source === 'alert' || alertSources.length > 0;
     // Shown in the form: what people typed masked as it is read (stored before a value was known secret, it holds it).
     const mask = this.typed;
+    const shown = this.shown(stored);
+    const manualChecks = this.manualChecks();
     return {
       incident: maskedIncident(incident, mask),
-      stored: stored && {
+      stored: shown,
+      items: items.map((item) => ({ ...item, text: mask(item.text) })),
+      sections: this.sections(),
+      suggested: fromAlerts ? ALERT_THRESHOLDS_SECTION : null,
+      manualChecks,
+      seen: seenAnswers(shown, manualChecks),
+    };
+  }
+
+  /** The stored answers as the form shows them: masked as they are read. */
+  private shown(stored: StoredPostmortem | null): StoredPostmortem | null {
+    const mask = this.typed;
+    return (
+      stored && {
         ...stored,
         runbookSection: currentSectionName(stored.runbookSection),
         rootCause: mask(stored.rootCause),
@@ -134,12 +152,13 @@ export class PostmortemService {
         wentWell: mask(stored.wentWell),
         wentBadly: mask(stored.wentBadly),
         runbookNote: mask(stored.runbookNote),
-      },
-      items: items.map((item) => ({ ...item, text: mask(item.text) })),
-      sections: this.sections(),
-      suggested: fromAlerts ? ALERT_THRESHOLDS_SECTION : null,
-      manualChecks: this.runbook.postmortem.checklist.filter((c) => c.check === null).map((c) => c.text),
-    };
+      }
+    );
+  }
+
+  /** The checklist items a person ticks by hand (those without a check). */
+  private manualChecks(): string[] {
+    return this.runbook.postmortem.checklist.filter((c) => c.check === null).map((c) => c.text);
   }
 
   /**
@@ -153,7 +172,9 @@ export class PostmortemService {
 
   /**
    * Saves the answers and the new action items, writes the next version of the document from the record (all in one
-   * transaction), then posts it in the incident channel and tells the new items' owners. Null for a retry.
+   * transaction), then posts it in the incident channel and tells the new items' owners. Null for a retry. `seen`: what
+   * the person's form showed of the answers; one they left as it was, which another version changed meanwhile, keeps
+   * the other version's (and they are told).
    */
   async write(
     incidentId: number,
@@ -163,18 +184,18 @@ export class PostmortemService {
     requestKey?: string,
     /** The channel the form was opened for: a form of another incident's channel does not fit this one. */
     formChannelId?: string,
+    seen?: SeenAnswers,
   ): Promise<WrittenPostmortem | null> {
     // What was typed, masked before it is stored and the document written from it.
     const mask = this.typed;
-    const { rootCause, factors, wentWell, wentBadly, runbookNote } = typedAnswers;
-    const answers: PostmortemAnswers = {
-      ...typedAnswers,
-      rootCause: mask(rootCause),
-      factors: mask(factors),
-      wentWell: mask(wentWell),
-      wentBadly: mask(wentBadly),
-      runbookNote: mask(runbookNote),
-    };
+    const masked = (a: PostmortemAnswers): PostmortemAnswers => ({
+      ...a,
+      rootCause: mask(a.rootCause),
+      factors: mask(a.factors),
+      wentWell: mask(a.wentWell),
+      wentBadly: mask(a.wentBadly),
+      runbookNote: mask(a.runbookNote),
+    });
     // People's names are asked before the transaction, so that no lock is held while Slack answers.
     const names = await this.names(incidentId, [userId, ...newItems.flatMap((i) => (i.ownerId ? [i.ownerId] : []))]);
     const r = await this.db.transaction(async (tx) => {
@@ -182,6 +203,11 @@ export class PostmortemService {
       const incident = await incidentOrThrow(tx, incidentId, { forUpdate: true });
       mustFitForm(incident, formChannelId, '/incident postmortem');
       mustBeResolved(incident);
+      // The answers stored now (read under the incident's lock, which every writer takes): the form's seen compares
+      // with them as a form would show them.
+      const before = await getPostmortem(tx, incidentId);
+      const merged = mergeAnswers(typedAnswers, seen, this.shown(before), before, this.manualChecks());
+      const answers = masked(merged.answers);
       await savePostmortem(tx, incidentId, answers, userId);
       const added = await this.items.addIn(tx, incident, newItems, userId);
       const runbookText = runbookItemText(answers);
@@ -217,10 +243,10 @@ export class PostmortemService {
       await insertPostmortemVersion(tx, incidentId, version, markdown, userId);
       // The document covers what happened before it was written; writing it is the next event.
       await insertEvent(tx, incidentId, 'postmortem_written', userId, { version });
-      return { incident, version, markdown, added };
+      return { incident, version, markdown, added, kept: merged.kept };
     });
     if (!r) return null;
-    const warnings: string[] = [];
+    const warnings: string[] = r.kept.length ? [keptText(r.kept, r.version)] : [];
     try {
       const fileId = await this.chat.postDocument(r.incident, {
         filename: `postmortem-incident-${r.incident.number}-v${r.version}.md`,

@@ -35,8 +35,9 @@ const incidentId = rowId;
 const channelId = z.string().min(1);
 
 /**
- * The status update and resolve forms: which incident, and where to answer; the status update form also what it
- * showed of the incident's fields (short fingerprints, SeenFields), so that an update posted meanwhile is not undone.
+ * The status update, resolve and post-mortem forms: which incident, and where to answer; the status update form also
+ * what it showed of the incident's fields (short fingerprints, SeenFields), and the post-mortem form of the answers so
+ * far (SeenAnswers), so that an update or a version written meanwhile is not undone.
  */
 const modalSchema = z.object({
   incidentId,

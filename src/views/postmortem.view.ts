@@ -96,6 +96,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
           owners.items,
           `view:${view.id}`,
           meta.channelId,
+          meta.seen,
         ),
       {
         admit: 'gate',
