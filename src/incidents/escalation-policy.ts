@@ -13,6 +13,7 @@ export const ESCALATION_RULES = [
   'data_loss',
   'manual',
   'next_update',
+  'public_next_update',
   'rto_lower_bound',
   'rto_passed',
   'paging_stopped',
@@ -409,6 +410,25 @@ export const RULES = {
     remind: (i) => ({
       notice: { kind: 'reminder', commanderId: i.commanderId, nextUpdateAt: i.nextUpdateAt! },
       details: { to: i.commanderId, nextUpdateAt: i.nextUpdateAt },
+    }),
+  },
+  public_next_update: {
+    file: null,
+    // The status page's promise, when an unpublished update moved the next update away from it: the page still says
+    // it, so its passing is said too. (The same time as nextUpdateAt: next_update reminds.) A published update sets
+    // the promise anew; resolving or reopening drops it.
+    due: (i) =>
+      notResolved(i) && i.publicNextUpdateAt && i.publicNextUpdateAt.getTime() !== i.nextUpdateAt?.getTime()
+        ? i.publicNextUpdateAt
+        : null,
+    key: (i) => `public_next_update:${i.publicNextUpdateAt?.toISOString()}`,
+    reason: () => 'the status update promised on the status page is overdue',
+    unless: () => null,
+    movable: false,
+    pages: 'commander',
+    remind: (i) => ({
+      notice: { kind: 'reminder', commanderId: i.commanderId, nextUpdateAt: i.publicNextUpdateAt!, public: true },
+      details: { to: i.commanderId, nextUpdateAt: i.publicNextUpdateAt, public: true },
     }),
   },
   rto_lower_bound: {

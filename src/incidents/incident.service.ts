@@ -596,6 +596,8 @@ export class IncidentService {
       } else if (phase !== cur.phase)
         events.push({ kind: 'phase_changed', actorId: authorId, details: { from: cur.phase, to: phase } });
       const publicUpdate = publicUpdateOf(update, now);
+      // What the status page now promises: its own reminder while an unpublished update moves the next update only.
+      if (publicUpdate) patch.publicNextUpdateAt = update.status === 'resolved' ? null : update.nextUpdateAt;
       return {
         patch,
         events,
@@ -741,6 +743,8 @@ export class IncidentService {
           resolvedBy: null,
           resolutionSummary: null,
           nextUpdateAt: null,
+          // The page drops the promise of an update from before the reopening (status-page.ts).
+          publicNextUpdateAt: null,
           reopenedAt: new Date(),
           reopenedBy: actorId,
         },

@@ -106,7 +106,13 @@ export type IncidentNotice =
    * are paged on conditions (`when`, in words) none of which holds for the incident.
    */
   | { kind: 'climb_held'; roleName: string; roles: { role: string; roleName: string; when: string[] }[] }
-  | { kind: 'reminder'; commanderId: string | null; nextUpdateAt: Date }
+  | {
+      kind: 'reminder';
+      commanderId: string | null;
+      nextUpdateAt: Date;
+      /** The update promised on the status page (an unpublished update since moved the channel's next update). */
+      public?: boolean;
+    }
   /** The rounds of nobody acknowledging ran out (`rounds` of them, `afterMs` after declaring or reopening). */
   | { kind: 'paging_stopped'; rounds: number; afterMs: number; commanderId: string | null }
   /**

@@ -68,6 +68,11 @@ export interface Incident {
   currentStatus: string | null;
   mitigationSteps: string | null;
   nextUpdateAt: Date | null;
+  /**
+   * The next update the status page promises (the latest published update's), when it is not `nextUpdateAt`: an
+   * unpublished update moves that one only. Null or absent: the page promises none.
+   */
+  publicNextUpdateAt?: Date | null;
   lastUpdateAt: Date | null;
   /**
    * A private (security) incident: a private channel, announced nowhere public, listed only to its people, never on

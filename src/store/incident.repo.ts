@@ -42,6 +42,7 @@ export interface IncidentRow {
   current_status: string | null;
   mitigation_steps: string | null;
   next_update_at: Date | string | null;
+  public_next_update_at?: Date | string | null;
   last_update_at: Date | string | null;
   private: boolean;
   maintenance: string | null;
@@ -85,6 +86,7 @@ export function toIncident(r: IncidentRow): Incident {
     currentStatus: r.current_status,
     mitigationSteps: r.mitigation_steps,
     nextUpdateAt: date(r.next_update_at),
+    publicNextUpdateAt: date(r.public_next_update_at ?? null),
     lastUpdateAt: date(r.last_update_at),
     private: r.private,
     maintenance: r.maintenance,
@@ -352,6 +354,7 @@ const COLUMNS = {
   currentStatus: 'current_status',
   mitigationSteps: 'mitigation_steps',
   nextUpdateAt: 'next_update_at',
+  publicNextUpdateAt: 'public_next_update_at',
   lastUpdateAt: 'last_update_at',
   recovery: 'recovery',
 } as const satisfies Partial<Record<keyof Incident, string>>;

@@ -151,7 +151,9 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       );
     case 'reminder':
       return simple(
-        `:alarm_clock: ${n.commanderId ? mention(n.commanderId) : 'Commander'}: the next status update was due ${slackDate(n.nextUpdateAt, utcStamp(n.nextUpdateAt))}. Post one with \`/incident update\`.`,
+        n.public
+          ? `:alarm_clock: ${n.commanderId ? mention(n.commanderId) : 'Commander'}: the status page promised the next update by ${slackDate(n.nextUpdateAt, utcStamp(n.nextUpdateAt))}, and still says so (the updates since were not published). Publish one with \`/incident update\` (tick Publish to status page).`
+          : `:alarm_clock: ${n.commanderId ? mention(n.commanderId) : 'Commander'}: the next status update was due ${slackDate(n.nextUpdateAt, utcStamp(n.nextUpdateAt))}. Post one with \`/incident update\`.`,
       );
     case 'recovery_time': {
       const who = n.commanderId ? mention(n.commanderId) : 'Commander';

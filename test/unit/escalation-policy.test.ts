@@ -420,7 +420,13 @@ describe('the rule table', () => {
       'unacknowledged',
       'unresolved',
     ]);
-    expect(REMINDER_RULES).toEqual(['next_update', 'rto_lower_bound', 'rto_passed', 'paging_stopped']);
+    expect(REMINDER_RULES).toEqual([
+      'next_update',
+      'public_next_update',
+      'rto_lower_bound',
+      'rto_passed',
+      'paging_stopped',
+    ]);
     // A page DMs' redraw too: written by hand for a page of more roles or an own acknowledgement, and never replaced by
     // a later change's, the resolution's either (each shows every DM behind, as the incident is when it draws).
     expect([...keptByHand(makeIncident({ status: 'investigating' }))]).toEqual(['manual', 'redraw_pages']);
