@@ -23,7 +23,7 @@ type Field = keyof typeof FIELDS;
 export type SeenAnswers = Partial<Record<Field, string>>;
 
 /** An answer as compared: text trimmed; no section as empty; the ticked checklist items in any order, any case. */
-function valueOf(a: PostmortemAnswers | null, f: Field, checklist: readonly string[]): string {
+function answerOf(a: PostmortemAnswers | null, f: Field, checklist: readonly string[]): string {
   if (!a) return '';
   if (f === 'checked') {
     // Only the items the form can show (the runbook's checklist as it is): one gone from it is no one's change.
@@ -42,7 +42,7 @@ const fingerprint = (v: string) => createHash('sha256').update(v).digest('base64
 /** The fingerprints of what a post-mortem form opened on `shown` (null: no version yet) shows. */
 export function seenAnswers(shown: PostmortemAnswers | null, checklist: readonly string[]): SeenAnswers {
   return Object.fromEntries(
-    (Object.keys(FIELDS) as Field[]).map((f) => [f, fingerprint(valueOf(shown, f, checklist))]),
+    (Object.keys(FIELDS) as Field[]).map((f) => [f, fingerprint(answerOf(shown, f, checklist))]),
   ) as SeenAnswers;
 }
 
@@ -65,8 +65,8 @@ export function mergeAnswers(
   for (const f of Object.keys(FIELDS) as Field[]) {
     const saw = seen[f];
     if (saw === undefined) continue;
-    const untouched = fingerprint(valueOf(submitted, f, checklist)) === saw;
-    const changedSince = fingerprint(valueOf(current, f, checklist)) !== saw;
+    const untouched = fingerprint(answerOf(submitted, f, checklist)) === saw;
+    const changedSince = fingerprint(answerOf(current, f, checklist)) !== saw;
     if (!untouched || !changedSince) continue;
     (answers as unknown as Record<Field, unknown>)[f] = stored[f];
     kept.push(FIELDS[f]);
