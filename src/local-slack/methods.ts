@@ -537,7 +537,7 @@ function userJson(u: LocalUser): SlackArgs {
     id: u.id,
     team_id: TEAM_ID,
     name: u.name,
-    deleted: false,
+    deleted: u.deleted ?? false,
     real_name: u.real_name,
     tz: u.tz,
     tz_label: 'Greenwich Mean Time',

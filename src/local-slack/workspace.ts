@@ -62,6 +62,11 @@ export interface LocalUser {
   email: string;
   tz: string;
   is_bot: boolean;
+  /**
+   * A deactivated account: Slack still describes it (users.info answers ok, users.list lists it) with `deleted: true`,
+   * its profile kept. Absent: an active one.
+   */
+  deleted?: boolean;
 }
 
 export interface Ephemeral {

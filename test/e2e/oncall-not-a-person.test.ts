@@ -20,6 +20,8 @@ describe('an override or a swap puts only a person on call', () => {
     });
     bot.fake.addUser('U0DEPLOYBOT', { name: 'deploybot', is_bot: true });
     bot.fake.unknownUsers.add('U0GONE');
+    // Deactivated: Slack still describes the account (users.info ok), with `deleted: true`.
+    bot.fake.addUser('U0LEFT', { name: 'left', deleted: true });
   });
   afterAll(async () => bot?.stop());
 
@@ -41,6 +43,24 @@ describe('an override or a swap puts only a person on call', () => {
     expect(ok.text).toContain('<@U0BOB> is on call');
     expect(await recorded()).toBe(1);
     await bot.db.query('DELETE FROM oncall_overrides');
+  });
+
+  it('refuses a deactivated account (users.info says deleted), by override and by swap, recording nothing', async () => {
+    await bot.db.query('DELETE FROM oncall_overrides');
+    const info = await fetch(`${bot.fake.url}users.info`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Bearer xoxb-test' },
+      body: 'user=U0LEFT',
+    });
+    expect(await info.json()).toMatchObject({ ok: true, user: { id: 'U0LEFT', deleted: true } });
+    const left = await ask(bot, 'oncall override <@U0LEFT> 30m');
+    expect(left.text).toContain(
+      '<@U0LEFT> is a deactivated account, which cannot answer a page: nothing was recorded.',
+    );
+    expect(left.text).not.toMatch(/not in the .* rotation/);
+    const swap = await ask(bot, 'oncall swap <@U0ALICE> <@U0LEFT> 2h');
+    expect(swap.text).toContain('<@U0LEFT> is a deactivated account');
+    expect(await recorded()).toBe(0);
   });
 
   it("the Home tab's Override form with the bot as the person shows why under a field and records nothing", async () => {
