@@ -429,8 +429,8 @@ const HANDLERS: {
       return;
     }
     if (p.kind === 'cancel') {
-      const r = await c.deps.oncall.cancel(p.id, c.userId, now);
-      await c.tell(renderOverrideCancelled(r, c.userId));
+      const r = await c.deps.oncall.cancel(p.id, c.userId, now, c.key);
+      if (r) await c.tell(renderOverrideCancelled(r, c.userId));
       return;
     }
     // People typed as @name are looked up as action item owners are.

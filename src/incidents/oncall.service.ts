@@ -578,10 +578,16 @@ export class OnCallService implements OnCallResolver, Sweep {
   /**
    * Cancels override or swap number `id` (as `/incident oncall overrides` lists it). Anyone may, as anyone with access
    * to a schedule may delete an override in PagerDuty; who did is recorded and said. One on now ends now (the hand-off
-   * back is noticed, and the cards redrawn, by the sweep as for any other); one to come never starts.
+   * back is noticed, and the cards redrawn, by the sweep as for any other); one to come never starts. Null: a retry of
+   * a request already handled (`requestKey` claimed), nothing done.
    */
-  async cancel(id: number, actorId: string, now = new Date()): Promise<CancelOutcome> {
-    const r = await this.db.transaction((tx) => cancelOverride(tx, id, actorId, now));
+  async cancel(id: number, actorId: string, now = new Date(), requestKey?: string): Promise<CancelOutcome | null> {
+    // A Slack retry of the same command (its key claimed by the first) does nothing and says nothing: the first one's
+    // answer stands, not "cancelled already, by you".
+    const r = await this.db.transaction(async (tx) =>
+      requestKey && !(await claimRequestKey(tx, requestKey)) ? null : cancelOverride(tx, id, actorId, now),
+    );
+    if (!r) return null;
     if (r.kind === 'unknown')
       throw new DomainError(
         'override_unknown',

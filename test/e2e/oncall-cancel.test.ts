@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledAt } from '../../src/incidents/rotation.js';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
-import { type BotHarness, startBot } from '../support/bot-harness.js';
+import { type BotHarness, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { eventually } from '../support/incident-flow.js';
 import { askPrivately as ask, DAILY_ROTATION } from '../support/oncall-flow.js';
+import { postSlashCommand } from '../support/slack-request.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
 
 describe('/incident oncall overrides and /incident oncall cancel N', () => {
@@ -71,5 +72,29 @@ describe('/incident oncall overrides and /incident oncall cancel N', () => {
     );
     expect((await ask(bot, 'oncall cancel 999999')).text).toContain('There is no override or swap #999999');
     expect((await ask(bot, 'oncall cancel bob')).text).toContain('Name the override or swap to cancel by its number');
+  }, 30_000);
+
+  it('a Slack retry of `/incident oncall cancel N` (same trigger, X-Slack-Retry-Num) gets no second answer: not "cancelled already, by you"', async () => {
+    await ask(bot, 'oncall override <@U0CAROL> from 2030-02-04 10:00 until 2030-02-04 18:00', 'U0LEAD');
+    const id = (await ids()).at(-1)!;
+    const first = await bot.command(`oncall cancel ${id}`, { user_id: 'U0RETRY' });
+    const key = decodeURIComponent(first.sent.response_url.split('/').at(-1)!);
+    const answers = () => bot.fake.callsTo('response_url').filter((c) => c.key === key);
+    await eventually(async () => (answers().length ? true : undefined), 'the first answer');
+    for (const retryNum of [1, 2]) {
+      const again = await postSlashCommand(bot.baseUrl, SIGNING_SECRET, first.sent, {
+        retryNum,
+        retryReason: 'http_timeout',
+      });
+      expect(again.status).toBe(200);
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    const texts = answers().map((c) => String(c.args.text));
+    expect(texts, JSON.stringify(texts)).toHaveLength(1);
+    expect(texts[0]).toContain(`<@U0RETRY> cancelled #${id}`);
+    const row = (
+      await bot.db.query<{ cancelled_by: string }>('SELECT cancelled_by FROM oncall_overrides WHERE id = $1', [id])
+    ).rows[0];
+    expect(row?.cancelled_by).toBe('U0RETRY');
   }, 30_000);
 });
