@@ -18,6 +18,7 @@ import { fallbackRoute } from './http/not-found.js';
 import { pagerdutyHookRoute } from './http/pagerduty-hook.js';
 import { postmortemRoute } from './http/postmortem-route.js';
 import { slackReceiver } from './http/receiver-choice.js';
+import { SLACK_EVENTS_PATH } from './http/slack-receiver.js';
 import { statusRoutes } from './http/status-route.js';
 import { ActionItemService } from './incidents/action-items.service.js';
 import { AlertService, DUPLICATE_WINDOW_MS } from './incidents/alert.service.js';
@@ -232,7 +233,7 @@ export function createBot({
     ...hooks,
   ];
   // Last: what no route took is told why (404 listing what there is, 405 naming the methods), never an empty 404.
-  routes.push(fallbackRoute(routes, slack.mode === 'http' ? '/slack/events' : undefined));
+  routes.push(fallbackRoute(routes, slack.mode === 'http' ? SLACK_EVENTS_PATH : undefined));
   // Every Web API call's blocks and views are JSON text before the client sees them (see serializedArgs).
   installSerializedArgs();
   const clientOptions = slackClientOptions(slack.apiUrl, metrics.slackCall);

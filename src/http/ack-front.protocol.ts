@@ -1,6 +1,7 @@
 import type { AlertsSettings } from '../config.js';
 import type { AlertLevel, AlertRule } from '../incidents/alert-types.js';
 import type { PostgresConnection } from '../store/db.js';
+import type { NotFoundPaths } from './not-found.js';
 
 /** What the bot's thread and its acknowledging front (ack-front.worker.ts) tell each other. */
 
@@ -47,6 +48,8 @@ export interface FrontInit {
   incidents: FrontIncidents | null;
   /** The hooks not configured (their 404 comes before a body too large is refused: hookRefusedBeforeBody). */
   unservedHooks: string[];
+  /** The paths the bot serves and what its 404 lists: a path none serves is refused before its body is asked for. */
+  notFound: NotFoundPaths;
 }
 
 /** A Slack request the front has answered (an empty 200), for the bot to act on. */

@@ -14,10 +14,10 @@ import type {
   ToFront,
 } from './ack-front.protocol.js';
 import { parseSlackBody } from './ack-front.rules.js';
-import { SlackHttpReceiver, type SlackHttpReceiverOptions } from './slack-receiver.js';
+import { SLACK_EVENTS_PATH, SlackHttpReceiver, type SlackHttpReceiverOptions } from './slack-receiver.js';
 
 /** Where Slack posts (Bolt's default endpoint, which the manifest names). */
-const SLACK_PATH = '/slack/events';
+const SLACK_PATH = SLACK_EVENTS_PATH;
 /** The front thread's young generation, in MB (V8's default would be several times the bot's own). */
 const FRONT_YOUNG_MB = 6;
 /** How long a stop waits for the front to finish what it is passing through. */
@@ -112,6 +112,7 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
       alerts: this.alerts,
       incidents: this.incidents,
       unservedHooks: this.unservedHooks,
+      notFound: this.notFound,
     };
     try {
       this.publicAddress = await this.launch(init);

@@ -195,13 +195,18 @@ async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
   const requestTimeoutMs = init.requestTimeoutMs ?? undefined;
   setEdgeTimeouts(server, { keepAliveMs: init.keepAliveMs, requestTimeoutMs });
   // A hook's body too large is refused before it is asked for (the hooks' rules loaded only then).
-  let hookLimits: Promise<typeof import('./hooks-before-body.js')> | null = null;
+  // A path the bot has no route for is answered its 404 before the body is asked for too (notFoundBeforeBody). Both
+  // are loaded from the start, in the background: a first request waiting for 100 Continue does not wait for them.
+  const hookLimits = import('./hooks-before-body.js');
+  const unknownPaths = import('./not-found.js');
+  hookLimits.catch(() => {});
+  unknownPaths.catch(() => {});
   answerAtTheEdge(server, {
     requestTimeoutMs,
     refuseBeforeBody: async (req, res) => {
-      if (req.method !== 'POST' || !(req.url ?? '').startsWith('/hooks/')) return false;
-      hookLimits ??= import('./hooks-before-body.js');
-      return (await hookLimits).hookRefusedBeforeBody(req, res, init.unservedHooks);
+      if (req.method === 'POST' && (req.url ?? '').startsWith('/hooks/'))
+        return (await hookLimits).hookRefusedBeforeBody(req, res, init.unservedHooks);
+      return (await unknownPaths).notFoundBeforeBody(req, res, init.notFound);
     },
   });
 

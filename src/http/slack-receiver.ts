@@ -15,6 +15,7 @@ import type { RequestKind } from '../metrics/metrics.js';
 import { clockSkew, MAX_CLOCK_SKEW_SECONDS } from './ack-front.rules.js';
 import { refuseStrayHookPaths } from './alert-hooks.js';
 import { hookRefusedBeforeBody, unservedHooks } from './hooks-before-body.js';
+import { type NotFoundPaths, notFoundBeforeBody, notFoundPaths } from './not-found.js';
 import { answerAtTheEdge, edgeServerOptions, setEdgeTimeouts } from './server-edges.js';
 
 // The clock check is the front's too (ack-front.rules.ts: no Bolt there); the tests and callers read it here.
@@ -100,6 +101,9 @@ export interface SlackHttpReceiverOptions extends HTTPReceiverOptions {
   requestTimeoutMs?: number;
 }
 
+/** Where Slack posts its requests in HTTP mode (Bolt's default endpoint). */
+export const SLACK_EVENTS_PATH = '/slack/events';
+
 /**
  * Bolt's HTTP receiver, with the request timestamp checked in both directions. Bolt verifies the `v0` signature and
  * refuses a timestamp more than five minutes in the past, but takes one from any time in the future: a request signed
@@ -116,10 +120,13 @@ export class SlackHttpReceiver extends HTTPReceiver {
 
   /** The hooks not configured here: a body too large for one is not refused before its 404 (hookRefusedBeforeBody). */
   protected readonly unservedHooks: string[];
+  /** The paths served and what a 404 lists: a path none serves is refused before its body is asked for. */
+  protected readonly notFound: NotFoundPaths;
 
   constructor({ now = Date.now, onAck, keepAliveMs, requestTimeoutMs, ...options }: SlackHttpReceiverOptions) {
     super(options);
     this.unservedHooks = unservedHooks(options.customRoutes);
+    this.notFound = notFoundPaths(options.customRoutes ?? [], SLACK_EVENTS_PATH);
     this.keepAliveMs = keepAliveMs;
     this.requestTimeoutMs = requestTimeoutMs;
     if (options.signatureVerification === false) throw new Error('SlackHttpReceiver checks signed requests only');
@@ -145,7 +152,8 @@ export class SlackHttpReceiver extends HTTPReceiver {
     return (super.start(listen as number, edgeServerOptions(timeouts)) as Promise<Server>).then((server) => {
       answerAtTheEdge(server, {
         requestTimeoutMs: this.requestTimeoutMs,
-        refuseBeforeBody: (req, res) => hookRefusedBeforeBody(req, res, this.unservedHooks),
+        refuseBeforeBody: (req, res) =>
+          hookRefusedBeforeBody(req, res, this.unservedHooks) || notFoundBeforeBody(req, res, this.notFound),
       });
       return server as unknown as HTTPSServer;
     });
@@ -179,9 +187,11 @@ export class SlackSocketReceiver extends SocketModeReceiver {
     if (server) {
       setEdgeTimeouts(server, { requestTimeoutMs });
       const unserved = unservedHooks(options.customRoutes);
+      const notFound = notFoundPaths(options.customRoutes ?? []);
       answerAtTheEdge(server, {
         requestTimeoutMs,
-        refuseBeforeBody: (req, res) => hookRefusedBeforeBody(req, res, unserved),
+        refuseBeforeBody: (req, res) =>
+          hookRefusedBeforeBody(req, res, unserved) || notFoundBeforeBody(req, res, notFound),
       });
     }
     const [route] = server?.listeners('request') ?? [];

@@ -111,6 +111,43 @@ describe.each([
     },
   );
 
+  it.each([
+    ['POST', '/nothing-here'],
+    ['PUT', '/slack/nothing?x=1'],
+    ['POST', '/'],
+  ])(
+    'answers %s %s, a path no route has, its 404 without asking for the body (no 100 Continue)',
+    async (method, path) => {
+      const raw = await rawExchange(
+        bot.baseUrl,
+        `${method} ${path} HTTP/1.1\r\nHost: bot.test\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${2 * 1024 * 1024}\r\nExpect: 100-continue\r\n\r\n`,
+        5_000,
+        /\r\n\r\n[\s\S]*\}/,
+      );
+      expect(raw).not.toContain('100 Continue');
+      const answer = firstAnswer(raw);
+      expect(answer.status, raw).toBe('HTTP/1.1 404 Not Found');
+      expect(jsonOf(answer.body)).toMatchObject({
+        error: 'not_found',
+        message: expect.stringMatching(/^Nothing at \/\S*\. This server has: .*POST \/slack\/events/),
+      });
+    },
+  );
+
+  it("still asks for the body of a path served (100 Continue): Slack's endpoint, a route's path", async () => {
+    for (const path of ['/slack/events', '/alive']) {
+      const raw = await rawExchange(
+        bot.baseUrl,
+        `POST ${path} HTTP/1.1\r\nHost: bot.test\r\nContent-Type: application/json\r\nContent-Length: 2\r\n` +
+          'Expect: 100-continue\r\n\r\n',
+        3_000,
+        /100 Continue\r\n\r\n/,
+      );
+      expect(raw, path).toMatch(/^HTTP\/1.1 100 Continue\r\n\r\n/);
+    }
+  });
+
   it('still asks for a body that fits (100 Continue) and takes it', async () => {
     const body = JSON.stringify({ source: 'expect-ok', key: 'k', status: 'firing', level: 'info' });
     const { hostname, port } = new URL(bot.baseUrl);
