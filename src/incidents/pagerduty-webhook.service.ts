@@ -3,9 +3,11 @@ import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';
 import {
+  holdPagerDutyAck,
   lockPagerDutyIncident,
   recordPagerDutyAcknowledged,
   recordPagerDutyResolved,
+  releasePagerDutyAck,
 } from '../store/notification.repo.js';
 import { DomainError } from './errors.js';
 import { roleLabel } from './escalation-policy.js';
@@ -27,6 +29,14 @@ export interface PagerDutyWebhookEvent {
 export type WebhookOutcome =
   | { status: 'ignored'; reason: string }
   | { status: 'acknowledged' | 'resolved'; incidentId: number };
+
+/**
+ * How long a delivery of an acknowledgement holds it while it tells it (a crashed replica's hold runs out, and a resend
+ * takes it over); how long a copy of it arriving meanwhile (at another replica) waits for that, and how often it looks.
+ */
+const ACK_HOLD_MS = 30_000;
+const COPY_WAIT_MS = 10_000;
+const COPY_POLL_MS = 150;
 
 /** The event types the bot acts on; every other one is answered 200 and ignored. */
 export const PAGERDUTY_EVENT_TYPES = ['incident.acknowledged', 'incident.resolved'] as const;
@@ -93,8 +103,8 @@ export class PagerDutyWebhooks {
     // One delivery posted twice at once: the first records the acknowledgement, commits, then acknowledges the
     // incident; the second, reading the row between the two, took the "finish it" path below (meant for a delivery
     // that failed after its commit) and told the channel again. Deliveries of one incident are handled one after
-    // the other, so the second finds the first finished and says nothing. (Across replicas the window stays: the
-    // finish path only runs when the incident is not acknowledged yet.)
+    // the other, so the second finds the first finished and says nothing. Across replicas, Postgres keeps them apart:
+    // the delivery telling the acknowledgement holds it (its row), a copy waits for it, then finds it told.
     const key = e.incidentKey;
     const before = this.inFlight.get(key) ?? Promise.resolve();
     const mine = before.catch(() => undefined).then(() => this.handleOne(e, key));
@@ -107,9 +117,26 @@ export class PagerDutyWebhooks {
     }
   }
 
+  /** A copy of a delivery another replica is telling: waits for it (then finds it told), up to COPY_WAIT_MS. */
   private async handleOne(e: PagerDutyWebhookEvent, incidentKey: string): Promise<WebhookOutcome> {
     const name = e.agent?.name?.trim() || 'someone';
     const userId = e.type === 'incident.acknowledged' ? await this.personOf(e.agent) : null;
+    const until = Date.now() + COPY_WAIT_MS;
+    for (;;) {
+      const r = await this.handleOnce(e, incidentKey, name, userId);
+      if (r !== 'busy') return r;
+      // Said 200 all the same: the delivery holding it tells it, and one that crashed is resent by PagerDuty.
+      if (Date.now() >= until) return { status: 'ignored', reason: 'another delivery of it is being handled' };
+      await new Promise((resolve) => setTimeout(resolve, COPY_POLL_MS));
+    }
+  }
+
+  private async handleOnce(
+    e: PagerDutyWebhookEvent,
+    incidentKey: string,
+    name: string,
+    userId: string | null,
+  ): Promise<WebhookOutcome | 'busy'> {
     const done = await this.db.transaction(async (tx) => {
       const pd = await lockPagerDutyIncident(tx, incidentKey);
       if (!pd) return { ignored: 'not an incident this bot opened' };
@@ -119,13 +146,19 @@ export class PagerDutyWebhooks {
       const details = { role: pd.role, roleName: this.roleName(pd.role), name, userId, eventId: e.id };
       if (e.type === 'incident.acknowledged') {
         if (pd.acknowledgedAt) {
+          if (pd.ackToldAt) return { ignored: 'already acknowledged' };
+          // Another delivery of it (a copy at another replica) is telling it now: wait for it.
+          if (pd.ackHandling) return 'busy' as const;
           // Recorded by an earlier delivery that failed before it acknowledged the incident (the database went away;
           // PagerDuty was answered 503 and sends it again): finish it. Otherwise a repeat changes nothing.
           if (!userId || incident.acknowledgedAt) return { ignored: 'already acknowledged' };
-          return { incident, role: pd.role };
+          await holdPagerDutyAck(tx, pd.dedupKey, ACK_HOLD_MS);
+          return { incident, role: pd.role, dedupKey: pd.dedupKey };
         }
         await recordPagerDutyAcknowledged(tx, pd.dedupKey, { name, userId });
+        await holdPagerDutyAck(tx, pd.dedupKey, ACK_HOLD_MS);
         await insertEvent(tx, incident.id, 'pagerduty_acknowledged', userId, details);
+        return { incident, role: pd.role, dedupKey: pd.dedupKey };
       } else {
         if (pd.resolvedAt) return { ignored: 'already resolved' };
         await recordPagerDutyResolved(tx, pd.dedupKey);
@@ -133,8 +166,9 @@ export class PagerDutyWebhooks {
       }
       return { incident, role: pd.role };
     });
+    if (done === 'busy') return done;
     if ('ignored' in done) return { status: 'ignored', reason: done.ignored ?? '' };
-    const { incident, role } = done as { incident: Incident; role: string };
+    const { incident, role, dedupKey } = done as { incident: Incident; role: string; dedupKey?: string };
     const roleName = this.roleName(role);
     if (e.type === 'incident.resolved') {
       await this.chat
@@ -142,11 +176,33 @@ export class PagerDutyWebhooks {
         .catch((err) => this.log.warn('could not post the PagerDuty resolution', err));
       return { status: 'resolved', incidentId: incident.id };
     }
+    if (!dedupKey) return this.tellAcknowledged(incident, roleName, name, userId, e.id);
+    let told = false;
+    try {
+      const r = await this.tellAcknowledged(incident, roleName, name, userId, e.id);
+      told = true;
+      return r;
+    } finally {
+      // Told: later copies are ignored. Not (it failed): the resend PagerDuty makes after the 503 takes it over.
+      await releasePagerDutyAck(this.db, dedupKey, told).catch((err) =>
+        this.log.warn('could not record the PagerDuty acknowledgement as told; its hold runs out', err),
+      );
+    }
+  }
+
+  /** The acknowledgement made here (the person becomes commander when they can), said in the channel and on the card. */
+  private async tellAcknowledged(
+    incident: Incident,
+    roleName: string,
+    name: string,
+    userId: string | null,
+    eventId: string | null,
+  ): Promise<WebhookOutcome> {
     let commander = false;
     if (userId) {
       try {
         // The page's steps stopped with the PagerDuty acknowledgement, said in the channel below: not said twice.
-        const r = await this.incidents.acknowledge(incident.id, userId, e.id ? `pagerduty:${e.id}` : undefined, {
+        const r = await this.incidents.acknowledge(incident.id, userId, eventId ? `pagerduty:${eventId}` : undefined, {
           ownPage: false,
         });
         commander = r?.kind === 'changed';

@@ -239,7 +239,7 @@ export async function recordTriggered(
     `INSERT INTO pagerduty_incidents (dedup_key, incident_id, role) VALUES ($1, $2, $3)
      ON CONFLICT (dedup_key) DO UPDATE
        SET triggered_at = now(), acknowledged_at = NULL, acknowledged_by = NULL, acknowledged_user = NULL,
-           resolved_at = NULL
+           resolved_at = NULL, ack_handling_until = NULL, ack_told_at = NULL
        WHERE pagerduty_incidents.resolved_at IS NOT NULL`,
     [t.dedupKey, t.incidentId, t.role],
   );
@@ -265,6 +265,10 @@ export interface PagerDutyIncident {
   role: string;
   acknowledgedAt: Date | null;
   resolvedAt: Date | null;
+  /** When its acknowledgement was told in the channel (by whichever delivery of it did). */
+  ackToldAt: Date | null;
+  /** Whether a delivery of its acknowledgement is being handled now, on any replica (its hold not run out). */
+  ackHandling: boolean;
 }
 
 /** The PagerDuty incident the bot opened under this dedup key, locked for the transaction; null: not one of ours. */
@@ -275,7 +279,13 @@ export async function lockPagerDutyIncident(q: Queryable, dedupKey: string): Pro
     role: string;
     acknowledged_at: Date | string | null;
     resolved_at: Date | string | null;
-  }>('SELECT * FROM pagerduty_incidents WHERE dedup_key = $1 FOR UPDATE', [dedupKey]);
+    ack_told_at: Date | string | null;
+    ack_handling: boolean | null;
+  }>(
+    `SELECT *, ack_handling_until > clock_timestamp() AS ack_handling FROM pagerduty_incidents WHERE dedup_key = $1
+     FOR UPDATE`,
+    [dedupKey],
+  );
   const r = rows[0];
   return r
     ? {
@@ -284,8 +294,36 @@ export async function lockPagerDutyIncident(q: Queryable, dedupKey: string): Pro
         role: r.role,
         acknowledgedAt: r.acknowledged_at === null ? null : toDate(r.acknowledged_at),
         resolvedAt: r.resolved_at === null ? null : toDate(r.resolved_at),
+        ackToldAt: r.ack_told_at === null ? null : toDate(r.ack_told_at),
+        ackHandling: r.ack_handling === true,
       }
     : null;
+}
+
+/**
+ * A delivery of the acknowledgement holds it while it tells it (for `holdMs`, on the database's clock): a copy arriving
+ * at another replica meanwhile waits; one arriving after a crash takes it over once the hold runs out.
+ */
+export async function holdPagerDutyAck(q: Queryable, dedupKey: string, holdMs: number): Promise<void> {
+  await q.query(
+    `UPDATE pagerduty_incidents
+     SET ack_handling_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000)
+     WHERE dedup_key = $1`,
+    [dedupKey, holdMs],
+  );
+}
+
+/**
+ * The delivery holding the acknowledgement is done: `told`, it was told in the channel (later copies are ignored); not
+ * told (it failed), a resend may take it over at once.
+ */
+export async function releasePagerDutyAck(q: Queryable, dedupKey: string, told: boolean): Promise<void> {
+  await q.query(
+    `UPDATE pagerduty_incidents SET ack_handling_until = NULL,
+       ack_told_at = CASE WHEN $2 THEN coalesce(ack_told_at, now()) ELSE ack_told_at END
+     WHERE dedup_key = $1`,
+    [dedupKey, told],
+  );
 }
 
 /** PagerDuty says someone acknowledged: recorded, and the role's remaining steps cancelled. */
