@@ -14,7 +14,7 @@ import {
 import { retryDelayMs } from './escalation.service.js';
 import type { OnCallOptions, RotationRole } from './oncall.service.js';
 import { type Logger, UnreachableContactError } from './ports.js';
-import { handoffsBetween, type Override, segments } from './rotation.js';
+import { handoffsBetween, type Override, onCallAt, segments } from './rotation.js';
 import { maskedIncident } from './shown-incident.js';
 import type { Incident } from './types.js';
 
@@ -32,6 +32,19 @@ export interface HandoffNotice {
   openTotal: number;
 }
 
+/**
+ * A hand-off told ahead of time that no longer happens (the override or swap behind it cancelled before it started):
+ * who was to take over, and who is on call then instead (the same person: they stay on call through it).
+ */
+export interface WithdrawnHandoff {
+  roleName: string;
+  at: Date;
+  timeZone: string;
+  outgoingId: string | null;
+  incomingId: string;
+  onCallId: string;
+}
+
 /** The domain's way to tell people about hand-offs; src/slack implements it. */
 export interface OnCallChat {
   postHandoff(channelId: string, notice: HandoffNotice): Promise<void>;
@@ -39,6 +52,10 @@ export interface OnCallChat {
   tellIncoming(userId: string, notice: HandoffNotice): Promise<void>;
   /** A direct message to the outgoing person, at the hand-off: their shift ended, who took over, what is open. */
   tellOutgoing(userId: string, notice: HandoffNotice): Promise<void>;
+  /** The channel's hand-off line taken back: that hand-off is off, and who is on call then. */
+  postHandoffWithdrawn(channelId: string, w: WithdrawnHandoff): Promise<void>;
+  /** The incoming person told the hand-off they were told of is off; UnreachableContactError as tellIncoming. */
+  tellWithdrawn(userId: string, w: WithdrawnHandoff): Promise<void>;
   /**
    * What the chat knows of someone an override or a swap would put on call: a person, the bot itself or another
    * bot, a deactivated account, an ID the workspace does not know; 'unchecked' when it could not be asked (taken as a
@@ -102,13 +119,20 @@ export class HandoffNotices {
       const at = h.at.getTime();
       if (at <= now.getTime() && at > (latestPast.get(h.role) ?? 0)) latestPast.set(h.role, at);
     }
+    // The hand-offs as they stand: a notice recorded for one no longer among them (its override or swap cancelled
+    // before it started) is taken back, not sent on. Only within the window read here (from now - lead).
+    const standing = new Set(due.map((h) => `${h.role} ${h.at.getTime()} ${h.incomingId}`));
+    const windowStart = now.getTime() - lead;
     const claimed = await claimHandoffs(this.db, HANDOFF_BATCH, this.opts.leaseMs ?? 60_000);
     for (const h of claimed) {
       if (h.handoffAt.getTime() < (latestPast.get(h.role) ?? 0)) {
         await markHandoff(this.db, h, 'done', 'superseded by a later hand-off before it was announced');
         continue;
       }
-      await this.send(h, overrides.get(h.role) ?? []);
+      const gone =
+        h.handoffAt.getTime() > windowStart && !standing.has(`${h.role} ${h.handoffAt.getTime()} ${h.incomingId}`);
+      if (gone) await this.withdraw(h, overrides.get(h.role) ?? []);
+      else await this.send(h, overrides.get(h.role) ?? []);
     }
   }
 
@@ -145,6 +169,54 @@ export class HandoffNotices {
     } catch (err) {
       if (!(err instanceof UnreachableContactError)) throw err;
       this.log.warn(`the ${who} on-call ${userId} of ${h.role} cannot get a direct message`, err);
+    }
+  }
+
+  /**
+   * A hand-off that no longer happens: what was said of it is taken back (the channel's line, the incoming person's
+   * direct message), saying who is on call then instead; nothing more is sent of it (no "your shift ended").
+   */
+  private async withdraw(h: HandoffRow, overrides: readonly Override[]): Promise<void> {
+    const def = this.runbook.escalation.roles[h.role];
+    try {
+      if (!def?.rotation) return await markHandoff(this.db, h, 'done', 'the role has no rotation any more');
+      const w: WithdrawnHandoff = {
+        roleName: def.name,
+        at: h.handoffAt,
+        timeZone: def.rotation.timeZone,
+        outgoingId: h.outgoingId,
+        incomingId: h.incomingId,
+        onCallId: onCallAt(def.rotation, overrides, h.handoffAt).userId,
+      };
+      const channel = def.rotation.handoffChannel ?? this.opts.incidentsChannel;
+      if (channel && h.channelPosted && !h.withdrawnPosted) {
+        await this.chat.postHandoffWithdrawn(channel, w);
+        await markHandoff(this.db, h, 'withdrawn_channel');
+      }
+      if (h.dmSent && !h.withdrawnDmSent) {
+        try {
+          await this.chat.tellWithdrawn(h.incomingId, w);
+        } catch (err) {
+          if (!(err instanceof UnreachableContactError)) throw err;
+          this.log.warn(`the on-call ${h.incomingId} of ${h.role} cannot get a direct message`, err);
+        }
+        await markHandoff(this.db, h, 'withdrawn_dm');
+      }
+      await markHandoff(
+        this.db,
+        h,
+        'done',
+        'withdrawn: the hand-off no longer happens (an override or swap cancelled)',
+      );
+    } catch (err) {
+      const delay = retryDelayMs(h.attempts);
+      this.log.warn(`taking back the hand-off notice of ${h.role} at ${h.handoffAt.toISOString()} failed`, err);
+      await retryHandoff(
+        this.db,
+        h,
+        new Date(Date.now() + delay),
+        err instanceof Error ? err.message : String(err),
+      ).catch((e) => this.log.error('could not reschedule a hand-off notice; its lease will run out', e));
     }
   }
 

@@ -4,7 +4,7 @@ import { describeDuration } from '../runbook/duration.js';
 import { type ReachGap, reachGaps } from '../runbook/people.js';
 import type { RoleDef, Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
-import { cancelOverride, insertOverride, overridesEndingAfter } from '../store/oncall.repo.js';
+import { cancelOverride, insertOverride, overridesEndingAfter, releaseHandoffs } from '../store/oncall.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { DomainError } from './errors.js';
 import { roleSlug } from './escalation-policy.js';
@@ -30,7 +30,7 @@ import {
 import type { Sweep } from './timer-loop.js';
 import { resolveWallTime } from './typed-time.js';
 
-export type { HandoffNotice, OnCallChat, PersonKind } from './oncall-handoffs.js';
+export type { HandoffNotice, OnCallChat, PersonKind, WithdrawnHandoff } from './oncall-handoffs.js';
 
 /** Who a role pages at a moment, and until when its person on call stays (null: fixed contacts, or no change ahead). */
 export interface OnCallNow {
@@ -584,9 +584,14 @@ export class OnCallService implements OnCallResolver, Sweep {
   async cancel(id: number, actorId: string, now = new Date(), requestKey?: string): Promise<CancelOutcome | null> {
     // A Slack retry of the same command (its key claimed by the first) does nothing and says nothing: the first one's
     // answer stands, not "cancelled already, by you".
-    const r = await this.db.transaction(async (tx) =>
-      requestKey && !(await claimRequestKey(tx, requestKey)) ? null : cancelOverride(tx, id, actorId, now),
-    );
+    const r = await this.db.transaction(async (tx) => {
+      if (requestKey && !(await claimRequestKey(tx, requestKey))) return null;
+      const c = await cancelOverride(tx, id, actorId, now);
+      // Its hand-offs' notices already sent (ahead of them, within ONCALL_HANDOFF_NOTICE) are taken back by the sweep
+      // now, not at the hand-off they were held for.
+      if (c.kind === 'cancelled') await releaseHandoffs(tx, c.before.role, c.before.startsAt, c.before.endsAt);
+      return c;
+    });
     if (!r) return null;
     if (r.kind === 'unknown')
       throw new DomainError(

@@ -1,8 +1,14 @@
 import type { WebClient } from '@slack/web-api';
-import type { HandoffNotice, OnCallChat, PersonKind } from '../incidents/oncall.service.js';
+import type { HandoffNotice, OnCallChat, PersonKind, WithdrawnHandoff } from '../incidents/oncall.service.js';
 import { UnreachableContactError } from '../incidents/ports.js';
 import type { Message } from '../templates/incident-card.js';
-import { renderHandoffDm, renderHandoffNotice, renderHandoffOutgoingDm } from '../templates/oncall.js';
+import {
+  renderHandoffDm,
+  renderHandoffNotice,
+  renderHandoffOutgoingDm,
+  renderHandoffWithdrawn,
+  renderHandoffWithdrawnDm,
+} from '../templates/oncall.js';
 import { UNREACHABLE } from './slack-chat.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
@@ -30,8 +36,19 @@ export class SlackOnCallChat implements OnCallChat {
     }
   }
 
-  async postHandoff(channelId: string, notice: HandoffNotice): Promise<void> {
-    const msg = renderHandoffNotice(notice);
+  postHandoff(channelId: string, notice: HandoffNotice): Promise<void> {
+    return this.post(channelId, renderHandoffNotice(notice));
+  }
+
+  postHandoffWithdrawn(channelId: string, w: WithdrawnHandoff): Promise<void> {
+    return this.post(channelId, renderHandoffWithdrawn(w));
+  }
+
+  tellWithdrawn(userId: string, w: WithdrawnHandoff): Promise<void> {
+    return this.tell(userId, renderHandoffWithdrawnDm(w));
+  }
+
+  private async post(channelId: string, msg: Message): Promise<void> {
     try {
       await this.client.chat.postMessage({
         channel: channelId,

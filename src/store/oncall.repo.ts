@@ -87,6 +87,9 @@ export interface HandoffRow {
   dmSent: boolean;
   /** The outgoing person's direct message, sent at the hand-off itself. */
   outgoingDmSent: boolean;
+  /** A hand-off that no longer happens: its channel line taken back, its incoming person told. */
+  withdrawnPosted: boolean;
+  withdrawnDmSent: boolean;
   attempts: number;
 }
 
@@ -120,6 +123,8 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
     channel_posted_at: Date | null;
     dm_sent_at: Date | null;
     outgoing_dm_sent_at: Date | null;
+    withdrawn_channel_at: Date | null;
+    withdrawn_dm_at: Date | null;
     attempts: number;
   }>(
     `WITH due AS (
@@ -143,6 +148,8 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
     channelPosted: r.channel_posted_at !== null,
     dmSent: r.dm_sent_at !== null,
     outgoingDmSent: r.outgoing_dm_sent_at !== null,
+    withdrawnPosted: r.withdrawn_channel_at !== null,
+    withdrawnDmSent: r.withdrawn_dm_at !== null,
     attempts: Number(r.attempts),
   }));
 }
@@ -154,13 +161,15 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
 export async function markHandoff(
   q: Queryable,
   key: { role: string; handoffAt: Date },
-  part: 'channel' | 'dm' | 'outgoing' | 'done',
+  part: 'channel' | 'dm' | 'outgoing' | 'withdrawn_channel' | 'withdrawn_dm' | 'done',
   error?: string,
 ): Promise<void> {
   const set = {
     channel: 'channel_posted_at = clock_timestamp()',
     dm: 'dm_sent_at = clock_timestamp()',
     outgoing: 'outgoing_dm_sent_at = clock_timestamp()',
+    withdrawn_channel: 'withdrawn_channel_at = clock_timestamp()',
+    withdrawn_dm: 'withdrawn_dm_at = clock_timestamp()',
     done: 'done_at = clock_timestamp(), leased_until = NULL',
   }[part];
   await q.query(
@@ -189,6 +198,18 @@ export async function holdHandoff(q: Queryable, key: { role: string; handoffAt: 
   await q.query(
     'UPDATE oncall_handoffs SET leased_until = $3, attempts = 0 WHERE role = $1 AND handoff_at = $2 AND done_at IS NULL',
     [key.role, key.handoffAt, until],
+  );
+}
+
+/**
+ * The notices of a role's hand-offs from `from` to `to` not done yet are claimable at once (a hold for the hand-off
+ * itself let go): an override or a swap cancelled, the sweep finds which no longer happen and takes them back now.
+ */
+export async function releaseHandoffs(q: Queryable, role: string, from: Date, to: Date): Promise<void> {
+  await q.query(
+    `UPDATE oncall_handoffs SET leased_until = NULL
+     WHERE role = $1 AND handoff_at >= $2 AND handoff_at <= $3 AND done_at IS NULL`,
+    [role, from, to],
   );
 }
 

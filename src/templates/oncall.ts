@@ -8,6 +8,7 @@ import type {
   OverrideGap,
   PersonShift,
   RoleBoard,
+  WithdrawnHandoff,
 } from '../incidents/oncall.service.js';
 import { type ClockTime, type OnCall, type Segment, WEEKDAYS } from '../incidents/rotation.js';
 import { severityLabel } from '../incidents/severity.js';
@@ -292,6 +293,29 @@ export function renderHandoffOutgoingDm(n: HandoffNotice): Message {
   const until = n.until ? `, until ${rotationTime(n.until, n.timeZone)}` : '';
   const head = `:pager: Your ${role} shift ended at ${rotationTime(n.at, n.timeZone)}: ${mention(n.incomingId)} is on call now${until}.`;
   return { text: head, blocks: [section(head), section(inherited(n))] };
+}
+
+/** The channel's hand-off line taken back: the hand-off is off (its override or swap cancelled), who is on call then. */
+export function renderHandoffWithdrawn(w: WithdrawnHandoff): Message {
+  const role = boldName(w.roleName, 100);
+  const at = rotationTime(w.at, w.timeZone);
+  const head =
+    w.onCallId === w.outgoingId
+      ? `:leftwards_arrow_with_hook: The hand-off at ${at} is off: ${mention(w.incomingId)} does not take ${role} (an override or a swap was cancelled); ${mention(w.onCallId)} stays on call.`
+      : `:leftwards_arrow_with_hook: The hand-off at ${at} is off: ${mention(w.incomingId)} does not take ${role} (an override or a swap was cancelled); ${mention(w.onCallId)} is on call then.`;
+  return { text: head, blocks: [section(head)] };
+}
+
+/** The incoming person told the hand-off they were told of is off, and who is on call then (they may be, all the same). */
+export function renderHandoffWithdrawnDm(w: WithdrawnHandoff): Message {
+  const role = boldName(w.roleName, 100);
+  const at = rotationTime(w.at, w.timeZone);
+  const from = w.outgoingId ? ` from ${mention(w.outgoingId)}` : '';
+  const head =
+    w.onCallId === w.incomingId
+      ? `:leftwards_arrow_with_hook: Cancelled: the hand-off of ${role}${from} at ${at} you were told of is off (an override or a swap was cancelled). You are on call for ${role} then all the same.`
+      : `:leftwards_arrow_with_hook: Cancelled: you are not on call for ${role} from ${at} after all (an override or a swap was cancelled). ${mention(w.onCallId)} is on call then.`;
+  return { text: head, blocks: [section(head)] };
 }
 
 /** `/incident oncall overrides`: the overrides and swaps on now or to come, numbered, each with who set it and when. */

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scheduledAt } from '../../src/incidents/rotation.js';
+import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { eventually } from '../support/incident-flow.js';
+import { askPrivately as ask, DAILY_ROTATION } from '../support/oncall-flow.js';
+import { testRunbookData, withRotation } from '../support/test-runbook.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const hhmm = (t: Date) => `${String(t.getUTCHours()).padStart(2, '0')}:${String(t.getUTCMinutes()).padStart(2, '0')}`;
+
+describe('cancelling an override whose hand-off was already told (it starts within ONCALL_HANDOFF_NOTICE)', () => {
+  let bot: BotHarness;
+  let runbook: Runbook;
+  beforeAll(async () => {
+    runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY_ROTATION));
+    bot = await startBot({ runbook, incidentsChannel: true, env: { ONCALL_HANDOFF_NOTICE: '15m' } });
+  });
+  afterAll(async () => bot?.stop());
+  const posts = (channel: string) =>
+    bot.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => !c.failed && c.args.channel === channel)
+      .map((c) => String(c.args.text));
+
+  it('tells the person it is cancelled, and the one told they take over from them that they stay on call', async () => {
+    // Two to five minutes from now (a whole minute, read in UTC), for five minutes: both its hand-offs (in, and back)
+    // fall within the notice's lead, so both are told ahead of time.
+    let start = new Date(Math.ceil((Date.now() + 120_000) / 60_000) * 60_000);
+    // Not across the rotation's own 09:00 hand-off.
+    const onCall = scheduledAt(runbook.escalation.roles.on_call!.rotation!, start);
+    if (scheduledAt(runbook.escalation.roles.on_call!.rotation!, new Date(start.getTime() + 6 * 60_000)) !== onCall)
+      start = new Date(start.getTime() + 10 * 60_000);
+    const stand = DAILY_ROTATION.people.find((p) => p !== onCall)!;
+    const made = await ask(bot, `oncall override <@${stand}> from ${hhmm(start)} UTC for 5m`, 'U0BOSS');
+    expect(made.text).toContain(`<@${stand}>`);
+    const id = (await bot.db.query<{ id: number }>('SELECT max(id) AS id FROM oncall_overrides')).rows[0]!.id;
+
+    // Told ahead: the channel, the person taking over, and the one on call by rotation of the hand-back.
+    await eventually(
+      async () =>
+        posts(stand).some((t) => t.includes('You are on call for *On-Call Engineer*')) &&
+        posts(onCall).some((t) => t.includes(`taking over from <@${stand}>`)) &&
+        posts(INCIDENTS_CHANNEL_ID).filter((t) => t.includes('Hand-off at')).length >= 2
+          ? true
+          : undefined,
+      `the hand-offs told ahead: ${JSON.stringify({ stand: posts(stand), onCall: posts(onCall) })}`,
+      20_000,
+    );
+
+    const gone = await ask(bot, `oncall cancel ${id}`, 'U0BOSS');
+    expect(gone.text).toContain('It will not start.');
+
+    // Each person told is told it is off, and who is on call then.
+    await eventually(
+      async () =>
+        posts(stand).some((t) => /Cancelled: you are not on call for \*On-Call Engineer\* from .* after all/.test(t)) &&
+        posts(onCall).some((t) => /Cancelled: the hand-off of \*On-Call Engineer\* from <@\w+> at .* is off/.test(t))
+          ? true
+          : undefined,
+      `the notices taken back: ${JSON.stringify({ stand: posts(stand), onCall: posts(onCall) })}`,
+      20_000,
+    );
+    expect(posts(stand).find((t) => t.startsWith(':leftwards_arrow_with_hook: Cancelled'))).toContain(
+      `<@${onCall}> is on call then.`,
+    );
+    expect(posts(onCall).find((t) => t.startsWith(':leftwards_arrow_with_hook: Cancelled'))).toContain(
+      'You are on call for *On-Call Engineer* then all the same.',
+    );
+    // The channel's lines taken back too.
+    await eventually(
+      async () =>
+        posts(INCIDENTS_CHANNEL_ID).filter((t) => /^:leftwards_arrow_with_hook: The hand-off at .* is off/.test(t))
+          .length === 2
+          ? true
+          : undefined,
+      `the channel's lines taken back: ${JSON.stringify(posts(INCIDENTS_CHANNEL_ID))}`,
+    );
+    // Nothing more is sent of them: no "your shift ended" at the time they would have been, their rows done.
+    const rows = await bot.db.query<{ done: boolean }>(
+      "SELECT done_at IS NOT NULL AS done FROM oncall_handoffs WHERE role = 'on_call' AND handoff_at >= $1",
+      [start],
+    );
+    expect(rows.rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.rows.every((r) => r.done)).toBe(true);
+    await sleep(500);
+    expect(posts(onCall).some((t) => t.includes('shift ended'))).toBe(false);
+  }, 60_000);
+});
