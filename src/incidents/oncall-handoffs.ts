@@ -206,7 +206,7 @@ export class HandoffNotices {
         this.db,
         h,
         'done',
-        'withdrawn: the hand-off no longer happens (an override or swap cancelled)',
+        'withdrawn: the hand-off no longer happens (an override or swap changed it)',
       );
     } catch (err) {
       const delay = retryDelayMs(h.attempts);

@@ -301,8 +301,8 @@ export function renderHandoffWithdrawn(w: WithdrawnHandoff): Message {
   const at = rotationTime(w.at, w.timeZone);
   const head =
     w.onCallId === w.outgoingId
-      ? `:leftwards_arrow_with_hook: The hand-off at ${at} is off: ${mention(w.incomingId)} does not take ${role} (an override or a swap was cancelled); ${mention(w.onCallId)} stays on call.`
-      : `:leftwards_arrow_with_hook: The hand-off at ${at} is off: ${mention(w.incomingId)} does not take ${role} (an override or a swap was cancelled); ${mention(w.onCallId)} is on call then.`;
+      ? `:leftwards_arrow_with_hook: The hand-off at ${at} is off: ${mention(w.incomingId)} does not take ${role} (an override or a swap changed it); ${mention(w.onCallId)} stays on call.`
+      : `:leftwards_arrow_with_hook: The hand-off at ${at} is off: ${mention(w.incomingId)} does not take ${role} (an override or a swap changed it); ${mention(w.onCallId)} is on call then.`;
   return { text: head, blocks: [section(head)] };
 }
 
@@ -313,8 +313,8 @@ export function renderHandoffWithdrawnDm(w: WithdrawnHandoff): Message {
   const from = w.outgoingId ? ` from ${mention(w.outgoingId)}` : '';
   const head =
     w.onCallId === w.incomingId
-      ? `:leftwards_arrow_with_hook: Cancelled: the hand-off of ${role}${from} at ${at} you were told of is off (an override or a swap was cancelled). You are on call for ${role} then all the same.`
-      : `:leftwards_arrow_with_hook: Cancelled: you are not on call for ${role} from ${at} after all (an override or a swap was cancelled). ${mention(w.onCallId)} is on call then.`;
+      ? `:leftwards_arrow_with_hook: Cancelled: the hand-off of ${role}${from} at ${at} you were told of is off (an override or a swap changed it). You are on call for ${role} then all the same.`
+      : `:leftwards_arrow_with_hook: Cancelled: you are not on call for ${role} from ${at} after all (an override or a swap changed it). ${mention(w.onCallId)} is on call then.`;
   return { text: head, blocks: [section(head)] };
 }
 
