@@ -56,7 +56,7 @@ import { maintenanceCommand } from './maintenance.command.js';
 import { parseActionItem } from './parse-action-item.js';
 import { parseAlertQuery } from './parse-alert-query.js';
 import { parseIncidentCommand, statusUpdatePrefill } from './parse-incident-command.js';
-import { parseOnCall } from './parse-oncall.js';
+import { type OnCallCommand, type OnCallWordKind, parseOnCall } from './parse-oncall.js';
 import { parsePerson } from './parse-person.js';
 import { parseTimelineFrom } from './parse-timeline.js';
 import {
@@ -423,14 +423,8 @@ const HANDLERS: {
       await c.tell(renderOnCallBoard(board, p.at ? { at, timeZone, note: weekAhead(p.at, at, now), now } : undefined));
       return;
     }
-    if (p.kind === 'overrides') {
-      // On each rotation's own clock, named (as the board says its shifts).
-      await c.tell(renderOverrideList(await c.deps.oncall.upcoming(now), now));
-      return;
-    }
-    if (p.kind === 'cancel') {
-      const r = await c.deps.oncall.cancel(p.id, c.userId, now, c.key);
-      if (r) await c.tell(renderOverrideCancelled(r, c.userId));
+    if (isOnCallWord(p)) {
+      await (ONCALL_WORD_HANDLERS[p.kind] as OnCallWordHandler<OnCallWordKind>)(p, c, now);
       return;
     }
     // People typed as @name are looked up as action item owners are.
@@ -474,6 +468,28 @@ const HANDLERS: {
     await c.tell(renderMakePublicOffer(i, c.deps.incidentsChannel));
   },
   maintenance: (cmd, c) => maintenanceCommand(cmd.what, c),
+};
+
+type OnCallWordHandler<K extends OnCallWordKind> = (
+  cmd: Extract<OnCallCommand, { kind: K }>,
+  c: Ctx,
+  now: Date,
+) => Promise<void>;
+
+type OnCallWordCommand = Extract<OnCallCommand, { kind: OnCallWordKind }>;
+
+const isOnCallWord = (p: OnCallCommand): p is OnCallWordCommand => Object.hasOwn(ONCALL_WORD_HANDLERS, p.kind);
+
+/** What each on-call subcommand of a word of its own does, under its key in ONCALL_SUBCOMMANDS. */
+const ONCALL_WORD_HANDLERS: { [K in OnCallWordKind]: OnCallWordHandler<K> } = {
+  async overrides(_cmd, c, now) {
+    // On each rotation's own clock, named (as the board says its shifts).
+    await c.tell(renderOverrideList(await c.deps.oncall.upcoming(now), now));
+  },
+  async cancel(cmd, c, now) {
+    const r = await c.deps.oncall.cancel(cmd.id, c.userId, now, c.key);
+    if (r) await c.tell(renderOverrideCancelled(r, c.userId));
+  },
 };
 
 const weekdayName = (dow: number) => {

@@ -17,14 +17,47 @@ export type OnCallCommand =
 
 export type OnCallParse = { ok: true; command: OnCallCommand } | { ok: false; error: string };
 
+/**
+ * The on-call subcommands led by a word of their own, one row each: the words that name it, how what follows the word
+ * is read (a command, or a sentence saying what is wrong), and its form in the usage. A new one is a row here and its
+ * handler in the command's table of them (incident.command.ts).
+ */
+interface OnCallWordSpec {
+  names: readonly string[];
+  read(rest: readonly string[], word: string): OnCallCommand | string;
+  form: string;
+}
+
+export const ONCALL_SUBCOMMANDS = {
+  overrides: {
+    names: ['overrides', 'swaps'],
+    read: (rest, word) =>
+      rest.length > 0 ? `\`/incident oncall ${word}\` takes nothing after it.` : { kind: 'overrides' },
+    form: '`/incident oncall overrides` (the overrides and swaps now and to come, numbered)',
+  },
+  cancel: {
+    names: ['cancel'],
+    read: (rest) => {
+      const n = /^#?(\d{1,9})$/.exec(rest[0] ?? '');
+      if (!n || rest.length > 1)
+        return 'Name the override or swap to cancel by its number: `/incident oncall cancel 12` (`/incident oncall overrides` lists them).';
+      return { kind: 'cancel', id: Number(n[1]) };
+    },
+    form: '`/incident oncall cancel 12` (cancels override or swap #12)',
+  },
+} as const satisfies Record<string, OnCallWordSpec>;
+
+export type OnCallWordKind = keyof typeof ONCALL_SUBCOMMANDS;
+
+const ONCALL_WORD_ROWS = Object.values(ONCALL_SUBCOMMANDS) as OnCallWordSpec[];
+
 export const ONCALL_FORMS =
   '`/incident oncall` (who is on call; `tomorrow`, `at 18:00`, `friday 09:00`, `2026-12-01 09:00`, `in 8h` for later), ' +
   '`/incident oncall @person` (their shifts; `@person tomorrow` from then), ' +
   '`/incident oncall override @person [role] 2h` (or `until 18:00`, `until 2026-12-01 09:00`; ' +
   'later: `from 20:00 until 23:00`, `from 2026-12-01 09:00 for 8h`), ' +
   '`/incident oncall swap @a @b [role] 2h`, ' +
-  '`/incident oncall overrides` (the overrides and swaps now and to come, numbered), ' +
-  '`/incident oncall cancel 12` (cancels override or swap #12)';
+  ONCALL_WORD_ROWS.map((r) => r.form).join(', ');
 
 const person = (raw: string | undefined) => parsePerson(raw, 'on call is one person at a time');
 
@@ -233,17 +266,10 @@ export function parseOnCall(raw: string | null): OnCallParse {
   const first = words[0]?.toLowerCase();
   if (!first || words.every((w) => ASKING.has(w.toLowerCase()))) return { ok: true, command: { kind: 'board' } };
   const bad = (error: string): OnCallParse => ({ ok: false, error: `${error}\nForms: ${ONCALL_FORMS}` });
-  if (first === 'overrides' || first === 'swaps') {
-    if (words.length > 1) return bad(`\`/incident oncall ${first}\` takes nothing after it.`);
-    return { ok: true, command: { kind: 'overrides' } };
-  }
-  if (first === 'cancel') {
-    const n = /^#?(\d{1,9})$/.exec(words[1] ?? '');
-    if (!n || words.length > 2)
-      return bad(
-        'Name the override or swap to cancel by its number: `/incident oncall cancel 12` (`/incident oncall overrides` lists them).',
-      );
-    return { ok: true, command: { kind: 'cancel', id: Number(n[1]) } };
+  const row = ONCALL_WORD_ROWS.find((r) => r.names.includes(first));
+  if (row) {
+    const read = row.read(words.slice(1), first);
+    return typeof read === 'string' ? bad(read) : { ok: true, command: read };
   }
   // Who is on call later: the asking words (`who is on call`), then a moment.
   const asking = words.findIndex((w) => !ASKING.has(w.toLowerCase()));
