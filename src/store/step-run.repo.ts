@@ -175,7 +175,7 @@ export async function checklistRecords(
 }
 
 /**
- * Remembers the page of its steps a host's playbook message was turned to (see migration 074): its redraws show it.
+ * Remembers the page of its steps a host's playbook message was turned to (see migration 068): its redraws show it.
  * A run's only for its own playbook (the one its message shows).
  */
 export async function setPlaybookPage(q: Queryable, host: HostRef, playbookId: string, page: number): Promise<void> {
