@@ -20,6 +20,7 @@ const TABLES = [
   'alert_heartbeats',
   'alert_incidents',
   'alert_joined_messages',
+  'alert_private_storms',
   'alert_step_posts',
   'alert_storm_messages',
   'alerts',
