@@ -729,7 +729,7 @@ export function renderAlertNotice(
    */
   channelHeard = false,
 ): Message {
-  if (n.withdrawn && to === 'channel') return renderWithdrawnNotice();
+  if (n.withdrawn && to === 'channel') return renderWithdrawnNotice(n);
   if (n.security && to === 'channel') return renderSecurityNotice(n);
   const notice = n.group ? renderGroupNotice(n, n.group) : renderOneNotice(n);
   if (!n.security) return notice;
@@ -756,11 +756,16 @@ const sectionOf = (text: string): KnownBlock => ({ type: 'section', text: { type
 /**
  * A notice in the incidents channel whose alerts (no security alert among them) joined a private incident, their
  * group's, after it was posted: withdrawn, naming nothing of the alert, nor why the group is handled privately (its
- * host and addresses, or a word of security, would tell what the private incident is about). No button. Pure.
+ * host and addresses, or a word of security, would tell what the private incident is about), or from which someone
+ * declared a private incident (said so). No button. Pure.
  */
-function renderWithdrawnNotice(): Message {
-  const text =
-    ':information_source: *This notice was withdrawn:* its alert is now handled privately, with the other alerts of its group, so what it showed is no longer shown here.';
+function renderWithdrawnNotice(n: AlertNoticeView): Message {
+  const what = n.group ? 'these alerts' : 'this alert';
+  // Someone declared a private incident from the notice itself (its button, Private ticked): said so, as ever.
+  const byHand = n.declared && 'private' in n.declared && !n.declared.joined && !n.declared.attached;
+  const text = byHand
+    ? `:lock: *This notice was withdrawn:* a private incident was declared from ${what}, so what it showed is no longer shown here.`
+    : ':information_source: *This notice was withdrawn:* its alert is now handled privately, with the other alerts of its group, so what it showed is no longer shown here.';
   return { text: 'Alert notice withdrawn: its alert is now handled privately', blocks: [sectionOf(text)] };
 }
 
