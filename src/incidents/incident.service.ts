@@ -886,11 +886,11 @@ export function mustTakeUpdates(i: Incident): void {
 }
 
 /**
- * A status update for an incident resolved meanwhile (another person resolved it while this one wrote): refused, and
- * what the person wrote is given back to them, so that it is not lost.
+ * A status update for an incident resolved meanwhile (another person resolved it while this one wrote): refused, saying
+ * how to post it all the same (reopen first), and what the person wrote is given back to them, so that it is not lost.
  */
 function resolvedMeanwhile(update: StatusUpdateInput, seen: SeenFields | undefined): DomainError {
-  const lead = `This incident ${seen ? 'was resolved while you wrote your update' : 'is resolved'}, so it takes no more status updates and yours was not posted.`;
+  const lead = `This incident ${seen ? 'was resolved while you wrote your update' : 'is resolved'}, so it takes no more status updates and yours was not posted. To post it, reopen the incident first (\`/incident reopen [why]\`) and post it again.`;
   return new DomainError(
     'incident_resolved',
     givenBack(lead, 'put it in the post-mortem, `/incident postmortem`, or in the channel', update),
