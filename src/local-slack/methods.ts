@@ -49,6 +49,44 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
   };
   const isError = (v: LocalChannel | HandlerResult): v is HandlerResult => 'ok' in v;
 
+  /**
+   * What conversations.history and conversations.replies read alike, as Slack does: the conversation (not a person's
+   * id: Slack does not take one for their DM here; one the bot is in), the page's size, whether to include metadata,
+   * the time range (`oldest` and `latest`, each left out unless `inclusive`) and the cursor of the page before.
+   */
+  const readPageArgs = (args: SlackArgs) => {
+    if (/^[UW][A-Z0-9]+$/.test(str(args.channel) ?? '')) return { error: 'channel_not_found' };
+    const target = ws.resolvePostTarget(args.channel);
+    if ('error' in target) return target;
+    if (target.channel && !target.channel.members.has(BOT_USER_ID)) return { error: 'not_in_channel' };
+    const limit = Math.min(Math.max(Number(args.limit) || 100, 1), 999);
+    const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+    const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
+    const oldest = str(args.oldest) ? tsMicros(str(args.oldest)!) : null;
+    const latest = str(args.latest) ? tsMicros(str(args.latest)!) : null;
+    if (Number.isNaN(oldest)) return { error: 'invalid_ts_oldest' };
+    if (Number.isNaN(latest)) return { error: 'invalid_ts_latest' };
+    // Where the next page starts (Slack's cursor is opaque too: base64 of `next_ts:…`).
+    let from: number | null = null;
+    if (str(args.cursor)) {
+      const m = /^next_ts:(\d+)$/.exec(Buffer.from(str(args.cursor)!, 'base64').toString('utf8'));
+      if (!m) return { error: 'invalid_cursor' };
+      from = Number(m[1]);
+    }
+    return { target, limit, withMetadata, inclusive, oldest, latest, from };
+  };
+  /** A page of the messages in range, in the order given, and the cursor of the next page. */
+  const pageOf = (inRange: StoredMessage[], read: { limit: number; withMetadata: boolean }): HandlerResult => {
+    const messages = inRange.slice(0, read.limit).map((m) => {
+      const json = ws.messageJson(m);
+      if (!read.withMetadata) delete json.metadata;
+      return json;
+    });
+    const next = inRange[read.limit];
+    const nextCursor = next ? Buffer.from(`next_ts:${tsMicros(next.ts)}`).toString('base64') : '';
+    return { ok: true, messages, has_more: next !== undefined, response_metadata: { next_cursor: nextCursor } };
+  };
+
   return {
     'api.test': (args) => ({ ok: true, args }),
 
@@ -237,26 +275,9 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
     },
 
     'conversations.history': (args) => {
-      // A conversation's id: unlike chat.postMessage, Slack does not take a person's id for their DM here.
-      if (/^[UW][A-Z0-9]+$/.test(str(args.channel) ?? '')) return slackError('channel_not_found');
-      const target = ws.resolvePostTarget(args.channel);
-      if ('error' in target) return slackError(target.error);
-      if (target.channel && !target.channel.members.has(BOT_USER_ID)) return slackError('not_in_channel');
-      const limit = Math.min(Math.max(Number(args.limit) || 100, 1), 999);
-      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
-      // A time range as Slack reads it: `oldest` and `latest` timestamps, each left out unless `inclusive`.
-      const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
-      const oldest = str(args.oldest) ? tsMicros(str(args.oldest)!) : null;
-      const latest = str(args.latest) ? tsMicros(str(args.latest)!) : null;
-      if (Number.isNaN(oldest)) return slackError('invalid_ts_oldest');
-      if (Number.isNaN(latest)) return slackError('invalid_ts_latest');
-      // The cursor of the page before: where the next page starts (Slack's is opaque too: base64 of `next_ts:…`).
-      let from: number | null = null;
-      if (str(args.cursor)) {
-        const m = /^next_ts:(\d+)$/.exec(Buffer.from(str(args.cursor)!, 'base64').toString('utf8'));
-        if (!m) return slackError('invalid_cursor');
-        from = Number(m[1]);
-      }
+      const read = readPageArgs(args);
+      if ('error' in read) return slackError(read.error);
+      const { target, oldest, latest, inclusive, from } = read;
       // Newest first, the channel's own messages (not thread replies), as Slack lists them.
       const inRange = (ws.messages.get(target.id) ?? [])
         .filter((m) => !m.deleted && (m.thread_ts === undefined || m.thread_ts === m.ts))
@@ -267,37 +288,16 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
           return from === null || at <= from;
         })
         .reverse();
-      const messages = inRange.slice(0, limit).map((m) => {
-        const json = ws.messageJson(m);
-        if (!withMetadata) delete json.metadata;
-        return json;
-      });
-      const next = inRange[limit];
-      const nextCursor = next ? Buffer.from(`next_ts:${tsMicros(next.ts)}`).toString('base64') : '';
-      return { ok: true, messages, has_more: next !== undefined, response_metadata: { next_cursor: nextCursor } };
+      return pageOf(inRange, read);
     },
 
     'conversations.replies': (args) => {
-      if (/^[UW][A-Z0-9]+$/.test(str(args.channel) ?? '')) return slackError('channel_not_found');
-      const target = ws.resolvePostTarget(args.channel);
-      if ('error' in target) return slackError(target.error);
-      if (target.channel && !target.channel.members.has(BOT_USER_ID)) return slackError('not_in_channel');
+      const read = readPageArgs(args);
+      if ('error' in read) return slackError(read.error);
+      const { target, oldest, latest, inclusive, from } = read;
       const parent = str(args.ts);
       if (!parent) return slackError('invalid_arguments');
       if (!ws.message(target.id, parent)) return slackError('thread_not_found');
-      const limit = Math.min(Math.max(Number(args.limit) || 100, 1), 999);
-      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
-      const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
-      const oldest = str(args.oldest) ? tsMicros(str(args.oldest)!) : null;
-      const latest = str(args.latest) ? tsMicros(str(args.latest)!) : null;
-      if (Number.isNaN(oldest)) return slackError('invalid_ts_oldest');
-      if (Number.isNaN(latest)) return slackError('invalid_ts_latest');
-      let from: number | null = null;
-      if (str(args.cursor)) {
-        const m = /^next_ts:(\d+)$/.exec(Buffer.from(str(args.cursor)!, 'base64').toString('utf8'));
-        if (!m) return slackError('invalid_cursor');
-        from = Number(m[1]);
-      }
       // Oldest first, as Slack lists a thread: its parent, then its replies (the parent whatever the time range).
       const inThread = (ws.messages.get(target.id) ?? []).filter(
         (m) => !m.deleted && (m.ts === parent || m.thread_ts === parent),
@@ -309,14 +309,7 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
         if (latest !== null && (inclusive ? at > latest : at >= latest)) return false;
         return from === null || at >= from;
       });
-      const messages = inRange.slice(0, limit).map((m) => {
-        const json = ws.messageJson(m);
-        if (!withMetadata) delete json.metadata;
-        return json;
-      });
-      const next = inRange[limit];
-      const nextCursor = next ? Buffer.from(`next_ts:${tsMicros(next.ts)}`).toString('base64') : '';
-      return { ok: true, messages, has_more: next !== undefined, response_metadata: { next_cursor: nextCursor } };
+      return pageOf(inRange, read);
     },
 
     'chat.update': (args) => {
