@@ -1,34 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbook/runbook.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
 import { declareThroughBot, eventually } from '../support/incident-flow.js';
-import { testRunbookData } from '../support/test-runbook.js';
+import { CTO_KEY, ctoThroughPagerDuty, PD_WEBHOOK_SECRET as SECRET } from '../support/pagerduty-cto-runbook.js';
 
-const CTO_KEY = 'fedcba9876543210fedcba9876543210';
-const SECRET = 'pagerduty-webhook-secret-0123';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The CTO is paged through PagerDuty a second after Slack (a SEV-0 pages the CTO). */
-function pdRunbook() {
-  const data = testRunbookData();
-  const roles = data.escalation.roles;
-  return parseRunbook({
-    ...data,
-    people: { U0CTO: { name: 'Carol', email: 'carol@example.com' } },
-    escalation: {
-      ...data.escalation,
-      roles: {
-        ...roles,
-        cto: {
-          ...roles.cto,
-          pagerduty: { routing_key: CTO_KEY },
-          notify: [{ via: 'slack' }, { via: 'pagerduty', after: '1s' }],
-        },
-      },
-    },
-  });
-}
 
 describe('one PagerDuty delivery posted twice at once', () => {
   let bot: BotHarness;
@@ -37,7 +13,7 @@ describe('one PagerDuty delivery posted twice at once', () => {
     pd = await FakePagerDuty.start();
     pd.users.set('PCAROL1', { name: 'Carol C', email: 'carol@example.com' });
     bot = await startBot({
-      runbook: pdRunbook(),
+      runbook: ctoThroughPagerDuty(),
       env: {
         PAGERDUTY_EVENTS_URL: pd.eventsUrl,
         PAGERDUTY_WEBHOOK_SECRET: SECRET,

@@ -1,34 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbook/runbook.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
 import { declareThroughBot, eventually } from '../support/incident-flow.js';
-import { testRunbookData } from '../support/test-runbook.js';
+import { CTO_KEY, ctoThroughPagerDuty, PD_WEBHOOK_SECRET as SECRET } from '../support/pagerduty-cto-runbook.js';
 import { useTwoBots } from '../support/use-two-bots.js';
 
-const CTO_KEY = 'fedcba9876543210fedcba9876543210';
-const SECRET = 'pagerduty-webhook-secret-0123';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The CTO is paged through PagerDuty a second after Slack (a SEV-0 pages the CTO). */
-function pdRunbook() {
-  const data = testRunbookData();
-  const roles = data.escalation.roles;
-  return parseRunbook({
-    ...data,
-    people: { U0CTO: { name: 'Carol', email: 'carol@example.com' } },
-    escalation: {
-      ...data.escalation,
-      roles: {
-        ...roles,
-        cto: {
-          ...roles.cto,
-          pagerduty: { routing_key: CTO_KEY },
-          notify: [{ via: 'slack' }, { via: 'pagerduty', after: '1s' }],
-        },
-      },
-    },
-  });
-}
 
 describe('one PagerDuty delivery arriving at two replicas at once', () => {
   let pd: FakePagerDuty;
@@ -44,7 +20,7 @@ describe('one PagerDuty delivery arriving at two replicas at once', () => {
     });
   });
   afterAll(async () => pd?.close());
-  const { fake, a, b } = useTwoBots('pd_two_replicas', { runbook: pdRunbook(), env });
+  const { fake, a, b } = useTwoBots('pd_two_replicas', { runbook: ctoThroughPagerDuty(), env });
 
   it('is told to the channel once across both (copies to each, several times over)', async () => {
     const seen = new Set<string>();
