@@ -329,14 +329,14 @@ export function renderAnsweredPage(
 ): Message {
   const severity = severityWithResponse(i.severity, severities);
   const where = i.channelId ? ` (${channelLink(i.channelId)})` : '';
-  const who = a.by === null ? '' : a.by === a.userId ? ' by you' : ` by ${mention(a.by)}`;
-  const ackedBy =
-    i.acknowledgedBy === null ? '' : i.acknowledgedBy === a.userId ? ' by you' : ` by ${mention(i.acknowledgedBy)}`;
+  // By whom, as this DM's reader reads it: "you" when it was them.
+  const byWhom = (u: string | null) => (u === null ? '' : u === a.userId ? ' by you' : ` by ${mention(u)}`);
+  const who = byWhom(a.by);
   const answer =
     a.state === 'resolved'
       ? // Acknowledged before it was resolved: who acknowledged it and when, not "nothing to acknowledge".
         i.acknowledgedAt && i.acknowledgedAt <= a.at
-        ? `:white_check_mark: The incident was acknowledged${ackedBy} ${slackDate(i.acknowledgedAt)}, then *resolved*${who} ${slackDate(a.at)}.`
+        ? `:white_check_mark: The incident was acknowledged${byWhom(i.acknowledgedBy)} ${slackDate(i.acknowledgedAt)}, then *resolved*${who} ${slackDate(a.at)}.`
         : `:white_check_mark: The incident was *resolved*${who} ${slackDate(a.at)}: nothing to acknowledge.`
       : a.state === 'reopened'
         ? `:repeat: The incident was *reopened*${who} ${slackDate(a.at)}, and nobody has acknowledged it: this page is open again.`
