@@ -34,6 +34,9 @@ describe('a status update saying Resolved on an incident already resolved', () =
     );
     incidentId = Number(rows[0]!.id);
     number = Number(rows[0]!.number);
+    // The declaration's page said in the channel (on a busy machine, after the resolution below, and then on the
+    // timeline after the events the test compares).
+    await waitUntil('the page said', async () => (await kinds()).includes('paged'));
   });
 
   const kinds = async () =>
