@@ -49,7 +49,7 @@ import { RollbackService } from './incidents/rollback.service.js';
 import { RollbackLists } from './incidents/rollback-lists.js';
 import { maskedChat, maskedSenders } from './incidents/shown-incident.js';
 import { HISTORY_DAYS, StatusPage } from './incidents/status-page.js';
-import { TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
+import { sweepWhen, TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
 import type { Incident } from './incidents/types.js';
 import { type BotMetrics, createMetrics } from './metrics/metrics.js';
 import { SmtpEmail } from './notify/email.js';
@@ -70,12 +70,18 @@ import { SlackAlertChat } from './slack/slack-alert-chat.js';
 import { SlackChat } from './slack/slack-chat.js';
 import { SlackMaintenanceChat } from './slack/slack-maintenance-chat.js';
 import { type GateLimits, type InFlight, workGates } from './slack/work-gate.js';
+import { REMINDERS_DUE } from './store/action-item.repo.js';
 import { type DeliveryBatch, failingDeliveries } from './store/alert-delivery.repo.js';
 import type { Database } from './store/db.js';
+import { STALE_DECLARATIONS } from './store/declaration.repo.js';
+import { STALE_FOLLOWUPS } from './store/followup.repo.js';
 import type { GuardedKv } from './store/kv.js';
 import { KvCache } from './store/kv-cache.js';
 import { openKv } from './store/kv-redis.js';
+import { NOTIFICATIONS_DUE } from './store/notification.repo.js';
 import { RequestDedupe } from './store/request-dedupe.js';
+import { LISTS_TO_REDRAW } from './store/rollback-list.repo.js';
+import { CLOSED_TO_SHOW } from './store/step-approval-shows.repo.js';
 import { postmortemWriter } from './templates/postmortem-markdown.js';
 import { runbookNames } from './templates/timeline.js';
 import { register as registerViews } from './views/index.js';
@@ -511,8 +517,8 @@ export function createBot({
       leaseMs: 10_000,
       contendedSleepMs: 100,
     },
-    // Cards due to show repeats of their alerts.
-    [alerts],
+    // Alerts held back by a maintenance window, heartbeats, cards due to show repeats of their alerts.
+    alerts.sweeps,
   );
   // A fired timer's log lines carry its incident, as a request's do.
   const fire = {
@@ -535,17 +541,18 @@ export function createBot({
   // Action item reminders, notification steps and maintenance windows are rows with a due time, swept on every round
   // of the loop, as declarations are; so are on-call hand-off notices (a row per role and hand-off, recorded shortly
   // before it).
+  // Each with the condition (its repo's) under which it has work: the loop asks them all in one statement a round.
   const timers = new TimerLoop(db, fire, app.logger, timerOptions, [
-    incidents.declarations,
-    incidents.followups,
-    actionItems,
-    notifications,
+    sweepWhen(STALE_DECLARATIONS, incidents.declarations),
+    sweepWhen(STALE_FOLLOWUPS, incidents.followups),
+    sweepWhen(REMINDERS_DUE, actionItems),
+    sweepWhen(NOTIFICATIONS_DUE, notifications),
     oncall,
-    maintenance,
+    ...maintenance.sweeps,
     // Approval requests closed unrun whose messages Slack would not update then (live buttons left): shown again.
-    new ClosedApprovalShows(db, playbooks.approvals, playbooks, app.logger),
+    sweepWhen(CLOSED_TO_SHOW, new ClosedApprovalShows(db, playbooks.approvals, playbooks, app.logger)),
     // Lists of deployments out of date (a rollback or a deploy since) that Slack would not redraw then: redrawn.
-    rollbackLists,
+    sweepWhen(LISTS_TO_REDRAW, rollbackLists),
   ]);
   const gate = workGates(limits, lightLimits);
   const userLimits = new UserLimits(kv, config.rateLimits, channelBudget);

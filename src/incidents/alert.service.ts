@@ -1,4 +1,4 @@
-import { alertIncidentsOf, cardRefreshed, claimDueCards } from '../store/alert.repo.js';
+import { alertIncidentsOf, CARDS_DUE, cardRefreshed, claimDueCards, HELD_BACK } from '../store/alert.repo.js';
 import {
   claimDeliveries,
   type DeliveryBatch,
@@ -38,7 +38,7 @@ import type { ChatPlatformError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
 import type { IncidentMetrics, Logger } from './ports.js';
 import { type Signal, Slots, signal } from './queues.js';
-import type { ClaimWithNext, Sweep, TimerSource } from './timer-loop.js';
+import { type ClaimWithNext, type Sweep, sweepWhen, type TimerSource } from './timer-loop.js';
 import type { Incident } from './types.js';
 
 /** The same body from the same source within this long is a retry of a delivery (or an HA pair's copy of it). */
@@ -449,8 +449,22 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
    * A process that dies half-way leaves them due again once their claim runs out.
    */
   async sweep(): Promise<void> {
-    await this.heldBack.sweep();
-    await this.heartbeats.sweep();
+    for (const s of this.sweeps) await s.sweep();
+  }
+
+  /**
+   * The sweep as the alert loop runs it: the alerts held back and the cards due, each only in the rounds where there
+   * are some; the heartbeats each round (they look at most every few seconds, in memory).
+   */
+  get sweeps(): readonly Sweep[] {
+    return [
+      sweepWhen(HELD_BACK, this.heldBack),
+      this.heartbeats,
+      sweepWhen(CARDS_DUE, { sweep: () => this.refreshDueCards() }),
+    ];
+  }
+
+  private async refreshDueCards(): Promise<void> {
     const due = await claimDueCards(this.db, DUE_CARDS_AT_ONCE, DUE_CARD_LEASE_MS);
     await Promise.all(
       due.map(async (c) => {

@@ -23,6 +23,7 @@ import {
   openWindows,
   pendingWindows,
   planWindow,
+  WINDOWS_DUE,
   windowHeldAt,
 } from '../store/maintenance.repo.js';
 import { getPlaybookRunByRequest } from '../store/playbook-run.repo.js';
@@ -35,7 +36,7 @@ import type { PlaybookRuns } from './playbook-run.service.js';
 import type { Logger } from './ports.js';
 import type { MaintenanceSource, PublicMaintenance } from './status-page.js';
 import { cleanTitle, isBlank } from './text.js';
-import type { Sweep } from './timer-loop.js';
+import { type Sweep, sweepWhen } from './timer-loop.js';
 
 /** What the channel is told of a window: the notice ahead of it, its start (with its checklist), its end. */
 export type MaintenanceMessage =
@@ -368,6 +369,20 @@ export class MaintenanceService implements Sweep, MaintenanceWindows, Maintenanc
   /** The timer loop's sweep: plan the next occurrences, then say what is due of each window. */
   async sweep(): Promise<void> {
     await this.plan();
+    await this.actOnDue();
+  }
+
+  /**
+   * The sweep as the loop runs it: the planning each round (in memory, but for an occurrence not planned yet), the
+   * windows due only in the rounds where some are.
+   */
+  readonly sweeps: readonly Sweep[] = [
+    { sweep: () => this.plan() },
+    sweepWhen(WINDOWS_DUE, { sweep: () => this.actOnDue() }),
+  ];
+
+  /** Says what is due of each window due. */
+  private async actOnDue(): Promise<void> {
     const due = await claimDueWindows(this.db, BATCH, LEASE_MS);
     for (const w of due) {
       try {

@@ -1,5 +1,6 @@
 import type { Database } from '../store/db.js';
 import { extendLeases, nextDueAt } from '../store/escalation.repo.js';
+import { sweepsDue } from '../store/sweep.repo.js';
 import type { Logger } from './ports.js';
 
 export interface TimerLoopOptions {
@@ -91,6 +92,17 @@ export interface TimerSource<W extends { id: number }> {
  */
 export interface Sweep {
   sweep(): Promise<void>;
+  /**
+   * An SQL condition without parameters (from the sweep's repo) that holds when the sweep may have something to do: the
+   * loop asks every sweep's at once, in one statement a round, and runs only those whose condition holds (and those
+   * without one). Broader than the sweep's claim is fine; narrower would leave work undone.
+   */
+  readonly dueWhen?: string;
+}
+
+/** `sweep`, run only in the rounds where `dueWhen` holds (see {@link Sweep.dueWhen}). */
+export function sweepWhen(dueWhen: string, sweep: Sweep): Sweep {
+  return { sweep: () => sweep.sweep(), dueWhen };
 }
 
 /**
@@ -244,7 +256,18 @@ export class TimerLoop<W extends { id: number }> {
     this.sweeping = (async () => {
       // One warning for the round: a sweep that needs no database succeeding beside one that failed is no recovery.
       let failure: { err: unknown } | null = null;
+      // What the sweeps with a condition have to do, asked at once; not known (the database away): each runs and fails
+      // as it would have.
+      const gated = this.sweeps.flatMap((s) => (s.dueWhen === undefined ? [] : [{ s, when: s.dueWhen }]));
+      const due = await sweepsDue(
+        this.db,
+        gated.map((g) => g.when),
+      ).then(
+        (flags) => new Set(gated.filter((_, i) => flags[i]).map((g) => g.s)),
+        () => new Set(gated.map((g) => g.s)),
+      );
       for (const s of this.sweeps) {
+        if (s.dueWhen !== undefined && !due.has(s)) continue;
         try {
           await s.sweep();
         } catch (err) {

@@ -159,6 +159,12 @@ export async function itemsOfIncident(q: Queryable, incidentId: number): Promise
   return rows.map(toItem);
 }
 
+const REMINDER_DUE = `state = 'open' AND reminded_at IS NULL AND remind_at <= clock_timestamp()
+  AND (remind_locked_until IS NULL OR remind_locked_until < clock_timestamp())`;
+
+/** The timer loop's look before its sweep (see `sweepWhen`): a reminder is due and nobody holds it. */
+export const REMINDERS_DUE = `EXISTS (SELECT 1 FROM action_items WHERE ${REMINDER_DUE})`;
+
 const WITH_INCIDENT = `SELECT a.*, i.number AS i_number, i.title AS i_title, i.severity AS i_severity,
        i.status AS i_status, i.channel_id AS i_channel_id
      FROM action_items a JOIN incidents i ON i.id = a.incident_id`;
@@ -202,9 +208,7 @@ export async function claimDueReminders(
 ): Promise<(ActionItemWithIncident & { attempts: number })[]> {
   const { rows } = await q.query<ItemRow & { remind_attempts: number }>(
     `WITH due AS (
-       SELECT id FROM action_items
-       WHERE state = 'open' AND reminded_at IS NULL AND remind_at <= clock_timestamp()
-         AND (remind_locked_until IS NULL OR remind_locked_until < clock_timestamp())
+       SELECT id FROM action_items WHERE ${REMINDER_DUE}
        ORDER BY remind_at
        LIMIT $1
        FOR UPDATE SKIP LOCKED

@@ -16,6 +16,13 @@ const toDateOrNull = (v: Date | string | null) => (v === null ? null : toDate(v)
 const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 const ms = (n: number) => n / 1000;
 
+/** The alert loop's look before its sweep (see `sweepWhen`): a card is due to show its alerts' repeats. */
+const CARD_DUE = "card_due_at <= clock_timestamp() AND incident_id IS NOT NULL AND state = 'declared'";
+export const CARDS_DUE = `EXISTS (SELECT 1 FROM alert_incidents WHERE ${CARD_DUE})`;
+
+/** The alert loop's look before its sweep: an alert a maintenance window held back is still firing. */
+export const HELD_BACK = "EXISTS (SELECT 1 FROM alerts WHERE maintenance AND status = 'firing')";
+
 // --- Alert incidents ---------------------------------------------------------------------------------------------
 
 export interface AlertIncidentRow {
@@ -805,8 +812,7 @@ export async function claimDueCards(
   const { rows } = await q.query<{ id: number; incident_id: number; claim: string }>(
     `UPDATE alert_incidents SET card_due_at = clock_timestamp() + make_interval(secs => $2)
      WHERE id IN (
-       SELECT id FROM alert_incidents
-       WHERE card_due_at <= clock_timestamp() AND incident_id IS NOT NULL AND state = 'declared'
+       SELECT id FROM alert_incidents WHERE ${CARD_DUE}
        ORDER BY card_due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
      RETURNING id, incident_id, card_due_at::text AS claim`,
     [limit, ms(leaseMs)],

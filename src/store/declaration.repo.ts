@@ -11,6 +11,11 @@ export interface DeclarationRow {
 
 const secs = (ms: number) => ms / 1000;
 
+const STALE = 'lease_until <= now()';
+
+/** The timer loop's look before its sweep (see `sweepWhen`): a declaration whose lease ran out is there. */
+export const STALE_DECLARATIONS = `EXISTS (SELECT 1 FROM declarations WHERE ${STALE})`;
+
 /** Extends the owner's lease; false when the declaration is no longer its own (taken over, or gone). */
 export async function renewDeclaration(q: Queryable, incidentId: number, owner: string, leaseMs: number) {
   const { rows } = await q.query(
@@ -46,7 +51,7 @@ export async function claimStaleDeclarations(
   const { rows } = await q.query<{ incident_id: number; attempts: number; done: string[] }>(
     `UPDATE declarations SET owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
      WHERE incident_id IN (
-       SELECT incident_id FROM declarations WHERE lease_until <= now()
+       SELECT incident_id FROM declarations WHERE ${STALE}
        ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED)
      RETURNING incident_id, attempts, done`,
     [owner, secs(leaseMs), limit],

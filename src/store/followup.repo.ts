@@ -22,6 +22,11 @@ export interface FollowupRow {
 
 const secs = (ms: number) => ms / 1000;
 
+const STALE = 'lease_until <= now()';
+
+/** The timer loop's look before its sweep (see `sweepWhen`): a change's follow-up whose lease ran out is there. */
+export const STALE_FOLLOWUPS = `EXISTS (SELECT 1 FROM change_followups WHERE ${STALE})`;
+
 /**
  * The times of a notice and of an incident, kept as ISO text in JSON, read back as dates: the notice's own, and every
  * `…At` field of the incident (createdAt, resolvedAt, nextUpdateAt…).
@@ -116,7 +121,7 @@ export async function claimStaleFollowups(
   }>(
     `UPDATE change_followups SET owner = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
      WHERE id IN (
-       SELECT id FROM change_followups WHERE lease_until <= now()
+       SELECT id FROM change_followups WHERE ${STALE}
        ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
      RETURNING id, incident_id, incident, notice, pages, resolved, notice_done, attempts, created_at`,
     [owner, secs(leaseMs), limit],

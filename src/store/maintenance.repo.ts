@@ -165,6 +165,14 @@ export async function endOpenWindows(
   return rows.map(toWindow);
 }
 
+const WINDOW_DUE = `stage <> 'closed' AND (lease_until IS NULL OR lease_until < now())
+  AND ((stage = 'planned' AND notice_at <= now())
+    OR (stage IN ('planned', 'noticed') AND starts_at <= now())
+    OR (stage = 'open' AND ends_at <= now()))`;
+
+/** The timer loop's look before its sweep (see `sweepWhen`): a window has its notice, start or end due. */
+export const WINDOWS_DUE = `EXISTS (SELECT 1 FROM maintenance_windows WHERE ${WINDOW_DUE})`;
+
 /**
  * Claims windows with something due (their notice, start or end), for `leaseMs`: skipped by other replicas meanwhile
  * (SKIP LOCKED, then the lease), so each is said by one.
@@ -173,11 +181,7 @@ export async function claimDueWindows(q: Queryable, limit: number, leaseMs: numb
   const { rows } = await q.query<Row>(
     `UPDATE maintenance_windows SET lease_until = now() + make_interval(secs => $2 / 1000.0)
      WHERE id IN (
-       SELECT id FROM maintenance_windows
-       WHERE stage <> 'closed' AND (lease_until IS NULL OR lease_until < now())
-         AND ((stage = 'planned' AND notice_at <= now())
-           OR (stage IN ('planned', 'noticed') AND starts_at <= now())
-           OR (stage = 'open' AND ends_at <= now()))
+       SELECT id FROM maintenance_windows WHERE ${WINDOW_DUE}
        ORDER BY starts_at FOR UPDATE SKIP LOCKED LIMIT $1)
      RETURNING *`,
     [limit, leaseMs],

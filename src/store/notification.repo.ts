@@ -46,6 +46,12 @@ interface JobRow {
 
 const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 
+const NOTIFICATION_DUE = `n.state = 'pending' AND n.due_at <= clock_timestamp()
+  AND (n.locked_until IS NULL OR n.locked_until < clock_timestamp())`;
+
+/** The timer loop's look before its sweep (see `sweepWhen`): a notification step is due and nobody holds it. */
+export const NOTIFICATIONS_DUE = `EXISTS (SELECT 1 FROM notification_jobs n WHERE ${NOTIFICATION_DUE})`;
+
 /** A step of a rule for one person paged: how long after the page it is due. */
 export interface StepRow {
   incidentId: number;
@@ -110,8 +116,7 @@ export async function claimDueNotifications(q: Queryable, limit: number, leaseMs
   const { rows } = await q.query<JobRow>(
     `WITH due AS (
        SELECT n.id FROM notification_jobs n JOIN incidents i ON i.id = n.incident_id
-       WHERE n.state = 'pending' AND n.due_at <= clock_timestamp()
-         AND (n.locked_until IS NULL OR n.locked_until < clock_timestamp())
+       WHERE ${NOTIFICATION_DUE}
          AND (n.action = 'notify' OR NOT EXISTS (
            SELECT 1 FROM notification_jobs t
            WHERE t.incident_id = n.incident_id AND t.dedup_key = n.dedup_key AND t.action = 'notify'

@@ -71,6 +71,10 @@ export async function insertRollbackList(
 /** How long after marking a list out of date the sweep redraws it, unless the marking process redrew it first. */
 export const REDRAW_GRACE_S = 30;
 
+/** The timer loop's look before its sweep (see `sweepWhen`): a list of deployments is due to be redrawn. */
+const REDRAW_DUE = 'redraw_due_at <= now()';
+export const LISTS_TO_REDRAW = `EXISTS (SELECT 1 FROM rollback_lists WHERE ${REDRAW_DUE})`;
+
 /**
  * Marks out of date, for `why`, every list still showing its buttons (posted before now) of the deployments the host
  * changed: the host's own, and every open incident's (the deployment history is the service's, not one incident's: a
@@ -124,7 +128,7 @@ export async function claimListsToRedraw(
   const { rows } = await q.query<{ id: number; redraw_attempts: number }>(
     `UPDATE rollback_lists SET redraw_due_at = now() + make_interval(secs => $2::double precision / 1000),
             redraw_attempts = redraw_attempts + 1
-      WHERE id IN (SELECT id FROM rollback_lists WHERE redraw_due_at <= now()
+      WHERE id IN (SELECT id FROM rollback_lists WHERE ${REDRAW_DUE}
                     ORDER BY redraw_due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
       RETURNING id, redraw_attempts`,
     [limit, leaseMs],

@@ -1,6 +1,11 @@
 import type { ApprovalDm } from '../incidents/ports.js';
 import type { Queryable } from './db.js';
 
+const SHOW_DUE = 'show_due_at <= now()';
+
+/** The timer loop's look before its sweep (see `sweepWhen`): an approval request closed is due to be shown so again. */
+export const CLOSED_TO_SHOW = `EXISTS (SELECT 1 FROM step_approvals WHERE ${SHOW_DUE})`;
+
 /**
  * Approval requests closed unrun whose messages are due to be shown closed again (see migration 060): claimed by one
  * process at a time (SKIP LOCKED), each leased for `leaseMs` (a process that dies leaves it to another after that),
@@ -14,7 +19,7 @@ export async function claimClosedToShow(
   const { rows } = await q.query<{ id: number; show_attempts: number }>(
     `UPDATE step_approvals SET show_due_at = now() + make_interval(secs => $2::double precision / 1000),
             show_attempts = show_attempts + 1
-      WHERE id IN (SELECT id FROM step_approvals WHERE show_due_at <= now()
+      WHERE id IN (SELECT id FROM step_approvals WHERE ${SHOW_DUE}
                     ORDER BY show_due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
       RETURNING id, show_attempts`,
     [limit, leaseMs],

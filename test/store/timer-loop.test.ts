@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TimerLoop, type TimerSource } from '../../src/incidents/timer-loop.js';
+import { sweepWhen, TimerLoop, type TimerSource } from '../../src/incidents/timer-loop.js';
+import { REMINDERS_DUE } from '../../src/store/action-item.repo.js';
 import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
 import { claimDueJobs, type EscalationJob } from '../../src/store/escalation.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
@@ -72,6 +73,67 @@ describe.each(['postgres', 'embedded'] as const)('TimerLoop on %s', (kind) => {
     expect(
       (await b.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE SKIP LOCKED', [incidentId])).rows,
     ).toHaveLength(1);
+  });
+
+  it('runs a sweep with a condition only in the rounds where it holds, one statement asking them all; the others every round', async () => {
+    const ran = { never: 0, always: 0, plain: 0, reminders: 0 };
+    const counting = (k: keyof typeof ran) => ({
+      sweep: async () => {
+        ran[k]++;
+      },
+    });
+    const asked: string[] = [];
+    const watched: Database = {
+      ...a,
+      query: ((text: string, values?: unknown[]) => {
+        asked.push(text);
+        return a.query(text, values);
+      }) as Database['query'],
+    };
+    const loop = new TimerLoop(
+      watched,
+      source(a, async () => {}),
+      quiet,
+      { maxSleepMs: 50 },
+      [
+        sweepWhen('false', counting('never')),
+        sweepWhen('true', counting('always')),
+        counting('plain'),
+        sweepWhen(REMINDERS_DUE, counting('reminders')),
+      ],
+    );
+    loop.start();
+    await sleep(600);
+    await loop.stop();
+    expect(ran.never).toBe(0);
+    expect(ran.reminders).toBe(0); // no action item at all
+    expect(ran.always).toBeGreaterThan(3);
+    expect(ran.plain).toBe(ran.always);
+    // One statement a round for the three conditions.
+    const probes = asked.filter((t) => t.includes('AS d0'));
+    expect(probes.length).toBe(ran.always);
+    expect(probes[0]).toContain('AS d2');
+  });
+
+  it('runs every sweep, condition or not, when the conditions cannot be asked (each then fails as it would)', async () => {
+    let ran = 0;
+    const loop = new TimerLoop(
+      a,
+      source(a, async () => {}),
+      quiet,
+      { maxSleepMs: 50 },
+      [
+        sweepWhen('no_such_column', {
+          sweep: async () => {
+            ran++;
+          },
+        }),
+      ],
+    );
+    loop.start();
+    await sleep(300);
+    await loop.stop();
+    expect(ran).toBeGreaterThan(1);
   });
 
   it('fires a job at its due time, once, with two loops on one database', async () => {
