@@ -16,6 +16,7 @@ import {
   latestPageOf,
   pagedPeopleSince,
   pagesOfIncidents,
+  peekDueJobs,
   recordDeliveries,
   retryJob,
   type SyncRules,
@@ -659,6 +660,9 @@ export class EscalationService {
    * reason is gone and records which roles the others page. Returns the work to carry out (`run`).
    */
   async claim(limit: number, leaseMs: number): Promise<ClaimWithNext<FiredJob>> {
+    // Nothing due (most rounds): one statement, not a transaction of three.
+    const peek = await peekDueJobs(this.db);
+    if (!peek.due) return { works: [], nextDueAt: peek.nextDueAt };
     const now = new Date();
     let nextDueAt: Date | null = null;
     const fired = await this.lanes.whilePaused(() =>

@@ -161,6 +161,10 @@ export async function insertManualJob(
   return rows.length === 1;
 }
 
+/** A job due now that no process holds (its lease run out, or never taken). */
+const JOB_DUE = `j.state = 'pending' AND j.due_at <= clock_timestamp()
+  AND (j.locked_until IS NULL OR j.locked_until < clock_timestamp())`;
+
 /**
  * Claims up to `limit` due jobs, earliest first, for this process, in one statement: locks each job and its incident
  * for the transaction (SKIP LOCKED: a job whose row or incident another transaction holds is left for later, and the
@@ -177,8 +181,7 @@ export async function claimDueJobs(
   const { rows } = await q.query<Partial<JobRow> & { next_due: Date | string | null }>(
     `WITH due AS (
        SELECT j.id FROM escalation_jobs j JOIN incidents i ON i.id = j.incident_id
-       WHERE j.state = 'pending' AND j.due_at <= clock_timestamp()
-         AND (j.locked_until IS NULL OR j.locked_until < clock_timestamp())
+       WHERE ${JOB_DUE}
        ORDER BY j.due_at
        LIMIT $1
        FOR UPDATE OF j, i SKIP LOCKED
@@ -202,6 +205,19 @@ export async function claimDueJobs(
     .map(toJob)
     .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.id - b.id);
   return { jobs, nextDueAt: next === null ? null : toDate(next) };
+}
+
+/**
+ * Whether a job is due now (as `claimDueJobs` would take it, but for the locks it skips), and when the next pending
+ * one is: one statement outside a transaction, for a loop with nothing due to skip the claim's.
+ */
+export async function peekDueJobs(q: Queryable): Promise<{ due: boolean; nextDueAt: Date | null }> {
+  const { rows } = await q.query<{ due: boolean; at: Date | string | null }>(
+    `SELECT EXISTS (SELECT 1 FROM escalation_jobs j WHERE ${JOB_DUE}) AS due,
+            (SELECT min(greatest(due_at, coalesce(locked_until, due_at))) FROM escalation_jobs WHERE state = 'pending') AS at`,
+  );
+  const at = rows[0]?.at ?? null;
+  return { due: rows[0]?.due === true, nextDueAt: at === null ? null : toDate(at) };
 }
 
 /** When the next pending job is due (including ones leased by a process that may have died). */
