@@ -16,6 +16,9 @@ type Level = (typeof LEVELS)[number];
 const FIELDS = ['key', 'name', 'metric', 'value', 'threshold', 'service', 'url'] as const;
 type Field = (typeof FIELDS)[number];
 
+/** Other spellings of a field, as people used to Alertmanager write them (`alertname=HighLatency` is its name). */
+const ALIASES: Readonly<Record<string, Field>> = { alertname: 'name' };
+
 export interface GenericAlert {
   source: string;
   key: string;
@@ -33,7 +36,7 @@ export interface GenericAlert {
 export type AlertLine = { ok: true; alert: GenericAlert } | { ok: false; problem: string };
 
 export const ALERT_USAGE =
-  '/alert <critical|warning|info> <summary> [metric=… value=… service=… name=… key=…], /alert resolve <summary or key=…>';
+  '/alert <critical|warning|info> <summary> [metric=… value=… service=… name=… (or alertname=…) key=…], /alert resolve <summary or key=…>';
 
 /** The key an alert is known by when none is given: its summary's words, lower case, joined by dashes. */
 export function keyOf(summary: string): string {
@@ -68,7 +71,8 @@ export function parseAlertLine(text: string, levelOf: (key: string) => Level | u
   const summaryWords: string[] = [];
   for (const w of words) {
     const m = /^([a-z_]+)=(.+)$/i.exec(w);
-    const field = m ? FIELDS.find((f) => f === m[1]!.toLowerCase()) : undefined;
+    const written = m?.[1]!.toLowerCase();
+    const field = written ? (ALIASES[written] ?? FIELDS.find((f) => f === written)) : undefined;
     if (m && field) fields[field] = m[2]!;
     else summaryWords.push(w);
   }

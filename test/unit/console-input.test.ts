@@ -104,6 +104,11 @@ describe('/alert: an alert written as one line', () => {
       ok: true,
       alert: { key: 'disk-db1', level: 'warning', name: 'HighDiskUsage', summary: 'disk full' },
     });
+    // Alertmanager's label for an alert's name is its name here too.
+    expect(parseAlertLine('critical checkout slow alertname=HighLatency service=checkout')).toMatchObject({
+      ok: true,
+      alert: { key: 'checkout-slow', name: 'HighLatency', service: 'checkout', summary: 'checkout slow' },
+    });
     // A word with = that is not a field stays in the summary.
     expect(parseAlertLine('info p99=2s on search')).toMatchObject({ ok: true, alert: { summary: 'p99=2s on search' } });
   });
