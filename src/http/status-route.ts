@@ -116,6 +116,8 @@ export function statusRoutes(
   log: Pick<Logger, 'warn'>,
 ): HealthRoute[] {
   const company = o.companyStatusUrl ? { companyStatusUrl: o.companyStatusUrl } : {};
+  // The page and both feeds give (and name) times in one zone.
+  const zone = o.timeZone ? { timeZone: o.timeZone } : {};
   const base = o.publicBaseUrl;
   // A link of the feed: from PUBLIC_BASE_URL when set (the same to every reader), else as the reader reached the bot.
   const linkTo = (req: IncomingMessage, path: string) => (base ? `${base}${path}` : publicUrl(req, path));
@@ -130,7 +132,7 @@ export function statusRoutes(
         body: renderStatusPage(s, {
           title: o.title,
           historyDays: o.historyDays,
-          ...(o.timeZone ? { timeZone: o.timeZone } : {}),
+          ...zone,
           ...company,
           ...(base ? { publicBaseUrl: base } : {}),
         }),
@@ -144,7 +146,7 @@ export function statusRoutes(
       log,
       (s) => ({
         type: 'application/json; charset=utf-8',
-        body: JSON.stringify(renderStatusJson(s, { title: o.title, historyDays: o.historyDays, ...company })),
+        body: JSON.stringify(renderStatusJson(s, { title: o.title, historyDays: o.historyDays, ...zone, ...company })),
         // Public data: a widget on another site may read it.
         headers: { 'access-control-allow-origin': '*' },
       }),
@@ -160,6 +162,7 @@ export function statusRoutes(
           title: o.title,
           selfUrl: linkTo(req, STATUS_PATHS.atom),
           pageUrl: linkTo(req, STATUS_PATHS.page),
+          ...zone,
           ...company,
         }),
         headers: base ? {} : { ...BUILT_FROM_HOST },

@@ -7,7 +7,7 @@ import type {
 } from '../incidents/status-page.js';
 import { STATUS_LABELS } from '../incidents/types.js';
 import { html } from './markup.js';
-import { utcStamp } from './text.js';
+import { zonedStamp } from './text.js';
 
 /** Where the page and the feed are, as the reader reached them (absolute URLs). */
 export interface FeedOptions {
@@ -17,6 +17,8 @@ export interface FeedOptions {
   /** The HTML page (`…/status`). */
   pageUrl: string;
   companyStatusUrl?: string;
+  /** The zone the entries' text gives times in, named as the page names it (TIME_ZONE); UTC when unset. */
+  timeZone?: string;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -60,12 +62,15 @@ const maintenanceJson = (m: PublicMaintenance) => ({
 /** `GET /status.json`: what the page shows, as data. Pure. */
 export function renderStatusJson(
   s: StatusSnapshot,
-  o: { title: string; companyStatusUrl?: string; historyDays: number },
+  o: { title: string; companyStatusUrl?: string; historyDays: number; timeZone?: string },
 ) {
   return {
     title: o.title,
     ...(o.companyStatusUrl ? { statusPage: o.companyStatusUrl } : {}),
     generatedAt: iso(s.generatedAt),
+    // The times above and below are ISO instants; this is the zone the page (and the Atom feed's text) shows them in,
+    // for a widget that shows them as the page does.
+    timeZone: o.timeZone ?? 'UTC',
     historyDays: o.historyDays,
     active: s.active.map((i) => incidentJson(i, true, s.generatedAt)),
     resolved: s.resolved.map((i) => incidentJson(i, false, s.generatedAt)),
@@ -97,27 +102,33 @@ function entryTitle(e: FeedEntry): string {
   return `${status}: ${e.incident!.title}`;
 }
 
-/** A window's times, plain. */
-const windowTimes = (m: PublicMaintenance) =>
-  m.endsAt ? `From ${utcStamp(m.startsAt)} to ${utcStamp(m.endsAt)}.` : `From ${utcStamp(m.startsAt)}.`;
+/** A window's times, plain, on the clock of `zone`. */
+const windowTimes = (m: PublicMaintenance, zone: string) =>
+  m.endsAt
+    ? `From ${zonedStamp(m.startsAt, zone)} to ${zonedStamp(m.endsAt, zone)}.`
+    : `From ${zonedStamp(m.startsAt, zone)}.`;
 
-/** An entry's text, plain: the impact it had then and, for an update, the template's public fields. */
-function entryText(e: FeedEntry): string {
-  if (e.kind === 'maintenance_scheduled' || e.kind === 'maintenance_started') return windowTimes(e.maintenance!);
+/**
+ * An entry's text, plain: the impact it had then and, for an update, the template's public fields; its times on the
+ * clock of `zone` (TIME_ZONE), naming it, as the page gives them.
+ */
+function entryText(e: FeedEntry, zone: string): string {
+  const stamp = (d: Date) => zonedStamp(d, zone);
+  if (e.kind === 'maintenance_scheduled' || e.kind === 'maintenance_started') return windowTimes(e.maintenance!, zone);
   const head = `${e.impact}.`;
   if (e.kind === 'opened')
     return e.at.getTime() === e.incident!.startedAt.getTime()
       ? `${head} We are investigating.`
-      : `${head} We are investigating. It started at ${utcStamp(e.incident!.startedAt)}.`;
-  if (e.kind === 'resolved') return `${head} Resolved at ${utcStamp(e.at)}.`;
-  if (e.kind === 'reopened') return `${head} Reopened at ${utcStamp(e.at)}: we are investigating again.`;
+      : `${head} We are investigating. It started at ${stamp(e.incident!.startedAt)}.`;
+  if (e.kind === 'resolved') return `${head} Resolved at ${stamp(e.at)}.`;
+  if (e.kind === 'reopened') return `${head} Reopened at ${stamp(e.at)}: we are investigating again.`;
   const u = e.update!;
   return [
     head,
     `Affected: ${u.affected || '-'}`,
     `Current impact: ${u.currentImpact || '-'}`,
     `Current status: ${u.currentStatus || '-'}`,
-    ...(u.nextUpdateAt && u.status !== 'resolved' ? [`Next update: ${utcStamp(u.nextUpdateAt)}`] : []),
+    ...(u.nextUpdateAt && u.status !== 'resolved' ? [`Next update: ${stamp(u.nextUpdateAt)}`] : []),
   ].join('\n');
 }
 
@@ -129,6 +140,7 @@ function entryText(e: FeedEntry): string {
  */
 export function renderStatusAtom(s: StatusSnapshot, o: FeedOptions): string {
   const updated = s.entries[0]?.at ?? s.generatedAt;
+  const zone = o.timeZone ?? 'UTC';
   const entries = s.entries.map(
     (e) => html`  <entry>
     <id>tag:incident-bot,2025:${e.key}</id>
@@ -137,7 +149,7 @@ export function renderStatusAtom(s: StatusSnapshot, o: FeedOptions): string {
     <published>${e.at.toISOString()}</published>
     <link rel="alternate" type="text/html" href="${`${o.pageUrl}#${e.incident ? `incident-${e.incident.id}` : 'maintenance'}`}"/>
     <category term="${e.impact}"/>
-    <summary type="text">${entryText(e)}</summary>
+    <summary type="text">${entryText(e, zone)}</summary>
   </entry>
 `,
   );

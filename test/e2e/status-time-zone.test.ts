@@ -57,4 +57,30 @@ describe('TIME_ZONE=America/New_York', () => {
     expect(html).toMatch(new RegExp(`<dt>Updated</dt><dd><time datetime="[^"]+">[-0-9: ]+ ${ZONE}</time>`));
     expect(html).not.toMatch(/\d\d:\d\d UTC/);
   });
+
+  it('the Atom feed says its times in New York time, as the page does; the JSON keeps ISO instants and names the zone', async () => {
+    const opened = await declareThroughBot(bot, 'sev2 search down');
+    const next = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 45 * 60_000);
+    await postStatusUpdate(bot, opened, {
+      affected: 'search users',
+      impact: 'no results',
+      currentStatus: 'reindexing the feed',
+      next: next.getTime() / 1000,
+      publish: true,
+    });
+    const atom = await eventually(async () => {
+      const text = await (await fetch(`${bot.baseUrl}/status.atom`)).text();
+      return text.includes('reindexing the feed') ? text : undefined;
+    }, 'the published update in the Atom feed');
+    expect(atom).toContain(`Next update: ${onClock(next, ZONE)} ${ZONE}`);
+    expect(atom.replace(/<(updated|published)>[^<]*<\/\1>/g, '')).not.toMatch(/\d\d:\d\d UTC/);
+
+    const json = (await (await fetch(`${bot.baseUrl}/status.json`)).json()) as {
+      timeZone: string;
+      active: { title: string; latestUpdate: { nextUpdateAt: string } | null }[];
+    };
+    expect(json.timeZone).toBe(ZONE);
+    const shown = json.active.find((i) => i.latestUpdate?.nextUpdateAt);
+    expect(shown?.latestUpdate?.nextUpdateAt).toBe(next.toISOString());
+  });
 });

@@ -266,6 +266,45 @@ describe('the Atom feed', () => {
   });
 });
 
+describe('the Atom feed with TIME_ZONE', () => {
+  it("gives every time of its text on the zone's clock, naming it, as the page does; machine times stay UTC", () => {
+    const feed = renderStatusAtom(snapshot(), {
+      title: 'Status',
+      selfUrl: 'https://bot.example.com/status.atom',
+      pageUrl: 'https://bot.example.com/status',
+      timeZone: 'Europe/Berlin',
+    });
+    expect(feed).toContain('Resolved at 2026-11-28 01:29 Europe/Berlin.');
+    expect(feed).toContain('Next update: 2026-11-28 00:54 Europe/Berlin');
+    expect(feed).toContain(`<updated>${at(75).toISOString()}</updated>`);
+    expect(feed).not.toMatch(/\d\d:\d\d UTC/);
+  });
+
+  it("a maintenance window's times too", () => {
+    const m = { key: 'maintenance/1', title: 'Database upgrade', startsAt: at(60), endsAt: at(120), inProgress: false };
+    const s: StatusSnapshot = {
+      ...snapshot(),
+      entries: [
+        {
+          key: 'maintenance/1/scheduled',
+          kind: 'maintenance_scheduled',
+          at: T0,
+          incident: null,
+          maintenance: m,
+          impact: 'Maintenance',
+        },
+      ],
+    };
+    const feed = renderStatusAtom(s, {
+      title: 'Status',
+      selfUrl: 'https://bot.example.com/status.atom',
+      pageUrl: 'https://bot.example.com/status',
+      timeZone: 'Europe/Berlin',
+    });
+    expect(feed).toContain('From 2026-11-28 01:14 Europe/Berlin to 2026-11-28 02:14 Europe/Berlin.');
+  });
+});
+
 describe('the JSON', () => {
   it('holds the public fields only', () => {
     const json = renderStatusJson(snapshot(), OPTIONS);
@@ -276,6 +315,7 @@ describe('the JSON', () => {
       'maintenance',
       'resolved',
       'statusPage',
+      'timeZone',
       'title',
     ]);
     expect(Object.keys(json.active[0]!).sort()).toEqual(
