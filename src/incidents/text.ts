@@ -19,7 +19,8 @@ const TERMINAL_ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const LINE_BREAKS = /\r\n?/g;
-const TAB_AND_BREAKS = /[\t\n\r]/g;
+/** A run of line breaks, whatever their kind (`\r\n` from Windows, `\r`, `\n`, blank lines between). */
+const BREAK_RUNS = /[\n\r]+/g;
 
 /** Bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069), LRM, RLM and ALM. */
 const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
@@ -59,8 +60,8 @@ export function unescapeSlackText(text: string): string {
  * The text without control characters (NUL among them; one between two words leaves a space), without the bidi
  * controls that reorder what follows them (a status update announced in the incidents channel and on the status page
  * must read as written), and with any lone surrogate replaced by U+FFFD; line breaks
- * become `\n`. Single-line text gets a space for each tab or line break. Nothing else changes: trimming and collapsing
- * spaces are each parser's business.
+ * become `\n`. Single-line text gets a space for each tab and one for each run of line breaks (a Windows `\r\n` is one
+ * break, not two spaces). Nothing else changes: trimming and collapsing spaces are each parser's business.
  */
 export function cleanText(raw: string, { multiline = false, keepBidi = false }: CleanTextOptions = {}): string {
   // Between two words a control is a gap (`db\0down` is "db down", not "dbdown"); elsewhere it is dropped.
@@ -70,7 +71,7 @@ export function cleanText(raw: string, { multiline = false, keepBidi = false }: 
     .replace(CONTROL, (run: string, at: number, whole: string) =>
       at > 0 && /\S/.test(whole[at - 1]!) && /\S/.test(whole[at + run.length] ?? '') ? ' ' : '',
     );
-  return multiline ? text.replace(LINE_BREAKS, '\n') : text.replace(TAB_AND_BREAKS, ' ');
+  return multiline ? text.replace(LINE_BREAKS, '\n') : text.replace(BREAK_RUNS, ' ').replaceAll('\t', ' ');
 }
 
 /** The text without the bidi controls that reorder a span (cleanText drops them unless told to keep them). */

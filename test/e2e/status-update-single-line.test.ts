@@ -46,7 +46,8 @@ describe("the status update's single-line fields stay on one line", () => {
     });
     expect(stored).toEqual({
       affected: 'search *SEVERITY:* SEV1',
-      current_impact: 'stale results  *DATA LOSS:* yes',
+      // A Windows line break (\r\n) is one break: one space, not two.
+      current_impact: 'stale results *DATA LOSS:* yes',
       current_status: 'reindexing\nstep two of three',
     });
     const posted = await bot.fake.waitFor(

@@ -33,8 +33,14 @@ describe('cleanText', () => {
   });
 
   it('makes tabs and line breaks spaces in single-line text, and keeps them (as \\n) in multi-line text', () => {
-    expect(cleanText('a\tb\r\nc\rd\ne')).toBe('a b  c d e');
+    expect(cleanText('a\tb\r\nc\rd\ne')).toBe('a b c d e');
     expect(cleanText(`a\tb\r\nc\rd\ne${NUL}`, { multiline: true })).toBe('a\tb\nc\nd\ne');
+  });
+
+  it('makes a Windows line break, or any run of line breaks, one space in single-line text, not two', () => {
+    expect(cleanText('Checkout slow\r\nfor EU')).toBe('Checkout slow for EU');
+    expect(cleanText('one\r\n\r\ntwo\n\n\nthree\r\rfour')).toBe('one two three four');
+    expect(cleanText('one\r\n\r\ntwo', { multiline: true })).toBe('one\n\ntwo');
   });
 
   it('replaces a lone surrogate (which Postgres jsonb refuses) and keeps paired ones (emoji)', () => {
