@@ -2,7 +2,10 @@ import { createPostgresDatabase } from '../store/db.js';
 import { statusOfIncident } from '../store/incident.repo.js';
 import type { FrontIncidents } from './ack-front.protocol.js';
 
-/** Connections the front's pool for incidents opens at most (one read per status update form). */
+/**
+ * Connections the front's pool for incidents opens at most (one read per resolve form, and per status update form
+ * saying Resolved).
+ */
 const FRONT_INCIDENT_CONNECTIONS = 2;
 /**
  * How long the front waits for a connection, then for the read: past it the form goes to the bot, which answers as

@@ -18,8 +18,9 @@ export interface FrontAlerts {
 }
 
 /**
- * The database, for the front to read whether the incident of a status update form is resolved (FORM_CHECKS's
- * `ifOpen`): it answers the form itself when it is not, and passes it to the bot, which refuses it inline, when it is.
+ * The database, for the front to read whether the incident of a resolve form or a status update form is resolved
+ * (FORM_CHECKS's `ifOpen`): it answers the form itself when it is not, and passes it to the bot, which refuses it
+ * inline, when it is.
  */
 export interface FrontIncidents {
   connection: PostgresConnection;

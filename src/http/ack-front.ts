@@ -30,7 +30,7 @@ export interface FrontedReceiverOptions extends SlackHttpReceiverOptions {
   workNice: number;
   /** The alert hooks, for the front to serve itself (null: the bot's own server serves them). */
   alerts?: FrontAlerts | null;
-  /** The database, for the front to answer status update forms itself (null: the bot answers them). */
+  /** The database, for the front to answer the resolve and status update forms itself (null: the bot answers them). */
   incidents?: FrontIncidents | null;
   /** Told of each delivery the front wrote to the alert inbox. */
   onAlerts?: (source: string, groupKey: string, levels: AlertLevel[]) => void;

@@ -26,7 +26,7 @@ export interface ReceiverSetup {
   workNice?: number;
   /** With the front: the alert hooks for it to serve, and who is told of each delivery it writes. */
   frontAlerts?: Pick<FrontedReceiverOptions, 'alerts' | 'onAlerts'>;
-  /** With the front: the database for it to read incidents (to answer status update forms itself). */
+  /** With the front: the database for it to read incidents (to answer the resolve and status update forms itself). */
   frontIncidents?: FrontedReceiverOptions['incidents'];
 }
 

@@ -94,22 +94,24 @@ export function filledSince(
  * The forms whose answer depends on the form alone, by callback id: the errors to show inline, or null when it reads.
  * The acknowledging front answers these itself (a form that reads is answered with an empty 200 and handed to the bot,
  * which does its work); every other form is answered by the bot, and so is one of these whose answer depends on the
- * incident as it is now: a status update saying Resolved that reads is `{ ifOpen }`, answered by the front when it
- * reads the incident as not resolved, else by the bot, which refuses it inline (a resolved incident takes no status
- * update); one refused only for fields another update may have filled since is 'pass'. A status update saying
- * Investigating or Mitigated is answered unread: most updates say these (bench/mixed sends one in three requests as
- * one), and a read of the incident before each answer made their acknowledgements slower (its p50 2.8 ms against
- * 1.7, p90 7.6 against 4.3); one whose incident was resolved meanwhile is refused after, privately.
+ * incident as it is now: a resolve form that reads, and a status update saying Resolved that reads, are `{ ifOpen }`,
+ * answered by the front when it reads the incident as not resolved, else by the bot, which refuses it inline (a
+ * resolved incident is not resolved twice, and takes no status update); one refused only for fields another update
+ * may have filled since is 'pass'. A status update saying Investigating or Mitigated is answered unread: most updates
+ * say these (bench/mixed sends one in three requests as one), and a read of the incident before each answer made their
+ * acknowledgements slower (its p50 2.8 ms against 1.7, p90 7.6 against 4.3); one whose incident was resolved meanwhile
+ * is refused after, privately. A form the front could not read in time goes to the bot, which reads it itself; one
+ * the front answered (read as open, resolved just after) is refused after, privately.
  */
 export const FORM_CHECKS: Record<string, (view: SubmittedView) => FormCheck> = Object.fromEntries(
   [STATUS_UPDATE_FORM, RESOLVE_FORM].map((spec) => [
     spec.callbackId,
     (view: SubmittedView) => {
       const r = checkForm<unknown>(spec as FormCheckSpec<unknown>, view);
-      // A status update saying Resolved: answered here unless its incident is resolved (then refused inline by the
-      // bot). Any other status: answered here at once, unread (see FORM_CHECKS).
+      // A resolve form, or a status update saying Resolved: answered here unless its incident is resolved (then
+      // refused inline by the bot). A status update saying anything else: answered here at once, unread (FORM_CHECKS).
       if (r.ok)
-        return spec === STATUS_UPDATE_FORM && (r.value as { status?: string }).status === 'resolved'
+        return spec === RESOLVE_FORM || (r.value as { status?: string }).status === 'resolved'
           ? { ifOpen: r.meta.incidentId }
           : null;
       // Refused only for fields another update may have filled since: the bot reads the incident to answer.

@@ -1,6 +1,6 @@
 import type { Logger } from '@slack/bolt';
 import { noteError } from '../audit/outcome.js';
-import { DomainError } from '../incidents/errors.js';
+import { AlreadyDoneError, DomainError } from '../incidents/errors.js';
 import { alreadyResolvedPhrase, type ChangeResult, givenBack } from '../incidents/incident.service.js';
 import type { StatusUpdateInput } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
@@ -155,6 +155,36 @@ async function resolvedAlreadyInline(
   return { [BLOCK.updStatus]: await inlineRefusalText(err, logger, (ids) => deps.notes.contactNames(ids)) };
 }
 
+/**
+ * A resolve form of an incident resolved already (by another person while this one wrote, or by this one from another
+ * form): refused under the summary, the form kept open with what was written, saying who resolved it, when (on the
+ * writer's clock) and how, and what to do with the summary. Null for an incident not resolved, or one the form does
+ * not fit (the service refuses those after the answer, privately, as it does when the front answered already).
+ */
+async function resolveRefusedInline(
+  deps: ListenerDeps,
+  meta: ModalMetadata,
+  userId: string,
+  logger: Logger,
+): Promise<Record<string, string> | null> {
+  const cur = await deps.incidents.get(meta.incidentId);
+  if (cur.status !== 'resolved' || (cur.channelId && cur.channelId !== meta.channelId)) return null;
+  const zone = (await within(deps.notes.timeZoneOf(userId), ZONE_WAIT_MS, null)) ?? 'UTC';
+  const err = new AlreadyDoneError(
+    cur.resolvedBy === userId
+      ? [
+          ...alreadyResolvedPhrase(cur, (t) => theirClock(t, zone)),
+          ' You resolved it (from another form or command); nothing was changed. Close this form.',
+        ]
+      : [
+          ...alreadyResolvedPhrase(cur, (t) => theirClock(t, zone)),
+          ' Nothing was changed: your summary was not recorded. Close this form; to keep what you wrote, post it in the channel or put it in the post-mortem (`/incident postmortem`). To work on it again, `/incident reopen [why]`.',
+        ],
+  );
+  noteError(err); // audited with the outcome of the service's own refusal
+  return { [BLOCK.resolveSummary]: await inlineRefusalText(err, logger, (ids) => deps.notes.contactNames(ids)) };
+}
+
 /** Submissions of the status update and resolve forms. */
 export function register(app: ListenerRegistry, deps: ListenerDeps): void {
   const { incidents } = deps;
@@ -197,6 +227,7 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
       }
       return incidents.resolve(meta.incidentId, user, value, key, meta.channelId);
     },
+    refusedNow: (meta, _value, user, logger) => resolveRefusedInline(deps, meta, user, logger),
     done: 'Resolved',
     whenDown: 'update',
   });

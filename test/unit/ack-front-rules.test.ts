@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { frontAnswer, parseSlackBody, signatureValid } from '../../src/http/ack-front.rules.js';
 import { seenOf } from '../../src/incidents/status-merge.js';
-import { BLOCK, VIEW } from '../../src/templates/ids.js';
+import { BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { encodeModalMetadata } from '../../src/templates/payloads.js';
 import { FORM_CHECKS, STALE_TEXT } from '../../src/views/form-checks.js';
 import { makeIncident } from '../support/incident-fixture.js';
@@ -99,6 +99,16 @@ describe('the front: forms it answers from the form alone', () => {
     const bad = frontAnswer(FORM, submission(VIEW.statusUpdate, {}), FORM_CHECKS);
     expect(bad.kind).toBe('errors');
     expect(Object.keys((bad as { errors: object }).errors).length).toBeGreaterThan(0);
+  });
+
+  it('a resolve form that reads is answered empty when the front reads its incident open, else by the bot (which refuses it inline); one that does not, with its errors inline', () => {
+    const summary = { [BLOCK.resolveSummary]: { [INPUT.summary]: { type: 'plain_text_input', value: 'rolled back' } } };
+    expect(frontAnswer(FORM, submission(VIEW.resolve, summary), FORM_CHECKS)).toEqual({
+      kind: 'ackIfOpen',
+      incidentId: 7,
+    });
+    const empty = { [BLOCK.resolveSummary]: { [INPUT.summary]: { type: 'plain_text_input', value: '  ' } } };
+    expect(frontAnswer(FORM, submission(VIEW.resolve, empty), FORM_CHECKS).kind).toBe('errors');
   });
 
   it('a status update refused only for required fields its form showed empty goes to the bot, which reads the incident; any other error stays inline', () => {
