@@ -1,17 +1,10 @@
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { closedShown } from '../store/step-approval-shows.repo.js';
-import { getApproval, type StepApproval, setApprovalDms } from '../store/step-run.repo.js';
-import { channelOf, type PlaybookHost, placeOf } from './playbook-host.js';
-import type {
-  ApprovalDm,
-  ApprovalDmView,
-  ApprovalView,
-  ApprovalWhere,
-  IncidentChat,
-  Logger,
-  PlaybookChat,
-} from './ports.js';
+import { type StepApproval, setApprovalDms } from '../store/step-run.repo.js';
+import type { ApprovalDrawing, ViewOf } from './approval-drawing.js';
+import { channelOf, type PlaybookHost } from './playbook-host.js';
+import type { ApprovalDm, IncidentChat, Logger, PlaybookChat } from './ports.js';
 import type { StepRuns } from './step-runs.js';
 
 /** How many approvers a request is sent to in direct messages, at most (a user group may hold a whole department). */
@@ -28,9 +21,6 @@ export interface Reach {
   notAsked: string[];
 }
 
-/** A request as the channel shows it, in the state it is in. */
-type ViewOf = (a: StepApproval) => ApprovalView;
-
 /**
  * Who may approve a request, and the request in each approver's direct messages: at 3 a.m. nobody watches the
  * channel, and an approver not in it cannot see it there. One decision counts wherever it is made; every place then
@@ -42,6 +32,7 @@ export class ApprovalDms {
     private readonly chat: IncidentChat & PlaybookChat,
     private readonly runbook: Runbook,
     private readonly runs: Pick<StepRuns, 'wayIn' | 'openToJoin'>,
+    private readonly drawing: ApprovalDrawing,
     private readonly log: Logger = console,
   ) {}
 
@@ -116,11 +107,11 @@ export class ApprovalDms {
   /**
    * Sends a request just posted in the channel to each approver it reaches, with Approve and Deny, and records where.
    * One that fails is logged, and the channel's request (which named the approvers outside the channel as sent it)
-   * says that one could not be. A decision made while they went out is then shown in every place.
+   * says that one could not be. A decision made while they went out is then drawn in every place, these included.
    */
   async send(host: PlaybookHost, a: StepApproval, reach: Reach, viewOf: ViewOf): Promise<void> {
     if (reach.approvers.length === 0) return;
-    const base = await this.dmView(host, a, viewOf);
+    const base = await this.drawing.dmView(host, a, viewOf(a));
     // Outside a public incident's channel, a press adds them to it; outside any other, they are told how to get in.
     const addedOnClick = reach.outside.length > 0 && (await this.runs.openToJoin(host));
     const joinFirst = reach.outside.length && !addedOnClick ? await this.runs.wayIn(host) : null;
@@ -137,72 +128,20 @@ export class ApprovalDms {
       }
     }
     if (dms.length) await setApprovalDms(this.db, a.id, dms);
-    if (a.messageTs && reach.outside.some((u) => failed.has(u))) {
-      await this.chat
-        .updateApproval(placeOf(host), a.messageTs, {
-          ...viewOf(a),
-          outside: reach.outside.map((u) => ({ userId: u, dmed: !failed.has(u) })),
-          notAsked: reach.notAsked,
-        })
-        .catch((e) => this.log.warn('updateApproval failed', e));
-    }
-    // Decided meanwhile (by an approver in the channel, quick): what was just sent or shown says so too. The decision's
-    // own updates read the direct messages recorded when it was made, which may be before these were.
-    const now = await getApproval(this.db, a.id);
-    if (!now || now.state === 'pending') return;
-    const shown = await this.showDecided(host, now, viewOf);
-    // Closed or decided: recording these made it due to be shown again (setApprovalDms), for the sweep to retry what
-    // Slack refused now; shown everywhere, it is not.
-    if (shown) {
-      await closedShown(this.db, now.id, now.dms).catch((e) =>
-        this.log.warn(`could not record request ${now.id} as shown`, e),
+    // Drawn as it is now, once these are recorded: still waiting, the channel's request says who could not be sent it;
+    // decided meanwhile (by an approver in the channel, quick), what was just sent says so too, and how its run ended.
+    // The decision's own drawings read the direct messages recorded when they drew, which may be before these were.
+    const waiting = reach.outside.some((u) => failed.has(u))
+      ? { outside: reach.outside.map((u) => ({ userId: u, dmed: !failed.has(u) })), notAsked: reach.notAsked }
+      : undefined;
+    const drawn = await this.drawing.draw(host, a.id, viewOf, waiting ? { waiting } : {});
+    // Closed or decided: recording these made it due to be drawn again (setApprovalDms), for the sweep to retry what
+    // Slack refused now; drawn everywhere, it is not.
+    if (drawn && drawn.approval.state !== 'pending' && drawn.shown) {
+      const { id, dms: drawnDms } = drawn.approval;
+      await closedShown(this.db, id, drawnDms).catch((e) =>
+        this.log.warn(`could not record request ${id} as shown`, e),
       );
     }
   }
-
-  /**
-   * Shows a decided request as decided, by whom, in the channel (unless `dmsOnly`) and in every direct message it was
-   * sent in. Failures are logged; false when some message could not be updated (and still shows what it showed before).
-   */
-  async showDecided(
-    host: PlaybookHost,
-    decided: StepApproval,
-    viewOf: ViewOf,
-    opts: { dmsOnly?: boolean } = {},
-  ): Promise<boolean> {
-    let shown = true;
-    const failed = (what: string) => (e: unknown) => {
-      shown = false;
-      this.log.warn(what, e);
-    };
-    if (decided.messageTs && !opts.dmsOnly) {
-      await this.chat
-        .updateApproval(placeOf(host), decided.messageTs, viewOf(decided))
-        .catch(failed('updateApproval failed'));
-    }
-    if (decided.dms.length === 0) return shown;
-    const view = await this.dmView(host, decided, viewOf);
-    await Promise.all(
-      decided.dms.map((dm) => this.chat.updateApprovalDm(dm, view).catch(failed('could not update an approval DM'))),
-    );
-    return shown;
-  }
-
-  private async dmView(host: PlaybookHost, a: StepApproval, viewOf: ViewOf): Promise<ApprovalDmView> {
-    const link = a.messageTs ? await this.chat.permalink(placeOf(host), a.messageTs).catch(() => null) : null;
-    return { ...viewOf(a), where: whereOf(host), link };
-  }
-}
-
-/** Where a request waits, for a direct message. */
-function whereOf(host: PlaybookHost): ApprovalWhere {
-  return host.kind === 'incident'
-    ? {
-        kind: 'incident',
-        number: host.incident.number,
-        title: host.incident.title,
-        private: host.incident.private,
-        channelId: host.incident.channelId,
-      }
-    : { kind: 'run', channelId: host.run.channelId };
 }

@@ -36,8 +36,13 @@ export class ClosedApprovalShows implements Sweep {
       if (a && a.state !== 'pending') {
         host = await this.runs.host(a.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)));
       }
-      if (!a || !host || (await this.approvals.showClosedOne(host, a))) {
-        await closedShown(this.db, id, a && host ? a.dms : undefined);
+      if (!a || !host) {
+        await closedShown(this.db, id);
+        return;
+      }
+      const drawn = await this.approvals.showClosedOne(host, a);
+      if (drawn.shown) {
+        await closedShown(this.db, id, drawn.dms ?? a.dms);
         return;
       }
     } catch (e) {

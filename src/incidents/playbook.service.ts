@@ -443,7 +443,17 @@ export class PlaybookService implements StepRuns {
   }
 
   /** Runs a checked, allowed step and reports it in the thread; the playbook's checklist shows it running, then how. */
-  async execute({ host, playbook, step, key, target, userId, approvedBy, checkContext }: StepRun): Promise<RunResult> {
+  async execute({
+    host,
+    playbook,
+    step,
+    key,
+    target,
+    userId,
+    approvedBy,
+    approvalId,
+    checkContext,
+  }: StepRun): Promise<RunResult> {
     const ref = hostRef(host);
     const place = placeOf(host);
     const playbookId = playbook.id;
@@ -456,6 +466,7 @@ export class PlaybookService implements StepRuns {
       target: shown,
       requestedBy: userId,
       approvedBy,
+      approvalId: approvalId ?? null,
     });
     if (!run) {
       const other = await findRunningStep(this.db, ref, playbookId, key);

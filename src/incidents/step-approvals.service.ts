@@ -14,14 +14,16 @@ import {
   playbookMessage,
   type StepApproval,
   setApprovalMessage,
+  setApprovalNotRun,
 } from '../store/step-run.repo.js';
 import { closeApprovals } from './approval-closing.js';
 import { ApprovalDms } from './approval-dms.js';
+import { ApprovalDrawing } from './approval-drawing.js';
 import { AlreadyDoneError, DomainError, type Phrase, plainText } from './errors.js';
 import { playbookAct } from './playbook-acts.js';
 import { channelOf, type HostRef, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
-import type { ApprovalView, IncidentChat, Logger, PlaybookChat } from './ports.js';
-import type { RunResult, StepRuns } from './step-runs.js';
+import type { ApprovalDm, ApprovalView, IncidentChat, Logger, PlaybookChat } from './ports.js';
+import type { StepRuns } from './step-runs.js';
 
 /** Where a step is asked for: whose (an incident, a run outside one), which playbook and step, what it would run. */
 export interface StepRequest {
@@ -47,8 +49,12 @@ export class StepApprovals {
     /** Masks the bot's known secret values in what people typed (see IncidentService's `typed`). */
     private readonly typed: (text: string) => string = (text) => text,
   ) {
-    this.dms = new ApprovalDms(db, chat, runbook, runs, log);
+    this.drawing = new ApprovalDrawing(db, chat, log);
+    this.dms = new ApprovalDms(db, chat, runbook, runs, this.drawing, log);
   }
+
+  /** Each request drawn as it is now, everywhere it was sent. */
+  private readonly drawing: ApprovalDrawing;
 
   /** Who could approve a request, and the request in each approver's direct messages. */
   private readonly dms: ApprovalDms;
@@ -236,6 +242,7 @@ export class StepApprovals {
       closedWhy: a.closedWhy,
       decidedBy: a.decidedBy,
       reason: a.reason,
+      ...(a.addedToDecide ? { addedToDecide: true } : {}),
     };
   }
 
@@ -321,12 +328,11 @@ export class StepApprovals {
   private async decide(
     host: PlaybookHost,
     approvalId: number,
-    state: 'approved' | 'denied',
-    userId: string,
-    reason: string | null,
+    d: { state: 'approved' | 'denied'; decidedBy: string; reason: string | null; added: boolean },
     shown: string[],
     step: { playbookId: string; key: string },
   ) {
+    const { state, decidedBy: userId, reason } = d;
     const ref = hostRef(host);
     const decided = await this.db.transaction(async (tx) => {
       if (state === 'approved') {
@@ -343,18 +349,18 @@ export class StepApprovals {
         await this.runs.checkWorkable(host, step.playbookId, tx);
       }
       await lockStepApprovals(tx, ref, step.playbookId, step.key);
-      const d = await decideApproval(tx, approvalId, state, userId, reason);
-      if (d) {
+      const made = await decideApproval(tx, approvalId, d);
+      if (made) {
         await recordStepEvent(tx, ref, 'approval_decided', userId, {
           approval: approvalId,
           state,
           // The requester turning down their own request withdrew it: nobody denied them.
-          ...(state === 'denied' && d.requestedBy === userId ? { withdrawn: true } : {}),
+          ...(state === 'denied' && made.requestedBy === userId ? { withdrawn: true } : {}),
           ...(reason === null ? {} : { reason }),
           target: shown,
         });
       }
-      return d;
+      return made;
     });
     if (!decided) {
       const now = await getApproval(this.db, approvalId);
@@ -395,19 +401,14 @@ export class StepApprovals {
     await this.checkOpen(host, request, step, userId);
     await this.runs.checkWorkable(host, a.playbookId);
     if (join) await this.addToChannel(host, userId, 'approve', { a, playbook, step });
-    const decided = await this.decide(host, approvalId, 'approved', userId, null, shown, {
+    await this.decide(host, approvalId, { state: 'approved', decidedBy: userId, reason: null, added: join }, shown, {
       playbookId: a.playbookId,
       key: a.stepKey,
     });
-    const viewOf = (x: StepApproval, outcome?: ApprovalView['outcome']) => ({
-      ...this.approvalView(x, playbook, step, shown),
-      ...(join ? { addedToDecide: true } : {}),
-      ...(outcome ? { outcome } : {}),
-    });
-    await this.dms.showDecided(host, decided, (x) => viewOf(x));
-    let ran: RunResult;
+    const viewOf = (x: StepApproval) => this.approvalView(x, playbook, step, shown);
+    await this.drawing.draw(host, approvalId, viewOf);
     try {
-      ran = await this.runs.perform({
+      await this.runs.perform({
         host,
         playbook,
         step,
@@ -415,17 +416,20 @@ export class StepApprovals {
         target,
         userId: a.requestedBy,
         approvedBy: userId,
+        approvalId,
       });
     } catch (e) {
       // Approved but not run (the step already running, say): the request says so, not "running it now".
       if (e instanceof DomainError) {
-        await this.dms.showDecided(host, decided, (x) => viewOf(x, { state: 'not_run', why: e.phrase }));
+        await setApprovalNotRun(this.db, approvalId, e.phrase).catch((x) =>
+          this.log.warn(`could not record why request ${approvalId} did not run`, x),
+        );
+        await this.drawing.draw(host, approvalId, viewOf);
       }
       throw e;
     }
-    const link = ran.ts ? await this.chat.permalink(placeOf(host), ran.ts).catch(() => null) : null;
-    const outcome = { state: ran.view.state, exitCode: ran.view.exitCode, link };
-    await this.dms.showDecided(host, decided, (x) => viewOf(x, outcome));
+    // Drawn from the record: its run (linked to it) says how it ended, with a link to its output.
+    await this.drawing.draw(host, approvalId, viewOf);
   }
 
   /**
@@ -454,12 +458,13 @@ export class StepApprovals {
 
   /**
    * Shows requests just closed (their step skipped or done, the incident resolved) as closed, everywhere. One that some
-   * message could not be updated for is left to the timer loop's sweep (ClosedApprovalShows), which shows it again.
+   * message could not be updated for is left to the timer loop's sweep (ApprovalRedraws), which draws it again.
    */
   async showClosed(host: PlaybookHost, closed: readonly StepApproval[]): Promise<void> {
     for (const c of closed) {
-      if (await this.showClosedOne(host, c)) {
-        await closedShown(this.db, c.id, c.dms).catch((e) =>
+      const drawn = await this.showClosedOne(host, c);
+      if (drawn.shown) {
+        await closedShown(this.db, c.id, drawn.dms ?? c.dms).catch((e) =>
           this.log.warn(`could not record request ${c.id} as shown`, e),
         );
       }
@@ -467,27 +472,29 @@ export class StepApprovals {
   }
 
   /**
-   * Shows one closed request as closed in the channel and every DM; false when Slack refused some update (to be tried
-   * again). True too when it cannot be shown any more (its step gone from the runbook, its values unreadable): trying
-   * again would not help. A request approved or denied (decided while its DMs were on their way) is shown decided in
-   * its DMs only: its channel message is the decision's own to update (an approved run's outcome is said there).
+   * Draws one closed or decided request as it is now in the channel and every DM; `shown` false when Slack refused
+   * some update (to be tried again), and `dms` the direct messages it was drawn in. Shown too when it cannot be drawn
+   * any more (its step gone from the runbook, its values unreadable, the request gone): trying again would not help. A
+   * request approved or denied (decided while its DMs were on their way) is drawn in its DMs only: its channel message
+   * is the decision's own to draw.
    */
-  async showClosedOne(host: PlaybookHost, c: StepApproval): Promise<boolean> {
+  async showClosedOne(host: PlaybookHost, c: StepApproval): Promise<{ shown: boolean; dms?: readonly ApprovalDm[] }> {
     let view: (x: StepApproval) => ApprovalView;
     try {
       const { playbook, step } = this.runs.step(c.playbookId, c.stepKey);
-      if (step.type !== 'command') return true;
+      if (step.type !== 'command') return { shown: true };
       const shown = this.runs.shown(step, this.runs.target(step, this.runs.openParams(step, c.params)));
       view = (x) => this.approvalView(x, playbook, step, shown);
     } catch (e) {
       this.log.warn(`could not show approval request ${c.id} as closed`, e);
-      return true;
+      return { shown: true };
     }
     try {
-      return await this.dms.showDecided(host, c, view, { dmsOnly: c.state !== 'closed' });
+      const drawn = await this.drawing.draw(host, c.id, view, { dmsOnly: c.state !== 'closed' });
+      return drawn ? { shown: drawn.shown, dms: drawn.approval.dms } : { shown: true };
     } catch (e) {
       this.log.warn(`could not show approval request ${c.id} as closed`, e);
-      return false;
+      return { shown: false };
     }
   }
 
@@ -523,14 +530,14 @@ export class StepApprovals {
    */
   async deny(approvalId: number, userId: string, typedReason: string, checked?: MayDeny): Promise<void> {
     const reason = this.typed(typedReason);
-    const { a, playbook, step, host } =
+    const { a, playbook, step, host, added } =
       checked && checked.a.id === approvalId ? checked : await this.checkMayDeny(approvalId, userId, { add: true });
     const shown = this.runs.shown(step, this.runs.target(step, this.runs.openParams(step, a.params)));
-    const decided = await this.decide(host, approvalId, 'denied', userId, reason, shown, {
+    await this.decide(host, approvalId, { state: 'denied', decidedBy: userId, reason, added }, shown, {
       playbookId: a.playbookId,
       key: a.stepKey,
     });
-    await this.dms.showDecided(host, decided, (x) => this.approvalView(x, playbook, step, shown));
+    await this.drawing.draw(host, approvalId, (x) => this.approvalView(x, playbook, step, shown));
   }
 }
 

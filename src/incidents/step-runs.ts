@@ -24,6 +24,8 @@ export interface StepRun {
   target: string[];
   userId: string;
   approvedBy: string | null;
+  /** The approval request it carries out, when approved: every drawing of the request says how this run ended. */
+  approvalId?: number;
   /** What the step's output check knows besides the output: the rollback it verifies, when it follows one. */
   checkContext?: CheckContext;
 }

@@ -1,3 +1,4 @@
+import type { Phrase } from '../incidents/errors.js';
 import type { HostRef } from '../incidents/playbook-host.js';
 import type { ApprovalDm } from '../incidents/ports.js';
 import type { RunnableStep } from '../runbook/playbooks.js';
@@ -51,17 +52,30 @@ const toRun = (r: Row): StepRun => ({
 /** Which step of whose playbook, what it runs (redacted) and who asked. */
 export type StepRunInput = Pick<StepRun, 'host' | 'playbookId' | 'stepKey' | 'kind' | 'target' | 'requestedBy'>;
 
-/** Starts a run (with who approved it, for a step that needed a second person); null when the same step is already running for this host. */
+/**
+ * Starts a run (with who approved it, and the approval request it carries out, for a step that needed a second
+ * person); null when the same step is already running for this host.
+ */
 export async function insertRunningStep(
   q: Queryable,
-  r: StepRunInput & Pick<StepRun, 'approvedBy'>,
+  r: StepRunInput & Pick<StepRun, 'approvedBy'> & { approvalId?: number | null },
 ): Promise<StepRun | null> {
   const { rows } = await q.query<Row>(
-    `INSERT INTO step_runs (incident_id, run_id, playbook_id, step_key, kind, target, requested_by, approved_by, state)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running')
+    `INSERT INTO step_runs (incident_id, run_id, playbook_id, step_key, kind, target, requested_by, approved_by,
+       approval_id, state)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running')
      ON CONFLICT (${ownerColumn(r.host)}, playbook_id, step_key) WHERE state = 'running' DO NOTHING
      RETURNING *`,
-    [...ownerValues(r.host), r.playbookId, r.stepKey, r.kind, JSON.stringify(r.target), r.requestedBy, r.approvedBy],
+    [
+      ...ownerValues(r.host),
+      r.playbookId,
+      r.stepKey,
+      r.kind,
+      JSON.stringify(r.target),
+      r.requestedBy,
+      r.approvedBy,
+      r.approvalId ?? null,
+    ],
   );
   return rows[0] ? toRun(rows[0]) : null;
 }
@@ -373,6 +387,10 @@ export interface StepApproval {
   messageTs: string | null;
   /** Where it was sent to approvers in direct messages (empty: none, or not yet). */
   dms: ApprovalDm[];
+  /** Approved, but its run could not start (the step already running, say): why, as the approver was told. */
+  notRun: Phrase | null;
+  /** The person who decided was not in the channel: the bot added them to it to decide. */
+  addedToDecide: boolean;
 }
 
 /** Why a request that waited was closed without a decision: it no longer stands, so it runs nothing. */
@@ -392,6 +410,8 @@ interface ApprovalRow {
   reason: string | null;
   message_ts: string | null;
   dms: ApprovalDm[] | string | null;
+  not_run?: Phrase | string | null;
+  added_to_decide?: boolean | null;
 }
 
 const toApproval = (r: ApprovalRow): StepApproval => ({
@@ -407,6 +427,8 @@ const toApproval = (r: ApprovalRow): StepApproval => ({
   reason: r.reason,
   messageTs: r.message_ts,
   dms: jsonOf<ApprovalDm[]>(r.dms) ?? [],
+  notRun: jsonOf<Phrase>(r.not_run),
+  addedToDecide: r.added_to_decide === true,
 });
 
 export async function insertApproval(
@@ -487,20 +509,59 @@ export async function getApproval(q: Queryable, id: number): Promise<StepApprova
   return rows[0] ? toApproval(rows[0]) : null;
 }
 
-/** Decides a pending request; null when it was already decided (a second click, or someone faster). */
+/**
+ * Decides a pending request (`added`: the bot added the person to the channel to decide); null when it was already
+ * decided (a second click, or someone faster).
+ */
 export async function decideApproval(
   q: Queryable,
   id: number,
-  state: 'approved' | 'denied',
-  decidedBy: string,
-  reason: string | null,
+  d: { state: 'approved' | 'denied'; decidedBy: string; reason: string | null; added: boolean },
 ): Promise<StepApproval | null> {
   const { rows } = await q.query<ApprovalRow>(
-    `UPDATE step_approvals SET state = $2, decided_by = $3, reason = $4, decided_at = now()
+    `UPDATE step_approvals SET state = $2, decided_by = $3, reason = $4, added_to_decide = $5, decided_at = now()
      WHERE id = $1 AND state = 'pending' RETURNING *`,
-    [id, state, decidedBy, reason],
+    [id, d.state, d.decidedBy, d.reason, d.added],
   );
   return rows[0] ? toApproval(rows[0]) : null;
+}
+
+/** An approved request whose run could not start: why, for every drawing of it to say. */
+export async function setApprovalNotRun(q: Queryable, id: number, why: Phrase): Promise<void> {
+  await q.query("UPDATE step_approvals SET not_run = $2 WHERE id = $1 AND state = 'approved'", [
+    id,
+    JSON.stringify(why),
+  ]);
+}
+
+/** The run that carried out an approved request, as it is now (its last, should there be more than one). */
+export interface ApprovedRun {
+  id: number;
+  state: StepRunState;
+  exitCode: number | null;
+  /** Its message, where its output is; null when it could not be posted. */
+  threadTs: string | null;
+}
+
+/**
+ * A request as it is to be drawn now, in one statement: the request, and the run that carried it out (null: none,
+ * or not yet).
+ */
+export async function getApprovalDrawing(
+  q: Queryable,
+  id: number,
+): Promise<{ approval: StepApproval; ran: ApprovedRun | null } | null> {
+  const { rows } = await q.query<ApprovalRow & { ran: ApprovedRun | string | null }>(
+    `SELECT a.*, (SELECT json_build_object('id', r.id, 'state', r.state, 'exitCode', r.exit_code,
+                                           'threadTs', r.thread_ts)
+                    FROM step_runs r WHERE r.approval_id = a.id ORDER BY r.id DESC LIMIT 1) AS ran
+       FROM step_approvals a WHERE a.id = $1`,
+    [id],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  const ran = jsonOf<ApprovedRun>(r.ran);
+  return { approval: toApproval(r), ran: ran ? { ...ran, id: Number(ran.id) } : null };
 }
 
 export async function setApprovalMessage(q: Queryable, id: number, ts: string): Promise<void> {

@@ -1,0 +1,114 @@
+import type { Database } from '../store/db.js';
+import { type ApprovedRun, getApprovalDrawing, type StepApproval } from '../store/step-run.repo.js';
+import { type PlaybookHost, placeOf } from './playbook-host.js';
+import type { ApprovalDmView, ApprovalView, ApprovalWhere, Logger, PlaybookChat } from './ports.js';
+
+/** A request as the channel shows it, in the state it is in (how its run ended is added by the drawing). */
+export type ViewOf = (a: StepApproval) => ApprovalView;
+
+export interface DrawOptions {
+  /** Leaves the channel's message as it is: only the direct messages are drawn. */
+  dmsOnly?: boolean;
+  /**
+   * While it waits, the channel's message is drawn again only with these (who among the approvers outside the channel
+   * could not be sent it): absent, a request still waiting is left as it was posted.
+   */
+  waiting?: Pick<ApprovalView, 'outside' | 'notAsked'>;
+}
+
+/** What a drawing drew: the request as it was last drawn, and whether Slack took every update. */
+export interface Drawn {
+  approval: StepApproval;
+  shown: boolean;
+}
+
+/**
+ * Draws an approval request, in its channel and in every direct message it was sent in, as the database has it:
+ * its state, who decided, and for an approved one how its run ended (the run that carried it out, or why none could).
+ * Whoever draws it (the decision, the run's end, the sender of its direct messages, the timer loop) draws the same.
+ */
+export class ApprovalDrawing {
+  constructor(
+    private readonly db: Database,
+    private readonly chat: Pick<PlaybookChat, 'updateApproval' | 'updateApprovalDm' | 'permalink'>,
+    private readonly log: Logger = console,
+  ) {}
+
+  /**
+   * Draws the request as it is now; null when it is gone. Failures are logged (`shown` false: some message still
+   * shows what it showed before).
+   */
+  async draw(host: PlaybookHost, id: number, viewOf: ViewOf, opts: DrawOptions = {}): Promise<Drawn | null> {
+    const now = await getApprovalDrawing(this.db, id);
+    if (!now) return null;
+    return { approval: now.approval, shown: await this.drawOnce(host, now.approval, now.ran, viewOf, opts) };
+  }
+
+  /** The request as a direct message shows it: the channel's view, where it waits, and a link to it there. */
+  async dmView(host: PlaybookHost, a: StepApproval, view: ApprovalView): Promise<ApprovalDmView> {
+    const link = a.messageTs ? await this.chat.permalink(placeOf(host), a.messageTs).catch(() => null) : null;
+    return { ...view, where: whereOf(host), link };
+  }
+
+  private async drawOnce(
+    host: PlaybookHost,
+    a: StepApproval,
+    ran: ApprovedRun | null,
+    viewOf: ViewOf,
+    opts: DrawOptions,
+  ): Promise<boolean> {
+    let shown = true;
+    const failed = (what: string) => (e: unknown) => {
+      shown = false;
+      this.log.warn(what, e);
+    };
+    const outcome = await this.outcomeOf(host, a, ran);
+    const view: ApprovalView = { ...viewOf(a), ...(outcome ? { outcome } : {}) };
+    if (a.state === 'pending') {
+      if (opts.waiting && a.messageTs && !opts.dmsOnly) {
+        await this.chat
+          .updateApproval(placeOf(host), a.messageTs, { ...view, ...opts.waiting })
+          .catch(failed('updateApproval failed'));
+      }
+      return shown;
+    }
+    if (a.messageTs && !opts.dmsOnly) {
+      await this.chat.updateApproval(placeOf(host), a.messageTs, view).catch(failed('updateApproval failed'));
+    }
+    if (a.dms.length === 0) return shown;
+    const dmView = await this.dmView(host, a, view);
+    await Promise.all(
+      a.dms.map((dm) => this.chat.updateApprovalDm(dm, dmView).catch(failed('could not update an approval DM'))),
+    );
+    return shown;
+  }
+
+  /**
+   * How an approved request's run ended, or that it is running (with a link to its output); why it did not run; none
+   * before it starts ("running it now") nor for a request not approved.
+   */
+  private async outcomeOf(
+    host: PlaybookHost,
+    a: StepApproval,
+    ran: ApprovedRun | null,
+  ): Promise<ApprovalView['outcome'] | undefined> {
+    if (a.state !== 'approved') return undefined;
+    if (a.notRun) return { state: 'not_run', why: a.notRun };
+    if (!ran || ran.state === 'refused') return undefined;
+    const link = ran.threadTs ? await this.chat.permalink(placeOf(host), ran.threadTs).catch(() => null) : null;
+    return { state: ran.state, exitCode: ran.exitCode, link };
+  }
+}
+
+/** Where a request waits, for a direct message. */
+function whereOf(host: PlaybookHost): ApprovalWhere {
+  return host.kind === 'incident'
+    ? {
+        kind: 'incident',
+        number: host.incident.number,
+        title: host.incident.title,
+        private: host.incident.private,
+        channelId: host.incident.channelId,
+      }
+    : { kind: 'run', channelId: host.run.channelId };
+}

@@ -1,0 +1,148 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ACTION } from '../../src/templates/ids.js';
+import { APPROVER, approvalFlow, CTO, hasApprove, idOf, json, RESPONDER } from '../support/approval-flow.js';
+import { type BotHarness, startBot } from '../support/bot-harness.js';
+import type { RecordedCall } from '../support/fake-slack.js';
+import { eventually } from '../support/incident-flow.js';
+import { testRunbookData } from '../support/test-runbook.js';
+
+/**
+ * Every drawing of a decided approval request says how its run ended, wherever and whenever it is drawn: a redraw by
+ * the timer loop, and a direct message sent after the decision (before or after the run ended).
+ */
+
+const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
+
+const runbook = parseRunbook({
+  ...testRunbookData(),
+  access: { responders: [RESPONDER], approvers: [RESPONDER, APPROVER, CTO] },
+  playbooks: {
+    'web-down': {
+      title: 'Web Down',
+      kind: 'incident',
+      match: ['web down'],
+      symptoms: ['502 everywhere'],
+      detection: ['Look at the dashboards'],
+      mitigation: [
+        {
+          text: 'Restart every node',
+          run: ['atom-cli', 'nodes', 'restart', '--all'],
+          destructive: true,
+          approval: true,
+          timeout: '10s',
+        },
+      ],
+      resolution: [],
+      prevention: [],
+    },
+  },
+});
+
+/** Where a posted message is. */
+const at = (m: RecordedCall) => m.response as { channel: string; ts: string };
+
+/** Declares an incident (APPROVER in its channel, CTO not) and presses Run on the step that needs approval. */
+async function ask(bot: BotHarness, title: string) {
+  await bot.command(`sev1 ${title}`);
+  await bot.fake.waitFor('response_url');
+  const pb = await bot.fake.waitFor('chat.postMessage', (m) => /^Playbook: Web Down/.test(String(m.args.text)));
+  const channelId = String(pb.args.channel);
+  for (const u of [RESPONDER, APPROVER]) bot.fake.channels.get(channelId)!.members.add(u);
+  await bot.click({
+    channelId,
+    messageTs: at(pb).ts,
+    actionId: ACTION.runStep,
+    value: JSON.stringify({ p: 'web-down', s: 'mitigation.0' }),
+    userId: RESPONDER,
+  });
+  const request = await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === channelId && hasApprove(m));
+  return { channelId, requestTs: at(request).ts, id: idOf(request) };
+}
+
+/** The message as Slack shows it now, once it matches `re`. */
+const showsNow = (bot: BotHarness, channel: string, ts: string, re: RegExp, what: string) =>
+  eventually(async () => {
+    const m = bot.fake.message(channel, ts);
+    const s = JSON.stringify(m?.blocks ?? null);
+    return re.test(s) && !s.includes(ACTION.approveStep) ? s : undefined;
+  }, what);
+
+describe('a decided request drawn again (the run fails, exit code 3)', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ runbook, env: { ATOM_CLI, COMMAND_ENV: 'ATOM_CLI_FAIL', ATOM_CLI_FAIL: '1' } });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+  const { requested, press, shownAs } = approvalFlow(() => bot);
+  const failed = /It ran and failed \(exit code 3\)/;
+
+  it("the timer loop's redraw of its direct messages says how the run ended, not 'running it now'", async () => {
+    const { channelId, requestTs, dms } = await requested('sev1 web down redrawn later');
+    bot.fake.reset();
+    await press(dms[APPROVER]!, APPROVER);
+    await shownAs(channelId, requestTs, failed);
+    for (const u of [APPROVER, CTO]) await shownAs(at(dms[u]!).channel, at(dms[u]!).ts, failed);
+    // Redrawn again (as when Slack refused an update): the outcome stays.
+    bot.fake.reset();
+    const id = idOf(dms[APPROVER]!);
+    await bot.db.query('UPDATE step_approvals SET show_due_at = now() WHERE id = $1', [id]);
+    await bot.fake.waitFor('chat.update', (u) => u.args.ts === at(dms[CTO]!).ts, 10_000);
+    await eventually(async () => {
+      const { rows } = await bot.db.query<{ show_due_at: Date | null }>(
+        'SELECT show_due_at FROM step_approvals WHERE id = $1',
+        [id],
+      );
+      return rows[0]?.show_due_at === null ? true : undefined;
+    }, 'the request redrawn');
+    for (const u of [APPROVER, CTO]) {
+      expect(JSON.stringify(bot.fake.message(at(dms[u]!).channel, at(dms[u]!).ts)?.blocks)).toMatch(failed);
+    }
+    expect(JSON.stringify(bot.fake.message(channelId, requestTs)?.blocks)).toMatch(failed);
+  });
+
+  it('direct messages sent after the decision and after the run ended say how it ended', async () => {
+    bot.fake.reset();
+    // The first direct message (the approver's; the CTO's follows it) is slow: the request is approved, and its run
+    // ends, before either is recorded.
+    bot.fake.failNext('chat.postMessage', { delayMs: 3000 }, 1, (a) => a.channel === APPROVER);
+    const { channelId, requestTs, id } = await ask(bot, 'web down dms after the end');
+    await bot.click({ channelId, messageTs: requestTs, actionId: ACTION.approveStep, value: id, userId: APPROVER });
+    await showsNow(bot, channelId, requestTs, failed, "the channel's request saying the run failed");
+    const late = await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === CTO && hasApprove(m), 10_000);
+    const first = await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === APPROVER && hasApprove(m));
+    for (const dm of [first, late]) {
+      await showsNow(bot, at(dm).channel, at(dm).ts, failed, 'a late direct message saying the run failed');
+    }
+  });
+});
+
+describe('direct messages sent after the decision, while the run runs', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({
+      runbook,
+      env: { ATOM_CLI, COMMAND_ENV: 'ATOM_CLI_SLOW_MS', ATOM_CLI_SLOW_MS: '300', ATOM_CLI_SLOW_COUNT: '10' },
+    });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it('say how it ended once it has', async () => {
+    bot.fake.reset();
+    bot.fake.failNext('chat.postMessage', { delayMs: 1000 }, 1, (a) => a.channel === APPROVER);
+    const { channelId, requestTs, id } = await ask(bot, 'web down dms while running');
+    await bot.click({ channelId, messageTs: requestTs, actionId: ACTION.approveStep, value: id, userId: APPROVER });
+    const late = await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === CTO && hasApprove(m), 10_000);
+    const ended = /It ran and succeeded \(exit code 0\)/;
+    await showsNow(bot, channelId, requestTs, ended, "the channel's request saying the run succeeded");
+    const first = await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === APPROVER && hasApprove(m));
+    for (const dm of [first, late]) {
+      await showsNow(bot, at(dm).channel, at(dm).ts, ended, 'a late direct message saying the run succeeded');
+    }
+  });
+});
