@@ -22,6 +22,9 @@ export interface Drawn {
   shown: boolean;
 }
 
+/** How many times a drawing draws again a request that changed while it drew, at most. */
+const MAX_ROUNDS = 5;
+
 /**
  * Draws an approval request, in its channel and in every direct message it was sent in, as the database has it:
  * its state, who decided, and for an approved one how its run ended (the run that carried it out, or why none could).
@@ -35,13 +38,24 @@ export class ApprovalDrawing {
   ) {}
 
   /**
-   * Draws the request as it is now; null when it is gone. Failures are logged (`shown` false: some message still
-   * shows what it showed before).
+   * Draws the request as it is now; null when it is gone. Two drawings at once (a decision's and its direct messages'
+   * sender's, say) may reach Slack in either order: each reads the request again once its updates are taken, and one
+   * that drew an older state than the request's now draws it again, so the last update of every message is of the
+   * newest state. Failures are logged (`shown` false: some message still shows what it showed before).
    */
   async draw(host: PlaybookHost, id: number, viewOf: ViewOf, opts: DrawOptions = {}): Promise<Drawn | null> {
-    const now = await getApprovalDrawing(this.db, id);
-    if (!now) return null;
-    return { approval: now.approval, shown: await this.drawOnce(host, now.approval, now.ran, viewOf, opts) };
+    let now = await getApprovalDrawing(this.db, id);
+    for (let round = 1; now; round++) {
+      const shown = await this.drawOnce(host, now.approval, now.ran, viewOf, opts);
+      const after = await getApprovalDrawing(this.db, id);
+      if (!after || JSON.stringify(after) === JSON.stringify(now)) return { approval: now.approval, shown };
+      if (round >= MAX_ROUNDS) {
+        this.log.warn(`approval request ${id} kept changing while it was drawn; left to its next drawing`);
+        return { approval: now.approval, shown: false };
+      }
+      now = after;
+    }
+    return null;
   }
 
   /** The request as a direct message shows it: the channel's view, where it waits, and a link to it there. */

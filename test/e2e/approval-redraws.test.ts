@@ -10,7 +10,8 @@ import { testRunbookData } from '../support/test-runbook.js';
 
 /**
  * Every drawing of a decided approval request says how its run ended, wherever and whenever it is drawn: a redraw by
- * the timer loop, and a direct message sent after the decision (before or after the run ended).
+ * the timer loop, a direct message sent after the decision (before or after the run ended), and a redraw of the
+ * channel's request that Slack took late never leaves an older state showing.
  */
 
 const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
@@ -117,6 +118,25 @@ describe('a decided request drawn again (the run fails, exit code 3)', () => {
     for (const dm of [first, late]) {
       await showsNow(bot, at(dm).channel, at(dm).ts, failed, 'a late direct message saying the run failed');
     }
+  });
+
+  it("the channel's request redrawn as direct messages go out, taken by Slack after the decision, ends up decided", async () => {
+    bot.fake.reset();
+    // The CTO (outside the channel) cannot be sent it: the channel's request is redrawn to say so, and Slack takes that
+    // redraw late, after the decision's own updates.
+    bot.fake.failNext('chat.postMessage', { error: 'user_not_found' }, 1, (a) => a.channel === CTO);
+    bot.fake.failNext('chat.update', { delayMs: 3000 }, 1, (a) => /could not be DMed/.test(JSON.stringify(a)));
+    const { channelId, requestTs, id } = await ask(bot, 'web down late redraw');
+    // Approved once the redraw saying so is on its way (the CTO's direct message, the last, failed just before).
+    await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === CTO, 10_000, { includeFailed: true });
+    await new Promise((r) => setTimeout(r, 300));
+    await bot.click({ channelId, messageTs: requestTs, actionId: ACTION.approveStep, value: id, userId: APPROVER });
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => u.args.ts === requestTs && u.delayedMs !== undefined && /could not be DMed/.test(json(u)),
+      10_000,
+    );
+    await showsNow(bot, channelId, requestTs, failed, "the channel's request saying the run failed, buttons gone");
   });
 });
 
