@@ -102,6 +102,8 @@ describe('what approval requests leave on the record', () => {
     const notRun = () => bot.fake.callsTo('chat.update').filter((u) => /Not run/.test(json(u)));
     await eventually(async () => (notRun().length >= 3 ? true : undefined), 'the closed request shown 3 times');
     expect(notRun().every((u) => u.failed !== undefined)).toBe(true);
+    // The resolve's own reply, once its requests are drawn closed: not taken for the timeline's.
+    await bot.fake.waitFor('response_url');
     const lines = await timeline(channelId);
     expect(lines).toMatch(
       new RegExp(
