@@ -26,10 +26,10 @@ import { AlertCards } from './incidents/alert-cards.js';
 import { heartbeatRules } from './incidents/alert-firing.js';
 import type { MaintenanceWindows } from './incidents/alert-ports.js';
 import { securityAlert } from './incidents/alert-rows.js';
+import { ApprovalRedraws } from './incidents/approval-redraws.js';
 import { AuditTrail } from './incidents/audit.service.js';
 import { CardSections } from './incidents/card-sections.js';
 import { ChannelBudget } from './incidents/channel-budget.js';
-import { ClosedApprovalShows } from './incidents/closed-approval-shows.js';
 import type { FiredJob } from './incidents/escalation.service.js';
 import { EscalationService } from './incidents/escalation.service.js';
 import { HomeService } from './incidents/home.service.js';
@@ -81,7 +81,7 @@ import { openKv } from './store/kv-redis.js';
 import { NOTIFICATIONS_DUE } from './store/notification.repo.js';
 import { RequestDedupe } from './store/request-dedupe.js';
 import { LISTS_TO_REDRAW } from './store/rollback-list.repo.js';
-import { CLOSED_TO_SHOW } from './store/step-approval-shows.repo.js';
+import { APPROVALS_TO_REDRAW } from './store/step-approval-redraws.repo.js';
 import { postmortemWriter } from './templates/postmortem-markdown.js';
 import { runbookNames } from './templates/timeline.js';
 import { register as registerViews } from './views/index.js';
@@ -549,8 +549,9 @@ export function createBot({
     sweepWhen(NOTIFICATIONS_DUE, notifications),
     oncall,
     ...maintenance.sweeps,
-    // Approval requests closed unrun whose messages Slack would not update then (live buttons left): shown again.
-    sweepWhen(CLOSED_TO_SHOW, new ClosedApprovalShows(db, playbooks.approvals, playbooks, app.logger)),
+    // Approval requests closed or decided whose messages may show an older state (Slack refused an update, DMs sent
+    // late), live buttons left: drawn again as they are now.
+    sweepWhen(APPROVALS_TO_REDRAW, new ApprovalRedraws(db, playbooks.approvals, playbooks, app.logger)),
     // Lists of deployments out of date (a rollback or a deploy since) that Slack would not redraw then: redrawn.
     sweepWhen(LISTS_TO_REDRAW, rollbackLists),
   ]);

@@ -1,6 +1,6 @@
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
-import { closedShown } from '../store/step-approval-shows.repo.js';
+import { approvalRedrawn } from '../store/step-approval-redraws.repo.js';
 import { type StepApproval, setApprovalDms } from '../store/step-run.repo.js';
 import type { ApprovalDrawing, ViewOf } from './approval-drawing.js';
 import { channelOf, type PlaybookHost } from './playbook-host.js';
@@ -139,7 +139,7 @@ export class ApprovalDms {
     // Slack refused now; drawn everywhere, it is not.
     if (drawn && drawn.approval.state !== 'pending' && drawn.shown) {
       const { id, dms: drawnDms } = drawn.approval;
-      await closedShown(this.db, id, drawnDms).catch((e) =>
+      await approvalRedrawn(this.db, id, drawnDms).catch((e) =>
         this.log.warn(`could not record request ${id} as shown`, e),
       );
     }

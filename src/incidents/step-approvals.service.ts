@@ -3,7 +3,7 @@ import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';
-import { closedShown } from '../store/step-approval-shows.repo.js';
+import { approvalRedrawn } from '../store/step-approval-redraws.repo.js';
 import {
   decideApproval,
   getApproval,
@@ -462,9 +462,9 @@ export class StepApprovals {
    */
   async showClosed(host: PlaybookHost, closed: readonly StepApproval[]): Promise<void> {
     for (const c of closed) {
-      const drawn = await this.showClosedOne(host, c);
+      const drawn = await this.redraw(host, c);
       if (drawn.shown) {
-        await closedShown(this.db, c.id, drawn.dms ?? c.dms).catch((e) =>
+        await approvalRedrawn(this.db, c.id, drawn.dms ?? c.dms).catch((e) =>
           this.log.warn(`could not record request ${c.id} as shown`, e),
         );
       }
@@ -478,7 +478,7 @@ export class StepApprovals {
    * request approved or denied (decided while its DMs were on their way) is drawn in its DMs only: its channel message
    * is the decision's own to draw.
    */
-  async showClosedOne(host: PlaybookHost, c: StepApproval): Promise<{ shown: boolean; dms?: readonly ApprovalDm[] }> {
+  async redraw(host: PlaybookHost, c: StepApproval): Promise<{ shown: boolean; dms?: readonly ApprovalDm[] }> {
     let view: (x: StepApproval) => ApprovalView;
     try {
       const { playbook, step } = this.runs.step(c.playbookId, c.stepKey);

@@ -479,7 +479,7 @@ export const CLOSED_SHOW_GRACE_S = 30;
 
 /**
  * Closes the requests still waiting on a step (or on every step of a playbook: stepKey null), for `why`; returns them
- * closed, each due to be shown so by the sweep (see step-approval-shows.repo) unless shown first. Take
+ * closed, each due to be shown so by the sweep (see step-approval-redraws.repo) unless shown first. Take
  * lockStepApprovals first for one step.
  */
 export async function closePendingApprovals(
@@ -571,7 +571,7 @@ export async function setApprovalMessage(q: Queryable, id: number, ts: string): 
 /**
  * Records where a request was sent in direct messages. A request closed or decided meanwhile (its closing or decision
  * showed it in the messages recorded then, which were not these) is due to be shown again by the sweep (see
- * step-approval-shows.repo), unless the sender shows these so first.
+ * step-approval-redraws.repo), unless the sender shows these so first.
  */
 export async function setApprovalDms(q: Queryable, id: number, dms: ApprovalDm[]): Promise<void> {
   await q.query(

@@ -1,0 +1,63 @@
+import type { Database } from '../store/db.js';
+import { approvalRedrawn, claimApprovalRedraws, redrawApprovalAgainAt } from '../store/step-approval-redraws.repo.js';
+import { getApproval } from '../store/step-run.repo.js';
+import { DomainError } from './errors.js';
+import type { PlaybookHost } from './playbook-host.js';
+import type { Logger } from './ports.js';
+import { REDRAW_BATCH, REDRAW_LEASE_MS, redrawLater } from './redraw-retries.js';
+import type { StepApprovals } from './step-approvals.service.js';
+import type { StepRuns } from './step-runs.js';
+import type { Sweep } from './timer-loop.js';
+
+/**
+ * The timer loop's redraws of approval requests whose messages may still show an older state: closed unrun (step
+ * skipped, playbook detached, incident resolved) with a channel message or DMs Slack would not update then, and closed
+ * or decided while their DMs were on their way, with DMs recorded after (or Slack refusing them). They would keep live
+ * Approve buttons. Each round draws the due ones again as they are now (ApprovalDrawing), with growing waits, until
+ * every message shows it.
+ */
+export class ApprovalRedraws implements Sweep {
+  constructor(
+    private readonly db: Database,
+    private readonly approvals: Pick<StepApprovals, 'redraw'>,
+    private readonly runs: Pick<StepRuns, 'host'>,
+    private readonly log: Logger = console,
+  ) {}
+
+  async sweep(): Promise<void> {
+    const due = await claimApprovalRedraws(this.db, REDRAW_BATCH, REDRAW_LEASE_MS);
+    for (const d of due) await this.redraw(d.id, d.attempts);
+  }
+
+  private async redraw(id: number, attempts: number): Promise<void> {
+    try {
+      const a = await getApproval(this.db, id);
+      let host: PlaybookHost | null = null;
+      // An incident or run no longer there has nothing to show.
+      if (a && a.state !== 'pending') {
+        host = await this.runs.host(a.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)));
+      }
+      if (!a || !host) {
+        await approvalRedrawn(this.db, id);
+        return;
+      }
+      const drawn = await this.approvals.redraw(host, a);
+      if (drawn.shown) {
+        await approvalRedrawn(this.db, id, drawn.dms ?? a.dms);
+        return;
+      }
+    } catch (e) {
+      this.log.warn(`could not draw approval request ${id} again`, e);
+    }
+    await redrawLater(
+      {
+        what: `approval request ${id}`,
+        goal: 'drawing it again',
+        attempts,
+        done: () => approvalRedrawn(this.db, id),
+        again: (at) => redrawApprovalAgainAt(this.db, id, at),
+      },
+      this.log,
+    );
+  }
+}
