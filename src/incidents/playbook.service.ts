@@ -1,10 +1,7 @@
-import { redactWith } from '../ops/redact.js';
-import { createSealer, isSealed, type Sealer } from '../ops/sealed-values.js';
-import { knownSecrets, type RunnerOptions, runnerFor, type StepOutcome, shownTarget } from '../ops/step-runners.js';
+import type { RunnerOptions } from '../ops/step-runners.js';
 import { titleClaims } from '../runbook/alert-rules.js';
-import { lookForWords } from '../runbook/look-for.js';
 import { findStep } from '../runbook/playbook-steps.js';
-import { maskedParams, type Playbook, type PlaybookStep, type RunnableStep } from '../runbook/playbooks.js';
+import type { Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.js';
 import { isRollbackStep, ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { suggestPlaybook, winningClaim } from '../runbook/suggest-playbook.js';
@@ -16,23 +13,15 @@ import {
   attachedPlaybookIds,
   attachPlaybook,
   detachPlaybook,
-  findRunningStep,
-  finishStepRun,
   getAttachedPlaybook,
-  insertRunningStep,
-  playbookMessage,
   setPlaybookMessage,
-  setRunFoundSoFar,
-  setRunThread,
 } from '../store/step-run.repo.js';
 import type { AlertRule } from './alert-types.js';
-import { notDoneBefore } from './checklist.js';
 import { Checklists } from './checklist.service.js';
 import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from './errors.js';
 import { incidentOrThrow } from './find-incident.js';
-import { foundSoFar } from './found-so-far.js';
 import { playbookAct } from './playbook-acts.js';
-import { type HostRef, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
+import { type HostRef, hostRef, type PlaybookHost, recordStepEvent } from './playbook-host.js';
 import {
   type IncidentChat,
   type IncidentMetrics,
@@ -45,7 +34,9 @@ import {
   type RunView,
 } from './ports.js';
 import { StepApprovals } from './step-approvals.service.js';
+import { StepExecutor } from './step-execution.js';
 import type { RunResult, StepRun, StepRuns } from './step-runs.js';
+import { StepValues } from './step-values.js';
 import { isDeployStep, PostDeploymentVerification } from './verification.service.js';
 
 export type PlaybookServiceOptions = RunnerOptions;
@@ -66,20 +57,21 @@ export class PlaybookService implements StepRuns {
     private readonly db: Database,
     private readonly chat: IncidentChat & PlaybookChat,
     private readonly runbook: Runbook,
-    private readonly opts: PlaybookServiceOptions,
+    opts: PlaybookServiceOptions,
     private readonly log: Logger = console,
     private readonly metrics: IncidentMetrics = NO_METRICS,
     /** Masks the bot's known secret values in what people typed (a Deny's or a Skip's reason). */
     typed: (text: string) => string = (text) => text,
   ) {
-    this.mask = redactWith(knownSecrets(opts));
-    this.sealer = createSealer(opts.secrets ?? []);
+    this.values = new StepValues(opts);
+    this.mask = this.values.mask;
     this.approvals = new StepApprovals(db, chat, runbook, this, log, typed);
     this.verification = new PostDeploymentVerification(chat, this, (host, userId, verdict) =>
       this.recordRollback(host, userId, verdict),
     );
     this.checklists = new Checklists(db, chat, runbook, log, typed);
     this.checklists.onApprovalsClosed = (host, closed) => this.approvals.showClosed(host, closed);
+    this.executor = new StepExecutor(db, chat, this.checklists, opts, (s, t) => this.shown(s, t), metrics, log);
   }
 
   /** The playbooks people are offered (not the checklists the bot makes for itself). */
@@ -262,73 +254,29 @@ export class PlaybookService implements StepRuns {
    */
   readonly mask: (text: string) => string;
 
+  /** Fills in, masks, seals and opens the values steps run with. */
+  private readonly values: StepValues;
+
   shown(step: RunnableStep, target: string[]): string[] {
-    return shownTarget(step, target, this.mask);
+    return this.values.shown(step, target);
   }
 
-  private readonly sealer: Sealer;
-
-  /**
-   * The values as typed, carried beyond this request (a confirmation form's metadata, an approval request's row):
-   * every secret parameter sealed, never in clear. So is any other value that holds what a person is never shown (a
-   * known secret value, a token typed as a node id or an object key): it is shown masked, so it is not kept in clear
-   * either. And so is a value typed that merely starts as a sealed one does (an object key `sealed:v1:…`): every
-   * carried value with that start is then one the bot sealed, and openParams gives each back exactly as typed.
-   */
+  /** The values as typed, carried sealed beyond this request (see StepValues.sealParams). */
   sealParams(step: RunnableStep, values: Record<string, string>): Record<string, string> {
-    if (step.type !== 'command') return values;
-    const secret = new Set(maskedParams(step));
-    const out = { ...values };
-    for (const [name, v] of Object.entries(out)) {
-      if (v === '') continue;
-      if (secret.has(name) || isSealed(v) || this.mask(v) !== v) out[name] = this.sealer.seal(v);
-    }
-    return out;
+    return this.values.sealParams(step, values);
   }
 
-  /**
-   * The values as typed, from values carried by sealParams (a confirmation form's metadata, an approval request's
-   * row); one that cannot be opened is refused with what to do. Only carried values are opened: values as typed never
-   * are, whatever they start with.
-   */
   openParams(step: RunnableStep, values: Record<string, string>): Record<string, string> {
-    if (step.type !== 'command') return values;
-    const out = { ...values };
-    for (const [name, v] of Object.entries(out)) {
-      if (!isSealed(v)) continue;
-      const opened = this.sealer.open(v);
-      if (opened === null) {
-        throw new DomainError(
-          'sealed_value',
-          `The \`${name}\` typed for this step can no longer be read (the bot's keys changed since): run the step again and type it anew.`,
-        );
-      }
-      out[name] = opened;
-    }
-    return out;
+    return this.values.openParams(step, values);
   }
 
-  /** The argv (or URL) a step runs with these values as typed; throws ParamsError naming each bad value. */
   target(step: RunnableStep, values: Record<string, string>): string[] {
-    return runnerFor(step).target(step, values, this.opts);
+    return this.values.target(step, values);
   }
 
-  /**
-   * Runs a read-only step quietly, for a look before a form is answered (the deployment history a version typed is
-   * checked against): not recorded nor posted, and cut short at `timeoutMs`. Its outcome, the output redacted.
-   */
-  async peek(
-    step: RunnableStep,
-    timeoutMs: number,
-  ): Promise<{ state: RunView['state']; full: string; detail: string }> {
-    const target = this.target(step, {});
-    const { state, full, detail, exitCode } = await runnerFor(step).run(
-      target,
-      { ...step, timeoutMs },
-      () => {},
-      this.opts,
-    );
-    return { state, full, detail: detail ?? (exitCode !== null ? `exit ${exitCode}` : state) };
+  /** A read-only step run quietly, for a look before a form is answered (see StepValues.peek). */
+  peek(step: RunnableStep, timeoutMs: number): Promise<{ state: RunView['state']; full: string; detail: string }> {
+    return this.values.peek(step, timeoutMs);
   }
 
   /**
@@ -431,174 +379,14 @@ export class PlaybookService implements StepRuns {
    * The steps of the playbook's required sections before `key` neither done nor skipped, when `key` changes production
    * (a deploy with prerequisites not ticked); none otherwise. Read from the record, as the checklist shows it.
    */
-  async notDoneBefore(host: PlaybookHost, playbook: Playbook, key: string): Promise<NotDoneStep[]> {
-    if (!playbook.requiredSections?.length || notDoneBefore(playbook, {}, key).length === 0) return [];
-    const { view } = await this.checklists.view(host, playbook);
-    return notDoneBefore(playbook, view.statuses, key);
+  notDoneBefore(host: PlaybookHost, playbook: Playbook, key: string): Promise<NotDoneStep[]> {
+    return this.executor.notDoneBefore(host, playbook, key);
   }
 
-  /** The thread a host's playbook works in: the incident's playbook message, or the run's checklist. */
-  private async threadOf(host: PlaybookHost, playbookId: string): Promise<string | null> {
-    return host.kind === 'run' ? host.run.messageTs : playbookMessage(this.db, host.incident.id, playbookId);
-  }
+  /** Runs one checked, allowed step and reports it (see StepExecutor). */
+  private readonly executor: StepExecutor;
 
-  /** Runs a checked, allowed step and reports it in the thread; the playbook's checklist shows it running, then how. */
-  async execute({
-    host,
-    playbook,
-    step,
-    key,
-    target,
-    userId,
-    approvedBy,
-    approvalId,
-    checkContext,
-  }: StepRun): Promise<RunResult> {
-    const ref = hostRef(host);
-    const place = placeOf(host);
-    const playbookId = playbook.id;
-    const shown = this.shown(step, target);
-    const run = await insertRunningStep(this.db, {
-      host: ref,
-      playbookId,
-      stepKey: key,
-      kind: step.type,
-      target: shown,
-      requestedBy: userId,
-      approvedBy,
-      approvalId: approvalId ?? null,
-    });
-    if (!run) {
-      const other = await findRunningStep(this.db, ref, playbookId, key);
-      const link = other?.threadTs ? await this.chat.permalink(place, other.threadTs).catch(() => null) : null;
-      throw new AlreadyDoneError([
-        'That step is already running',
-        ...(other ? [', started by ', { people: [other.requestedBy] }] : []),
-        ': ',
-        link ? { link, label: 'see its output' } : 'its output is in the thread under the playbook',
-        '.',
-      ]);
-    }
-    const threadTs = await this.threadOf(host, playbookId);
-    const notDone = await this.notDoneBefore(host, playbook, key);
-    const view: RunView = {
-      runId: run.id,
-      playbookTitle: playbook.title,
-      stepText: step.text,
-      target: shown,
-      kind: step.type,
-      requestedBy: userId,
-      state: 'running',
-      tail: '',
-      exitCode: null,
-      durationMs: 0,
-      bytes: 0,
-      truncated: false,
-      ...(approvedBy ? { approvedBy } : {}),
-      ...(step.type === 'command' && step.cwd ? { cwd: step.cwd } : {}),
-      ...(step.expect ? { expected: step.expect } : {}),
-      ...(notDone.length ? { notDone } : {}),
-      ...(step.type === 'command' && step.lookFor ? { lookFor: step.lookFor } : {}),
-    };
-    let ts: string | null = null;
-    try {
-      ts = await this.chat.postRun(place, threadTs, view);
-      await setRunThread(this.db, run.id, ts);
-    } catch (err) {
-      this.log.warn('could not post the run message; running anyway', err);
-    }
-    const showChecklist = this.checklists.refresh(host, playbookId, { focus: key });
-    // Updates go one after another, so a slow progress update can never land after the final one.
-    let chain: Promise<void> = Promise.resolve();
-    const update = (v: RunView): Promise<void> => {
-      if (!ts) return chain;
-      const at = ts;
-      chain = chain.then(() => this.chat.updateRun(place, at, v).catch((e) => this.log.warn('updateRun failed', e)));
-      return chain;
-    };
-
-    // What it looks for (the runbook's `| grep "ERROR"`), as the timeline and the checklist say it.
-    const words = step.type === 'command' && step.lookFor ? lookForWords(step.lookFor).slice(0, 300) : null;
-    // The lines found so far are on the step's checklist line too while it runs, kept with the run (not every second;
-    // a late one cannot undo the run's end: setRunFoundSoFar writes a running run only, and the checklist is re-read).
-    const sofar = foundSoFar(async (f) => {
-      await setRunFoundSoFar(this.db, run.id, f);
-      await this.checklists.refresh(host, playbookId, { focus: key });
-    }, this.log);
-    let outcomeOf: StepOutcome;
-    try {
-      outcomeOf = await runnerFor(step).run(
-        target,
-        step,
-        // The lines it looks for found so far are said while it runs too ("34 of 200 lines have "ERROR"").
-        (p) => {
-          void update({
-            ...view,
-            tail: p.tail,
-            bytes: p.bytes,
-            durationMs: p.elapsedMs,
-            ...(p.found ? { found: p.found } : {}),
-          });
-          if (words && p.found && p.found.total > 0) {
-            sofar.seen({ words, matched: p.found.matched, total: p.found.total });
-          }
-        },
-        this.opts,
-        checkContext,
-      );
-    } finally {
-      sofar.stop();
-    }
-    const { digest, full, ...outcome } = outcomeOf;
-    const final: RunView = {
-      ...view,
-      ...outcome,
-      ...(outcome.truncated && full ? { fileBytes: Buffer.byteLength(full) } : {}),
-    };
-    // What it looked for: how many lines had it, for the timeline and the checklist.
-    const found = words && outcome.found ? { words, matched: outcome.found.matched, total: outcome.found.total } : null;
-    await this.db.transaction(async (tx) => {
-      await finishStepRun(tx, run.id, {
-        state: final.state,
-        exitCode: final.exitCode,
-        durationMs: final.durationMs,
-        digest,
-        tail: final.tail,
-        found,
-      });
-      await recordStepEvent(tx, ref, 'step_run', userId, {
-        playbook: playbookId,
-        step: key,
-        target: shown,
-        state: final.state,
-        exitCode: final.exitCode,
-        durationMs: Math.round(final.durationMs),
-        digest,
-        ...(found ? { found } : {}),
-        // Run anyway with required steps (a deploy's prerequisites) neither done nor skipped: which, on the record.
-        ...(notDone.length
-          ? {
-              notDone: notDone.map((s) => ({
-                step: s.key,
-                section: s.section,
-                number: s.number,
-                text: s.text.slice(0, 300),
-              })),
-            }
-          : {}),
-      });
-    });
-    this.metrics.stepRan(playbookId, final.state);
-    if (ts) await update(final);
-    else await this.chat.postRun(place, threadTs, final).catch((e) => this.log.warn('postRun failed', e));
-    if (final.truncated && full) {
-      await this.chat
-        .uploadOutput(place, threadTs, `run-${run.id}-${playbookId}-${key}.txt`, full)
-        .catch((e) => this.log.warn('could not attach the full output', e));
-    }
-    await showChecklist;
-    if (host.kind === 'run' && playbookId === host.run.playbookId) await this.checklists.settleRun(host, playbook);
-    await this.checklists.refresh(host, playbookId, { focus: key });
-    return { view: final, full, ts };
+  execute(run: StepRun): Promise<RunResult> {
+    return this.executor.execute(run);
   }
 }

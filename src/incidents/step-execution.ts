@@ -1,0 +1,212 @@
+import { type RunnerOptions, runnerFor, type StepOutcome } from '../ops/step-runners.js';
+import { lookForWords } from '../runbook/look-for.js';
+import type { Playbook, RunnableStep } from '../runbook/playbooks.js';
+import type { Database } from '../store/db.js';
+import {
+  findRunningStep,
+  finishStepRun,
+  insertRunningStep,
+  playbookMessage,
+  setRunFoundSoFar,
+  setRunThread,
+} from '../store/step-run.repo.js';
+import { notDoneBefore } from './checklist.js';
+import type { Checklists } from './checklist.service.js';
+import { AlreadyDoneError } from './errors.js';
+import { foundSoFar } from './found-so-far.js';
+import { hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
+import type { IncidentMetrics, Logger, NotDoneStep, PlaybookChat, RunView } from './ports.js';
+import type { RunResult, StepRun } from './step-runs.js';
+
+/**
+ * Runs one checked, allowed step of a host's playbook: recorded as running (one at a time per step), its output shown
+ * as it comes in a message under the playbook, then how it ended, on the record and the timeline; the playbook's
+ * checklist follows it.
+ */
+export class StepExecutor {
+  constructor(
+    private readonly db: Database,
+    private readonly chat: PlaybookChat,
+    private readonly checklists: Checklists,
+    private readonly opts: RunnerOptions,
+    /** What a person is shown of a target (StepValues.shown). */
+    private readonly shown: (step: RunnableStep, target: string[]) => string[],
+    private readonly metrics: IncidentMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * The steps of the playbook's required sections before `key` neither done nor skipped, when `key` changes production
+   * (a deploy with prerequisites not ticked); none otherwise. Read from the record, as the checklist shows it.
+   */
+  async notDoneBefore(host: PlaybookHost, playbook: Playbook, key: string): Promise<NotDoneStep[]> {
+    if (!playbook.requiredSections?.length || notDoneBefore(playbook, {}, key).length === 0) return [];
+    const { view } = await this.checklists.view(host, playbook);
+    return notDoneBefore(playbook, view.statuses, key);
+  }
+
+  /** The thread a host's playbook works in: the incident's playbook message, or the run's checklist. */
+  private async threadOf(host: PlaybookHost, playbookId: string): Promise<string | null> {
+    return host.kind === 'run' ? host.run.messageTs : playbookMessage(this.db, host.incident.id, playbookId);
+  }
+
+  /** Runs a checked, allowed step and reports it in the thread; the playbook's checklist shows it running, then how. */
+  async execute({
+    host,
+    playbook,
+    step,
+    key,
+    target,
+    userId,
+    approvedBy,
+    approvalId,
+    checkContext,
+  }: StepRun): Promise<RunResult> {
+    const ref = hostRef(host);
+    const place = placeOf(host);
+    const playbookId = playbook.id;
+    const shown = this.shown(step, target);
+    const run = await insertRunningStep(this.db, {
+      host: ref,
+      playbookId,
+      stepKey: key,
+      kind: step.type,
+      target: shown,
+      requestedBy: userId,
+      approvedBy,
+      approvalId: approvalId ?? null,
+    });
+    if (!run) {
+      const other = await findRunningStep(this.db, ref, playbookId, key);
+      const link = other?.threadTs ? await this.chat.permalink(place, other.threadTs).catch(() => null) : null;
+      throw new AlreadyDoneError([
+        'That step is already running',
+        ...(other ? [', started by ', { people: [other.requestedBy] }] : []),
+        ': ',
+        link ? { link, label: 'see its output' } : 'its output is in the thread under the playbook',
+        '.',
+      ]);
+    }
+    const threadTs = await this.threadOf(host, playbookId);
+    const notDone = await this.notDoneBefore(host, playbook, key);
+    const view: RunView = {
+      runId: run.id,
+      playbookTitle: playbook.title,
+      stepText: step.text,
+      target: shown,
+      kind: step.type,
+      requestedBy: userId,
+      state: 'running',
+      tail: '',
+      exitCode: null,
+      durationMs: 0,
+      bytes: 0,
+      truncated: false,
+      ...(approvedBy ? { approvedBy } : {}),
+      ...(step.type === 'command' && step.cwd ? { cwd: step.cwd } : {}),
+      ...(step.expect ? { expected: step.expect } : {}),
+      ...(notDone.length ? { notDone } : {}),
+      ...(step.type === 'command' && step.lookFor ? { lookFor: step.lookFor } : {}),
+    };
+    let ts: string | null = null;
+    try {
+      ts = await this.chat.postRun(place, threadTs, view);
+      await setRunThread(this.db, run.id, ts);
+    } catch (err) {
+      this.log.warn('could not post the run message; running anyway', err);
+    }
+    const showChecklist = this.checklists.refresh(host, playbookId, { focus: key });
+    // Updates go one after another, so a slow progress update can never land after the final one.
+    let chain: Promise<void> = Promise.resolve();
+    const update = (v: RunView): Promise<void> => {
+      if (!ts) return chain;
+      const at = ts;
+      chain = chain.then(() => this.chat.updateRun(place, at, v).catch((e) => this.log.warn('updateRun failed', e)));
+      return chain;
+    };
+
+    // What it looks for (the runbook's `| grep "ERROR"`), as the timeline and the checklist say it.
+    const words = step.type === 'command' && step.lookFor ? lookForWords(step.lookFor).slice(0, 300) : null;
+    // The lines found so far are on the step's checklist line too while it runs, kept with the run (not every second;
+    // a late one cannot undo the run's end: setRunFoundSoFar writes a running run only, and the checklist is re-read).
+    const sofar = foundSoFar(async (f) => {
+      await setRunFoundSoFar(this.db, run.id, f);
+      await this.checklists.refresh(host, playbookId, { focus: key });
+    }, this.log);
+    let outcomeOf: StepOutcome;
+    try {
+      outcomeOf = await runnerFor(step).run(
+        target,
+        step,
+        // The lines it looks for found so far are said while it runs too ("34 of 200 lines have "ERROR"").
+        (p) => {
+          void update({
+            ...view,
+            tail: p.tail,
+            bytes: p.bytes,
+            durationMs: p.elapsedMs,
+            ...(p.found ? { found: p.found } : {}),
+          });
+          if (words && p.found && p.found.total > 0) {
+            sofar.seen({ words, matched: p.found.matched, total: p.found.total });
+          }
+        },
+        this.opts,
+        checkContext,
+      );
+    } finally {
+      sofar.stop();
+    }
+    const { digest, full, ...outcome } = outcomeOf;
+    const final: RunView = {
+      ...view,
+      ...outcome,
+      ...(outcome.truncated && full ? { fileBytes: Buffer.byteLength(full) } : {}),
+    };
+    // What it looked for: how many lines had it, for the timeline and the checklist.
+    const found = words && outcome.found ? { words, matched: outcome.found.matched, total: outcome.found.total } : null;
+    await this.db.transaction(async (tx) => {
+      await finishStepRun(tx, run.id, {
+        state: final.state,
+        exitCode: final.exitCode,
+        durationMs: final.durationMs,
+        digest,
+        tail: final.tail,
+        found,
+      });
+      await recordStepEvent(tx, ref, 'step_run', userId, {
+        playbook: playbookId,
+        step: key,
+        target: shown,
+        state: final.state,
+        exitCode: final.exitCode,
+        durationMs: Math.round(final.durationMs),
+        digest,
+        ...(found ? { found } : {}),
+        // Run anyway with required steps (a deploy's prerequisites) neither done nor skipped: which, on the record.
+        ...(notDone.length
+          ? {
+              notDone: notDone.map((s) => ({
+                step: s.key,
+                section: s.section,
+                number: s.number,
+                text: s.text.slice(0, 300),
+              })),
+            }
+          : {}),
+      });
+    });
+    this.metrics.stepRan(playbookId, final.state);
+    if (ts) await update(final);
+    else await this.chat.postRun(place, threadTs, final).catch((e) => this.log.warn('postRun failed', e));
+    if (final.truncated && full) {
+      await this.chat
+        .uploadOutput(place, threadTs, `run-${run.id}-${playbookId}-${key}.txt`, full)
+        .catch((e) => this.log.warn('could not attach the full output', e));
+    }
+    await showChecklist;
+    if (host.kind === 'run' && playbookId === host.run.playbookId) await this.checklists.settleRun(host, playbook);
+    await this.checklists.refresh(host, playbookId, { focus: key });
+    return { view: final, full, ts };
+  }
+}
