@@ -9,6 +9,7 @@ import {
   markCardsRedrawn,
   markHandoff,
   recordHandoffs,
+  replaceHandoff,
   retryHandoff,
 } from '../store/oncall.repo.js';
 import { retryDelayMs } from './escalation.service.js';
@@ -121,7 +122,10 @@ export class HandoffNotices {
     }
     // The hand-offs as they stand: a notice recorded for one no longer among them (its override or swap cancelled
     // before it started) is taken back, not sent on. Only within the window read here (from now - lead).
+    // One still at that moment with someone else taking over (an override or a swap made since) is taken back, then
+    // becomes the notice of that hand-off, sent as any other.
     const standing = new Set(due.map((h) => `${h.role} ${h.at.getTime()} ${h.incomingId}`));
+    const standingAt = new Map(due.map((h) => [`${h.role} ${h.at.getTime()}`, h]));
     const windowStart = now.getTime() - lead;
     const claimed = await claimHandoffs(this.db, HANDOFF_BATCH, this.opts.leaseMs ?? 60_000);
     for (const h of claimed) {
@@ -131,7 +135,12 @@ export class HandoffNotices {
       }
       const gone =
         h.handoffAt.getTime() > windowStart && !standing.has(`${h.role} ${h.handoffAt.getTime()} ${h.incomingId}`);
-      if (gone) await this.withdraw(h, overrides.get(h.role) ?? []);
+      if (gone)
+        await this.withdraw(
+          h,
+          overrides.get(h.role) ?? [],
+          standingAt.get(`${h.role} ${h.handoffAt.getTime()}`) ?? null,
+        );
       else await this.send(h, overrides.get(h.role) ?? []);
     }
   }
@@ -174,9 +183,15 @@ export class HandoffNotices {
 
   /**
    * A hand-off that no longer happens: what was said of it is taken back (the channel's line, the incoming person's
-   * direct message), saying who is on call then instead; nothing more is sent of it (no "your shift ended").
+   * direct message), saying who is on call then instead; nothing more is sent of it (no "your shift ended"). When
+   * someone else takes over at that moment instead (`instead`), the row becomes their hand-off's notice, sent by the
+   * next sweep as any other (once: each part is marked as it goes).
    */
-  private async withdraw(h: HandoffRow, overrides: readonly Override[]): Promise<void> {
+  private async withdraw(
+    h: HandoffRow,
+    overrides: readonly Override[],
+    instead: { outgoingId: string | null; incomingId: string } | null,
+  ): Promise<void> {
     const def = this.runbook.escalation.roles[h.role];
     try {
       if (!def?.rotation) return await markHandoff(this.db, h, 'done', 'the role has no rotation any more');
@@ -202,6 +217,7 @@ export class HandoffNotices {
         }
         await markHandoff(this.db, h, 'withdrawn_dm');
       }
+      if (instead) return await replaceHandoff(this.db, h, instead);
       await markHandoff(
         this.db,
         h,

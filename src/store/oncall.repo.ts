@@ -78,6 +78,9 @@ export async function cancelOverride(q: Queryable, id: number, by: string, now: 
   return { kind: 'cancelled', before, after: toOverride(updated[0]!) };
 }
 
+/** One hand-off notice as a sweep claimed it: a write for the person it named does nothing once it names another. */
+export type HandoffKey = Pick<HandoffRow, 'role' | 'handoffAt' | 'incomingId'>;
+
 export interface HandoffRow {
   role: string;
   handoffAt: Date;
@@ -93,7 +96,12 @@ export interface HandoffRow {
   attempts: number;
 }
 
-/** Records the notices of coming hand-offs; a hand-off already recorded (by any replica) is left as it is. */
+/**
+ * Records the notices of coming hand-offs; a hand-off already recorded (by any replica) is left as it is, unless someone
+ * else now takes over at it (an override or a swap made since) and it is still to come: its notice is then let go
+ * (claimable at once, even when done or held for the hand-off), for the sweep to take it back and tell the new one.
+ * Not one a sweep is sending now (claimed: attempts counted) nor one waiting to retry: they come round by themselves.
+ */
 export async function recordHandoffs(
   q: Queryable,
   handoffs: readonly { role: string; at: Date; outgoingId: string | null; incomingId: string }[],
@@ -102,7 +110,10 @@ export async function recordHandoffs(
   const { rows } = await q.query(
     `INSERT INTO oncall_handoffs (role, handoff_at, outgoing_id, incoming_id)
      SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[])
-     ON CONFLICT (role, handoff_at) DO NOTHING RETURNING role`,
+     ON CONFLICT (role, handoff_at) DO UPDATE SET leased_until = NULL, done_at = NULL
+     WHERE oncall_handoffs.incoming_id <> excluded.incoming_id AND oncall_handoffs.handoff_at > clock_timestamp()
+       AND (oncall_handoffs.done_at IS NOT NULL OR oncall_handoffs.attempts = 0)
+     RETURNING role`,
     [
       handoffs.map((h) => h.role),
       handoffs.map((h) => h.at),
@@ -160,7 +171,7 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
  */
 export async function markHandoff(
   q: Queryable,
-  key: { role: string; handoffAt: Date },
+  key: HandoffKey,
   part: 'channel' | 'dm' | 'outgoing' | 'withdrawn_channel' | 'withdrawn_dm' | 'done',
   error?: string,
 ): Promise<void> {
@@ -173,31 +184,52 @@ export async function markHandoff(
     done: 'done_at = clock_timestamp(), leased_until = NULL',
   }[part];
   await q.query(
-    `UPDATE oncall_handoffs SET ${set}, last_error = coalesce($3, last_error) WHERE role = $1 AND handoff_at = $2`,
-    [key.role, key.handoffAt, error ?? null],
+    `UPDATE oncall_handoffs SET ${set}, last_error = coalesce($3, last_error)
+     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $4`,
+    [key.role, key.handoffAt, error ?? null, key.incomingId],
   );
 }
 
 /** A failed attempt: tried again once `retryAt` comes. */
-export async function retryHandoff(
-  q: Queryable,
-  key: { role: string; handoffAt: Date },
-  retryAt: Date,
-  error: string,
-): Promise<void> {
-  await q.query('UPDATE oncall_handoffs SET leased_until = $3, last_error = $4 WHERE role = $1 AND handoff_at = $2', [
-    key.role,
-    key.handoffAt,
-    retryAt,
-    error,
-  ]);
+export async function retryHandoff(q: Queryable, key: HandoffKey, retryAt: Date, error: string): Promise<void> {
+  await q.query(
+    'UPDATE oncall_handoffs SET leased_until = $3, last_error = $4 WHERE role = $1 AND handoff_at = $2 AND incoming_id = $5',
+    [key.role, key.handoffAt, retryAt, error, key.incomingId],
+  );
 }
 
 /** The part still to send waits for the hand-off itself: no replica claims the notice again before `until`. */
-export async function holdHandoff(q: Queryable, key: { role: string; handoffAt: Date }, until: Date): Promise<void> {
+export async function holdHandoff(q: Queryable, key: HandoffKey, until: Date): Promise<void> {
   await q.query(
-    'UPDATE oncall_handoffs SET leased_until = $3, attempts = 0 WHERE role = $1 AND handoff_at = $2 AND done_at IS NULL',
-    [key.role, key.handoffAt, until],
+    `UPDATE oncall_handoffs SET leased_until = $3, attempts = 0
+     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $4 AND done_at IS NULL`,
+    [key.role, key.handoffAt, until, key.incomingId],
+  );
+}
+
+/**
+ * A hand-off whose notice was taken back (someone else takes over at that moment now): the row becomes the notice of
+ * the hand-off as it stands, nothing of it sent yet, claimable at once. Only from the person it named (a second replica
+ * that got there first has replaced it already: nothing happens twice).
+ */
+export async function replaceHandoff(
+  q: Queryable,
+  key: HandoffKey,
+  next: { outgoingId: string | null; incomingId: string },
+): Promise<void> {
+  await q.query(
+    `UPDATE oncall_handoffs SET outgoing_id = $4, incoming_id = $5, channel_posted_at = NULL, dm_sent_at = NULL,
+       outgoing_dm_sent_at = NULL, withdrawn_channel_at = NULL, withdrawn_dm_at = NULL, done_at = NULL,
+       leased_until = NULL, attempts = 0, last_error = $6
+     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $3`,
+    [
+      key.role,
+      key.handoffAt,
+      key.incomingId,
+      next.outgoingId,
+      next.incomingId,
+      `taken back from ${key.incomingId}: ${next.incomingId} takes over then instead`,
+    ],
   );
 }
 
