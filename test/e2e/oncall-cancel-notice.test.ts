@@ -76,13 +76,15 @@ describe('cancelling an override whose hand-off was already told (it starts with
           : undefined,
       `the channel's lines taken back: ${JSON.stringify(posts(INCIDENTS_CHANNEL_ID))}`,
     );
-    // Nothing more is sent of them: no "your shift ended" at the time they would have been, their rows done.
-    const rows = await bot.db.query<{ done: boolean }>(
-      "SELECT done_at IS NOT NULL AS done FROM oncall_handoffs WHERE role = 'on_call' AND handoff_at >= $1",
-      [start],
-    );
-    expect(rows.rows.length).toBeGreaterThanOrEqual(2);
-    expect(rows.rows.every((r) => r.done)).toBe(true);
+    // Nothing more is sent of them: no "your shift ended" at the time they would have been, their rows done (each
+    // marked just after its message is sent: waited for, not read at once).
+    await eventually(async () => {
+      const rows = await bot.db.query<{ done: boolean }>(
+        "SELECT done_at IS NOT NULL AS done FROM oncall_handoffs WHERE role = 'on_call' AND handoff_at >= $1",
+        [start],
+      );
+      return rows.rows.length >= 2 && rows.rows.every((r) => r.done) ? true : undefined;
+    }, 'the notices taken back, done');
     await sleep(500);
     expect(posts(onCall).some((t) => t.includes('shift ended'))).toBe(false);
   }, 60_000);
