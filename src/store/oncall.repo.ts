@@ -234,13 +234,16 @@ export async function replaceHandoff(
 }
 
 /**
- * The notices of a role's hand-offs from `from` to `to` not done yet are claimable at once (a hold for the hand-off
- * itself let go): an override or a swap cancelled, the sweep finds which no longer happen and takes them back now.
+ * The notices of a role's hand-offs from `from` to `to` are claimable at once (a hold for the hand-off itself let go):
+ * an override or a swap cancelled, the sweep finds which no longer happen and takes them back now. Those not done yet,
+ * and those done already whose hand-off is still to come (one with nobody handing over is done once the channel and
+ * the incoming person are told): claimed again, one that still happens has nothing left to send, and is done again.
  */
 export async function releaseHandoffs(q: Queryable, role: string, from: Date, to: Date): Promise<void> {
   await q.query(
-    `UPDATE oncall_handoffs SET leased_until = NULL
-     WHERE role = $1 AND handoff_at >= $2 AND handoff_at <= $3 AND done_at IS NULL`,
+    `UPDATE oncall_handoffs SET leased_until = NULL, done_at = NULL
+     WHERE role = $1 AND handoff_at >= $2 AND handoff_at <= $3
+       AND (done_at IS NULL OR handoff_at > clock_timestamp())`,
     [role, from, to],
   );
 }
