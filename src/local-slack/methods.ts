@@ -270,6 +270,10 @@ export function webApiMethods(ws: Workspace, env: MethodEnv): Record<string, Han
       const user = users[0]!;
       if (!/^[UW][A-Z0-9]+$/.test(user) || ws.unknownUsers.has(user)) return slackError('user_not_found');
       if (user === BOT_USER_ID) return slackError('cannot_dm_bot');
+      // A deactivated account: Slack documents user_disabled here ("A specified user has been disabled."). A
+      // chat.postMessage to their ID is taken all the same, as Slack takes it (their DM's history is kept: Slack's answer
+      // in slackapi/python-slack-sdk#1156), so it is not refused there.
+      if (ws.users.get(user)?.deleted) return slackError('user_disabled');
       const already = ws.dms.has(user);
       return { ok: true, ...(already ? { already_open: true } : {}), channel: { id: ws.dmFor(user) } };
     },

@@ -236,6 +236,16 @@ describe('FakeSlack', () => {
     });
   });
 
+  it("refuses to open a DM with a deactivated account (user_disabled), as Slack's conversations.open does", async () => {
+    fake.addUser('U0GONEAWAY', { name: 'gone', deleted: true });
+    await expect(client.conversations.open({ users: 'U0GONEAWAY' })).rejects.toMatchObject({
+      data: { error: 'user_disabled' },
+    });
+    // chat.postMessage to their ID is taken, as Slack takes it (their DM's history is kept): the bot cannot tell from it.
+    const posted = await client.chat.postMessage({ channel: 'U0GONEAWAY', text: 'paged' });
+    expect(posted.ok).toBe(true);
+  });
+
   it('pages a history with limit, cursor and has_more, newest first, within oldest and latest, as Slack does', async () => {
     const channel = fake.addChannel('busy-history', { botIsMember: true });
     const before = Date.now() / 1000;
