@@ -194,7 +194,8 @@ async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
   });
   const requestTimeoutMs = init.requestTimeoutMs ?? undefined;
   setEdgeTimeouts(server, { keepAliveMs: init.keepAliveMs, requestTimeoutMs });
-  // A hook's body too large is refused before it is asked for (the hooks' rules loaded only then).
+  // A hook's body too large is refused before it is asked for (the hooks' rules loaded only then), and a path under
+  // /hooks that answers 404 whatever the body (no hook there, or one not configured) answers it at once.
   // A path the bot has no route for is answered its 404 before the body is asked for too (notFoundBeforeBody). Both
   // are loaded from the start, in the background: a first request waiting for 100 Continue does not wait for them.
   const hookLimits = import('./hooks-before-body.js');
@@ -204,8 +205,10 @@ async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
   answerAtTheEdge(server, {
     requestTimeoutMs,
     refuseBeforeBody: async (req, res) => {
+      const hooks = await hookLimits;
+      if (hooks.hookNotFoundBeforeBody(req, res, init.unservedHooks)) return true;
       if (req.method === 'POST' && (req.url ?? '').startsWith('/hooks/'))
-        return (await hookLimits).hookRefusedBeforeBody(req, res, init.unservedHooks);
+        return hooks.hookRefusedBeforeBody(req, res, init.unservedHooks);
       return (await unknownPaths).notFoundBeforeBody(req, res, init.notFound);
     },
   });

@@ -184,6 +184,10 @@ function qstashMessageId(req: IncomingMessage): string | undefined {
   return id && id.length <= 200 ? id : undefined;
 }
 
+/** The 404's message of an alert hook while no proof of origin is configured. */
+export const ALERTS_NOT_RECEIVED =
+  'Alerts are not received: set ALERTS_TOKEN (or ALERTS_SIGNING_SECRET or the QStash signing keys).';
+
 /** One hook: method, configured, size, proof of origin, JSON, payload; then the delivery is written and 202. */
 async function handle(src: AlertSource, deps: AlertHookDeps, req: IncomingMessage, res: ServerResponse) {
   if (req.method !== 'POST') {
@@ -192,10 +196,7 @@ async function handle(src: AlertSource, deps: AlertHookDeps, req: IncomingMessag
   }
   if (!deps.auth.configured(src.auth)) {
     req.resume();
-    return reply(res, 404, {
-      error: 'not_found',
-      message: 'Alerts are not received: set ALERTS_TOKEN (or ALERTS_SIGNING_SECRET or the QStash signing keys).',
-    });
+    return reply(res, 404, { error: 'not_found', message: ALERTS_NOT_RECEIVED });
   }
   const raw = await readRawBody(req, MAX_BODY_BYTES);
   if (raw === null) return tooLarge(req, res, src.tooLargeHint);
@@ -230,7 +231,7 @@ const HOOK_PATHS = () =>
     .join(' or ');
 
 /** The 404's sentence for a path under /hooks that is no hook, and why when it is not plain. */
-function noHook(path: string, why = ''): string {
+export function noHook(path: string, why = ''): string {
   return `No hook at ${cutToChars(path, 200)}${why}; alerts go to ${HOOK_PATHS()}.`;
 }
 

@@ -11,6 +11,9 @@ import { reply } from './json-reply.js';
 import type { AdvertisedRoute } from './not-found.js';
 
 export const PAGERDUTY_HOOK_PATH = `${HOOKS_PREFIX}/pagerduty`;
+/** The hook's 404 while PAGERDUTY_WEBHOOK_SECRET is unset. */
+export const PAGERDUTY_NOT_RECEIVED =
+  "PagerDuty webhooks are not received: set PAGERDUTY_WEBHOOK_SECRET to the subscription's secret.";
 export const PAGERDUTY_SIGNATURE_HEADER = 'x-pagerduty-signature';
 
 /** The signature PagerDuty puts on a v3 webhook: `v1=<hex HMAC-SHA256 of the raw body>`. */
@@ -62,10 +65,7 @@ async function handle(deps: PagerDutyHookDeps, req: IncomingMessage, res: Server
   }
   if (!deps.secret) {
     req.resume();
-    return reply(res, 404, {
-      error: 'not_found',
-      message: "PagerDuty webhooks are not received: set PAGERDUTY_WEBHOOK_SECRET to the subscription's secret.",
-    });
+    return reply(res, 404, { error: 'not_found', message: PAGERDUTY_NOT_RECEIVED });
   }
   const body = await readBody(req, MAX_BODY_BYTES);
   if (body === null) return tooLarge(req, res);

@@ -14,7 +14,7 @@ import {
 import type { RequestKind } from '../metrics/metrics.js';
 import { clockSkew, MAX_CLOCK_SKEW_SECONDS } from './ack-front.rules.js';
 import { refuseStrayHookPaths } from './alert-hooks.js';
-import { hookRefusedBeforeBody, unservedHooks } from './hooks-before-body.js';
+import { hookNotFoundBeforeBody, hookRefusedBeforeBody, unservedHooks } from './hooks-before-body.js';
 import { type NotFoundPaths, notFoundBeforeBody, notFoundPaths } from './not-found.js';
 import { answerAtTheEdge, edgeServerOptions, setEdgeTimeouts } from './server-edges.js';
 
@@ -153,7 +153,9 @@ export class SlackHttpReceiver extends HTTPReceiver {
       answerAtTheEdge(server, {
         requestTimeoutMs: this.requestTimeoutMs,
         refuseBeforeBody: (req, res) =>
-          hookRefusedBeforeBody(req, res, this.unservedHooks) || notFoundBeforeBody(req, res, this.notFound),
+          hookNotFoundBeforeBody(req, res, this.unservedHooks) ||
+          hookRefusedBeforeBody(req, res, this.unservedHooks) ||
+          notFoundBeforeBody(req, res, this.notFound),
       });
       return server as unknown as HTTPSServer;
     });
@@ -191,7 +193,9 @@ export class SlackSocketReceiver extends SocketModeReceiver {
       answerAtTheEdge(server, {
         requestTimeoutMs,
         refuseBeforeBody: (req, res) =>
-          hookRefusedBeforeBody(req, res, unserved) || notFoundBeforeBody(req, res, notFound),
+          hookNotFoundBeforeBody(req, res, unserved) ||
+          hookRefusedBeforeBody(req, res, unserved) ||
+          notFoundBeforeBody(req, res, notFound),
       });
     }
     const [route] = server?.listeners('request') ?? [];

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ALERTS_ENV, ALERTS_TOKEN } from '../support/alert-request.js';
@@ -43,6 +44,52 @@ const jsonOf = (body: string): unknown => JSON.parse(/\{[\s\S]*\}/.exec(body)?.[
 const hookHead = (path: string, length: number, extra = '') =>
   `POST ${path} HTTP/1.1\r\nHost: bot.test\r\nAuthorization: Bearer ${ALERTS_TOKEN}\r\n` +
   `Content-Type: application/json\r\nContent-Length: ${length}\r\n${extra}\r\n`;
+
+/**
+ * A request sent by Node's own HTTP client with `Expect: 100-continue`, its body (a small JSON) sent only once the
+ * server asks for it: whether it asked, and the answer.
+ */
+function sentExpectingContinue(
+  baseUrl: string,
+  method: string,
+  path: string,
+): Promise<{ continued: boolean; status: number; body: string }> {
+  const { hostname, port } = new URL(baseUrl);
+  const body = JSON.stringify({ source: 'expect', key: 'k', status: 'firing', level: 'info' });
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    const req = request({
+      host: hostname,
+      port: Number(port),
+      method,
+      path,
+      agent: false,
+      headers: {
+        authorization: `Bearer ${ALERTS_TOKEN}`,
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        expect: '100-continue',
+      },
+    });
+    req.on('continue', () => {
+      continued = true;
+      req.end(body);
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () => {
+        req.destroy();
+        resolve({ continued, status: res.statusCode ?? 0, body: text });
+      });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}
 
 describe.each([
   ['the acknowledging front', 'on'],
@@ -108,6 +155,22 @@ describe.each([
       const answer = firstAnswer(raw.replace(/^HTTP\/1.1 100 Continue\r\n\r\n/, ''));
       expect(answer.status, raw).toBe('HTTP/1.1 404 Not Found');
       expect(jsonOf(answer.body)).toMatchObject({ error: 'not_found' });
+    },
+  );
+
+  it.each([
+    ['POST', '/hooks/nothing-here', /^No hook at \/hooks\/nothing-here; alerts go to /],
+    ['PUT', '/hooks/nothing/here?x=1', /^No hook at \/hooks\/nothing\/here; /],
+    ['POST', '/hooks', /^No hook at \/hooks; /],
+    ['POST', '/HOOKS/alerts', /^No hook at \/HOOKS\/alerts \(paths are case-sensitive\)/],
+    ['POST', '/hooks/alerts/', /^No hook at \/hooks\/alerts\/ \(no trailing slash/],
+    ['POST', '/hooks/pagerduty', /^PagerDuty webhooks are not received: set PAGERDUTY_WEBHOOK_SECRET/],
+  ])(
+    "answers %s %s (Node's client, Expect: 100-continue) its 404 at once, never asking for the body",
+    async (method, path, message) => {
+      const answer = await sentExpectingContinue(bot.baseUrl, method, path);
+      expect(answer, JSON.stringify(answer)).toMatchObject({ continued: false, status: 404 });
+      expect(JSON.parse(answer.body)).toEqual({ error: 'not_found', message: expect.stringMatching(message) });
     },
   );
 
