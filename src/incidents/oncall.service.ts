@@ -549,7 +549,7 @@ export class OnCallService implements OnCallResolver, Sweep {
       return { kind: 'confirm', role: def.id, roleName: def.name, notIn, startsAt: later, endsAt, timeZone, gaps };
     const override = await this.db.transaction(async (tx) => {
       if (req.requestKey && !(await claimRequestKey(tx, req.requestKey))) return null;
-      return insertOverride(tx, {
+      const made = await insertOverride(tx, {
         role: def.id,
         kind: req.kind,
         userId: req.userId,
@@ -558,6 +558,10 @@ export class OnCallService implements OnCallResolver, Sweep {
         endsAt,
         createdBy: req.actorId,
       });
+      // The notices of hand-offs within it already told (held for the hand-off itself) are looked at again now: one that
+      // no longer happens is taken back by the sweep at once, not at the hand-off it was held for.
+      await releaseHandoffs(tx, def.id, startsAt, endsAt);
+      return made;
     });
     if (!override) return { kind: 'retry' };
     const nextOnCall = onCallAt(def.rotation, (await this.overrides(endsAt)).get(def.id) ?? [], endsAt);
