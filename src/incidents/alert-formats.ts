@@ -345,8 +345,11 @@ function shownNumber(n: number): string {
   return String(Math.abs(n) >= 1000 ? Math.round(n) : Number(n.toPrecision(4)));
 }
 
-/** `[ var='B' labels={…} value=12.53 ]` (or `metric='…'` before Grafana 9.1), each pair read from the text. */
-const VALUE_STRING_PAIR = /(?:var|metric)='([^']*)'[^\]]*?\bvalue=(-?[\d.]+(?:e[+-]?\d+)?)/gi;
+/**
+ * `[ var='B' labels={…} value=12.53 ]` (or `metric='…'` before Grafana 9.1), each pair read from the text: its value
+ * is all that stands before the pair's `]`, a number or not (`+Inf`, `NaN`, `null` for an expression with no value).
+ */
+const VALUE_STRING_PAIR = /(?:var|metric)='([^']*)'[^\]]*?\bvalue=([^\]]*?)\s*\]/gi;
 
 /** A Grafana value kept as text (`"NaN"`, `"+Inf"`, a state's word): at most this long, as shown. */
 const GRAFANA_TEXT_VALUE = 30;
@@ -373,7 +376,7 @@ const shownValue = (v: number | string): string => (typeof v === 'number' ? show
  * What a Grafana alert's rule evaluated to, from its `values` (or, when it sends none, its `valueString`): the one
  * value, or, when the rule has several expressions, the one that is not its condition's 0 or 1 (`{"B": 12.53, "C": 1}`
  * is 12.53); when that does not tell, each as `B=12.53, D=7`. A value sent as text that is no number (`"NaN"`) is
- * kept as text. Null when none is readable: the alert then shows no value.
+ * kept as text, from either. Null when none is readable: the alert then shows no value.
  */
 export function grafanaValue(values: unknown, valueString: unknown): string | null {
   let pairs: [string, number | string][] = [];
@@ -383,9 +386,11 @@ export function grafanaValue(values: unknown, valueString: unknown): string | nu
       return e === null ? [] : [[k, e]];
     });
   if (pairs.length === 0 && typeof valueString === 'string')
-    pairs = [...valueString.slice(0, 4000).matchAll(VALUE_STRING_PAIR)]
-      .map((m): [string, number] => [m[1]!, Number(m[2])])
-      .filter(([, n]) => Number.isFinite(n));
+    pairs = [...valueString.slice(0, 4000).matchAll(VALUE_STRING_PAIR)].flatMap((m): [string, number | string][] => {
+      // Grafana writes an expression that gave no value as `value=null`: no value, as a null in `values` is.
+      const e = m[2] === 'null' ? null : grafanaEntry(m[2]);
+      return e === null ? [] : [[m[1]!, e]];
+    });
   if (pairs.length === 0) return null;
   if (pairs.length === 1) return shownValue(pairs[0]![1]);
   const measured = pairs.filter(([, n]) => n !== 0 && n !== 1);

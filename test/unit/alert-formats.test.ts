@@ -514,6 +514,20 @@ describe('the Alertmanager webhook format', () => {
     expect(
       value({ valueString: "[ var='B' labels={zone=eu-1} value=97.5 ], [ var='C' labels={zone=eu-1} value=1 ]" }),
     ).toBe('97.5');
+    // Its values written as text are kept as `values`' are; `null` (an expression with no value) is none.
+    expect(
+      value({ valueString: "[ var='B' labels={zone=eu-1} value=+Inf ], [ var='C' labels={zone=eu-1} value=1 ]" }),
+    ).toBe('+Inf');
+    expect(value({ valueString: "[ var='B' labels={} value=NaN ], [ var='D' labels={} value=-Inf ]" })).toBe(
+      'B=NaN, D=-Inf',
+    );
+    expect(value({ valueString: "[ var='B' labels={} value=no data ], [ var='C' labels={} value=0 ]" })).toBe(
+      'no data',
+    );
+    expect(value({ valueString: "[ var='B' labels={} value=null ], [ var='C' labels={} value=1 ]" })).toBe('1');
+    expect(value({ valueString: "[ var='B' labels={} value=1.5e+06 ], [ var='C' labels={} value=1 ]" })).toBe(
+      '1500000',
+    );
     // A value sent as text that is no number: kept as text (a null dropped); a number sent as text: a number.
     expect(value({ values: { B: 'high', C: null } })).toBe('high');
     expect(value({ values: { B: 'NaN', C: 1 } })).toBe('NaN');
