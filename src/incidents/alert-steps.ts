@@ -42,6 +42,7 @@ import { AnnounceOrder } from './announce-order.js';
 import { AlreadyDoneError, ChatPlatformError, DomainError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
 import { NotYet } from './not-yet.js';
+import { DM_NEVER_UPDATED } from './page-dm-redraw.js';
 import type { IncidentMetrics, Logger } from './ports.js';
 import { RateLimitedError } from './rate-limits.js';
 import type { Incident } from './types.js';
@@ -505,11 +506,15 @@ export class AlertSteps {
     const view = await this.noticeView(lead);
     if (lead.notice) {
       await this.chat.updateAlertNotice(lead.notice, view);
+      // Withdrawn (its group's private incident took it): on-call's copies, if any, are withdrawn too.
+      if (view.withdrawn) await this.withdrawDirect(lead, view);
       // A security alert's notice: on-call's copies follow it; one that turned security (a security alert joined
       // its group, or an alert's summary now reads as one) is sent them now.
-      if (view.security) await this.directNotice(lead, view);
+      else if (view.security) await this.directNotice(lead, view);
       return;
     }
+    // Never posted, and withdrawn already: nothing to withdraw, nor to post.
+    if (view.withdrawn) return;
     const inChannel = await this.chat.postAlertNotice(view);
     // A security alert: what fired goes to on-call directly, once, as its notice is first posted (the incidents
     // channel hears only that one fired); after it, so that a refusal there does not send it twice. Without an
@@ -539,6 +544,27 @@ export class AlertSteps {
         .updateAlertNotice(dm, view)
         .catch((err) => this.log.warn(`could not update on-call's copy of security alert ${lead.id}'s notice`, err));
     }
+  }
+
+  /**
+   * A notice withdrawn (AlertNoticeView.withdrawn): on-call's direct copies of it, if it was sent them (when it read as
+   * a security matter), say so too, naming nothing of the alert; none is sent now. Each is tried; one Slack failed to
+   * update for a passing reason fails the step, which is tried again with its delivery (the whole notice must not
+   * stay in a DM); one Slack will never update (DM_NEVER_UPDATED: gone, the account closed) is let be, and logged.
+   */
+  private async withdrawDirect(lead: AlertRow, view: AlertNoticeView): Promise<void> {
+    let failed: unknown = null;
+    for (const dm of lead.noticeDms ?? []) {
+      if (lead.notice && dm.channel === lead.notice.channel && dm.ts === lead.notice.ts) continue;
+      try {
+        await this.chat.updateAlertNotice(dm, view);
+      } catch (err) {
+        if (err instanceof ChatPlatformError && DM_NEVER_UPDATED.has(err.slackError))
+          this.log.warn(`on-call's copy of alert ${lead.id}'s withdrawn notice cannot be updated any more`, err);
+        else failed ??= err;
+      }
+    }
+    if (failed) throw failed;
   }
 
   /**

@@ -301,7 +301,8 @@ export interface AlertNoticeView {
   security?: true;
   /**
    * With `security`: no alert of it reads as a security matter, but they joined a private incident (their group's,
-   * a security alert's). The incidents channel's notice is withdrawn, naming nothing of the alert, nor security.
+   * a security alert's). The incidents channel's notice is withdrawn, naming nothing of the alert, nor security; so is
+   * on-call's direct copy, if it was sent one (none is sent now).
    */
   withdrawn?: true;
 }

@@ -29,9 +29,10 @@ const DRAW_WAITS = 40;
 /**
  * Slack's answers for a page direct message it will never update, however often asked (gone, or the bot's own message
  * no longer its to change, the person's account closed, blocks it refuses): its redraw is given up, and the DM
- * recorded as gone (pageDmGone), so no later redraw tries it again.
+ * recorded as gone (pageDmGone), so no later redraw tries it again. (An alert notice's copy sent to on-call, being
+ * withdrawn, is let be on these too: AlertSteps.withdrawDirect.)
  */
-const DM_NEVER_UPDATED = new Set([
+export const DM_NEVER_UPDATED = new Set([
   'message_not_found',
   'cant_update_message',
   'channel_not_found',

@@ -729,20 +729,17 @@ export function renderAlertNotice(
    */
   channelHeard = false,
 ): Message {
-  if (n.withdrawn && to === 'channel') return renderWithdrawnNotice(n);
+  // Withdrawn: on-call's direct copy (if it was sent one) as the channel's, naming nothing of the alert either.
+  if (n.withdrawn) return renderWithdrawnNotice(n);
   if (n.security && to === 'channel') return renderSecurityNotice(n);
   const notice = n.group ? renderGroupNotice(n, n.group) : renderOneNotice(n);
   if (!n.security) return notice;
   // Sent to on-call alone: said why, and only Declare incident (its form has Private ticked); Add to an open incident
   // would offer public incidents too.
-  const heard = n.withdrawn
-    ? `the incidents channel's notice of ${n.group ? 'them' : 'it'} was withdrawn, saying nothing of what fired`
-    : channelHeard
-      ? `the incidents channel was told only that ${n.group ? 'security alerts' : 'a security alert'} fired, nothing of what`
-      : `the incidents channel was told nothing of ${n.group ? 'them' : 'it'}`;
-  const why = n.withdrawn
-    ? `:lock: *Sent to you directly, on call:* ${n.group ? 'these alerts' : 'this alert'} joined a private incident (${n.group ? 'their' : 'its'} group's), so ${heard}.`
-    : `:lock: *Sent to you directly, on call:* ${n.group ? 'these alerts read' : 'this alert reads'} as a security matter, so ${heard}. Declaring from here opens a private incident.`;
+  const heard = channelHeard
+    ? `the incidents channel was told only that ${n.group ? 'security alerts' : 'a security alert'} fired, nothing of what`
+    : `the incidents channel was told nothing of ${n.group ? 'them' : 'it'}`;
+  const why = `:lock: *Sent to you directly, on call:* ${n.group ? 'these alerts read' : 'this alert reads'} as a security matter, so ${heard}. Declaring from here opens a private incident.`;
   const blocks = notice.blocks.map((b) =>
     b.type === 'actions'
       ? { ...b, elements: b.elements.filter((e) => 'action_id' in e && e.action_id !== ACTION.attachAlert) }
@@ -757,7 +754,8 @@ const sectionOf = (text: string): KnownBlock => ({ type: 'section', text: { type
  * A notice in the incidents channel whose alerts (no security alert among them) joined a private incident, their
  * group's, after it was posted: withdrawn, naming nothing of the alert, nor why the group is handled privately (its
  * host and addresses, or a word of security, would tell what the private incident is about), or from which someone
- * declared a private incident (said so). No button. Pure.
+ * declared a private incident (said so). No button. On-call's direct copy, if it was sent one, the same: the private
+ * incident, not a DM, is where its alerts are seen now. Pure.
  */
 function renderWithdrawnNotice(n: AlertNoticeView): Message {
   const what = n.group ? 'these alerts' : 'this alert';

@@ -174,6 +174,50 @@ describe("a security alert's group", () => {
     expect(json(updated.args)).not.toMatch(/security/i);
     expect(json(updated.args)).not.toContain('warning level');
     expect(json(updated.args)).not.toContain('actions');
+    // Nor is the notice sent to on-call whole instead: it was never theirs (no security alert), and the private
+    // incident shows its alerts to those in it (its page, on-call's way in, among them).
+    const paged = (c: { args: Record<string, unknown> }) => json(c.args.metadata).includes('incident_page');
+    const dms = bot.fake.callsTo('chat.postMessage').filter((c) => String(c.args.channel).startsWith('U') && !paged(c));
+    expect(bot.fake.callsTo('chat.postMessage').some(paged)).toBe(true);
+    for (const c of dms) for (const s of ['SshLoginLatency', 'Slow SSH logins']) expect(json(c.args)).not.toContain(s);
+  });
+
+  it("a warning that read as a security matter, sent to on-call, then withdrawn: on-call's copy is withdrawn too", async () => {
+    const source = 'bastion-dm';
+    const suspicious = alertmanagerAlert(
+      'lat4',
+      { alertname: 'SshLoginLatency', severity: 'warning', instance: 'bastion-7:22', client: '198.51.100.4' },
+      { summary: 'Suspicious login attempts on bastion-7 from 198.51.100.4' },
+      { startsAt: startsAt() },
+    );
+    await post(source, [suspicious]);
+    await inboxDone(bot.db);
+    const dm = await waitUntil("on-call's copy of the notice", async () =>
+      bot.fake
+        .callsTo('chat.postMessage')
+        .find((c) => c.args.channel === 'U0ONCALL' && json(c.args).includes('SshLoginLatency') && c.response?.ts),
+    );
+    // Its summary reads as an ordinary warning now, and the group's security alert takes it to a private incident.
+    // Slack fails the first two updates of on-call's copy: it is withdrawn all the same, at a later attempt.
+    bot.fake.reset();
+    bot.fake.failNext('chat.update', { error: 'internal_error' }, 2, (args) => args.ts === dm.response?.ts);
+    await post(source, [latency('lat4'), bruteForce('bf4')]);
+    await inboxDone(bot.db);
+    const found = await privateIncidentOf(source);
+    expect(found.private).toBe(true);
+    expect(found.alerts.map((a) => a.name)).toContain('SshLoginLatency');
+    const ofDm = () =>
+      bot.fake
+        .callsTo('chat.update')
+        .filter((c) => c.args.channel === dm.response?.channel && c.args.ts === dm.response?.ts);
+    await waitUntil("on-call's copy updated", async () => ofDm().length > 0);
+    await waitUntil("on-call's copy withdrawn", async () => ofDm().some((c) => !c.failed));
+    expect(ofDm().filter((c) => c.failed)).toHaveLength(2);
+    const last = ofDm().at(-1)!;
+    expect(last.failed).toBeUndefined();
+    expect(json(last.args)).toContain('This notice was withdrawn');
+    for (const s of SECRETS) expect(json(last.args)).not.toContain(s);
+    expect(json(last.args)).not.toContain('actions');
   });
 });
 
