@@ -222,7 +222,9 @@ export interface StormCandidate {
   rules: Set<string>;
   /**
    * The storm's incident: the one the source's incidents-channel storm message names now (alert_storm_messages, while
-   * the storm goes on), or the one this recording made it; where its alerts of no open incident's alert go.
+   * the storm goes on), for a private incident the one its private storm joins now (alert_private_storms: the
+   * incidents channel hears nothing of it), or the one this recording made it; where its alerts of no open incident's
+   * alert go.
    */
   storm: boolean;
 }
@@ -247,8 +249,11 @@ export async function openAlertIncidentsOfSource(
     }
   >(
     `SELECT o.*,
-       o.incident_id = (SELECT m.incidents[array_upper(m.incidents, 1)] FROM alert_storm_messages m
-                         WHERE m.source = $1 AND m.told_at > now() - make_interval(secs => $2)) AS storm_incident,
+       o.incident_id = CASE WHEN o.incident_private
+         THEN (SELECT p.incidents[array_upper(p.incidents, 1)] FROM alert_private_storms p
+                WHERE p.source = $1 AND p.told_at > now() - make_interval(secs => $2))
+         ELSE (SELECT m.incidents[array_upper(m.incidents, 1)] FROM alert_storm_messages m
+                WHERE m.source = $1 AND m.told_at > now() - make_interval(secs => $2)) END AS storm_incident,
        ARRAY(SELECT DISTINCT a.name FROM alerts a WHERE a.alert_incident_id = ANY(o.ais)) AS alert_names,
        ARRAY(SELECT DISTINCT a.rule FROM alerts a WHERE a.alert_incident_id = ANY(o.ais) AND a.rule IS NOT NULL)
          AS alert_rules
