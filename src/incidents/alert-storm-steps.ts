@@ -173,6 +173,10 @@ export class StormSteps {
   ): Promise<{ channel: string; ts: string } | null> {
     const claim = await claimStormMessage(this.db, storm.source, incident.id, STORM_WINDOW_MS);
     if (claim.kind === 'ongoing' && claim.at) {
+      const place = claim.incidents.indexOf(incident.id);
+      // This step retried after the storm moved on to a later incident: the message and its thread said that move,
+      // listing this one in its place; saying now that the storm goes here would be out of order, and untrue.
+      if (place >= 0 && place < claim.incidents.length - 1) return claim.at;
       const earlier: { number: number; channelId: string | null }[] = [];
       for (const id of claim.incidents.filter((i) => i !== incident.id)) {
         const e = await getIncident(this.db, id);

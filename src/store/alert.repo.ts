@@ -544,7 +544,9 @@ export async function firedElsewhereClosed(q: Queryable, ref: { channel: string;
 /**
  * The incidents channel's message of a source's storm (alert_storm_messages), for a storm step sending its alerts to
  * `incidentId`: `new` when none was told within `windowMs` (or one being posted was given up), claimed for this step to
- * post; else the storm's message (null while another step posts it) with the incidents it was sent to, this one last.
+ * post; else the storm's message (null while another step posts it) with the incidents it was sent to, in order, this
+ * one last; asked again for an incident already in the list (a step's retry, the storm since moved on), it keeps its
+ * place, as movePrivateStorm's do.
  */
 export async function claimStormMessage(
   q: Queryable,
@@ -563,7 +565,8 @@ export async function claimStormMessage(
   if (claimed.rows.length > 0) return { kind: 'new' };
   const { rows } = await q.query<{ channel: string | null; ts: string | null; incidents: number[] }>(
     `UPDATE alert_storm_messages
-        SET incidents = array_remove(incidents, $2::int) || $2::int, told_at = now()
+        SET incidents = CASE WHEN $2::int = ANY(incidents) THEN incidents ELSE incidents || $2::int END,
+            told_at = now()
       WHERE source = $1 RETURNING channel, ts, incidents`,
     [source, incidentId],
   );
