@@ -844,6 +844,13 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     alerts?: AlertCardView,
   ): Promise<PageDmAt | undefined> {
     const msg = renderPage(incident, page, this.opts.severities, channelRedirect(incident), alerts, this.opts.timeZone);
+    // Slack takes a DM to a deactivated account (someone who left, still in a rotation) and nobody reads it: asked
+    // beside the DM (not before it: a page is not held up), the account's state makes it unreachable, as an unknown one
+    // is. Slack not answering that says nothing.
+    const deactivated = this.client.users.info({ user: userId }).then(
+      (r) => r.user?.deleted === true,
+      () => false,
+    );
     try {
       const posted = await this.client.chat.postMessage({
         channel: userId,
@@ -865,8 +872,10 @@ export class SlackChat implements IncidentChat, PlaybookChat {
             }
           : {}),
       });
+      if (await deactivated) throw new UnreachableContactError(userId, 'user_disabled');
       return posted.channel && posted.ts ? { channel: posted.channel, ts: posted.ts } : undefined;
     } catch (err) {
+      if (err instanceof UnreachableContactError) throw err;
       const code = slackErrorCode(err);
       if (code && UNREACHABLE.has(code)) throw new UnreachableContactError(userId, code);
       throw toChatPlatformError(err, `page ${userId}`);

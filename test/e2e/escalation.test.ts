@@ -582,6 +582,25 @@ describe('contacts that cannot be paged', () => {
     expect(dmsTo(bot, 'U0ONCALL')).toHaveLength(1);
   });
 
+  it('a deactivated account still in the contacts (someone who left) is reported unreachable, not paged', async () => {
+    bot = await startBot({ runbook: testRunbook({ contacts: { on_call: ['U0LEFT', 'U0ONCALL'] } }) });
+    // Slack takes a DM to a deactivated account; users.info says `deleted`.
+    bot.fake.addUser('U0LEFT', { name: 'left', real_name: 'Left Already', deleted: true });
+    const inc = await declare(bot, 'sev2 someone left');
+    const line = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /Paged \*On-Call Engineer\*/.test(String(c.args.text)),
+    );
+    expect(line.args.text).toContain('(<@U0ONCALL>)');
+    expect(line.args.text).toMatch(/Could not reach .*<@U0LEFT>/);
+    const { rows } = await bot.db.query<{ user_id: string }>(
+      `SELECT d.user_id FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+       WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL ORDER BY d.user_id`,
+      [inc.id],
+    );
+    expect(rows.map((r) => r.user_id)).toEqual(['U0ONCALL']);
+  });
+
   it('a Slack 500 while paging is retried until the page goes through, and sent once', async () => {
     bot = await startBot({ runbook: testRunbook({ unresolvedAfter: '1500ms' }) });
     const inc = await declare(bot, 'sev2 slack flaky while paging');
