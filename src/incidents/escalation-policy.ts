@@ -18,6 +18,7 @@ export const ESCALATION_RULES = [
   'rto_passed',
   'paging_stopped',
   'redraw_pages',
+  'redraw_card',
 ] as const;
 export type EscalationRule = (typeof ESCALATION_RULES)[number];
 
@@ -83,9 +84,10 @@ export interface RuleDef {
    * Whom it pages: `roles` the roles the rule names (a by-hand rule: the role it was made for); `role_and_next` its
    * role again together with the next role in the contact order not paged yet; `commander` nobody: it reminds the
    * commander in the channel; `dms` nobody: it shows the page direct messages people hold again as the incident is
-   * now, until Slack has taken every one (see PageDmRedraw.redrawPages).
+   * now, until Slack has taken every one (see PageDmRedraw.redrawPages); `card` nobody: it shows the incident's card
+   * again as the incident is now, until Slack takes it.
    */
-  readonly pages: 'roles' | 'role_and_next' | 'commander' | 'dms';
+  readonly pages: 'roles' | 'role_and_next' | 'commander' | 'dms' | 'card';
   /**
    * A rule that reminds (`pages: 'commander'`): what the channel is told, and the details its timeline event keeps
    * (`rule` among them). `playbookTitle` names a playbook of the runbook by its id.
@@ -499,6 +501,18 @@ export const RULES = {
     movable: false,
     pages: 'dms',
   },
+  redraw_card: {
+    file: null,
+    // The card after a fired timer (a page, a reminder) could not be shown (Slack refused the update, the database did
+    // not answer): nothing else may redraw it for hours, and it would offer Escalate now to a role paged already. A
+    // timer written when that refresh fails, retried until the card is shown as the incident is then.
+    due: () => null,
+    keptWhile: () => true,
+    reason: () => 'the card is behind the incident',
+    unless: () => null,
+    movable: false,
+    pages: 'card',
+  },
 } as const satisfies Record<EscalationRule, RuleDef>;
 
 /** The rules the runbook file sets under `escalation.rules`, with the key and form each is written in. */
@@ -593,14 +607,19 @@ export const MOVABLE_RULES: ReadonlySet<string> = new Set(ESCALATION_RULES.filte
 /** Rules that remind the commander instead of paging anyone (not shown as "Next" on the card). */
 export const REMINDER_RULES: readonly string[] = ESCALATION_RULES.filter((r) => RULES[r].pages === 'commander');
 
-/** Rules whose timers page nobody (reminders, redraws of page DMs): never the card's "Next". */
+/** Rules whose timers page nobody (reminders, redraws of page DMs or of the card): never the card's "Next". */
 export const PAGING_NOBODY_RULES: readonly string[] = ESCALATION_RULES.filter(
-  (r) => RULES[r].pages === 'commander' || RULES[r].pages === 'dms',
+  (r) => RULES[r].pages === 'commander' || RULES[r].pages === 'dms' || RULES[r].pages === 'card',
 );
 
 /** Whether a fired job shows the page DMs again as the incident is now (see RuleDef.pages). */
 export function redrawsPages(rule: string): boolean {
   return ruleDef(rule)?.pages === 'dms';
+}
+
+/** Whether a fired job shows the incident's card again as the incident is now (see RuleDef.pages). */
+export function redrawsCard(rule: string): boolean {
+  return ruleDef(rule)?.pages === 'card';
 }
 
 /** Made-by-hand rules whose pending timers the incident, as it is now, keeps although its state does not ask for them. */
@@ -629,7 +648,7 @@ export function rolesToPage(
   { recently = new Set<string>(), alone = false }: { recently?: ReadonlySet<string>; alone?: boolean } = {},
 ): string[] {
   const def: RuleDef | undefined = ruleDef(job.rule);
-  if (!def || def.pages === 'commander' || def.pages === 'dms' || !job.role) return [];
+  if (!def || def.pages === 'commander' || def.pages === 'dms' || def.pages === 'card' || !job.role) return [];
   if (def.pages === 'roles') {
     const roles = rb.escalation.rules[job.rule as EscalationRule]?.roles ?? [job.role];
     return def.onFlag ? roles.filter((r) => !recently.has(r)) : [...roles];

@@ -9,6 +9,7 @@ import {
   escalationSummary,
   finishJob,
   finishReminder,
+  insertCardRedrawJob,
   insertManualJob,
   insertPages,
   insertRedrawJob,
@@ -43,6 +44,7 @@ import {
   personRole,
   RECENT_PAGE_MS,
   RESYNCED_RULES,
+  redrawsCard,
   redrawsPages,
   remindsCommander,
   revivedRules,
@@ -708,7 +710,7 @@ export class EscalationService {
           }
           const work: FiredJob = { id: job.id, job, incident, pages: [] };
           fired.push(work);
-          if (remindsCommander(job.rule) || redrawsPages(job.rule)) continue;
+          if (remindsCommander(job.rule) || redrawsPages(job.rule) || redrawsCard(job.rule)) continue;
           // A retried job pages the roles it chose the first time; a new one chooses now.
           const earlier = stored.filter((p) => p.jobId === job.id);
           const incidentPaged = paged.get(incident.id) ?? new Set<string>();
@@ -880,6 +882,12 @@ export class EscalationService {
       await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
       return;
     }
+    if (redrawsCard(job.rule)) {
+      // Throws when the card is not shown (the job is tried again).
+      await this.lanes.run('follow_up', () => this.showCard(incident));
+      await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
+      return;
+    }
     if (remindsCommander(job.rule)) {
       const reminder = ruleDef(job.rule)?.remind?.(incident, (id) => this.playbookTitle(id), this.runbook);
       // Reminded, and its record lost with the database: the retried job only records it.
@@ -908,16 +916,32 @@ export class EscalationService {
     await this.refreshAfter(incident, 'a page');
   }
 
-  /** Refreshes the card after a fired timer (logged when it cannot). */
+  /**
+   * Refreshes the card after a fired timer. When it cannot (Slack refused the update, the database did not answer),
+   * a timer (`redraw_card`) shows it again shortly, until it is shown: nothing else may redraw the card for hours, and
+   * it would go on offering Escalate now to the role just paged. Logged when even that timer cannot be written.
+   */
   private async refreshAfter(incident: Incident, what: string): Promise<void> {
+    try {
+      await this.lanes.run('follow_up', () => this.showCard(incident));
+    } catch (err) {
+      this.log.warn(`could not refresh the card after ${what}; it is shown again shortly`, err);
+      const dueAt = new Date(Date.now() + retryDelayMs(1));
+      try {
+        await insertCardRedrawJob(this.db, incident.id, dueAt);
+        this.onScheduled(dueAt);
+      } catch (again) {
+        this.log.warn(`incident ${incident.id}: could not keep its card to show again`, again);
+      }
+    }
+  }
+
+  /** Shows the incident's card as it is now (see `opts.refreshCard`); throws when it is not shown. */
+  private async showCard(incident: Incident): Promise<void> {
     const refresh = this.opts.refreshCard;
-    await this.lanes
-      .run('follow_up', async () => {
-        if (refresh) return refresh(incident.id);
-        const [view, current] = await Promise.all([this.view(this.db, incident), getIncident(this.db, incident.id)]);
-        await this.chat.refreshCard(current ?? incident, view);
-      })
-      .catch((err) => this.log.warn(`could not refresh the card after ${what}`, err));
+    if (refresh) return refresh(incident.id);
+    const [view, current] = await Promise.all([this.view(this.db, incident), getIncident(this.db, incident.id)]);
+    await this.chat.refreshCard(current ?? incident, view);
   }
 
   /** A playbook's title in the runbook (its id when the runbook no longer has it). */

@@ -398,6 +398,21 @@ export async function insertRedrawJob(
 }
 
 /**
+ * A timer that shows the incident's card again (`redraw_card`), due at `dueAt`: written when a fired timer's refresh of
+ * the card failed. One pending at a time per incident (it shows the card as the incident is when it fires).
+ */
+export async function insertCardRedrawJob(q: Queryable, incidentId: number, dueAt: Date): Promise<void> {
+  await q.query(
+    `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+     SELECT $1, 'redraw_card@' || clock_timestamp(), 'redraw_card', NULL, $2
+     WHERE NOT EXISTS (SELECT 1 FROM escalation_jobs
+                       WHERE incident_id = $1 AND rule = 'redraw_card' AND state = 'pending' AND attempts = 0)
+     ON CONFLICT (incident_id, key) DO NOTHING`,
+    [incidentId, dueAt],
+  );
+}
+
+/**
  * Whether page `p` of incident `i` was acknowledged: by the person paged (the page's own acknowledgement), or by the
  * incident's, when the page came before it (a page made after it is answered only by its own).
  */

@@ -143,6 +143,31 @@ describe("a page DM's Escalate to … is the card's Escalate now", () => {
     expect(pagesTo(bot, 'U0SENIOR', title)).toHaveLength(0);
     await bot.command('resolve done', { channel_id: card.channelId, user_id: 'U0SENIOR' });
   }, 40_000);
+
+  it("Slack refuses the card's update after a page: a timer shows it again, offering the role after the one paged", async () => {
+    const title = 'webhooks lagging';
+    const card = await declareThroughBot(bot, `sev2 ${title}`, 'U0REPORTER');
+    await pageDmTo(bot.fake, 'U0ONCALL', card.channelId);
+    await cardShows(bot, card, 'Escalate now: Senior DevOps Engineer');
+    // The one update the page's card refresh makes (nothing else redraws this card until the next change).
+    bot.fake.failNext('chat.update', { error: 'internal_error' }, 1, at({ channel: card.channelId, ts: card.cardTs }));
+    await bot.command('escalate', { channel_id: card.channelId, user_id: 'U0REPORTER' });
+    await pageDmTo(bot.fake, 'U0SENIOR', card.channelId);
+    await cardShows(bot, card, 'Escalate now: Engineering Manager');
+    const updates = bot.fake
+      .callsTo('chat.update')
+      .filter((c) => at({ channel: card.channelId, ts: card.cardTs })(c.args));
+    expect(updates.filter((u) => u.failed)).toHaveLength(1);
+    // Its timer, done once Slack took the card.
+    await eventually(async () => {
+      const { rows } = await bot.db.query<{ state: string }>(
+        "SELECT state FROM escalation_jobs WHERE incident_id = $1 AND rule = 'redraw_card'",
+        [card.incidentId],
+      );
+      return rows.length > 0 && rows.every((r) => r.state === 'done') ? true : undefined;
+    }, 'the card redraw timer done');
+    await bot.command('resolve done', { channel_id: card.channelId, user_id: 'U0REPORTER' });
+  }, 40_000);
 });
 
 describe('a page DM Slack will never update', () => {

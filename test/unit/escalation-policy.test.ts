@@ -428,10 +428,15 @@ describe('the rule table', () => {
       'paging_stopped',
     ]);
     // A page DMs' redraw too: written by hand for a page of more roles or an own acknowledgement, and never replaced by
-    // a later change's, the resolution's either (each shows every DM behind, as the incident is when it draws).
-    expect([...keptByHand(makeIncident({ status: 'investigating' }))]).toEqual(['manual', 'redraw_pages']);
-    expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual(['manual', 'redraw_pages']);
-    expect([...keptByHand(makeIncident({ status: 'resolved' }))]).toEqual(['redraw_pages']);
+    // a later change's, the resolution's either (each shows every DM behind, as the incident is when it draws). The
+    // card's redraw likewise: written when a fired timer's refresh of the card failed.
+    expect([...keptByHand(makeIncident({ status: 'investigating' }))]).toEqual([
+      'manual',
+      'redraw_pages',
+      'redraw_card',
+    ]);
+    expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual(['manual', 'redraw_pages', 'redraw_card']);
+    expect([...keptByHand(makeIncident({ status: 'resolved' }))]).toEqual(['redraw_pages', 'redraw_card']);
   });
 
   it('a severity change has a timer of its own, due at the change, that shows the page DMs again and pages nobody', () => {
@@ -462,7 +467,8 @@ describe('the rule table', () => {
     ]);
     expect(redraw({ ...i, severityChangedAt: null, acknowledgedAt: acked })).toHaveLength(1);
     expect(rolesToPage({ rule: 'redraw_pages', role: null }, rb, i, new Set())).toEqual([]);
-    expect(PAGING_NOBODY_RULES).toEqual([...REMINDER_RULES, 'redraw_pages']);
+    expect(rolesToPage({ rule: 'redraw_card', role: null }, rb, i, new Set())).toEqual([]);
+    expect(PAGING_NOBODY_RULES).toEqual([...REMINDER_RULES, 'redraw_pages', 'redraw_card']);
   });
 
   it('a stored job of a rule this version does not know no longer holds, and pages nobody', () => {
