@@ -104,7 +104,7 @@ export interface BotDeps {
   /** Who the bot is (auth.test, asked by start() before this); without it Bolt asks Slack itself. */
   identity?: BotIdentity;
   /** Escalation tuning (tests shorten how long a typed `/incident escalate` counts as a repeat). */
-  escalation?: { repeatWindowMs?: number };
+  escalation?: { repeatWindowMs?: number; redrawTries?: number };
   /** What replicas share (rate limits, channel budget, repeated requests, caches); default: as config.kv says. */
   kv?: GuardedKv;
   /** The metrics served at /metrics; default: a registry of this bot's own, with the process's metrics. */

@@ -195,6 +195,13 @@ export const ESCALATE_REPEAT_WINDOW_MS = 60_000;
 const RESCHEDULE_EVERY_MS = 1000;
 const RESCHEDULE_TRIES = 60;
 
+/**
+ * A redraw timer (the page DMs', the card's) is tried at most this many times: with the retries' backoff (up to a
+ * minute apart) about an hour. Past it, Slack is not taking the messages for a reason a retry does not fix; the next
+ * change of the incident draws them again anyway.
+ */
+export const REDRAW_TRIES = 60;
+
 /** Slack calls the escalation work makes at once, per process. */
 const SLACK_CONCURRENCY = 16;
 
@@ -229,6 +236,8 @@ export class EscalationService {
     private readonly onScheduled: (dueAt: Date) => void = () => {},
     private readonly opts: {
       repeatWindowMs?: number;
+      /** How many times a redraw timer (page DMs, the card) is tried before it is given up (REDRAW_TRIES). */
+      redrawTries?: number;
       /** The card's other sections, read in the statement of the card's escalation line (see CardSections). */
       cardSections?: { part(incidentId: number): (first: number) => StatementPart };
       /** Where notes of what pages did are shared with other replicas (see `notes`); none: this process's memory. */
@@ -799,6 +808,14 @@ export class EscalationService {
       await this.carryOut(work);
     } catch (err) {
       const { job } = work;
+      const tries = this.opts.redrawTries ?? REDRAW_TRIES;
+      if ((redrawsPages(job.rule) || redrawsCard(job.rule)) && job.attempts >= tries) {
+        this.log.warn(`escalation job ${job.id} (${job.key}) failed ${job.attempts} times; given up`, err);
+        await finishJob(this.db, job.id, 'cancelled').catch((e) =>
+          this.log.warn(`could not give up escalation job ${job.id}; its lease will run out`, e),
+        );
+        return;
+      }
       const delay = retryDelayMs(job.attempts);
       this.log.warn(`escalation job ${job.id} (${job.key}) failed, retrying in ${delay} ms`, err);
       await this.reschedule(job, delay, err instanceof Error ? err.message : String(err));

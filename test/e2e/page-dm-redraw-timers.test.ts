@@ -208,3 +208,30 @@ describe('a page DM Slack will never update', () => {
     expect(bot.fake.callsTo('chat.update').filter((c) => at(dm)(c.args))).toHaveLength(1);
   }, 30_000);
 });
+
+describe('a redraw timer Slack keeps refusing', () => {
+  const bot = useBot({ runbook: testRunbook(), escalation: { redrawTries: 2 } });
+
+  it('is given up after its tries (here 2), not retried without end', async () => {
+    const card = await declareThroughBot(bot, 'sev2 search results stale', 'U0REPORTER');
+    const dm = await pageDmTo(bot.fake, 'U0ONCALL', card.channelId);
+    bot.fake.failNext('chat.update', { error: 'internal_error' }, 50, at(dm));
+    await bot.command('severity sev1', { channel_id: card.channelId, user_id: 'U0REPORTER' });
+    const timer = async () =>
+      (
+        await bot.db.query<{ state: string; attempts: number }>(
+          "SELECT state, attempts FROM escalation_jobs WHERE incident_id = $1 AND rule = 'redraw_pages'",
+          [card.incidentId],
+        )
+      ).rows;
+    const rows = await eventually(
+      async () => ((await timer())[0]?.state === 'cancelled' ? timer() : undefined),
+      'the redraw timer given up',
+    );
+    expect(rows).toEqual([{ state: 'cancelled', attempts: 2 }]);
+    const tried = bot.fake.callsTo('chat.update').filter((c) => at(dm)(c.args)).length;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(bot.fake.callsTo('chat.update').filter((c) => at(dm)(c.args))).toHaveLength(tried);
+    await bot.command('resolve done', { channel_id: card.channelId, user_id: 'U0REPORTER' });
+  }, 30_000);
+});

@@ -47,7 +47,7 @@ export interface HarnessOptions {
   /** Start the escalation timer loop (default true). */
   timers?: boolean;
   /** Escalation tuning passed to createBot (e.g. how long a typed escalate counts as a repeat). */
-  escalation?: { repeatWindowMs?: number };
+  escalation?: { repeatWindowMs?: number; redrawTries?: number };
   /** Alert settings passed to createBot (maintenance windows, the duplicate window). */
   alerts?: BotDeps['alerts'];
   /** Start the alert loop (default true). */
