@@ -1,40 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scheduledAt } from '../../src/incidents/rotation.js';
-import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
-import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { describe, expect, it } from 'vitest';
+import { INCIDENTS_CHANNEL_ID } from '../support/bot-harness.js';
 import { eventually } from '../support/incident-flow.js';
-import { askPrivately as ask, DAILY_ROTATION } from '../support/oncall-flow.js';
-import { testRunbookData, withRotation } from '../support/test-runbook.js';
+import {
+  askPrivately as ask,
+  DAILY_ROTATION,
+  hhmmUtc,
+  overrideSlot,
+  useHandoffNoticeBot,
+} from '../support/oncall-flow.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const hhmm = (t: Date) => `${String(t.getUTCHours()).padStart(2, '0')}:${String(t.getUTCMinutes()).padStart(2, '0')}`;
 
 describe('cancelling an override whose hand-off was already told (it starts within ONCALL_HANDOFF_NOTICE)', () => {
-  let bot: BotHarness;
-  let runbook: Runbook;
-  beforeAll(async () => {
-    runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY_ROTATION));
-    bot = await startBot({ runbook, incidentsChannel: true, env: { ONCALL_HANDOFF_NOTICE: '15m' } });
-  });
-  afterAll(async () => bot?.stop());
-  const posts = (channel: string) =>
-    bot.fake
-      .callsTo('chat.postMessage')
-      .filter((c) => !c.failed && c.args.channel === channel)
-      .map((c) => String(c.args.text));
+  const ctx = useHandoffNoticeBot();
+  const posts = (channel: string) => ctx.posts(channel);
 
   it('tells the person it is cancelled, and the one told they take over from them that they stay on call', async () => {
-    // Two to five minutes from now (a whole minute, read in UTC), for five minutes: both its hand-offs (in, and back)
-    // fall within the notice's lead, so both are told ahead of time.
-    let start = new Date(Math.ceil((Date.now() + 120_000) / 60_000) * 60_000);
-    // Not across the rotation's own 09:00 hand-off.
-    const onCall = scheduledAt(runbook.escalation.roles.on_call!.rotation!, start);
-    if (scheduledAt(runbook.escalation.roles.on_call!.rotation!, new Date(start.getTime() + 6 * 60_000)) !== onCall)
-      start = new Date(start.getTime() + 10 * 60_000);
+    // Two to five minutes from now, for five minutes: both its hand-offs (in, and back) are told ahead of time.
+    const { start, onCall } = overrideSlot(ctx.runbook);
     const stand = DAILY_ROTATION.people.find((p) => p !== onCall)!;
-    const made = await ask(bot, `oncall override <@${stand}> from ${hhmm(start)} UTC for 5m`, 'U0BOSS');
+    const made = await ask(ctx.bot, `oncall override <@${stand}> from ${hhmmUtc(start)} UTC for 5m`, 'U0BOSS');
     expect(made.text).toContain(`<@${stand}>`);
-    const id = (await bot.db.query<{ id: number }>('SELECT max(id) AS id FROM oncall_overrides')).rows[0]!.id;
+    const id = (await ctx.bot.db.query<{ id: number }>('SELECT max(id) AS id FROM oncall_overrides')).rows[0]!.id;
 
     // Told ahead: the channel, the person taking over, and the one on call by rotation of the hand-back.
     await eventually(
@@ -48,7 +35,7 @@ describe('cancelling an override whose hand-off was already told (it starts with
       20_000,
     );
 
-    const gone = await ask(bot, `oncall cancel ${id}`, 'U0BOSS');
+    const gone = await ask(ctx.bot, `oncall cancel ${id}`, 'U0BOSS');
     expect(gone.text).toContain('It will not start.');
 
     // Each person told is told it is off, and who is on call then.
@@ -79,7 +66,7 @@ describe('cancelling an override whose hand-off was already told (it starts with
     // Nothing more is sent of them: no "your shift ended" at the time they would have been, their rows done (each
     // marked just after its message is sent: waited for, not read at once).
     await eventually(async () => {
-      const rows = await bot.db.query<{ done: boolean }>(
+      const rows = await ctx.bot.db.query<{ done: boolean }>(
         "SELECT done_at IS NOT NULL AS done FROM oncall_handoffs WHERE role = 'on_call' AND handoff_at >= $1",
         [start],
       );

@@ -1,36 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scheduledAt } from '../../src/incidents/rotation.js';
-import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
-import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { INCIDENTS_CHANNEL_ID } from '../support/bot-harness.js';
 import { eventually } from '../support/incident-flow.js';
-import { askPrivately as ask, DAILY_ROTATION } from '../support/oncall-flow.js';
-import { testRunbookData, withRotation } from '../support/test-runbook.js';
-
-const hhmm = (t: Date) => `${String(t.getUTCHours()).padStart(2, '0')}:${String(t.getUTCMinutes()).padStart(2, '0')}`;
+import { askPrivately as ask, DAILY_ROTATION, hhmmUtc, useHandoffNoticeBot } from '../support/oncall-flow.js';
 
 describe('a new override over a hand-off already told (the person on call stays on through it)', () => {
-  let bot: BotHarness;
-  let runbook: Runbook;
   // The rotation's own daily hand-off three to four minutes from now.
   const handoff = new Date(Math.ceil((Date.now() + 180_000) / 60_000) * 60_000);
-  beforeAll(async () => {
-    runbook = parseRunbook(
-      withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', {
-        ...DAILY_ROTATION,
-        handoff: { time: hhmm(handoff), time_zone: 'UTC' },
-      }),
-    );
-    bot = await startBot({ runbook, incidentsChannel: true, env: { ONCALL_HANDOFF_NOTICE: '15m' } });
-  });
-  afterAll(async () => bot?.stop());
-  const posts = (channel: string) =>
-    bot.fake
-      .callsTo('chat.postMessage')
-      .filter((c) => !c.failed && c.args.channel === channel)
-      .map((c) => String(c.args.text));
+  const ctx = useHandoffNoticeBot({ ...DAILY_ROTATION, handoff: { time: hhmmUtc(handoff), time_zone: 'UTC' } });
+  const posts = (channel: string) => ctx.posts(channel);
 
   it('takes back the notice of the hand-off that no longer happens at once, not at the hand-off', async () => {
-    const rotation = runbook.escalation.roles.on_call!.rotation!;
+    const rotation = ctx.runbook.escalation.roles.on_call!.rotation!;
     const onCall = scheduledAt(rotation, new Date());
     const next = scheduledAt(rotation, new Date(handoff.getTime() + 1000));
     expect(next).not.toBe(onCall);
@@ -40,7 +21,7 @@ describe('a new override over a hand-off already told (the person on call stays 
       20_000,
     );
     // The person on call now stays on for ten minutes more: the hand-off at the rotation's time no longer happens.
-    const made = await ask(bot, `oncall override <@${onCall}> 10m`, 'U0BOSS');
+    const made = await ask(ctx.bot, `oncall override <@${onCall}> 10m`, 'U0BOSS');
     expect(made.text).toContain(`<@${onCall}>`);
     await eventually(
       async () =>

@@ -1,36 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scheduledAt } from '../../src/incidents/rotation.js';
-import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
-import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { describe, expect, it } from 'vitest';
+import { INCIDENTS_CHANNEL_ID } from '../support/bot-harness.js';
 import { eventually } from '../support/incident-flow.js';
-import { askPrivately as ask, DAILY_ROTATION } from '../support/oncall-flow.js';
-import { testRunbookData, withRotation } from '../support/test-runbook.js';
+import {
+  askPrivately as ask,
+  DAILY_ROTATION,
+  hhmmUtc,
+  overrideSlot,
+  useHandoffNoticeBot,
+} from '../support/oncall-flow.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const hhmm = (t: Date) => `${String(t.getUTCHours()).padStart(2, '0')}:${String(t.getUTCMinutes()).padStart(2, '0')}`;
 
 describe('a new override that changes who takes over at a hand-off already told', () => {
-  let bot: BotHarness;
-  let runbook: Runbook;
-  beforeAll(async () => {
-    runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY_ROTATION));
-    bot = await startBot({ runbook, incidentsChannel: true, env: { ONCALL_HANDOFF_NOTICE: '15m' } });
-  });
-  afterAll(async () => bot?.stop());
-  const posts = (channel: string) =>
-    bot.fake
-      .callsTo('chat.postMessage')
-      .filter((c) => !c.failed && c.args.channel === channel)
-      .map((c) => String(c.args.text));
+  const ctx = useHandoffNoticeBot();
+  const posts = (channel: string) => ctx.posts(channel);
 
   it('takes back the old notice and announces the new person, once', async () => {
-    let start = new Date(Math.ceil((Date.now() + 120_000) / 60_000) * 60_000);
-    const rotation = runbook.escalation.roles.on_call!.rotation!;
-    const onCall = scheduledAt(rotation, start);
-    if (scheduledAt(rotation, new Date(start.getTime() + 6 * 60_000)) !== onCall)
-      start = new Date(start.getTime() + 10 * 60_000);
+    // Two to five minutes from now, for five minutes: both its hand-offs (in, and back) are told ahead of time.
+    const { start, onCall } = overrideSlot(ctx.runbook);
     const [first, second] = DAILY_ROTATION.people.filter((p) => p !== onCall) as [string, string];
-    await ask(bot, `oncall override <@${first}> from ${hhmm(start)} UTC for 5m`, 'U0BOSS');
+    await ask(ctx.bot, `oncall override <@${first}> from ${hhmmUtc(start)} UTC for 5m`, 'U0BOSS');
     await eventually(
       async () =>
         posts(first).some((t) => t.includes('You are on call for *On-Call Engineer*')) &&
@@ -42,7 +31,7 @@ describe('a new override that changes who takes over at a hand-off already told'
     );
 
     // Another override, made later, for the same hours: it wins, so someone else takes over at the same moment.
-    const made = await ask(bot, `oncall override <@${second}> from ${hhmm(start)} UTC for 5m`, 'U0BOSS');
+    const made = await ask(ctx.bot, `oncall override <@${second}> from ${hhmmUtc(start)} UTC for 5m`, 'U0BOSS');
     expect(made.text).toContain(`<@${second}>`);
 
     await eventually(
@@ -62,7 +51,7 @@ describe('a new override that changes who takes over at a hand-off already told'
     expect(posts(second).filter((t) => t.includes('You are on call for *On-Call Engineer*'))).toHaveLength(1);
     expect(posts(INCIDENTS_CHANNEL_ID).filter((t) => t.includes(`<@${second}> takes`))).toHaveLength(1);
     expect(posts(first).filter((t) => t.includes('Cancelled'))).toHaveLength(1);
-    const row = await bot.db.query<{ incoming_id: string }>(
+    const row = await ctx.bot.db.query<{ incoming_id: string }>(
       "SELECT incoming_id FROM oncall_handoffs WHERE role = 'on_call' AND handoff_at = $1",
       [start],
     );

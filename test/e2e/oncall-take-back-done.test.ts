@@ -1,39 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scheduledAt } from '../../src/incidents/rotation.js';
-import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
-import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
+import { describe, expect, it } from 'vitest';
+import { INCIDENTS_CHANNEL_ID } from '../support/bot-harness.js';
 import { eventually } from '../support/incident-flow.js';
-import { askPrivately as ask, DAILY_ROTATION } from '../support/oncall-flow.js';
-import { testRunbookData, withRotation } from '../support/test-runbook.js';
-
-const hhmm = (t: Date) => `${String(t.getUTCHours()).padStart(2, '0')}:${String(t.getUTCMinutes()).padStart(2, '0')}`;
+import {
+  askPrivately as ask,
+  DAILY_ROTATION,
+  hhmmUtc,
+  overrideSlot,
+  useHandoffNoticeBot,
+} from '../support/oncall-flow.js';
 
 describe('cancelling an override whose hand-off notice is done already (it had no outgoing person to tell)', () => {
-  let bot: BotHarness;
-  let runbook: Runbook;
-  beforeAll(async () => {
-    runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', DAILY_ROTATION));
-    bot = await startBot({ runbook, incidentsChannel: true, env: { ONCALL_HANDOFF_NOTICE: '15m' } });
-  });
-  afterAll(async () => bot?.stop());
-  const posts = (channel: string) =>
-    bot.fake
-      .callsTo('chat.postMessage')
-      .filter((c) => !c.failed && c.args.channel === channel)
-      .map((c) => String(c.args.text));
+  const ctx = useHandoffNoticeBot();
+  const posts = (channel: string) => ctx.posts(channel);
 
   it('takes that notice back too', async () => {
-    let start = new Date(Math.ceil((Date.now() + 120_000) / 60_000) * 60_000);
-    const rotation = runbook.escalation.roles.on_call!.rotation!;
-    const onCall = scheduledAt(rotation, start);
-    if (scheduledAt(rotation, new Date(start.getTime() + 6 * 60_000)) !== onCall)
-      start = new Date(start.getTime() + 10 * 60_000);
+    // Two to five minutes from now, for five minutes: both its hand-offs (in, and back) are told ahead of time.
+    const { start, onCall } = overrideSlot(ctx.runbook);
     const stand = DAILY_ROTATION.people.find((p) => p !== onCall)!;
-    await ask(bot, `oncall override <@${stand}> from ${hhmm(start)} UTC for 5m`, 'U0BOSS');
-    const id = (await bot.db.query<{ id: number }>('SELECT max(id) AS id FROM oncall_overrides')).rows[0]!.id;
+    await ask(ctx.bot, `oncall override <@${stand}> from ${hhmmUtc(start)} UTC for 5m`, 'U0BOSS');
+    const id = (await ctx.bot.db.query<{ id: number }>('SELECT max(id) AS id FROM oncall_overrides')).rows[0]!.id;
     await eventually(
       async () => {
-        const { rows } = await bot.db.query(
+        const { rows } = await ctx.bot.db.query(
           `SELECT 1 FROM oncall_handoffs WHERE role = 'on_call' AND handoff_at = $1
            AND channel_posted_at IS NOT NULL AND dm_sent_at IS NOT NULL`,
           [start],
@@ -45,13 +33,13 @@ describe('cancelling an override whose hand-off notice is done already (it had n
     );
     // A notice with nobody handing over is done once the channel and the incoming person are told (nothing is held for
     // the hand-off itself).
-    await bot.db.query(
+    await ctx.bot.db.query(
       `UPDATE oncall_handoffs SET outgoing_id = NULL, done_at = now(), leased_until = NULL
        WHERE role = 'on_call' AND handoff_at = $1`,
       [start],
     );
 
-    const gone = await ask(bot, `oncall cancel ${id}`, 'U0BOSS');
+    const gone = await ask(ctx.bot, `oncall cancel ${id}`, 'U0BOSS');
     expect(gone.text).toContain('It will not start.');
     await eventually(
       async () =>
@@ -64,7 +52,7 @@ describe('cancelling an override whose hand-off notice is done already (it had n
     );
     // Done again, taken back (marked just after its messages are sent: waited for).
     await eventually(async () => {
-      const row = await bot.db.query<{ done: boolean; back: boolean }>(
+      const row = await ctx.bot.db.query<{ done: boolean; back: boolean }>(
         `SELECT done_at IS NOT NULL AS done, withdrawn_channel_at IS NOT NULL AS back FROM oncall_handoffs
          WHERE role = 'on_call' AND handoff_at = $1`,
         [start],

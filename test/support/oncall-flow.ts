@@ -1,4 +1,8 @@
-import type { BotHarness } from './bot-harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import { scheduledAt } from '../../src/incidents/rotation.js';
+import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
+import { type BotHarness, startBot } from './bot-harness.js';
+import { testRunbookData, withRotation } from './test-runbook.js';
 
 /** On-call takes turns daily at 09:00 UTC: alice, bob, carol (a rotation for `withRotation`). */
 export const DAILY_ROTATION = {
@@ -15,4 +19,43 @@ export async function askPrivately(bot: BotHarness, text: string, user = 'U0BOSS
   if (res.status !== 200) throw new Error(`/incident ${text} was answered ${res.status}, not 200`);
   const replies = await bot.fake.waitForCount('response_url', before + 1);
   return replies.at(-1)!.args as { text: string; blocks?: unknown[]; replace_original?: boolean };
+}
+
+/** A time as `HH:MM` in UTC, as `/incident oncall override … from` takes it. */
+export const hhmmUtc = (t: Date) =>
+  `${String(t.getUTCHours()).padStart(2, '0')}:${String(t.getUTCMinutes()).padStart(2, '0')}`;
+
+/**
+ * A bot (started before the file's tests, stopped after) with on-call on `rotation` (default DAILY_ROTATION), the
+ * incidents channel, and hand-offs told 15 minutes ahead; `posts(channel)` is what it posted there that Slack took.
+ */
+export function useHandoffNoticeBot(rotation: typeof DAILY_ROTATION = DAILY_ROTATION) {
+  const ctx = {
+    bot: undefined as unknown as BotHarness,
+    runbook: undefined as unknown as Runbook,
+    posts: (channel: string) =>
+      ctx.bot.fake
+        .callsTo('chat.postMessage')
+        .filter((c) => !c.failed && c.args.channel === channel)
+        .map((c) => String(c.args.text)),
+  };
+  beforeAll(async () => {
+    ctx.runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', rotation));
+    ctx.bot = await startBot({ runbook: ctx.runbook, incidentsChannel: true, env: { ONCALL_HANDOFF_NOTICE: '15m' } });
+  });
+  afterAll(async () => ctx.bot?.stop());
+  return ctx;
+}
+
+/**
+ * A start for a five-minute override two to five minutes from now (a whole minute), both its hand-offs within the
+ * notice's lead and not across the rotation's own hand-off; and who is on call by rotation then.
+ */
+export function overrideSlot(runbook: Runbook): { start: Date; onCall: string } {
+  const rotation = runbook.escalation.roles.on_call!.rotation!;
+  let start = new Date(Math.ceil((Date.now() + 120_000) / 60_000) * 60_000);
+  const onCall = scheduledAt(rotation, start);
+  if (scheduledAt(rotation, new Date(start.getTime() + 6 * 60_000)) !== onCall)
+    start = new Date(start.getTime() + 10 * 60_000);
+  return { start, onCall: scheduledAt(rotation, start) };
 }
