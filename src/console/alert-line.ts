@@ -71,7 +71,7 @@ export function parseAlertLine(text: string, levelOf: (key: string) => Level | u
   const summaryWords: string[] = [];
   for (const w of words) {
     const m = /^([a-z_]+)=(.+)$/i.exec(w);
-    const written = m?.[1]!.toLowerCase();
+    const written = m?.[1]?.toLowerCase();
     const field = written ? (ALIASES[written] ?? FIELDS.find((f) => f === written)) : undefined;
     if (m && field) fields[field] = m[2]!;
     else summaryWords.push(w);
