@@ -183,9 +183,11 @@ export async function markHandoff(
     withdrawn_dm: 'withdrawn_dm_at = clock_timestamp()',
     done: 'done_at = clock_timestamp(), leased_until = NULL',
   }[part];
+  // Done only while still claimed: released since (an override cancelled meanwhile: releaseHandoffs), the row is
+  // claimed again and the sweep finds whether its hand-off still happens.
   await q.query(
     `UPDATE oncall_handoffs SET ${set}, last_error = coalesce($3, last_error)
-     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $4`,
+     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $4${part === 'done' ? ' AND leased_until IS NOT NULL' : ''}`,
     [key.role, key.handoffAt, error ?? null, key.incomingId],
   );
 }
@@ -193,16 +195,21 @@ export async function markHandoff(
 /** A failed attempt: tried again once `retryAt` comes. */
 export async function retryHandoff(q: Queryable, key: HandoffKey, retryAt: Date, error: string): Promise<void> {
   await q.query(
-    'UPDATE oncall_handoffs SET leased_until = $3, last_error = $4 WHERE role = $1 AND handoff_at = $2 AND incoming_id = $5',
+    `UPDATE oncall_handoffs SET leased_until = $3, last_error = $4
+     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $5 AND leased_until IS NOT NULL`,
     [key.role, key.handoffAt, retryAt, error, key.incomingId],
   );
 }
 
-/** The part still to send waits for the hand-off itself: no replica claims the notice again before `until`. */
+/**
+ * The part still to send waits for the hand-off itself: no replica claims the notice again before `until`. Only while
+ * the sweep's claim holds it: a notice released since (its override cancelled as it was being sent) is claimed again at
+ * once, and taken back if its hand-off no longer happens, not held until the hand-off.
+ */
 export async function holdHandoff(q: Queryable, key: HandoffKey, until: Date): Promise<void> {
   await q.query(
     `UPDATE oncall_handoffs SET leased_until = $3, attempts = 0
-     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $4 AND done_at IS NULL`,
+     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $4 AND done_at IS NULL AND leased_until IS NOT NULL`,
     [key.role, key.handoffAt, until, key.incomingId],
   );
 }
