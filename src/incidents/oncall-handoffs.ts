@@ -102,15 +102,16 @@ export class HandoffNotices {
     if (rotations.length === 0) return;
     const now = new Date();
     const lead = this.opts.handoffNoticeMs;
-    const overrides = await this.source.overrides(new Date(now.getTime() - lead));
-    const due = rotations.flatMap((def) =>
-      handoffsBetween(
-        def.rotation,
-        overrides.get(def.id) ?? [],
-        new Date(now.getTime() - lead),
-        new Date(now.getTime() + lead),
-      ).map((h) => ({ role: def.id, at: h.at, outgoingId: h.from.userId, incomingId: h.to.userId })),
-    );
+    const handoffs = (overrides: Map<string, Override[]>) =>
+      rotations.flatMap((def) =>
+        handoffsBetween(
+          def.rotation,
+          overrides.get(def.id) ?? [],
+          new Date(now.getTime() - lead),
+          new Date(now.getTime() + lead),
+        ).map((h) => ({ role: def.id, at: h.at, outgoingId: h.from.userId, incomingId: h.to.userId })),
+      );
+    const due = handoffs(await this.source.overrides(new Date(now.getTime() - lead)));
     await recordHandoffs(this.db, due);
     await this.redrawCards();
     // Each role's latest hand-off already past: an earlier one (missed while no loop ran: the bot down, a deploy) is
@@ -124,10 +125,15 @@ export class HandoffNotices {
     // before it started) is taken back, not sent on. Only within the window read here (from now - lead).
     // One still at that moment with someone else taking over (an override or a swap made since) is taken back, then
     // becomes the notice of that hand-off, sent as any other.
-    const standing = new Set(due.map((h) => `${h.role} ${h.at.getTime()} ${h.incomingId}`));
-    const standingAt = new Map(due.map((h) => [`${h.role} ${h.at.getTime()}`, h]));
     const windowStart = now.getTime() - lead;
     const claimed = await claimHandoffs(this.db, HANDOFF_BATCH, this.opts.leaseMs ?? 60_000);
+    if (claimed.length === 0) return;
+    // The overrides read again after the claim: one cancelled since the first read (its notices released then, and
+    // claimed here) is seen cancelled, its notices taken back now, not held as standing until the hand-off.
+    const overrides = await this.source.overrides(new Date(windowStart));
+    const asNow = handoffs(overrides);
+    const standing = new Set(asNow.map((h) => `${h.role} ${h.at.getTime()} ${h.incomingId}`));
+    const standingAt = new Map(asNow.map((h) => [`${h.role} ${h.at.getTime()}`, h]));
     for (const h of claimed) {
       if (h.handoffAt.getTime() < (latestPast.get(h.role) ?? 0)) {
         await markHandoff(this.db, h, 'done', 'superseded by a later hand-off before it was announced');
