@@ -97,9 +97,17 @@ describe('the page DMs of a resolution survive a kill -9', () => {
       'the DM shown resolved by the next process',
       20_000,
     );
-    const { rows } = await db.query<{ dm_state: string }>(
-      `SELECT d.dm_state FROM page_deliveries d JOIN pages p ON p.id = d.page_id WHERE p.incident_id = $1`,
-      [row.id],
+    // Recorded once Slack took it (a moment after the fake shows it).
+    const states = async () =>
+      (
+        await db.query<{ dm_state: string }>(
+          `SELECT d.dm_state FROM page_deliveries d JOIN pages p ON p.id = d.page_id WHERE p.incident_id = $1`,
+          [row.id],
+        )
+      ).rows;
+    const rows = await eventually(
+      async () => ((await states()).every((r) => r.dm_state === 'resolved') ? states() : undefined),
+      "the DM's state recorded resolved",
     );
     expect(rows).toEqual([{ dm_state: 'resolved' }]);
   }, 90_000);
