@@ -207,6 +207,10 @@ export async function claimDueJobs(
   return { jobs, nextDueAt: next === null ? null : toDate(next) };
 }
 
+/** When the next pending job is due, leased ones when their lease ends: the loop's sleep, asked two ways below. */
+const NEXT_PENDING =
+  "SELECT min(greatest(due_at, coalesce(locked_until, due_at))) FROM escalation_jobs WHERE state = 'pending'";
+
 /**
  * Whether a job is due now (as `claimDueJobs` would take it, but for the locks it skips), and when the next pending
  * one is: one statement outside a transaction, for a loop with nothing due to skip the claim's.
@@ -214,7 +218,7 @@ export async function claimDueJobs(
 export async function peekDueJobs(q: Queryable): Promise<{ due: boolean; nextDueAt: Date | null }> {
   const { rows } = await q.query<{ due: boolean; at: Date | string | null }>(
     `SELECT EXISTS (SELECT 1 FROM escalation_jobs j WHERE ${JOB_DUE}) AS due,
-            (SELECT min(greatest(due_at, coalesce(locked_until, due_at))) FROM escalation_jobs WHERE state = 'pending') AS at`,
+            (${NEXT_PENDING}) AS at`,
   );
   const at = rows[0]?.at ?? null;
   return { due: rows[0]?.due === true, nextDueAt: at === null ? null : toDate(at) };
@@ -222,9 +226,7 @@ export async function peekDueJobs(q: Queryable): Promise<{ due: boolean; nextDue
 
 /** When the next pending job is due (including ones leased by a process that may have died). */
 export async function nextDueAt(q: Queryable): Promise<Date | null> {
-  const { rows } = await q.query<{ at: Date | string | null }>(
-    `SELECT min(greatest(due_at, coalesce(locked_until, due_at))) AS at FROM escalation_jobs WHERE state = 'pending'`,
-  );
+  const { rows } = await q.query<{ at: Date | string | null }>(`SELECT (${NEXT_PENDING}) AS at`);
   const at = rows[0]?.at ?? null;
   return at === null ? null : toDate(at);
 }
