@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Keeps the test server's catalogs vacuumed while the suite makes and drops schemas (test/support/catalog-vacuum.ts).
+    globalSetup: ['test/support/catalog-vacuum.ts'],
     testTimeout: 30_000,
     // An embedded PostgreSQL (a test file's own) starts in a second on a quiet machine, far slower on a loaded 2-core one.
     hookTimeout: 90_000,
