@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { createPostgresDatabase, type Database, type PostgresOptions } from '../../src/store/db.js';
 import { migrateAtStart } from '../../src/store/migrate.js';
 import { startTestEmbedded } from '../support/embedded-db.js';
+import { takeMigratedSchema } from '../support/schema-pool.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
@@ -74,7 +75,15 @@ async function embeddedSchema(base: Database, opts: PostgresOptions = {}): Promi
   };
 }
 
-export async function createTestDatabase(kind: DatabaseKind, opts: PostgresOptions = {}): Promise<TestDatabase> {
+/**
+ * An empty database of `kind`; on Postgres with `migrated`, a schema already holding what the migrations make, kept for
+ * the next one once disposed of (test/support/schema-pool.ts), which migrateAtStart then finds up to date.
+ */
+export async function createTestDatabase(
+  kind: DatabaseKind,
+  opts: PostgresOptions = {},
+  { migrated = false } = {},
+): Promise<TestDatabase> {
   if (kind === 'embedded') {
     const server = await startTestEmbedded();
     const at = server.db.embedded?.connection;
@@ -94,8 +103,9 @@ export async function createTestDatabase(kind: DatabaseKind, opts: PostgresOptio
       },
     };
   }
-  const schema = newSchemaName();
-  await admin((c) => c.query(`CREATE SCHEMA ${schema}`));
+  const pooled = migrated ? await takeMigratedSchema() : null;
+  const schema = pooled?.schema ?? newSchemaName();
+  if (!pooled) await admin((c) => c.query(`CREATE SCHEMA ${schema}`));
   const url = withSearchPath(TEST_DATABASE_URL, schema);
   const opened: Database[] = [];
   const open = (o: PostgresOptions) => {
@@ -110,7 +120,8 @@ export async function createTestDatabase(kind: DatabaseKind, opts: PostgresOptio
     connectAgain: (o = opts) => open(o),
     async dispose() {
       await Promise.allSettled(opened.map((d) => d.close()));
-      await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+      if (pooled) await pooled.release();
+      else await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
     },
   };
 }
@@ -165,7 +176,7 @@ export function forEachDatabase(
       },
     };
     beforeAll(async () => {
-      current = await createTestDatabase(kind, options.postgres);
+      current = await createTestDatabase(kind, options.postgres, { migrated: options.migrate !== false });
       // As the bot does at start (and the e2e harness): on a connection with no statement limit. The migrations'
       // advisory lock is one for the whole server, so this waits behind every other test file's migrations; through
       // the pool's 5 s read timeout, that wait failed on a loaded machine ('Query read timeout').

@@ -12,6 +12,7 @@ import { createPostgresDatabase, type Database, type PostgresOptions } from '../
 import { migrateAtStart } from '../../src/store/migrate.js';
 import { startTestEmbedded } from './embedded-db.js';
 import { FakeSlack, type RecordedCall } from './fake-slack.js';
+import { takeMigratedSchema } from './schema-pool.js';
 import {
   makeBlockAction,
   makeViewSubmission,
@@ -22,7 +23,6 @@ import {
   type SlashCommandInput,
   TEST_REPORTER_ID,
 } from './slack-request.js';
-import { createTestSchema } from './test-db.js';
 import { testRunbook } from './test-runbook.js';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
@@ -147,8 +147,8 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     if (opts.databaseUrl) {
       databaseUrl = opts.databaseUrl;
     } else {
-      const s = await createTestSchema('e2e');
-      dropSchema = s.drop;
+      const s = await takeMigratedSchema();
+      dropSchema = s.release;
       databaseUrl = s.url;
     }
     db = createPostgresDatabase(databaseUrl, opts.dbOptions);
