@@ -834,13 +834,19 @@ forEachDatabase(
         // is slow, and an alert joins the incident while it is under way, leaving the incident's row as it was.
         let alertsNow = 1;
         const shown: number[] = [];
+        let updating = () => {};
+        const underWay = new Promise<void>((r) => {
+          updating = r;
+        });
         chat.port.refreshCard = async () => {
           const alerts = alertsNow;
+          updating();
           await new Promise((r) => setTimeout(r, 300));
           shown.push(alerts);
         };
         const sev = service.changeSeverity(incident.id, 'UCMD', 2, 'act:outside-sev');
-        await new Promise((r) => setTimeout(r, 50));
+        // Once its update is under way (a fixed 50 ms was not always enough on a loaded machine for it to start).
+        await underWay;
         alertsNow = 2;
         await Promise.all([sev, service.refreshCard(incident.id)]);
         expect(shown).toEqual([1, 2]);

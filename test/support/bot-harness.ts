@@ -151,7 +151,9 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
       dropSchema = s.release;
       databaseUrl = s.url;
     }
-    db = createPostgresDatabase(databaseUrl, opts.dbOptions);
+    // As many connections as a bot process opens by default (DATABASE_POOL_MAX): four test files run at once, some with
+    // two bots and their fronts' pools, against one server's 100 connections.
+    db = createPostgresDatabase(databaseUrl, { max: 5, ...opts.dbOptions });
   } else {
     const embedded = await startTestEmbedded();
     db = embedded.db;
