@@ -55,7 +55,6 @@ import { type BotMetrics, createMetrics } from './metrics/metrics.js';
 import { SmtpEmail } from './notify/email.js';
 import { PagerDutyEvents, PagerDutyUsers } from './notify/pagerduty.js';
 import { redactWith, typedTextMask } from './ops/redact.js';
-import { lastAnswers } from './runbook/last-answers.js';
 import type { Runbook } from './runbook/runbook.js';
 import { type BotIdentity, workspaceSelf } from './slack/bot-identity.js';
 import { slackClientOptions } from './slack/client-options.js';
@@ -113,8 +112,6 @@ export interface BotDeps {
   alerts?: { maintenance?: MaintenanceWindows; duplicateWindowMs?: number };
 }
 
-/** Alert titles whose answer to "does this title declare a private incident?" is kept (a storm repeats a few). */
-const SENSITIVE_TITLES_KEPT = 1000;
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
 
 export interface Bot {
@@ -403,13 +400,9 @@ export function createBot({
     const claim = fromRows === undefined && !suggested ? playbooks.claimFor(incident.title) : null;
     if (claim) await incidentChat.notify(incident, { kind: 'runbook_action', rule: claim });
   };
-  // A title whose suggested playbook is a security one (an attack, a breach) declares a private incident. Storm control
-  // asks it of every alert a delivery carries, and a storm repeats a few titles thousands of times: the runbook does
-  // not change while the bot runs, so each title's answer is kept (the last SENSITIVE_TITLES_KEPT titles).
-  const sensitive = lastAnswers(
-    SENSITIVE_TITLES_KEPT,
-    (title: string) => playbooks.suggestionFor(title)?.kind === 'security',
-  );
+  // A title whose suggested playbook is a security one (an attack, a breach) declares a private incident (storm control
+  // asks it of every alert a delivery carries: PlaybookService keeps each title's suggestion).
+  const sensitive = (title: string) => playbooks.suggestionFor(title)?.kind === 'security';
   const incidents = new IncidentService(
     db,
     incidentChat,
