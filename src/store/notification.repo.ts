@@ -66,7 +66,9 @@ export interface StepRow {
 
 /**
  * Schedules the later steps of a page, due that long after the page was recorded (so a page retried later keeps its
- * times), each once: a key already used is never added again.
+ * times), each once: a key already used is never added again. Their ids follow the order of `steps` (the runbook's),
+ * which orders steps due at the same time: a join's rows come in no order of their own (the planner's choice, which
+ * changed with the tables' statistics).
  */
 export async function scheduleSteps(q: Queryable, steps: StepRow[]): Promise<void> {
   if (steps.length === 0) return;
@@ -75,8 +77,9 @@ export async function scheduleSteps(q: Queryable, steps: StepRow[]): Promise<voi
      SELECT s.incident_id, s.page_id, s.key, s.role, s.user_id, s.via, s.dedup_key,
             p.created_at + make_interval(secs => s.after_ms::double precision / 1000)
      FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
-       AS s (incident_id, page_id, key, role, user_id, via, dedup_key, after_ms)
+       WITH ORDINALITY AS s (incident_id, page_id, key, role, user_id, via, dedup_key, after_ms, ord)
      JOIN pages p ON p.id = s.page_id
+     ORDER BY s.ord
      ON CONFLICT (incident_id, key) DO NOTHING`,
     [
       steps.map((s) => s.incidentId),
@@ -121,7 +124,7 @@ export async function claimDueNotifications(q: Queryable, limit: number, leaseMs
            SELECT 1 FROM notification_jobs t
            WHERE t.incident_id = n.incident_id AND t.dedup_key = n.dedup_key AND t.action = 'notify'
              AND t.via = 'pagerduty' AND t.state = 'pending' AND t.locked_until > clock_timestamp()))
-       ORDER BY n.due_at
+       ORDER BY n.due_at, n.id
        LIMIT $1
        FOR UPDATE OF n, i SKIP LOCKED
      ), claimed AS (
