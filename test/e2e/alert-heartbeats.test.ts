@@ -3,7 +3,7 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ALERTS_TOKEN, alertmanagerFixture, postAlerts } from '../support/alert-request.js';
 import { alertRunbookData, inboxDone, waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
-import { createTestSchema } from '../support/test-db.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 
 /** The runbook's rows and a heartbeat row, as kube-prometheus's always-firing Watchdog is used: 2 s here. */
@@ -54,7 +54,7 @@ describe('a heartbeat row (the Watchdog): its silence is told once, and its retu
   beforeAll(async () => {
     fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
-    const s = await createTestSchema('heartbeat');
+    const s = await createMigratedTestSchema();
     drop = s.drop;
     // Two replicas on one database: each looks at the heartbeats; each change is told by one.
     const bot = () =>

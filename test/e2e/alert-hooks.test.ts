@@ -19,7 +19,7 @@ import {
 } from '../support/alert-request.js';
 import { inboxDone, waitUntil } from '../support/alert-runbook.js';
 import { startBot, useBot } from '../support/bot-harness.js';
-import { createTestSchema } from '../support/test-db.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -1048,7 +1048,7 @@ describe('the alert hooks in Socket Mode', () => {
         resolve(ws);
       });
     });
-    const s = await createTestSchema('hooksock');
+    const s = await createMigratedTestSchema();
     drop = s.drop;
     port = await freePort();
     bot = await start(

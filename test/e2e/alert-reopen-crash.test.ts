@@ -10,8 +10,8 @@ import { ALERTS_ENV } from '../support/alert-request.js';
 import { alertRunbookData, fireAlert, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { killAll, killAtCall, startBotProcess } from '../support/bot-process.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { postSlashCommand } from '../support/slack-request.js';
-import { createTestSchema } from '../support/test-db.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -32,7 +32,7 @@ describe('a reopening whose process was killed before the Reopen button was repl
   beforeAll(async () => {
     fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
-    const schema = await createTestSchema('e2e');
+    const schema = await createMigratedTestSchema();
     drop = schema.drop;
     dir = await mkdtemp(join(tmpdir(), 'reopen-crash-'));
     await writeFile(join(dir, 'runbook.yml'), stringify(alertRunbookData()));

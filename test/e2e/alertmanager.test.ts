@@ -12,7 +12,7 @@ import { type AlertToPost, freePort, type RunningAlertmanager, startAlertmanager
 import { type BotHarness, INCIDENTS_CHANNEL_ID, SIGNING_SECRET, startBot } from '../support/bot-harness.js';
 import { startBotProcess } from '../support/bot-process.js';
 import { BOT_USER_ID, type RecordedCall } from '../support/fake-slack.js';
-import { createTestSchema } from '../support/test-db.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -32,7 +32,7 @@ describe('end to end with a real Prometheus Alertmanager', () => {
   beforeAll(async () => {
     fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
-    const s = await createTestSchema('am');
+    const s = await createMigratedTestSchema();
     drop = s.drop;
     databaseUrl = s.url;
     // Two replicas on one database and one Slack; Alertmanager repeats groups every 2 s and every delivery counts.

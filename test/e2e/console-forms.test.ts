@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConsoleProcess } from '../support/console-process.js';
-import { createTestSchema } from '../support/test-db.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;
@@ -49,7 +49,7 @@ afterAll(async () => {
 
 /** The console, its input piped, on a schema and a data directory of its own. */
 async function startPiped(name: string): Promise<ConsoleProcess> {
-  const schema = await createTestSchema(`console_${name}`);
+  const schema = await createMigratedTestSchema();
   drops.push(schema.drop);
   const c = ConsoleProcess.start({
     tty: false,

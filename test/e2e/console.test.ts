@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { buttonNumber, ConsoleProcess } from '../support/console-process.js';
 import { serverProcesses, tempDataDir } from '../support/embedded-db.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { createTestSchema, TEST_DATABASE_URL } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
@@ -30,7 +31,7 @@ const embeddedDirs: { dir: string; remove(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'console-'));
-  const schema = await createTestSchema('console');
+  const schema = await createMigratedTestSchema();
   dropSchema = schema.drop;
   const runbook = {
     ...testRunbookData({ respond: { 1: '2s' } }),
@@ -288,7 +289,7 @@ describe('the console in a terminal', () => {
 describe("the console's selects, reminders and set-up instructions", () => {
   it('a message select lists its options and its choice reprints the card; a status-update reminder arrives while you type; /setup prints the set-up instructions', async () => {
     // A database and data directory of its own: the incident is #1 whatever ran before.
-    const schema = await createTestSchema('console_controls');
+    const schema = await createMigratedTestSchema();
     dropSchemas.push(schema.drop);
     const file = join(dir, 'runbook-controls.yml');
     await writeFile(file, stringify(testRunbookData()));

@@ -10,8 +10,8 @@ import { SIGNING_SECRET } from '../support/bot-harness.js';
 import { killAll, killAtCall, killAtDirectMessage, startBotProcess } from '../support/bot-process.js';
 import { BOT_USER_ID, type RecordedCall } from '../support/fake-slack.js';
 import { eventually } from '../support/incident-flow.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
-import { createTestSchema } from '../support/test-db.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 import { useTwoBots } from '../support/use-two-bots.js';
@@ -48,7 +48,7 @@ describe('escalation timers survive a kill -9', () => {
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     dir = await mkdtemp(join(tmpdir(), 'bot-durable-'));
     await writeFile(join(dir, 'runbook.yml'), stringify(testRunbookData({ unresolvedAfter: '4s' })));
-    const s = await createTestSchema('dur');
+    const s = await createMigratedTestSchema();
     drop = s.drop;
     env = {
       SLACK_BOT_TOKEN: 'xoxb-durable',
@@ -190,7 +190,7 @@ describe('a declaration interrupted by kill -9', () => {
   beforeAll(async () => {
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     fake.addChannel('incidents', { id: 'C0INCIDENTS', botIsMember: true });
-    const s = await createTestSchema('dur');
+    const s = await createMigratedTestSchema();
     drop = s.drop;
     db = createPostgresDatabase(s.url);
     env = {

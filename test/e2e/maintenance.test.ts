@@ -8,7 +8,7 @@ import { ALERTS_ENV, genericAlert, postAlerts } from '../support/alert-request.j
 import { alertRunbookData, inboxDone, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
 import { BOT_USER_ID } from '../support/fake-slack.js';
-import { createTestSchema } from '../support/test-db.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -582,7 +582,7 @@ describe('a window ends while an alert it held back still fires, with two replic
   beforeAll(async () => {
     fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
-    const s = await createTestSchema('maint2');
+    const s = await createMigratedTestSchema();
     drop = s.drop;
     // Two replicas on one database and one Slack, each with its timer loop and its alert loop.
     const replica = () => startBot({ fake, databaseUrl: s.url, incidentsChannel: true, runbook, env: ALERTS_ENV });

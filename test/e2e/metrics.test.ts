@@ -6,8 +6,8 @@ import { ALERTS_ENV, alertmanagerFixture, genericAlert, postAlerts } from '../su
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
 import { type Exposition, parsePrometheusText } from '../support/prometheus-text.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { TEST_REPORTER_ID } from '../support/slack-request.js';
-import { createTestSchema } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const ADMIN_TOKEN = 'metrics-admin-token-0123456789';
@@ -37,7 +37,7 @@ describe('GET /metrics', () => {
   let b: BotHarness;
   let drop: () => Promise<void>;
   beforeAll(async () => {
-    const schema = await createTestSchema('metrics');
+    const schema = await createMigratedTestSchema();
     drop = schema.drop;
     const env = { ADMIN_TOKEN, ATOM_CLI, ...ALERTS_ENV };
     a = await startBot({ runbook: runbook(), databaseUrl: schema.url, env });

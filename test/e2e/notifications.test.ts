@@ -6,7 +6,7 @@ import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
-import { createTestSchema } from '../support/test-db.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { type TestRunbookOptions, testRunbookData } from '../support/test-runbook.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 
@@ -741,7 +741,7 @@ describe('notification steps on two replicas (one database) run once', () => {
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     smtp = await FakeSmtp.start();
     pd = await FakePagerDuty.start();
-    const s = await createTestSchema('ntwo');
+    const s = await createMigratedTestSchema();
     drop = s.drop;
     const runbook = notifyRunbook();
     a = await startBot({ fake, databaseUrl: s.url, runbook, env: notifyEnv(smtp, pd) });

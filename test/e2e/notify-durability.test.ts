@@ -12,8 +12,8 @@ import { killAll, killAtDirectMessage, startBotProcess } from '../support/bot-pr
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { eventually } from '../support/incident-flow.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { postSlashCommand } from '../support/slack-request.js';
-import { createTestSchema } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 
@@ -63,7 +63,7 @@ describe('notification steps survive a kill -9', () => {
         },
       }),
     );
-    const s = await createTestSchema('ndur');
+    const s = await createMigratedTestSchema();
     drop = s.drop;
     db = createPostgresDatabase(s.url);
     env = {

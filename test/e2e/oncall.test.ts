@@ -6,7 +6,7 @@ import { rotationTime } from '../../src/templates/oncall.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot, useBot } from '../support/bot-harness.js';
 import { eventually } from '../support/incident-flow.js';
 import { askPrivately } from '../support/oncall-flow.js';
-import { createTestSchema } from '../support/test-db.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { testRunbookData } from '../support/test-runbook.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 
@@ -455,7 +455,7 @@ describe('hand-offs while the bot runs (4-second shifts, two replicas)', () => {
   beforeAll(async () => {
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     fake.addChannel('incidents', { id: INCIDENTS_CHANNEL_ID, botIsMember: true });
-    const s = await createTestSchema('oncall');
+    const s = await createMigratedTestSchema();
     drop = s.drop;
     runbook = rotationRunbook(
       { people: ['U0ALICE', 'U0BOB'], shift: '4s', handoff: { time_zone: 'UTC' }, start: new Date().toISOString() },

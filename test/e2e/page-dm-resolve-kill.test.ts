@@ -8,8 +8,8 @@ import { createPostgresDatabase, type Database } from '../../src/store/db.js';
 import { SIGNING_SECRET } from '../support/bot-harness.js';
 import { killAll, startBotProcess } from '../support/bot-process.js';
 import { eventually } from '../support/incident-flow.js';
+import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { postSlashCommand } from '../support/slack-request.js';
-import { createTestSchema } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 
@@ -29,7 +29,7 @@ describe('the page DMs of a resolution survive a kill -9', () => {
     fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
     dir = await mkdtemp(join(tmpdir(), 'bot-dm-kill-'));
     await writeFile(join(dir, 'runbook.yml'), stringify(testRunbookData()));
-    const s = await createTestSchema('dmkill');
+    const s = await createMigratedTestSchema();
     drop = s.drop;
     db = createPostgresDatabase(s.url);
     env = {

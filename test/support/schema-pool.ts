@@ -159,3 +159,12 @@ async function release(schema: string): Promise<void> {
     await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
   }
 }
+
+/**
+ * A migrated schema as createTestSchema gives one (`drop` hands it back to this process's pool): for tests whose
+ * bots, processes of their own included, find their database migrated, as after any earlier start.
+ */
+export async function createMigratedTestSchema(): Promise<{ url: string; schema: string; drop(): Promise<void> }> {
+  const s = await takeMigratedSchema();
+  return { url: s.url, schema: s.schema, drop: s.release };
+}
