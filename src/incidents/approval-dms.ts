@@ -139,7 +139,7 @@ export class ApprovalDms {
     // Slack refused now; drawn everywhere, it is not.
     if (drawn && drawn.approval.state !== 'pending' && drawn.shown) {
       const { id, dms: drawnDms } = drawn.approval;
-      await approvalRedrawn(this.db, id, drawnDms).catch((e) =>
+      await approvalRedrawn(this.db, id, { dms: drawnDms, message: true }).catch((e) =>
         this.log.warn(`could not record request ${id} as shown`, e),
       );
     }

@@ -11,9 +11,9 @@ import type { Sweep } from './timer-loop.js';
 
 /**
  * The timer loop's redraws of approval requests whose messages may still show an older state: closed unrun (step
- * skipped, playbook detached, incident resolved) with a channel message or DMs Slack would not update then, and closed
- * or decided while their DMs were on their way, with DMs recorded after (or Slack refusing them). They would keep live
- * Approve buttons. Each round draws the due ones again as they are now (ApprovalDrawing), with growing waits, until
+ * skipped, playbook detached, incident resolved) with a channel message or DMs Slack would not update then, decided
+ * with a channel message or DMs Slack would not update at the decision (or the run's end), and closed or decided while
+ * their DMs were on their way, with DMs recorded after (or Slack refusing them). They would keep live Approve buttons. Each round draws the due ones again as they are now (ApprovalDrawing), with growing waits, until
  * every message shows it.
  */
 export class ApprovalRedraws implements Sweep {
@@ -43,7 +43,7 @@ export class ApprovalRedraws implements Sweep {
       }
       const drawn = await this.approvals.redraw(host, a);
       if (drawn.shown) {
-        await approvalRedrawn(this.db, id, drawn.dms ?? a.dms);
+        await approvalRedrawn(this.db, id, { dms: drawn.dms ?? a.dms, message: drawn.message });
         return;
       }
     } catch (e) {

@@ -3,7 +3,7 @@ import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';
-import { approvalRedrawn } from '../store/step-approval-redraws.repo.js';
+import { approvalBehind, approvalRedrawn } from '../store/step-approval-redraws.repo.js';
 import {
   decideApproval,
   getApproval,
@@ -18,7 +18,7 @@ import {
 } from '../store/step-run.repo.js';
 import { closeApprovals } from './approval-closing.js';
 import { ApprovalDms } from './approval-dms.js';
-import { ApprovalDrawing } from './approval-drawing.js';
+import { ApprovalDrawing, type ViewOf } from './approval-drawing.js';
 import { AlreadyDoneError, DomainError, type Phrase, plainText } from './errors.js';
 import { playbookAct } from './playbook-acts.js';
 import { channelOf, type HostRef, hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
@@ -406,7 +406,7 @@ export class StepApprovals {
       key: a.stepKey,
     });
     const viewOf = (x: StepApproval) => this.approvalView(x, playbook, step, shown);
-    await this.drawing.draw(host, approvalId, viewOf);
+    await this.drawDecided(host, approvalId, viewOf);
     try {
       await this.runs.perform({
         host,
@@ -424,12 +424,27 @@ export class StepApprovals {
         await setApprovalNotRun(this.db, approvalId, e.phrase).catch((x) =>
           this.log.warn(`could not record why request ${approvalId} did not run`, x),
         );
-        await this.drawing.draw(host, approvalId, viewOf);
+        await this.drawDecided(host, approvalId, viewOf);
       }
       throw e;
     }
     // Drawn from the record: its run (linked to it) says how it ended, with a link to its output.
-    await this.drawing.draw(host, approvalId, viewOf);
+    await this.drawDecided(host, approvalId, viewOf);
+  }
+
+  /**
+   * The decision's own drawing of its request, in the channel and every direct message. What Slack refused is left to
+   * the timer loop's sweep (ApprovalRedraws), which draws it again, its channel message included, as it does a closed
+   * request's: the decision made it due (decideApproval), and a drawing Slack took everywhere makes it due no more.
+   */
+  private async drawDecided(host: PlaybookHost, approvalId: number, viewOf: ViewOf): Promise<void> {
+    const drawn = await this.drawing.draw(host, approvalId, viewOf);
+    if (!drawn) return;
+    const { shown, approval } = drawn;
+    await (shown
+      ? approvalRedrawn(this.db, approvalId, { dms: approval.dms, message: true })
+      : approvalBehind(this.db, approvalId)
+    ).catch((e) => this.log.warn(`could not record whether request ${approvalId} is shown as decided`, e));
   }
 
   /**
@@ -464,7 +479,7 @@ export class StepApprovals {
     for (const c of closed) {
       const drawn = await this.redraw(host, c);
       if (drawn.shown) {
-        await approvalRedrawn(this.db, c.id, drawn.dms ?? c.dms).catch((e) =>
+        await approvalRedrawn(this.db, c.id, { dms: drawn.dms ?? c.dms, message: drawn.message }).catch((e) =>
           this.log.warn(`could not record request ${c.id} as shown`, e),
         );
       }
@@ -473,28 +488,33 @@ export class StepApprovals {
 
   /**
    * Draws one closed or decided request as it is now in the channel and every DM; `shown` false when Slack refused
-   * some update (to be tried again), and `dms` the direct messages it was drawn in. Shown too when it cannot be drawn
-   * any more (its step gone from the runbook, its values unreadable, the request gone): trying again would not help. A
-   * request approved or denied (decided while its DMs were on their way) is drawn in its DMs only: its channel message
-   * is the decision's own to draw.
+   * some update (to be tried again), `dms` the direct messages it was drawn in, and `message` whether its channel
+   * message was drawn. Shown too when it cannot be drawn any more (its step gone from the runbook, its values
+   * unreadable, the request gone): trying again would not help. A request approved or denied is drawn in its DMs only
+   * (those sent while it was decided), unless its channel message is behind (Slack refused the decision's update): the
+   * channel message is otherwise the decision's own to draw.
    */
-  async redraw(host: PlaybookHost, c: StepApproval): Promise<{ shown: boolean; dms?: readonly ApprovalDm[] }> {
+  async redraw(
+    host: PlaybookHost,
+    c: StepApproval,
+  ): Promise<{ shown: boolean; dms?: readonly ApprovalDm[]; message: boolean }> {
+    const message = c.state === 'closed' || c.messageBehind;
     let view: (x: StepApproval) => ApprovalView;
     try {
       const { playbook, step } = this.runs.step(c.playbookId, c.stepKey);
-      if (step.type !== 'command') return { shown: true };
+      if (step.type !== 'command') return { shown: true, message };
       const shown = this.runs.shown(step, this.runs.target(step, this.runs.openParams(step, c.params)));
       view = (x) => this.approvalView(x, playbook, step, shown);
     } catch (e) {
-      this.log.warn(`could not show approval request ${c.id} as closed`, e);
-      return { shown: true };
+      this.log.warn(`could not show approval request ${c.id} as it is now`, e);
+      return { shown: true, message };
     }
     try {
-      const drawn = await this.drawing.draw(host, c.id, view, { dmsOnly: c.state !== 'closed' });
-      return drawn ? { shown: drawn.shown, dms: drawn.approval.dms } : { shown: true };
+      const drawn = await this.drawing.draw(host, c.id, view, { dmsOnly: !message });
+      return drawn ? { shown: drawn.shown, dms: drawn.approval.dms, message } : { shown: true, message };
     } catch (e) {
-      this.log.warn(`could not show approval request ${c.id} as closed`, e);
-      return { shown: false };
+      this.log.warn(`could not show approval request ${c.id} as it is now`, e);
+      return { shown: false, message };
     }
   }
 
@@ -537,7 +557,7 @@ export class StepApprovals {
       playbookId: a.playbookId,
       key: a.stepKey,
     });
-    await this.drawing.draw(host, approvalId, (x) => this.approvalView(x, playbook, step, shown));
+    await this.drawDecided(host, approvalId, (x) => this.approvalView(x, playbook, step, shown));
   }
 }
 

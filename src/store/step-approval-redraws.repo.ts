@@ -1,5 +1,6 @@
 import type { ApprovalDm } from '../incidents/ports.js';
 import type { Queryable } from './db.js';
+import { CLOSED_SHOW_GRACE_S } from './step-run.repo.js';
 
 const REDRAW_DUE = 'show_due_at <= now()';
 
@@ -28,17 +29,43 @@ export async function claimApprovalRedraws(
 }
 
 /**
- * A request drawn everywhere as it is (or given up on): the sweep leaves it. `dms`: the direct messages it was drawn
- * in; when others were recorded since (sent while it was closed or decided), it stays due, to be drawn in those too.
+ * A request drawn as it is (or given up on: no `drawn`): the sweep leaves it. `drawn.dms`: the direct messages it was
+ * drawn in; when others were recorded since (sent while it was closed or decided), it stays due, to be drawn in those
+ * too. `drawn.message`: its channel message was drawn too; when not (a decided one's DMs only), one whose channel
+ * message is behind (see approvalBehind) stays due, to be drawn there too.
  */
-export async function approvalRedrawn(q: Queryable, id: number, dms?: readonly ApprovalDm[]): Promise<void> {
-  if (dms === undefined) {
-    await q.query('UPDATE step_approvals SET show_due_at = NULL WHERE id = $1', [id]);
+export async function approvalRedrawn(
+  q: Queryable,
+  id: number,
+  drawn?: { dms: readonly ApprovalDm[]; message: boolean },
+): Promise<void> {
+  if (drawn === undefined) {
+    await q.query('UPDATE step_approvals SET show_due_at = NULL, message_behind = false WHERE id = $1', [id]);
     return;
   }
   await q.query(
-    `UPDATE step_approvals SET show_due_at = NULL WHERE id = $1 AND COALESCE(dms, '[]'::jsonb) = $2::jsonb`,
-    [id, JSON.stringify(dms)],
+    `UPDATE step_approvals
+        SET show_due_at = CASE WHEN COALESCE(dms, '[]'::jsonb) = $2::jsonb AND ($3::boolean OR NOT message_behind) THEN NULL
+                               ELSE show_due_at END,
+            message_behind = message_behind AND NOT $3::boolean
+      WHERE id = $1`,
+    [id, JSON.stringify(drawn.dms), drawn.message],
+  );
+}
+
+/**
+ * A decided request whose decision's drawing Slack refused somewhere (its channel message, or a direct message): due
+ * to be drawn again everywhere by the sweep, its channel message included, after CLOSED_SHOW_GRACE_S (or when it was
+ * due already), with its attempts counted afresh.
+ */
+export async function approvalBehind(q: Queryable, id: number): Promise<void> {
+  await q.query(
+    `UPDATE step_approvals
+        SET message_behind = true,
+            show_attempts = CASE WHEN show_due_at IS NULL THEN 0 ELSE show_attempts END,
+            show_due_at = COALESCE(show_due_at, now() + make_interval(secs => ${CLOSED_SHOW_GRACE_S}))
+      WHERE id = $1 AND state IN ('approved', 'denied')`,
+    [id],
   );
 }
 

@@ -391,6 +391,11 @@ export interface StepApproval {
   notRun: Phrase | null;
   /** The person who decided was not in the channel: the bot added them to it to decide. */
   addedToDecide: boolean;
+  /**
+   * Decided, and its channel message may still show an older state (Slack refused the decision's update): the sweep
+   * draws it too (see migration 075).
+   */
+  messageBehind: boolean;
 }
 
 /** Why a request that waited was closed without a decision: it no longer stands, so it runs nothing. */
@@ -412,6 +417,7 @@ interface ApprovalRow {
   dms: ApprovalDm[] | string | null;
   not_run?: Phrase | string | null;
   added_to_decide?: boolean | null;
+  message_behind?: boolean | null;
 }
 
 const toApproval = (r: ApprovalRow): StepApproval => ({
@@ -429,6 +435,7 @@ const toApproval = (r: ApprovalRow): StepApproval => ({
   dms: jsonOf<ApprovalDm[]>(r.dms) ?? [],
   notRun: jsonOf<Phrase>(r.not_run),
   addedToDecide: r.added_to_decide === true,
+  messageBehind: r.message_behind === true,
 });
 
 export async function insertApproval(
@@ -511,7 +518,9 @@ export async function getApproval(q: Queryable, id: number): Promise<StepApprova
 
 /**
  * Decides a pending request (`added`: the bot added the person to the channel to decide); null when it was already
- * decided (a second click, or someone faster).
+ * decided (a second click, or someone faster). Due to be drawn again everywhere by the sweep, its channel message
+ * included (see step-approval-redraws.repo), unless the decision draws it first: a process that stops before it does
+ * leaves no live Approve button behind.
  */
 export async function decideApproval(
   q: Queryable,
@@ -519,7 +528,9 @@ export async function decideApproval(
   d: { state: 'approved' | 'denied'; decidedBy: string; reason: string | null; added: boolean },
 ): Promise<StepApproval | null> {
   const { rows } = await q.query<ApprovalRow>(
-    `UPDATE step_approvals SET state = $2, decided_by = $3, reason = $4, added_to_decide = $5, decided_at = now()
+    `UPDATE step_approvals SET state = $2, decided_by = $3, reason = $4, added_to_decide = $5, decided_at = now(),
+            message_behind = true,
+            show_due_at = COALESCE(show_due_at, now() + make_interval(secs => ${CLOSED_SHOW_GRACE_S}))
      WHERE id = $1 AND state = 'pending' RETURNING *`,
     [id, d.state, d.decidedBy, d.reason, d.added],
   );

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
-import { ACTION } from '../../src/templates/ids.js';
+import { ACTION, BLOCK, INPUT } from '../../src/templates/ids.js';
 import { APPROVER, approvalFlow, CTO, hasApprove, idOf, json, RESPONDER } from '../support/approval-flow.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
 import { eventually } from '../support/incident-flow.js';
+import { stateValue } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 /**
@@ -62,6 +63,16 @@ async function ask(bot: BotHarness, title: string) {
   return { channelId, requestTs: at(request).ts, id: idOf(request) };
 }
 
+/** A request recorded as shown everywhere: not due to be drawn again by the timer loop. */
+const recordedShown = (bot: BotHarness, id: string) =>
+  eventually(async () => {
+    const { rows } = await bot.db.query<{ show_due_at: Date | null }>(
+      'SELECT show_due_at FROM step_approvals WHERE id = $1',
+      [id],
+    );
+    return rows[0]?.show_due_at === null ? true : undefined;
+  }, `request ${id} recorded as shown`);
+
 /** The message as Slack shows it now, once it matches `re`. */
 const showsNow = (bot: BotHarness, channel: string, ts: string, re: RegExp, what: string) =>
   eventually(async () => {
@@ -87,18 +98,15 @@ describe('a decided request drawn again (the run fails, exit code 3)', () => {
     await press(dms[APPROVER]!, APPROVER);
     await shownAs(channelId, requestTs, failed);
     for (const u of [APPROVER, CTO]) await shownAs(at(dms[u]!).channel, at(dms[u]!).ts, failed);
-    // Redrawn again (as when Slack refused an update): the outcome stays.
-    bot.fake.reset();
+    // Redrawn again (as when Slack refused an update), once the approval's work is over (its drawings recorded as
+    // shown): the outcome stays.
     const id = idOf(dms[APPROVER]!);
+    await bot.idle();
+    await recordedShown(bot, id);
+    bot.fake.reset();
     await bot.db.query('UPDATE step_approvals SET show_due_at = now() WHERE id = $1', [id]);
     await bot.fake.waitFor('chat.update', (u) => u.args.ts === at(dms[CTO]!).ts, 10_000);
-    await eventually(async () => {
-      const { rows } = await bot.db.query<{ show_due_at: Date | null }>(
-        'SELECT show_due_at FROM step_approvals WHERE id = $1',
-        [id],
-      );
-      return rows[0]?.show_due_at === null ? true : undefined;
-    }, 'the request redrawn');
+    await recordedShown(bot, id);
     for (const u of [APPROVER, CTO]) {
       expect(JSON.stringify(bot.fake.message(at(dms[u]!).channel, at(dms[u]!).ts)?.blocks)).toMatch(failed);
     }
@@ -137,6 +145,77 @@ describe('a decided request drawn again (the run fails, exit code 3)', () => {
       10_000,
     );
     await showsNow(bot, channelId, requestTs, failed, "the channel's request saying the run failed, buttons gone");
+  });
+});
+
+describe("the decision's own drawing of the channel's request, refused by Slack", () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ runbook, env: { ATOM_CLI, COMMAND_ENV: 'ATOM_CLI_FAIL', ATOM_CLI_FAIL: '1' } });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  const failedRun = /It ran and failed \(exit code 3\)/;
+
+  /** The request's due time for the timer loop's redraw, moved up to now; whether it was due at all. */
+  const dueNow = async (id: string) => {
+    const { rows } = await bot.db.query(
+      'UPDATE step_approvals SET show_due_at = now() WHERE id = $1 AND show_due_at IS NOT NULL RETURNING id',
+      [id],
+    );
+    return rows.length === 1;
+  };
+
+  it('an approval is drawn again by the timer loop: the buttons go, and it says how the run ended', async () => {
+    bot.fake.reset();
+    const { channelId, requestTs, id } = await ask(bot, 'web down approval drawing refused');
+    // Slack refuses every update of the channel's request while the approval is drawn and its run ends.
+    let refusing = true;
+    bot.fake.failNext('chat.update', { error: 'internal_error' }, 50, (a) => refusing && a.ts === requestTs);
+    await bot.click({ channelId, messageTs: requestTs, actionId: ACTION.approveStep, value: id, userId: APPROVER });
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => u.args.ts === requestTs && u.failed !== undefined && failedRun.test(json(u)),
+      10_000,
+      { includeFailed: true },
+    );
+    expect(JSON.stringify(bot.fake.message(channelId, requestTs)?.blocks)).toContain(ACTION.approveStep);
+    // Slack takes updates again; the retry is moved up to now.
+    refusing = false;
+    expect(await dueNow(id)).toBe(true);
+    await showsNow(bot, channelId, requestTs, failedRun, "the channel's request saying the run failed, buttons gone");
+    await recordedShown(bot, id);
+  });
+
+  it('a denial is drawn again by the timer loop: the buttons go, and it says who denied it', async () => {
+    bot.fake.reset();
+    const { channelId, requestTs, id } = await ask(bot, 'web down denial drawing refused');
+    await bot.click({ channelId, messageTs: requestTs, actionId: ACTION.denyStep, value: id, userId: APPROVER });
+    const open = await bot.fake.waitFor('views.open');
+    const view = open.args.view as { callback_id: string; private_metadata: string };
+    let refusing = true;
+    bot.fake.failNext('chat.update', { status: 500 }, 50, (a) => refusing && a.ts === requestTs);
+    await bot.submit({
+      callbackId: view.callback_id,
+      privateMetadata: view.private_metadata,
+      userId: APPROVER,
+      values: { [BLOCK.denyReason]: { [INPUT.summary]: stateValue.plainText('wrong cluster') } },
+    });
+    const denied = /Denied by <@U0APPROVER>/;
+    // The client's own retries (3) refused too.
+    await bot.fake.waitForCount(
+      'chat.update',
+      4,
+      (u) => u.args.ts === requestTs && u.failed !== undefined && denied.test(json(u)),
+      10_000,
+      { includeFailed: true },
+    );
+    expect(JSON.stringify(bot.fake.message(channelId, requestTs)?.blocks)).toContain(ACTION.approveStep);
+    refusing = false;
+    expect(await dueNow(id)).toBe(true);
+    await showsNow(bot, channelId, requestTs, denied, "the channel's request saying who denied it, buttons gone");
   });
 });
 

@@ -109,6 +109,8 @@ export interface BotHarness {
   event(e: Record<string, unknown>): ReturnType<typeof postEvent>;
   /** The response_url calls (private replies) seen so far. */
   replies(): { text: string; blocks?: unknown[]; response_type?: string }[];
+  /** Once the work listeners started after their acks so far has ended (a press's run and drawings), or `timeoutMs`. */
+  idle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -265,6 +267,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     event: (e) => postEvent(baseUrl, SIGNING_SECRET, e),
     replies: () =>
       fake.callsTo('response_url').map((c) => c.args as { text: string; blocks?: unknown[]; response_type?: string }),
+    idle: (timeoutMs = 10_000) => inFlight.idle(timeoutMs),
     async stop() {
       await app.stop();
       await inFlight.idle(10_000);
