@@ -80,7 +80,7 @@ import { openKv } from './store/kv-redis.js';
 import { NOTIFICATIONS_DUE } from './store/notification.repo.js';
 import { RequestDedupe } from './store/request-dedupe.js';
 import { LISTS_TO_REDRAW } from './store/rollback-list.repo.js';
-import { APPROVALS_TO_REDRAW } from './store/step-approval-redraws.repo.js';
+import { APPROVALS_TO_REDRAW } from './store/step-approval.repo.js';
 import { postmortemWriter } from './templates/postmortem-markdown.js';
 import { runbookNames } from './templates/timeline.js';
 import { register as registerViews } from './views/index.js';

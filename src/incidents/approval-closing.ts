@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/db.js';
-import { type ApprovalClosedWhy, closePendingApprovals, type StepApproval } from '../store/step-run.repo.js';
+import { type ApprovalClosedWhy, closePendingApprovals, type StepApproval } from '../store/step-approval.repo.js';
 import { type HostRef, recordStepEvent } from './playbook-host.js';
 
 /** What closing asks: whose requests, of which playbook and step (null: every one), why, by whom. */

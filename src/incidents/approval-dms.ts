@@ -1,7 +1,6 @@
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
-import { approvalRedrawn } from '../store/step-approval-redraws.repo.js';
-import { type StepApproval, setApprovalDms } from '../store/step-run.repo.js';
+import { approvalRedrawn, type StepApproval, setApprovalDms } from '../store/step-approval.repo.js';
 import type { ApprovalDrawing, ViewOf } from './approval-drawing.js';
 import { channelOf, type PlaybookHost } from './playbook-host.js';
 import type { ApprovalDm, IncidentChat, Logger, PlaybookChat } from './ports.js';

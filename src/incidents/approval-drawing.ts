@@ -1,5 +1,5 @@
 import type { Database } from '../store/db.js';
-import { type ApprovedRun, getApprovalDrawing, type StepApproval } from '../store/step-run.repo.js';
+import { type ApprovedRun, getApprovalDrawing, type StepApproval } from '../store/step-approval.repo.js';
 import { type PlaybookHost, placeOf } from './playbook-host.js';
 import type { ApprovalDmView, ApprovalView, ApprovalWhere, Logger, PlaybookChat } from './ports.js';
 

@@ -1,6 +1,10 @@
 import type { Database } from '../store/db.js';
-import { approvalRedrawn, claimApprovalRedraws, redrawApprovalAgainAt } from '../store/step-approval-redraws.repo.js';
-import { getApproval } from '../store/step-run.repo.js';
+import {
+  approvalRedrawn,
+  claimApprovalRedraws,
+  getApproval,
+  redrawApprovalAgainAt,
+} from '../store/step-approval.repo.js';
 import { DomainError } from './errors.js';
 import type { PlaybookHost } from './playbook-host.js';
 import type { Logger } from './ports.js';

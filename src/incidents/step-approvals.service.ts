@@ -3,19 +3,19 @@ import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';
-import { approvalBehind, approvalRedrawn } from '../store/step-approval-redraws.repo.js';
 import {
+  approvalBehind,
+  approvalRedrawn,
   decideApproval,
   getApproval,
   insertApproval,
-  insertRefusedStep,
   lockPendingApproval,
   lockStepApprovals,
-  playbookMessage,
   type StepApproval,
   setApprovalMessage,
   setApprovalNotRun,
-} from '../store/step-run.repo.js';
+} from '../store/step-approval.repo.js';
+import { insertRefusedStep, playbookMessage } from '../store/step-run.repo.js';
 import { closeApprovals } from './approval-closing.js';
 import { ApprovalDms } from './approval-dms.js';
 import { ApprovalDrawing, type ViewOf } from './approval-drawing.js';
