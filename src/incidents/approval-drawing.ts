@@ -1,3 +1,4 @@
+import type { CommandStep, Playbook } from '../runbook/playbooks.js';
 import type { Database } from '../store/db.js';
 import { type ApprovedRun, getApprovalDrawing, type StepApproval } from '../store/step-approval.repo.js';
 import { type PlaybookHost, placeOf } from './playbook-host.js';
@@ -20,6 +21,33 @@ export interface DrawOptions {
 export interface Drawn {
   approval: StepApproval;
   shown: boolean;
+}
+
+/**
+ * A request as the channel shows it, in the state it is in: its playbook and step, what it would run (`shown`, secret
+ * values masked), who asked, who may approve it, and who decided (or closed) it and why.
+ */
+export function requestView(
+  a: StepApproval,
+  playbook: Pick<Playbook, 'title'>,
+  step: CommandStep,
+  shown: string[],
+  approvers: string[],
+): ApprovalView {
+  return {
+    approvalId: a.id,
+    playbookTitle: playbook.title,
+    stepText: step.text,
+    target: shown,
+    ...(step.warning ? { warning: step.warning } : {}),
+    requestedBy: a.requestedBy,
+    approvers,
+    state: a.state,
+    closedWhy: a.closedWhy,
+    decidedBy: a.decidedBy,
+    reason: a.reason,
+    ...(a.addedToDecide ? { addedToDecide: true } : {}),
+  };
 }
 
 /** How many times a drawing draws again a request that changed while it drew, at most. */

@@ -1,7 +1,7 @@
 import { noteError } from '../audit/outcome.js';
+import type { MayDeny } from '../incidents/approval-decisions.js';
 import { DomainError } from '../incidents/errors.js';
 import type { PlaybookHost } from '../incidents/playbook-host.js';
-import type { MayDeny } from '../incidents/step-approvals.service.js';
 import { expected, validateParams } from '../runbook/playbooks.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { afterAck, ephemeralIn } from '../slack/handle.js';
