@@ -295,14 +295,22 @@ export function renderHandoffOutgoingDm(n: HandoffNotice): Message {
   return { text: head, blocks: [section(head), section(inherited(n))] };
 }
 
-/** The channel's hand-off line taken back: the hand-off is off (its override or swap cancelled), who is on call then. */
+/**
+ * The channel's hand-off line taken back: the hand-off is off (an override or a swap changed it), and who is on call
+ * then: the outgoing person staying on, the incoming one on call from before it already (nothing to hand over then), or
+ * someone else.
+ */
 export function renderHandoffWithdrawn(w: WithdrawnHandoff): Message {
   const role = boldName(w.roleName, 100);
   const at = rotationTime(w.at, w.timeZone);
+  const off = `:leftwards_arrow_with_hook: The hand-off at ${at} is off`;
+  const why = '(an override or a swap changed it)';
   const head =
-    w.onCallId === w.outgoingId
-      ? `:leftwards_arrow_with_hook: The hand-off at ${at} is off: ${mention(w.incomingId)} does not take ${role} (an override or a swap changed it); ${mention(w.onCallId)} stays on call.`
-      : `:leftwards_arrow_with_hook: The hand-off at ${at} is off: ${mention(w.incomingId)} does not take ${role} (an override or a swap changed it); ${mention(w.onCallId)} is on call then.`;
+    w.onCallId === w.incomingId
+      ? `${off}: ${mention(w.incomingId)} is already on call for ${role} before then ${why} and stays on through it.`
+      : w.onCallId === w.outgoingId
+        ? `${off}: ${mention(w.incomingId)} does not take ${role} ${why}; ${mention(w.onCallId)} stays on call.`
+        : `${off}: ${mention(w.incomingId)} does not take ${role} ${why}; ${mention(w.onCallId)} is on call then.`;
   return { text: head, blocks: [section(head)] };
 }
 
@@ -314,7 +322,7 @@ export function renderHandoffWithdrawnDm(w: WithdrawnHandoff): Message {
   const head =
     w.onCallId === w.incomingId
       ? `:leftwards_arrow_with_hook: Cancelled: the hand-off of ${role}${from} at ${at} you were told of is off (an override or a swap changed it). You are on call for ${role} then all the same.`
-      : `:leftwards_arrow_with_hook: Cancelled: you are not on call for ${role} from ${at} after all (an override or a swap changed it). ${mention(w.onCallId)} is on call then.`;
+      : `:leftwards_arrow_with_hook: Cancelled: you are not on call for ${role} from ${at} after all (an override or a swap changed it). ${mention(w.onCallId)} ${w.onCallId === w.outgoingId ? 'stays on call' : 'is on call then'}.`;
   return { text: head, blocks: [section(head)] };
 }
 

@@ -48,8 +48,9 @@ describe('cancelling an override whose hand-off was already told (it starts with
       `the notices taken back: ${JSON.stringify({ stand: posts(stand), onCall: posts(onCall) })}`,
       20_000,
     );
+    // The one handing over to them stays on call: said so.
     expect(posts(stand).find((t) => t.startsWith(':leftwards_arrow_with_hook: Cancelled'))).toContain(
-      `<@${onCall}> is on call then.`,
+      `<@${onCall}> stays on call.`,
     );
     expect(posts(onCall).find((t) => t.startsWith(':leftwards_arrow_with_hook: Cancelled'))).toContain(
       'You are on call for *On-Call Engineer* then all the same.',

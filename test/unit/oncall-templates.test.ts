@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { HomeData, HomeOnCall } from '../../src/incidents/home.service.js';
-import type { HandoffNotice } from '../../src/incidents/oncall-handoffs.js';
+import type { HandoffNotice, WithdrawnHandoff } from '../../src/incidents/oncall-handoffs.js';
 import type { EscalationView } from '../../src/incidents/ports.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
 import { HOME_MAX_BLOCKS, renderHome } from '../../src/templates/app-home.js';
 import { ACTION } from '../../src/templates/ids.js';
 import { renderIncidentCard } from '../../src/templates/incident-card.js';
-import { renderHandoffDm, renderHandoffNotice, renderHandoffOutgoingDm } from '../../src/templates/oncall.js';
+import {
+  renderHandoffDm,
+  renderHandoffNotice,
+  renderHandoffOutgoingDm,
+  renderHandoffWithdrawn,
+  renderHandoffWithdrawnDm,
+  rotationTime,
+} from '../../src/templates/oncall.js';
 import { limitProblems } from '../support/block-kit-limits.js';
 import { makeIncident, minutes, NOW } from '../support/incident-fixture.js';
 
@@ -194,5 +201,50 @@ describe('hand-off notices', () => {
       expect(all).toContain('a private incident');
       expect(all).toContain('checkout slow');
     }
+  });
+});
+
+describe('a hand-off taken back, said to the channel and to the person who was to take over', () => {
+  const at = rotationTime(NOW, 'UTC');
+  const off = (onCallId: string, outgoingId: string | null = 'U0OUT'): WithdrawnHandoff => ({
+    roleName: 'On-Call Engineer',
+    at: NOW,
+    timeZone: 'UTC',
+    outgoingId,
+    incomingId: 'U0IN',
+    onCallId,
+  });
+  const texts = (w: WithdrawnHandoff) => [renderHandoffWithdrawn(w).text, renderHandoffWithdrawnDm(w).text] as const;
+
+  it('the person handing over stays on call', () => {
+    expect(texts(off('U0OUT'))).toEqual([
+      `:leftwards_arrow_with_hook: The hand-off at ${at} is off: <@U0IN> does not take *On-Call Engineer* (an override or a swap changed it); <@U0OUT> stays on call.`,
+      `:leftwards_arrow_with_hook: Cancelled: you are not on call for *On-Call Engineer* from ${at} after all (an override or a swap changed it). <@U0OUT> stays on call.`,
+    ]);
+  });
+
+  it('the person taking over is on call before it already: named once, not told they do not take it', () => {
+    const [channel, dm] = texts(off('U0IN'));
+    expect(channel).toBe(
+      `:leftwards_arrow_with_hook: The hand-off at ${at} is off: <@U0IN> is already on call for *On-Call Engineer* before then (an override or a swap changed it) and stays on through it.`,
+    );
+    expect(dm).toBe(
+      `:leftwards_arrow_with_hook: Cancelled: the hand-off of *On-Call Engineer* from <@U0OUT> at ${at} you were told of is off (an override or a swap changed it). You are on call for *On-Call Engineer* then all the same.`,
+    );
+    for (const t of [channel, dm]) expect(t.match(/<@U0IN>/g)?.length ?? 0).toBeLessThanOrEqual(1);
+    expect(channel).not.toContain('does not take');
+  });
+
+  it('someone else is on call then', () => {
+    expect(texts(off('U0ELSE'))).toEqual([
+      `:leftwards_arrow_with_hook: The hand-off at ${at} is off: <@U0IN> does not take *On-Call Engineer* (an override or a swap changed it); <@U0ELSE> is on call then.`,
+      `:leftwards_arrow_with_hook: Cancelled: you are not on call for *On-Call Engineer* from ${at} after all (an override or a swap changed it). <@U0ELSE> is on call then.`,
+    ]);
+  });
+
+  it('nobody was handing over', () => {
+    const [channel, dm] = texts(off('U0IN', null));
+    expect(channel).toContain('<@U0IN> is already on call for *On-Call Engineer* before then');
+    expect(dm).toContain(`Cancelled: the hand-off of *On-Call Engineer* at ${at} you were told of is off`);
   });
 });
