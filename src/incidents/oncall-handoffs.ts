@@ -9,7 +9,7 @@ import {
   markCardsRedrawn,
   markHandoff,
   recordHandoffs,
-  replaceHandoff,
+  renewHandoff,
   retryHandoff,
 } from '../store/oncall.repo.js';
 import { retryDelayMs } from './escalation.service.js';
@@ -26,6 +26,11 @@ export interface HandoffNotice {
   timeZone: string;
   outgoingId: string | null;
   incomingId: string;
+  /**
+   * Who was told before as handing over, when an override or a swap made since changed only that: this notice is told
+   * again, saying it is `outgoingId` now, not them.
+   */
+  replacedOutgoingId?: string | null;
   /** When the incoming person's time on call ends, as it stands. */
   until: Date | null;
   /** The open incidents they inherit (the first ones), and how many are open in all. */
@@ -124,7 +129,8 @@ export class HandoffNotices {
     // The hand-offs as they stand: a notice recorded for one no longer among them (its override or swap cancelled
     // before it started) is taken back, not sent on. Only within the window read here (from now - lead).
     // One still at that moment with someone else taking over (an override or a swap made since) is taken back, then
-    // becomes the notice of that hand-off, sent as any other.
+    // becomes the notice of that hand-off, sent as any other. One standing with someone else handing over, or taken
+    // back and standing again (the override that removed it cancelled), is told again, as new.
     const windowStart = now.getTime() - lead;
     const claimed = await claimHandoffs(this.db, HANDOFF_BATCH, this.opts.leaseMs ?? 60_000);
     if (claimed.length === 0) return;
@@ -141,12 +147,9 @@ export class HandoffNotices {
       }
       const gone =
         h.handoffAt.getTime() > windowStart && !standing.has(`${h.role} ${h.handoffAt.getTime()} ${h.incomingId}`);
-      if (gone)
-        await this.withdraw(
-          h,
-          overrides.get(h.role) ?? [],
-          standingAt.get(`${h.role} ${h.handoffAt.getTime()}`) ?? null,
-        );
+      const stands = standingAt.get(`${h.role} ${h.handoffAt.getTime()}`) ?? null;
+      if (gone) await this.withdraw(h, overrides.get(h.role) ?? [], stands);
+      else if (stands && (h.withdrawn || stands.outgoingId !== h.outgoingId)) await this.renew(h, stands);
       else await this.send(h, overrides.get(h.role) ?? []);
     }
   }
@@ -223,16 +226,35 @@ export class HandoffNotices {
         }
         await markHandoff(this.db, h, 'withdrawn_dm');
       }
-      if (instead) return await replaceHandoff(this.db, h, instead);
+      if (instead) return await renewHandoff(this.db, h, instead);
       await markHandoff(
         this.db,
         h,
-        'done',
+        'withdrawn',
         'withdrawn: the hand-off no longer happens (an override or swap changed it)',
       );
     } catch (err) {
       const delay = retryDelayMs(h.attempts);
       this.log.warn(`taking back the hand-off notice of ${h.role} at ${h.handoffAt.toISOString()} failed`, err);
+      await retryHandoff(
+        this.db,
+        h,
+        new Date(Date.now() + delay),
+        err instanceof Error ? err.message : String(err),
+      ).catch((e) => this.log.error('could not reschedule a hand-off notice; its lease will run out', e));
+    }
+  }
+
+  /**
+   * A hand-off that stands with other people than its notice names (only who hands over changed), or that was taken
+   * back and happens after all: the row becomes its notice as it stands, told again by the next sweep as any other.
+   */
+  private async renew(h: HandoffRow, stands: { outgoingId: string | null; incomingId: string }): Promise<void> {
+    try {
+      await renewHandoff(this.db, h, stands);
+    } catch (err) {
+      const delay = retryDelayMs(h.attempts);
+      this.log.warn(`renewing the hand-off notice of ${h.role} at ${h.handoffAt.toISOString()} failed`, err);
       await retryHandoff(
         this.db,
         h,
@@ -262,6 +284,7 @@ export class HandoffNotices {
         timeZone: def.rotation.timeZone,
         outgoingId: h.outgoingId,
         incomingId: h.incomingId,
+        replacedOutgoingId: h.replacedOutgoingId,
         until: stretch[0]?.userId === h.incomingId ? stretch[0].end : null,
         incidents: open.incidents.map((i) => maskedIncident(i, this.typed)),
         openTotal: open.total,

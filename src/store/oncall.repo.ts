@@ -93,13 +93,18 @@ export interface HandoffRow {
   /** A hand-off that no longer happens: its channel line taken back, its incoming person told. */
   withdrawnPosted: boolean;
   withdrawnDmSent: boolean;
+  /** Taken back, wholly or in part: told again, as new, if its hand-off happens after all. */
+  withdrawn: boolean;
+  /** Who was told earlier as handing over, when an override or a swap since changed only that (see renewHandoff). */
+  replacedOutgoingId: string | null;
   attempts: number;
 }
 
 /**
- * Records the notices of coming hand-offs; a hand-off already recorded (by any replica) is left as it is, unless someone
- * else now takes over at it (an override or a swap made since) and it is still to come: its notice is then let go
- * (claimable at once, even when done or held for the hand-off), for the sweep to take it back and tell the new one.
+ * Records the notices of coming hand-offs; a hand-off already recorded (by any replica) is left as it is, unless it
+ * changed and is still to come: someone else takes over or hands over at it (an override or a swap made since), or it
+ * was taken back and happens after all. Its notice is then let go (claimable at once, even when done or held for the
+ * hand-off), for the sweep to take it back and tell the new one, or tell it again (see renewHandoff).
  * Not one a sweep is sending now (claimed: attempts counted) nor one waiting to retry: they come round by themselves.
  */
 export async function recordHandoffs(
@@ -111,7 +116,9 @@ export async function recordHandoffs(
     `INSERT INTO oncall_handoffs (role, handoff_at, outgoing_id, incoming_id)
      SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[])
      ON CONFLICT (role, handoff_at) DO UPDATE SET leased_until = NULL, done_at = NULL
-     WHERE oncall_handoffs.incoming_id <> excluded.incoming_id AND oncall_handoffs.handoff_at > clock_timestamp()
+     WHERE (oncall_handoffs.incoming_id <> excluded.incoming_id
+         OR oncall_handoffs.outgoing_id IS DISTINCT FROM excluded.outgoing_id OR oncall_handoffs.withdrawn_at IS NOT NULL)
+       AND oncall_handoffs.handoff_at > clock_timestamp()
        AND (oncall_handoffs.done_at IS NOT NULL OR oncall_handoffs.attempts = 0)
      RETURNING role`,
     [
@@ -136,6 +143,8 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
     outgoing_dm_sent_at: Date | null;
     withdrawn_channel_at: Date | null;
     withdrawn_dm_at: Date | null;
+    withdrawn_at: Date | null;
+    replaced_outgoing_id: string | null;
     attempts: number;
   }>(
     `WITH due AS (
@@ -161,18 +170,20 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
     outgoingDmSent: r.outgoing_dm_sent_at !== null,
     withdrawnPosted: r.withdrawn_channel_at !== null,
     withdrawnDmSent: r.withdrawn_dm_at !== null,
+    withdrawn: r.withdrawn_at !== null || r.withdrawn_channel_at !== null || r.withdrawn_dm_at !== null,
+    replacedOutgoingId: r.replaced_outgoing_id,
     attempts: Number(r.attempts),
   }));
 }
 
 /**
  * Marks a part of a hand-off notice sent (`channel`, the incoming person's `dm`, the `outgoing` person's), or the
- * whole notice done (given up on, or sent).
+ * whole notice done (given up on, or sent; `withdrawn`: taken back, its hand-off no longer happening).
  */
 export async function markHandoff(
   q: Queryable,
   key: HandoffKey,
-  part: 'channel' | 'dm' | 'outgoing' | 'withdrawn_channel' | 'withdrawn_dm' | 'done',
+  part: 'channel' | 'dm' | 'outgoing' | 'withdrawn_channel' | 'withdrawn_dm' | 'done' | 'withdrawn',
   error?: string,
 ): Promise<void> {
   const set = {
@@ -182,12 +193,13 @@ export async function markHandoff(
     withdrawn_channel: 'withdrawn_channel_at = clock_timestamp()',
     withdrawn_dm: 'withdrawn_dm_at = clock_timestamp()',
     done: 'done_at = clock_timestamp(), leased_until = NULL',
+    withdrawn: 'withdrawn_at = clock_timestamp(), done_at = clock_timestamp(), leased_until = NULL',
   }[part];
   // Done only while still claimed: released since (an override cancelled meanwhile: releaseHandoffs), the row is
   // claimed again and the sweep finds whether its hand-off still happens.
   await q.query(
     `UPDATE oncall_handoffs SET ${set}, last_error = coalesce($3, last_error)
-     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $4${part === 'done' ? ' AND leased_until IS NOT NULL' : ''}`,
+     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $4${part === 'done' || part === 'withdrawn' ? ' AND leased_until IS NOT NULL' : ''}`,
     [key.role, key.handoffAt, error ?? null, key.incomingId],
   );
 }
@@ -215,27 +227,39 @@ export async function holdHandoff(q: Queryable, key: HandoffKey, until: Date): P
 }
 
 /**
- * A hand-off whose notice was taken back (someone else takes over at that moment now): the row becomes the notice of
- * the hand-off as it stands, nothing of it sent yet, claimable at once. Only from the person it named (a second replica
- * that got there first has replaced it already: nothing happens twice).
+ * A hand-off whose notice no longer says it as it stands: the row becomes the notice of the hand-off as it stands,
+ * nothing of it sent yet, claimable at once, to be told as new. Someone else takes over (its notice taken back first);
+ * it was taken back and happens after all; or only who hands over changed: then the person told earlier is kept
+ * (`replaced_outgoing_id`), for the notice to say it is not them (one told to nobody yet is just corrected). Only from
+ * the person it named, and only once (a second replica that got there first has renewed it already: the row names
+ * these people, not taken back; nothing happens twice).
  */
-export async function replaceHandoff(
+export async function renewHandoff(
   q: Queryable,
   key: HandoffKey,
   next: { outgoingId: string | null; incomingId: string },
 ): Promise<void> {
   await q.query(
-    `UPDATE oncall_handoffs SET outgoing_id = $4, incoming_id = $5, channel_posted_at = NULL, dm_sent_at = NULL,
-       outgoing_dm_sent_at = NULL, withdrawn_channel_at = NULL, withdrawn_dm_at = NULL, done_at = NULL,
-       leased_until = NULL, attempts = 0, last_error = $6
-     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $3`,
+    `UPDATE oncall_handoffs SET outgoing_id = $4, incoming_id = $5,
+       replaced_outgoing_id = CASE
+         WHEN incoming_id <> $5 OR $4::text IS NULL OR withdrawn_at IS NOT NULL OR withdrawn_channel_at IS NOT NULL
+           OR withdrawn_dm_at IS NOT NULL THEN NULL
+         WHEN channel_posted_at IS NOT NULL OR dm_sent_at IS NOT NULL THEN nullif(outgoing_id, $4)
+         ELSE nullif(replaced_outgoing_id, $4) END,
+       channel_posted_at = NULL, dm_sent_at = NULL, outgoing_dm_sent_at = NULL, withdrawn_channel_at = NULL,
+       withdrawn_dm_at = NULL, withdrawn_at = NULL, done_at = NULL, leased_until = NULL, attempts = 0, last_error = $6
+     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $3
+       AND NOT (incoming_id = $5 AND outgoing_id IS NOT DISTINCT FROM $4 AND withdrawn_at IS NULL
+         AND withdrawn_channel_at IS NULL AND withdrawn_dm_at IS NULL)`,
     [
       key.role,
       key.handoffAt,
       key.incomingId,
       next.outgoingId,
       next.incomingId,
-      `taken back from ${key.incomingId}: ${next.incomingId} takes over then instead`,
+      next.incomingId === key.incomingId
+        ? `told again: ${next.outgoingId ?? 'nobody'} hands over to ${next.incomingId} then`
+        : `taken back from ${key.incomingId}: ${next.incomingId} takes over then instead`,
     ],
   );
 }

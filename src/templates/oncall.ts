@@ -268,12 +268,19 @@ function inherited(n: HandoffNotice): string {
   return `Open incidents (${n.openTotal}):\n${lines.join('\n')}${more}`;
 }
 
-/** The channel's hand-off notice. */
+/** Who was told before as handing over, when only that changed (said so alongside the one who does now). */
+const notBefore = (n: HandoffNotice) =>
+  n.replacedOutgoingId && n.outgoingId && n.replacedOutgoingId !== n.outgoingId ? n.replacedOutgoingId : null;
+
+/** The channel's hand-off notice (told again when who hands over changed: it says so). */
 export function renderHandoffNotice(n: HandoffNotice): Message {
   const role = boldName(n.roleName, 100);
   const until = n.until ? `, until ${rotationTime(n.until, n.timeZone)}` : '';
-  const from = n.outgoingId ? ` from ${mention(n.outgoingId)}` : '';
-  const head = `:pager: Hand-off at ${rotationTime(n.at, n.timeZone)}: ${mention(n.incomingId)} takes ${role}${from}${until}.`;
+  const was = notBefore(n);
+  const from = n.outgoingId
+    ? ` from ${mention(n.outgoingId)}${was ? `, not ${mention(was)} (an override or a swap changed it)` : ''}`
+    : '';
+  const head = `:pager: Hand-off at ${rotationTime(n.at, n.timeZone)}${was ? ', changed' : ''}: ${mention(n.incomingId)} takes ${role}${from}${until}.`;
   return { text: head, blocks: [section(head), section(inherited(n))] };
 }
 
@@ -281,9 +288,10 @@ export function renderHandoffNotice(n: HandoffNotice): Message {
 export function renderHandoffDm(n: HandoffNotice): Message {
   const role = boldName(n.roleName, 100);
   const until = n.until ? ` until ${rotationTime(n.until, n.timeZone)}` : '';
+  const was = notBefore(n);
   const head = `:pager: You are on call for ${role} from ${rotationTime(n.at, n.timeZone)}${until}${
     n.outgoingId ? `, taking over from ${mention(n.outgoingId)}` : ''
-  }.`;
+  }${was ? `, not ${mention(was)} as you were told (an override or a swap changed it)` : ''}.`;
   return { text: head, blocks: [section(head), section(inherited(n))] };
 }
 

@@ -248,3 +248,37 @@ describe('a hand-off taken back, said to the channel and to the person who was t
     expect(dm).toContain(`Cancelled: the hand-off of *On-Call Engineer* at ${at} you were told of is off`);
   });
 });
+
+describe('a hand-off told again because who hands over changed', () => {
+  const n: HandoffNotice = {
+    roleName: 'On-Call Engineer',
+    at: NOW,
+    timeZone: 'UTC',
+    outgoingId: 'U0NEW',
+    incomingId: 'U0IN',
+    replacedOutgoingId: 'U0OLD',
+    until: null,
+    incidents: [],
+    openTotal: 0,
+  };
+  const at = rotationTime(NOW, 'UTC');
+
+  it('names the one who hands over now, and the one told before', () => {
+    expect(renderHandoffNotice(n).text).toBe(
+      `:pager: Hand-off at ${at}, changed: <@U0IN> takes *On-Call Engineer* from <@U0NEW>, not <@U0OLD> (an override or a swap changed it).`,
+    );
+    expect(renderHandoffDm(n).text).toBe(
+      `:pager: You are on call for *On-Call Engineer* from ${at}, taking over from <@U0NEW>, not <@U0OLD> as you were told (an override or a swap changed it).`,
+    );
+    // The one who hands over now is told at the hand-off as anyone would be.
+    expect(renderHandoffOutgoingDm(n).text).not.toContain('U0OLD');
+  });
+
+  it('says nothing of a change when there was none', () => {
+    const plain = { ...n, replacedOutgoingId: null };
+    expect(renderHandoffNotice(plain).text).toBe(
+      `:pager: Hand-off at ${at}: <@U0IN> takes *On-Call Engineer* from <@U0NEW>.`,
+    );
+    expect(renderHandoffDm(plain).text).not.toContain('not <@');
+  });
+});
