@@ -10,6 +10,7 @@ import {
   finishJob,
   finishReminder,
   insertCardRedrawJob,
+  insertCommandRedrawJob,
   insertManualJob,
   insertPages,
   insertRedrawJob,
@@ -346,6 +347,17 @@ export class EscalationService {
   async syncNotifications(tx: Queryable, incident: Incident, before?: Incident): Promise<void> {
     if (before && !stopsPages(before, incident)) return;
     await this.notifications?.sync(tx, incident);
+  }
+
+  /**
+   * ...and, when the change moved command (Take command, a hand-over, an acknowledgement making someone commander), a
+   * timer showing the page DMs still open that were drawn with another commander again (`redraw_pages`, due now): their
+   * Escalate to … passes over a role whose people on call all run the incident (see nextEscalation). Its due time
+   * (now), or null when none was written; most changes spend no statement here.
+   */
+  async commandMoved(tx: Queryable, incident: Incident, before: Incident): Promise<Date | null> {
+    if (incident.commanderId === before.commanderId || incident.status === 'resolved') return null;
+    return (await insertCommandRedrawJob(tx, incident.id)) ? new Date() : null;
   }
 
   private syncRules(incident: Incident): SyncRules {
@@ -1120,6 +1132,8 @@ export class EscalationService {
           new Set(unreachable),
           incident.severity,
           escalateTo.escalateTo?.role ?? '',
+          // What Escalate to … was chosen with (a page by name offers none): a change of command shows it again.
+          person ? null : (incident.commanderId ?? ''),
         );
       }),
     );

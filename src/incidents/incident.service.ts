@@ -288,9 +288,11 @@ export class IncidentService {
       const written = await changeIncident(tx, incidentId, d.patch, d.events, more);
       if (d.publicUpdate) await insertPublicUpdate(tx, incidentId, d.publicUpdate);
       await this.escalation?.syncNotifications(tx, written.incident, current);
+      const redrawn = (await this.escalation?.commandMoved(tx, written.incident, current)) ?? null;
       const [timersRead, keptRead] =
         timers && kept ? partsOf(written.more) : timers ? [written.more] : [undefined, written.more];
-      const due = nextDueOf(timersRead);
+      // A redraw written for a change of command is due now: no timer is due sooner.
+      const due = redrawn ?? nextDueOf(timersRead);
       const followup = kept ? Number(keptRead) : null;
       return {
         before: current,

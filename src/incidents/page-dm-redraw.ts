@@ -59,7 +59,7 @@ export interface PageDmNames {
 
 /**
  * The page direct messages people hold, shown again as the incident is now: answered (acknowledged, resolved,
- * reopened), with a new severity, or with an Escalate to … of a role paged since. Drawn one at a time per DM, under
+ * reopened), with a new severity, or with an Escalate to … of a role paged since or chosen with another commander. Drawn one at a time per DM, under
  * its lease, from the incident as it is when drawn; a change's timer (`redraw_pages`) retries until Slack takes each.
  */
 export class PageDmRedraw {
@@ -221,7 +221,9 @@ export class PageDmRedraw {
             if (!(await this.gone(incident, dm, err))) throw err;
             return;
           }
-          await pageDmDrawn(this.db, dm, incident.severity, page.escalateTo?.role ?? '');
+          // A first DM of a role's page: its Escalate to … was chosen with the commander now (see nextEscalation).
+          const commander = dm.step === null && !person ? (incident.commanderId ?? '') : null;
+          await pageDmDrawn(this.db, dm, incident.severity, page.escalateTo?.role ?? '', commander);
         } catch (err) {
           failure ??= err;
           this.log.warn(`incident ${incident.id}: could not show ${dm.userId}'s page as the incident is now`, err);

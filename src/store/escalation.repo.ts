@@ -328,16 +328,19 @@ export async function recordDeliveries(
   severity: number | null = null,
   /** The role its DMs offer to escalate to ('' for none; see pageDmDrawn). */
   escalateTo: string | null = null,
+  /** The commander that Escalate to … was chosen with ('' for none; null for a page without one). */
+  commander: string | null = null,
 ): Promise<boolean> {
   if (userIds.length === 0) return false;
   // Drawn before a change that its timer has shown already (the page was on its way): a timer of its own shows it.
   const { rows } = await q.query<{ late: boolean }>(
     `WITH ins AS (
-       INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts, unreachable, dm_severity, dm_escalate_to)
-       SELECT $1, u.user_id, u.channel, u.ts, u.unreachable, $6::smallint, $7::text
+       INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts, unreachable, dm_severity, dm_escalate_to,
+                                   dm_commander)
+       SELECT $1, u.user_id, u.channel, u.ts, u.unreachable, $6::smallint, $7::text, $8::text
        FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS u (user_id, channel, ts, unreachable)
        ON CONFLICT DO NOTHING
-       RETURNING dm_ts, dm_severity, dm_escalate_to
+       RETURNING dm_ts, dm_severity, dm_escalate_to, dm_commander
      ), late AS (
        INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
        SELECT p.incident_id, 'redraw_pages@late:' || p.id || ':' || clock_timestamp(), 'redraw_pages', NULL, now()
@@ -345,7 +348,8 @@ export async function recordDeliveries(
        WHERE p.id = $1 AND i.status <> 'resolved'
          AND EXISTS (SELECT 1 FROM ins WHERE ins.dm_ts IS NOT NULL
                      AND (ins.dm_severity IS DISTINCT FROM i.severity OR ${PAGE_ACKNOWLEDGED}
-                          OR (ins.dm_escalate_to <> '' AND ${TAKEN_ROLE('ins.dm_escalate_to', 'i')})))
+                          OR (ins.dm_escalate_to <> '' AND ${TAKEN_ROLE('ins.dm_escalate_to', 'i')})
+                          OR ${OTHER_COMMANDER('ins.dm_commander', 'i')}))
        ON CONFLICT (incident_id, key) DO NOTHING
        RETURNING id
      )
@@ -358,10 +362,19 @@ export async function recordDeliveries(
       userIds.map((u) => unreachable.has(u)),
       severity,
       escalateTo,
+      commander,
     ],
   );
   return rows[0]?.late === true;
 }
+
+/**
+ * Whether a first page DM drawn with the commander `drawnWith` (a column; null: not recorded, not compared) was drawn
+ * with another commander than incident `i`'s now: its Escalate to … may pass over the wrong role (see
+ * EscalationService.nextEscalation).
+ */
+const OTHER_COMMANDER = (drawnWith: string, i: string) =>
+  `(${drawnWith} IS NOT NULL AND ${drawnWith} <> coalesce(${i}.commander_id, ''))`;
 
 /**
  * A role an escalation may not offer again for the incident `i` (in a query that has it): paged in its current
@@ -395,6 +408,27 @@ export async function insertRedrawJob(
      ON CONFLICT (incident_id, key) DO NOTHING
      RETURNING id`,
     [incidentId, key, offering ? [...offering] : null],
+  );
+  return rows.length === 1;
+}
+
+/**
+ * A timer that shows the incident's page direct messages again (`redraw_pages`), due now, written with a change of
+ * command (in its transaction, the incident's row as the change leaves it): only when a DM still open was drawn with
+ * another commander (its Escalate to … passes over the roles the commander is on call for). True when it was written.
+ */
+export async function insertCommandRedrawJob(q: Queryable, incidentId: number): Promise<boolean> {
+  const { rows } = await q.query(
+    `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+     SELECT i.id, 'redraw_pages@command:' || clock_timestamp(), 'redraw_pages', NULL, now()
+     FROM incidents i
+     WHERE i.id = $1 AND i.status <> 'resolved' AND EXISTS (
+       SELECT 1 FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+       WHERE p.incident_id = i.id AND d.dm_ts IS NOT NULL AND d.dm_state = 'open' AND d.dm_gone IS NULL
+         AND NOT ${PAGE_ACKNOWLEDGED} AND ${OTHER_COMMANDER('d.dm_commander', 'i')})
+     ON CONFLICT (incident_id, key) DO NOTHING
+     RETURNING id`,
+    [incidentId],
   );
   return rows.length === 1;
 }
@@ -438,8 +472,9 @@ export interface OpenPageDm extends PageDmAt {
 /**
  * The incident's page direct messages that still show their page open (not acknowledged, the incident neither
  * acknowledged since nor resolved): what a change of the incident they show (its severity) updates. `behind`: only
- * those drawn with a severity other than the incident's now (or not known), or whose Escalate to … offers a role paged
- * since in this opening (or asked for by hand), which the change's timer shows again.
+ * those drawn with a severity other than the incident's now (or not known), whose Escalate to … offers a role paged
+ * since in this opening (or asked for by hand), or that were drawn with another commander (their Escalate to … passed
+ * over other roles), which the change's timer shows again.
  */
 export async function openPageDms(
   q: Queryable,
@@ -459,11 +494,12 @@ export async function openPageDms(
     reason: string | null;
   }>(
     `WITH dms AS (
-       SELECT d.page_id, d.user_id, NULL::int AS step, d.dm_channel, d.dm_ts, d.dm_severity, d.dm_escalate_to
+       SELECT d.page_id, d.user_id, NULL::int AS step, d.dm_channel, d.dm_ts, d.dm_severity, d.dm_escalate_to,
+              d.dm_commander
        FROM page_deliveries d JOIN pages p ON p.id = d.page_id
        WHERE p.incident_id = $1 AND d.dm_ts IS NOT NULL AND d.dm_state = 'open' AND d.dm_gone IS NULL
        UNION ALL
-       SELECT n.page_id, n.user_id, n.id, n.dm_channel, n.dm_ts, n.dm_severity, NULL::text
+       SELECT n.page_id, n.user_id, n.id, n.dm_channel, n.dm_ts, n.dm_severity, NULL::text, NULL::text
        FROM notification_jobs n
        WHERE n.incident_id = $1 AND n.page_id IS NOT NULL AND n.dm_ts IS NOT NULL AND n.dm_state = 'open'
          AND n.dm_gone IS NULL
@@ -479,7 +515,8 @@ export async function openPageDms(
      JOIN escalation_jobs j ON j.id = p.job_id
      WHERE i.status <> 'resolved' AND NOT ${PAGE_ACKNOWLEDGED}
        AND (NOT $2::boolean OR dms.dm_severity IS DISTINCT FROM i.severity
-            OR (dms.dm_escalate_to <> '' AND ${TAKEN_ROLE('dms.dm_escalate_to', 'i')}))
+            OR (dms.dm_escalate_to <> '' AND ${TAKEN_ROLE('dms.dm_escalate_to', 'i')})
+            OR ${OTHER_COMMANDER('dms.dm_commander', 'i')})
      ORDER BY p.id, dms.user_id, dms.step NULLS FIRST`,
     [incidentId, behind],
   );
@@ -572,19 +609,21 @@ export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<P
 
 /**
  * A page's direct message (its first, or the later Slack step `step`'s) was drawn again, showing `severity`, and (a
- * first DM) offering to escalate to `escalateTo` ('' for none).
+ * first DM) offering to escalate to `escalateTo` ('' for none), chosen with `commander` ('' for none; null for a page
+ * by name, which offers none).
  */
 export async function pageDmDrawn(
   q: Queryable,
   dm: Pick<OpenPageDm, 'pageId' | 'userId' | 'step'>,
   severity: number,
   escalateTo = '',
+  commander: string | null = null,
 ): Promise<void> {
   if (dm.step === null)
     await q.query(
-      `UPDATE page_deliveries SET dm_severity = $3, dm_escalate_to = $4, dm_drawing_until = NULL
+      `UPDATE page_deliveries SET dm_severity = $3, dm_escalate_to = $4, dm_commander = $5, dm_drawing_until = NULL
        WHERE page_id = $1 AND user_id = $2`,
-      [dm.pageId, dm.userId, severity, escalateTo],
+      [dm.pageId, dm.userId, severity, escalateTo, commander],
     );
   else
     await q.query('UPDATE notification_jobs SET dm_severity = $2, dm_drawing_until = NULL WHERE id = $1', [
