@@ -4,6 +4,9 @@ import { type Database, jointPart, partsOf, type Queryable, type StatementPart }
 import {
   announcePage,
   cancelJobs,
+  cardNotShown,
+  cardRedrawKey,
+  cardShown,
   claimDueJobs,
   type EscalationJob,
   escalationSummary,
@@ -202,6 +205,13 @@ const RESCHEDULE_TRIES = 60;
  * change of the incident draws them again anyway.
  */
 export const REDRAW_TRIES = 60;
+
+/**
+ * How long the process that recorded a paging job's end holds the card's refresh written with it (`redraw_card`, see
+ * announcePage) before any process may show the card instead: a card update takes well under it, and one that takes
+ * longer is shown twice, not missed.
+ */
+const CARD_REDRAW_LEASE_MS = 10_000;
 
 /** Slack calls the escalation work makes at once, per process. */
 const SLACK_CONCURRENCY = 16;
@@ -941,28 +951,38 @@ export class EscalationService {
     if (open.length === 0) await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
     if (notClimbed?.length) await this.tellClimbHeld(incident, job, notClimbed);
     // Paged for a severity or a flag raised: the earlier pages' Escalate to … are shown as they are now by the timer
-    // its claim wrote (`redraw_pages`), until Slack takes each.
-    await this.refreshAfter(incident, 'a page');
+    // its claim wrote (`redraw_pages`), until Slack takes each. The card's refresh is a timer its last page's record
+    // wrote (announcePage): shown by any process if this one stops first.
+    await this.refreshAfter(incident, 'a page', open.length ? cardRedrawKey(job.id) : undefined);
   }
 
   /**
    * Refreshes the card after a fired timer. When it cannot (Slack refused the update, the database did not answer),
    * a timer (`redraw_card`) shows it again shortly, until it is shown: nothing else may redraw the card for hours, and
    * it would go on offering Escalate now to the role just paged. Logged when even that timer cannot be written.
+   * `written`: the key of that timer written already with what the card is to show (a page's: see announcePage),
+   * ended once the card is shown, or made due shortly for any process when it is not.
    */
-  private async refreshAfter(incident: Incident, what: string): Promise<void> {
+  private async refreshAfter(incident: Incident, what: string, written?: string): Promise<void> {
     try {
       await this.lanes.run('follow_up', () => this.showCard(incident));
     } catch (err) {
       this.log.warn(`could not refresh the card after ${what}; it is shown again shortly`, err);
       const dueAt = new Date(Date.now() + retryDelayMs(1));
       try {
-        await insertCardRedrawJob(this.db, incident.id, dueAt);
+        if (!(written && (await cardNotShown(this.db, incident.id, written, dueAt))))
+          await insertCardRedrawJob(this.db, incident.id, dueAt);
         this.onScheduled(dueAt);
       } catch (again) {
         this.log.warn(`incident ${incident.id}: could not keep its card to show again`, again);
       }
+      return;
     }
+    // Shown: its timer ends (left pending, it shows the card once more when its lease runs out).
+    if (written)
+      await this.lanes
+        .run('follow_up', () => cardShown(this.db, incident.id, written))
+        .catch((err) => this.log.warn(`incident ${incident.id}: could not record its card shown`, err));
   }
 
   /** Shows the incident's card as it is now (see `opts.refreshCard`); throws when it is not shown. */
@@ -1024,7 +1044,9 @@ export class EscalationService {
         if (!note.announced) await this.chat.notify(incident, { kind: 'page_skipped', roleName, reason, ...by });
         const details = { role, rule: job.rule, reason: 'nobody is configured' };
         await this.noting(key, { to: [...deliveredTo], announced: true }, () =>
-          announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'page_skipped', details }, finishes),
+          announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'page_skipped', details }, finishes, {
+            cardLeaseMs: CARD_REDRAW_LEASE_MS,
+          }),
         );
       });
       return;
@@ -1185,6 +1207,7 @@ export class EscalationService {
       await this.noting(key, { to: tried, announced: true }, () =>
         announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes, {
           drop: nobodyNew,
+          cardLeaseMs: CARD_REDRAW_LEASE_MS,
         }),
       );
     });

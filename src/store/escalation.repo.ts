@@ -728,22 +728,34 @@ export async function releasePageDms(q: Queryable, dms: readonly PageDmKey[]): P
   );
 }
 
+/** The key of the card's redraw (`redraw_card`) that the end of the paging job `jobId` writes (see announcePage). */
+export const cardRedrawKey = (jobId: number) => `redraw_card@job:${jobId}`;
+
 /**
  * The channel has been told about a page: its timeline event and the mark that stops a retried job from saying it
- * again, and, for a job's last page, the job's end: one statement, so all or none are written.
+ * again, and, for a job's last page, the job's end with the card's refresh after it (`redraw_card`, key
+ * cardRedrawKey): one statement, so all or none are written. That timer is due now and held by this process for
+ * `cardLeaseMs`, which refreshes the card and then ends it (cardShown); a process that stops first leaves it to any
+ * other, once its lease runs out.
  */
 export async function announcePage(
   db: Database,
   pageId: number,
   event: { incidentId: number; kind: 'paged' | 'page_skipped'; details: Record<string, unknown> },
   finishJobId: number | null,
-  /**
-   * The page reached nobody new (a role paged by hand whose people were all paged already): its row goes, so that
-   * the card does not count the role as paged once more; the timeline keeps what was asked and why.
-   */
-  { drop = false }: { drop?: boolean } = {},
+  {
+    drop = false,
+    cardLeaseMs = 10_000,
+  }: {
+    /**
+     * The page reached nobody new (a role paged by hand whose people were all paged already): its row goes, so that
+     * the card does not count the role as paged once more; the timeline keeps what was asked and why.
+     */
+    drop?: boolean;
+    cardLeaseMs?: number;
+  } = {},
 ): Promise<void> {
-  // The incident first, then the job (see incidentFirst): in the statement itself.
+  // The incident first, then the jobs (see incidentFirst): in the statement itself.
   await db.query(
     `WITH ${incidentFirst('$2')}, ev AS (
        INSERT INTO incident_events (incident_id, kind, actor_id, details)
@@ -751,13 +763,53 @@ export async function announcePage(
      ), fin AS (
        UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL
        WHERE id = $5 AND ${INCIDENT_FIRST}
+     ), card AS (
+       INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at, locked_until)
+       SELECT $2, $8::text, 'redraw_card', NULL, now(),
+              clock_timestamp() + make_interval(secs => $7::double precision / 1000)
+       WHERE $5::int IS NOT NULL AND ${INCIDENT_FIRST}
+       ON CONFLICT (incident_id, key) DO UPDATE
+       SET state = 'pending', due_at = EXCLUDED.due_at, locked_until = EXCLUDED.locked_until, attempts = 0,
+           fired_at = NULL, finished_at = NULL, last_error = NULL
      ), gone AS (
        DELETE FROM pages WHERE id = $1 AND $6::boolean AND ${INCIDENT_FIRST}
      )
      UPDATE pages SET announced_at = now(), skipped = ($3 = 'page_skipped')
      WHERE id = $1 AND NOT $6::boolean AND ${INCIDENT_FIRST}`,
-    [pageId, event.incidentId, event.kind, JSON.stringify(event.details), finishJobId, drop],
+    [
+      pageId,
+      event.incidentId,
+      event.kind,
+      JSON.stringify(event.details),
+      finishJobId,
+      drop,
+      cardLeaseMs,
+      finishJobId === null ? null : cardRedrawKey(finishJobId),
+    ],
   );
+}
+
+/** The card's redraw `key` (see announcePage) is done: the card was shown after it was written. */
+export async function cardShown(q: Queryable, incidentId: number, key: string): Promise<void> {
+  await q.query(
+    `UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL
+     WHERE incident_id = $1 AND key = $2 AND state = 'pending'`,
+    [incidentId, key],
+  );
+}
+
+/**
+ * The card's redraw `key` (see announcePage) was not shown by the process that wrote it: due at `dueAt`, for any
+ * process. False when it is no longer this process's to move (ended, or taken by a process its lease ran out for).
+ */
+export async function cardNotShown(q: Queryable, incidentId: number, key: string, dueAt: Date): Promise<boolean> {
+  const { rows } = await q.query(
+    `UPDATE escalation_jobs SET due_at = $3, locked_until = NULL
+     WHERE incident_id = $1 AND key = $2 AND state = 'pending' AND attempts = 0
+     RETURNING id`,
+    [incidentId, key, dueAt],
+  );
+  return rows.length > 0;
 }
 
 /** A reminder job is done: its timeline event and the job's end, in one statement. */
