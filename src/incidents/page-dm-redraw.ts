@@ -22,9 +22,6 @@ import type { Incident } from './types.js';
 
 /** How long a redraw holds a page DM (see claimPageDms): past it, a process that stopped drawing it holds it no more. */
 const DRAW_LEASE_MS = 30_000;
-/** A page DM another redraw holds: a redraw made in memory waits for it this often, this many times. */
-const DRAW_WAIT_MS = 250;
-const DRAW_WAITS = 40;
 
 /**
  * Slack's answers for a page direct message it will never update, however often asked (gone, or the bot's own message
@@ -77,18 +74,17 @@ export class PageDmRedraw {
    * paged, or by the incident's acknowledgement when the page came before it) or resolved. Their Acknowledge button
    * goes and they say who answered and when, so a person paged does not acknowledge a page someone has answered, nor
    * wonder whether their own click was taken. Open ones behind the incident are shown as it is now too. A DM another
-   * redraw is drawing is waited for (it may have read the incident before this change). Never throws: a DM Slack does
-   * not update stays as it was (logged); every change's (an acknowledgement, an own page's, a reopening, the
-   * resolution, a page of more roles) is shown again by its timer (`redraw_pages`) until Slack takes it. Used after a
-   * page, for a DM recorded after a change (and by a change's follow-up taken over).
+   * redraw is drawing is left to it, not waited for: that redraw read the incident once it held the DM, and one that
+   * read it before a change is followed by the change's timer, which shows the DM again once it is free (a page whose
+   * DMs were drawn before a change writes its own: recordDeliveries). Waiting held the page that called this, and the
+   * card's refresh after it, for as long as Slack took to answer the other redraw (up to 10 s). Never throws: a DM
+   * Slack does not update stays as it was (logged); every change's (an acknowledgement, an own page's, a reopening,
+   * the resolution, a page of more roles, a change of command) is shown again by its timer (`redraw_pages`) until
+   * Slack takes it. Used after a page, for a DM recorded after a change (and by a change's follow-up taken over).
    */
   async showAnswered(incident: Incident): Promise<void> {
     try {
-      for (let wait = 0; ; wait++) {
-        const { busy } = await this.drawBehind(incident.id);
-        if (!busy || wait >= DRAW_WAITS) return;
-        await new Promise((r) => setTimeout(r, DRAW_WAIT_MS).unref());
-      }
+      await this.drawBehind(incident.id);
     } catch (err) {
       this.log.warn(`incident ${incident.id}: could not read its pages to show them answered`, err);
     }
