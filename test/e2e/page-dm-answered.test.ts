@@ -150,10 +150,14 @@ describe("a page's later Slack step (notify: { via: slack, after: … }) once th
       }, `the DM ${dm.ts}, acknowledged`);
       expect(acked.acknowledge).toBe(false);
     }
-    const { rows } = await bot.db.query<{ dm_state: string }>(
-      `SELECT dm_state FROM notification_jobs WHERE incident_id = $1 AND via = 'slack'`,
-      [card.incidentId],
-    );
-    expect(rows).toEqual([{ dm_state: 'acknowledged' }]);
+    // Recorded once Slack has taken the update (read at once, a busy machine had not yet).
+    const recorded = await eventually(async () => {
+      const { rows } = await bot.db.query<{ dm_state: string }>(
+        `SELECT dm_state FROM notification_jobs WHERE incident_id = $1 AND via = 'slack'`,
+        [card.incidentId],
+      );
+      return rows.length === 1 && rows[0]!.dm_state === 'acknowledged' ? rows : undefined;
+    }, "the step's DM recorded acknowledged");
+    expect(recorded).toEqual([{ dm_state: 'acknowledged' }]);
   });
 });

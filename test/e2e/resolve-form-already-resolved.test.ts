@@ -35,6 +35,9 @@ describe('a resolve form on an incident already resolved', () => {
     );
     incidentId = Number(rows[0]!.id);
     number = Number(rows[0]!.number);
+    // The declaration's page said in the channel (on a busy machine, after the resolution below, and then on the
+    // timeline after the events the test compares), as status-update-already-resolved waits for it.
+    await waitUntil('the page said', async () => (await kinds()).includes('paged'));
     await bot.command('resolve rolled back the deploy', { channel_id: channelId, user_id: RESOLVER });
     await waitUntil('the resolution', async () => {
       const { rows } = await bot.db.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [
