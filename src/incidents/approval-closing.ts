@@ -1,16 +1,8 @@
 import type { Queryable } from '../store/db.js';
-import { type ApprovalClosedWhy, closePendingApprovals, type StepApproval } from '../store/step-approval.repo.js';
-import { type HostRef, recordStepEvent } from './playbook-host.js';
+import { type ApprovalClosing, closePendingApprovals, type StepApproval } from '../store/step-approval.repo.js';
+import { recordStepEvent } from './playbook-host.js';
 
-/** What closing asks: whose requests, of which playbook and step (null: every one), why, by whom. */
-export interface ApprovalClosing {
-  host: HostRef;
-  playbookId: string | null;
-  stepKey: string | null;
-  why: ApprovalClosedWhy;
-  by: string | null;
-  reason: string | null;
-}
+export type { ApprovalClosing } from '../store/step-approval.repo.js';
 
 /** A step as a timeline line names it: its playbook's title and its text; null when the runbook has it no more. */
 export type StepNamer = (playbookId: string, stepKey: string) => { title: string; text: string } | null;

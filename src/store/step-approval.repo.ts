@@ -127,17 +127,17 @@ export const CLOSED_SHOW_GRACE_S = 30;
  * closed, each due to be shown so by the sweep (see claimApprovalRedraws) unless shown first. Take
  * lockStepApprovals first for one step.
  */
-export async function closePendingApprovals(
-  q: Queryable,
-  c: {
-    host: HostRef;
-    playbookId: string | null;
-    stepKey: string | null;
-    why: ApprovalClosedWhy;
-    by: string | null;
-    reason: string | null;
-  },
-): Promise<StepApproval[]> {
+/** What closing asks: whose requests, of which playbook and step (null: every one), why, by whom. */
+export interface ApprovalClosing {
+  host: HostRef;
+  playbookId: string | null;
+  stepKey: string | null;
+  why: ApprovalClosedWhy;
+  by: string | null;
+  reason: string | null;
+}
+
+export async function closePendingApprovals(q: Queryable, c: ApprovalClosing): Promise<StepApproval[]> {
   const { rows } = await q.query<ApprovalRow>(
     `UPDATE step_approvals SET state = 'closed', closed_why = $4, decided_by = $5, reason = $6, decided_at = now(),
             show_due_at = now() + make_interval(secs => ${CLOSED_SHOW_GRACE_S})
