@@ -1,9 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { PAGING_NOBODY_RULES } from '../../src/incidents/escalation-policy.js';
 import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
 import { SIGNING_SECRET } from '../support/bot-harness.js';
@@ -13,6 +9,7 @@ import { eventually } from '../support/incident-flow.js';
 import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { postSlashCommand, TEST_REPORTER_ID } from '../support/slack-request.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
+import { useBotProcesses } from '../support/use-bot-processes.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 import { useTwoBots } from '../support/use-two-bots.js';
 
@@ -38,37 +35,11 @@ async function rowWithChannel(db: Queryable, title: string, declaring: boolean) 
 }
 
 describe('escalation timers survive a kill -9', () => {
-  const fake = useFakeSlack();
-  let dir: string;
-  let drop: () => Promise<void>;
-  let env: Record<string, string>;
-  const procs: ChildProcess[] = [];
-
-  beforeAll(async () => {
-    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
-    dir = await mkdtemp(join(tmpdir(), 'bot-durable-'));
-    await writeFile(join(dir, 'runbook.yml'), stringify(testRunbookData({ unresolvedAfter: '4s' })));
-    const s = await createMigratedTestSchema();
-    drop = s.drop;
-    env = {
-      SLACK_BOT_TOKEN: 'xoxb-durable',
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: fake.url,
-      DATABASE_URL: s.url,
-      RUNBOOK_FILE: join(dir, 'runbook.yml'),
-      PORT: '0',
-      LOG_LEVEL: 'error',
-    };
-  });
-  afterEach(() => killAll(procs));
-  afterAll(async () => {
-    await killAll(procs);
-    await drop?.();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const bp = useBotProcesses({ runbook: testRunbookData({ unresolvedAfter: '4s' }), dirPrefix: 'bot-durable-' });
+  const { fake, procs } = bp;
 
   it('a page due while the bot was dead is sent once by the next process', async () => {
-    const first = await startBotProcess(env);
+    const first = await startBotProcess(bp.env);
     procs.push(first.proc);
     const declaredAt = Date.now();
     await postSlashCommand(`http://127.0.0.1:${first.port}`, SIGNING_SECRET, {
@@ -81,7 +52,7 @@ describe('escalation timers survive a kill -9', () => {
       10_000,
     );
     // Killed once the on-call page's DM is recorded: one killed between the DM and its record is the next test's.
-    const db = createPostgresDatabase(env.DATABASE_URL!);
+    const db = createPostgresDatabase(bp.env.DATABASE_URL!);
     try {
       await eventually(async () => {
         const r = await db.query<{ n: number }>(
@@ -97,7 +68,7 @@ describe('escalation timers survive a kill -9', () => {
     await sleep(1000);
     expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0SENIOR')).toHaveLength(0);
 
-    const second = await startBotProcess(env);
+    const second = await startBotProcess(bp.env);
     procs.push(second.proc);
     const dm = await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR', 15_000);
     expect(json(dm)).toContain('survives restarts');
@@ -115,7 +86,7 @@ describe('escalation timers survive a kill -9', () => {
   async function killedMidPage(title: string, meanwhile: () => void = () => {}) {
     const pageDms = () =>
       fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'U0ONCALL' && json(c).includes(title));
-    const first = await startBotProcess(env);
+    const first = await startBotProcess(bp.env);
     procs.push(first.proc);
     // Killed the moment Slack has the DM, before the bot has Slack's answer: nothing after the DM runs.
     const exited = killAtDirectMessage(fake, first.proc, { user: 'U0ONCALL', mentioning: title });
@@ -126,7 +97,7 @@ describe('escalation timers survive a kill -9', () => {
     await exited;
     expect(pageDms()).toHaveLength(1);
     meanwhile();
-    const db = createPostgresDatabase(env.DATABASE_URL!);
+    const db = createPostgresDatabase(bp.env.DATABASE_URL!);
     try {
       const { rows } = await db.query<{ id: number }>('SELECT id FROM incidents WHERE title = $1', [title]);
       const incidentId = rows[0]!.id;
@@ -144,7 +115,7 @@ describe('escalation timers survive a kill -9', () => {
         `UPDATE escalation_jobs SET locked_until = now() WHERE incident_id = $1 AND locked_until > now()`,
         [incidentId],
       );
-      const second = await startBotProcess(env);
+      const second = await startBotProcess(bp.env);
       procs.push(second.proc);
       await eventually(async () => ((await delivered()) > 0 ? true : undefined), "the page's delivery recorded");
       // Recorded with where the DM found is, so that it is shown answered later as one sent then would be.

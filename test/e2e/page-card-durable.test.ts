@@ -1,55 +1,23 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
 import { createPostgresDatabase } from '../../src/store/db.js';
 import { SIGNING_SECRET } from '../support/bot-harness.js';
-import { killAll, killAtCall, startBotProcess } from '../support/bot-process.js';
+import { killAtCall, startBotProcess } from '../support/bot-process.js';
 import { eventually } from '../support/incident-flow.js';
 import { postSlashCommand } from '../support/slack-request.js';
-import { createTestSchema } from '../support/test-db.js';
 import { testRunbookData } from '../support/test-runbook.js';
-import { useFakeSlack } from '../support/use-fake-slack.js';
+import { useBotProcesses } from '../support/use-bot-processes.js';
 
 /**
  * A page recorded, and its process killed as it showed the incident's card: the card's refresh is a timer written with
  * the page's record (`redraw_card`), so the next process shows the page on the card.
  */
 describe("a page's card refresh survives a kill -9", () => {
-  const fake = useFakeSlack();
-  let dir: string;
-  let drop: () => Promise<void>;
-  let env: Record<string, string>;
-  const procs: ChildProcess[] = [];
-
-  beforeAll(async () => {
-    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
-    dir = await mkdtemp(join(tmpdir(), 'bot-card-durable-'));
-    await writeFile(join(dir, 'runbook.yml'), stringify(testRunbookData({ unresolvedAfter: '4s' })));
-    const s = await createTestSchema('cardur');
-    drop = s.drop;
-    env = {
-      SLACK_BOT_TOKEN: 'xoxb-durable',
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: fake.url,
-      DATABASE_URL: s.url,
-      RUNBOOK_FILE: join(dir, 'runbook.yml'),
-      PORT: '0',
-      LOG_LEVEL: 'error',
-    };
-  });
-  afterEach(() => killAll(procs));
-  afterAll(async () => {
-    await killAll(procs);
-    await drop?.();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const bp = useBotProcesses({ runbook: testRunbookData({ unresolvedAfter: '4s' }), dirPrefix: 'bot-card-durable-' });
+  const { fake, procs } = bp;
 
   it('killed as it refreshed the card after paging senior DevOps: the next process shows them paged on the card', async () => {
     const title = 'card outlives its process';
-    const first = await startBotProcess(env);
+    const first = await startBotProcess(bp.env);
     procs.push(first.proc);
     // Once the channel is told senior DevOps was paged (the page recorded, its job done), the card's update that
     // follows is refused and the process killed as Slack has it: nothing after it runs.
@@ -80,18 +48,18 @@ describe("a page's card refresh survives a kill -9", () => {
     expect(card()).toContain('Paged: On-Call Engineer');
     expect(showsSenior()).toBe(false);
 
-    const db = createPostgresDatabase(env.DATABASE_URL!);
+    const db = createPostgresDatabase(bp.env.DATABASE_URL!);
     try {
       // Leases run out (rather than waited for): any process takes what the killed one held.
       await db.query('UPDATE escalation_jobs SET locked_until = now() WHERE locked_until > now()');
     } finally {
       await db.close();
     }
-    const second = await startBotProcess(env);
+    const second = await startBotProcess(bp.env);
     procs.push(second.proc);
     await eventually(async () => (showsSenior() ? true : undefined), 'the card showing senior DevOps paged', 20_000);
     // By the card's timer the page's record wrote, done once the card was shown.
-    const check = createPostgresDatabase(env.DATABASE_URL!);
+    const check = createPostgresDatabase(bp.env.DATABASE_URL!);
     try {
       await eventually(async () => {
         const { rows } = await check.query<{ state: string }>(

@@ -1,57 +1,21 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { createPostgresDatabase, type Database } from '../../src/store/db.js';
+import { describe, expect, it } from 'vitest';
 import { SIGNING_SECRET } from '../support/bot-harness.js';
-import { killAll, startBotProcess } from '../support/bot-process.js';
+import { startBotProcess } from '../support/bot-process.js';
 import { eventually } from '../support/incident-flow.js';
-import { createMigratedTestSchema } from '../support/schema-pool.js';
 import { postSlashCommand } from '../support/slack-request.js';
 import { testRunbookData } from '../support/test-runbook.js';
-import { useFakeSlack } from '../support/use-fake-slack.js';
+import { useBotProcesses } from '../support/use-bot-processes.js';
 
 /**
  * A resolution's redraw of the page DMs is its own timer (`redraw_pages`, written with it), not work held in the memory
  * of the process that resolved: killed as it shows them, the next process shows them resolved.
  */
 describe('the page DMs of a resolution survive a kill -9', () => {
-  const fake = useFakeSlack();
-  let db: Database;
-  let dir: string;
-  let drop: () => Promise<void>;
-  let env: Record<string, string>;
-  const procs: ChildProcess[] = [];
-
-  beforeAll(async () => {
-    fake.addChannel('general', { id: 'C0GENERAL', botIsMember: true });
-    dir = await mkdtemp(join(tmpdir(), 'bot-dm-kill-'));
-    await writeFile(join(dir, 'runbook.yml'), stringify(testRunbookData()));
-    const s = await createMigratedTestSchema();
-    drop = s.drop;
-    db = createPostgresDatabase(s.url);
-    env = {
-      SLACK_BOT_TOKEN: 'xoxb-durable',
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_API_URL: fake.url,
-      DATABASE_URL: s.url,
-      RUNBOOK_FILE: join(dir, 'runbook.yml'),
-      PORT: '0',
-      LOG_LEVEL: 'error',
-    };
-  });
-  afterEach(() => killAll(procs));
-  afterAll(async () => {
-    await killAll(procs);
-    await db?.close();
-    await drop?.();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const bp = useBotProcesses({ runbook: testRunbookData(), dirPrefix: 'bot-dm-kill-' });
+  const { fake, procs } = bp;
 
   it('killed as it updates the on-call DM after resolving: the next process shows it resolved', async () => {
-    const first = await startBotProcess(env);
+    const first = await startBotProcess(bp.env);
     procs.push(first.proc);
     const url = `http://127.0.0.1:${first.port}`;
     await postSlashCommand(url, SIGNING_SECRET, { text: 'sev2 ledger drift', response_url: fake.responseUrl('k') });
@@ -63,7 +27,7 @@ describe('the page DMs of a resolution survive a kill -9', () => {
     const dm = { channel: String(sent.response!.channel), ts: String(sent.response!.ts) };
     const isDm = (args: Record<string, unknown>) => args.channel === dm.channel && args.ts === dm.ts;
     const row = await eventually(async () => {
-      const { rows } = await db.query<{ id: number; channel_id: string }>(
+      const { rows } = await bp.db.query<{ id: number; channel_id: string }>(
         `SELECT i.id, i.channel_id FROM incidents i JOIN pages p ON p.incident_id = i.id
          JOIN page_deliveries d ON d.page_id = p.id WHERE i.title = 'ledger drift' AND d.dm_ts IS NOT NULL`,
       );
@@ -84,10 +48,10 @@ describe('the page DMs of a resolution survive a kill -9', () => {
     await exited;
     expect(JSON.stringify(fake.message(dm.channel, dm.ts)?.blocks)).not.toContain('*resolved*');
     // What the dead process held runs out (rather than waited for): its timers' leases and its DMs' drawing leases.
-    await db.query('UPDATE escalation_jobs SET locked_until = now() WHERE locked_until > now()');
-    await db.query('UPDATE page_deliveries SET dm_drawing_until = NULL');
+    await bp.db.query('UPDATE escalation_jobs SET locked_until = now() WHERE locked_until > now()');
+    await bp.db.query('UPDATE page_deliveries SET dm_drawing_until = NULL');
 
-    const second = await startBotProcess(env);
+    const second = await startBotProcess(bp.env);
     procs.push(second.proc);
     await eventually(
       async () =>
@@ -100,7 +64,7 @@ describe('the page DMs of a resolution survive a kill -9', () => {
     // Recorded once Slack took it (a moment after the fake shows it).
     const states = async () =>
       (
-        await db.query<{ dm_state: string }>(
+        await bp.db.query<{ dm_state: string }>(
           `SELECT d.dm_state FROM page_deliveries d JOIN pages p ON p.id = d.page_id WHERE p.incident_id = $1`,
           [row.id],
         )
