@@ -136,7 +136,13 @@ interface Round {
   botKinds: [string, number][];
 }
 
-async function runRound(spec: Spec, n: number, fake: ThreadedFakeSlack, atExit: AtExit): Promise<Round> {
+async function runRound(spec: Spec, n: number, atExit: AtExit): Promise<Round> {
+  // A fake Slack of the round's own, as its schema is: a fresh schema numbers its incidents from 1 again, so a fake
+  // kept from an earlier round already held each incident's channel name, and every declaration's first
+  // conversations.create was refused as name_taken and tried again under the next name (one more Slack call for each
+  // earlier round: the rounds got slower one after another).
+  const fake = await ThreadedFakeSlack.start({ channels: [] });
+  atExit(() => fake.close());
   const schema = await BenchSchema.create('alerts');
   atExit(() => schema.drop());
   const [bot, bare] = await startChildren(
@@ -201,8 +207,8 @@ async function runRound(spec: Spec, n: number, fake: ThreadedFakeSlack, atExit: 
   const { rows: incidents } = await db.query<{ title: string; created_at: Date }>(
     'SELECT title, created_at FROM incidents WHERE NOT declaring ORDER BY id',
   );
-  // A fingerprint's first alert sent -> its incident's card at the fake Slack (the card's text names the title; the
-  // fake is shared by the rounds, so only its calls since this round's first alert count).
+  // A fingerprint's first alert sent -> its incident's card at the fake Slack (the card's text names the title; only
+  // its calls since this round's first alert count).
   const firstSent = new Map<string, number>();
   for (const s of ours.sent) if (!firstSent.has(s.key)) firstSent.set(s.key, s.sentAt);
   const since = Math.min(...firstSent.values());
@@ -267,8 +273,6 @@ const round2p = (ms: number[]) => round(percentile(ms, 95), 0);
 
 runBench(async (atExit) => {
   const spec = parseArgs(process.argv.slice(2));
-  const fake = await ThreadedFakeSlack.start({ channels: [] });
-  atExit(() => fake.close());
   const version = codeVersion();
   console.log(
     `bench/alerts: ${spec.alerts} alerts in ${spec.seconds} s over ${spec.fingerprints} fingerprints, concurrency ` +
@@ -277,7 +281,7 @@ runBench(async (atExit) => {
   );
   buildBot();
   const rounds: Round[] = [];
-  for (let r = 1; r <= spec.rounds; r++) rounds.push(await runRound(spec, r, fake, atExit));
+  for (let r = 1; r <= spec.rounds; r++) rounds.push(await runRound(spec, r, atExit));
   console.log(`(${benchPriority()}; ${fakeSlackPriority()})`);
 
   // Pooled over the rounds: each round's answers are as many, so one stall of the machine weighs a round's share.
