@@ -189,6 +189,9 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     const channel = created;
     const topic = this.topicOf(incident);
     const invite = async () => {
+      // The bot itself (an incident opened from an alert): it made the channel, so it is in it; Slack would only say
+      // cant_invite_self, one call a declaration of a storm's.
+      if (incident.reporterId === (await this.botUser())) return;
       try {
         await this.client.conversations.invite({ channel: channel.id, users: incident.reporterId });
       } catch (err) {

@@ -64,6 +64,10 @@ describe('alerts open and track incidents', () => {
       reporter_id: BOT_USER_ID,
     });
     expect(bot.fake.callsTo('conversations.create')).toHaveLength(1);
+    // Its reporter is the bot, which made the channel and is in it: nobody to invite (Slack would say
+    // cant_invite_self).
+    const invited = bot.fake.callsTo('conversations.invite').flatMap((c) => String(c.args.users).split(','));
+    expect(invited).not.toContain(BOT_USER_ID);
     await waitUntil('the card', async () => (await incidentsOfSource(bot.db, 'alertmanager'))[0]?.card_ts);
     const withCard = (await incidentsOfSource(bot.db, 'alertmanager'))[0]!;
     const text = cardText(withCard);
