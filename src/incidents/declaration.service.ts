@@ -76,8 +76,9 @@ export interface DeclareOptions {
    */
   within?: (tx: Queryable, incident: Incident) => Promise<void>;
   /**
-   * Awaited once the card is posted, before the rest (pin, announcement, pages, playbook): a storm of alert incidents
-   * gets every card up before the rest of any. Its failure is logged, never the declaration's.
+   * Awaited once the card is posted, before the rest (the card shown again as linked, pin, announcement, pages,
+   * playbook): a storm of alert incidents gets every card up before the rest of any. Its failure is logged, never the
+   * declaration's.
    */
   afterCard?: () => Promise<void>;
   /**
@@ -413,6 +414,8 @@ export class DeclarationService {
         this.log.warn('could not refresh the card found in the channel', err),
       );
     }
+    /** The card was posted here, and is shown again once linked (see below). */
+    let showAgain = false;
     if (!cardTs) {
       let shown: EscalationView | undefined;
       try {
@@ -441,15 +444,16 @@ export class DeclarationService {
         // incident meanwhile (a storm's): the card is shown again once it is linked, from the row, pages and alerts as
         // they are then (a role skipped for want of contacts left the card saying "Next: On-Call Engineer" for good).
         // Always: the alerts are not in what the card was posted with to compare. A card that would not change is not
-        // sent again.
-        if (incident.cardTs) {
-          await this.showAgain(incident).catch((err) =>
-            this.log.warn('could not show the changes made while the card was posted', err),
-          );
-        }
+        // sent again. After the wait for the other cards of a storm (afterCard): their first showing comes first.
+        showAgain = incident.cardTs !== null;
       }
     }
     await hooks.afterCard?.().catch((err) => this.log.warn('after-card wait failed', err));
+    if (showAgain) {
+      await this.showAgain(incident).catch((err) =>
+        this.log.warn('could not show the changes made while the card was posted', err),
+      );
+    }
     if (cardTs) {
       const ts = cardTs;
       await step('pin', async () => {
