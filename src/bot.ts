@@ -108,8 +108,11 @@ export interface BotDeps {
   kv?: GuardedKv;
   /** The metrics served at /metrics; default: a registry of this bot's own, with the process's metrics. */
   metrics?: BotMetrics;
-  /** Monitoring alerts: maintenance windows (default: the runbook's) and how long an identical delivery is a retry. */
-  alerts?: { maintenance?: MaintenanceWindows; duplicateWindowMs?: number };
+  /**
+   * Monitoring alerts: maintenance windows (default: the runbook's), how long an identical delivery is a retry, how
+   * long a storm's declaration waits for the others' cards at most.
+   */
+  alerts?: { maintenance?: MaintenanceWindows; duplicateWindowMs?: number; cardsFirstMaxMs?: number };
 }
 
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
@@ -477,6 +480,7 @@ export function createBot({
       playbookTitle: (id) => runbook.playbooks.find((p) => p.id === id)?.title,
       maintenance: alertOptions?.maintenance ?? { inMaintenance: (a, at) => maintenance.inMaintenance(a, at) },
       ...(alertOptions?.duplicateWindowMs !== undefined ? { duplicateWindowMs: alertOptions.duplicateWindowMs } : {}),
+      ...(alertOptions?.cardsFirstMaxMs !== undefined ? { cardsFirstMaxMs: alertOptions.cardsFirstMaxMs } : {}),
     },
     app.logger,
   );
@@ -513,9 +517,14 @@ export function createBot({
     // Alerts held back by a maintenance window, heartbeats, cards due to show repeats of their alerts.
     alerts.sweeps,
   );
-  // A fired timer's log lines carry its incident, as a request's do.
+  // A fired timer's log lines carry its incident, as a request's do. While a storm's alert incidents are being
+  // declared here, due timers are claimed once their cards are up (2 s at most): their first pages, and the card
+  // refreshes after them, then do not hold back the storm's later cards.
   const fire = {
-    claim: (limit: number, leaseMs: number) => escalation.claim(limit, leaseMs),
+    claim: async (limit: number, leaseMs: number) => {
+      await alerts.cardsUp();
+      return escalation.claim(limit, leaseMs);
+    },
     run: (work: FiredJob) =>
       withRequest({ requestId: `timer-${work.id}`, incidentId: work.incident.id }, () => escalation.run(work)),
   };

@@ -103,6 +103,8 @@ export class AlertSteps {
       sensitive?: (title: string) => boolean;
       /** A playbook's title by its id (a notice names its row's playbook). */
       playbookTitle?: (id: string) => string | undefined;
+      /** How long a declaration whose card is up waits for the others' at most (default CARDS_FIRST_MAX_MS). */
+      cardsFirstMaxMs?: number;
     } = {},
   ) {
     this.storms = new StormSteps(db, chat, (id) => this.declaredIncident(id));
@@ -341,6 +343,15 @@ export class AlertSteps {
     }
   }
 
+  /**
+   * Once every declaration this process is making has its card up, or `cardsFirstMaxMs` from now at most: the timer
+   * loop waits for it before it claims due timers, so that a storm's first pages (and the card refreshes after them)
+   * come after its cards, as its pins, announcements and playbooks do.
+   */
+  cardsUp(): Promise<void> {
+    return this.beforeCard.none(this.more.cardsFirstMaxMs ?? CARDS_FIRST_MAX_MS);
+  }
+
   /** Declarations this process is making now. */
   get declaring(): number {
     return this.inProgress.count;
@@ -395,7 +406,7 @@ export class AlertSteps {
           },
           afterCard: () => {
             cardUp();
-            return this.beforeCard.none(CARDS_FIRST_MAX_MS);
+            return this.cardsUp();
           },
           announceInTurn: (incident, announce) => turn.inTurn(incident, announce),
         },
@@ -830,11 +841,17 @@ class InFlight {
   none(maxMs: number): Promise<void> {
     if (this.count === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, maxMs);
-      this.waiters.push(() => {
+      const wake = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      // Timed out: no longer waiting (the timer loop waits here every round while declarations are slow).
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(wake);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve();
+      }, maxMs);
+      this.waiters.push(wake);
     });
   }
 }

@@ -100,6 +100,8 @@ export interface AlertServiceOptions {
   repeatRefreshMs?: number;
   /** A playbook's title by its id: a warning's notice names its row's playbook, as the incident declared from it gets. */
   playbookTitle?: (id: string) => string | undefined;
+  /** How long a storm's declaration whose card is up waits for the others' cards at most (default 2 s). */
+  cardsFirstMaxMs?: number;
 }
 
 export type { ResolvedBeforeDeclared } from './alert-declare.js';
@@ -171,6 +173,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       ...(opts.onCall ? { onCall: opts.onCall } : {}),
       ...(opts.sensitive ? { sensitive: opts.sensitive } : {}),
       ...(opts.playbookTitle ? { playbookTitle: opts.playbookTitle } : {}),
+      ...(opts.cardsFirstMaxMs !== undefined ? { cardsFirstMaxMs: opts.cardsFirstMaxMs } : {}),
     });
     this.failures = new DeliveryFailures(db, log);
     this.heldBack = new HeldBackRelease(db, this.recorder, () => this.wake(), log);
@@ -195,6 +198,11 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
         delivery.alerts.map((a) => a.level),
       );
     return r;
+  }
+
+  /** Once this process's alert declarations have their cards up (see AlertSteps.cardsUp). */
+  cardsUp(): Promise<void> {
+    return this.steps.cardsUp();
   }
 
   /**
