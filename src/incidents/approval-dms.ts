@@ -137,8 +137,8 @@ export class ApprovalDms {
     // Closed or decided: recording these made it due to be drawn again (setApprovalDms), for the sweep to retry what
     // Slack refused now; drawn everywhere, it is not.
     if (drawn && drawn.approval.state !== 'pending' && drawn.shown) {
-      const { id, dms: drawnDms } = drawn.approval;
-      await approvalRedrawn(this.db, id, { dms: drawnDms, message: true }).catch((e) =>
+      const { id, dms: drawnDms, behindMark: mark } = drawn.approval;
+      await approvalRedrawn(this.db, id, { dms: drawnDms, message: true, mark }).catch((e) =>
         this.log.warn(`could not record request ${id} as shown`, e),
       );
     }

@@ -47,7 +47,11 @@ export class ApprovalRedraws implements Sweep {
       }
       const drawn = await this.approvals.redraw(host, a);
       if (drawn.shown) {
-        await approvalRedrawn(this.db, id, { dms: drawn.dms ?? a.dms, message: drawn.message });
+        await approvalRedrawn(this.db, id, {
+          dms: drawn.dms ?? a.dms,
+          message: drawn.message,
+          mark: drawn.mark ?? a.behindMark,
+        });
         return;
       }
     } catch (e) {

@@ -193,7 +193,8 @@ export class StepApprovals {
     for (const c of closed) {
       const drawn = await this.redraw(host, c);
       if (drawn.shown) {
-        await approvalRedrawn(this.db, c.id, { dms: drawn.dms ?? c.dms, message: drawn.message }).catch((e) =>
+        const done = { dms: drawn.dms ?? c.dms, message: drawn.message, mark: drawn.mark ?? c.behindMark };
+        await approvalRedrawn(this.db, c.id, done).catch((e) =>
           this.log.warn(`could not record request ${c.id} as shown`, e),
         );
       }
@@ -206,12 +207,13 @@ export class StepApprovals {
    * message was drawn. Shown too when it cannot be drawn any more (its step gone from the runbook, its values
    * unreadable, the request gone): trying again would not help. A request approved or denied is drawn in its DMs only
    * (those sent while it was decided), unless its channel message is behind (Slack refused the decision's update): the
-   * channel message is otherwise the decision's own to draw.
+   * channel message is otherwise the decision's own to draw. `mark`: the behind mark the drawing read (see
+   * approvalRedrawn); absent when it drew nothing.
    */
   async redraw(
     host: PlaybookHost,
     c: StepApproval,
-  ): Promise<{ shown: boolean; dms?: readonly ApprovalDm[]; message: boolean }> {
+  ): Promise<{ shown: boolean; dms?: readonly ApprovalDm[]; message: boolean; mark?: number }> {
     const message = c.state === 'closed' || c.messageBehind;
     let view: (x: StepApproval) => ApprovalView;
     try {
@@ -225,7 +227,9 @@ export class StepApprovals {
     }
     try {
       const drawn = await this.drawing.draw(host, c.id, view, { dmsOnly: !message });
-      return drawn ? { shown: drawn.shown, dms: drawn.approval.dms, message } : { shown: true, message };
+      return drawn
+        ? { shown: drawn.shown, dms: drawn.approval.dms, message, mark: drawn.approval.behindMark }
+        : { shown: true, message };
     } catch (e) {
       this.log.warn(`could not show approval request ${c.id} as it is now`, e);
       return { shown: false, message };

@@ -31,9 +31,14 @@ export interface StepApproval {
   addedToDecide: boolean;
   /**
    * Decided, and its channel message may still show an older state (Slack refused the decision's update): the sweep
-   * draws it too (see migration 075).
+   * draws it too (see migration 073).
    */
   messageBehind: boolean;
+  /**
+   * The latest marking of its channel message as behind (see migration 078): a drawing that read this one clears it
+   * (approvalRedrawn, approvalBehind), not a newer one made while it drew.
+   */
+  behindMark: number;
 }
 
 /** Why a request that waited was closed without a decision: it no longer stands, so it runs nothing. */
@@ -56,6 +61,7 @@ interface ApprovalRow {
   not_run?: Phrase | string | null;
   added_to_decide?: boolean | null;
   message_behind?: boolean | null;
+  behind_mark?: number | null;
 }
 
 const toApproval = (r: ApprovalRow): StepApproval => ({
@@ -74,6 +80,7 @@ const toApproval = (r: ApprovalRow): StepApproval => ({
   notRun: jsonOf<Phrase>(r.not_run),
   addedToDecide: r.added_to_decide === true,
   messageBehind: r.message_behind === true,
+  behindMark: Number(r.behind_mark ?? 0),
 });
 
 export async function insertApproval(
@@ -167,7 +174,7 @@ export async function decideApproval(
 ): Promise<StepApproval | null> {
   const { rows } = await q.query<ApprovalRow>(
     `UPDATE step_approvals SET state = $2, decided_by = $3, reason = $4, added_to_decide = $5, decided_at = now(),
-            message_behind = true,
+            message_behind = true, behind_mark = behind_mark + 1,
             show_due_at = COALESCE(show_due_at, now() + make_interval(secs => ${CLOSED_SHOW_GRACE_S}))
      WHERE id = $1 AND state = 'pending' RETURNING *`,
     [id, d.state, d.decidedBy, d.reason, d.added],
@@ -261,40 +268,47 @@ export async function claimApprovalRedraws(
   return rows.map((r) => ({ id: Number(r.id), attempts: Number(r.show_attempts) }));
 }
 
+/** What a drawing drew: the direct messages, whether the channel message too, and the behind mark it read first. */
+export interface ApprovalDrawn {
+  dms: readonly ApprovalDm[];
+  message: boolean;
+  /** The request's behindMark as the drawing read it before it drew (StepApproval.behindMark). */
+  mark: number;
+}
+
 /**
  * A request drawn as it is (or given up on: no `drawn`): the sweep leaves it. `drawn.dms`: the direct messages it was
  * drawn in; when others were recorded since (sent while it was closed or decided), it stays due, to be drawn in those
  * too. `drawn.message`: its channel message was drawn too; when not (a decided one's DMs only), one whose channel
- * message is behind (see approvalBehind) stays due, to be drawn there too.
+ * message is behind (see approvalBehind) stays due, to be drawn there too. Only the behind mark the drawing read
+ * (`drawn.mark`) is cleared: one made while it drew (another drawing, perhaps of a newer state, that Slack refused)
+ * stays, and the request stays due for it.
  */
-export async function approvalRedrawn(
-  q: Queryable,
-  id: number,
-  drawn?: { dms: readonly ApprovalDm[]; message: boolean },
-): Promise<void> {
+export async function approvalRedrawn(q: Queryable, id: number, drawn?: ApprovalDrawn): Promise<void> {
   if (drawn === undefined) {
     await q.query('UPDATE step_approvals SET show_due_at = NULL, message_behind = false WHERE id = $1', [id]);
     return;
   }
   await q.query(
     `UPDATE step_approvals
-        SET show_due_at = CASE WHEN COALESCE(dms, '[]'::jsonb) = $2::jsonb AND ($3::boolean OR NOT message_behind) THEN NULL
+        SET show_due_at = CASE WHEN COALESCE(dms, '[]'::jsonb) = $2::jsonb
+                                    AND (($3::boolean AND behind_mark = $4) OR NOT message_behind) THEN NULL
                                ELSE show_due_at END,
-            message_behind = message_behind AND NOT $3::boolean
+            message_behind = message_behind AND NOT ($3::boolean AND behind_mark = $4)
       WHERE id = $1`,
-    [id, JSON.stringify(drawn.dms), drawn.message],
+    [id, JSON.stringify(drawn.dms), drawn.message, drawn.mark],
   );
 }
 
 /**
  * A decided request whose decision's drawing Slack refused somewhere (its channel message, or a direct message): due
- * to be drawn again everywhere by the sweep, its channel message included, after CLOSED_SHOW_GRACE_S (or when it was
- * due already), with its attempts counted afresh.
+ * to be drawn again everywhere by the sweep, its channel message included (marked behind anew: see behindMark), after
+ * CLOSED_SHOW_GRACE_S (or when it was due already), with its attempts counted afresh.
  */
 export async function approvalBehind(q: Queryable, id: number): Promise<void> {
   await q.query(
     `UPDATE step_approvals
-        SET message_behind = true,
+        SET message_behind = true, behind_mark = behind_mark + 1,
             show_attempts = CASE WHEN show_due_at IS NULL THEN 0 ELSE show_attempts END,
             show_due_at = COALESCE(show_due_at, now() + make_interval(secs => ${CLOSED_SHOW_GRACE_S}))
       WHERE id = $1 AND state IN ('approved', 'denied')`,
