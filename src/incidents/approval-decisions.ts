@@ -225,17 +225,18 @@ export class ApprovalDecisions {
 
   /**
    * The decision's own drawing of its request, in the channel and every direct message. What Slack refused is left to
-   * the timer loop's sweep (ApprovalRedraws), which draws it again, its channel message included, as it does a closed
-   * request's: the decision made it due (decideApproval), and a drawing Slack took everywhere makes it due no more.
-   * Only the behind mark this drawing read is cleared (see approvalRedrawn).
+   * the timer loop's sweep (ApprovalRedraws), which draws it again (its channel message too when Slack refused that
+   * one), as it does a closed request's: the decision made it due (decideApproval), and a drawing Slack took
+   * everywhere makes it due no more. Only the behind mark this drawing read is cleared (see approvalRedrawn).
    */
   private async drawDecided(host: PlaybookHost, approvalId: number, viewOf: ViewOf): Promise<void> {
     const drawn = await this.drawing.draw(host, approvalId, viewOf);
     if (!drawn) return;
-    const { shown, approval } = drawn;
+    const { shown, messageShown, approval } = drawn;
+    const mark = approval.behindMark;
     await (shown
-      ? approvalRedrawn(this.db, approvalId, { dms: approval.dms, message: true, mark: approval.behindMark })
-      : approvalBehind(this.db, approvalId)
+      ? approvalRedrawn(this.db, approvalId, { dms: approval.dms, message: true, mark })
+      : approvalBehind(this.db, approvalId, { message: messageShown, mark })
     ).catch((e) => this.log.warn(`could not record whether request ${approvalId} is shown as decided`, e));
   }
 

@@ -17,10 +17,15 @@ export interface DrawOptions {
   waiting?: Pick<ApprovalView, 'outside' | 'notAsked'>;
 }
 
-/** What a drawing drew: the request as it was last drawn, and whether Slack took every update. */
+/**
+ * What a drawing drew: the request as it was last drawn (read before it drew: its behindMark is the mark the drawing
+ * may clear), whether Slack took every update, and whether it took the channel message's (true when that one was left
+ * as it was): a refused direct message is no reason to draw the channel message again.
+ */
 export interface Drawn {
   approval: StepApproval;
   shown: boolean;
+  messageShown: boolean;
 }
 
 /**
@@ -74,12 +79,14 @@ export class ApprovalDrawing {
   async draw(host: PlaybookHost, id: number, viewOf: ViewOf, opts: DrawOptions = {}): Promise<Drawn | null> {
     let now = await getApprovalDrawing(this.db, id);
     for (let round = 1; now; round++) {
-      const shown = await this.drawOnce(host, now.approval, now.ran, viewOf, opts);
+      const took = await this.drawOnce(host, now.approval, now.ran, viewOf, opts);
       const after = await getApprovalDrawing(this.db, id);
-      if (!after || JSON.stringify(after) === JSON.stringify(now)) return { approval: now.approval, shown };
+      if (!after || JSON.stringify(after) === JSON.stringify(now)) {
+        return { approval: now.approval, shown: took.message && took.dms, messageShown: took.message };
+      }
       if (round >= MAX_ROUNDS) {
         this.log.warn(`approval request ${id} kept changing while it was drawn; left to its next drawing`);
-        return { approval: now.approval, shown: false };
+        return { approval: now.approval, shown: false, messageShown: false };
       }
       now = after;
     }
@@ -98,10 +105,11 @@ export class ApprovalDrawing {
     ran: ApprovedRun | null,
     viewOf: ViewOf,
     opts: DrawOptions,
-  ): Promise<boolean> {
-    let shown = true;
-    const failed = (what: string) => (e: unknown) => {
-      shown = false;
+  ): Promise<{ message: boolean; dms: boolean }> {
+    // Whether Slack took the channel message's update (or it was left as it was), and every direct message's.
+    const took = { message: true, dms: true };
+    const failed = (what: string, where: 'message' | 'dms') => (e: unknown) => {
+      took[where] = false;
       this.log.warn(what, e);
     };
     const outcome = await this.outcomeOf(host, a, ran);
@@ -110,19 +118,21 @@ export class ApprovalDrawing {
       if (opts.waiting && a.messageTs && !opts.dmsOnly) {
         await this.chat
           .updateApproval(placeOf(host), a.messageTs, { ...view, ...opts.waiting })
-          .catch(failed('updateApproval failed'));
+          .catch(failed('updateApproval failed', 'message'));
       }
-      return shown;
+      return took;
     }
     if (a.messageTs && !opts.dmsOnly) {
-      await this.chat.updateApproval(placeOf(host), a.messageTs, view).catch(failed('updateApproval failed'));
+      await this.chat
+        .updateApproval(placeOf(host), a.messageTs, view)
+        .catch(failed('updateApproval failed', 'message'));
     }
-    if (a.dms.length === 0) return shown;
+    if (a.dms.length === 0) return took;
     const dmView = await this.dmView(host, a, view);
     await Promise.all(
-      a.dms.map((dm) => this.chat.updateApprovalDm(dm, dmView).catch(failed('could not update an approval DM'))),
+      a.dms.map((dm) => this.chat.updateApprovalDm(dm, dmView).catch(failed('could not update an approval DM', 'dms'))),
     );
-    return shown;
+    return took;
   }
 
   /**

@@ -301,18 +301,27 @@ export async function approvalRedrawn(q: Queryable, id: number, drawn?: Approval
 }
 
 /**
- * A decided request whose decision's drawing Slack refused somewhere (its channel message, or a direct message): due
- * to be drawn again everywhere by the sweep, its channel message included (marked behind anew: see behindMark), after
- * CLOSED_SHOW_GRACE_S (or when it was due already), with its attempts counted afresh.
+ * A decided request whose decision's drawing Slack refused somewhere: due to be drawn again by the sweep after
+ * CLOSED_SHOW_GRACE_S (or when it was due already), with its attempts counted afresh. Its channel message is marked
+ * behind (the sweep draws it too) only when Slack refused that one (`drawn.message` false). A refused direct message
+ * is another message: the channel message the drawing drew is not behind for it, and the mark the drawing read
+ * (`drawn.mark`) is cleared as approvalRedrawn clears it; the sweep then draws the direct messages only.
  */
-export async function approvalBehind(q: Queryable, id: number): Promise<void> {
+export async function approvalBehind(
+  q: Queryable,
+  id: number,
+  drawn: { message: boolean; mark: number },
+): Promise<void> {
   await q.query(
     `UPDATE step_approvals
-        SET message_behind = true, behind_mark = behind_mark + 1,
+        SET message_behind = CASE WHEN NOT $2::boolean THEN true
+                                  WHEN behind_mark = $3 THEN false
+                                  ELSE message_behind END,
+            behind_mark = behind_mark + CASE WHEN $2::boolean THEN 0 ELSE 1 END,
             show_attempts = CASE WHEN show_due_at IS NULL THEN 0 ELSE show_attempts END,
             show_due_at = COALESCE(show_due_at, now() + make_interval(secs => ${CLOSED_SHOW_GRACE_S}))
       WHERE id = $1 AND state IN ('approved', 'denied')`,
-    [id],
+    [id, drawn.message, drawn.mark],
   );
 }
 

@@ -217,6 +217,43 @@ describe("the decision's own drawing of the channel's request, refused by Slack"
     expect(await dueNow(id)).toBe(true);
     await showsNow(bot, channelId, requestTs, denied, "the channel's request saying who denied it, buttons gone");
   });
+
+  it("a direct message Slack refused is drawn again by the timer loop; the channel's request, drawn, is not", async () => {
+    bot.fake.reset();
+    const { channelId, requestTs, id } = await ask(bot, 'web down approval dm refused');
+    const cto = at(await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === CTO && hasApprove(m)));
+    await eventually(async () => {
+      const { rows } = await bot.db.query<{ n: number }>(
+        'SELECT jsonb_array_length(dms) AS n FROM step_approvals WHERE id = $1',
+        [id],
+      );
+      return rows[0]?.n === 2 ? true : undefined;
+    }, 'both direct messages recorded');
+    // Slack refuses every update of the CTO's direct message while the approval is drawn and its run ends.
+    let refusing = true;
+    bot.fake.failNext('chat.update', { error: 'internal_error' }, 50, (a) => refusing && a.ts === cto.ts);
+    await bot.click({ channelId, messageTs: requestTs, actionId: ACTION.approveStep, value: id, userId: APPROVER });
+    await showsNow(bot, channelId, requestTs, failedRun, "the channel's request saying the run failed");
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => u.args.ts === cto.ts && u.failed !== undefined && failedRun.test(json(u)),
+      10_000,
+      { includeFailed: true },
+    );
+    await bot.idle();
+    // The channel's request was drawn as it is: only the direct message is behind.
+    const { rows } = await bot.db.query<{ message_behind: boolean }>(
+      'SELECT message_behind FROM step_approvals WHERE id = $1',
+      [id],
+    );
+    expect(rows[0]?.message_behind).toBe(false);
+    refusing = false;
+    bot.fake.reset();
+    expect(await dueNow(id)).toBe(true);
+    await showsNow(bot, cto.channel, cto.ts, failedRun, "the CTO's direct message saying the run failed");
+    await recordedShown(bot, id);
+    expect(bot.fake.callsTo('chat.update').filter((u) => u.args.ts === requestTs)).toEqual([]);
+  });
 });
 
 describe('direct messages sent after the decision, while the run runs', () => {

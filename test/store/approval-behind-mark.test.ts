@@ -12,7 +12,8 @@ import { forEachDatabase } from './databases.js';
 
 /**
  * A decided request's channel message marked behind (migration 073) is drawn again by the timer loop's sweep until a
- * drawing clears the mark. A drawing clears only the mark it read before it drew (migration 078).
+ * drawing clears the mark. A drawing clears only the mark it read before it drew (migration 078), and a refused
+ * direct message does not mark the channel message behind.
  */
 
 /** What the sweep reads of a request: whether its channel message is behind, and whether it is due at all. */
@@ -68,7 +69,8 @@ forEachDatabase(
         // Drawing A reads the request, and draws it.
         const a = await read(id);
         // Meanwhile drawing B (the run's end, say) reads it, and Slack refuses its update of the channel message.
-        await approvalBehind(ctx.db, id);
+        const b = await read(id);
+        await approvalBehind(ctx.db, id, { message: false, mark: b.behindMark });
         // Drawing A's updates were taken: it records so.
         await approvalRedrawn(ctx.db, id, { dms: a.dms, message: true, mark: a.behindMark });
         // B's state is still to be drawn in the channel: the sweep draws it (its channel message included).
@@ -80,11 +82,30 @@ forEachDatabase(
       });
     });
 
-    it('a refusal marks its channel message behind anew', async () => {
+    describe("a decision's drawing that Slack refused in a direct message only", () => {
+      it('leaves the channel message it drew not behind, and the request due for its direct messages', async () => {
+        const id = await approved();
+        const a = await read(id);
+        await approvalBehind(ctx.db, id, { message: true, mark: a.behindMark });
+        expect(await sweepSees(ctx.db, id)).toEqual({ behind: false, due: true });
+      });
+
+      it('leaves a mark made while it drew', async () => {
+        const id = await approved();
+        const a = await read(id);
+        const b = await read(id);
+        await approvalBehind(ctx.db, id, { message: false, mark: b.behindMark });
+        await approvalBehind(ctx.db, id, { message: true, mark: a.behindMark });
+        expect(await sweepSees(ctx.db, id)).toEqual({ behind: true, due: true });
+      });
+    });
+
+    it('a refusal of the channel message marks it behind', async () => {
       const id = await approved();
       const a = await read(id);
       await approvalRedrawn(ctx.db, id, { dms: a.dms, message: true, mark: a.behindMark });
-      await approvalBehind(ctx.db, id);
+      const b = await read(id);
+      await approvalBehind(ctx.db, id, { message: false, mark: b.behindMark });
       expect(await sweepSees(ctx.db, id)).toEqual({ behind: true, due: true });
     });
   },
