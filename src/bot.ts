@@ -133,6 +133,12 @@ export interface Bot {
   alerts: TimerLoop<DeliveryBatch>;
   /** The work behind the acks still running; wait for it after the app stops, before the database closes. */
   inFlight: Pick<InFlight, 'idle'>;
+  /**
+   * Stops the runbook commands still running (SIGTERM to each one's process group, as the bot's exit would send): call
+   * it once the stop has waited for the work in flight, then wait for that work again, so each run is recorded
+   * `stopped` and its messages (the run's, its approval request's) say so before the database closes.
+   */
+  stopRuns(): void;
 }
 
 /**
@@ -363,6 +369,8 @@ export function createBot({
     notifications,
     oncall,
   );
+  // Aborted by stopRuns: the commands still running when the bot stops are stopped, and recorded so.
+  const stopping = new AbortController();
   const playbooks = new PlaybookService(
     db,
     chat,
@@ -375,6 +383,7 @@ export function createBot({
       secrets: configSecrets(config),
       baseDir: config.commandBaseDir,
       ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),
+      stopping: stopping.signal,
     },
     app.logger,
     metrics,
@@ -599,7 +608,17 @@ export function createBot({
   app.error(async (err) => {
     app.logger.error('unhandled listener error', err);
   });
-  return { app, timers, kv, audit, metrics, home, alerts: alertLoop, inFlight: gate.inFlight };
+  return {
+    app,
+    timers,
+    kv,
+    audit,
+    metrics,
+    home,
+    alerts: alertLoop,
+    inFlight: gate.inFlight,
+    stopRuns: () => stopping.abort(),
+  };
 }
 
 /** Connections the front's alert pool keeps open on the embedded database. */

@@ -135,6 +135,8 @@ function redactUrl(url: string): string {
 
 /** How long a stop waits for the work behind requests already acknowledged. */
 const STOP_WORK_MS = 10_000;
+/** How long a stop then waits for the commands it stopped to be recorded and shown (their SIGKILL comes after 2 s). */
+const STOP_RUNS_MS = 5_000;
 
 /**
  * Starts the bot as `npm start` does: config, logger, database (migrated), then Slack (HTTP or Socket Mode) or set-up
@@ -217,7 +219,7 @@ export async function start(
       throw err;
     }
   }
-  const { app, timers, kv, audit, home, alerts, inFlight } = createBot({
+  const { app, timers, kv, audit, home, alerts, inFlight, stopRuns } = createBot({
     config: botConfig,
     db,
     runbook,
@@ -266,6 +268,10 @@ export async function start(
       await app.stop();
       // What was acknowledged is finished (up to 10 s) before the database closes, so a stop does not cut it in half.
       await inFlight.idle(STOP_WORK_MS);
+      // A runbook command still running would be sent SIGTERM at the exit anyway, its end never recorded: it is stopped
+      // now, and its run recorded and shown stopped (its approval request too) before the database closes.
+      stopRuns();
+      await inFlight.idle(STOP_RUNS_MS);
       await timers.stop();
       await alerts.stop();
       home.forget(); // the refreshes held back: best-effort, the next opening of a tab rebuilds it

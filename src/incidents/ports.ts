@@ -418,7 +418,8 @@ export interface RunView {
   target: string[];
   kind: RunnableStep['type'];
   requestedBy: string;
-  state: 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found';
+  /** `stopped`: the bot stopped its command because the bot itself was stopping (see RunnerOptions.stopping). */
+  state: 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found' | 'stopped';
   tail: string;
   exitCode: number | null;
   durationMs: number;

@@ -43,6 +43,11 @@ export interface RunnerOptions {
    * directory.
    */
   baseDir?: string;
+  /**
+   * Aborted when the bot stops: a command still running then is stopped (its process group sent SIGTERM, as the bot's
+   * exit would) and its run ends `stopped`, so its end is recorded and shown while the database is still open.
+   */
+  stopping?: AbortSignal;
 }
 
 /** What a running step has shown so far. */
@@ -119,6 +124,7 @@ const command: StepRunner<CommandStep> = {
       env: opts.commandEnv ?? {},
       // A secret typed as a parameter is masked by value in the output too, should the command print it.
       secrets: [...(opts.secrets ?? []), ...maskedValues(step, target)],
+      ...(opts.stopping ? { signal: opts.stopping } : {}),
       onOutput: (snap) =>
         onProgress({
           tail: snap.tail,
@@ -128,7 +134,7 @@ const command: StepRunner<CommandStep> = {
         }),
       ...(step.lookFor ? { lookFor: lineMatcher(step.lookFor) } : {}),
     });
-    const ran = !r.notFound && !r.timedOut && r.exitCode === 0;
+    const ran = !r.notFound && !r.timedOut && !r.canceled && r.exitCode === 0;
     // A step that reads its output (machines running, no error lines) fails on what it finds, and says what; one that
     // could not find what it reads (no version shown) is not failed for it: the verification says to check by hand.
     const checked = ran && step.check ? OUTPUT_CHECKS[step.check](r.full, context) : null;
@@ -140,11 +146,13 @@ const command: StepRunner<CommandStep> = {
     return {
       state: r.notFound
         ? 'not_found'
-        : r.timedOut
-          ? 'timed_out'
-          : r.exitCode === 0 && (!verdict || verdict.ok || verdict.unchecked)
-            ? 'succeeded'
-            : 'failed',
+        : r.canceled
+          ? 'stopped'
+          : r.timedOut
+            ? 'timed_out'
+            : r.exitCode === 0 && (!verdict || verdict.ok || verdict.unchecked)
+              ? 'succeeded'
+              : 'failed',
       tail: r.tail,
       exitCode: r.exitCode,
       durationMs: r.durationMs,
@@ -161,11 +169,13 @@ const command: StepRunner<CommandStep> = {
           ? {
               detail: `\`${target[0]}\` is not installed or not on PATH. Set ${setting} to the path of the \`${step.run[0]}\` program.`,
             }
-          : r.timedOut
-            ? { detail: `Killed after the step's timeout (${Math.round(step.timeoutMs / 1000)} s).` }
-            : r.error
-              ? { detail: r.error }
-              : {}),
+          : r.canceled
+            ? { detail: 'Stopped before it ended: the bot was stopping. Check what it did before running it again.' }
+            : r.timedOut
+              ? { detail: `Killed after the step's timeout (${Math.round(step.timeoutMs / 1000)} s).` }
+              : r.error
+                ? { detail: r.error }
+                : {}),
     };
   },
 };

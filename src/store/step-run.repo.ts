@@ -3,7 +3,7 @@ import type { RunnableStep } from '../runbook/playbooks.js';
 import { jsonOf, type Queryable, type StatementPart } from './db.js';
 import { ownerColumn, ownerOf, ownerValues } from './owner.js';
 
-export type StepRunState = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found' | 'refused';
+export type StepRunState = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found' | 'stopped' | 'refused';
 
 export interface StepRun {
   id: number;

@@ -54,6 +54,7 @@ function outcomeLine(o: NonNullable<ApprovalView['outcome']>): string {
     failed: ':red_circle: It ran and failed',
     timed_out: ':red_circle: It ran and timed out',
     not_found: ':red_circle: It could not run: the command was not found',
+    stopped: ':octagonal_sign: It was stopped before it ended: the bot stopped while it ran, so check what it did',
     running: ':hourglass_flowing_sand: It is running',
   }[o.state];
   const code = o.exitCode === null ? '' : ` (exit code ${o.exitCode})`;

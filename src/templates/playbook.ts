@@ -177,6 +177,7 @@ const STATE_LINE: Record<RunView['state'], string> = {
   failed: ':x: Failed',
   timed_out: ':alarm_clock: Timed out',
   not_found: ':x: Could not run',
+  stopped: ':octagonal_sign: Stopped: the bot stopped while it ran',
 };
 
 /** A run's message: what runs, who asked, then the output's last lines within Slack's limits. Pure. */

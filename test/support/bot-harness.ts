@@ -181,7 +181,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
     ...opts.env,
   });
-  const { app, timers, kv, audit, home, alerts, inFlight } = createBot({
+  const { app, timers, kv, audit, home, alerts, inFlight, stopRuns } = createBot({
     config,
     db,
     runbook: opts.runbook ?? testRunbook(),
@@ -271,6 +271,9 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     async stop() {
       await app.stop();
       await inFlight.idle(10_000);
+      // As src/start.ts stops: the commands still running are stopped, and recorded so, before the database closes.
+      stopRuns();
+      await inFlight.idle(5_000);
       await timers.stop();
       await alerts.stop();
       home.forget();
