@@ -78,8 +78,16 @@ export async function cancelOverride(q: Queryable, id: number, by: string, now: 
   return { kind: 'cancelled', before, after: toOverride(updated[0]!) };
 }
 
-/** One hand-off notice as a sweep claimed it: a write for the person it named does nothing once it names another. */
-export type HandoffKey = Pick<HandoffRow, 'role' | 'handoffAt' | 'incomingId'>;
+/**
+ * One hand-off notice as a sweep claimed it: a write for the people it named does nothing once it names others. Both
+ * people: a notice renewed for a new outgoing person (renewHandoff), the incoming one the same, is another notice, and
+ * a sweep still holding the old claim must not mark it sent, done, held or to retry.
+ */
+export type HandoffKey = Pick<HandoffRow, 'role' | 'handoffAt' | 'outgoingId' | 'incomingId'>;
+
+/** The SQL that picks the row of `key` (role, handoff_at, outgoing_id, incoming_id as $1, $2, $out, $in). */
+const KEYED = (out: number, inc: number) =>
+  `role = $1 AND handoff_at = $2 AND outgoing_id IS NOT DISTINCT FROM $${out} AND incoming_id = $${inc}`;
 
 export interface HandoffRow {
   role: string;
@@ -199,8 +207,8 @@ export async function markHandoff(
   // claimed again and the sweep finds whether its hand-off still happens.
   await q.query(
     `UPDATE oncall_handoffs SET ${set}, last_error = coalesce($3, last_error)
-     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $4${part === 'done' || part === 'withdrawn' ? ' AND leased_until IS NOT NULL' : ''}`,
-    [key.role, key.handoffAt, error ?? null, key.incomingId],
+     WHERE ${KEYED(5, 4)}${part === 'done' || part === 'withdrawn' ? ' AND leased_until IS NOT NULL' : ''}`,
+    [key.role, key.handoffAt, error ?? null, key.incomingId, key.outgoingId],
   );
 }
 
@@ -208,8 +216,8 @@ export async function markHandoff(
 export async function retryHandoff(q: Queryable, key: HandoffKey, retryAt: Date, error: string): Promise<void> {
   await q.query(
     `UPDATE oncall_handoffs SET leased_until = $3, last_error = $4
-     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $5 AND leased_until IS NOT NULL`,
-    [key.role, key.handoffAt, retryAt, error, key.incomingId],
+     WHERE ${KEYED(6, 5)} AND leased_until IS NOT NULL`,
+    [key.role, key.handoffAt, retryAt, error, key.incomingId, key.outgoingId],
   );
 }
 
@@ -221,8 +229,8 @@ export async function retryHandoff(q: Queryable, key: HandoffKey, retryAt: Date,
 export async function holdHandoff(q: Queryable, key: HandoffKey, until: Date): Promise<void> {
   await q.query(
     `UPDATE oncall_handoffs SET leased_until = $3, attempts = 0
-     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $4 AND done_at IS NULL AND leased_until IS NOT NULL`,
-    [key.role, key.handoffAt, until, key.incomingId],
+     WHERE ${KEYED(5, 4)} AND done_at IS NULL AND leased_until IS NOT NULL`,
+    [key.role, key.handoffAt, until, key.incomingId, key.outgoingId],
   );
 }
 
@@ -231,7 +239,7 @@ export async function holdHandoff(q: Queryable, key: HandoffKey, until: Date): P
  * nothing of it sent yet, claimable at once, to be told as new. Someone else takes over (its notice taken back first);
  * it was taken back and happens after all; or only who hands over changed: then the person told earlier is kept
  * (`replaced_outgoing_id`), for the notice to say it is not them (one told to nobody yet is just corrected). Only from
- * the person it named, and only once (a second replica that got there first has renewed it already: the row names
+ * the people it named, and only once (a second replica that got there first has renewed it already: the row names
  * these people, not taken back; nothing happens twice).
  */
 export async function renewHandoff(
@@ -248,7 +256,7 @@ export async function renewHandoff(
          ELSE nullif(replaced_outgoing_id, $4) END,
        channel_posted_at = NULL, dm_sent_at = NULL, outgoing_dm_sent_at = NULL, withdrawn_channel_at = NULL,
        withdrawn_dm_at = NULL, withdrawn_at = NULL, done_at = NULL, leased_until = NULL, attempts = 0, last_error = $6
-     WHERE role = $1 AND handoff_at = $2 AND incoming_id = $3
+     WHERE ${KEYED(7, 3)}
        AND NOT (incoming_id = $5 AND outgoing_id IS NOT DISTINCT FROM $4 AND withdrawn_at IS NULL
          AND withdrawn_channel_at IS NULL AND withdrawn_dm_at IS NULL)`,
     [
@@ -260,6 +268,7 @@ export async function renewHandoff(
       next.incomingId === key.incomingId
         ? `told again: ${next.outgoingId ?? 'nobody'} hands over to ${next.incomingId} then`
         : `taken back from ${key.incomingId}: ${next.incomingId} takes over then instead`,
+      key.outgoingId,
     ],
   );
 }
