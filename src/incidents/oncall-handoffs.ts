@@ -15,7 +15,7 @@ import {
 import { retryDelayMs } from './escalation.service.js';
 import type { OnCallOptions, RotationRole } from './oncall.service.js';
 import { type Logger, UnreachableContactError } from './ports.js';
-import { handoffsBetween, type Override, onCallAt, segments } from './rotation.js';
+import { handoffsBetween, type Override, onCallAt, type Rotation, segments } from './rotation.js';
 import { maskedIncident } from './shown-incident.js';
 import type { Incident } from './types.js';
 
@@ -33,6 +33,16 @@ export interface HandoffNotice {
   replacedOutgoingId?: string | null;
   /** When the incoming person's time on call ends, as it stands. */
   until: Date | null;
+  /**
+   * A hand-back: the outgoing person only stands in for the incoming one (an override or a swap) from this time, and
+   * the incoming person, on call before it, is back on call at the hand-off (A, B, then A again). Null otherwise.
+   */
+  standInFrom?: Date | null;
+  /**
+   * The incoming person only stands in for the outgoing one (an override or a swap) until this time, when the outgoing
+   * person is back on call: their shift pauses, it does not end. Null otherwise.
+   */
+  backAt?: Date | null;
   /** The open incidents they inherit (the first ones), and how many are open in all. */
   incidents: Incident[];
   openTotal: number;
@@ -275,8 +285,13 @@ export class HandoffNotices {
         overrides,
         h.handoffAt,
         new Date(h.handoffAt.getTime() + LOOK_AHEAD_MS),
-        1,
+        2,
       );
+      const [incoming, after] = stretch;
+      const stands = incoming?.userId === h.incomingId && incoming.via !== 'rotation';
+      // A stand-in (an override or a swap) then the person it stood in for again: each is told so, not "your shift
+      // ended" nor a new shift for the person who was on call just before.
+      const backAt = stands && h.outgoingId !== null && after?.userId === h.outgoingId ? incoming.end : null;
       const open = await listOpenIncidentsEverywhere(this.db, 10);
       const notice: HandoffNotice = {
         roleName: def.name,
@@ -285,7 +300,11 @@ export class HandoffNotices {
         outgoingId: h.outgoingId,
         incomingId: h.incomingId,
         replacedOutgoingId: h.replacedOutgoingId,
-        until: stretch[0]?.userId === h.incomingId ? stretch[0].end : null,
+        until: incoming?.userId === h.incomingId ? incoming.end : null,
+        standInFrom: h.outgoingId
+          ? standInFrom(def.rotation, overrides, h.handoffAt, h.outgoingId, h.incomingId)
+          : null,
+        backAt,
         incidents: open.incidents.map((i) => maskedIncident(i, this.typed)),
         openTotal: open.total,
       };
@@ -319,4 +338,22 @@ export class HandoffNotices {
       ).catch((e) => this.log.error('could not reschedule a hand-off notice; its lease will run out', e));
     }
   }
+}
+
+/**
+ * When the outgoing person of a hand-off at `at` began standing in (an override or a swap) for the incoming one, who
+ * was on call just before them: the hand-off gives it back (A, B, then A again). Null when it is no such hand-back.
+ */
+function standInFrom(
+  rotation: Rotation,
+  overrides: readonly Override[],
+  at: Date,
+  outgoingId: string,
+  incomingId: string,
+): Date | null {
+  const last = onCallAt(rotation, overrides, new Date(at.getTime() - 1));
+  if (last.userId !== outgoingId || last.via === 'rotation' || !last.override) return null;
+  const from = last.override.startsAt;
+  if (from >= at) return null;
+  return onCallAt(rotation, overrides, new Date(from.getTime() - 1)).userId === incomingId ? from : null;
 }

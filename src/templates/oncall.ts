@@ -280,7 +280,12 @@ export function renderHandoffNotice(n: HandoffNotice): Message {
   const from = n.outgoingId
     ? ` from ${mention(n.outgoingId)}${was ? `, not ${mention(was)} (an override or a swap changed it)` : ''}`
     : '';
-  const head = `:pager: Hand-off at ${rotationTime(n.at, n.timeZone)}${was ? ', changed' : ''}: ${mention(n.incomingId)} takes ${role}${from}${until}.`;
+  // A hand-back (A, B standing in, then A again): said so, not as a new shift.
+  const back =
+    n.standInFrom && n.outgoingId
+      ? ` (back after ${mention(n.outgoingId)} stands in from ${rotationTime(n.standInFrom, n.timeZone)})`
+      : '';
+  const head = `:pager: Hand-off at ${rotationTime(n.at, n.timeZone)}${was ? ', changed' : ''}: ${mention(n.incomingId)} takes ${role}${from}${until}${back}.`;
   return { text: head, blocks: [section(head), section(inherited(n))] };
 }
 
@@ -289,9 +294,14 @@ export function renderHandoffDm(n: HandoffNotice): Message {
   const role = boldName(n.roleName, 100);
   const until = n.until ? ` until ${rotationTime(n.until, n.timeZone)}` : '';
   const was = notBefore(n);
+  // A hand-back: they are on call before the stand-in too, and told when it starts, not only that they are on call.
+  const standsIn =
+    n.standInFrom && n.outgoingId
+      ? `, who stands in for you from ${rotationTime(n.standInFrom, n.timeZone)} (an override or a swap) until then`
+      : '';
   const head = `:pager: You are on call for ${role} from ${rotationTime(n.at, n.timeZone)}${until}${
     n.outgoingId ? `, taking over from ${mention(n.outgoingId)}` : ''
-  }${was ? `, not ${mention(was)} as you were told (an override or a swap changed it)` : ''}.`;
+  }${standsIn}${was ? `, not ${mention(was)} as you were told (an override or a swap changed it)` : ''}.`;
   return { text: head, blocks: [section(head), section(inherited(n))] };
 }
 
@@ -299,7 +309,10 @@ export function renderHandoffDm(n: HandoffNotice): Message {
 export function renderHandoffOutgoingDm(n: HandoffNotice): Message {
   const role = boldName(n.roleName, 100);
   const until = n.until ? `, until ${rotationTime(n.until, n.timeZone)}` : '';
-  const head = `:pager: Your ${role} shift ended at ${rotationTime(n.at, n.timeZone)}: ${mention(n.incomingId)} is on call now${until}.`;
+  // A stand-in for them (an override or a swap), then them again: their shift pauses, it does not end.
+  const head = n.backAt
+    ? `:pager: ${mention(n.incomingId)} stands in for you on ${role} from ${rotationTime(n.at, n.timeZone)} until ${rotationTime(n.backAt, n.timeZone)} (an override or a swap): you are on call again then.`
+    : `:pager: Your ${role} shift ended at ${rotationTime(n.at, n.timeZone)}: ${mention(n.incomingId)} is on call now${until}.`;
   return { text: head, blocks: [section(head), section(inherited(n))] };
 }
 
