@@ -35,7 +35,7 @@ export interface StepApproval {
    */
   messageBehind: boolean;
   /**
-   * The latest marking of its channel message as behind (see migration 078): a drawing that read this one clears it
+   * The latest marking of its channel message as behind (see migration 076): a drawing that read this one clears it
    * (approvalRedrawn, approvalBehind), not a newer one made while it drew.
    */
   behindMark: number;
