@@ -277,6 +277,7 @@ export class EscalationService {
       },
       this.lanes,
       log,
+      () => this.onScheduled(new Date()),
     );
   }
 

@@ -67,6 +67,8 @@ export class PageDmRedraw {
     /** The escalation service's Slack lanes (a redraw is follow-up work). */
     private readonly lanes: Lanes,
     private readonly log: Logger,
+    /** Told when a DM was recorded behind the incident (see pageDmDrawn): a timer written with it is due now. */
+    private readonly onLate: () => void = () => {},
   ) {}
 
   /**
@@ -219,7 +221,8 @@ export class PageDmRedraw {
           }
           // A first DM of a role's page: its Escalate to … was chosen with the commander now (see nextEscalation).
           const commander = dm.step === null && !person ? (incident.commanderId ?? '') : null;
-          await pageDmDrawn(this.db, dm, incident.severity, page.escalateTo?.role ?? '', commander);
+          // Changed since it was read (a hand-over back): recorded as drawn, and shown again by the timer written then.
+          if (await pageDmDrawn(this.db, dm, incident.severity, page.escalateTo?.role ?? '', commander)) this.onLate();
         } catch (err) {
           failure ??= err;
           this.log.warn(`incident ${incident.id}: could not show ${dm.userId}'s page as the incident is now`, err);

@@ -347,9 +347,7 @@ export async function recordDeliveries(
        FROM pages p JOIN incidents i ON i.id = p.incident_id
        WHERE p.id = $1 AND i.status <> 'resolved'
          AND EXISTS (SELECT 1 FROM ins WHERE ins.dm_ts IS NOT NULL
-                     AND (ins.dm_severity IS DISTINCT FROM i.severity OR ${PAGE_ACKNOWLEDGED}
-                          OR (ins.dm_escalate_to <> '' AND ${TAKEN_ROLE('ins.dm_escalate_to', 'i')})
-                          OR ${OTHER_COMMANDER('ins.dm_commander', 'i')}))
+                     AND (${PAGE_ACKNOWLEDGED} OR ${DRAWN_BEHIND('ins', 'i')}))
        ON CONFLICT (incident_id, key) DO NOTHING
        RETURNING id
      )
@@ -385,6 +383,16 @@ const TAKEN_ROLE = (role: string, i: string) =>
             AND tp.created_at >= coalesce(${i}.reopened_at, ${i}.created_at))
     OR EXISTS (SELECT 1 FROM escalation_jobs tj WHERE tj.incident_id = ${i}.id AND tj.rule = 'manual'
                AND tj.state = 'pending' AND tj.role = ${role}))`;
+
+/**
+ * Whether a page's first direct message drawn with `d`'s recorded columns (dm_severity, dm_escalate_to, dm_commander)
+ * shows incident `i` as it was before a change: another severity, an Escalate to … of a role paged since in this
+ * opening (or asked for by hand), or an Escalate to … chosen with another commander.
+ */
+const DRAWN_BEHIND = (d: string, i: string) =>
+  `(${d}.dm_severity IS DISTINCT FROM ${i}.severity
+    OR (${d}.dm_escalate_to <> '' AND ${TAKEN_ROLE(`${d}.dm_escalate_to`, i)})
+    OR ${OTHER_COMMANDER(`${d}.dm_commander`, i)})`;
 
 /**
  * A timer that shows the incident's page direct messages again (`redraw_pages`) under `key`, due now, made by hand
@@ -514,9 +522,7 @@ export async function openPageDms(
      JOIN incidents i ON i.id = p.incident_id
      JOIN escalation_jobs j ON j.id = p.job_id
      WHERE i.status <> 'resolved' AND NOT ${PAGE_ACKNOWLEDGED}
-       AND (NOT $2::boolean OR dms.dm_severity IS DISTINCT FROM i.severity
-            OR (dms.dm_escalate_to <> '' AND ${TAKEN_ROLE('dms.dm_escalate_to', 'i')})
-            OR ${OTHER_COMMANDER('dms.dm_commander', 'i')})
+       AND (NOT $2::boolean OR ${DRAWN_BEHIND('dms', 'i')})
      ORDER BY p.id, dms.user_id, dms.step NULLS FIRST`,
     [incidentId, behind],
   );
@@ -611,25 +617,55 @@ export async function pageDmsBehind(q: Queryable, incidentId: number): Promise<P
  * A page's direct message (its first, or the later Slack step `step`'s) was drawn again, showing `severity`, and (a
  * first DM) offering to escalate to `escalateTo` ('' for none), chosen with `commander` ('' for none; null for a page
  * by name, which offers none).
+ *
+ * A first DM is recorded under the incident's row (FOR SHARE, taken before the record's statement reads anything): it
+ * was drawn from the incident as read before Slack took it, and a change made meanwhile (a hand-over) decides whether
+ * the DMs need drawing again from what is recorded. Without the lock each could miss the other: the change, reading
+ * the DM as recorded before this drawing (drawn with the commander it hands back to, say), wrote no timer, while this
+ * record, read before the change committed, saw nothing newer; the DM was left offering to escalate to the role of
+ * the commander. With it, a change under way is waited for and read by the record, and a change after it reads the
+ * record. True when the DM is behind the incident as recorded: then a `redraw_pages` timer due now, written with it,
+ * shows it again (its redraw holds the DM until it gives it up, and is waited for: see PageDmRedraw.redrawPages).
  */
 export async function pageDmDrawn(
-  q: Queryable,
+  db: Database,
   dm: Pick<OpenPageDm, 'pageId' | 'userId' | 'step'>,
   severity: number,
   escalateTo = '',
   commander: string | null = null,
-): Promise<void> {
-  if (dm.step === null)
-    await q.query(
-      `UPDATE page_deliveries SET dm_severity = $3, dm_escalate_to = $4, dm_commander = $5, dm_drawing_until = NULL
-       WHERE page_id = $1 AND user_id = $2`,
-      [dm.pageId, dm.userId, severity, escalateTo, commander],
-    );
-  else
-    await q.query('UPDATE notification_jobs SET dm_severity = $2, dm_drawing_until = NULL WHERE id = $1', [
+): Promise<boolean> {
+  if (dm.step !== null) {
+    // A later Slack step shows only the severity, which changes with a timer of its own (written with the change).
+    await db.query('UPDATE notification_jobs SET dm_severity = $2, dm_drawing_until = NULL WHERE id = $1', [
       dm.step,
       severity,
     ]);
+    return false;
+  }
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT 1 FROM incidents i JOIN pages p ON p.incident_id = i.id WHERE p.id = $1 FOR SHARE OF i', [
+      dm.pageId,
+    ]);
+    // A statement of its own, after the lock: it reads the incident as any change before it left it.
+    const { rows } = await tx.query<{ late: boolean }>(
+      `WITH drawn AS (
+         UPDATE page_deliveries SET dm_severity = $3, dm_escalate_to = $4, dm_commander = $5, dm_drawing_until = NULL
+         WHERE page_id = $1 AND user_id = $2
+         RETURNING page_id, dm_state, dm_gone, dm_severity, dm_escalate_to, dm_commander
+       ), late AS (
+         INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+         SELECT p.incident_id, 'redraw_pages@late:' || p.id || ':' || clock_timestamp(), 'redraw_pages', NULL, now()
+         FROM drawn JOIN pages p ON p.id = drawn.page_id JOIN incidents i ON i.id = p.incident_id
+         WHERE i.status <> 'resolved' AND drawn.dm_state = 'open' AND drawn.dm_gone IS NULL
+           AND NOT ${PAGE_ACKNOWLEDGED} AND ${DRAWN_BEHIND('drawn', 'i')}
+         ON CONFLICT (incident_id, key) DO NOTHING
+         RETURNING id
+       )
+       SELECT EXISTS (SELECT 1 FROM late) AS late`,
+      [dm.pageId, dm.userId, severity, escalateTo, commander],
+    );
+    return rows[0]?.late === true;
+  });
 }
 
 /** A page's direct message (its first, or the later Slack step `step`'s) now shows `state`. */
