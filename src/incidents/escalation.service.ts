@@ -8,6 +8,7 @@ import {
   cardRedrawKey,
   cardShown,
   claimDueJobs,
+  deferJob,
   type EscalationJob,
   escalationSummary,
   finishJob,
@@ -202,9 +203,13 @@ const RESCHEDULE_TRIES = 60;
 /**
  * A redraw timer (the page DMs', the card's) is tried at most this many times: with the retries' backoff (up to a
  * minute apart) about an hour. Past it, Slack is not taking the messages for a reason a retry does not fix; the next
- * change of the incident draws them again anyway.
+ * change of the incident draws them again anyway. A page DMs' redraw that finds some held by another redraw waits for
+ * them without spending a try (HELD_REDRAW_AGAIN_MS).
  */
 export const REDRAW_TRIES = 60;
+
+/** How soon a page DMs' redraw that found some of them held by another redraw looks again. */
+const HELD_REDRAW_AGAIN_MS = 1000;
 
 /**
  * How long the process that recorded a paging job's end holds the card's refresh written with it (`redraw_card`, see
@@ -918,7 +923,14 @@ export class EscalationService {
 
   private async carryOut({ job, incident, pages, held, climbHeld: notClimbed }: FiredJob): Promise<void> {
     if (redrawsPages(job.rule)) {
-      await this.dms.redrawPages(incident.id);
+      if ((await this.dms.redrawPages(incident.id)) === 'held') {
+        // Another redraw holds some of its DMs (for seconds, while Slack answers it): waited for, not a try spent;
+        // a redraw that stopped holding them without drawing them (its process killed) lets go by its lease's end.
+        const dueAt = new Date(Date.now() + HELD_REDRAW_AGAIN_MS);
+        await this.lanes.run('follow_up', () => deferJob(this.db, job.id, job.attempts, dueAt));
+        this.onScheduled(dueAt);
+        return;
+      }
       await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
       return;
     }

@@ -95,17 +95,20 @@ export class PageDmRedraw {
   /**
    * The timer `redraw_pages` (written with a severity change, an acknowledgement, a person acknowledging their own
    * page, a reopening, the resolution, a page of roles some DM offers to escalate to, a page whose DMs were drawn
-   * before such a change): shows the incident's page direct messages behind it (drawBehind).
-   * Throws when Slack did not take one, or another redraw holds one, so the timer is tried again.
+   * before such a change): shows the incident's page direct messages behind it (drawBehind). `held` when another
+   * redraw holds some of them (a page's showAnswered while Slack is slow, another replica's timer): the timer is
+   * tried again once it may have let them go, a wait that is not one of its tries (see EscalationService.carryOut).
+   * Throws when Slack did not take one, so the timer is tried again.
    */
-  async redrawPages(incidentId: number): Promise<void> {
+  async redrawPages(incidentId: number): Promise<'done' | 'held'> {
     // A second look: a DM drawn while another change was made is behind again, and shown once more.
     for (let look = 0; look < 2; look++) {
       const { behind, failure, busy } = await this.drawBehind(incidentId);
       if (failure) throw failure;
-      if (busy) throw new Error(`incident ${incidentId}: another redraw is showing some of its page DMs`);
-      if (behind === 0) return;
+      if (busy) return 'held';
+      if (behind === 0) return 'done';
     }
+    return 'done';
   }
 
   /** The incident's page direct messages behind it now: answered ones not shown so, open ones drawn otherwise. */

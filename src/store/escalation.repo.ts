@@ -886,6 +886,19 @@ export async function retryJob(q: Queryable, id: number, attempts: number, dueAt
 }
 
 /**
+ * An attempt of a job that could not do its work yet for a reason that is not a failure (a redraw finding its page DMs
+ * held by another redraw): due again at `dueAt`, its lease given up, and the attempt not counted (its claim's count
+ * taken back), so waiting spends none of its tries. Only while it is still that attempt, as retryJob.
+ */
+export async function deferJob(q: Queryable, id: number, attempts: number, dueAt: Date): Promise<void> {
+  await q.query(
+    `UPDATE escalation_jobs SET due_at = $2, locked_until = NULL, attempts = attempts - 1
+     WHERE id = $1 AND attempts = $3 AND state = 'pending'`,
+    [id, dueAt, attempts],
+  );
+}
+
+/**
  * The roles an escalation may not offer again: paged for the incident, or asked for by hand and not yet paged (a
  * pending `manual` job). One statement.
  */

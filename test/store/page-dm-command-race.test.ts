@@ -1,62 +1,14 @@
 import { beforeEach, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
-import type { IncidentChat, PageMessage } from '../../src/incidents/ports.js';
 import type { Database, Queryable } from '../../src/store/db.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
+import { drawingChat, holdNextDrawing, LEASE_MS, runDue } from '../support/drawing-chat.js';
 import { eventually } from '../support/incident-flow.js';
 import { signal } from '../support/signal.js';
 import { testRunbook } from '../support/test-runbook.js';
 import { forEachDatabase } from './databases.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
-const LEASE_MS = 60_000;
-
-/**
- * The chat port, recording each drawing of on-call's page DM (sent, then shown again) with its Escalate to …; a
- * drawing is held while `hold` is set, until the test lets it go.
- */
-function drawingChat() {
-  const chat = {
-    drawn: [] as (string | undefined)[],
-    hold: null as null | { reached: () => void; go: Promise<void> },
-  };
-  const draw = async (page: PageMessage) => {
-    const hold = chat.hold;
-    chat.hold = null;
-    if (hold) {
-      hold.reached();
-      await hold.go;
-    }
-    chat.drawn.push(page.escalateTo?.roleName);
-  };
-  const port: Partial<IncidentChat> = {
-    async notify() {},
-    async resolveContacts(ids) {
-      return { userIds: ids, unresolved: [] };
-    },
-    async sendPage(_incident, page, userId) {
-      await draw(page);
-      return { channel: `D-${userId}`, ts: '1.000001' };
-    },
-    async refreshPage(_incident, _dm, page) {
-      await draw(page);
-    },
-    async updatePage() {},
-    async inviteToChannel() {
-      return { unreachable: [] };
-    },
-    async refreshCard() {},
-  };
-  return { chat, port: port as IncidentChat };
-}
-
-/** Holds the next drawing: `reached` once it is under way, `go()` lets it finish. */
-function holdNextDrawing(chat: ReturnType<typeof drawingChat>['chat']) {
-  const reached = signal();
-  const go = signal();
-  chat.hold = { reached: reached.fire, go: go.fired };
-  return { reached: reached.fired, go: go.fire };
-}
 
 /**
  * A change of command in a transaction of its own, held open after its redraw timer was (or was not) written, as
@@ -77,15 +29,6 @@ async function commandChange(db: Database, svc: EscalationService, incidentId: n
   });
   await written.fired;
   return { pid, commit: commit.fire, done };
-}
-
-/** Runs every timer due, until none is. */
-async function runDue(svc: EscalationService) {
-  for (let round = 0; round < 10; round++) {
-    const { works } = await svc.claim(100, LEASE_MS);
-    if (works.length === 0) return;
-    await Promise.all(works.map((w) => svc.run(w)));
-  }
 }
 
 /**
