@@ -1,5 +1,6 @@
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
+import { insertOnCallRedrawJobs } from '../store/escalation.repo.js';
 import { listOpenIncidentsEverywhere } from '../store/incident.repo.js';
 import {
   cardRedrawsDue,
@@ -167,7 +168,10 @@ export class HandoffNotices {
   /**
    * Redraws an incident's card (set by the composition root: the incident service's refresh). A card names the person
    * on call for its next role, so every hand-off past (a rotation's, an override or a swap starting or ending) redraws
-   * the open incidents' cards, once its row says it is due: durable, whichever replica's loop gets to it.
+   * the open incidents' cards, once its row says it is due: durable, whichever replica's loop gets to it. Their page
+   * DMs' Escalate to … passes over a role whose people on call all run the incident, so the same hand-off writes the
+   * timers that show those DMs again (insertOnCallRedrawJobs; each draws only the DMs whose Escalate to … changed),
+   * before the hand-off is marked done: a process stopped between them leaves the hand-off to the next sweep.
    */
   redraw: ((incidentId: number) => Promise<void>) | null = null;
 
@@ -175,6 +179,7 @@ export class HandoffNotices {
     if (!this.redraw) return;
     const due = await cardRedrawsDue(this.db, HANDOFF_BATCH);
     if (due.length === 0) return;
+    await insertOnCallRedrawJobs(this.db);
     const open = await listOpenIncidentsEverywhere(this.db, 50);
     for (const i of open.incidents) {
       // One card failing is logged: the next change of that incident redraws it anyway.

@@ -120,10 +120,40 @@ export class PageDmRedraw {
     const openToo = incident.status !== 'resolved' && this.chat.refreshPage !== undefined;
     const [answered, open, taken] = await Promise.all([
       this.chat.updatePage ? pageDmsBehind(this.db, incidentId) : [],
-      openToo ? openPageDms(this.db, incidentId, { behind: true }) : [],
+      openToo ? openPageDms(this.db, incidentId) : [],
       openToo ? takenRoles(this.db, incidentId, openedAt(incident)) : new Set<string>(),
     ]);
-    return { incident, answered, open, taken };
+    return { incident, answered, open: await this.openBehind(incident, open, taken), taken };
+  }
+
+  /**
+   * Of the open page DMs, those behind the incident: as recorded (OpenPageDm.behind), or a first DM of a role's page
+   * whose Escalate to … is not what a page of its role offers now. That one passes over a role whose people on call
+   * all run the incident, and who is on call is not in the database: a hand-off (a rotation's, an override or a swap
+   * starting or ending) may change it, and its timer (`redraw_pages`, written by the hand-off's sweep) finds it here.
+   * Asked once per role.
+   */
+  private async openBehind(incident: Incident, open: OpenPageDm[], taken: ReadonlySet<string>): Promise<OpenPageDm[]> {
+    const offers = new Map<string, Promise<string>>();
+    const offeredNow = (role: string) => {
+      let offer = offers.get(role);
+      if (!offer) {
+        offer = this.names.escalateFrom(incident, role, taken).then((e) => e.escalateTo?.role ?? '');
+        offers.set(role, offer);
+      }
+      return offer;
+    };
+    const behind = await Promise.all(
+      open.map(
+        async (dm) =>
+          dm.behind ||
+          (dm.step === null &&
+            dm.drawnEscalateTo !== null &&
+            !pagedPerson(dm.role) &&
+            (await offeredNow(dm.role)) !== dm.drawnEscalateTo),
+      ),
+    );
+    return open.filter((_, i) => behind[i]);
   }
 
   /**

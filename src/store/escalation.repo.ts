@@ -442,6 +442,28 @@ export async function insertCommandRedrawJob(q: Queryable, incidentId: number): 
 }
 
 /**
+ * Timers that show page direct messages again (`redraw_pages`, due now), written when the people on call changed (a
+ * hand-off past: a rotation's, an override or a swap starting or ending): one for each open incident with a role's
+ * page DM still open that someone runs (its commander, or who acknowledged it), since its Escalate to … passes over a
+ * role whose people on call all run the incident (see EscalationService.nextEscalation). The timer draws only those
+ * whose Escalate to … changed (PageDmRedraw). Returns how many were written.
+ */
+export async function insertOnCallRedrawJobs(q: Queryable): Promise<number> {
+  const { rows } = await q.query(
+    `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+     SELECT i.id, 'redraw_pages@oncall:' || clock_timestamp(), 'redraw_pages', NULL, now()
+     FROM incidents i
+     WHERE i.status <> 'resolved' AND (i.commander_id IS NOT NULL OR i.acknowledged_by IS NOT NULL) AND EXISTS (
+       SELECT 1 FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+       WHERE p.incident_id = i.id AND d.dm_ts IS NOT NULL AND d.dm_state = 'open' AND d.dm_gone IS NULL
+         AND d.dm_escalate_to IS NOT NULL AND NOT ${PAGE_ACKNOWLEDGED})
+     ON CONFLICT (incident_id, key) DO NOTHING
+     RETURNING id`,
+  );
+  return rows.length;
+}
+
+/**
  * A timer that shows the incident's card again (`redraw_card`), due at `dueAt`: written when a fired timer's refresh of
  * the card failed. One pending at a time per incident (it shows the card as the incident is when it fires).
  */
@@ -475,20 +497,25 @@ export interface OpenPageDm extends PageDmAt {
   requestedBy: string | null;
   /** Why it was paged, as the channel was told when it went (null: not recorded). */
   reason: string | null;
+  /**
+   * The role its Escalate to … offered as it was last drawn ('' for none); null for a later Slack step (none) or a DM
+   * drawn before this was recorded (not compared).
+   */
+  drawnEscalateTo: string | null;
+  /**
+   * Behind the incident as the database tells: drawn with a severity other than the incident's now (or not known), an
+   * Escalate to … of a role paged since in this opening (or asked for by hand), or one chosen with another commander
+   * (its Escalate to … passed over other roles). Who is on call is not in the database: see PageDmRedraw.
+   */
+  behind: boolean;
 }
 
 /**
  * The incident's page direct messages that still show their page open (not acknowledged, the incident neither
- * acknowledged since nor resolved): what a change of the incident they show (its severity) updates. `behind`: only
- * those drawn with a severity other than the incident's now (or not known), whose Escalate to … offers a role paged
- * since in this opening (or asked for by hand), or that were drawn with another commander (their Escalate to … passed
- * over other roles), which the change's timer shows again.
+ * acknowledged since nor resolved): what a change of the incident they show (its severity) updates, each with whether
+ * it is behind the incident as recorded (`behind`), which the change's timer shows again.
  */
-export async function openPageDms(
-  q: Queryable,
-  incidentId: number,
-  { behind = false }: { behind?: boolean } = {},
-): Promise<OpenPageDm[]> {
+export async function openPageDms(q: Queryable, incidentId: number): Promise<OpenPageDm[]> {
   const { rows } = await q.query<{
     page_id: number;
     job_id: number;
@@ -500,6 +527,8 @@ export async function openPageDms(
     rule: string;
     requested_by: string | null;
     reason: string | null;
+    drawn_escalate_to: string | null;
+    behind: boolean;
   }>(
     `WITH dms AS (
        SELECT d.page_id, d.user_id, NULL::int AS step, d.dm_channel, d.dm_ts, d.dm_severity, d.dm_escalate_to,
@@ -517,14 +546,14 @@ export async function openPageDms(
             (SELECT e.details->>'reason' FROM incident_events e
              WHERE e.incident_id = p.incident_id AND e.kind = 'paged' AND e.details->>'role' = p.role
                AND e.details->>'rule' = p.rule AND e.at >= p.created_at
-             ORDER BY e.at LIMIT 1) AS reason
+             ORDER BY e.at LIMIT 1) AS reason,
+            dms.dm_escalate_to AS drawn_escalate_to, ${DRAWN_BEHIND('dms', 'i')} AS behind
      FROM dms JOIN pages p ON p.id = dms.page_id
      JOIN incidents i ON i.id = p.incident_id
      JOIN escalation_jobs j ON j.id = p.job_id
      WHERE i.status <> 'resolved' AND NOT ${PAGE_ACKNOWLEDGED}
-       AND (NOT $2::boolean OR ${DRAWN_BEHIND('dms', 'i')})
      ORDER BY p.id, dms.user_id, dms.step NULLS FIRST`,
-    [incidentId, behind],
+    [incidentId],
   );
   return rows.map((r) => ({
     pageId: Number(r.page_id),
@@ -537,6 +566,8 @@ export async function openPageDms(
     rule: r.rule,
     requestedBy: r.requested_by,
     reason: r.reason,
+    drawnEscalateTo: r.drawn_escalate_to,
+    behind: r.behind === true,
   }));
 }
 
