@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slackFetch } from '../../src/slack/slack-fetch.js';
+import { headersOf, slackFetch } from '../../src/slack/slack-fetch.js';
 
 /** A local server that records each request and answers as the path says. */
 describe('slackFetch: the Slack client fetch over node:http', () => {
@@ -57,6 +57,34 @@ describe('slackFetch: the Slack client fetch over node:http', () => {
       expect(last.headers.authorization).toBe('Bearer xoxb-1');
       expect(last.headers['content-length']).toBe(String('channel=C1&text=hi'.length));
     }
+  });
+
+  it('reads the headers as Headers does, whatever their form (a plain object of strings without building one)', () => {
+    const viaHeaders = (h: unknown) => {
+      const out: Record<string, string> = {};
+      new Headers(h as ConstructorParameters<typeof Headers>[0]).forEach((v, k) => {
+        out[k] = v;
+      });
+      return out;
+    };
+    const cases: unknown[] = [
+      { 'User-Agent': '@slack:web-api/8.2.0 node/20', Authorization: 'Bearer xoxb-1', 'Content-Type': 'a/b' },
+      { authorization: 'Bearer xoxb-1', 'content-length': '12' },
+      {},
+      { 'X-Padded': '  spaced  ', other: 'x' },
+      { 'X-Tab': '\tvalue' },
+      { Accept: 'a', accept: 'b' },
+      { 'X-Number': 12, 'X-Undefined': undefined },
+      new Headers({ Authorization: 'Bearer xoxb-1' }),
+      [
+        ['Set-Thing', 'one'],
+        ['set-thing', 'two'],
+      ],
+      undefined,
+    ];
+    for (const c of cases) expect(headersOf(c as never), JSON.stringify(c)).toEqual(viaHeaders(c));
+    expect(() => headersOf({ 'bad name': 'x' } as never)).toThrow();
+    expect(() => headersOf({ ok: 'line\nbreak' } as never)).toThrow();
   });
 
   it("passes Slack's 429 and its Retry-After through, and a 204 with no body", async () => {
