@@ -120,6 +120,7 @@ export const EMOJI: Record<string, string> = {
   unlock: '🔓',
   construction: '🚧',
   stopwatch: '⏱️',
+  octagonal_sign: '🛑',
   telephone_receiver: '📞',
   repeat: '🔁',
   left_right_arrow: '↔️',
