@@ -35,6 +35,7 @@ import { EscalationService } from './incidents/escalation.service.js';
 import { HomeService } from './incidents/home.service.js';
 import { IncidentService } from './incidents/incident.service.js';
 import { IncidentNotes } from './incidents/incident-notes.js';
+import { LostRuns } from './incidents/lost-runs.js';
 import { MaintenanceService } from './incidents/maintenance.service.js';
 import { NotificationService } from './incidents/notification.service.js';
 import { OnCallService } from './incidents/oncall.service.js';
@@ -81,6 +82,7 @@ import { NOTIFICATIONS_DUE } from './store/notification.repo.js';
 import { RequestDedupe } from './store/request-dedupe.js';
 import { LISTS_TO_REDRAW } from './store/rollback-list.repo.js';
 import { APPROVALS_TO_REDRAW } from './store/step-approval.repo.js';
+import { RUNS_LOST } from './store/step-run.repo.js';
 import { postmortemWriter } from './templates/postmortem-markdown.js';
 import { runbookNames } from './templates/timeline.js';
 import { register as registerViews } from './views/index.js';
@@ -560,6 +562,9 @@ export function createBot({
     sweepWhen(NOTIFICATIONS_DUE, notifications),
     oncall,
     ...maintenance.sweeps,
+    // Runs whose process died while their command ran (kill -9: their lease ran out): recorded lost and shown so, their
+    // steps free to run again; their approval requests made due to be drawn again, by the sweep below.
+    sweepWhen(RUNS_LOST, new LostRuns(db, chat, playbooks.checklists, playbooks, metrics, app.logger)),
     // Approval requests closed or decided whose messages may show an older state (Slack refused an update, DMs sent
     // late), live buttons left: drawn again as they are now.
     sweepWhen(APPROVALS_TO_REDRAW, new ApprovalRedraws(db, playbooks.approvals, playbooks, app.logger)),

@@ -121,6 +121,7 @@ export const EMOJI: Record<string, string> = {
   construction: '🚧',
   stopwatch: '⏱️',
   octagonal_sign: '🛑',
+  grey_question: '❔',
   telephone_receiver: '📞',
   repeat: '🔁',
   left_right_arrow: '↔️',

@@ -30,6 +30,7 @@ export function stepStatuses(
       reason: null,
       byRun: true,
       approvedBy: run.approvedBy,
+      ...(run.state === 'stopped' || run.state === 'lost' ? { cutShort: true } : {}),
       ...(run.found ? { found: run.found } : {}),
     };
   }

@@ -35,7 +35,7 @@ export interface IncidentMetrics {
   paged(role: string, reason: string): void;
   /** A timer fired `seconds` after it was due (`rule`: the escalation rule or reminder). */
   escalationLate(rule: string, seconds: number): void;
-  /** A playbook step ran (`outcome`: succeeded, failed, timed_out, not_found). */
+  /** A playbook step ran (`outcome`: succeeded, failed, timed_out, not_found, stopped, lost). */
   stepRan(playbook: string, outcome: string): void;
   /** A rollback (`atom-cli rollback`) ran (`outcome` as for a step). */
   rolledBack(outcome: string): void;
@@ -418,8 +418,12 @@ export interface RunView {
   target: string[];
   kind: RunnableStep['type'];
   requestedBy: string;
-  /** `stopped`: the bot stopped its command because the bot itself was stopping (see RunnerOptions.stopping). */
-  state: 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found' | 'stopped';
+  /**
+   * `stopped`: the bot stopped its command because the bot itself was stopping (see RunnerOptions.stopping). `lost`:
+   * the process running it died or was cut off from the database (its lease ran out, see LostRuns): how it ended is not
+   * known, and its command may have gone on without it.
+   */
+  state: 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found' | 'stopped' | 'lost';
   tail: string;
   exitCode: number | null;
   durationMs: number;
@@ -543,6 +547,11 @@ export interface StepStatus {
   byRun: boolean;
   /** Who approved its last run, for a step that needs a second person. */
   approvedBy?: string | null;
+  /**
+   * Its last run did not end on its own: the bot stopped while it ran (stopped it, or died: `stopped`, `lost`), so what
+   * it did is to be checked before it is run again.
+   */
+  cutShort?: boolean;
   /** What its last run found of the lines the step looks for ("34 of 200 lines have "ERROR""), so far while it runs. */
   found?: { words: string; matched: number; total: number } | null;
 }

@@ -7,6 +7,7 @@ import {
   finishStepRun,
   insertRunningStep,
   playbookMessage,
+  renewStepRun,
   setRunFoundSoFar,
   setRunThread,
 } from '../store/step-run.repo.js';
@@ -17,6 +18,12 @@ import { foundSoFar } from './found-so-far.js';
 import { hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import type { IncidentMetrics, Logger, NotDoneStep, PlaybookChat, RunView } from './ports.js';
 import type { RunResult, StepRun } from './step-runs.js';
+
+/**
+ * How long a running run is held by its process without a renewal (renewed every third of it while it runs): a process
+ * killed outright (kill -9) leaves its runs to another process's sweep (LostRuns) within this much.
+ */
+export const STEP_RUN_LEASE_MS = 30_000;
 
 /**
  * Runs one checked, allowed step of a host's playbook: recorded as running (one at a time per step), its output shown
@@ -33,6 +40,7 @@ export class StepExecutor {
     private readonly shown: (step: RunnableStep, target: string[]) => string[],
     private readonly metrics: IncidentMetrics,
     private readonly log: Logger,
+    private readonly leaseMs = STEP_RUN_LEASE_MS,
   ) {}
 
   /**
@@ -66,16 +74,20 @@ export class StepExecutor {
     const place = placeOf(host);
     const playbookId = playbook.id;
     const shown = this.shown(step, target);
-    const run = await insertRunningStep(this.db, {
-      host: ref,
-      playbookId,
-      stepKey: key,
-      kind: step.type,
-      target: shown,
-      requestedBy: userId,
-      approvedBy,
-      approvalId: approvalId ?? null,
-    });
+    const run = await insertRunningStep(
+      this.db,
+      {
+        host: ref,
+        playbookId,
+        stepKey: key,
+        kind: step.type,
+        target: shown,
+        requestedBy: userId,
+        approvedBy,
+        approvalId: approvalId ?? null,
+      },
+      this.leaseMs,
+    );
     if (!run) {
       const other = await findRunningStep(this.db, ref, playbookId, key);
       const link = other?.threadTs ? await this.chat.permalink(place, other.threadTs).catch(() => null) : null;
@@ -87,10 +99,33 @@ export class StepExecutor {
         '.',
       ]);
     }
+    // Held while it runs: a lease renewed in the database, not a timer that matters (see holdRun).
+    const lease = holdRun(this.db, run.id, this.leaseMs, this.log);
+    try {
+      return await this.carryOut(
+        run.id,
+        { host, playbook, step, key, target, userId, approvedBy, checkContext },
+        lease,
+      );
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** The run recorded as running (`runId`, held by `lease`): shown, run, and its end recorded and shown. */
+  private async carryOut(
+    runId: number,
+    { host, playbook, step, key, target, userId, approvedBy, checkContext }: Omit<StepRun, 'approvalId'>,
+    lease: RunLease,
+  ): Promise<RunResult> {
+    const ref = hostRef(host);
+    const place = placeOf(host);
+    const playbookId = playbook.id;
+    const shown = this.shown(step, target);
     const threadTs = await this.threadOf(host, playbookId);
     const notDone = await this.notDoneBefore(host, playbook, key);
     const view: RunView = {
-      runId: run.id,
+      runId,
       playbookTitle: playbook.title,
       stepText: step.text,
       target: shown,
@@ -111,7 +146,7 @@ export class StepExecutor {
     let ts: string | null = null;
     try {
       ts = await this.chat.postRun(place, threadTs, view);
-      await setRunThread(this.db, run.id, ts);
+      await setRunThread(this.db, runId, ts);
     } catch (err) {
       this.log.warn('could not post the run message; running anyway', err);
     }
@@ -130,7 +165,7 @@ export class StepExecutor {
     // The lines found so far are on the step's checklist line too while it runs, kept with the run (not every second;
     // a late one cannot undo the run's end: setRunFoundSoFar writes a running run only, and the checklist is re-read).
     const sofar = foundSoFar(async (f) => {
-      await setRunFoundSoFar(this.db, run.id, f);
+      await setRunFoundSoFar(this.db, runId, f);
       await this.checklists.refresh(host, playbookId, { focus: key });
     }, this.log);
     let outcomeOf: StepOutcome;
@@ -140,6 +175,7 @@ export class StepExecutor {
         step,
         // The lines it looks for found so far are said while it runs too ("34 of 200 lines have "ERROR"").
         (p) => {
+          lease.shown({ tail: p.tail, durationMs: p.elapsedMs });
           void update({
             ...view,
             tail: p.tail,
@@ -165,8 +201,10 @@ export class StepExecutor {
     };
     // What it looked for: how many lines had it, for the timeline and the checklist.
     const found = words && outcome.found ? { words, matched: outcome.found.matched, total: outcome.found.total } : null;
+    // Renewed no more from here: should its end fail to be recorded, the lease runs out and the sweep records it lost.
+    lease.release();
     await this.db.transaction(async (tx) => {
-      await finishStepRun(tx, run.id, {
+      await finishStepRun(tx, runId, {
         state: final.state,
         exitCode: final.exitCode,
         durationMs: final.durationMs,
@@ -201,7 +239,7 @@ export class StepExecutor {
     else await this.chat.postRun(place, threadTs, final).catch((e) => this.log.warn('postRun failed', e));
     if (final.truncated && full) {
       await this.chat
-        .uploadOutput(place, threadTs, `run-${run.id}-${playbookId}-${key}.txt`, full)
+        .uploadOutput(place, threadTs, `run-${runId}-${playbookId}-${key}.txt`, full)
         .catch((e) => this.log.warn('could not attach the full output', e));
     }
     await showChecklist;
@@ -209,4 +247,37 @@ export class StepExecutor {
     await this.checklists.refresh(host, playbookId, { focus: key });
     return { view: final, full, ts };
   }
+}
+
+/** A running run's hold: what it has shown so far (kept with each renewal), and its release once it ends. */
+interface RunLease {
+  shown(sofar: { tail: string; durationMs: number }): void;
+  release(): void;
+}
+
+/**
+ * Holds a running run for this process: its lease renewed every third of `leaseMs`, with the output's last lines and
+ * how long it has run so far (what its message shows, should the process die). A process that dies leaves the lease to
+ * run out, and another's sweep (LostRuns) records the run lost and says so.
+ */
+function holdRun(db: Database, id: number, leaseMs: number, log: Logger): RunLease {
+  let sofar = { tail: '', durationMs: 0 };
+  const heartbeat = setInterval(
+    () => {
+      renewStepRun(db, id, leaseMs, sofar).then(
+        (held) => {
+          if (!held) log.warn(`step run ${id} is no longer running on the record: its lease ran out (recorded lost)`);
+        },
+        (err) => log.warn(`could not renew the lease on step run ${id}`, err),
+      );
+    },
+    Math.floor(leaseMs / 3),
+  );
+  heartbeat.unref();
+  return {
+    shown: (s) => {
+      sofar = s;
+    },
+    release: () => clearInterval(heartbeat),
+  };
 }

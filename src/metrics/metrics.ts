@@ -182,7 +182,7 @@ export function createMetrics(db: Queryable, opts: MetricsOptions = {}): BotMetr
   });
   const steps = new Counter({
     name: `${METRIC_PREFIX}playbook_step_runs_total`,
-    help: 'Playbook steps run, by playbook id and outcome (succeeded, failed, timed_out, not_found, stopped).',
+    help: 'Playbook steps run, by playbook id and outcome (succeeded, failed, timed_out, not_found, stopped, lost).',
     labelNames: ['playbook', 'outcome'] as const,
     registers,
   });

@@ -329,3 +329,17 @@ export async function approvalBehind(
 export async function redrawApprovalAgainAt(q: Queryable, id: number, at: Date): Promise<void> {
   await q.query('UPDATE step_approvals SET show_due_at = $2 WHERE id = $1 AND show_due_at IS NOT NULL', [id, at]);
 }
+
+/**
+ * An approved request whose run ended with nobody left to draw it (its process died: the run recorded lost): its
+ * channel message and direct messages are due to be drawn now by the sweep (ApprovalRedraws), its attempts counted
+ * afresh; they still say it is running.
+ */
+export async function approvalRunEnded(q: Queryable, id: number): Promise<void> {
+  await q.query(
+    `UPDATE step_approvals
+        SET message_behind = true, behind_mark = behind_mark + 1, show_attempts = 0, show_due_at = now()
+      WHERE id = $1 AND state = 'approved'`,
+    [id],
+  );
+}

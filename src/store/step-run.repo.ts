@@ -3,7 +3,20 @@ import type { RunnableStep } from '../runbook/playbooks.js';
 import { jsonOf, type Queryable, type StatementPart } from './db.js';
 import { ownerColumn, ownerOf, ownerValues } from './owner.js';
 
-export type StepRunState = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'not_found' | 'stopped' | 'refused';
+/**
+ * `stopped`: the bot stopped its command as it was stopping itself. `lost`: the process running it died (kill -9) or lost
+ * the database, its lease ran out, and another process's sweep recorded it so (see claimLostRuns): how it ended is not
+ * known.
+ */
+export type StepRunState =
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'not_found'
+  | 'stopped'
+  | 'lost'
+  | 'refused';
 
 export interface StepRun {
   id: number;
@@ -50,18 +63,22 @@ const toRun = (r: Row): StepRun => ({
 /** Which step of whose playbook, what it runs (redacted) and who asked. */
 export type StepRunInput = Pick<StepRun, 'host' | 'playbookId' | 'stepKey' | 'kind' | 'target' | 'requestedBy'>;
 
+const secs = (ms: number) => ms / 1000;
+
 /**
  * Starts a run (with who approved it, and the approval request it carries out, for a step that needed a second
- * person); null when the same step is already running for this host.
+ * person), held by the process that runs it for `leaseMs` (renewStepRun renews it); null when the same step is already
+ * running for this host.
  */
 export async function insertRunningStep(
   q: Queryable,
   r: StepRunInput & Pick<StepRun, 'approvedBy'> & { approvalId?: number | null },
+  leaseMs: number,
 ): Promise<StepRun | null> {
   const { rows } = await q.query<Row>(
     `INSERT INTO step_runs (incident_id, run_id, playbook_id, step_key, kind, target, requested_by, approved_by,
-       approval_id, state)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running')
+       approval_id, state, lease_until)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'running', now() + make_interval(secs => $10))
      ON CONFLICT (${ownerColumn(r.host)}, playbook_id, step_key) WHERE state = 'running' DO NOTHING
      RETURNING *`,
     [
@@ -73,9 +90,68 @@ export async function insertRunningStep(
       r.requestedBy,
       r.approvedBy,
       r.approvalId ?? null,
+      secs(leaseMs),
     ],
   );
   return rows[0] ? toRun(rows[0]) : null;
+}
+
+/**
+ * Extends the lease on a run still running, keeping what it has shown so far (the output's last lines, redacted, and
+ * how long it has run): what its message shows should its process die. False when it is running no more (it ended,
+ * or another process's sweep recorded it lost).
+ */
+export async function renewStepRun(
+  q: Queryable,
+  id: number,
+  leaseMs: number,
+  sofar: { tail: string; durationMs: number },
+): Promise<boolean> {
+  const { rows } = await q.query(
+    `UPDATE step_runs SET lease_until = now() + make_interval(secs => $2), output_tail = $3, duration_ms = $4
+     WHERE id = $1 AND state = 'running' RETURNING id`,
+    [id, secs(leaseMs), sofar.tail.slice(-4000), Math.round(sofar.durationMs)],
+  );
+  return rows.length > 0;
+}
+
+/** A run held by no process any more: its lease ran out, or it has none (an older version's) and began an hour ago. */
+const LOST = `state = 'running'
+  AND (lease_until <= now() OR (lease_until IS NULL AND started_at <= now() - interval '1 hour'))`;
+
+/** The timer loop's look before its sweep (see `sweepWhen`): a run whose process is gone is there. */
+export const RUNS_LOST = `EXISTS (SELECT 1 FROM step_runs WHERE ${LOST})`;
+
+/** A run recorded lost, with what its message and timeline show of it. */
+export interface LostRun extends StepRun {
+  approvalId: number | null;
+  tail: string;
+  durationMs: number;
+  found: RunFound | null;
+}
+
+/**
+ * Records at most `limit` runs whose process is gone (their lease ran out: killed, or cut off from the database) as
+ * `lost`, and returns them. Rows another process is taking are skipped; a run whose process renews its lease is never
+ * taken. Its process, should it come back and finish the run, records how it ended over `lost` (finishStepRun).
+ */
+export async function claimLostRuns(q: Queryable, limit: number): Promise<LostRun[]> {
+  const { rows } = await q.query<
+    Row & { approval_id: number | null; output_tail: string | null; duration_ms: number | null; found: unknown }
+  >(
+    `UPDATE step_runs SET state = 'lost', lease_until = NULL, finished_at = now()
+     WHERE id IN (SELECT id FROM step_runs WHERE ${LOST} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       AND state = 'running'
+     RETURNING *`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    ...toRun(r),
+    approvalId: r.approval_id === null ? null : Number(r.approval_id),
+    tail: r.output_tail ?? '',
+    durationMs: Number(r.duration_ms ?? 0),
+    found: foundOf(r.found),
+  }));
 }
 
 export async function findRunningStep(
@@ -222,7 +298,7 @@ export async function finishStepRun(
 ): Promise<void> {
   await q.query(
     `UPDATE step_runs SET state = $2, exit_code = $3, duration_ms = $4, output_digest = $5, output_tail = $6,
-       found = $7, finished_at = now() WHERE id = $1`,
+       found = $7, finished_at = now(), lease_until = NULL WHERE id = $1`,
     [
       id,
       f.state,

@@ -55,6 +55,7 @@ function outcomeLine(o: NonNullable<ApprovalView['outcome']>): string {
     timed_out: ':red_circle: It ran and timed out',
     not_found: ':red_circle: It could not run: the command was not found',
     stopped: ':octagonal_sign: It was stopped before it ended: the bot stopped while it ran, so check what it did',
+    lost: ':grey_question: How it ended is not known: the bot stopped while it ran, so check what it did before running it again',
     running: ':hourglass_flowing_sand: It is running',
   }[o.state];
   const code = o.exitCode === null ? '' : ` (exit code ${o.exitCode})`;

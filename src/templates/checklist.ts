@@ -61,7 +61,9 @@ function statusLine(status: StepStatus | undefined): string | null {
     case 'running':
       return `_running, asked by ${mention(status.by)}${when}_`;
     case 'failed':
-      return `_its last run did not succeed (${mention(status.by)}${when}): run it again, or skip it_`;
+      return status.cutShort
+        ? `_its last run did not end: the bot stopped while it ran (${mention(status.by)}${when}); check what it did before running it again, or skip it_`
+        : `_its last run did not succeed (${mention(status.by)}${when}): run it again, or skip it_`;
   }
 }
 

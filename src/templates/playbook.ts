@@ -178,6 +178,7 @@ const STATE_LINE: Record<RunView['state'], string> = {
   timed_out: ':alarm_clock: Timed out',
   not_found: ':x: Could not run',
   stopped: ':octagonal_sign: Stopped: the bot stopped while it ran',
+  lost: ':grey_question: Not known how it ended: the bot stopped while it ran',
 };
 
 /** A run's message: what runs, who asked, then the output's last lines within Slack's limits. Pure. */

@@ -41,15 +41,19 @@ forEachDatabase(
           [i.id],
         );
         expect(await attachPlaybook(ctx.db, i.id, 'db', null, {})).toBe(true);
-        const run = await insertRunningStep(ctx.db, {
-          host,
-          playbookId: 'db',
-          stepKey: 'check',
-          kind: 'command',
-          target: ['atom-cli', 'status'],
-          requestedBy: 'U1',
-          approvedBy: null,
-        });
+        const run = await insertRunningStep(
+          ctx.db,
+          {
+            host,
+            playbookId: 'db',
+            stepKey: 'check',
+            kind: 'command',
+            target: ['atom-cli', 'status'],
+            requestedBy: 'U1',
+            approvedBy: null,
+          },
+          30_000,
+        );
         await finishStepRun(ctx.db, run!.id, {
           state: 'succeeded',
           exitCode: 0,
@@ -57,15 +61,19 @@ forEachDatabase(
           digest: null,
           tail: '',
         });
-        await insertRunningStep(ctx.db, {
-          host,
-          playbookId: 'db',
-          stepKey: 'restart',
-          kind: 'command',
-          target: ['atom-cli', 'restart'],
-          requestedBy: 'U2',
-          approvedBy: 'U3',
-        });
+        await insertRunningStep(
+          ctx.db,
+          {
+            host,
+            playbookId: 'db',
+            stepKey: 'restart',
+            kind: 'command',
+            target: ['atom-cli', 'restart'],
+            requestedBy: 'U2',
+            approvedBy: 'U3',
+          },
+          30_000,
+        );
         await insertCheck(ctx.db, host, {
           playbookId: 'db',
           stepKey: 'notify',
