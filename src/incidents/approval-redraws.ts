@@ -1,5 +1,6 @@
 import type { Database } from '../store/db.js';
 import {
+  approvalGivenUp,
   approvalRedrawn,
   claimApprovalRedraws,
   getApproval,
@@ -30,28 +31,32 @@ export class ApprovalRedraws implements Sweep {
 
   async sweep(): Promise<void> {
     const due = await claimApprovalRedraws(this.db, REDRAW_BATCH, REDRAW_LEASE_MS);
-    for (const d of due) await this.redraw(d.id, d.attempts);
+    for (const d of due) await this.redraw(d.id, d.attempts, d.mark);
   }
 
-  private async redraw(id: number, attempts: number): Promise<void> {
+  /**
+   * `claimedMark`: the request's behind mark as claimed. Giving up on it clears the newest mark read (the claim's, the
+   * request's, its drawing's), and leaves a newer one, made meanwhile, due (approvalGivenUp).
+   */
+  private async redraw(id: number, attempts: number, claimedMark: number): Promise<void> {
+    let mark = claimedMark;
+    const giveUp = () => approvalGivenUp(this.db, id, mark);
     try {
       const a = await getApproval(this.db, id);
+      if (a) mark = a.behindMark;
       let host: PlaybookHost | null = null;
       // An incident or run no longer there has nothing to show.
       if (a && a.state !== 'pending') {
         host = await this.runs.host(a.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)));
       }
       if (!a || !host) {
-        await approvalRedrawn(this.db, id);
+        await giveUp();
         return;
       }
       const drawn = await this.approvals.redraw(host, a);
+      mark = drawn.mark ?? mark;
       if (drawn.shown) {
-        await approvalRedrawn(this.db, id, {
-          dms: drawn.dms ?? a.dms,
-          message: drawn.message,
-          mark: drawn.mark ?? a.behindMark,
-        });
+        await approvalRedrawn(this.db, id, { dms: drawn.dms ?? a.dms, message: drawn.message, mark });
         return;
       }
     } catch (e) {
@@ -62,7 +67,7 @@ export class ApprovalRedraws implements Sweep {
         what: `approval request ${id}`,
         goal: 'drawing it again',
         attempts,
-        done: () => approvalRedrawn(this.db, id),
+        done: giveUp,
         again: (at) => redrawApprovalAgainAt(this.db, id, at),
       },
       this.log,

@@ -250,22 +250,23 @@ export const APPROVALS_TO_REDRAW = `EXISTS (SELECT 1 FROM step_approvals WHERE $
 /**
  * Approval requests closed or decided whose messages are due to be drawn again (see migrations 060 and 050): claimed by one
  * process at a time (SKIP LOCKED), each leased for `leaseMs` (a process that dies leaves it to another after that),
- * its attempt counted. Returns their ids and attempts so far, this one included.
+ * its attempt counted. Returns their ids, attempts so far (this one included), and behind marks as claimed (see
+ * approvalGivenUp).
  */
 export async function claimApprovalRedraws(
   q: Queryable,
   limit: number,
   leaseMs: number,
-): Promise<{ id: number; attempts: number }[]> {
-  const { rows } = await q.query<{ id: number; show_attempts: number }>(
+): Promise<{ id: number; attempts: number; mark: number }[]> {
+  const { rows } = await q.query<{ id: number; show_attempts: number; behind_mark: number }>(
     `UPDATE step_approvals SET show_due_at = now() + make_interval(secs => $2::double precision / 1000),
             show_attempts = show_attempts + 1
       WHERE id IN (SELECT id FROM step_approvals WHERE ${REDRAW_DUE}
                     ORDER BY show_due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-      RETURNING id, show_attempts`,
+      RETURNING id, show_attempts, behind_mark`,
     [limit, leaseMs],
   );
-  return rows.map((r) => ({ id: Number(r.id), attempts: Number(r.show_attempts) }));
+  return rows.map((r) => ({ id: Number(r.id), attempts: Number(r.show_attempts), mark: Number(r.behind_mark) }));
 }
 
 /** What a drawing drew: the direct messages, whether the channel message too, and the behind mark it read first. */
@@ -277,18 +278,14 @@ export interface ApprovalDrawn {
 }
 
 /**
- * A request drawn as it is (or given up on: no `drawn`): the sweep leaves it. `drawn.dms`: the direct messages it was
- * drawn in; when others were recorded since (sent while it was closed or decided), it stays due, to be drawn in those
- * too. `drawn.message`: its channel message was drawn too; when not (a decided one's DMs only), one whose channel
- * message is behind (see approvalBehind) stays due, to be drawn there too. Only the behind mark the drawing read
- * (`drawn.mark`) is cleared: one made while it drew (another drawing, perhaps of a newer state, that Slack refused)
- * stays, and the request stays due for it.
+ * A request drawn as it is: the sweep leaves it. `drawn.dms`: the direct messages it was drawn in; when others were
+ * recorded since (sent while it was closed or decided), it stays due, to be drawn in those too. `drawn.message`: its
+ * channel message was drawn too; when not (a decided one's DMs only), one whose channel message is behind (see
+ * approvalBehind) stays due, to be drawn there too. Only the behind mark the drawing read (`drawn.mark`) is cleared:
+ * one made while it drew (another drawing, perhaps of a newer state, that Slack refused) stays, and the request stays
+ * due for it.
  */
-export async function approvalRedrawn(q: Queryable, id: number, drawn?: ApprovalDrawn): Promise<void> {
-  if (drawn === undefined) {
-    await q.query('UPDATE step_approvals SET show_due_at = NULL, message_behind = false WHERE id = $1', [id]);
-    return;
-  }
+export async function approvalRedrawn(q: Queryable, id: number, drawn: ApprovalDrawn): Promise<void> {
   await q.query(
     `UPDATE step_approvals
         SET show_due_at = CASE WHEN COALESCE(dms, '[]'::jsonb) = $2::jsonb
@@ -297,6 +294,23 @@ export async function approvalRedrawn(q: Queryable, id: number, drawn?: Approval
             message_behind = message_behind AND NOT ($3::boolean AND behind_mark = $4)
       WHERE id = $1`,
     [id, JSON.stringify(drawn.dms), drawn.message, drawn.mark],
+  );
+}
+
+/**
+ * A request the sweep gave up on (Slack refused it too many times, or its incident or run is no longer there to draw it
+ * in): left as it is, its behind mark `mark` (the newest the sweep read) cleared. A newer mark, made while the sweep
+ * drew (another drawing, of a newer state, that Slack refused), is a new state to draw: the request stays due for it,
+ * its attempts counted afresh.
+ */
+export async function approvalGivenUp(q: Queryable, id: number, mark: number): Promise<void> {
+  await q.query(
+    `UPDATE step_approvals
+        SET show_due_at = CASE WHEN message_behind AND behind_mark <> $2 THEN COALESCE(show_due_at, now()) END,
+            show_attempts = CASE WHEN message_behind AND behind_mark <> $2 THEN 0 ELSE show_attempts END,
+            message_behind = message_behind AND behind_mark <> $2
+      WHERE id = $1`,
+    [id, mark],
   );
 }
 
