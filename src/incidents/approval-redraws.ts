@@ -1,6 +1,7 @@
 import type { Database } from '../store/db.js';
 import {
   approvalGivenUp,
+  approvalMessageDrawn,
   approvalRedrawn,
   claimApprovalRedraws,
   getApproval,
@@ -59,6 +60,8 @@ export class ApprovalRedraws implements Sweep {
         await approvalRedrawn(this.db, id, { dms: drawn.dms ?? a.dms, message: drawn.message, mark });
         return;
       }
+      // Slack took the channel message's update but refused a direct message's: the next round draws those only.
+      if (drawn.message && drawn.messageShown) await approvalMessageDrawn(this.db, id, mark);
     } catch (e) {
       this.log.warn(`could not draw approval request ${id} again`, e);
     }

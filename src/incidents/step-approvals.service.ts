@@ -208,12 +208,13 @@ export class StepApprovals {
    * unreadable, the request gone): trying again would not help. A request approved or denied is drawn in its DMs only
    * (those sent while it was decided), unless its channel message is behind (Slack refused the decision's update): the
    * channel message is otherwise the decision's own to draw. `mark`: the behind mark the drawing read (see
-   * approvalRedrawn); absent when it drew nothing.
+   * approvalRedrawn); absent when it drew nothing. `messageShown`: Slack took the channel message's update (or it was
+   * not drawn), whatever it did with the direct messages'.
    */
   async redraw(
     host: PlaybookHost,
     c: StepApproval,
-  ): Promise<{ shown: boolean; dms?: readonly ApprovalDm[]; message: boolean; mark?: number }> {
+  ): Promise<{ shown: boolean; dms?: readonly ApprovalDm[]; message: boolean; messageShown?: boolean; mark?: number }> {
     const message = c.state === 'closed' || c.messageBehind;
     let view: (x: StepApproval) => ApprovalView;
     try {
@@ -228,7 +229,13 @@ export class StepApprovals {
     try {
       const drawn = await this.drawing.draw(host, c.id, view, { dmsOnly: !message });
       return drawn
-        ? { shown: drawn.shown, dms: drawn.approval.dms, message, mark: drawn.approval.behindMark }
+        ? {
+            shown: drawn.shown,
+            dms: drawn.approval.dms,
+            message,
+            messageShown: drawn.messageShown,
+            mark: drawn.approval.behindMark,
+          }
         : { shown: true, message };
     } catch (e) {
       this.log.warn(`could not show approval request ${c.id} as it is now`, e);

@@ -298,6 +298,15 @@ export async function approvalRedrawn(q: Queryable, id: number, drawn: ApprovalD
 }
 
 /**
+ * A decided request whose channel message a drawing drew, Slack taking it, while it refused a direct message: the
+ * channel message's behind mark the drawing read (`mark`) is cleared, and the request left due (for the sweep to draw
+ * its direct messages only). A newer mark, made while it drew, stays.
+ */
+export async function approvalMessageDrawn(q: Queryable, id: number, mark: number): Promise<void> {
+  await q.query('UPDATE step_approvals SET message_behind = false WHERE id = $1 AND behind_mark = $2', [id, mark]);
+}
+
+/**
  * A request the sweep gave up on (Slack refused it too many times, or its incident or run is no longer there to draw it
  * in): left as it is, its behind mark `mark` (the newest the sweep read) cleared. A newer mark, made while the sweep
  * drew (another drawing, of a newer state, that Slack refused), is a new state to draw: the request stays due for it,

@@ -254,6 +254,67 @@ describe("the decision's own drawing of the channel's request, refused by Slack"
     await recordedShown(bot, id);
     expect(bot.fake.callsTo('chat.update').filter((u) => u.args.ts === requestTs)).toEqual([]);
   });
+
+  it("the timer loop's redraw that Slack took in the channel but refused in a direct message draws the direct message only after", async () => {
+    bot.fake.reset();
+    const { channelId, requestTs, id } = await ask(bot, 'web down approval redrawn, dm refused');
+    const cto = at(await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === CTO && hasApprove(m)));
+    await eventually(async () => {
+      const { rows } = await bot.db.query<{ n: number }>(
+        'SELECT jsonb_array_length(dms) AS n FROM step_approvals WHERE id = $1',
+        [id],
+      );
+      return rows[0]?.n === 2 ? true : undefined;
+    }, 'both direct messages recorded');
+    /** Slack refuses every update of the CTO's direct message from now on. */
+    const refuseDm = () =>
+      bot.fake.failNext('chat.update', { error: 'internal_error' }, 50, (a) => refusingDm && a.ts === cto.ts);
+    let refusingDm = true;
+    let refusingChannel = true;
+    refuseDm();
+    // Slack refuses the channel's request too while the approval is drawn and its run ends: it is behind.
+    bot.fake.failNext('chat.update', { error: 'internal_error' }, 50, (a) => refusingChannel && a.ts === requestTs);
+    await bot.click({ channelId, messageTs: requestTs, actionId: ACTION.approveStep, value: id, userId: APPROVER });
+    await bot.fake.waitFor(
+      'chat.update',
+      (u) => u.args.ts === requestTs && u.failed !== undefined && failedRun.test(json(u)),
+      10_000,
+      { includeFailed: true },
+    );
+    await bot.idle();
+    refusingChannel = false;
+    /** One round of the timer loop's redraw of it, once it is over (Slack refused the direct message: due later). */
+    const round = async () => {
+      expect(await dueNow(id)).toBe(true);
+      await eventually(async () => {
+        const { rows } = await bot.db.query<{ later: boolean }>(
+          "SELECT show_due_at > now() + interval '10 seconds' AS later FROM step_approvals WHERE id = $1",
+          [id],
+        );
+        return rows[0]?.later === true ? true : undefined;
+      }, 'the redraw refused in the direct message, tried again later');
+    };
+    // The timer loop draws the channel's request (Slack takes it) and the direct message (refused).
+    await round();
+    await showsNow(bot, channelId, requestTs, failedRun, "the channel's request saying the run failed");
+    const { rows } = await bot.db.query<{ message_behind: boolean }>(
+      'SELECT message_behind FROM step_approvals WHERE id = $1',
+      [id],
+    );
+    expect(rows[0]?.message_behind).toBe(false);
+    // Its next round draws the direct message only: the channel's request shows the run's end already.
+    bot.fake.reset();
+    refuseDm();
+    await round();
+    // (failed calls recorded too)
+    expect(bot.fake.callsTo('chat.update').filter((u) => u.args.ts === cto.ts)).not.toEqual([]);
+    expect(bot.fake.callsTo('chat.update').filter((u) => u.args.ts === requestTs)).toEqual([]);
+    refusingDm = false;
+    bot.fake.reset();
+    expect(await dueNow(id)).toBe(true);
+    await showsNow(bot, cto.channel, cto.ts, failedRun, "the CTO's direct message saying the run failed");
+    await recordedShown(bot, id);
+  });
 });
 
 describe('direct messages sent after the decision, while the run runs', () => {

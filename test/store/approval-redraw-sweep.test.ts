@@ -20,7 +20,8 @@ import { forEachDatabase } from './databases.js';
 /**
  * The timer loop's sweep of approval requests (ApprovalRedraws) and the behind mark of a decided request's channel
  * message (migrations 073 and 076): what the sweep clears is only the mark it read, whether it drew the request, gave
- * up on it or found nothing left to draw it in.
+ * up on it or found nothing left to draw it in; and a channel message it drew is not drawn again for a direct message
+ * Slack refused.
  */
 
 /** What the sweep reads of a request: whether its channel message is behind, and whether it is due at all. */
@@ -132,6 +133,36 @@ forEachDatabase(
           await refusedElsewhere(id);
           throw new IncidentNotFoundError(false);
         });
+        expect(await sweepSees(ctx.db, id)).toEqual({ behind: true, due: true });
+      });
+    });
+
+    describe('a drawing Slack took in the channel but refused in a direct message', () => {
+      /** Draws the request; Slack takes the channel message's update (when drawn) and refuses the direct message's. */
+      const dmRefused =
+        (drew: StepApproval[], meanwhile: (id: number) => Promise<unknown> = async () => {}): Redraw =>
+        async (_host, c) => {
+          drew.push(c);
+          const drawn = await read(c.id);
+          await meanwhile(c.id);
+          const message = c.messageBehind;
+          return { shown: false, dms: drawn.dms, message, messageShown: true, mark: drawn.behindMark };
+        };
+
+      it('clears the channel mark it read: the request stays due for its direct messages only', async () => {
+        const id = await approvedDue();
+        const drew: StepApproval[] = [];
+        await sweep(dmRefused(drew));
+        expect(await sweepSees(ctx.db, id)).toEqual({ behind: false, due: true });
+        // The next round draws the direct message only, not the channel message again.
+        await ctx.db.query('UPDATE step_approvals SET show_due_at = now() WHERE id = $1', [id]);
+        await sweep(dmRefused(drew));
+        expect(drew.map((c) => c.messageBehind)).toEqual([true, false]);
+      });
+
+      it('leaves a mark made while it drew', async () => {
+        const id = await approvedDue();
+        await sweep(dmRefused([], refusedElsewhere));
         expect(await sweepSees(ctx.db, id)).toEqual({ behind: true, due: true });
       });
     });
