@@ -48,6 +48,7 @@ import { UserLimits } from './incidents/rate-limits.js';
 import { RecoveryObjectiveCards } from './incidents/recovery-objectives.js';
 import { RollbackService } from './incidents/rollback.service.js';
 import { RollbackLists } from './incidents/rollback-lists.js';
+import { RunMessageRedraws } from './incidents/run-message-redraws.js';
 import { maskedChat, maskedSenders } from './incidents/shown-incident.js';
 import { HISTORY_DAYS, StatusPage } from './incidents/status-page.js';
 import { sweepWhen, TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
@@ -81,6 +82,7 @@ import { openKv } from './store/kv-redis.js';
 import { NOTIFICATIONS_DUE } from './store/notification.repo.js';
 import { RequestDedupe } from './store/request-dedupe.js';
 import { LISTS_TO_REDRAW } from './store/rollback-list.repo.js';
+import { RUN_MESSAGES_TO_REDRAW } from './store/run-message.repo.js';
 import { APPROVALS_TO_REDRAW } from './store/step-approval.repo.js';
 import { RUNS_LOST } from './store/step-run.repo.js';
 import { postmortemWriter } from './templates/postmortem-markdown.js';
@@ -565,6 +567,9 @@ export function createBot({
     // Runs whose process died while their command ran (kill -9: their lease ran out): recorded lost and shown so, their
     // steps free to run again; their approval requests made due to be drawn again, by the sweep below.
     sweepWhen(RUNS_LOST, new LostRuns(db, chat, playbooks.checklists, playbooks, metrics, app.logger)),
+    // Run messages of runs recorded lost or stopped that Slack would not update then (or whose process died first):
+    // drawn again as the runs ended.
+    sweepWhen(RUN_MESSAGES_TO_REDRAW, new RunMessageRedraws(db, chat, playbooks, app.logger)),
     // Approval requests closed or decided whose messages may show an older state (Slack refused an update, DMs sent
     // late), live buttons left: drawn again as they are now.
     sweepWhen(APPROVALS_TO_REDRAW, new ApprovalRedraws(db, playbooks.approvals, playbooks, app.logger)),

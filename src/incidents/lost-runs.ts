@@ -1,7 +1,9 @@
+import { STOPPED_DETAIL } from '../ops/step-runners.js';
 import type { Playbook, PlaybookStep } from '../runbook/playbooks.js';
 import type { Database } from '../store/db.js';
+import { runMessageDrawn } from '../store/run-message.repo.js';
 import { approvalRunEnded } from '../store/step-approval.repo.js';
-import { claimLostRuns, type LostRun } from '../store/step-run.repo.js';
+import { claimLostRuns, type EndedRun, type LostRun } from '../store/step-run.repo.js';
 import type { Checklists } from './checklist.service.js';
 import { DomainError } from './errors.js';
 import { placeOf, recordStepEvent } from './playbook-host.js';
@@ -35,8 +37,8 @@ export class LostRuns implements Sweep {
   ) {}
 
   async sweep(): Promise<void> {
-    // Recorded lost, on the timeline, and its request due to be drawn: all or nothing, so a process dying here leaves
-    // the run to the next round, or its request to ApprovalRedraws.
+    // Recorded lost, on the timeline, and its message and request due to be drawn: all or nothing, so a process dying
+    // here leaves the run to the next round, or its message to RunMessageRedraws and its request to ApprovalRedraws.
     const lost = await this.db.transaction(async (tx) => {
       const runs = await claimLostRuns(tx, SWEEP_BATCH);
       for (const r of runs) {
@@ -64,31 +66,48 @@ export class LostRuns implements Sweep {
     // An incident or run no longer there has nothing to show.
     const host = await this.runs.host(r.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)));
     if (!host) return;
-    const found = this.stepOf(r);
+    const found = stepOfRun(this.runs, r);
     if (r.threadTs) {
-      await this.chat
-        .updateRun(placeOf(host), r.threadTs, lostView(r, found))
-        .catch((e) => this.log.warn(`could not show step run ${r.id} as lost`, e));
+      // Drawn: its mark cleared. Refused: left marked, for RunMessageRedraws to draw again.
+      const drawn = await this.chat
+        .updateRun(placeOf(host), r.threadTs, endedView({ ...r, state: 'lost' }, found))
+        .then(
+          () => true,
+          (e) => {
+            this.log.warn(`could not show step run ${r.id} as lost; its message will be drawn again`, e);
+            return false;
+          },
+        );
+      if (drawn && r.mark !== null) await runMessageDrawn(this.db, r.id, r.mark);
     }
     if (host.kind === 'run' && found && r.playbookId === host.run.playbookId) {
       await this.checklists.settleRun(host, found.playbook);
     }
     await this.checklists.refresh(host, r.playbookId, { focus: r.stepKey });
   }
+}
 
-  /** Its playbook and step in the runbook now; null when gone from it. */
-  private stepOf(r: LostRun): { playbook: Playbook; step: PlaybookStep } | null {
-    try {
-      return this.runs.step(r.playbookId, r.stepKey);
-    } catch (e) {
-      if (e instanceof DomainError) return null;
-      throw e;
-    }
+/** A run's playbook and step in the runbook now; null when gone from it. */
+export function stepOfRun(
+  runs: Pick<StepRuns, 'step'>,
+  r: Pick<EndedRun, 'playbookId' | 'stepKey'>,
+): { playbook: Playbook; step: PlaybookStep } | null {
+  try {
+    return runs.step(r.playbookId, r.stepKey);
+  } catch (e) {
+    if (e instanceof DomainError) return null;
+    throw e;
   }
 }
 
-/** A lost run's message: the last output its process kept (at its last renewal), and what happened. Pure. */
-export function lostView(r: LostRun, found: { playbook: Playbook; step: PlaybookStep } | null): RunView {
+/**
+ * A run's message once it was recorded lost (the last output its process kept, at its last renewal) or stopped with the
+ * bot (its output as recorded), with what happened and what to do. Pure.
+ */
+export function endedView(
+  r: EndedRun & { state: 'lost' | 'stopped' },
+  found: { playbook: Playbook; step: PlaybookStep } | null,
+): RunView {
   const step = found?.step;
   return {
     runId: r.id,
@@ -97,13 +116,13 @@ export function lostView(r: LostRun, found: { playbook: Playbook; step: Playbook
     target: r.target,
     kind: r.kind,
     requestedBy: r.requestedBy,
-    state: 'lost',
+    state: r.state,
     tail: r.tail,
-    exitCode: null,
+    exitCode: r.exitCode,
     durationMs: r.durationMs,
     bytes: Buffer.byteLength(r.tail),
     truncated: false,
-    detail: LOST_DETAIL,
+    detail: r.state === 'lost' ? LOST_DETAIL : STOPPED_DETAIL,
     ...(r.approvedBy ? { approvedBy: r.approvedBy } : {}),
     ...(step?.type === 'command' && step.cwd ? { cwd: step.cwd } : {}),
     ...(step && step.type !== 'text' && step.expect ? { expected: step.expect } : {}),

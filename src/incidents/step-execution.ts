@@ -2,6 +2,7 @@ import { type RunnerOptions, runnerFor, type StepOutcome } from '../ops/step-run
 import { lookForWords } from '../runbook/look-for.js';
 import type { Playbook, RunnableStep } from '../runbook/playbooks.js';
 import type { Database } from '../store/db.js';
+import { runMessageDrawn } from '../store/run-message.repo.js';
 import {
   findRunningStep,
   finishStepRun,
@@ -151,13 +152,23 @@ export class StepExecutor {
       this.log.warn('could not post the run message; running anyway', err);
     }
     const showChecklist = this.checklists.refresh(host, playbookId, { focus: key });
-    // Updates go one after another, so a slow progress update can never land after the final one.
-    let chain: Promise<void> = Promise.resolve();
-    const update = (v: RunView): Promise<void> => {
-      if (!ts) return chain;
+    // Updates go one after another, so a slow progress update can never land after the final one. Each resolves with
+    // whether Slack took it.
+    let chain: Promise<unknown> = Promise.resolve();
+    const update = (v: RunView): Promise<boolean> => {
+      if (!ts) return Promise.resolve(false);
       const at = ts;
-      chain = chain.then(() => this.chat.updateRun(place, at, v).catch((e) => this.log.warn('updateRun failed', e)));
-      return chain;
+      const drawn = chain.then(() =>
+        this.chat.updateRun(place, at, v).then(
+          () => true,
+          (e) => {
+            this.log.warn('updateRun failed', e);
+            return false;
+          },
+        ),
+      );
+      chain = drawn;
+      return drawn;
     };
 
     // What it looks for (the runbook's `| grep "ERROR"`), as the timeline and the checklist say it.
@@ -203,8 +214,9 @@ export class StepExecutor {
     const found = words && outcome.found ? { words, matched: outcome.found.matched, total: outcome.found.total } : null;
     // Renewed no more from here: should its end fail to be recorded, the lease runs out and the sweep records it lost.
     lease.release();
-    await this.db.transaction(async (tx) => {
-      await finishStepRun(tx, runId, {
+    // A stopped run's message is marked due to be drawn by the sweep (RunMessageRedraws) until this drawing of it takes.
+    const mark = await this.db.transaction(async (tx) => {
+      const marked = await finishStepRun(tx, runId, {
         state: final.state,
         exitCode: final.exitCode,
         durationMs: final.durationMs,
@@ -233,10 +245,14 @@ export class StepExecutor {
             }
           : {}),
       });
+      return marked;
     });
     this.metrics.stepRan(playbookId, final.state);
-    if (ts) await update(final);
-    else await this.chat.postRun(place, threadTs, final).catch((e) => this.log.warn('postRun failed', e));
+    if (ts) {
+      if ((await update(final)) && mark !== null) {
+        await runMessageDrawn(this.db, runId, mark).catch((e) => this.log.warn('could not record the run drawn', e));
+      }
+    } else await this.chat.postRun(place, threadTs, final).catch((e) => this.log.warn('postRun failed', e));
     if (final.truncated && full) {
       await this.chat
         .uploadOutput(place, threadTs, `run-${runId}-${playbookId}-${key}.txt`, full)

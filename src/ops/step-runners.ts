@@ -86,6 +86,10 @@ export interface StepRunner<S extends RunnableStep> {
 
 type RunnerTable = { [K in RunnableStep['type']]: StepRunner<Extract<RunnableStep, { type: K }>> };
 
+/** What a run's message says of a run stopped because the bot was stopping, and what to do. */
+export const STOPPED_DETAIL =
+  'Stopped before it ended: the bot was stopping. Check what it did before running it again.';
+
 /** Each program a runbook command starts with: what runs instead (its setting) and the setting's name. */
 const BINARIES: Record<KnownBinary, { setting: string; binary: (opts: RunnerOptions) => string }> = {
   'atom-cli': { setting: 'ATOM_CLI', binary: (o) => o.atomCli },
@@ -170,7 +174,7 @@ const command: StepRunner<CommandStep> = {
               detail: `\`${target[0]}\` is not installed or not on PATH. Set ${setting} to the path of the \`${step.run[0]}\` program.`,
             }
           : r.canceled
-            ? { detail: 'Stopped before it ended: the bot was stopping. Check what it did before running it again.' }
+            ? { detail: STOPPED_DETAIL }
             : r.timedOut
               ? { detail: `Killed after the step's timeout (${Math.round(step.timeoutMs / 1000)} s).` }
               : r.error

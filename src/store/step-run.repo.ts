@@ -122,36 +122,71 @@ const LOST = `state = 'running'
 /** The timer loop's look before its sweep (see `sweepWhen`): a run whose process is gone is there. */
 export const RUNS_LOST = `EXISTS (SELECT 1 FROM step_runs WHERE ${LOST})`;
 
-/** A run recorded lost, with what its message and timeline show of it. */
-export interface LostRun extends StepRun {
+/**
+ * How long after a run was recorded lost or stopped the timer loop's sweep draws its message again (RunMessageRedraws),
+ * unless the process that recorded it drew it first (it draws it at once; Slack refusing that, or the process dying
+ * before, leaves it to the sweep).
+ */
+export const RUN_SHOW_GRACE_S = 30;
+
+/**
+ * Marks the run's message due to be drawn by the sweep when it has one and `when` holds, or clears the mark (see
+ * migration 079).
+ */
+const markShown = (when = 'true') =>
+  `show_due_at = CASE WHEN thread_ts IS NOT NULL AND ${when} THEN now() + make_interval(secs => ${RUN_SHOW_GRACE_S}) END,
+   show_attempts = 0, show_mark = show_mark + 1`;
+
+/** A run that ended with what its message and timeline show of it: recorded lost, or read back to be drawn again. */
+export interface EndedRun extends StepRun {
   approvalId: number | null;
   tail: string;
+  exitCode: number | null;
   durationMs: number;
   found: RunFound | null;
+  /** The marking of its message as due to be drawn that this read (see runMessageDrawn); null: not marked. */
+  mark: number | null;
 }
+
+/** A run recorded lost by claimLostRuns. */
+export type LostRun = EndedRun;
+
+/** The columns an EndedRun is read from (`RETURNING *`). */
+export type EndedRow = Row & {
+  approval_id: number | null;
+  output_tail: string | null;
+  exit_code: number | null;
+  duration_ms: number | null;
+  found: unknown;
+  show_due_at: Date | string | null;
+  show_mark: number;
+};
+
+export const toEndedRun = (r: EndedRow): EndedRun => ({
+  ...toRun(r),
+  approvalId: r.approval_id === null ? null : Number(r.approval_id),
+  tail: r.output_tail ?? '',
+  exitCode: r.exit_code === null ? null : Number(r.exit_code),
+  durationMs: Number(r.duration_ms ?? 0),
+  found: foundOf(r.found),
+  mark: r.show_due_at === null ? null : Number(r.show_mark),
+});
 
 /**
  * Records at most `limit` runs whose process is gone (their lease ran out: killed, or cut off from the database) as
- * `lost`, and returns them. Rows another process is taking are skipped; a run whose process renews its lease is never
+ * `lost`, and returns them, their messages marked due to be drawn by the sweep (the caller draws them first: see
+ * runMessageDrawn). Rows another process is taking are skipped; a run whose process renews its lease is never
  * taken. Its process, should it come back and finish the run, records how it ended over `lost` (finishStepRun).
  */
 export async function claimLostRuns(q: Queryable, limit: number): Promise<LostRun[]> {
-  const { rows } = await q.query<
-    Row & { approval_id: number | null; output_tail: string | null; duration_ms: number | null; found: unknown }
-  >(
-    `UPDATE step_runs SET state = 'lost', lease_until = NULL, finished_at = now()
+  const { rows } = await q.query<EndedRow>(
+    `UPDATE step_runs SET state = 'lost', lease_until = NULL, finished_at = now(), ${markShown()}
      WHERE id IN (SELECT id FROM step_runs WHERE ${LOST} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
        AND state = 'running'
      RETURNING *`,
     [limit],
   );
-  return rows.map((r) => ({
-    ...toRun(r),
-    approvalId: r.approval_id === null ? null : Number(r.approval_id),
-    tail: r.output_tail ?? '',
-    durationMs: Number(r.duration_ms ?? 0),
-    found: foundOf(r.found),
-  }));
+  return rows.map(toEndedRun);
 }
 
 export async function findRunningStep(
@@ -284,6 +319,10 @@ export async function setRunFoundSoFar(q: Queryable, id: number, found: RunFound
   await q.query("UPDATE step_runs SET found = $2 WHERE id = $1 AND state = 'running'", [id, JSON.stringify(found)]);
 }
 
+/**
+ * Records how a run ended. Returns the mark on its message (see runMessageDrawn) when it is due to be drawn by the
+ * sweep (a stopped run's), else null.
+ */
 export async function finishStepRun(
   q: Queryable,
   id: number,
@@ -295,10 +334,15 @@ export async function finishStepRun(
     tail: string;
     found?: RunFound | null;
   },
-): Promise<void> {
-  await q.query(
+): Promise<number | null> {
+  // A stopped run's message is marked due to be drawn by the sweep (its process, stopping, may not live to draw it);
+  // any other end clears a mark (a run recorded lost whose process came back draws its real end itself).
+  const { rows } = await q.query<{ mark: number | null }>(
     `UPDATE step_runs SET state = $2, exit_code = $3, duration_ms = $4, output_digest = $5, output_tail = $6,
-       found = $7, finished_at = now(), lease_until = NULL WHERE id = $1`,
+       found = $7, finished_at = now(), lease_until = NULL,
+       ${markShown("$2 = 'stopped'")}
+     WHERE id = $1
+     RETURNING CASE WHEN show_due_at IS NOT NULL THEN show_mark END AS mark`,
     [
       id,
       f.state,
@@ -309,6 +353,8 @@ export async function finishStepRun(
       f.found ? JSON.stringify(f.found) : null,
     ],
   );
+  const mark = rows[0]?.mark;
+  return mark === null || mark === undefined ? null : Number(mark);
 }
 
 /** A refused attempt (no role, bad parameters) is recorded too. */

@@ -1,0 +1,60 @@
+import type { Database } from '../store/db.js';
+import { claimRunMessages, redrawRunMessageAt, runMessageDrawn } from '../store/run-message.repo.js';
+import type { EndedRun } from '../store/step-run.repo.js';
+import { DomainError } from './errors.js';
+import { endedView, stepOfRun } from './lost-runs.js';
+import { placeOf } from './playbook-host.js';
+import type { Logger, PlaybookChat } from './ports.js';
+import { REDRAW_BATCH, REDRAW_LEASE_MS, redrawLater } from './redraw-retries.js';
+import type { StepRuns } from './step-runs.js';
+import type { Sweep } from './timer-loop.js';
+
+/**
+ * The timer loop's redraws of run messages that may still say "Running": a run recorded lost (LostRuns) or stopped
+ * with the bot is drawn once by the process that recorded it, and Slack refusing that update (rate limited, a 5xx, a
+ * timeout) or the process dying first left it so for good. Each round draws the due ones as they ended, with growing
+ * waits, until Slack takes one (or gives up, logged).
+ */
+export class RunMessageRedraws implements Sweep {
+  constructor(
+    private readonly db: Database,
+    private readonly chat: Pick<PlaybookChat, 'updateRun'>,
+    private readonly runs: Pick<StepRuns, 'host' | 'step'>,
+    private readonly log: Logger = console,
+  ) {}
+
+  async sweep(): Promise<void> {
+    const due = await claimRunMessages(this.db, REDRAW_BATCH, REDRAW_LEASE_MS);
+    for (const r of due) await this.redraw(r);
+  }
+
+  private async redraw(r: EndedRun & { attempts: number }): Promise<void> {
+    // Claimed while due: it carries the mark it read.
+    const mark = r.mark ?? 0;
+    try {
+      // An incident or run no longer there has nothing to show; a run ended otherwise is drawn by its own process.
+      const state = r.state === 'lost' || r.state === 'stopped' ? r.state : null;
+      const host =
+        r.threadTs && state
+          ? await this.runs.host(r.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)))
+          : null;
+      if (host && r.threadTs && state) {
+        await this.chat.updateRun(placeOf(host), r.threadTs, endedView({ ...r, state }, stepOfRun(this.runs, r)));
+      }
+      await runMessageDrawn(this.db, r.id, mark);
+      return;
+    } catch (e) {
+      this.log.warn(`could not draw step run ${r.id}'s message again`, e);
+    }
+    await redrawLater(
+      {
+        what: `step run ${r.id}'s message`,
+        goal: `showing it ${r.state}`,
+        attempts: r.attempts,
+        done: () => runMessageDrawn(this.db, r.id, mark),
+        again: (at) => redrawRunMessageAt(this.db, r.id, at),
+      },
+      this.log,
+    );
+  }
+}

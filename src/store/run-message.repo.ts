@@ -1,0 +1,46 @@
+import type { Queryable } from './db.js';
+import { type EndedRow, type EndedRun, toEndedRun } from './step-run.repo.js';
+
+/*
+ * Run messages due to be drawn again (step_runs.show_due_at, migration 079): a run recorded lost or stopped whose
+ * message may still say "Running" (Slack refused the update, or the process died before it drew it). The timer loop's
+ * sweep (RunMessageRedraws) draws them until one drawing takes.
+ */
+
+const DUE = 'show_due_at <= now()';
+
+/** The timer loop's look before its sweep (see `sweepWhen`): a run's message is due to be drawn again. */
+export const RUN_MESSAGES_TO_REDRAW = `EXISTS (SELECT 1 FROM step_runs WHERE ${DUE})`;
+
+/**
+ * Runs whose messages are due to be drawn again, claimed by one process at a time (SKIP LOCKED), each leased for
+ * `leaseMs` (a process that dies leaves it to another after that), its attempt counted: `attempts` so far, this one
+ * included. Each with the mark it read (EndedRun.mark), for runMessageDrawn.
+ */
+export async function claimRunMessages(
+  q: Queryable,
+  limit: number,
+  leaseMs: number,
+): Promise<(EndedRun & { attempts: number })[]> {
+  const { rows } = await q.query<EndedRow & { show_attempts: number }>(
+    `UPDATE step_runs SET show_due_at = now() + make_interval(secs => $2::double precision / 1000),
+            show_attempts = show_attempts + 1
+      WHERE id IN (SELECT id FROM step_runs WHERE ${DUE} ORDER BY show_due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+      RETURNING *`,
+    [limit, leaseMs],
+  );
+  return rows.map((r) => ({ ...toEndedRun(r), attempts: Number(r.show_attempts) }));
+}
+
+/**
+ * A run's message drawn as it ended (Slack took it), or given up on: the sweep leaves it. Only the mark the drawing
+ * read clears it: one made while it drew (the run's real end recorded over `lost` by its process come back) stays.
+ */
+export async function runMessageDrawn(q: Queryable, id: number, mark: number): Promise<void> {
+  await q.query('UPDATE step_runs SET show_due_at = NULL WHERE id = $1 AND show_mark = $2', [id, mark]);
+}
+
+/** Drawn again no sooner than `at` (Slack refused the update). */
+export async function redrawRunMessageAt(q: Queryable, id: number, at: Date): Promise<void> {
+  await q.query('UPDATE step_runs SET show_due_at = $2 WHERE id = $1 AND show_due_at IS NOT NULL', [id, at]);
+}
