@@ -388,6 +388,7 @@ export function createBot({
       baseDir: config.commandBaseDir,
       ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),
       stopping: stopping.signal,
+      runLeaseMs: config.stepRunLeaseMs,
     },
     app.logger,
     metrics,

@@ -283,6 +283,7 @@ const schema = z.object({
   COMMAND_BASE_DIR: checked((s) =>
     s.trim() ? undefined : 'is set but empty: set it to the directory runbook commands run in, or unset it',
   ),
+  STEP_RUN_LEASE: durationVar('30s'),
   // May hold a password: not repeated.
   REDIS_URL: checked((s) =>
     /^rediss?:\/\/\S+/.test(s) && URL.canParse(s)
@@ -435,6 +436,11 @@ export interface Config {
    * "from backend-saas directory"). Default: the bot's working directory.
    */
   readonly commandBaseDir: string;
+  /**
+   * How long a running step's run is held by its process without a renewal (STEP_RUN_LEASE, 30s; renewed every third
+   * of it): a process killed outright leaves its runs to another process's sweep, which records them lost, within this.
+   */
+  readonly stepRunLeaseMs: number;
   /** How to read `atom-cli deployments`: a regular expression with named groups version, current, status, date. */
   readonly deploymentsPattern?: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -559,6 +565,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
     ),
     commandBaseDir: resolve(c.COMMAND_BASE_DIR ?? '.'),
+    stepRunLeaseMs: c.STEP_RUN_LEASE,
     logLevel: c.LOG_LEVEL ?? 'info',
     logFormat: c.LOG_FORMAT,
     adminToken: c.ADMIN_TOKEN,

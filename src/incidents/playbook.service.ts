@@ -40,7 +40,10 @@ import type { RunResult, StepRun, StepRuns } from './step-runs.js';
 import { StepValues } from './step-values.js';
 import { isDeployStep, PostDeploymentVerification } from './verification.service.js';
 
-export type PlaybookServiceOptions = RunnerOptions;
+export type PlaybookServiceOptions = RunnerOptions & {
+  /** How long a running run is held without a renewal (STEP_RUN_LEASE; default STEP_RUN_LEASE_MS). */
+  runLeaseMs?: number;
+};
 
 /** Titles whose suggested playbook PlaybookService keeps (a storm repeats a few titles thousands of times). */
 const SUGGESTIONS_KEPT = 1000;
@@ -75,7 +78,16 @@ export class PlaybookService implements StepRuns {
     );
     this.checklists = new Checklists(db, chat, runbook, log, typed);
     this.checklists.onApprovalsClosed = (host, closed) => this.approvals.showClosed(host, closed);
-    this.executor = new StepExecutor(db, chat, this.checklists, opts, (s, t) => this.shown(s, t), metrics, log);
+    this.executor = new StepExecutor(
+      db,
+      chat,
+      this.checklists,
+      opts,
+      (s, t) => this.shown(s, t),
+      metrics,
+      log,
+      opts.runLeaseMs,
+    );
   }
 
   /** The playbooks people are offered (not the checklists the bot makes for itself). */
