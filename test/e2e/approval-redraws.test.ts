@@ -316,7 +316,14 @@ describe("the decision's own drawing of the channel's request, refused by Slack"
     refusingDm = false;
     bot.fake.reset();
     expect(await dueNow(id)).toBe(true);
-    await showsNow(bot, cto.channel, cto.ts, failedRun, "the CTO's direct message saying the run failed");
+    // Made due again while it is not shown: the refused round's own record of its retry (a later due time) may land
+    // after the first dueNow.
+    await eventually(async () => {
+      const s = JSON.stringify(bot.fake.message(cto.channel, cto.ts)?.blocks ?? null);
+      if (failedRun.test(s) && !s.includes(ACTION.approveStep)) return true;
+      await dueNow(id);
+      return undefined;
+    }, "the CTO's direct message saying the run failed");
     await recordedShown(bot, id);
   });
 });
