@@ -2,12 +2,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION, BLOCK, INPUT } from '../../src/templates/ids.js';
-import { APPROVER, approvalFlow, CTO, hasApprove, idOf, json, RESPONDER } from '../support/approval-flow.js';
+import {
+  APPROVER,
+  approvalFlow,
+  CTO,
+  hasApprove,
+  idOf,
+  json,
+  RESPONDER,
+  webDownRunbookData,
+} from '../support/approval-flow.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import type { RecordedCall } from '../support/fake-slack.js';
 import { eventually } from '../support/incident-flow.js';
 import { stateValue } from '../support/slack-request.js';
-import { testRunbookData } from '../support/test-runbook.js';
 
 /**
  * Every drawing of a decided approval request says how its run ended, wherever and whenever it is drawn: a redraw by
@@ -17,30 +25,7 @@ import { testRunbookData } from '../support/test-runbook.js';
 
 const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
 
-const runbook = parseRunbook({
-  ...testRunbookData(),
-  access: { responders: [RESPONDER], approvers: [RESPONDER, APPROVER, CTO] },
-  playbooks: {
-    'web-down': {
-      title: 'Web Down',
-      kind: 'incident',
-      match: ['web down'],
-      symptoms: ['502 everywhere'],
-      detection: ['Look at the dashboards'],
-      mitigation: [
-        {
-          text: 'Restart every node',
-          run: ['atom-cli', 'nodes', 'restart', '--all'],
-          destructive: true,
-          approval: true,
-          timeout: '10s',
-        },
-      ],
-      resolution: [],
-      prevention: [],
-    },
-  },
-});
+const runbook = parseRunbook(webDownRunbookData('10s'));
 
 /** Where a posted message is. */
 const at = (m: RecordedCall) => m.response as { channel: string; ts: string };

@@ -2,10 +2,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ACTION } from '../../src/templates/ids.js';
-import { APPROVER, CTO, hasApprove, idOf, RESPONDER } from '../support/approval-flow.js';
+import { APPROVER, CTO, hasApprove, idOf, RESPONDER, webDownRunbookData } from '../support/approval-flow.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { FakeSlack, type RecordedCall } from '../support/fake-slack.js';
-import { testRunbookData } from '../support/test-runbook.js';
 
 /**
  * An approved step whose command is still running when the bot stops: the bot stops the command (as its exit would),
@@ -14,30 +13,7 @@ import { testRunbookData } from '../support/test-runbook.js';
 
 const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
 
-const runbook = parseRunbook({
-  ...testRunbookData(),
-  access: { responders: [RESPONDER], approvers: [RESPONDER, APPROVER, CTO] },
-  playbooks: {
-    'web-down': {
-      title: 'Web Down',
-      kind: 'incident',
-      match: ['web down'],
-      symptoms: ['502 everywhere'],
-      detection: ['Look at the dashboards'],
-      mitigation: [
-        {
-          text: 'Restart every node',
-          run: ['atom-cli', 'nodes', 'restart', '--all'],
-          destructive: true,
-          approval: true,
-          timeout: '120s',
-        },
-      ],
-      resolution: [],
-      prevention: [],
-    },
-  },
-});
+const runbook = parseRunbook(webDownRunbookData('120s'));
 
 const at = (m: RecordedCall) => m.response as { channel: string; ts: string };
 const blocksOf = (fake: FakeSlack, m: RecordedCall) => JSON.stringify(fake.message(at(m).channel, at(m).ts)?.blocks);

@@ -1,13 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ACTION } from '../../src/templates/ids.js';
-import { APPROVER, CTO, hasApprove, idOf, RESPONDER } from '../support/approval-flow.js';
+import { APPROVER, CTO, hasApprove, idOf, RESPONDER, webDownRunbookData } from '../support/approval-flow.js';
 import { SIGNING_SECRET } from '../support/bot-harness.js';
 import { startBotProcess } from '../support/bot-process.js';
 import type { RecordedCall } from '../support/fake-slack.js';
 import { eventually } from '../support/incident-flow.js';
 import { makeBlockAction, postInteraction, postSlashCommand } from '../support/slack-request.js';
-import { testRunbookData } from '../support/test-runbook.js';
 import { useBotProcesses } from '../support/use-bot-processes.js';
 
 /**
@@ -24,30 +23,7 @@ const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
  */
 const LEASE_MS = 6_000;
 
-const runbook = {
-  ...testRunbookData(),
-  access: { responders: [RESPONDER], approvers: [RESPONDER, APPROVER, CTO] },
-  playbooks: {
-    'web-down': {
-      title: 'Web Down',
-      kind: 'incident',
-      match: ['web down'],
-      symptoms: ['502 everywhere'],
-      detection: ['Look at the dashboards'],
-      mitigation: [
-        {
-          text: 'Restart every node',
-          run: ['atom-cli', 'nodes', 'restart', '--all'],
-          destructive: true,
-          approval: true,
-          timeout: '300s',
-        },
-      ],
-      resolution: [],
-      prevention: [],
-    },
-  },
-};
+const runbook = webDownRunbookData('300s');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const at = (m: RecordedCall) => m.response as { channel: string; ts: string };

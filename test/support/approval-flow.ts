@@ -1,6 +1,7 @@
 import { ACTION } from '../../src/templates/ids.js';
 import type { BotHarness } from './bot-harness.js';
 import type { RecordedCall } from './fake-slack.js';
+import { testRunbookData } from './test-runbook.js';
 
 /** The approval tests' people: the responder who asks, an approver in the incident channel, one never in it. */
 export const RESPONDER = 'U0RESPONDER';
@@ -60,5 +61,37 @@ export function approvalFlow(bot: () => BotHarness) {
         (u) => u.args.channel === channel && u.args.ts === ts && re.test(json(u)),
         8000,
       ),
+  };
+}
+
+/**
+ * The runbook data of the approval tests that run the step: the test runbook with the responder asking and three
+ * approvers, and "Web Down", whose one mitigation step (`atom-cli nodes restart --all`) changes production and needs a
+ * second person; `timeout` is the step's.
+ */
+export function webDownRunbookData(timeout: string) {
+  return {
+    ...testRunbookData(),
+    access: { responders: [RESPONDER], approvers: [RESPONDER, APPROVER, CTO] },
+    playbooks: {
+      'web-down': {
+        title: 'Web Down',
+        kind: 'incident',
+        match: ['web down'],
+        symptoms: ['502 everywhere'],
+        detection: ['Look at the dashboards'],
+        mitigation: [
+          {
+            text: 'Restart every node',
+            run: ['atom-cli', 'nodes', 'restart', '--all'],
+            destructive: true,
+            approval: true,
+            timeout,
+          },
+        ],
+        resolution: [],
+        prevention: [],
+      },
+    },
   };
 }
