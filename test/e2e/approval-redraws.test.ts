@@ -152,6 +152,15 @@ describe("the decision's own drawing of the channel's request, refused by Slack"
     );
     return rows.length === 1;
   };
+  /** Once the request's two direct messages (the approvers' other than the asker) are recorded. */
+  const bothDmsRecorded = (id: string) =>
+    eventually(async () => {
+      const { rows } = await bot.db.query<{ n: number }>(
+        'SELECT jsonb_array_length(dms) AS n FROM step_approvals WHERE id = $1',
+        [id],
+      );
+      return rows[0]?.n === 2 ? true : undefined;
+    }, 'both direct messages recorded');
 
   it('an approval is drawn again by the timer loop: the buttons go, and it says how the run ended', async () => {
     bot.fake.reset();
@@ -207,13 +216,7 @@ describe("the decision's own drawing of the channel's request, refused by Slack"
     bot.fake.reset();
     const { channelId, requestTs, id } = await ask(bot, 'web down approval dm refused');
     const cto = at(await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === CTO && hasApprove(m)));
-    await eventually(async () => {
-      const { rows } = await bot.db.query<{ n: number }>(
-        'SELECT jsonb_array_length(dms) AS n FROM step_approvals WHERE id = $1',
-        [id],
-      );
-      return rows[0]?.n === 2 ? true : undefined;
-    }, 'both direct messages recorded');
+    await bothDmsRecorded(id);
     // Slack refuses every update of the CTO's direct message while the approval is drawn and its run ends.
     let refusing = true;
     bot.fake.failNext('chat.update', { error: 'internal_error' }, 50, (a) => refusing && a.ts === cto.ts);
@@ -244,13 +247,7 @@ describe("the decision's own drawing of the channel's request, refused by Slack"
     bot.fake.reset();
     const { channelId, requestTs, id } = await ask(bot, 'web down approval redrawn, dm refused');
     const cto = at(await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === CTO && hasApprove(m)));
-    await eventually(async () => {
-      const { rows } = await bot.db.query<{ n: number }>(
-        'SELECT jsonb_array_length(dms) AS n FROM step_approvals WHERE id = $1',
-        [id],
-      );
-      return rows[0]?.n === 2 ? true : undefined;
-    }, 'both direct messages recorded');
+    await bothDmsRecorded(id);
     /** Slack refuses every update of the CTO's direct message from now on. */
     const refuseDm = () =>
       bot.fake.failNext('chat.update', { error: 'internal_error' }, 50, (a) => refusingDm && a.ts === cto.ts);
