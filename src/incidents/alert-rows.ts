@@ -1,3 +1,4 @@
+import { lastAnswers } from '../runbook/last-answers.js';
 import {
   type AlertChange,
   type AlertIncidentRow,
@@ -73,23 +74,19 @@ export function isClosed(alert: AlertRow, ai: AlertIncidentRow | null): boolean 
 }
 
 export function alertTitle(summary: string, name: string): string {
-  const key = `${name}\u0000${summary}`;
-  const known = TITLES.get(key);
-  if (known !== undefined) return known;
-  const t = cleanTitle(summary).replace(/\s+/g, ' ').trim();
-  const title = cutToChars(isBlank(t) ? name : t, TITLE_MAX);
-  if (TITLES.size >= TITLES_KEPT) TITLES.clear();
-  TITLES.set(key, title);
-  return title;
+  return titleOf(JSON.stringify([name, summary]));
 }
 
 /**
- * Titles made lately, by name and summary: a storm's repeats carry the same few summaries, and each recorded delivery
- * asks its alerts' titles (their side, public or private). Made, a title takes Unicode-class regexes over the text:
- * 30 ms of the bot's thread in the first 1.5 s of bench/alerts' storm.
+ * Titles made lately, by name and summary (the last 1,000 asked): a storm's repeats carry the same few summaries, and
+ * each recorded delivery asks its alerts' titles (their side, public or private). Made, a title takes Unicode-class
+ * regexes over the text: 30 ms of the bot's thread in the first 1.5 s of bench/alerts' storm.
  */
-const TITLES = new Map<string, string>();
-const TITLES_KEPT = 1000;
+const titleOf = lastAnswers(1000, (key) => {
+  const [name, summary] = JSON.parse(key) as [string, string];
+  const t = cleanTitle(summary).replace(/\s+/g, ' ').trim();
+  return cutToChars(isBlank(t) ? name : t, TITLE_MAX);
+});
 
 /**
  * The title of an incident opened by several alerts at once (one delivery of a group): the first one's, and how many
