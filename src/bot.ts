@@ -145,6 +145,30 @@ export interface Bot {
   stopRuns(): void;
 }
 
+/** How long a stop waits for the work behind the acks, then for the runs it stopped to be recorded. */
+export interface StopWaits {
+  workMs: number;
+  runsMs: number;
+}
+
+/**
+ * Stops a bot's work once its app has stopped taking requests, in the order that loses nothing: what was acknowledged
+ * is finished (up to `workMs`); the runbook commands still running are stopped (SIGTERM to each one's process group,
+ * as the exit would send) and recorded `stopped` with their messages (up to `runsMs`); then the timers, the alert loop,
+ * the Home tabs, the audit and the key-value store. The database is the caller's to close after.
+ */
+export async function stopBotWork(bot: Omit<Bot, 'app' | 'metrics'>, waits: StopWaits): Promise<void> {
+  await bot.inFlight.idle(waits.workMs);
+  bot.stopRuns();
+  await bot.inFlight.idle(waits.runsMs);
+  await bot.timers.stop();
+  await bot.alerts.stop();
+  bot.home.forget(); // the refreshes held back: best-effort, the next opening of a tab rebuilds it
+  await bot.home.idle();
+  await bot.audit.flush();
+  await bot.kv.close();
+}
+
 /**
  * Builds a Bolt app wired to the services. Nothing starts here; `app.start(port)` does. Tests make a fresh one each.
  */

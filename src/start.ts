@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { App } from '@slack/bolt';
-import { createBot } from './bot.js';
+import { createBot, stopBotWork } from './bot.js';
 import { type Config, incidentsChannelName, loadConfig, logSecrets } from './config.js';
 import { aliveRoute, healthRoute } from './http/health.js';
 import { SETUP_INSTRUCTIONS, startSetupServer } from './http/setup-server.js';
@@ -219,13 +219,14 @@ export async function start(
       throw err;
     }
   }
-  const { app, timers, kv, audit, home, alerts, inFlight, stopRuns } = createBot({
+  const bot = createBot({
     config: botConfig,
     db,
     runbook,
     identity,
     logger,
   });
+  const { app, timers, kv, alerts } = bot;
   const closeAll = async () => {
     await kv.close().catch(() => {});
     await db.close();
@@ -266,18 +267,9 @@ export async function start(
     port,
     async stop() {
       await app.stop();
-      // What was acknowledged is finished (up to 10 s) before the database closes, so a stop does not cut it in half.
-      await inFlight.idle(STOP_WORK_MS);
-      // A runbook command still running would be sent SIGTERM at the exit anyway, its end never recorded: it is stopped
-      // now, and its run recorded and shown stopped (its approval request too) before the database closes.
-      stopRuns();
-      await inFlight.idle(STOP_RUNS_MS);
-      await timers.stop();
-      await alerts.stop();
-      home.forget(); // the refreshes held back: best-effort, the next opening of a tab rebuilds it
-      await home.idle();
-      await audit.flush();
-      await kv.close();
+      // What was acknowledged is finished (up to 10 s), and the runbook commands still running are stopped and recorded
+      // so, before the database closes: a stop cuts nothing in half.
+      await stopBotWork(bot, { workMs: STOP_WORK_MS, runsMs: STOP_RUNS_MS });
       await db.close();
     },
   };

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App } from '@slack/bolt';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { type BotDeps, createBot } from '../../src/bot.js';
+import { type BotDeps, createBot, stopBotWork } from '../../src/bot.js';
 import { loadConfig } from '../../src/config.js';
 import type { FiredJob } from '../../src/incidents/escalation.service.js';
 import type { TimerLoop } from '../../src/incidents/timer-loop.js';
@@ -181,7 +181,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
     ...opts.env,
   });
-  const { app, timers, kv, audit, home, alerts, inFlight, stopRuns } = createBot({
+  const bot = createBot({
     config,
     db,
     runbook: opts.runbook ?? testRunbook(),
@@ -191,6 +191,7 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     ...(opts.escalation ? { escalation: opts.escalation } : {}),
     ...(opts.alerts ? { alerts: opts.alerts } : {}),
   });
+  const { app, timers, alerts, inFlight } = bot;
   if (opts.timers !== false) timers.start();
   if (opts.alertLoop !== false) alerts.start();
   const server = (await app.start(0)) as Server;
@@ -270,16 +271,8 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     idle: (timeoutMs = 10_000) => inFlight.idle(timeoutMs),
     async stop() {
       await app.stop();
-      await inFlight.idle(10_000);
-      // As src/start.ts stops: the commands still running are stopped, and recorded so, before the database closes.
-      stopRuns();
-      await inFlight.idle(5_000);
-      await timers.stop();
-      await alerts.stop();
-      home.forget();
-      await home.idle();
-      await audit.flush();
-      await kv.close();
+      // As src/start.ts stops (the same waits).
+      await stopBotWork(bot, { workMs: 10_000, runsMs: 5_000 });
       await db.close();
       if (!opts.fake) await fake.close();
       await dropSchema?.();
