@@ -19,6 +19,15 @@ export const LOST_DETAIL =
   'The bot stopped while it ran (killed, or cut off from its database), so how it ended is not known: the command may have gone on without it. Check what it did before running it again.';
 
 /**
+ * What the message of a run recorded lost and acted on since says, once its process came back with its real end: how
+ * the command ended, and that the run stays recorded lost.
+ */
+export function lateDetail(final: Pick<RunView, 'state' | 'exitCode' | 'detail'>): string {
+  const how = `${final.state.replace('_', ' ')}${final.exitCode !== null ? ` (exit ${final.exitCode})` : ''}`;
+  return `The bot was cut off from its database while this ran, and it was recorded lost. It came back: the command ended ${how}${final.detail ? ` — ${final.detail.slice(0, 1000)}` : ''}. The step was acted on since (run again, ticked or asked for), so this run stays recorded lost.`;
+}
+
+/**
  * The timer loop's sweep of runs whose process is gone: a bot killed outright (kill -9) while a step's command ran
  * recorded nothing, and its run said "running" for ever, in its message, its checklist line and its approval request,
  * and the step could not be run again. Each running run holds a lease its process renews (StepExecutor); once it runs
@@ -100,15 +109,27 @@ export function stepOfRun(
   }
 }
 
+/** The states a run's message is drawn in once it ended (a refused attempt has no message). */
+export type EndedState = Exclude<RunView['state'], 'running'>;
+
+/** A run's state as its message draws it once it ended; null while it runs, or for a refused attempt. */
+export function endedStateOf(state: EndedRun['state']): EndedState | null {
+  return state === 'running' || state === 'refused' ? null : state;
+}
+
 /**
- * A run's message once it was recorded lost (the last output its process kept, at its last renewal) or stopped with the
- * bot (its output as recorded), with what happened and what to do. Pure.
+ * A run's message once it ended, drawn again from the record: how it ended (for a run recorded lost, the last output its
+ * process kept, at its last renewal) with what the message showed besides (EndedRun.shown: the detail, the lines found,
+ * the output's size), or for a run lost or stopped with the bot without those, what happened and what to do. Pure.
  */
 export function endedView(
-  r: EndedRun & { state: 'lost' | 'stopped' },
+  r: EndedRun & { state: EndedState },
   found: { playbook: Playbook; step: PlaybookStep } | null,
 ): RunView {
   const step = found?.step;
+  const shown = r.shown ?? {};
+  const detail = shown.detail ?? (r.state === 'lost' ? LOST_DETAIL : r.state === 'stopped' ? STOPPED_DETAIL : null);
+  const lookFor = shown.lookFor ?? (step?.type === 'command' ? step.lookFor : undefined);
   return {
     runId: r.id,
     playbookTitle: found?.playbook.title ?? r.playbookId,
@@ -120,11 +141,15 @@ export function endedView(
     tail: r.tail,
     exitCode: r.exitCode,
     durationMs: r.durationMs,
-    bytes: Buffer.byteLength(r.tail),
-    truncated: false,
-    detail: r.state === 'lost' ? LOST_DETAIL : STOPPED_DETAIL,
+    bytes: shown.bytes ?? Buffer.byteLength(r.tail),
+    truncated: shown.truncated ?? false,
+    ...(shown.fileBytes !== undefined ? { fileBytes: shown.fileBytes } : {}),
+    ...(detail ? { detail } : {}),
     ...(r.approvedBy ? { approvedBy: r.approvedBy } : {}),
     ...(step?.type === 'command' && step.cwd ? { cwd: step.cwd } : {}),
     ...(step && step.type !== 'text' && step.expect ? { expected: step.expect } : {}),
+    ...(shown.notDone?.length ? { notDone: shown.notDone } : {}),
+    ...(lookFor ? { lookFor } : {}),
+    ...(shown.found ? { found: shown.found } : {}),
   };
 }

@@ -2,7 +2,7 @@ import type { Database } from '../store/db.js';
 import { claimRunMessages, redrawRunMessageAt, runMessageDrawn } from '../store/run-message.repo.js';
 import type { EndedRun } from '../store/step-run.repo.js';
 import { DomainError } from './errors.js';
-import { endedView, stepOfRun } from './lost-runs.js';
+import { endedStateOf, endedView, stepOfRun } from './lost-runs.js';
 import { placeOf } from './playbook-host.js';
 import type { Logger, PlaybookChat } from './ports.js';
 import { REDRAW_BATCH, REDRAW_LEASE_MS, redrawLater } from './redraw-retries.js';
@@ -10,10 +10,11 @@ import type { StepRuns } from './step-runs.js';
 import type { Sweep } from './timer-loop.js';
 
 /**
- * The timer loop's redraws of run messages that may still say "Running": a run recorded lost (LostRuns) or stopped
- * with the bot is drawn once by the process that recorded it, and Slack refusing that update (rate limited, a 5xx, a
- * timeout) or the process dying first left it so for good. Each round draws the due ones as they ended, with growing
- * waits, until Slack takes one (or gives up, logged).
+ * The timer loop's redraws of run messages that may still say "Running": a run that ended (its end recorded by its
+ * process, or recorded lost by LostRuns, or stopped with the bot) is drawn once by the process that recorded it, and
+ * Slack refusing that update (rate limited, a 5xx, a timeout) or the process dying first left it so for good. Each
+ * round draws the due ones as they ended, from the record (with what their message showed besides: EndedRun.shown),
+ * with growing waits, until Slack takes one (or gives up, logged).
  */
 export class RunMessageRedraws implements Sweep {
   constructor(
@@ -32,8 +33,8 @@ export class RunMessageRedraws implements Sweep {
     // Claimed while due: it carries the mark it read.
     const mark = r.mark ?? 0;
     try {
-      // An incident or run no longer there has nothing to show; a run ended otherwise is drawn by its own process.
-      const state = r.state === 'lost' || r.state === 'stopped' ? r.state : null;
+      // An incident or run no longer there has nothing to show.
+      const state = endedStateOf(r.state);
       const host =
         r.threadTs && state
           ? await this.runs.host(r.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)))

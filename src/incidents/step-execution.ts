@@ -7,7 +7,9 @@ import {
   findRunningStep,
   finishStepRun,
   insertRunningStep,
+  keepLostRun,
   playbookMessage,
+  type RunShown,
   renewStepRun,
   setRunFoundSoFar,
   setRunThread,
@@ -16,6 +18,7 @@ import { notDoneBefore } from './checklist.js';
 import type { Checklists } from './checklist.service.js';
 import { AlreadyDoneError } from './errors.js';
 import { foundSoFar } from './found-so-far.js';
+import { endedView, lateDetail } from './lost-runs.js';
 import { hostRef, type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import type { IncidentMetrics, Logger, NotDoneStep, PlaybookChat, RunView } from './ports.js';
 import type { RunResult, StepRun } from './step-runs.js';
@@ -147,9 +150,16 @@ export class StepExecutor {
     let ts: string | null = null;
     try {
       ts = await this.chat.postRun(place, threadTs, view);
-      await setRunThread(this.db, runId, ts);
     } catch (err) {
       this.log.warn('could not post the run message; running anyway', err);
+    }
+    if (ts) {
+      // Recorded with each renewal of the lease and with the run's end too, should this fail (the database blipped):
+      // the sweeps that draw the run's message again find it by its record.
+      lease.posted(ts);
+      await setRunThread(this.db, runId, ts).catch((err) =>
+        this.log.warn(`could not record step run ${runId}'s message now; its lease's renewal will`, err),
+      );
     }
     const showChecklist = this.checklists.refresh(host, playbookId, { focus: key });
     // Updates go one after another, so a slow progress update can never land after the final one. Each resolves with
@@ -214,45 +224,81 @@ export class StepExecutor {
     const found = words && outcome.found ? { words, matched: outcome.found.matched, total: outcome.found.total } : null;
     // Renewed no more from here: should its end fail to be recorded, the lease runs out and the sweep records it lost.
     lease.release();
-    // A stopped run's message is marked due to be drawn by the sweep (RunMessageRedraws) until this drawing of it takes.
-    const mark = await this.db.transaction(async (tx) => {
-      const marked = await finishStepRun(tx, runId, {
+    const notDoneRecord = notDone.map((s) => ({
+      key: s.key,
+      section: s.section,
+      number: s.number,
+      text: s.text.slice(0, 300),
+    }));
+    // What the final message shows besides the run's columns: a redraw by the sweep (RunMessageRedraws) draws it whole.
+    const shownBesides: RunShown = {
+      bytes: final.bytes,
+      truncated: final.truncated,
+      ...(final.fileBytes !== undefined ? { fileBytes: final.fileBytes } : {}),
+      ...(final.detail ? { detail: final.detail.slice(0, 3000) } : {}),
+      ...(final.lookFor ? { lookFor: final.lookFor } : {}),
+      ...(final.found ? { found: final.found } : {}),
+      ...(notDone.length ? { notDone: notDoneRecord } : {}),
+    };
+    const stepRecord = {
+      playbook: playbookId,
+      step: key,
+      target: shown,
+      state: final.state,
+      exitCode: final.exitCode,
+      durationMs: Math.round(final.durationMs),
+      digest,
+      ...(found ? { found } : {}),
+      // Run anyway with required steps (a deploy's prerequisites) neither done nor skipped: which, on the record.
+      ...(notDone.length
+        ? { notDone: notDoneRecord.map(({ key: step, section, number, text }) => ({ step, section, number, text })) }
+        : {}),
+    };
+    // Its message is marked due to be drawn by the sweep (RunMessageRedraws) until this process's drawing of it takes.
+    const ended = await this.db.transaction(async (tx): Promise<Ended> => {
+      const end = await finishStepRun(tx, runId, {
         state: final.state,
         exitCode: final.exitCode,
         durationMs: final.durationMs,
         digest,
         tail: final.tail,
         found,
+        threadTs: ts,
+        shown: shownBesides,
       });
-      await recordStepEvent(tx, ref, 'step_run', userId, {
-        playbook: playbookId,
-        step: key,
-        target: shown,
-        state: final.state,
-        exitCode: final.exitCode,
-        durationMs: Math.round(final.durationMs),
-        digest,
-        ...(found ? { found } : {}),
-        // Run anyway with required steps (a deploy's prerequisites) neither done nor skipped: which, on the record.
-        ...(notDone.length
-          ? {
-              notDone: notDone.map((s) => ({
-                step: s.key,
-                section: s.section,
-                number: s.number,
-                text: s.text.slice(0, 300),
-              })),
-            }
-          : {}),
-      });
-      return marked;
-    });
-    this.metrics.stepRan(playbookId, final.state);
-    if (ts) {
-      if ((await update(final)) && mark !== null) {
-        await runMessageDrawn(this.db, runId, mark).catch((e) => this.log.warn('could not record the run drawn', e));
+      if (end.recorded) {
+        // Over `lost` (this process was cut off from the database past its lease): the timeline says it came back.
+        await recordStepEvent(tx, ref, 'step_run', userId, {
+          ...stepRecord,
+          ...(end.cameBack ? { cameBack: true } : {}),
+        });
+        return { mark: end.mark, view: final };
       }
-    } else await this.chat.postRun(place, threadTs, final).catch((e) => this.log.warn('postRun failed', e));
+      // Recorded lost and acted on since: it stays lost, its message and the timeline saying how it really ended.
+      const kept = await keepLostRun(tx, runId, ts, { ...shownBesides, detail: lateDetail(final) });
+      if (!kept) return { mark: null, view: null };
+      await recordStepEvent(tx, ref, 'step_run', userId, { ...stepRecord, cameBack: true, keptLost: true });
+      return { mark: kept.mark, view: endedView({ ...kept, state: 'lost' }, { playbook, step }) };
+    });
+    const shownEnd = ended.view ?? final;
+    // A run recorded lost was counted so when it was; its late end is not counted again.
+    if (ended.view === final) this.metrics.stepRan(playbookId, final.state);
+    if (ts) {
+      if ((await update(shownEnd)) && ended.mark !== null) {
+        await runMessageDrawn(this.db, runId, ended.mark).catch((e) =>
+          this.log.warn('could not record the run drawn', e),
+        );
+      }
+    } else {
+      // Posted only now (it could not be at the start): recorded, for the links to its output.
+      const posted = await this.chat.postRun(place, threadTs, shownEnd).catch((e) => {
+        this.log.warn('postRun failed', e);
+        return null;
+      });
+      if (posted) {
+        await setRunThread(this.db, runId, posted).catch((e) => this.log.warn('could not record the run message', e));
+      }
+    }
     if (final.truncated && full) {
       await this.chat
         .uploadOutput(place, threadTs, `run-${runId}-${playbookId}-${key}.txt`, full)
@@ -265,10 +311,21 @@ export class StepExecutor {
   }
 }
 
-/** A running run's hold: what it has shown so far (kept with each renewal), and its release once it ends. */
+/**
+ * A running run's hold: what it has shown so far and its message (kept with each renewal), and its release once it
+ * ends.
+ */
 interface RunLease {
   shown(sofar: { tail: string; durationMs: number }): void;
+  posted(threadTs: string): void;
   release(): void;
+}
+
+/** How a run's end was recorded: its message's mark (null: not marked), and how it is drawn when not as it ended. */
+interface Ended {
+  mark: number | null;
+  /** The view its message is drawn with: its final one, or (recorded lost and acted on since) as lost; null: neither. */
+  view: RunView | null;
 }
 
 /**
@@ -278,9 +335,10 @@ interface RunLease {
  */
 function holdRun(db: Database, id: number, leaseMs: number, log: Logger): RunLease {
   let sofar = { tail: '', durationMs: 0 };
+  let threadTs: string | null = null;
   const heartbeat = setInterval(
     () => {
-      renewStepRun(db, id, leaseMs, sofar).then(
+      renewStepRun(db, id, leaseMs, { ...sofar, threadTs }).then(
         (held) => {
           if (!held) log.warn(`step run ${id} is no longer running on the record: its lease ran out (recorded lost)`);
         },
@@ -293,6 +351,9 @@ function holdRun(db: Database, id: number, leaseMs: number, log: Logger): RunLea
   return {
     shown: (s) => {
       sofar = s;
+    },
+    posted: (ts) => {
+      threadTs = ts;
     },
     release: () => clearInterval(heartbeat),
   };

@@ -1,4 +1,6 @@
 import type { HostRef } from '../incidents/playbook-host.js';
+import type { NotDoneStep } from '../incidents/ports.js';
+import type { FoundLines, LookFor } from '../runbook/look-for.js';
 import type { RunnableStep } from '../runbook/playbooks.js';
 import { jsonOf, type Queryable, type StatementPart } from './db.js';
 import { ownerColumn, ownerOf, ownerValues } from './owner.js';
@@ -98,19 +100,22 @@ export async function insertRunningStep(
 
 /**
  * Extends the lease on a run still running, keeping what it has shown so far (the output's last lines, redacted, and
- * how long it has run): what its message shows should its process die. False when it is running no more (it ended,
- * or another process's sweep recorded it lost).
+ * how long it has run): what its message shows should its process die. With its message (`threadTs`), recorded when
+ * the run has none on the record yet: its recording after the post (setRunThread) failed, and renewals go on until
+ * one takes, so the sweeps find the message. False when it is running no more (it ended, or another process's sweep
+ * recorded it lost).
  */
 export async function renewStepRun(
   q: Queryable,
   id: number,
   leaseMs: number,
-  sofar: { tail: string; durationMs: number },
+  sofar: { tail: string; durationMs: number; threadTs?: string | null },
 ): Promise<boolean> {
   const { rows } = await q.query(
-    `UPDATE step_runs SET lease_until = now() + make_interval(secs => $2), output_tail = $3, duration_ms = $4
+    `UPDATE step_runs SET lease_until = now() + make_interval(secs => $2), output_tail = $3, duration_ms = $4,
+       thread_ts = COALESCE(thread_ts, $5)
      WHERE id = $1 AND state = 'running' RETURNING id`,
-    [id, secs(leaseMs), sofar.tail.slice(-4000), Math.round(sofar.durationMs)],
+    [id, secs(leaseMs), sofar.tail.slice(-4000), Math.round(sofar.durationMs), sofar.threadTs ?? null],
   );
   return rows.length > 0;
 }
@@ -130,12 +135,34 @@ export const RUNS_LOST = `EXISTS (SELECT 1 FROM step_runs WHERE ${LOST})`;
 export const RUN_SHOW_GRACE_S = 30;
 
 /**
- * Marks the run's message due to be drawn by the sweep when it has one and `when` holds, or clears the mark (see
- * migration 079).
+ * Marks the run's message (`thread`: where it is, as the statement writes it) due to be drawn by the sweep when it has
+ * one and `when` holds, or clears the mark (see migration 079).
  */
-const markShown = (when = 'true') =>
-  `show_due_at = CASE WHEN thread_ts IS NOT NULL AND ${when} THEN now() + make_interval(secs => ${RUN_SHOW_GRACE_S}) END,
+const markShown = (when = 'true', thread = 'thread_ts') =>
+  `show_due_at = CASE WHEN ${thread} IS NOT NULL AND ${when} THEN now() + make_interval(secs => ${RUN_SHOW_GRACE_S}) END,
    show_attempts = 0, show_mark = show_mark + 1`;
+
+/**
+ * What a run's final message shows besides its columns (migration 080), kept so that a drawing by another process
+ * draws it whole: the detail (an HTTP check's status and latency, a check's finding, a timeout, or for a run recorded
+ * lost whose process came back, what it then said), the lines it looked for and found, the output's size and the
+ * attached file's, the required steps it ran without. All as shown in Slack (redacted).
+ */
+export interface RunShown {
+  detail?: string;
+  lookFor?: LookFor;
+  found?: FoundLines;
+  bytes?: number;
+  truncated?: boolean;
+  fileBytes?: number;
+  notDone?: NotDoneStep[];
+}
+
+/** A stored `end_shown` (a string, as some drivers give jsonb, is parsed first). */
+function shownOf(v: unknown): RunShown | null {
+  const s = typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+  return s !== null && typeof s === 'object' && !Array.isArray(s) ? (s as RunShown) : null;
+}
 
 /** A run that ended with what its message and timeline show of it: recorded lost, or read back to be drawn again. */
 export interface EndedRun extends StepRun {
@@ -144,6 +171,8 @@ export interface EndedRun extends StepRun {
   exitCode: number | null;
   durationMs: number;
   found: RunFound | null;
+  /** What its final message showed besides (null: nothing kept, a run recorded lost or ended before migration 080). */
+  shown: RunShown | null;
   /** The marking of its message as due to be drawn that this read (see runMessageDrawn); null: not marked. */
   mark: number | null;
 }
@@ -158,6 +187,7 @@ export type EndedRow = Row & {
   exit_code: number | null;
   duration_ms: number | null;
   found: unknown;
+  end_shown: unknown;
   show_due_at: Date | string | null;
   show_mark: number;
 };
@@ -169,6 +199,7 @@ export const toEndedRun = (r: EndedRow): EndedRun => ({
   exitCode: r.exit_code === null ? null : Number(r.exit_code),
   durationMs: Number(r.duration_ms ?? 0),
   found: foundOf(r.found),
+  shown: shownOf(r.end_shown),
   mark: r.show_due_at === null ? null : Number(r.show_mark),
 });
 
@@ -176,7 +207,8 @@ export const toEndedRun = (r: EndedRow): EndedRun => ({
  * Records at most `limit` runs whose process is gone (their lease ran out: killed, or cut off from the database) as
  * `lost`, and returns them, their messages marked due to be drawn by the sweep (the caller draws them first: see
  * runMessageDrawn). Rows another process is taking are skipped; a run whose process renews its lease is never
- * taken. Its process, should it come back and finish the run, records how it ended over `lost` (finishStepRun).
+ * taken. Its process, should it come back and finish the run, records how it ended over `lost` only when nothing was
+ * done about it since (see finishStepRun).
  */
 export async function claimLostRuns(q: Queryable, limit: number): Promise<LostRun[]> {
   const { rows } = await q.query<EndedRow>(
@@ -319,9 +351,40 @@ export async function setRunFoundSoFar(q: Queryable, id: number, found: RunFound
   await q.query("UPDATE step_runs SET found = $2 WHERE id = $1 AND state = 'running'", [id, JSON.stringify(found)]);
 }
 
+/** The same host's (either owner column: only the one set can be equal), playbook and step as run `s`'s. */
+const SAME_STEP = (t: string) =>
+  `(${t}.incident_id = s.incident_id OR ${t}.run_id = s.run_id)
+   AND ${t}.playbook_id = s.playbook_id AND ${t}.step_key = s.step_key`;
+
 /**
- * Records how a run ended. Returns the mark on its message (see runMessageDrawn) when it is due to be drawn by the
- * sweep (a stopped run's), else null.
+ * A run recorded lost (`s`, at its finished_at) that nobody has acted on since: its step not run again (a refused
+ * attempt ran nothing), not ticked done or skipped nor a tick undone, no approval asked to run it.
+ */
+const UNTOUCHED_SINCE_LOST = `s.state = 'lost'
+  AND NOT EXISTS (SELECT 1 FROM step_runs n WHERE ${SAME_STEP('n')} AND n.id > s.id AND n.state <> 'refused')
+  AND NOT EXISTS (SELECT 1 FROM step_checks c WHERE ${SAME_STEP('c')}
+                    AND (c.checked_at >= s.finished_at OR c.undone_at >= s.finished_at))
+  AND NOT EXISTS (SELECT 1 FROM step_approvals a WHERE ${SAME_STEP('a')} AND a.created_at >= s.finished_at)`;
+
+/** How a run's end was recorded by finishStepRun. */
+export type FinishedRun =
+  /** Recorded (`cameBack`: over `lost`, its process come back); `mark`: its message's, due to be drawn (runMessageDrawn). */
+  | { recorded: true; cameBack: boolean; mark: number | null }
+  /** Not: it was recorded lost and acted on since (or is not running). See keepLostRun. */
+  | { recorded: false };
+
+const jsonOrNull = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+
+/**
+ * Records how a run ended, with its message (`threadTs`, recorded when it was not: the recording after the post may
+ * have failed) and what the message shows (`shown`, for a drawing by another process). Its message is marked due to be
+ * drawn by the sweep (RunMessageRedraws) until the process's own drawing takes and clears the mark: Slack refusing
+ * that update, or the process dying before it, would leave it saying "Running".
+ *
+ * A run recorded lost (its process cut off from the database past its lease: another's sweep took it) whose process
+ * came back takes its real end only while nobody acted on the lost run (UNTOUCHED_SINCE_LOST), decided in this
+ * statement, the row locked: the real end is better news than "not known", but once a person ran the step again,
+ * ticked it or asked to run it, what they did stands.
  */
 export async function finishStepRun(
   q: Queryable,
@@ -333,16 +396,17 @@ export async function finishStepRun(
     digest: string | null;
     tail: string;
     found?: RunFound | null;
+    threadTs?: string | null;
+    shown?: RunShown | null;
   },
-): Promise<number | null> {
-  // A stopped run's message is marked due to be drawn by the sweep (its process, stopping, may not live to draw it);
-  // any other end clears a mark (a run recorded lost whose process came back draws its real end itself).
-  const { rows } = await q.query<{ mark: number | null }>(
-    `UPDATE step_runs SET state = $2, exit_code = $3, duration_ms = $4, output_digest = $5, output_tail = $6,
-       found = $7, finished_at = now(), lease_until = NULL,
-       ${markShown("$2 = 'stopped'")}
-     WHERE id = $1
-     RETURNING CASE WHEN show_due_at IS NOT NULL THEN show_mark END AS mark`,
+): Promise<FinishedRun> {
+  const { rows } = await q.query<{ was: StepRunState; mark: number | null }>(
+    `UPDATE step_runs s SET state = $2, exit_code = $3, duration_ms = $4, output_digest = $5, output_tail = $6,
+       found = $7, end_shown = $8, thread_ts = COALESCE(s.thread_ts, $9), finished_at = now(), lease_until = NULL,
+       ${markShown('true', 'COALESCE(s.thread_ts, $9)')}
+     FROM (SELECT id, state FROM step_runs WHERE id = $1 FOR UPDATE) o
+     WHERE s.id = o.id AND (s.state = 'running' OR (${UNTOUCHED_SINCE_LOST}))
+     RETURNING o.state AS was, CASE WHEN s.show_due_at IS NOT NULL THEN s.show_mark END AS mark`,
     [
       id,
       f.state,
@@ -350,11 +414,35 @@ export async function finishStepRun(
       Math.round(f.durationMs),
       f.digest,
       f.tail.slice(-4000),
-      f.found ? JSON.stringify(f.found) : null,
+      jsonOrNull(f.found),
+      jsonOrNull(f.shown),
+      f.threadTs ?? null,
     ],
   );
-  const mark = rows[0]?.mark;
-  return mark === null || mark === undefined ? null : Number(mark);
+  const r = rows[0];
+  if (!r) return { recorded: false };
+  return { recorded: true, cameBack: r.was === 'lost', mark: r.mark === null ? null : Number(r.mark) };
+}
+
+/**
+ * A run recorded lost and acted on since, whose process came back with its real end (finishStepRun did not record
+ * it): it stays lost, its message (`threadTs`, recorded when it was not) saying so with `shown` (what the process
+ * found), and marked due to be drawn by the sweep. Null when it is not lost.
+ */
+export async function keepLostRun(
+  q: Queryable,
+  id: number,
+  threadTs: string | null,
+  shown: RunShown,
+): Promise<EndedRun | null> {
+  const { rows } = await q.query<EndedRow>(
+    `UPDATE step_runs SET thread_ts = COALESCE(thread_ts, $2), end_shown = $3,
+       ${markShown('true', 'COALESCE(thread_ts, $2)')}
+     WHERE id = $1 AND state = 'lost'
+     RETURNING *`,
+    [id, threadTs, JSON.stringify(shown)],
+  );
+  return rows[0] ? toEndedRun(rows[0]) : null;
 }
 
 /** A refused attempt (no role, bad parameters) is recorded too. */

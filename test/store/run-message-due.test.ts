@@ -85,22 +85,37 @@ forEachDatabase(
           digest: null,
           tail: 'half done\n',
         });
-        expect(stopped).not.toBe(lost!.mark);
+        if (!stopped.recorded) throw new Error('not recorded');
+        expect(stopped.mark).not.toBe(lost!.mark);
         await runMessageDrawn(ctx.db, id, claimed!.mark!);
         // Still due, to be drawn as stopped.
         expect((await due(id)).show_due_at).not.toBeNull();
-        await runMessageDrawn(ctx.db, id, stopped!);
+        await runMessageDrawn(ctx.db, id, stopped.mark!);
         expect((await due(id)).show_due_at).toBeNull();
       });
 
-      it('is made for a stopped run only: another end clears it (its process draws it)', async () => {
-        const id = await killed('mitigation.0', '1700000000.000100');
-        await claimLostRuns(ctx.db, 10);
+      it('is made for every end of a run with a message, until its process draws it; not without one', async () => {
         const end = { exitCode: 0, durationMs: 5, digest: null, tail: '' };
-        expect(await finishStepRun(ctx.db, id, { state: 'succeeded', ...end })).toBeNull();
-        expect((await due(id)).show_due_at).toBeNull();
-        expect(await finishStepRun(ctx.db, id, { state: 'stopped', ...end })).not.toBeNull();
-        expect((await due(id)).show_due_at).not.toBeNull();
+        for (const [key, state] of [
+          ['mitigation.0', 'succeeded'],
+          ['mitigation.1', 'failed'],
+          ['mitigation.2', 'stopped'],
+        ] as const) {
+          const run = (await insertRunningStep(ctx.db, input(key), 30_000))!;
+          await setRunThread(ctx.db, run.id, '1700000000.000100');
+          const ended = await finishStepRun(ctx.db, run.id, { state, ...end });
+          expect(ended).toMatchObject({ recorded: true, cameBack: false });
+          expect((await due(run.id)).show_due_at, state).not.toBeNull();
+          if (ended.recorded) await runMessageDrawn(ctx.db, run.id, ended.mark!);
+          expect((await due(run.id)).show_due_at).toBeNull();
+        }
+        const bare = (await insertRunningStep(ctx.db, input('mitigation.3'), 30_000))!;
+        expect(await finishStepRun(ctx.db, bare.id, { state: 'succeeded', ...end })).toEqual({
+          recorded: true,
+          cameBack: false,
+          mark: null,
+        });
+        expect((await due(bare.id)).show_due_at).toBeNull();
       });
     });
 

@@ -1,0 +1,286 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Checklists } from '../../src/incidents/checklist.service.js';
+import { LostRuns } from '../../src/incidents/lost-runs.js';
+import type { PlaybookHost } from '../../src/incidents/playbook-host.js';
+import type { IncidentMetrics, PlaybookChat, RunView } from '../../src/incidents/ports.js';
+import { RunMessageRedraws } from '../../src/incidents/run-message-redraws.js';
+import { StepExecutor } from '../../src/incidents/step-execution.js';
+import type { RunnerOptions } from '../../src/ops/step-runners.js';
+import type { Playbook, RunnableStep } from '../../src/runbook/playbooks.js';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import type { Database } from '../../src/store/db.js';
+import { listEvents } from '../../src/store/event.repo.js';
+import { insertIncident } from '../../src/store/incident.repo.js';
+import { insertCheck } from '../../src/store/step-check.repo.js';
+import { renderRun } from '../../src/templates/playbook.js';
+import { untilPasses } from '../support/incident-flow.js';
+import { testRunbookData } from '../support/test-runbook.js';
+import { forEachDatabase } from './databases.js';
+
+/**
+ * A run's end as its process records and draws it (StepExecutor), against a real database: its message recorded even
+ * when the recording after the post fails; its final message kept whole, so a redraw by the sweep shows its detail; and
+ * its real end, once its process comes back from being cut off past its lease, recorded over `lost` only when nobody
+ * acted on the lost run.
+ */
+
+const ATOM_CLI = join(process.cwd(), 'test', 'fixtures', 'atom-cli');
+
+const runbook = parseRunbook({
+  ...testRunbookData(),
+  playbooks: {
+    'web-down': {
+      title: 'Web Down',
+      kind: 'incident',
+      match: ['web down'],
+      detection: [
+        { text: 'Check the health endpoint', http: { path: '/api/health' }, expect: 'Health endpoints return 200 OK' },
+        { text: 'Read the logs', run: ['atom-cli', 'logs', '--lines', '30'], look_for: 'ERROR' },
+        { text: 'Check the app status', run: ['atom-cli', 'status'], timeout: '60s' },
+      ],
+      mitigation: [],
+      resolution: [],
+      prevention: [],
+    },
+  },
+});
+const playbook = runbook.playbooks.find((p) => p.id === 'web-down') as Playbook;
+const stepAt = (key: string) => {
+  const i = Number(key.split('.')[1]);
+  return playbook.detection[i] as RunnableStep;
+};
+
+/** The database as the running process sees it: a statement matching `failing` fails while it does. */
+function flaky(db: Database) {
+  let failing: RegExp | null = null;
+  let times = Number.POSITIVE_INFINITY;
+  const proxy = new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === 'query') {
+        return (sql: string, params?: unknown[]) => {
+          if (failing?.test(sql) && times > 0) {
+            times--;
+            return Promise.reject(new Error('Connection terminated unexpectedly'));
+          }
+          return target.query(sql, params as never[]);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return {
+    db: proxy,
+    fail(re: RegExp | null, n = Number.POSITIVE_INFINITY) {
+      failing = re;
+      times = n;
+    },
+  };
+}
+
+forEachDatabase(
+  (ctx) => {
+    beforeEach(() => ctx.truncate());
+
+    let health: Server;
+    let healthUrl: string;
+    beforeAll(async () => {
+      health = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"status":"ok"}');
+      });
+      await new Promise<void>((r) => health.listen(0, '127.0.0.1', r));
+      healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((r) => health.close(() => r())));
+
+    let host: PlaybookHost;
+    beforeEach(async () => {
+      const incident = await insertIncident(ctx.db, {
+        teamId: 'T1',
+        number: 1,
+        title: 'web',
+        severity: 1,
+        reporterId: 'U',
+      });
+      host = { kind: 'incident', incident };
+    });
+
+    /** A Slack that records every drawing of a run's message; `refuse` makes it refuse the ones it matches. */
+    const slack = () => {
+      const drawn: { ts: string; view: RunView }[] = [];
+      let refuse: ((v: RunView) => boolean) | null = null;
+      let n = 0;
+      const chat = {
+        postRun: async (_p: unknown, _t: unknown, view: RunView) => {
+          const ts = `1700000000.${String(++n).padStart(6, '0')}`;
+          drawn.push({ ts, view });
+          return ts;
+        },
+        updateRun: async (_p: unknown, ts: string, view: RunView) => {
+          if (refuse?.(view)) throw new Error('internal_error');
+          drawn.push({ ts, view });
+        },
+        uploadOutput: async () => {},
+        permalink: async () => null,
+      };
+      return {
+        chat: chat as unknown as PlaybookChat,
+        drawn,
+        last: () => drawn.at(-1)!.view,
+        refuse(f: ((v: RunView) => boolean) | null) {
+          refuse = f;
+        },
+      };
+    };
+    const checklists = { refresh: async () => {}, settleRun: async () => {} } as unknown as Checklists;
+    const metrics = { stepRan: () => {} } as unknown as IncidentMetrics;
+    const quiet = { ...console, warn: () => {}, info: () => {} };
+    const opts = (env: Record<string, string> = {}): RunnerOptions => ({
+      atomCli: ATOM_CLI,
+      healthBaseUrl: healthUrl,
+      commandEnv: env,
+    });
+    const executor = (db: Database, chat: PlaybookChat, o: RunnerOptions, leaseMs = 30_000) =>
+      new StepExecutor(db, chat, checklists, o, (_s, t) => t, metrics, quiet, leaseMs);
+    const execute = (e: StepExecutor, key: string) => {
+      const step = stepAt(key);
+      return e.execute({ host, playbook, step, key, target: e_target(step), userId: 'U1', approvedBy: null });
+    };
+    const e_target = (step: RunnableStep) =>
+      step.type === 'http' ? [new URL(step.path, healthUrl).toString()] : [ATOM_CLI, ...step.run.slice(1)];
+    const runRow = async (key: string) =>
+      (
+        await ctx.db.query<{ id: number; state: string; thread_ts: string | null; lease_until: Date | null }>(
+          'SELECT id, state, thread_ts, lease_until FROM step_runs WHERE step_key = $1 ORDER BY id DESC LIMIT 1',
+          [key],
+        )
+      ).rows[0];
+    const dueNow = (id: number) =>
+      ctx.db.query('UPDATE step_runs SET show_due_at = now() WHERE id = $1 AND show_due_at IS NOT NULL RETURNING id', [
+        id,
+      ]);
+    const runs = { host: async () => host, step: () => ({ playbook, step: stepAt('detection.2') }) };
+
+    describe('a run whose final update Slack refused', () => {
+      it('is drawn again by the sweep with its detail: an HTTP check’s status, the lines found', async () => {
+        const s = slack();
+        s.refuse((v) => v.state !== 'running');
+        const e = executor(ctx.db, s.chat, opts());
+        const http = await execute(e, 'detection.0');
+        expect(http.view).toMatchObject({ state: 'succeeded', detail: expect.stringMatching(/^HTTP 200 in \d+ ms/) });
+        const logs = await execute(e, 'detection.1');
+        expect(logs.view.state).toBe('succeeded');
+        expect(logs.view.found?.matched).toBeGreaterThan(0);
+        // Slack refused both final updates: their messages still say "Running".
+        expect(s.drawn.filter((d) => d.view.state !== 'running')).toEqual([]);
+
+        s.refuse(null);
+        const sweep = new RunMessageRedraws(
+          ctx.db,
+          s.chat,
+          { host: async () => host, step: (_p, key) => ({ playbook, step: stepAt(key) }) },
+          quiet,
+        );
+        for (const key of ['detection.0', 'detection.1']) {
+          const r = (await runRow(key))!;
+          expect((await dueNow(r.id)).rows, key).toHaveLength(1);
+        }
+        await sweep.sweep();
+        const again = (ts: string) => s.drawn.filter((d) => d.ts === ts && d.view.state !== 'running').at(-1)?.view;
+        const httpAgain = again(http.ts!);
+        expect(httpAgain).toMatchObject({ state: 'succeeded', detail: http.view.detail, exitCode: null });
+        expect(JSON.stringify(renderRun(httpAgain!).blocks)).toMatch(/HTTP 200 in \d+ ms/);
+        const logsAgain = again(logs.ts!);
+        expect(logsAgain).toMatchObject({ state: 'succeeded', found: logs.view.found, bytes: logs.view.bytes });
+        expect(renderRun(logsAgain!).text).toBe(renderRun(logs.view).text);
+        expect(renderRun(logsAgain!).blocks).toEqual(renderRun(logs.view).blocks);
+      });
+    });
+
+    describe("a run's message whose recording failed (the database blipped)", () => {
+      it('is recorded by the lease’s renewal while it runs, so the sweep finds it if the process dies', async () => {
+        const s = slack();
+        const f = flaky(ctx.db);
+        f.fail(/^UPDATE step_runs SET thread_ts = \$2 WHERE id = \$1$/, 1);
+        const e = executor(f.db, s.chat, opts({ ATOM_CLI_SLOW_MS: '100', ATOM_CLI_SLOW_COUNT: '15' }), 600);
+        const running = execute(e, 'detection.2');
+        await untilPasses(async () => {
+          expect(await runRow('detection.2')).toMatchObject({ state: 'running', thread_ts: s.drawn[0]?.ts });
+        }, 5_000);
+        await running;
+      });
+
+      it('is recorded with the run’s end', async () => {
+        const s = slack();
+        const f = flaky(ctx.db);
+        f.fail(/^UPDATE step_runs SET thread_ts = \$2 WHERE id = \$1$/, 1);
+        const r = await execute(executor(f.db, s.chat, opts()), 'detection.0');
+        expect(await runRow('detection.0')).toMatchObject({ state: 'succeeded', thread_ts: r.ts });
+      });
+    });
+
+    describe('a run whose process was cut off from the database past its lease, and came back', () => {
+      /**
+       * Runs the slow status step with the process cut off (its renewals fail) until another process's sweep records
+       * it lost; `meanwhile` runs then; the process comes back and the command ends.
+       */
+      const cutOff = async (meanwhile: () => Promise<void>) => {
+        const s = slack();
+        const f = flaky(ctx.db);
+        const e = executor(f.db, s.chat, opts({ ATOM_CLI_SLOW_MS: '100', ATOM_CLI_SLOW_COUNT: '25' }), 600);
+        f.fail(/lease_until = now\(\) \+ make_interval/);
+        const running = execute(e, 'detection.2');
+        const other = new LostRuns(ctx.db, s.chat, checklists, runs, metrics, quiet);
+        await untilPasses(async () => {
+          await other.sweep();
+          expect((await runRow('detection.2'))?.state).toBe('lost');
+        }, 5_000);
+        await meanwhile();
+        f.fail(null);
+        const result = await running;
+        const events = (await listEvents(ctx.db, host.kind === 'incident' ? host.incident.id : 0)).filter(
+          (x) => x.kind === 'step_run',
+        );
+        return { s, result, events };
+      };
+
+      it('records its real end when nobody acted on the lost run, the timeline saying it came back', async () => {
+        const { s, result, events } = await cutOff(async () => {});
+        expect(result.view.state).toBe('succeeded');
+        expect((await runRow('detection.2'))?.state).toBe('succeeded');
+        expect(events.map((x) => [x.details.state, x.details.cameBack ?? null])).toEqual([
+          ['lost', null],
+          ['succeeded', true],
+        ]);
+        expect(s.last()).toMatchObject({ state: 'succeeded' });
+      });
+
+      it('leaves it lost when its step was acted on meanwhile, its message and the timeline saying how it ended', async () => {
+        const { s, events } = await cutOff(async () => {
+          await insertCheck(
+            ctx.db,
+            { kind: 'incident', id: host.kind === 'incident' ? host.incident.id : 0 },
+            {
+              playbookId: 'web-down',
+              stepKey: 'detection.2',
+              state: 'done',
+              reason: null,
+              checkedBy: 'U2',
+            },
+          );
+        });
+        expect((await runRow('detection.2'))?.state).toBe('lost');
+        expect(events.map((x) => [x.details.state, x.details.cameBack ?? null, x.details.keptLost ?? null])).toEqual([
+          ['lost', null, null],
+          ['succeeded', true, true],
+        ]);
+        expect(s.last()).toMatchObject({ state: 'lost', detail: expect.stringMatching(/came back.*succeeded/) });
+      });
+    });
+  },
+  { migrate: true },
+);
