@@ -21,6 +21,7 @@ import { span as rtoSpan, rtoStanding } from './incident-card.js';
 import { inertLinks } from './inert-links.js';
 import { humanDuration } from './text.js';
 import {
+  cameBack,
   closedWhy,
   nextUpdateOf,
   notDoneOf,
@@ -283,7 +284,7 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
       : '';
     const f = foundOfRecord(d);
     const found = f ? `; ${cell(foundSummary(f), x.c.mask)}` : '';
-    return `Ran ${target} (${cell(title, x.c.mask)}, step ${cell(stepLabel(d, x.c.sections), x.c.mask)}): ${outcome(d)}${found}${anyway}`;
+    return `Ran ${target} (${cell(title, x.c.mask)}, step ${cell(stepLabel(d, x.c.sections), x.c.mask)}): ${outcome(d)}${found}${anyway}${cameBack(d).replace(/^ — /, '; ')}`;
   },
   rollback_verified: (d, x) =>
     `Rollback ${rollbackVerifiedWords(

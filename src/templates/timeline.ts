@@ -175,6 +175,17 @@ const ranAnyway = (d: Record<string, unknown>) => {
     : '';
 };
 
+/**
+ * A run's end that came in after the run was recorded lost (its process cut off from the database, come back): said
+ * so, and when the run stays lost (its step acted on since), that too.
+ */
+export const cameBack = (d: Record<string, unknown>) =>
+  d.cameBack !== true
+    ? ''
+    : d.keptLost === true
+      ? ' — reported when the bot came back, after the run was recorded lost; it stays lost, as its step was acted on since'
+      : ' — reported when the bot came back, after the run was recorded lost';
+
 /** A run that looked for lines (`look_for`): how many had them, as its message said. */
 const foundOf = (d: Record<string, unknown>) => {
   const f = foundOfRecord(d);
@@ -288,7 +299,7 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     case 'step_run': {
       const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';
       const code = typeof d.exitCode === 'number' ? `, exit ${d.exitCode}` : '';
-      return `${who} ran \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.state), 20)}${code}${foundOf(d)}${ranAnyway(d)}`;
+      return `${who} ran \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.state), 20)}${code}${foundOf(d)}${ranAnyway(d)}${cameBack(d)}`;
     }
     case 'rollback_verified':
       return `${who}'s rollback ${rollbackVerifiedWords(

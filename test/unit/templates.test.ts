@@ -619,6 +619,13 @@ describe('renderTimeline', () => {
         COMMANDER,
       ),
     ).toMatch(/`: succeeded, exit 0 — run with 1 required step not done: Prerequisites checklist 3$/);
+    // An end that came in after the run was recorded lost (its process cut off from the database, come back).
+    expect(lines('step_run', { ...run, state: 'succeeded', exitCode: 0, cameBack: true }, COMMANDER)).toMatch(
+      /`: succeeded, exit 0 — reported when the bot came back, after the run was recorded lost$/,
+    );
+    expect(
+      lines('step_run', { ...run, state: 'succeeded', exitCode: 0, cameBack: true, keptLost: true }, COMMANDER),
+    ).toMatch(/recorded lost; it stays lost, as its step was acted on since$/);
   });
 
   it('shows a message put on the timeline as said by its author, with its link, and who added it', () => {
