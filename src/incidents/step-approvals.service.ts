@@ -2,6 +2,7 @@ import type { CommandStep, Playbook, RunnableStep } from '../runbook/playbooks.j
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
 import {
+  approvalMessageDrawn,
   approvalRedrawn,
   insertApproval,
   lockPendingApproval,
@@ -187,16 +188,21 @@ export class StepApprovals {
 
   /**
    * Shows requests just closed (their step skipped or done, the incident resolved) as closed, everywhere. One that some
-   * message could not be updated for is left to the timer loop's sweep (ApprovalRedraws), which draws it again.
+   * message could not be updated for is left to the timer loop's sweep (ApprovalRedraws), which draws it again: its
+   * channel message too only when Slack refused that one (a refused direct message is no reason to draw it again).
    */
   async showClosed(host: PlaybookHost, closed: readonly StepApproval[]): Promise<void> {
     for (const c of closed) {
       const drawn = await this.redraw(host, c);
+      const mark = drawn.mark ?? c.behindMark;
+      const unrecorded = (e: unknown) => this.log.warn(`could not record how request ${c.id} is shown`, e);
       if (drawn.shown) {
-        const done = { dms: drawn.dms ?? c.dms, message: drawn.message, mark: drawn.mark ?? c.behindMark };
-        await approvalRedrawn(this.db, c.id, done).catch((e) =>
-          this.log.warn(`could not record request ${c.id} as shown`, e),
+        await approvalRedrawn(this.db, c.id, { dms: drawn.dms ?? c.dms, message: drawn.message, mark }).catch(
+          unrecorded,
         );
+      } else if (drawn.message && drawn.messageShown) {
+        // Slack took the channel message's update but refused a direct message's: the sweep draws those only.
+        await approvalMessageDrawn(this.db, c.id, mark).catch(unrecorded);
       }
     }
   }
@@ -205,17 +211,16 @@ export class StepApprovals {
    * Draws one closed or decided request as it is now in the channel and every DM; `shown` false when Slack refused
    * some update (to be tried again), `dms` the direct messages it was drawn in, and `message` whether its channel
    * message was drawn. Shown too when it cannot be drawn any more (its step gone from the runbook, its values
-   * unreadable, the request gone): trying again would not help. A request approved or denied is drawn in its DMs only
-   * (those sent while it was decided), unless its channel message is behind (Slack refused the decision's update): the
-   * channel message is otherwise the decision's own to draw. `mark`: the behind mark the drawing read (see
-   * approvalRedrawn); absent when it drew nothing. `messageShown`: Slack took the channel message's update (or it was
+   * unreadable, the request gone): trying again would not help. A request is drawn in its DMs only unless its channel
+   * message is behind (marked so by its closing or decision, until a drawing Slack took there: see messageBehind).
+   * `mark`: the behind mark the drawing read (see approvalRedrawn); absent when it drew nothing. `messageShown`: Slack took the channel message's update (or it was
    * not drawn), whatever it did with the direct messages'.
    */
   async redraw(
     host: PlaybookHost,
     c: StepApproval,
   ): Promise<{ shown: boolean; dms?: readonly ApprovalDm[]; message: boolean; messageShown?: boolean; mark?: number }> {
-    const message = c.state === 'closed' || c.messageBehind;
+    const message = c.messageBehind;
     let view: (x: StepApproval) => ApprovalView;
     try {
       const { playbook, step } = this.runs.step(c.playbookId, c.stepKey);

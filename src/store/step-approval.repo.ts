@@ -30,8 +30,9 @@ export interface StepApproval {
   /** The person who decided was not in the channel: the bot added them to it to decide. */
   addedToDecide: boolean;
   /**
-   * Decided, and its channel message may still show an older state (Slack refused the decision's update): the sweep
-   * draws it too (see migration 073).
+   * Closed or decided, and its channel message may still show an older state (Slack refused the closing's or the
+   * decision's update, or its process stopped first): the sweep draws it too (see migrations 073 and 082). Not behind,
+   * the sweep draws its direct messages only.
    */
   messageBehind: boolean;
   /**
@@ -131,8 +132,8 @@ export const CLOSED_SHOW_GRACE_S = 30;
 
 /**
  * Closes the requests still waiting on a step (or on every step of a playbook: stepKey null), for `why`; returns them
- * closed, each due to be shown so by the sweep (see claimApprovalRedraws) unless shown first. Take
- * lockStepApprovals first for one step.
+ * closed, each due to be shown so by the sweep (see claimApprovalRedraws), its channel message marked behind (the sweep
+ * draws it too), unless shown first. Take lockStepApprovals first for one step.
  */
 /** What closing asks: whose requests, of which playbook and step (null: every one), why, by whom. */
 export interface ApprovalClosing {
@@ -147,6 +148,7 @@ export interface ApprovalClosing {
 export async function closePendingApprovals(q: Queryable, c: ApprovalClosing): Promise<StepApproval[]> {
   const { rows } = await q.query<ApprovalRow>(
     `UPDATE step_approvals SET state = 'closed', closed_why = $4, decided_by = $5, reason = $6, decided_at = now(),
+            message_behind = true, behind_mark = behind_mark + 1,
             show_due_at = now() + make_interval(secs => ${CLOSED_SHOW_GRACE_S})
       WHERE ${ownerColumn(c.host)} = $1 AND ($2::text IS NULL OR playbook_id = $2) AND ($3::text IS NULL OR step_key = $3)
         AND state = 'pending'
@@ -280,10 +282,10 @@ export interface ApprovalDrawn {
 /**
  * A request drawn as it is: the sweep leaves it. `drawn.dms`: the direct messages it was drawn in; when others were
  * recorded since (sent while it was closed or decided), it stays due, to be drawn in those too. `drawn.message`: its
- * channel message was drawn too; when not (a decided one's DMs only), one whose channel message is behind (see
- * approvalBehind) stays due, to be drawn there too. Only the behind mark the drawing read (`drawn.mark`) is cleared:
- * one made while it drew (another drawing, perhaps of a newer state, that Slack refused) stays, and the request stays
- * due for it.
+ * channel message was drawn too; when not (a closed or decided one's DMs only), one whose channel message is behind
+ * (see approvalBehind, closePendingApprovals) stays due, to be drawn there too. Only the behind mark the drawing read
+ * (`drawn.mark`) is cleared: one made while it drew (another drawing, perhaps of a newer state, that Slack refused)
+ * stays, and the request stays due for it.
  */
 export async function approvalRedrawn(q: Queryable, id: number, drawn: ApprovalDrawn): Promise<void> {
   await q.query(
@@ -298,9 +300,9 @@ export async function approvalRedrawn(q: Queryable, id: number, drawn: ApprovalD
 }
 
 /**
- * A decided request whose channel message a drawing drew, Slack taking it, while it refused a direct message: the
- * channel message's behind mark the drawing read (`mark`) is cleared, and the request left due (for the sweep to draw
- * its direct messages only). A newer mark, made while it drew, stays.
+ * A closed or decided request whose channel message a drawing drew, Slack taking it, while it refused a direct
+ * message: the channel message's behind mark the drawing read (`mark`) is cleared, and the request left due (for the
+ * sweep to draw its direct messages only). A newer mark, made while it drew, stays.
  */
 export async function approvalMessageDrawn(q: Queryable, id: number, mark: number): Promise<void> {
   await q.query('UPDATE step_approvals SET message_behind = false WHERE id = $1 AND behind_mark = $2', [id, mark]);

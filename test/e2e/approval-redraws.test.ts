@@ -66,6 +66,25 @@ const showsNow = (bot: BotHarness, channel: string, ts: string, re: RegExp, what
     return re.test(s) && !s.includes(ACTION.approveStep) ? s : undefined;
   }, what);
 
+/** The request's due time for the timer loop's redraw, moved up to now; whether it was due at all. */
+async function dueNowIn(bot: BotHarness, id: string) {
+  const { rows } = await bot.db.query(
+    'UPDATE step_approvals SET show_due_at = now() WHERE id = $1 AND show_due_at IS NOT NULL RETURNING id',
+    [id],
+  );
+  return rows.length === 1;
+}
+
+/** Once the request's two direct messages (the approvers' other than the asker) are recorded. */
+const bothDmsRecordedIn = (bot: BotHarness, id: string) =>
+  eventually(async () => {
+    const { rows } = await bot.db.query<{ n: number }>(
+      'SELECT jsonb_array_length(dms) AS n FROM step_approvals WHERE id = $1',
+      [id],
+    );
+    return rows[0]?.n === 2 ? true : undefined;
+  }, 'both direct messages recorded');
+
 describe('a decided request drawn again (the run fails, exit code 3)', () => {
   let bot: BotHarness;
   beforeAll(async () => {
@@ -144,23 +163,8 @@ describe("the decision's own drawing of the channel's request, refused by Slack"
 
   const failedRun = /It ran and failed \(exit code 3\)/;
 
-  /** The request's due time for the timer loop's redraw, moved up to now; whether it was due at all. */
-  const dueNow = async (id: string) => {
-    const { rows } = await bot.db.query(
-      'UPDATE step_approvals SET show_due_at = now() WHERE id = $1 AND show_due_at IS NOT NULL RETURNING id',
-      [id],
-    );
-    return rows.length === 1;
-  };
-  /** Once the request's two direct messages (the approvers' other than the asker) are recorded. */
-  const bothDmsRecorded = (id: string) =>
-    eventually(async () => {
-      const { rows } = await bot.db.query<{ n: number }>(
-        'SELECT jsonb_array_length(dms) AS n FROM step_approvals WHERE id = $1',
-        [id],
-      );
-      return rows[0]?.n === 2 ? true : undefined;
-    }, 'both direct messages recorded');
+  const dueNow = (id: string) => dueNowIn(bot, id);
+  const bothDmsRecorded = (id: string) => bothDmsRecordedIn(bot, id);
 
   it('an approval is drawn again by the timer loop: the buttons go, and it says how the run ended', async () => {
     bot.fake.reset();
@@ -307,6 +311,56 @@ describe("the decision's own drawing of the channel's request, refused by Slack"
       return undefined;
     }, "the CTO's direct message saying the run failed");
     await recordedShown(bot, id);
+  });
+});
+
+describe('a closed request whose direct message Slack keeps refusing', () => {
+  let bot: BotHarness;
+  beforeAll(async () => {
+    bot = await startBot({ runbook, env: { ATOM_CLI } });
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it("the timer loop draws the direct message again every round, the channel's request (Slack took it) not", async () => {
+    bot.fake.reset();
+    const { channelId, requestTs, id } = await ask(bot, 'web down closed, dm refused');
+    const cto = at(await bot.fake.waitFor('chat.postMessage', (m) => m.args.channel === CTO && hasApprove(m)));
+    await bothDmsRecordedIn(bot, id);
+    // Slack refuses every update of the CTO's direct message; resolving the incident closes the request.
+    let refusing = true;
+    bot.fake.failNext('chat.update', { error: 'internal_error' }, 50, (a) => refusing && a.ts === cto.ts);
+    await bot.command('resolve it came back', { channel_id: channelId, user_id: RESPONDER });
+    const closed = /Not run: the incident was resolved/;
+    await showsNow(bot, channelId, requestTs, closed, "the channel's request saying it was closed");
+    /** The refused updates of the CTO's direct message so far (each drawing of it). */
+    const refusedDm = () => bot.fake.callsTo('chat.update').filter((u) => u.args.ts === cto.ts && u.failed).length;
+    await eventually(async () => (refusedDm() >= 1 ? true : undefined), "the closing's refused direct message");
+    await bot.idle();
+    const channelUpdates = () => bot.fake.callsTo('chat.update').filter((u) => u.args.ts === requestTs);
+    expect(channelUpdates()).toHaveLength(1);
+    // Two rounds of the timer loop's redraw of it (made due again until it has drawn the direct message once more).
+    for (const round of [1, 2]) {
+      expect(await dueNowIn(bot, id)).toBe(true);
+      await eventually(async () => {
+        if (refusedDm() > round) return true;
+        await dueNowIn(bot, id);
+        return undefined;
+      }, `round ${round}'s refused direct message`);
+      await bot.idle();
+    }
+    expect(channelUpdates()).toHaveLength(1);
+    // Slack takes it again: the direct message is drawn, the request recorded as shown, the channel's left as it was.
+    refusing = false;
+    await eventually(async () => {
+      const s = JSON.stringify(bot.fake.message(cto.channel, cto.ts)?.blocks ?? null);
+      if (closed.test(s) && !s.includes(ACTION.approveStep)) return true;
+      await dueNowIn(bot, id);
+      return undefined;
+    }, "the CTO's direct message saying it was closed");
+    await recordedShown(bot, id);
+    expect(channelUpdates()).toHaveLength(1);
   });
 });
 
