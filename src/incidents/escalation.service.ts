@@ -277,7 +277,8 @@ export class EscalationService {
       chat,
       {
         roleName: (role) => this.roleName(role),
-        escalateFrom: (incident, role, taken) => this.escalateFrom(incident, role, taken),
+        escalateFrom: (incident, role, taken, who) => this.escalateFrom(incident, role, taken, who),
+        whoIsOn: () => this.whoIsOn(this.runbook.escalation.order),
         reason: (rule, incident) => ruleReason(rule, this.runbook, incident),
       },
       this.lanes,
@@ -523,13 +524,15 @@ export class EscalationService {
    * card's Escalate now would offer (nextEscalation, one function for both): not paged (nor asked for) yet, `taken`,
    * and not one whose people on call all run the incident already; none past the last. A role paged already is not
    * offered: pressing it would page nobody (a round paging on-call again with senior DevOps offered senior DevOps).
+   * `who`: who is on call, as a redraw of many DMs reads it once for all (see PageDmNames.whoIsOn); else read here.
    */
   private async escalateFrom(
     incident: Incident,
     role: string,
     taken: ReadonlySet<string>,
+    who?: () => Promise<ReadonlyMap<string, OnCallPeople>>,
   ): Promise<{ escalateTo?: { role: string; roleName: string } }> {
-    const next = await this.nextEscalation(incident, taken, undefined, role);
+    const next = await this.nextEscalation(incident, taken, who, role);
     return next ? { escalateTo: next } : {};
   }
 
@@ -537,13 +540,14 @@ export class EscalationService {
    * The role Escalate now pages when none is named, and the card's button names (one function for both): the next of
    * the contact order not `taken`, passing over a role whose people on call now are all on the incident already, its
    * commander or who acknowledged it (see nextRoleToPage): reopened, paging on-call who runs the incident tells them
-   * nothing. `who`: the people on call as read already (the card's); else read here. `after`: a page of that role's
-   * (its DM's Escalate to …), only the roles after it in the contact order.
+   * nothing. `who`: the people on call as read already (the card's), or how to read them once for many (a redraw's);
+   * else read here, and only when needed. `after`: a page of that role's (its DM's Escalate to …), only the roles after
+   * it in the contact order.
    */
   private async nextEscalation(
     incident: Incident,
     taken: ReadonlySet<string>,
-    who?: ReadonlyMap<string, OnCallPeople>,
+    who?: ReadonlyMap<string, OnCallPeople> | (() => Promise<ReadonlyMap<string, OnCallPeople>>),
     after?: string,
   ): Promise<{ role: string; roleName: string } | null> {
     const onIncident = new Set(
@@ -554,8 +558,8 @@ export class EscalationService {
     const { order } = this.runbook.escalation;
     const from = after === undefined ? order : order.includes(after) ? order.slice(order.indexOf(after) + 1) : [];
     const left = from.filter((r) => !taken.has(r));
-    const people =
-      onIncident.size && left.length ? (who ?? (await this.whoIsOn(left))) : new Map<string, OnCallPeople>();
+    const read = () => (typeof who === 'function' ? who() : (who ?? this.whoIsOn(left)));
+    const people = onIncident.size && left.length ? await read() : new Map<string, OnCallPeople>();
     const role = nextRoleToPage(
       this.runbook,
       taken,

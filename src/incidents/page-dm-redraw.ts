@@ -17,7 +17,7 @@ import { getIncident } from '../store/incident.repo.js';
 import { ChatPlatformError } from './errors.js';
 import { byNameOf, openedAt, pagedPerson, ruleFlag } from './escalation-policy.js';
 import type { Lanes } from './lanes.js';
-import type { IncidentChat, Logger, PageMessage } from './ports.js';
+import type { IncidentChat, Logger, OnCallPeople, PageMessage } from './ports.js';
 import type { Incident } from './types.js';
 
 /** How long a redraw holds a page DM (see claimPageDms): past it, a process that stopped drawing it holds it no more. */
@@ -39,20 +39,32 @@ export const DM_NEVER_UPDATED = new Set([
   'msg_too_long',
 ]);
 
-/** What a redraw reads of the escalation service: roles' names, a page's Escalate to …, why a rule paged. */
+/** Who is on call in the contact order's roles, read when first asked and then kept (see PageDmNames.whoIsOn). */
+type OnCallRead = () => Promise<ReadonlyMap<string, OnCallPeople>>;
+
+/**
+ * What a redraw reads of the escalation service: roles' names, a page's Escalate to …, who is on call, why a rule
+ * paged.
+ */
 export interface PageDmNames {
   roleName(role: string): string;
   /**
    * The Escalate to … a page of `role` offers, the roles `taken` paged or asked for, as the card's Escalate now
-   * decides (see EscalationService.escalateFrom).
+   * decides (see EscalationService.escalateFrom), with who is on call as `who` reads it.
    */
   escalateFrom(
     incident: Incident,
     role: string,
     taken: ReadonlySet<string>,
+    who: OnCallRead,
   ): Promise<{ escalateTo?: { role: string; roleName: string } }>;
+  /** Who is on call now in every role of the contact order: one ask, for every DM of a redraw. */
+  whoIsOn(): Promise<ReadonlyMap<string, OnCallPeople>>;
   reason(rule: string, incident: Incident): string;
 }
+
+/** The Escalate to … each role's page offers, as one read of the incident has it: asked once per role. */
+type Offers = (role: string) => Promise<{ escalateTo?: { role: string; roleName: string } }>;
 
 /**
  * The page direct messages people hold, shown again as the incident is now: answered (acknowledged, resolved,
@@ -86,7 +98,7 @@ export class PageDmRedraw {
    */
   async showAnswered(incident: Incident): Promise<void> {
     try {
-      await this.drawBehind(incident.id);
+      await this.drawBehind(incident.id, this.onCallOnce());
     } catch (err) {
       this.log.warn(`incident ${incident.id}: could not read its pages to show them answered`, err);
     }
@@ -101,9 +113,10 @@ export class PageDmRedraw {
    * Throws when Slack did not take one, so the timer is tried again.
    */
   async redrawPages(incidentId: number): Promise<'done' | 'held'> {
+    const who = this.onCallOnce();
     // A second look: a DM drawn while another change was made is behind again, and shown once more.
     for (let look = 0; look < 2; look++) {
-      const { behind, failure, busy } = await this.drawBehind(incidentId);
+      const { behind, failure, busy } = await this.drawBehind(incidentId, who);
       if (failure) throw failure;
       if (busy) return 'held';
       if (behind === 0) return 'done';
@@ -111,10 +124,27 @@ export class PageDmRedraw {
     return 'done';
   }
 
-  /** The incident's page direct messages behind it now: answered ones not shown so, open ones drawn otherwise. */
+  /**
+   * Who is on call, asked once for a whole redraw (both looks of redrawPages, both reads of each, every DM drawn), and
+   * only when some Escalate to … needs it. A hand-off meanwhile (a rotation's, an override) writes a timer of its own,
+   * whose redraw asks again.
+   */
+  private onCallOnce(): OnCallRead {
+    let read: Promise<ReadonlyMap<string, OnCallPeople>> | undefined;
+    return () => {
+      read ??= this.names.whoIsOn();
+      return read;
+    };
+  }
+
+  /**
+   * The incident's page direct messages behind it now: answered ones not shown so, open ones drawn otherwise; and the
+   * Escalate to … each role's page offers as the incident is now (`offers`, which the drawing of these uses too).
+   */
   private async behindNow(
     incidentId: number,
-  ): Promise<{ incident: Incident; answered: PageDmBehind[]; open: OpenPageDm[]; taken: ReadonlySet<string> } | null> {
+    who: OnCallRead,
+  ): Promise<{ incident: Incident; answered: PageDmBehind[]; open: OpenPageDm[]; offers: Offers } | null> {
     const incident = await getIncident(this.db, incidentId);
     if (!incident) return null;
     const openToo = incident.status !== 'resolved' && this.chat.refreshPage !== undefined;
@@ -123,7 +153,16 @@ export class PageDmRedraw {
       openToo ? openPageDms(this.db, incidentId) : [],
       openToo ? takenRoles(this.db, incidentId, openedAt(incident)) : new Set<string>(),
     ]);
-    return { incident, answered, open: await this.openBehind(incident, open, taken), taken };
+    const asked = new Map<string, ReturnType<Offers>>();
+    const offers: Offers = (role) => {
+      let offer = asked.get(role);
+      if (!offer) {
+        offer = this.names.escalateFrom(incident, role, taken, who);
+        asked.set(role, offer);
+      }
+      return offer;
+    };
+    return { incident, answered, open: await this.openBehind(open, offers), offers };
   }
 
   /**
@@ -131,18 +170,10 @@ export class PageDmRedraw {
    * whose Escalate to … is not what a page of its role offers now. That one passes over a role whose people on call
    * all run the incident, and who is on call is not in the database: a hand-off (a rotation's, an override or a swap
    * starting or ending) may change it, and its timer (`redraw_pages`, written by the hand-off's sweep) finds it here.
-   * Asked once per role.
+   * Asked once per role (`offers`).
    */
-  private async openBehind(incident: Incident, open: OpenPageDm[], taken: ReadonlySet<string>): Promise<OpenPageDm[]> {
-    const offers = new Map<string, Promise<string>>();
-    const offeredNow = (role: string) => {
-      let offer = offers.get(role);
-      if (!offer) {
-        offer = this.names.escalateFrom(incident, role, taken).then((e) => e.escalateTo?.role ?? '');
-        offers.set(role, offer);
-      }
-      return offer;
-    };
+  private async openBehind(open: OpenPageDm[], offers: Offers): Promise<OpenPageDm[]> {
+    const offeredNow = async (role: string) => (await offers(role)).escalateTo?.role ?? '';
     const behind = await Promise.all(
       open.map(
         async (dm) =>
@@ -166,19 +197,22 @@ export class PageDmRedraw {
    * recorded as drawn, and not shown again. Returns how many were behind, the first failure (each is logged; null
    * when all were shown or given up: see DM_NEVER_UPDATED), and whether another redraw held some (`busy`).
    */
-  private async drawBehind(incidentId: number): Promise<{ behind: number; failure: unknown; busy: boolean }> {
-    const seen = await this.behindNow(incidentId);
+  private async drawBehind(
+    incidentId: number,
+    who: OnCallRead,
+  ): Promise<{ behind: number; failure: unknown; busy: boolean }> {
+    const seen = await this.behindNow(incidentId, who);
     const wanted: PageDmKey[] = seen ? [...seen.answered, ...seen.open] : [];
     if (wanted.length === 0) return { behind: 0, failure: null, busy: false };
     const claimed = await claimPageDms(this.db, wanted, DRAW_LEASE_MS);
     const mine = wanted.filter((d) => claimed.has(pageDmKey(d)));
     try {
       // Read again once the lease is held: what is drawn is the incident as it is now.
-      const now = await this.behindNow(incidentId);
+      const now = await this.behindNow(incidentId, who);
       if (!now) return { behind: 0, failure: null, busy: false };
       const held = <T extends PageDmKey>(dms: T[]) => dms.filter((d) => claimed.has(pageDmKey(d)));
       const answered = await this.drawAnswered(now.incident, held(now.answered));
-      const open = await this.redraw(now.incident, held(now.open), now.taken);
+      const open = await this.redraw(now.incident, held(now.open), now.offers);
       return {
         behind: now.answered.length + now.open.length,
         failure: answered ?? open,
@@ -223,9 +257,10 @@ export class PageDmRedraw {
 
   /**
    * Shows page direct messages again as `incident` is now, each recorded with the severity it shows once Slack takes
-   * it. Returns the first failure (each is logged), null when every one was shown (or given up: see DM_NEVER_UPDATED).
+   * it, and (a first DM of a role's page) offering the Escalate to … its role's page offers now (`offers`, as read with
+   * it). Returns the first failure (each is logged), null when every one was shown (or given up: see DM_NEVER_UPDATED).
    */
-  private async redraw(incident: Incident, dms: OpenPageDm[], taken: ReadonlySet<string>): Promise<unknown> {
+  private async redraw(incident: Incident, dms: OpenPageDm[], offers: Offers): Promise<unknown> {
     const refresh = this.chat.refreshPage?.bind(this.chat);
     if (!refresh) return null;
     let failure: unknown = null;
@@ -234,7 +269,7 @@ export class PageDmRedraw {
         const person = pagedPerson(dm.role);
         const flag = ruleFlag(dm.rule, incident);
         // A later Slack step is sent with no Escalate to … (see NotificationService): none is added.
-        const escalateTo = dm.step !== null || person ? {} : await this.names.escalateFrom(incident, dm.role, taken);
+        const escalateTo = dm.step !== null || person ? {} : await offers(dm.role);
         const page: PageMessage = {
           roleName: this.names.roleName(dm.role),
           // Why it was paged then (a round of nobody acknowledging within the SEV-2 response time), as it went.
