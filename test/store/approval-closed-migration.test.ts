@@ -4,12 +4,12 @@ import { forEachDatabase } from './databases.js';
 
 forEachDatabase(
   (ctx) => {
-    it('closed requests still due before 082 have their channel message marked behind; the others are left', async () => {
+    it('closed requests still due before 081 have their channel message marked behind; the others are left', async () => {
       const { db } = await ctx.fresh();
       const all = await loadMigrations();
       await migrateAtStart(
         db,
-        all.filter((m) => m.version < 82),
+        all.filter((m) => m.version < 81),
       );
       const { rows: incidents } = await db.query<{ id: string }>(
         `INSERT INTO incidents (team_id, number, title, severity, status, phase, reporter_id)
