@@ -176,7 +176,7 @@ describe("a security alert's group", () => {
     expect(json(updated.args)).not.toContain('actions');
     // Nor is the notice sent to on-call whole instead: it was never theirs (no security alert), and the private
     // incident shows its alerts to those in it (its page, on-call's way in, among them).
-    const paged = (c: { args: Record<string, unknown> }) => json(c.args.metadata).includes('incident_page');
+    const paged = (c: { args: Record<string, unknown> }) => json(c.args.metadata ?? null).includes('incident_page');
     const dms = bot.fake.callsTo('chat.postMessage').filter((c) => String(c.args.channel).startsWith('U') && !paged(c));
     expect(bot.fake.callsTo('chat.postMessage').some(paged)).toBe(true);
     for (const c of dms) for (const s of ['SshLoginLatency', 'Slow SSH logins']) expect(json(c.args)).not.toContain(s);
