@@ -330,6 +330,7 @@ const schema = z.object({
   ALERTS_MAX_INCIDENTS: wholeNumber(1, 1000, 3),
   ALERT_DELIVERY_RETENTION: durationVar('30d'),
   ALERTS_REPEAT_REFRESH: durationVar('10s'),
+  ALERTS_DM_RETRY: durationVar('2s'),
   // On-call rotations: the longest override or swap, and how long before a hand-off its notice goes out.
   ONCALL_OVERRIDE_MAX: durationVar('7d'),
   ONCALL_HANDOFF_NOTICE: durationVar('15m'),
@@ -509,6 +510,8 @@ export interface AlertsSettings {
   deliveryRetentionMs: number;
   /** A card shows repeats of its alerts (counts, last seen) this long after, at most (ALERTS_REPEAT_REFRESH, 10s). */
   repeatRefreshMs: number;
+  /** First wait before on-call's copies of a withdrawn notice Slack refused are drawn again (ALERTS_DM_RETRY, 2s). */
+  noticeDmRetryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -603,6 +606,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxIncidents: c.ALERTS_MAX_INCIDENTS,
       deliveryRetentionMs: c.ALERT_DELIVERY_RETENTION,
       repeatRefreshMs: c.ALERTS_REPEAT_REFRESH,
+      noticeDmRetryMs: c.ALERTS_DM_RETRY,
     }),
     notify: Object.freeze({
       smtpUrl: c.SMTP_URL,

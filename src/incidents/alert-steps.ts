@@ -42,6 +42,7 @@ import { AnnounceOrder } from './announce-order.js';
 import { AlreadyDoneError, ChatPlatformError, DomainError } from './errors.js';
 import type { IncidentService } from './incident.service.js';
 import { NotYet } from './not-yet.js';
+import { NoticeDmWithdrawals } from './notice-dm-withdrawals.js';
 import { DM_NEVER_UPDATED } from './page-dm-redraw.js';
 import type { IncidentMetrics, Logger } from './ports.js';
 import { RateLimitedError } from './rate-limits.js';
@@ -105,10 +106,16 @@ export class AlertSteps {
       playbookTitle?: (id: string) => string | undefined;
       /** How long a declaration whose card is up waits for the others' at most (default CARDS_FIRST_MAX_MS). */
       cardsFirstMaxMs?: number;
+      /** The first wait before on-call's copies of a withdrawn notice Slack refused are drawn again (ALERTS_DM_RETRY). */
+      noticeDmRetryMs?: number;
     } = {},
   ) {
     this.storms = new StormSteps(db, chat, (id) => this.declaredIncident(id));
+    this.noticeDms = new NoticeDmWithdrawals(db, (id) => this.withdrawNoticeDms(id), more.noticeDmRetryMs, log);
   }
+
+  /** On-call's copies of withdrawn notices that Slack refused to update, drawn again by the alert loop's sweep. */
+  readonly noticeDms: NoticeDmWithdrawals;
 
   /** The storm steps (storm, joined, past_cap) and the messages they keep. */
   private readonly storms: StormSteps;
@@ -517,8 +524,9 @@ export class AlertSteps {
     const view = await this.noticeView(lead);
     if (lead.notice) {
       await this.chat.updateAlertNotice(lead.notice, view);
-      // Withdrawn (its group's private incident took it): on-call's copies, if any, are withdrawn too.
-      if (view.withdrawn) await this.withdrawDirect(lead, view);
+      // Withdrawn (its group's private incident took it): on-call's copies, if any, are withdrawn too; those Slack
+      // refuses now are drawn by the alert loop's sweep until it takes them (NoticeDmWithdrawals).
+      if (view.withdrawn) await this.withdrawDirect(lead, view).catch((err) => this.noticeDms.later(lead.id, err));
       // A security alert's notice: on-call's copies follow it; one that turned security (a security alert joined
       // its group, or an alert's summary now reads as one) is sent them now.
       else if (view.security) await this.directNotice(lead, view);
@@ -560,8 +568,9 @@ export class AlertSteps {
   /**
    * A notice withdrawn (AlertNoticeView.withdrawn): on-call's direct copies of it, if it was sent them (when it read as
    * a security matter), say so too, naming nothing of the alert; none is sent now. Each is tried; one Slack failed to
-   * update for a passing reason fails the step, which is tried again with its delivery (the whole notice must not
-   * stay in a DM); one Slack will never update (DM_NEVER_UPDATED: gone, the account closed) is let be, and logged.
+   * update for a passing reason is thrown once the others are done (the notice step leaves them due to the alert loop's
+   * sweep, which draws them until Slack takes them: the whole notice must not stay in a DM); one Slack will never
+   * update (DM_NEVER_UPDATED: gone, the account closed) is let be, and logged.
    */
   private async withdrawDirect(lead: AlertRow, view: AlertNoticeView): Promise<void> {
     let failed: unknown = null;
@@ -576,6 +585,18 @@ export class AlertSteps {
       }
     }
     if (failed) throw failed;
+  }
+
+  /**
+   * The sweep's drawing of a lead's copies (NoticeDmWithdrawals): withdrawn as its notice is now; nothing when it is
+   * not withdrawn any more (its notice's step draws the copies as it stands) or was never sent them. Throws while Slack
+   * refuses one.
+   */
+  private async withdrawNoticeDms(leadId: number): Promise<void> {
+    const lead = await getAlert(this.db, leadId);
+    if (!lead?.noticeDms?.length) return;
+    const view = await this.noticeView(lead);
+    if (view.withdrawn) await this.withdrawDirect(lead, view);
   }
 
   /**

@@ -13,6 +13,7 @@ import {
 } from '../store/alert-delivery.repo.js';
 import { groupLockKey } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
+import { NOTICE_DMS_DUE } from '../store/notice-dm.repo.js';
 import { AlertsByHand } from './alert-by-hand.js';
 import type { AlertCards } from './alert-cards.js';
 import { AlertDeclarations } from './alert-declare.js';
@@ -102,6 +103,8 @@ export interface AlertServiceOptions {
   playbookTitle?: (id: string) => string | undefined;
   /** How long a storm's declaration whose card is up waits for the others' cards at most (default 2 s). */
   cardsFirstMaxMs?: number;
+  /** The first wait before on-call's copies of a withdrawn notice Slack refused are drawn again (ALERTS_DM_RETRY). */
+  noticeDmRetryMs?: number;
 }
 
 export type { ResolvedBeforeDeclared } from './alert-declare.js';
@@ -174,6 +177,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       ...(opts.sensitive ? { sensitive: opts.sensitive } : {}),
       ...(opts.playbookTitle ? { playbookTitle: opts.playbookTitle } : {}),
       ...(opts.cardsFirstMaxMs !== undefined ? { cardsFirstMaxMs: opts.cardsFirstMaxMs } : {}),
+      ...(opts.noticeDmRetryMs !== undefined ? { noticeDmRetryMs: opts.noticeDmRetryMs } : {}),
     });
     this.failures = new DeliveryFailures(db, log);
     this.heldBack = new HeldBackRelease(db, this.recorder, () => this.wake(), log);
@@ -461,14 +465,17 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   }
 
   /**
-   * The sweep as the alert loop runs it: the alerts held back and the cards due, each only in the rounds where there
-   * are some; the heartbeats each round (they look at most every few seconds, in memory).
+   * The sweep as the alert loop runs it: the alerts held back, the cards due and on-call's copies of withdrawn notices
+   * due, each only in the rounds where there are some; the heartbeats each round (they look at most every few seconds,
+   * in memory).
    */
   get sweeps(): readonly Sweep[] {
     return [
       sweepWhen(HELD_BACK, this.heldBack),
       this.heartbeats,
       sweepWhen(CARDS_DUE, { sweep: () => this.refreshDueCards() }),
+      // On-call's copies of withdrawn notices Slack refused to update (NoticeDmWithdrawals).
+      sweepWhen(NOTICE_DMS_DUE, this.steps.noticeDms),
     ];
   }
 

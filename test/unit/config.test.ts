@@ -288,6 +288,7 @@ describe('review fixes', () => {
         maxIncidents: 3,
         deliveryRetentionMs: 30 * 86_400_000,
         repeatRefreshMs: 10_000,
+        noticeDmRetryMs: 2000,
       });
     });
 
@@ -302,6 +303,7 @@ describe('review fixes', () => {
         ALERTS_MAX_INCIDENTS: '5',
         ALERT_DELIVERY_RETENTION: '7d',
         ALERTS_REPEAT_REFRESH: '3s',
+        ALERTS_DM_RETRY: '7s',
       });
       expect(c.alerts).toEqual({
         token: 'alerts-T0KEN-0123456789',
@@ -310,6 +312,7 @@ describe('review fixes', () => {
         maxIncidents: 5,
         deliveryRetentionMs: 7 * 86_400_000,
         repeatRefreshMs: 3000,
+        noticeDmRetryMs: 7000,
       });
       expect(configSecrets(c)).toEqual(
         expect.arrayContaining(['alerts-T0KEN-0123456789', 'alerts-S1GN-0123456789', 'sig_CURRENT123', 'sig_NEXT456']),
