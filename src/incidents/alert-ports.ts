@@ -64,6 +64,11 @@ export interface AlertChat {
     where: StormPlace,
     /** The step's claim of the post: the message carries it, for findStepPost (a retry after a crash) to find it. */
     mark?: string,
+    /**
+     * In the incidents channel, the incidents the storm joined before this one, oldest first (its first message Slack
+     * refused, posted by a later step): named as tellStormMoved names them.
+     */
+    earlier?: readonly { number: number; channelId: string | null }[],
   ): Promise<{ channel: string; ts: string } | null>;
   /**
    * A storm step's message (tellStorm, tellStormMoved's reply, tellJoined, tellPastCap, tellFiredElsewhere) posted

@@ -19,6 +19,7 @@ import {
   recordPastCapNote,
   releaseStepPost,
   stormMessageOf,
+  stormMessageRefused,
 } from '../store/alert.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
@@ -164,7 +165,9 @@ export class StormSteps {
   /**
    * The incidents channel hears of a source's storm once while it goes on (alert_storm_messages): the first incident it
    * joins is told in a message; the next (that one resolved, or one more severe opened past the cap) updates that
-   * message, and its thread says when. A storm quiet for the cap's window is over: the next is a new message.
+   * message, and its thread says when. A storm quiet for the cap's window is over: the next is a new message. A message
+   * Slack refused as it was first posted is kept with its incidents, in order, and posted by the storm's next step (or
+   * the retry): each incident keeps its place, whichever step posts it.
    */
   private async tellStormEveryone(
     incident: Incident,
@@ -177,26 +180,47 @@ export class StormSteps {
       // This step retried after the storm moved on to a later incident: the message and its thread said that move,
       // listing this one in its place; saying now that the storm goes here would be out of order, and untrue.
       if (place >= 0 && place < claim.incidents.length - 1) return claim.at;
-      const earlier: { number: number; channelId: string | null }[] = [];
-      for (const id of claim.incidents.filter((i) => i !== incident.id)) {
-        const e = await getIncident(this.db, id);
-        if (e && !e.private) earlier.push({ number: e.number, channelId: e.channelId });
-      }
-      await this.chat.tellStormMoved(claim.at, incident, storm, earlier, mark);
+      await this.chat.tellStormMoved(claim.at, incident, storm, await this.earlierOf(claim.incidents, incident), mark);
       return claim.at;
     }
     // Another step of the storm is posting its message at this moment (two replicas at once): said apart, rather than
     // not at all.
     if (claim.kind === 'ongoing') return this.chat.tellStorm(incident, storm, 'everyone', mark);
+    const place = claim.incidents.indexOf(incident.id);
+    // This step retried after the storm moved on, its message refused again since: the storm's later step posts it,
+    // naming this one in its place (left refused, for that step to take at once).
+    if (place >= 0 && place < claim.incidents.length - 1) {
+      await stormMessageRefused(this.db, storm.source);
+      return null;
+    }
     let at: { channel: string; ts: string } | null;
     try {
-      at = await this.chat.tellStorm(incident, storm, 'everyone', mark);
+      at = await this.chat.tellStorm(
+        incident,
+        storm,
+        'everyone',
+        mark,
+        await this.earlierOf(claim.incidents, incident),
+      );
     } catch (err) {
-      await keepStormMessage(this.db, storm.source, null).catch(() => {});
+      await stormMessageRefused(this.db, storm.source).catch(() => {});
       throw err;
     }
     await keepStormMessage(this.db, storm.source, at);
     return at;
+  }
+
+  /** The public incidents of a storm's list before `incident`, oldest first, as its message names them. */
+  private async earlierOf(
+    incidents: readonly number[],
+    incident: Incident,
+  ): Promise<{ number: number; channelId: string | null }[]> {
+    const earlier: { number: number; channelId: string | null }[] = [];
+    for (const id of incidents.filter((i) => i !== incident.id)) {
+      const e = await getIncident(this.db, id);
+      if (e && !e.private) earlier.push({ number: e.number, channelId: e.channelId });
+    }
+    return earlier;
   }
 
   /**

@@ -193,6 +193,7 @@ export class SlackAlertChat implements AlertChat {
     storm: { source: string; maxIncidents: number },
     where: StormPlace,
     mark?: string,
+    earlier?: readonly { number: number; channelId: string | null }[],
   ): Promise<{ channel: string; ts: string } | null> {
     const metadata = stepPostMetadata(mark);
     if (where === 'here')
@@ -200,7 +201,7 @@ export class SlackAlertChat implements AlertChat {
     // The incidents channel is everyone's: a private incident is not named there.
     if (incident.private) return Promise.resolve(null);
     return this.tellIncidentsChannel(
-      renderStorm(incident, storm, 'everyone'),
+      renderStorm(incident, storm, 'everyone', earlier),
       (c) => `tell ${c} of the alert storm`,
       metadata,
     );

@@ -543,26 +543,37 @@ export async function firedElsewhereClosed(q: Queryable, ref: { channel: string;
 
 /**
  * The incidents channel's message of a source's storm (alert_storm_messages), for a storm step sending its alerts to
- * `incidentId`: `new` when none was told within `windowMs` (or one being posted was given up), claimed for this step to
- * post; else the storm's message (null while another step posts it) with the incidents it was sent to, in order, this
- * one last; asked again for an incident already in the list (a step's retry, the storm since moved on), it keeps its
- * place, as movePrivateStorm's do.
+ * `incidentId`: `new` when none was told within `windowMs`, or one being posted was refused by Slack or given up (its
+ * process died), claimed for this step to post, with the incidents it was sent to, in order (those listed before it
+ * keep their place: a step refused, then tried again after another, is not listed after it); else `ongoing`, the
+ * storm's message (null while another step posts it) with the incidents it was sent to, in order, this one last. Asked
+ * again for an incident already in the list (a step's retry, the storm since moved on), it keeps its place, as
+ * movePrivateStorm's do.
  */
 export async function claimStormMessage(
   q: Queryable,
   source: string,
   incidentId: number,
   windowMs: number,
-): Promise<{ kind: 'new' } | { kind: 'ongoing'; at: { channel: string; ts: string } | null; incidents: number[] }> {
-  const claimed = await q.query(
+): Promise<
+  | { kind: 'new'; incidents: number[] }
+  | { kind: 'ongoing'; at: { channel: string; ts: string } | null; incidents: number[] }
+> {
+  const claimed = await q.query<{ incidents: number[] }>(
     `INSERT INTO alert_storm_messages (source, incidents) VALUES ($1, ARRAY[$2::int])
-     ON CONFLICT (source) DO UPDATE SET channel = NULL, ts = NULL, incidents = ARRAY[$2::int], told_at = now()
+     ON CONFLICT (source) DO UPDATE SET channel = NULL, ts = NULL, refused_at = NULL, told_at = now(),
+       incidents = CASE
+         WHEN alert_storm_messages.told_at < now() - make_interval(secs => $3) THEN ARRAY[$2::int]
+         WHEN $2::int = ANY(alert_storm_messages.incidents) THEN alert_storm_messages.incidents
+         ELSE alert_storm_messages.incidents || $2::int END
        WHERE alert_storm_messages.told_at < now() - make_interval(secs => $3)
-          OR (alert_storm_messages.ts IS NULL AND alert_storm_messages.told_at < now() - interval '1 minute')
-     RETURNING source`,
+          OR (alert_storm_messages.ts IS NULL AND (alert_storm_messages.refused_at IS NOT NULL
+                OR alert_storm_messages.told_at < now() - interval '1 minute'))
+     RETURNING incidents`,
     [source, incidentId, ms(windowMs)],
   );
-  if (claimed.rows.length > 0) return { kind: 'new' };
+  const mine = claimed.rows[0];
+  if (mine) return { kind: 'new', incidents: mine.incidents.map(Number) };
   const { rows } = await q.query<{ channel: string | null; ts: string | null; incidents: number[] }>(
     `UPDATE alert_storm_messages
         SET incidents = CASE WHEN $2::int = ANY(incidents) THEN incidents ELSE incidents || $2::int END,
@@ -576,6 +587,14 @@ export async function claimStormMessage(
     at: r?.channel && r.ts ? { channel: r.channel, ts: r.ts } : null,
     incidents: (r?.incidents ?? []).map(Number),
   };
+}
+
+/**
+ * A storm's message claimed to be posted (claimStormMessage `new`) was not: Slack refused it, or the step left it to a
+ * later incident of the list. Kept with its incidents, for the next step of the storm to post at once.
+ */
+export async function stormMessageRefused(q: Queryable, source: string): Promise<void> {
+  await q.query('UPDATE alert_storm_messages SET refused_at = now() WHERE source = $1 AND ts IS NULL', [source]);
 }
 
 /**
@@ -625,7 +644,11 @@ export async function keepStormMessage(
     await q.query('DELETE FROM alert_storm_messages WHERE source = $1 AND ts IS NULL', [source]);
     return;
   }
-  await q.query('UPDATE alert_storm_messages SET channel = $2, ts = $3 WHERE source = $1', [source, at.channel, at.ts]);
+  await q.query('UPDATE alert_storm_messages SET channel = $2, ts = $3, refused_at = NULL WHERE source = $1', [
+    source,
+    at.channel,
+    at.ts,
+  ]);
 }
 
 /** The messages telling that alerts joined an incident (recordJoinedMessage) that show any of these alerts. */
