@@ -1,7 +1,7 @@
 import type { Queryable } from './db.js';
 
 /*
- * On-call's copies of a withdrawn notice due to be drawn withdrawn (alerts.notice_dms_due_at, migration 083): Slack
+ * On-call's copies of a withdrawn notice due to be drawn withdrawn (alerts.notice_dms_due_at, migration 082): Slack
  * refused their update as the notice was withdrawn. The alert loop's sweep (NoticeDmWithdrawals) draws them until
  * Slack takes it.
  */
