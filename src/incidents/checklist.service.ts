@@ -6,6 +6,7 @@ import type { Runbook } from '../runbook/runbook.js';
 import { equalFits } from '../runbook/suggest-playbook.js';
 import type { Database, Queryable } from '../store/db.js';
 import { hasEvent } from '../store/event.repo.js';
+import { getAttachedPlaybook, setPlaybookPage } from '../store/incident-playbook.repo.js';
 import { insertRunEvent, setPlaybookRunCompleted } from '../store/playbook-run.repo.js';
 import { lockStepApprovals, type StepApproval } from '../store/step-approval.repo.js';
 import {
@@ -17,7 +18,7 @@ import {
   type StepCheck,
   undoCheck,
 } from '../store/step-check.repo.js';
-import { checklistRecords, getAttachedPlaybook, lastStepRuns, setPlaybookPage } from '../store/step-run.repo.js';
+import { checklistRecords, lastStepRuns } from '../store/step-run.repo.js';
 import { closeApprovals } from './approval-closing.js';
 import { progressOf, stepStatuses } from './checklist.js';
 import { AlreadyDoneError, DomainError, type Phrase } from './errors.js';

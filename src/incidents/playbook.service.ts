@@ -9,14 +9,14 @@ import { suggestPlaybook, winningClaim } from '../runbook/suggest-playbook.js';
 import type { Database, Queryable } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncidentByChannel } from '../store/incident.repo.js';
-import { getPlaybookRun } from '../store/playbook-run.repo.js';
 import {
   attachedPlaybookIds,
   attachPlaybook,
   detachPlaybook,
   getAttachedPlaybook,
   setPlaybookMessage,
-} from '../store/step-run.repo.js';
+} from '../store/incident-playbook.repo.js';
+import { getPlaybookRun } from '../store/playbook-run.repo.js';
 import type { AlertRule } from './alert-types.js';
 import { Checklists } from './checklist.service.js';
 import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from './errors.js';

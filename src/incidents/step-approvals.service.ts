@@ -1,6 +1,7 @@
 import type { CommandStep, Playbook, RunnableStep } from '../runbook/playbooks.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
+import { playbookMessage } from '../store/incident-playbook.repo.js';
 import {
   approvalMessageDrawn,
   approvalRedrawn,
@@ -9,7 +10,6 @@ import {
   type StepApproval,
   setApprovalMessage,
 } from '../store/step-approval.repo.js';
-import { playbookMessage } from '../store/step-run.repo.js';
 import { closeApprovals } from './approval-closing.js';
 import { ApprovalDecisions, type MayDeny } from './approval-decisions.js';
 import { ApprovalDms } from './approval-dms.js';

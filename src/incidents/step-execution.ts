@@ -2,13 +2,13 @@ import { type RunnerOptions, runnerFor, type StepOutcome } from '../ops/step-run
 import { lookForWords } from '../runbook/look-for.js';
 import type { Playbook, RunnableStep } from '../runbook/playbooks.js';
 import type { Database } from '../store/db.js';
+import { playbookMessage } from '../store/incident-playbook.repo.js';
 import { runMessageDrawn } from '../store/run-message.repo.js';
 import {
   findRunningStep,
   finishStepRun,
   insertRunningStep,
   keepLostRun,
-  playbookMessage,
   type RunShown,
   renewStepRun,
   setRunFoundSoFar,

@@ -1,15 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { HostRef } from '../../src/incidents/playbook-host.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
+import { attachPlaybook, getAttachedPlaybook } from '../../src/store/incident-playbook.repo.js';
 import { checksOf, currentChecks, currentChecksPart, insertCheck } from '../../src/store/step-check.repo.js';
-import {
-  attachPlaybook,
-  checklistRecords,
-  finishStepRun,
-  getAttachedPlaybook,
-  insertRunningStep,
-  lastStepRuns,
-} from '../../src/store/step-run.repo.js';
+import { checklistRecords, finishStepRun, insertRunningStep, lastStepRuns } from '../../src/store/step-run.repo.js';
 import { forEachDatabase } from './databases.js';
 
 /** A checklist's records in one statement: the same as its three reads one by one. */
