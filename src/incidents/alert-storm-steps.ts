@@ -108,13 +108,20 @@ export class StormSteps {
     return c.kind === 'mine' ? c : false;
   }
 
-  /** A storm started joining this incident: its channel and the incidents channel are told, once. */
+  /**
+   * A storm started joining this incident: its channel and the incidents channel are told, once. A private storm's list
+   * (alert_private_storms) names it before either is posted, as the public storm's does (claimStormMessage): a step
+   * Slack refused, tried again after the storm's step of a later incident, keeps its place before that one.
+   */
   async storm(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
     const declared = await this.declaredIncident(step.alertIncident);
     if (!declared) return;
     const incident = await getIncident(this.db, declared.incidentId);
     if (!incident || incident.status === 'resolved') return;
     const storm = { source: step.source, maxIncidents: step.maxIncidents };
+    const earlierId = incident.private
+      ? await movePrivateStorm(this.db, storm.source, incident.id, STORM_WINDOW_MS)
+      : null;
     await this.tellOnce(
       incident,
       `storm:${step.alertIncident}`,
@@ -137,15 +144,20 @@ export class StormSteps {
         return (await this.chat.findStepPost(incident, where, mark, since, message.ts)) ? message : null;
       },
     );
-    if (incident.private) await this.tellPrivateStormMoved(incident, storm.source, step.alertIncident);
+    if (incident.private) await this.tellPrivateStormMoved(incident, storm.source, step.alertIncident, earlierId);
   }
 
   /**
-   * A private storm's further alerts now join `incident`: the private incident they joined before (alert_private_storms)
-   * is told in its channel, once (the incidents channel, which tells a public storm's moves, hears nothing of it).
+   * A private storm's further alerts now join `incident`: the private incident they joined before (`earlierId`, as
+   * alert_private_storms lists it) is told in its channel, once (the incidents channel, which tells a public storm's
+   * moves, hears nothing of it).
    */
-  private async tellPrivateStormMoved(incident: Incident, source: string, stormStep: number): Promise<void> {
-    const earlierId = await movePrivateStorm(this.db, source, incident.id, STORM_WINDOW_MS);
+  private async tellPrivateStormMoved(
+    incident: Incident,
+    source: string,
+    stormStep: number,
+    earlierId: number | null,
+  ): Promise<void> {
     const earlier = earlierId !== null && earlierId !== incident.id ? await getIncident(this.db, earlierId) : null;
     if (!earlier?.private || !earlier.channelId) return;
     const claim = `storm_moved:${stormStep}:${earlier.id}`;
