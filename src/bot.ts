@@ -510,6 +510,7 @@ export function createBot({
       maxIncidents: config.alerts.maxIncidents,
       deliveryRetentionMs: config.alerts.deliveryRetentionMs,
       repeatRefreshMs: config.alerts.repeatRefreshMs,
+      stormReturnGapMs: config.alerts.stormReturnGapMs,
       noticeDmRetryMs: config.alerts.noticeDmRetryMs,
       channels: channelBudget,
       wake: () => alertLoop.poke(),

@@ -330,6 +330,7 @@ const schema = z.object({
   ALERTS_MAX_INCIDENTS: wholeNumber(1, 1000, 3),
   ALERT_DELIVERY_RETENTION: durationVar('30d'),
   ALERTS_REPEAT_REFRESH: durationVar('10s'),
+  ALERTS_STORM_RETURN_GAP: durationVar('10m'),
   ALERTS_DM_RETRY: durationVar('2s'),
   // On-call rotations: the longest override or swap, and how long before a hand-off its notice goes out.
   ONCALL_OVERRIDE_MAX: durationVar('7d'),
@@ -510,6 +511,11 @@ export interface AlertsSettings {
   deliveryRetentionMs: number;
   /** A card shows repeats of its alerts (counts, last seen) this long after, at most (ALERTS_REPEAT_REFRESH, 10s). */
   repeatRefreshMs: number;
+  /**
+   * A storm back at an incident it moved to or from less than this long ago is not told again (ALERTS_STORM_RETURN_GAP,
+   * 10m): a flap.
+   */
+  stormReturnGapMs: number;
   /** First wait before on-call's copies of a withdrawn notice Slack refused are drawn again (ALERTS_DM_RETRY, 2s). */
   noticeDmRetryMs: number;
 }
@@ -606,6 +612,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxIncidents: c.ALERTS_MAX_INCIDENTS,
       deliveryRetentionMs: c.ALERT_DELIVERY_RETENTION,
       repeatRefreshMs: c.ALERTS_REPEAT_REFRESH,
+      stormReturnGapMs: c.ALERTS_STORM_RETURN_GAP,
       noticeDmRetryMs: c.ALERTS_DM_RETRY,
     }),
     notify: Object.freeze({

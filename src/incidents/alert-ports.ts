@@ -60,7 +60,8 @@ export interface AlertChat {
    */
   tellStorm(
     incident: Incident,
-    storm: { source: string; maxIncidents: number },
+    /** `back`: the storm came back to it (its channel is told so). */
+    storm: { source: string; maxIncidents: number; back?: boolean },
     where: StormPlace,
     /** The step's claim of the post: the message carries it, for findStepPost (a retry after a crash) to find it. */
     mark?: string,

@@ -14,6 +14,7 @@ import {
   keepNoticeLeftOut,
   latestAlerts,
   markStorm,
+  moveStormBack,
   namesInIncident,
   openAlertIncidentsOfGroups,
   openAlertIncidentsOfSource,
@@ -22,6 +23,7 @@ import {
   type Side,
   type StormCandidate,
   setAllResolved,
+  stormMoved,
 } from '../store/alert.repo.js';
 import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
 import { groupLockKey, lockKeys, lockSource } from '../store/alert-lock.repo.js';
@@ -69,6 +71,14 @@ export const stormNote = (source: string) =>
 /** The timeline's note of an incident storm control opened past the cap, its alerts more severe than any open. */
 export const pastCapNote = (v: PastCapView) =>
   `Opened past the storm cap: ${v.source} had opened its ${v.maxIncidents} incidents from alerts in ${STORM_WINDOW_MS / 60_000} minutes (ALERTS_MAX_INCIDENTS), but these alerts declare SEV-${v.severity}, more severe than every incident of it open (the most severe SEV-${v.than}), so none took them`;
+/** The timeline's note of a storm back at an incident it had left (told again, as when it first joined it). */
+export const stormBackNote = (source: string) =>
+  `Alert storm: ${source}'s further critical alerts join this incident again, the storm's incident once more`;
+/**
+ * A storm back at an incident it moved to or from less than this long ago is a flap, not told again, by default
+ * (ALERTS_STORM_RETURN_GAP).
+ */
+export const DEFAULT_STORM_RETURN_GAP_MS = 10 * 60_000;
 /** How soon a card shows repeats of its alerts, by default (ALERTS_REPEAT_REFRESH). */
 export const DEFAULT_REPEAT_REFRESH_MS = 10_000;
 
@@ -139,6 +149,8 @@ export class AlertRecorder {
     private readonly sensitive: (title: string) => boolean = () => false,
     /** A card shows repeats of its alerts this long after, at most (ALERTS_REPEAT_REFRESH). */
     private readonly repeatRefreshMs = DEFAULT_REPEAT_REFRESH_MS,
+    /** A storm back at an incident it moved to or from less than this long ago is not told again (ALERTS_STORM_RETURN_GAP). */
+    private readonly stormReturnGapMs = DEFAULT_STORM_RETURN_GAP_MS,
   ) {}
 
   /**
@@ -660,7 +672,7 @@ export class AlertRecorder {
       source.candidates ??= {};
       let candidates = source.candidates[side];
       if (candidates === undefined) {
-        candidates = (await openAlertIncidentsOfSource(tx, d.source, STORM_WINDOW_MS)).filter(
+        candidates = (await openAlertIncidentsOfSource(tx, d.source, STORM_WINDOW_MS, this.stormReturnGapMs)).filter(
           (c) => this.sideOf(c.ai, c.isPrivate) === side,
         );
         // With the names of the alerts this batch put in them and has not written yet.
@@ -690,18 +702,35 @@ export class AlertRecorder {
       const why: JoinedWhy = sameRow ? 'same_row' : 'storm';
       if (chosen) {
         const latest = chosen.ai;
-        // Another group's alerts in it (what its notices, a declaring apart, a reopening read).
-        const linked = latest.storm ? null : await markStorm(tx, latest.id);
-        // Told when it becomes the storm's incident: the first time (not marked yet), or the storm's message names
-        // another open one (which could not take these); not while the storm's step that names it has yet to run.
-        if (!sameRow && !isStorm(chosen) && (!latest.storm || candidates.some(isStorm))) {
-          // On its timeline (so in its post-mortem) too, once: here when it is linked to its incident as the mark is
-          // made, else with its opening, whose link reads the mark (the two updates of its row take turns).
-          if (linked !== null) await insertEvent(tx, linked, 'note', null, { text: stormNote(d.source) });
+        // The storm's incident from now on: not yet, or no longer (told again on its return, below).
+        const movesHere = !sameRow && !isStorm(chosen);
+        // Another group's alerts in it (what its notices, a declaring apart, a reopening read); marked by stormMoved
+        // when the storm moves here.
+        const linked = latest.storm || movesHere ? null : await markStorm(tx, latest.id);
+        // Told when it becomes the storm's incident: the first time (not marked yet), or again when the storm comes back
+        // to it (the storm's list names another, resolved since or unable to take these, or the storm is over), unless
+        // it moved to or from this one less than ALERTS_STORM_RETURN_GAP ago (a flap: moved back silently).
+        if (movesHere) {
+          const back = latest.storm;
+          const told = !back || !chosen.movedLately;
+          const moved = await this.stormMoved(tx, d.source, side, candidates, chosen, back && told);
+          // On its timeline (so in its post-mortem) too, once each time: here when it is linked to its incident as the
+          // mark is made, else with its opening, whose link reads the mark (the two updates of its row take turns).
+          if (told && moved.incidentId !== null)
+            await insertEvent(tx, moved.incidentId, 'note', null, {
+              text: back ? stormBackNote(d.source) : stormNote(d.source),
+            });
           // Said when it becomes the storm's incident (its channel, and the incidents channel's one storm message), not
-          // when alerts join one for having its alert: that one is not where the storm's other alerts go.
-          plan.push({ kind: 'storm', alertIncident: latest.id, source: d.source, maxIncidents: this.maxIncidents });
-          for (const c of candidates) c.storm = c === chosen;
+          // when alerts join one for having its alert: that one is not where the storm's other alerts go. A return is
+          // claimed apart (`back`: the how-manieth), each told once.
+          if (told)
+            plan.push({
+              kind: 'storm',
+              alertIncident: latest.id,
+              source: d.source,
+              maxIncidents: this.maxIncidents,
+              ...(back ? { back: moved.returns } : {}),
+            });
         } else if (sameRow && !candidates.some(isStorm)) {
           // The cap reached and no storm told yet, these alerts joining one that has their alert or row: the storm is
           // told all the same (people watching the incidents channel must learn that its alerts open no more
@@ -709,10 +738,10 @@ export class AlertRecorder {
           // cap for a worse trouble), which may not be this one.
           const next = leastSevere(candidates);
           if (next && !next.ai.storm) {
-            const stormLinked = next === chosen ? linked : await markStorm(tx, next.ai.id);
+            const moved = await this.stormMoved(tx, d.source, side, candidates, next, false);
+            const stormLinked = next === chosen ? linked : moved.incidentId;
             if (stormLinked !== null) await insertEvent(tx, stormLinked, 'note', null, { text: stormNote(d.source) });
             plan.push({ kind: 'storm', alertIncident: next.ai.id, source: d.source, maxIncidents: this.maxIncidents });
-            for (const c of candidates) c.storm = c === next;
             if (next !== chosen) next.ai = { ...next.ai, storm: true };
           }
         }
@@ -793,10 +822,37 @@ export class AlertRecorder {
       isPrivate: null,
       severity,
       storm: false,
+      movedLately: false,
       names: new Set(lead.map((t) => t.alert.name)),
       rules: new Set(lead.flatMap((t) => (t.alert.rule ? [t.alert.rule] : []))),
     });
     return { ai, group: true, created: true };
+  }
+
+  /**
+   * The storm's further alerts go to `to` now: its row and the storm's incident until now (when open: it may be taken
+   * back to, within ALERTS_STORM_RETURN_GAP a flap) note when (stormMoved), and `to` is the storm's incident for the
+   * rest of the recording. Back at `to`, already in the storm's list: moved to its end (moveStormBack), in this
+   * transaction, so that its step, and the storm's later steps, name the incidents in the order the storm went to them.
+   */
+  private async stormMoved(
+    tx: Queryable,
+    source: string,
+    side: Side,
+    candidates: StormCandidate[],
+    to: StormCandidate,
+    told: boolean,
+  ): Promise<{ incidentId: number | null; returns: number }> {
+    const from = candidates.find((c) => c.storm && c !== to) ?? null;
+    const moved = await stormMoved(tx, to.ai.id, from?.ai.id ?? null, told);
+    if (to.ai.storm && moved.incidentId !== null) {
+      const list = (to.isPrivate ?? side === 'private') ? 'private' : 'public';
+      await moveStormBack(tx, list, source, moved.incidentId, STORM_WINDOW_MS);
+    }
+    for (const c of candidates) c.storm = c === to;
+    to.movedLately = true;
+    if (from) from.movedLately = true;
+    return moved;
   }
 }
 

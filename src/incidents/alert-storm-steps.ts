@@ -109,22 +109,26 @@ export class StormSteps {
   }
 
   /**
-   * A storm started joining this incident: its channel and the incidents channel are told, once. A private storm's list
-   * (alert_private_storms) names it before either is posted, as the public storm's does (claimStormMessage): a step
-   * Slack refused, tried again after the storm's step of a later incident, keeps its place before that one.
+   * A storm started joining this incident, or came back to it: its channel and the incidents channel are told, once
+   * each time (a return's posts are claimed apart: `back`). A private storm's list (alert_private_storms) names it
+   * before either is posted, as the public storm's does (claimStormMessage): a step Slack refused, tried again after
+   * the storm's step of a later incident, keeps its place before that one.
    */
   async storm(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
     const declared = await this.declaredIncident(step.alertIncident);
     if (!declared) return;
     const incident = await getIncident(this.db, declared.incidentId);
     if (!incident || incident.status === 'resolved') return;
-    const storm = { source: step.source, maxIncidents: step.maxIncidents };
+    const storm = { source: step.source, maxIncidents: step.maxIncidents, ...(step.back ? { back: true } : {}) };
+    // The step, each return apart (its claims: this turn's posts are not an earlier one's).
+    const turn = `${step.alertIncident}${step.back ? `:back:${step.back}` : ''}`;
+    const key = `storm:${turn}`;
     const earlierId = incident.private
       ? await movePrivateStorm(this.db, storm.source, incident.id, STORM_WINDOW_MS)
       : null;
     await this.tellOnce(
       incident,
-      `storm:${step.alertIncident}`,
+      key,
       (where, mark) =>
         // Its channel hears it as news; a private incident is not named in the incidents channel.
         where === 'here' || incident.private
@@ -144,7 +148,7 @@ export class StormSteps {
         return (await this.chat.findStepPost(incident, where, mark, since, message.ts)) ? message : null;
       },
     );
-    if (incident.private) await this.tellPrivateStormMoved(incident, storm.source, step.alertIncident, earlierId);
+    if (incident.private) await this.tellPrivateStormMoved(incident, storm.source, turn, earlierId);
   }
 
   /**
@@ -155,7 +159,7 @@ export class StormSteps {
   private async tellPrivateStormMoved(
     incident: Incident,
     source: string,
-    stormStep: number,
+    stormStep: string,
     earlierId: number | null,
   ): Promise<void> {
     const earlier = earlierId !== null && earlierId !== incident.id ? await getIncident(this.db, earlierId) : null;

@@ -328,9 +328,10 @@ export type AlertStep =
   | { kind: 'outranked'; alert: number; alerts?: number[]; incident: number }
   /**
    * Storm control first sent a source's further critical alerts to this alert incident's incident: its channel and the
-   * incidents channel are told, once (the card says it from then on).
+   * incidents channel are told, once (the card says it from then on). `back`: they come back to it after the storm had
+   * left it (the how-manieth return told): told again, once per return.
    */
-  | { kind: 'storm'; alertIncident: number; source: string; maxIncidents: number }
+  | { kind: 'storm'; alertIncident: number; source: string; maxIncidents: number; back?: number }
   /**
    * Storm control opened this alert incident past the source's cap: its alerts declare `severity`, more severe than
    * every incident of the source open on their side (the most severe `than`), so none took them. Its channel and the

@@ -99,6 +99,8 @@ export interface AlertServiceOptions {
   onCall?: () => Promise<string[]>;
   /** A card shows repeats of its alerts (counts, last seen) this long after, at most (ALERTS_REPEAT_REFRESH). */
   repeatRefreshMs?: number;
+  /** A storm back at an incident it moved to or from less than this long ago is not told again (ALERTS_STORM_RETURN_GAP). */
+  stormReturnGapMs?: number;
   /** A playbook's title by its id: a warning's notice names its row's playbook, as the incident declared from it gets. */
   playbookTitle?: (id: string) => string | undefined;
   /** How long a storm's declaration whose card is up waits for the others' cards at most (default 2 s). */
@@ -171,6 +173,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       opts.maintenance ?? NOT_IN_MAINTENANCE,
       opts.sensitive,
       opts.repeatRefreshMs,
+      opts.stormReturnGapMs,
     );
     this.steps = new AlertSteps(db, incidents, chat, cards, this.rules, log, opts.channels, opts.metrics, {
       ...(opts.onCall ? { onCall: opts.onCall } : {}),

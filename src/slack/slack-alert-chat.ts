@@ -190,7 +190,7 @@ export class SlackAlertChat implements AlertChat {
 
   tellStorm(
     incident: Incident,
-    storm: { source: string; maxIncidents: number },
+    storm: { source: string; maxIncidents: number; back?: boolean },
     where: StormPlace,
     mark?: string,
     earlier?: readonly { number: number; channelId: string | null }[],

@@ -227,6 +227,11 @@ export interface StormCandidate {
    * alert go.
    */
   storm: boolean;
+  /**
+   * Storm control sent the storm to it, or away from it, within the return gap (ALERTS_STORM_RETURN_GAP): the storm
+   * coming back to it now is a flap, not told again.
+   */
+  movedLately: boolean;
 }
 
 /**
@@ -239,6 +244,8 @@ export async function openAlertIncidentsOfSource(
   q: Queryable,
   source: string,
   stormWindowMs: number,
+  /** A storm back at one it moved to or from within this long is a flap (StormCandidate.movedLately). */
+  returnGapMs: number,
 ): Promise<StormCandidate[]> {
   const { rows } = await q.query<
     AlertIncidentDbRow & {
@@ -246,6 +253,7 @@ export async function openAlertIncidentsOfSource(
       alert_names: string[];
       alert_rules: string[];
       storm_incident: boolean | null;
+      moved_lately: boolean;
     }
   >(
     `SELECT o.*,
@@ -254,6 +262,7 @@ export async function openAlertIncidentsOfSource(
                 WHERE p.source = $1 AND p.told_at > now() - make_interval(secs => $2))
          ELSE (SELECT m.incidents[array_upper(m.incidents, 1)] FROM alert_storm_messages m
                 WHERE m.source = $1 AND m.told_at > now() - make_interval(secs => $2)) END AS storm_incident,
+       coalesce(o.storm_moved_at > now() - make_interval(secs => $3), false) AS moved_lately,
        ARRAY(SELECT DISTINCT a.name FROM alerts a WHERE a.alert_incident_id = ANY(o.ais)) AS alert_names,
        ARRAY(SELECT DISTINCT a.rule FROM alerts a WHERE a.alert_incident_id = ANY(o.ais) AND a.rule IS NOT NULL)
          AS alert_rules
@@ -269,7 +278,7 @@ export async function openAlertIncidentsOfSource(
        ORDER BY storm_now DESC, ai.state = 'declaring' DESC, i.number DESC NULLS FIRST, ai.id DESC LIMIT 50
      ) o
      ORDER BY o.storm_now DESC, o.state = 'declaring' DESC, o.incident_number DESC NULLS FIRST, o.id DESC`,
-    [source, ms(stormWindowMs)],
+    [source, ms(stormWindowMs), ms(returnGapMs)],
   );
   return rows.map((r) => ({
     ai: toAlertIncident(r),
@@ -278,6 +287,7 @@ export async function openAlertIncidentsOfSource(
     names: new Set(r.alert_names),
     rules: new Set(r.alert_rules),
     storm: r.storm_incident === true,
+    movedLately: r.moved_lately === true,
   }));
 }
 
@@ -721,6 +731,52 @@ export async function markStorm(q: Queryable, id: number): Promise<number | null
   );
   const linked = rows[0]?.incident_id;
   return linked === null || linked === undefined ? null : Number(linked);
+}
+
+/**
+ * Storm control sent a storm's further alerts to alert incident `to` (marked a storm's), away from `from` (the one they
+ * went to before, if open), now (storm_moved_at, for ALERTS_STORM_RETURN_GAP); `back`: a return to `to` told again,
+ * counted. In one statement. `to`'s incident (null: not linked yet) and its returns told.
+ */
+export async function stormMoved(
+  q: Queryable,
+  to: number,
+  from: number | null,
+  back: boolean,
+): Promise<{ incidentId: number | null; returns: number }> {
+  const { rows } = await q.query<{ id: number; incident_id: number | null; storm_returns: number }>(
+    `UPDATE alert_incidents
+        SET storm_moved_at = now(),
+            storm = storm OR id = $1,
+            storm_returns = storm_returns + CASE WHEN id = $1 AND $3::boolean THEN 1 ELSE 0 END
+      WHERE id = $1 OR id = $2 RETURNING id, incident_id, storm_returns`,
+    [to, from, back],
+  );
+  const r = rows.find((x) => Number(x.id) === to);
+  return {
+    incidentId: r?.incident_id === null || r?.incident_id === undefined ? null : Number(r.incident_id),
+    returns: Number(r?.storm_returns ?? 0),
+  };
+}
+
+/**
+ * A storm went back to `incidentId`, already in its list (alert_storm_messages, or alert_private_storms for a private
+ * one) while it goes on: moved to the end, the storm's incident again, in the order of the storm's moves (its step,
+ * and a retry of it, find it there). Nothing when it is not in the list (its step makes a new one).
+ */
+export async function moveStormBack(
+  q: Queryable,
+  list: 'public' | 'private',
+  source: string,
+  incidentId: number,
+  windowMs: number,
+): Promise<void> {
+  const table = list === 'public' ? 'alert_storm_messages' : 'alert_private_storms';
+  await q.query(
+    `UPDATE ${table} SET incidents = array_append(array_remove(incidents, $2::int), $2::int)
+      WHERE source = $1 AND $2::int = ANY(incidents) AND told_at > now() - make_interval(secs => $3)`,
+    [source, incidentId, ms(windowMs)],
+  );
 }
 
 /**

@@ -1068,11 +1068,12 @@ const capOf = (max: number) => (max === 1 ? 'one incident' : `${max} incidents`)
 
 /**
  * Storm control started sending a source's further critical alerts to this incident: said once, in its channel
- * (`here`) and in the incidents channel (`everyone`, naming the incident). Pure.
+ * (`here`) and in the incidents channel (`everyone`, naming the incident). `back`: they come back to it, after the
+ * storm had left it (its channel is told so; the incidents channel's message says it as any move). Pure.
  */
 export function renderStorm(
   i: Incident,
-  s: { source: string; maxIncidents: number },
+  s: { source: string; maxIncidents: number; back?: boolean },
   to: 'here' | 'everyone',
   /** The incidents the storm sent them to before this one, oldest first (the incidents channel's message, updated). */
   earlier: readonly { number: number; channelId: string | null }[] = [],
@@ -1092,6 +1093,16 @@ export function renderStorm(
     `its further critical alerts join an open incident that has their alert (or runbook row); those of no open incident's alert join ${where}${before}, the storm's incident, instead of opening more; ` +
     'one more severe than every incident open opens its own. None is dropped: ' +
     `\`/incident alerts\`${to === 'here' ? '' : ' in its channel'} lists every one.`;
+  if (s.back && to === 'here') {
+    const back =
+      `:cyclone: *Alert storm back:* ${source}'s further critical alerts join this incident again, the storm's ` +
+      'incident once more, instead of opening more (one more severe than every incident open opens its own). ' +
+      'None is dropped: `/incident alerts` lists every one.';
+    return {
+      text: `Alert storm: ${mrkdwnClip(s.source, 40)}'s further critical alerts join this incident again`,
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: back } }],
+    };
+  }
   return {
     text: `Alert storm: ${mrkdwnClip(s.source, 40)}'s further critical alerts join ${to === 'here' ? 'this incident' : `incident #${i.number}`}`,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],

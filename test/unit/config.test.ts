@@ -288,6 +288,7 @@ describe('review fixes', () => {
         maxIncidents: 3,
         deliveryRetentionMs: 30 * 86_400_000,
         repeatRefreshMs: 10_000,
+        stormReturnGapMs: 600_000,
         noticeDmRetryMs: 2000,
       });
     });
@@ -303,6 +304,7 @@ describe('review fixes', () => {
         ALERTS_MAX_INCIDENTS: '5',
         ALERT_DELIVERY_RETENTION: '7d',
         ALERTS_REPEAT_REFRESH: '3s',
+        ALERTS_STORM_RETURN_GAP: '90s',
         ALERTS_DM_RETRY: '7s',
       });
       expect(c.alerts).toEqual({
@@ -312,6 +314,7 @@ describe('review fixes', () => {
         maxIncidents: 5,
         deliveryRetentionMs: 7 * 86_400_000,
         repeatRefreshMs: 3000,
+        stormReturnGapMs: 90_000,
         noticeDmRetryMs: 7000,
       });
       expect(configSecrets(c)).toEqual(

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import { ALERTS_ENV } from '../support/alert-request.js';
+import {
+  alertRunbookData,
+  fireAlert,
+  type IncidentOfAlert,
+  incidentOfAlert,
+  incidentsOfSource,
+  waitUntil,
+} from '../support/alert-runbook.js';
+import { type BotHarness, INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+
+const json = (v: unknown) => JSON.stringify(v);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Critical SEV-2 rows of names no incident has yet: alerts the storm sends to the least severe open incident. */
+const row = (name: string, metric: string) => ({
+  name,
+  metric,
+  threshold: '> 95%',
+  level: 'critical',
+  action: 'Look at it',
+  playbook: 'memory-leaks',
+  severity: 'SEV-2',
+});
+const runbook = () =>
+  parseRunbook({
+    ...alertRunbookData(),
+    alerts: [...alertRunbookData().alerts, row('BackOne', 'back_one'), row('BackTwo', 'back_two')],
+  });
+
+/** The storm's steps for one source, on one bot: its incidents, where it goes, what is said. */
+function stormOf(bot: BotHarness, source: string) {
+  /** An alert of `metric` (its runbook row's: SEV-2 for cpu, memory, disk, back_*; none: SEV-1). */
+  const fire = (key: string, metric: string) =>
+    fireAlert(bot, { source, key, metric, value: '97%', threshold: '> 95%', summary: `${metric} high (${key})` });
+  const incidentOf = (key: string) => waitUntil(`the incident of ${key}`, () => incidentOfAlert(bot.db, source, key));
+  const declared = async (id: number) =>
+    waitUntil(`incident ${id} declared`, async () =>
+      (await incidentsOfSource(bot.db, source)).find((i) => i.id === id && i.card_ts),
+    );
+  const resolve = async (i: IncidentOfAlert) => {
+    await bot.command('resolve queue drained', { channel_id: i.channel_id });
+    await waitUntil(
+      'resolved',
+      async () =>
+        (await bot.db.query("SELECT 1 FROM incidents WHERE id = $1 AND status = 'resolved'", [i.id])).rows.length > 0,
+    );
+  };
+  const list = async () => {
+    const { rows } = await bot.db.query<{ incidents: number[] }>(
+      'SELECT incidents FROM alert_storm_messages WHERE source = $1',
+      [source],
+    );
+    return (rows[0]?.incidents ?? []).map(Number);
+  };
+  /** The storm's posts in an incident's channel (`Alert storm: …`, the storm joining it or back at it). */
+  const toldIn = (i: IncidentOfAlert) =>
+    bot.fake
+      .callsTo('chat.postMessage')
+      .filter((c) => c.args.channel === i.channel_id && !c.failed && String(c.args.text).startsWith('Alert storm:'));
+  /** Two SEV-2 incidents (the cap of 2); a disk alert joins one, A: the storm's. The storm's message's ts. */
+  const start = async () => {
+    await fire('mem-1', 'memory_usage');
+    await fire('cpu-1', 'cpu_usage');
+    await fire('disk-1', 'disk_usage');
+    const a = await declared(await incidentOf('disk-1'));
+    const storm = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === INCIDENTS_CHANNEL_ID && !c.args.thread_ts && json(c.args).includes('reached its cap'),
+    );
+    return { a, ts: String(storm.response!.ts) };
+  };
+  /** Two SEV-1 alerts (no row), more severe than A: opened past the cap, the second joins it, and the storm too. */
+  const moveToSev1 = async (k1: string, k2: string) => {
+    await fire(k1, `${k1}_depth`);
+    const c = await declared(await incidentOf(k1));
+    await fire(k2, `${k2}_depth`);
+    expect(await incidentOf(k2)).toBe(c.id);
+    return c;
+  };
+  const replies = (ts: string) =>
+    bot.fake
+      .callsTo('chat.postMessage')
+      .filter((m) => m.args.thread_ts === ts && !m.failed)
+      .map((m) => String(m.args.text).replace(/.* /, ''));
+  return { fire, incidentOf, resolve, list, toldIn, start, moveToSev1, replies };
+}
+
+/**
+ * A public storm joins A, then C (more severe, opened past the cap); C resolved, its further alerts go back to A: A's
+ * channel and the incidents channel are told the storm is back on A, A last in the storm's list; and again on the next
+ * return (each return claimed apart), however soon after the first.
+ */
+describe('a storm going back to an incident it had left', () => {
+  const bot = useBot({
+    incidentsChannel: true,
+    runbook: runbook(),
+    env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2', ALERTS_STORM_RETURN_GAP: '2s' },
+  });
+  const s = stormOf(bot, 'storm-return');
+
+  it('is told again there and in the incidents channel, once per return', async () => {
+    const { a, ts } = await s.start();
+    const shown = () => json(bot.fake.message(INCIDENTS_CHANNEL_ID, ts)?.blocks);
+    expect(s.toldIn(a)).toHaveLength(1);
+    const c = await s.moveToSev1('sev1a', 'sev1b');
+    await waitUntil('the storm message naming C', async () => shown().includes(`incident #${c.number}`));
+    expect(await s.list()).toEqual([a.id, c.id]);
+    // C resolved; past the return gap, a SEV-2 alert of a new name goes back to A: the storm is told back there.
+    await s.resolve(c);
+    await sleep(2500);
+    await s.fire('back-1', 'back_one');
+    expect(await s.incidentOf('back-1')).toBe(a.id);
+    await waitUntil("A's channel told the storm is back", async () => s.toldIn(a).length === 2);
+    expect(json(s.toldIn(a)[1]!.args.blocks)).toContain('Alert storm back');
+    await waitUntil('the storm message naming A again', async () =>
+      s.replies(ts).includes(`#${a.number}`) ? shown() : null,
+    );
+    expect(shown()).toContain(`incident #${a.number}`);
+    expect(shown()).toContain(`before: #${c.number};`);
+    expect(await s.list()).toEqual([c.id, a.id]);
+    // Once more: to D (opened past the cap), D resolved, back to A: told a third time, the list in the storm's order.
+    const d = await s.moveToSev1('sev1c', 'sev1d');
+    await waitUntil('the storm message naming D', async () => shown().includes(`incident #${d.number}`));
+    await s.resolve(d);
+    await sleep(2500);
+    await s.fire('back-2', 'back_two');
+    expect(await s.incidentOf('back-2')).toBe(a.id);
+    await waitUntil("A's channel told the storm is back again", async () => s.toldIn(a).length === 3);
+    await waitUntil('the storm message naming A once more', async () =>
+      s.replies(ts).filter((r) => r === `#${a.number}`).length === 2 ? true : null,
+    );
+    expect(s.replies(ts)).toEqual([`#${c.number}`, `#${a.number}`, `#${d.number}`, `#${a.number}`]);
+    expect(await s.list()).toEqual([c.id, d.id, a.id]);
+  }, 120_000);
+});
+
+/** The same, back within ALERTS_STORM_RETURN_GAP (a flap): not told again, but the storm's incident is A again. */
+describe('a storm flapping back to an incident it has just left', () => {
+  const bot = useBot({
+    incidentsChannel: true,
+    runbook: runbook(),
+    env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2', ALERTS_STORM_RETURN_GAP: '5m' },
+  });
+  const s = stormOf(bot, 'storm-flap');
+
+  it('is not told again', async () => {
+    const { a, ts } = await s.start();
+    const c = await s.moveToSev1('sev1a', 'sev1b');
+    await waitUntil('the reply naming C', async () => s.replies(ts).includes(`#${c.number}`));
+    await s.resolve(c);
+    await s.fire('back-1', 'back_one');
+    expect(await s.incidentOf('back-1')).toBe(a.id);
+    await s.fire('back-2', 'back_two');
+    expect(await s.incidentOf('back-2')).toBe(a.id);
+    await sleep(500);
+    expect(s.toldIn(a)).toHaveLength(1);
+    expect(s.replies(ts)).toEqual([`#${c.number}`]);
+    expect(await s.list()).toEqual([c.id, a.id]);
+  }, 120_000);
+});
