@@ -228,11 +228,14 @@ export class HandoffNotices {
         onCallId: onCallAt(def.rotation, overrides, h.handoffAt).userId,
       };
       const channel = def.rotation.handoffChannel ?? this.opts.incidentsChannel;
-      if (channel && h.channelPosted && !h.withdrawnPosted) {
+      // Renewed for another outgoing person (replacedOutgoingId: told before, as handing over from them) and not told
+      // again yet: the channel and the incoming person heard of this hand-off all the same, and hear it is off.
+      const toldBefore = h.replacedOutgoingId !== null;
+      if (channel && (h.channelPosted || toldBefore) && !h.withdrawnPosted) {
         await this.chat.postHandoffWithdrawn(channel, w);
         await markHandoff(this.db, h, 'withdrawn_channel');
       }
-      if (h.dmSent && !h.withdrawnDmSent) {
+      if ((h.dmSent || toldBefore) && !h.withdrawnDmSent) {
         try {
           await this.chat.tellWithdrawn(h.incomingId, w);
         } catch (err) {
