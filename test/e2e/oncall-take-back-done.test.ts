@@ -32,7 +32,10 @@ describe('cancelling an override whose hand-off notice is done already (it had n
       20_000,
     );
     // A notice with nobody handing over is done once the channel and the incoming person are told (nothing is held for
-    // the hand-off itself).
+    // the hand-off itself). The rotation says someone does hand over then: a sweep between this and the cancel would
+    // tell the notice again from them (renewHandoff, its sent marks cleared), and a cancel before it is told again
+    // finds nothing told to take back. The loop is held (its sweep in flight waited for) until the cancel is in.
+    await ctx.bot.timers.stop();
     await ctx.bot.db.query(
       `UPDATE oncall_handoffs SET outgoing_id = NULL, done_at = now(), leased_until = NULL
        WHERE role = 'on_call' AND handoff_at = $1`,
@@ -41,6 +44,7 @@ describe('cancelling an override whose hand-off notice is done already (it had n
 
     const gone = await ask(ctx.bot, `oncall cancel ${id}`, 'U0BOSS');
     expect(gone.text).toContain('It will not start.');
+    ctx.bot.timers.start();
     await eventually(
       async () =>
         posts(stand).some((t) => /Cancelled: you are not on call for \*On-Call Engineer\* from .* after all/.test(t)) &&
@@ -59,5 +63,7 @@ describe('cancelling an override whose hand-off notice is done already (it had n
       );
       return row.rows[0]?.done && row.rows[0].back ? true : undefined;
     }, 'the notice done again');
+    // Taken back as it was made here (nobody handing over), not told again first.
+    expect(posts(stand).filter((t) => t.startsWith(':pager: You are on call'))).toHaveLength(1);
   }, 60_000);
 });
