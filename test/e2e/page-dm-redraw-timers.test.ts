@@ -68,7 +68,9 @@ describe('page direct messages shown again by a timer after a resolution, an own
     const card = await declareThroughBot(bot, `sev1 ${title}`, 'U0REPORTER');
     await pageDmTo(bot.fake, 'U0ONCALL', card.channelId);
     await bot.command('ack', { channel_id: card.channelId, user_id: 'U0REPORTER' });
-    await cardShows(bot, card, 'U0REPORTER');
+    // Paged on once the acknowledgement is in (the card says who acknowledged it; it names the reporter from the start):
+    // each command's work follows its answer, and a loaded machine may take the escalation's first.
+    await cardShows(bot, card, /Acknowledged after [^"]* by <@U0REPORTER>/);
     // Paged after the acknowledgement: senior DevOps' page is theirs to acknowledge.
     await bot.command('escalate', { channel_id: card.channelId, user_id: 'U0REPORTER' });
     const senior = await pageDmTo(bot.fake, 'U0SENIOR', card.channelId);
