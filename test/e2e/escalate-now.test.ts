@@ -348,7 +348,9 @@ describe('/incident page @person pages that person, by name', () => {
     // The role named as a handle stays the role; the contact order is not moved by a page by name.
     await bot.command('page @database-team', { channel_id: card.channelId, user_id: 'U0RESP1' });
     await pagedNow(bot, 'Database Team', 'U0DBTEAM', 'search latency doubled');
-    await cardShows(bot, card, 'Escalate now: Senior DevOps Engineer');
+    // The card as drawn after that page (it lists it), not as it was before: it offered senior DevOps already.
+    const drawn = await cardShows(bot, card, /Paged: [^"]*Database Team \(/);
+    expect(drawn).toContain('Escalate now: Senior DevOps Engineer');
     // Oneself and the bot: refused, nobody paged.
     bot.fake.reset();
     await bot.command('page <@U0RESP1|resp1>', { channel_id: card.channelId, user_id: 'U0RESP1' });
