@@ -1203,9 +1203,11 @@ describe('alerts open and track incidents', () => {
       'reopened',
       async () => (await incidentsOfSource(bot.db, 'refire')).find((i) => i.id === first.id)?.status !== 'resolved',
     );
+    // The card as drawn reopened (it says so), not as it was resolved: that one showed all of this already.
     const moved = await waitUntil('the reopened card', async () =>
-      cardText(first).includes('fired again after this incident was resolved') ? cardText(first) : null,
+      cardText(first).includes(':repeat: Reopened') ? cardText(first) : null,
     );
+    expect(moved).toContain('fired again after this incident was resolved');
     expect(moved).toContain('0 firing · 1 resolved');
     expect(moved).toContain(':arrow_right: <');
     expect(moved).not.toContain(':red_circle: <');
