@@ -48,5 +48,6 @@ EXPOSE 3000
 # database is GET /health.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/alive').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# node itself, not npm start: signals reach the bot directly, and dist/ is already built.
-CMD ["node", "--max-semi-space-size=4", "dist/app.js"]
+# scripts/run.sh, not npm start: dist/ is already built, and the shell gives its process to node (signals reach the bot
+# directly), with the young generation for where the database is.
+CMD ["sh", "scripts/run.sh"]

@@ -4,9 +4,10 @@
  * readings and figures.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { getPriority, setPriority } from 'node:os';
+import { getPriority, setPriority, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { RedisRequester } from '../src/store/redis-requester.js';
@@ -346,12 +347,25 @@ export function buildBot(): void {
 /** The built bot's entry point, as `npm start` runs it (call buildBot first). */
 export const BOT_SCRIPT = 'dist/app.js';
 
-/** The node flags `npm start` runs the bot with (package.json's start script), so that the benches run it the same. */
-export const START_NODE_FLAGS: string[] = (
-  JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { scripts: { start: string } }
-).scripts.start
-  .split(/\s+/)
-  .filter((t) => t.startsWith('--'));
+/**
+ * The node flags scripts/run.sh (what `npm start` and the Docker image run) starts the bot with in `env`: they depend
+ * on whether DATABASE_URL is set. Read by running the script itself with a stand-in `node` on PATH that prints its
+ * arguments, so that the benches run the bot as it is deployed and the script stays the one place that says how.
+ */
+export function botNodeFlags(env: Record<string, string | undefined>): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'run-sh-'));
+  writeFileSync(join(dir, 'node'), '#!/bin/sh\nfor a in "$@"; do printf \'%s\\n\' "$a"; done\n', { mode: 0o755 });
+  try {
+    const out = execFileSync('sh', ['scripts/run.sh'], {
+      cwd: ROOT,
+      env: { PATH: `${dir}:/usr/bin:/bin`, ...(env.DATABASE_URL ? { DATABASE_URL: env.DATABASE_URL } : {}) },
+      encoding: 'utf8',
+    });
+    return out.split('\n').filter((a) => a.startsWith('--'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * Starts `node <script>` (so the child pid IS the app; a `.ts` script runs with `--import tsx`) and waits for its
@@ -361,7 +375,7 @@ export function startChild(name: string, opts: ChildOptions): Promise<Child> {
   // e.g. BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the apps
   const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const loader = opts.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  if (opts.script === BOT_SCRIPT) extra.unshift(...START_NODE_FLAGS);
+  if (opts.script === BOT_SCRIPT) extra.unshift(...botNodeFlags(opts.env));
   const args = opts.gcProbe
     ? [...extra, '--expose-gc', ...loader, '--import', './bench/gc-probe.mjs', opts.script]
     : [...extra, ...loader, opts.script];

@@ -27,6 +27,7 @@ import {
   BenchBroken,
   BenchSchema,
   BOT_SCRIPT,
+  botNodeFlags,
   buildBot,
   codeVersion,
   fmt,
@@ -34,7 +35,6 @@ import {
   round,
   runBench,
   SIGNING_SECRET,
-  START_NODE_FLAGS,
   sleep,
 } from '../lib.js';
 
@@ -195,7 +195,7 @@ function launch(s: Scenario, port: number, fake: FakeSlack): ChildProcess {
     ...s.env,
   };
   const stdio: ['pipe' | 'ignore', 'pipe', 'pipe'] = [s.console ? 'pipe' : 'ignore', 'pipe', 'pipe'];
-  if (s.via === 'node') return spawn(process.execPath, [...START_NODE_FLAGS, BOT_SCRIPT], { cwd: ROOT, env, stdio });
+  if (s.via === 'node') return spawn(process.execPath, [...botNodeFlags(env), BOT_SCRIPT], { cwd: ROOT, env, stdio });
   const args = ['start', '--silent', ...(s.console ? ['--', '--console'] : [])];
   return spawn('npm', args, { cwd: ROOT, env, stdio });
 }
