@@ -228,14 +228,13 @@ export class HandoffNotices {
         onCallId: onCallAt(def.rotation, overrides, h.handoffAt).userId,
       };
       const channel = def.rotation.handoffChannel ?? this.opts.incidentsChannel;
-      // Renewed for another outgoing person (replacedOutgoingId: told before, as handing over from them) and not told
-      // again yet: the channel and the incoming person heard of this hand-off all the same, and hear it is off.
-      const toldBefore = h.replacedOutgoingId !== null;
-      if (channel && (h.channelPosted || toldBefore) && !h.withdrawnPosted) {
+      // Exactly those who heard of this hand-off hear it is off: told marks outlive renewals for another outgoing person
+      // (the notice not told again yet), and are per audience (a channel line alone sends no "Cancelled" DM).
+      if (channel && h.channelTold && !h.withdrawnPosted) {
         await this.chat.postHandoffWithdrawn(channel, w);
         await markHandoff(this.db, h, 'withdrawn_channel');
       }
-      if ((h.dmSent || toldBefore) && !h.withdrawnDmSent) {
+      if (h.dmTold && !h.withdrawnDmSent) {
         try {
           await this.chat.tellWithdrawn(h.incomingId, w);
         } catch (err) {

@@ -105,6 +105,12 @@ export interface HandoffRow {
   withdrawn: boolean;
   /** Who was told earlier as handing over, when an override or a swap since changed only that (see renewHandoff). */
   replacedOutgoingId: string | null;
+  /**
+   * Who has heard of this hand-off (the channel, the incoming person) and not been told it is off since, whatever
+   * renewals for another outgoing person happened between: those a take-back tells.
+   */
+  channelTold: boolean;
+  dmTold: boolean;
   attempts: number;
 }
 
@@ -153,6 +159,8 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
     withdrawn_dm_at: Date | null;
     withdrawn_at: Date | null;
     replaced_outgoing_id: string | null;
+    channel_told_at: Date | null;
+    dm_told_at: Date | null;
     attempts: number;
   }>(
     `WITH due AS (
@@ -180,13 +188,17 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
     withdrawnDmSent: r.withdrawn_dm_at !== null,
     withdrawn: r.withdrawn_at !== null || r.withdrawn_channel_at !== null || r.withdrawn_dm_at !== null,
     replacedOutgoingId: r.replaced_outgoing_id,
+    channelTold: r.channel_told_at !== null,
+    dmTold: r.dm_told_at !== null,
     attempts: Number(r.attempts),
   }));
 }
 
 /**
  * Marks a part of a hand-off notice sent (`channel`, the incoming person's `dm`, the `outgoing` person's), or the
- * whole notice done (given up on, or sent; `withdrawn`: taken back, its hand-off no longer happening).
+ * whole notice done (given up on, or sent; `withdrawn`: taken back, its hand-off no longer happening). The channel and
+ * the incoming person count as told from their part sent until their part of a take-back is (`withdrawn_channel`,
+ * `withdrawn_dm`).
  */
 export async function markHandoff(
   q: Queryable,
@@ -195,11 +207,11 @@ export async function markHandoff(
   error?: string,
 ): Promise<void> {
   const set = {
-    channel: 'channel_posted_at = clock_timestamp()',
-    dm: 'dm_sent_at = clock_timestamp()',
+    channel: 'channel_posted_at = clock_timestamp(), channel_told_at = coalesce(channel_told_at, clock_timestamp())',
+    dm: 'dm_sent_at = clock_timestamp(), dm_told_at = coalesce(dm_told_at, clock_timestamp())',
     outgoing: 'outgoing_dm_sent_at = clock_timestamp()',
-    withdrawn_channel: 'withdrawn_channel_at = clock_timestamp()',
-    withdrawn_dm: 'withdrawn_dm_at = clock_timestamp()',
+    withdrawn_channel: 'withdrawn_channel_at = clock_timestamp(), channel_told_at = NULL',
+    withdrawn_dm: 'withdrawn_dm_at = clock_timestamp(), dm_told_at = NULL',
     done: 'done_at = clock_timestamp(), leased_until = NULL',
     withdrawn: 'withdrawn_at = clock_timestamp(), done_at = clock_timestamp(), leased_until = NULL',
   }[part];
@@ -240,7 +252,8 @@ export async function holdHandoff(q: Queryable, key: HandoffKey, until: Date): P
  * it was taken back and happens after all; or only who hands over changed: then the person told earlier is kept
  * (`replaced_outgoing_id`), for the notice to say it is not them (one told to nobody yet is just corrected). Only from
  * the people it named, and only once (a second replica that got there first has renewed it already: the row names
- * these people, not taken back; nothing happens twice).
+ * these people, not taken back; nothing happens twice). Who was told of the hand-off (channel_told_at, dm_told_at) is
+ * kept while the incoming person stays: a take-back before the notice is told again tells them all the same.
  */
 export async function renewHandoff(
   q: Queryable,
@@ -254,6 +267,8 @@ export async function renewHandoff(
            OR withdrawn_dm_at IS NOT NULL THEN NULL
          WHEN channel_posted_at IS NOT NULL OR dm_sent_at IS NOT NULL THEN nullif(outgoing_id, $4)
          ELSE nullif(replaced_outgoing_id, $4) END,
+       channel_told_at = CASE WHEN incoming_id = $5 THEN channel_told_at END,
+       dm_told_at = CASE WHEN incoming_id = $5 THEN dm_told_at END,
        channel_posted_at = NULL, dm_sent_at = NULL, outgoing_dm_sent_at = NULL, withdrawn_channel_at = NULL,
        withdrawn_dm_at = NULL, withdrawn_at = NULL, done_at = NULL, leased_until = NULL, attempts = 0, last_error = $6
      WHERE ${KEYED(7, 3)}
