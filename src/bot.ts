@@ -521,6 +521,7 @@ export function createBot({
       maintenance: alertOptions?.maintenance ?? { inMaintenance: (a, at) => maintenance.inMaintenance(a, at) },
       ...(alertOptions?.duplicateWindowMs !== undefined ? { duplicateWindowMs: alertOptions.duplicateWindowMs } : {}),
       ...(alertOptions?.cardsFirstMaxMs !== undefined ? { cardsFirstMaxMs: alertOptions.cardsFirstMaxMs } : {}),
+      cardsFirstReleased: () => timers.poke(),
     },
     app.logger,
   );
@@ -558,12 +559,14 @@ export function createBot({
     alerts.sweeps,
   );
   // A fired timer's log lines carry its incident, as a request's do. While a storm's alert incidents are being
-  // declared here, due timers are claimed once their cards are up (2 s at most): their first pages, and the card
-  // refreshes after them, then do not hold back the storm's later cards.
+  // declared here, their timers are claimed once the storm's cards are up (a few seconds at most): their first pages,
+  // and the card refreshes after them, then do not hold back the storm's later cards. Every other timer is claimed as
+  // usual; the loop is woken when theirs wait no more.
   const fire = {
     claim: async (limit: number, leaseMs: number) => {
-      await alerts.cardsUp();
-      return escalation.claim(limit, leaseMs);
+      const held = alerts.cardsFirst();
+      const r = await escalation.claim(limit, leaseMs, held.incidents);
+      return held.until && (r.nextDueAt === null || held.until < r.nextDueAt) ? { ...r, nextDueAt: held.until } : r;
     },
     run: (work: FiredJob) =>
       withRequest({ requestId: `timer-${work.id}`, incidentId: work.incident.id }, () => escalation.run(work)),

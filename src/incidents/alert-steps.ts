@@ -83,6 +83,11 @@ export class AlertSteps {
   private readonly inProgress = new InFlight();
   /** Declarations in progress here whose card is not up yet. */
   private readonly beforeCard = new InFlight();
+  /**
+   * Incidents this process is declaring from alerts whose timers wait for the storm's cards (see cardsFirst), by id,
+   * with when each began to wait.
+   */
+  private readonly holding = new Map<number, number>();
   /** A storm's announcements, in the order of their numbers. */
   private readonly announcements = new AnnounceOrder(ANNOUNCE_IN_ORDER_MAX_MS);
 
@@ -106,6 +111,8 @@ export class AlertSteps {
       playbookTitle?: (id: string) => string | undefined;
       /** How long a declaration whose card is up waits for the others' at most (default CARDS_FIRST_MAX_MS). */
       cardsFirstMaxMs?: number;
+      /** An incident's timers wait no more (see cardsFirst): wakes the timer loop. */
+      cardsFirstReleased?: () => void;
       /** The first wait before on-call's copies of a withdrawn notice Slack refused are drawn again (ALERTS_DM_RETRY). */
       noticeDmRetryMs?: number;
     } = {},
@@ -351,12 +358,39 @@ export class AlertSteps {
   }
 
   /**
-   * Once every declaration this process is making has its card up, or `cardsFirstMaxMs` from now at most: the timer
-   * loop waits for it before it claims due timers, so that a storm's first pages (and the card refreshes after them)
-   * come after its cards, as its pins, announcements and playbooks do.
+   * Once every declaration this process is making has its card up, or `cardsFirstMaxMs` from now at most: each
+   * declaration waits for it before its pin, announcement and playbook.
    */
   cardsUp(): Promise<void> {
     return this.beforeCard.none(this.more.cardsFirstMaxMs ?? CARDS_FIRST_MAX_MS);
+  }
+
+  /**
+   * The incidents whose timers wait now, and until when at most: those this process is declaring from alerts, from
+   * their declaring transaction until the storm's cards are up (their own wait in cardsUp ends), twice
+   * `cardsFirstMaxMs` at most. The timer loop claims no timer of theirs meanwhile, so that a storm's first pages (and
+   * the card refreshes after them) come after its cards, as its pins, announcements and playbooks do; every other
+   * timer (a person's Escalate now, another incident's page, a hand-off notice) is claimed as usual.
+   */
+  cardsFirst(): { incidents: number[]; until: Date | null } {
+    const maxMs = 2 * (this.more.cardsFirstMaxMs ?? CARDS_FIRST_MAX_MS);
+    const now = Date.now();
+    const incidents: number[] = [];
+    let until = Number.POSITIVE_INFINITY;
+    for (const [id, since] of this.holding) {
+      if (now - since >= maxMs) {
+        this.holding.delete(id);
+        continue;
+      }
+      incidents.push(id);
+      until = Math.min(until, since + maxMs);
+    }
+    return { incidents, until: incidents.length > 0 ? new Date(until) : null };
+  }
+
+  /** Its timers wait no more: the timer loop is woken to claim them. */
+  private release(incidentId: number | null): void {
+    if (incidentId !== null && this.holding.delete(incidentId)) this.more.cardsFirstReleased?.();
   }
 
   /** Declarations this process is making now. */
@@ -385,6 +419,8 @@ export class AlertSteps {
     const turn = this.announcements.take();
     /** When its first alert fired, as read with its alerts in the declaring transaction. */
     let firstFired: number | null = null;
+    /** The incident whose timers wait for the storm's cards, from its declaring transaction. */
+    let held: number | null = null;
     const r = await this.incidents
       .declare(
         {
@@ -399,6 +435,9 @@ export class AlertSteps {
         },
         {
           within: async (tx, incident) => {
+            // Its timers (started when it is made whole) wait for the storm's cards.
+            held = incident.id;
+            this.holding.set(incident.id, Date.now());
             // Linked, and its alerts read, in one statement.
             const linked = await linkIncidentReadingAlerts(tx, ai.id, incident.id);
             if (!linked) {
@@ -413,13 +452,14 @@ export class AlertSteps {
           },
           afterCard: () => {
             cardUp();
-            return this.cardsUp();
+            return this.cardsUp().finally(() => this.release(held));
           },
           announceInTurn: (incident, announce) => turn.inTurn(incident, announce),
         },
       )
       .finally(() => {
         cardUp();
+        this.release(held);
         turn.leave();
       })
       .catch(async (err: unknown) => {

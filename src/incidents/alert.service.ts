@@ -105,6 +105,8 @@ export interface AlertServiceOptions {
   playbookTitle?: (id: string) => string | undefined;
   /** How long a storm's declaration whose card is up waits for the others' cards at most (default 2 s). */
   cardsFirstMaxMs?: number;
+  /** A storm's incident's timers wait no more (see cardsFirst): wakes the timer loop. */
+  cardsFirstReleased?: () => void;
   /** The first wait before on-call's copies of a withdrawn notice Slack refused are drawn again (ALERTS_DM_RETRY). */
   noticeDmRetryMs?: number;
 }
@@ -180,6 +182,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       ...(opts.sensitive ? { sensitive: opts.sensitive } : {}),
       ...(opts.playbookTitle ? { playbookTitle: opts.playbookTitle } : {}),
       ...(opts.cardsFirstMaxMs !== undefined ? { cardsFirstMaxMs: opts.cardsFirstMaxMs } : {}),
+      ...(opts.cardsFirstReleased ? { cardsFirstReleased: opts.cardsFirstReleased } : {}),
       ...(opts.noticeDmRetryMs !== undefined ? { noticeDmRetryMs: opts.noticeDmRetryMs } : {}),
     });
     this.failures = new DeliveryFailures(db, log);
@@ -207,9 +210,9 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     return r;
   }
 
-  /** Once this process's alert declarations have their cards up (see AlertSteps.cardsUp). */
-  cardsUp(): Promise<void> {
-    return this.steps.cardsUp();
+  /** The incidents whose timers wait for a storm's cards, and until when at most (see AlertSteps.cardsFirst). */
+  cardsFirst(): { incidents: number[]; until: Date | null } {
+    return this.steps.cardsFirst();
   }
 
   /**

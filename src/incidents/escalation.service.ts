@@ -699,18 +699,19 @@ export class EscalationService {
 
   /**
    * Fires due timers: in one transaction, locks up to `limit` of them and their incidents (skipping any another
-   * transaction holds), leases them, re-checks each reason against the incident as it is now, cancels the ones whose
+   * transaction holds) but those of the incidents `held` (which wait: nor are they counted as due next), leases them,
+   * re-checks each reason against the incident as it is now, cancels the ones whose
    * reason is gone and records which roles the others page. Returns the work to carry out (`run`).
    */
-  async claim(limit: number, leaseMs: number): Promise<ClaimWithNext<FiredJob>> {
+  async claim(limit: number, leaseMs: number, held: readonly number[] = []): Promise<ClaimWithNext<FiredJob>> {
     // Nothing due (most rounds): one statement, not a transaction of three.
-    const peek = await peekDueJobs(this.db);
+    const peek = await peekDueJobs(this.db, held);
     if (!peek.due) return { works: [], nextDueAt: peek.nextDueAt };
     const now = new Date();
     let nextDueAt: Date | null = null;
     const fired = await this.lanes.whilePaused(() =>
       this.db.transaction(async (tx) => {
-        const claimed = await claimDueJobs(tx, limit, leaseMs);
+        const claimed = await claimDueJobs(tx, limit, leaseMs, held);
         const jobs = claimed.jobs;
         nextDueAt = claimed.nextDueAt;
         if (jobs.length === 0) return [];

@@ -171,17 +171,19 @@ const JOB_DUE = `j.state = 'pending' AND j.due_at <= clock_timestamp()
  * statement never waits, so it cannot deadlock with a change to an incident), and sets a lease (`locked_until`) so
  * that another process skips them after the commit; a process that dies mid-job (kill -9) only delays them until the
  * lease runs out. `fired_at` is the first time a job was taken. In the same statement: when the next pending job not
- * claimed by it is due (as `nextDueAt` says), so the timer loop need not ask.
+ * claimed by it is due (as `nextDueAt` says), so the timer loop need not ask. The jobs of the incidents `held` are
+ * neither claimed nor counted as next (they wait for what holds them, which wakes the loop).
  */
 export async function claimDueJobs(
   q: Queryable,
   limit: number,
   leaseMs: number,
+  held: readonly number[] = [],
 ): Promise<{ jobs: EscalationJob[]; nextDueAt: Date | null }> {
   const { rows } = await q.query<Partial<JobRow> & { next_due: Date | string | null }>(
     `WITH due AS (
        SELECT j.id FROM escalation_jobs j JOIN incidents i ON i.id = j.incident_id
-       WHERE ${JOB_DUE}
+       WHERE ${JOB_DUE} AND NOT (j.incident_id = ANY($3::int[]))
        ORDER BY j.due_at
        LIMIT $1
        FOR UPDATE OF j, i SKIP LOCKED
@@ -195,9 +197,9 @@ export async function claimDueJobs(
      )
      SELECT c.*, n.next_due FROM (
        SELECT min(greatest(due_at, coalesce(locked_until, due_at))) AS next_due FROM escalation_jobs
-       WHERE state = 'pending' AND id NOT IN (SELECT id FROM due)
+       WHERE state = 'pending' AND id NOT IN (SELECT id FROM due) AND NOT (incident_id = ANY($3::int[]))
      ) n LEFT JOIN claimed c ON true`,
-    [limit, leaseMs],
+    [limit, leaseMs, held],
   );
   const next = rows[0]?.next_due ?? null;
   const jobs = rows
@@ -213,12 +215,17 @@ const NEXT_PENDING =
 
 /**
  * Whether a job is due now (as `claimDueJobs` would take it, but for the locks it skips), and when the next pending
- * one is: one statement outside a transaction, for a loop with nothing due to skip the claim's.
+ * one is: one statement outside a transaction, for a loop with nothing due to skip the claim's. The jobs of the
+ * incidents `held` count for neither.
  */
-export async function peekDueJobs(q: Queryable): Promise<{ due: boolean; nextDueAt: Date | null }> {
+export async function peekDueJobs(
+  q: Queryable,
+  held: readonly number[] = [],
+): Promise<{ due: boolean; nextDueAt: Date | null }> {
   const { rows } = await q.query<{ due: boolean; at: Date | string | null }>(
-    `SELECT EXISTS (SELECT 1 FROM escalation_jobs j WHERE ${JOB_DUE}) AS due,
-            (${NEXT_PENDING}) AS at`,
+    `SELECT EXISTS (SELECT 1 FROM escalation_jobs j WHERE ${JOB_DUE} AND NOT (j.incident_id = ANY($1::int[]))) AS due,
+            (${NEXT_PENDING} AND NOT (incident_id = ANY($1::int[]))) AS at`,
+    [held],
   );
   const at = rows[0]?.at ?? null;
   return { due: rows[0]?.due === true, nextDueAt: at === null ? null : toDate(at) };

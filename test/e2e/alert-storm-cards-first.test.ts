@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ALERTS_ENV } from '../support/alert-request.js';
 import { alertRunbook, fireAlert, incidentsOfSource, waitUntil } from '../support/alert-runbook.js';
 import { useBot } from '../support/bot-harness.js';
+import { declareThroughBot } from '../support/incident-flow.js';
 
 /**
  * A storm of critical alerts opens several incidents at once: every card comes up before the first of their pages
@@ -60,5 +61,54 @@ describe("a storm's cards come before its pages", () => {
       .filter(([i]) => i < lastCard)
       .map(([, c]) => `${c.method} ${String(c.args.text).slice(0, 60)}`);
     expect(early).toEqual([]);
+  });
+
+  it("holds only the storm's own timers: an incident a person declares meanwhile is paged at once, before the storm's slow card", async () => {
+    // The storm's first card takes 6 s; its other cards, and a person's declaration, are up long before.
+    bot.fake.failNext('chat.postMessage', { delayMs: 6000 }, 1, (a) => /^SEV-\d incident #/.test(String(a.text)));
+    const storm = 'cards-first-2';
+    const keys = ['g', 'h', 'i'];
+    await Promise.all(
+      keys.map((key) =>
+        fireAlert(
+          bot,
+          { source: storm, key, metric: `m_${key}`, value: '1', threshold: '> 0', summary: `service ${key} down` },
+          { wait: false },
+        ),
+      ),
+    );
+    await waitUntil('two of three cards up, one held back by Slack', async () => {
+      const list = await incidentsOfSource(bot.db, storm);
+      return list.length === 3 && list.filter((i) => i.card_ts).length === 2;
+    });
+    const person = await declareThroughBot(bot, 'sev2 payments api down');
+    await waitUntil(
+      "the person's incident paged",
+      async () => {
+        const { rows } = await bot.db.query('SELECT 1 FROM pages WHERE incident_id = $1', [person.incidentId]);
+        return rows.length > 0;
+      },
+      15_000,
+    );
+    // The storm's slow card is not up yet, and none of the storm's incidents has been paged.
+    const list = await incidentsOfSource(bot.db, storm);
+    expect(list.filter((i) => i.card_ts)).toHaveLength(2);
+    const { rows } = await bot.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pages WHERE incident_id = ANY($1::int[])',
+      [list.map((i) => i.id)],
+    );
+    expect(rows[0]!.n).toBe(0);
+    // Then every card comes up, and the storm's incidents are paged.
+    await waitUntil(
+      "the storm's incidents paged once their cards are up",
+      async () => {
+        const { rows: paged } = await bot.db.query<{ n: number }>(
+          'SELECT count(DISTINCT incident_id)::int AS n FROM pages WHERE incident_id = ANY($1::int[])',
+          [list.map((i) => i.id)],
+        );
+        return paged[0]!.n === 3;
+      },
+      20_000,
+    );
   });
 });
