@@ -111,6 +111,9 @@ export interface HandoffRow {
    */
   channelTold: boolean;
   dmTold: boolean;
+  /** Who the channel, the incoming person, was told hands over (while told): the one a take-back to them names. */
+  channelToldOutgoingId: string | null;
+  dmToldOutgoingId: string | null;
   attempts: number;
 }
 
@@ -161,6 +164,8 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
     replaced_outgoing_id: string | null;
     channel_told_at: Date | null;
     dm_told_at: Date | null;
+    channel_told_outgoing_id: string | null;
+    dm_told_outgoing_id: string | null;
     attempts: number;
   }>(
     `WITH due AS (
@@ -190,6 +195,8 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
     replacedOutgoingId: r.replaced_outgoing_id,
     channelTold: r.channel_told_at !== null,
     dmTold: r.dm_told_at !== null,
+    channelToldOutgoingId: r.channel_told_outgoing_id,
+    dmToldOutgoingId: r.dm_told_outgoing_id,
     attempts: Number(r.attempts),
   }));
 }
@@ -198,7 +205,7 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
  * Marks a part of a hand-off notice sent (`channel`, the incoming person's `dm`, the `outgoing` person's), or the
  * whole notice done (given up on, or sent; `withdrawn`: taken back, its hand-off no longer happening). The channel and
  * the incoming person count as told from their part sent until their part of a take-back is (`withdrawn_channel`,
- * `withdrawn_dm`).
+ * `withdrawn_dm`), told of the outgoing person the notice names as that part is sent (the last one told).
  */
 export async function markHandoff(
   q: Queryable,
@@ -207,11 +214,14 @@ export async function markHandoff(
   error?: string,
 ): Promise<void> {
   const set = {
-    channel: 'channel_posted_at = clock_timestamp(), channel_told_at = coalesce(channel_told_at, clock_timestamp())',
-    dm: 'dm_sent_at = clock_timestamp(), dm_told_at = coalesce(dm_told_at, clock_timestamp())',
+    channel: `channel_posted_at = clock_timestamp(), channel_told_at = coalesce(channel_told_at, clock_timestamp()),
+      channel_told_outgoing_id = outgoing_id`,
+    dm: `dm_sent_at = clock_timestamp(), dm_told_at = coalesce(dm_told_at, clock_timestamp()),
+      dm_told_outgoing_id = outgoing_id`,
     outgoing: 'outgoing_dm_sent_at = clock_timestamp()',
-    withdrawn_channel: 'withdrawn_channel_at = clock_timestamp(), channel_told_at = NULL',
-    withdrawn_dm: 'withdrawn_dm_at = clock_timestamp(), dm_told_at = NULL',
+    withdrawn_channel:
+      'withdrawn_channel_at = clock_timestamp(), channel_told_at = NULL, channel_told_outgoing_id = NULL',
+    withdrawn_dm: 'withdrawn_dm_at = clock_timestamp(), dm_told_at = NULL, dm_told_outgoing_id = NULL',
     done: 'done_at = clock_timestamp(), leased_until = NULL',
     withdrawn: 'withdrawn_at = clock_timestamp(), done_at = clock_timestamp(), leased_until = NULL',
   }[part];
@@ -253,7 +263,9 @@ export async function holdHandoff(q: Queryable, key: HandoffKey, until: Date): P
  * (`replaced_outgoing_id`), for the notice to say it is not them (one told to nobody yet is just corrected). Only from
  * the people it named, and only once (a second replica that got there first has renewed it already: the row names
  * these people, not taken back; nothing happens twice). Who was told of the hand-off (channel_told_at, dm_told_at) is
- * kept while the incoming person stays: a take-back before the notice is told again tells them all the same.
+ * kept while the incoming person stays: a take-back before the notice is told again tells them all the same. An
+ * audience told exactly the hand-off as it stands again (the outgoing person changed and changed back: C, B, C; or taken
+ * back from the other audience only, and happening after all) has its part sent already: it hears nothing twice.
  */
 export async function renewHandoff(
   q: Queryable,
@@ -269,7 +281,13 @@ export async function renewHandoff(
          ELSE nullif(replaced_outgoing_id, $4) END,
        channel_told_at = CASE WHEN incoming_id = $5 THEN channel_told_at END,
        dm_told_at = CASE WHEN incoming_id = $5 THEN dm_told_at END,
-       channel_posted_at = NULL, dm_sent_at = NULL, outgoing_dm_sent_at = NULL, withdrawn_channel_at = NULL,
+       channel_told_outgoing_id = CASE WHEN incoming_id = $5 THEN channel_told_outgoing_id END,
+       dm_told_outgoing_id = CASE WHEN incoming_id = $5 THEN dm_told_outgoing_id END,
+       channel_posted_at = CASE WHEN incoming_id = $5 AND channel_told_at IS NOT NULL
+         AND channel_told_outgoing_id IS NOT DISTINCT FROM $4 THEN channel_told_at END,
+       dm_sent_at = CASE WHEN incoming_id = $5 AND dm_told_at IS NOT NULL
+         AND dm_told_outgoing_id IS NOT DISTINCT FROM $4 THEN dm_told_at END,
+       outgoing_dm_sent_at = NULL, withdrawn_channel_at = NULL,
        withdrawn_dm_at = NULL, withdrawn_at = NULL, done_at = NULL, leased_until = NULL, attempts = 0, last_error = $6
      WHERE ${KEYED(7, 3)}
        AND NOT (incoming_id = $5 AND outgoing_id IS NOT DISTINCT FROM $4 AND withdrawn_at IS NULL

@@ -113,10 +113,10 @@ forEachDatabase(
       state.overrides = [ofA, ofB];
       await notices.sweep();
       expect(await row(at)).toEqual([{ outgoing_id: b, posted: false, dmed: false }]);
-      // B's override cancelled before that: renewed back as C to A, still not told again.
+      // B's override cancelled before that: renewed back as C to A, as the channel and A were told (not told again).
       state.overrides = [ofA];
       await notices.sweep();
-      expect(await row(at)).toEqual([{ outgoing_id: c, posted: false, dmed: false }]);
+      expect(await row(at)).toEqual([{ outgoing_id: c, posted: true, dmed: true }]);
       // A's override cancelled too: the hand-off no longer happens. The channel and A were told of it.
       state.overrides = [];
       await notices.sweep();
