@@ -229,14 +229,16 @@ export class HandoffNotices {
       };
       const channel = def.rotation.handoffChannel ?? this.opts.incidentsChannel;
       // Exactly those who heard of this hand-off hear it is off: told marks outlive renewals for another outgoing person
-      // (the notice not told again yet), and are per audience (a channel line alone sends no "Cancelled" DM).
+      // (the notice not told again yet), and are per audience (a channel line alone sends no "Cancelled" DM). Each hears
+      // of the hand-off it was told of: from the outgoing person it was last told, not one a renewal put on the notice
+      // since.
       if (channel && h.channelTold && !h.withdrawnPosted) {
-        await this.chat.postHandoffWithdrawn(channel, w);
+        await this.chat.postHandoffWithdrawn(channel, { ...w, outgoingId: h.channelToldOutgoingId });
         await markHandoff(this.db, h, 'withdrawn_channel');
       }
       if (h.dmTold && !h.withdrawnDmSent) {
         try {
-          await this.chat.tellWithdrawn(h.incomingId, w);
+          await this.chat.tellWithdrawn(h.incomingId, { ...w, outgoingId: h.dmToldOutgoingId });
         } catch (err) {
           if (!(err instanceof UnreachableContactError)) throw err;
           this.log.warn(`the on-call ${h.incomingId} of ${h.role} cannot get a direct message`, err);

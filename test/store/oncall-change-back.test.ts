@@ -154,6 +154,22 @@ forEachDatabase(
       expect(told.slice(3)).toEqual([{ to: CHANNEL, outgoingId: c, incomingId: a, notBefore: b }]);
     });
 
+    it('takes a notice back naming the outgoing person each audience was told of', async () => {
+      const { at, a, b, c, ofA, ofB, state, notices, told, takenBack } = setUp();
+      await notices.sweep();
+      expect(told.map((t) => t.outgoingId)).toEqual([c, c]);
+      // B stands in just before: renewed as B to A, not told yet.
+      state.overrides = [ofA, ofB];
+      await notices.sweep();
+      expect(await outgoing(at)).toBe(b);
+      // A's override cancelled: the channel and A were told C hands over to A, and hear that one is off.
+      state.overrides = [ofB];
+      await notices.sweep();
+      expect(takenBack).toEqual([
+        { to: CHANNEL, outgoingId: c, incomingId: a },
+        { to: a, outgoingId: c, incomingId: a },
+      ]);
+    });
   },
   { only: ['postgres'] },
 );
