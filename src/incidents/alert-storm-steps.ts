@@ -121,7 +121,7 @@ export class StormSteps {
     if (!incident || incident.status === 'resolved') return;
     const storm = { source: step.source, maxIncidents: step.maxIncidents, ...(step.back ? { back: true } : {}) };
     // The step, each return apart (its claims: this turn's posts are not an earlier one's).
-    const turn = `${step.alertIncident}${step.back ? `:back:${step.back}` : ''}`;
+    const turn = `${step.alertIncident}${step.back ? `:back-${step.back}` : ''}`;
     const key = `storm:${turn}`;
     const earlierId = incident.private
       ? await movePrivateStorm(this.db, storm.source, incident.id, STORM_WINDOW_MS)
