@@ -318,12 +318,14 @@ export class HandoffNotices {
         openTotal: open.total,
       };
       const channel = def.rotation.handoffChannel ?? this.opts.incidentsChannel;
+      // A correction says "not X" to each audience of the X it was told (the channel and the incoming person may have
+      // heard different people hand over); to one told nothing yet, it is just the notice.
       if (channel && !h.channelPosted) {
-        await this.chat.postHandoff(channel, notice);
+        await this.chat.postHandoff(channel, { ...notice, replacedOutgoingId: h.channelToldOutgoingId });
         await markHandoff(this.db, h, 'channel');
       }
       if (!h.dmSent) {
-        await this.tellPerson('incoming', h.incomingId, h, notice);
+        await this.tellPerson('incoming', h.incomingId, h, { ...notice, replacedOutgoingId: h.dmToldOutgoingId });
         await markHandoff(this.db, h, 'dm');
       }
       if (h.outgoingId && !h.outgoingDmSent) {

@@ -154,6 +154,34 @@ forEachDatabase(
       expect(told.slice(3)).toEqual([{ to: CHANNEL, outgoingId: c, incomingId: a, notBefore: b }]);
     });
 
+    it('says "not X" to each audience of the X it was told: the channel heard B, A heard C, then D hands over', async () => {
+      const { at, a, b, c, ofA, ofB, state, notices, told, failing } = setUp();
+      await notices.sweep();
+      expect(told.map((t) => t.to)).toEqual([CHANNEL, a]);
+      // B stands in just before: the channel is told B hands over to A, not C; A's direct message fails.
+      state.overrides = [ofA, ofB];
+      await notices.sweep();
+      failing.dm = true;
+      await notices.sweep();
+      expect(told.slice(2)).toEqual([{ to: CHANNEL, outgoingId: b, incomingId: a, notBefore: c }]);
+      // D stands in just before instead of B: the channel heard B, A heard C.
+      const ofD: Override = { ...ofB, id: 3, userId: 'U0DAVE' };
+      state.overrides = [ofA, ofD];
+      failing.dm = false;
+      await ctx.db.query('UPDATE oncall_handoffs SET leased_until = NULL WHERE handoff_at = $1', [at]);
+      await notices.sweep();
+      expect(await outgoing(at)).toBe('U0DAVE');
+      await ctx.db.query('UPDATE oncall_handoffs SET leased_until = NULL WHERE handoff_at = $1', [at]);
+      await notices.sweep();
+      expect(told.slice(3)).toEqual(
+        expect.arrayContaining([
+          { to: CHANNEL, outgoingId: 'U0DAVE', incomingId: a, notBefore: b },
+          { to: a, outgoingId: 'U0DAVE', incomingId: a, notBefore: c },
+        ]),
+      );
+      expect(told.slice(3)).toHaveLength(2);
+    });
+
     it('takes a notice back naming the outgoing person each audience was told of', async () => {
       const { at, a, b, c, ofA, ofB, state, notices, told, takenBack } = setUp();
       await notices.sweep();
