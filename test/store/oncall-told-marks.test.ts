@@ -1,14 +1,5 @@
 import { beforeEach, expect, it } from 'vitest';
-import type { RotationRole } from '../../src/incidents/oncall.service.js';
-import {
-  type HandoffNotice,
-  HandoffNotices,
-  type OnCallChat,
-  type WithdrawnHandoff,
-} from '../../src/incidents/oncall-handoffs.js';
-import { type Override, scheduledAt } from '../../src/incidents/rotation.js';
-import { parseRunbook } from '../../src/runbook/runbook.js';
-import { testRunbookData, withRotation } from '../support/test-runbook.js';
+import { HANDOFF_CHANNEL as CHANNEL, type HandoffSaid, handoffScene } from '../support/handoff-scene.js';
 import { forEachDatabase } from './databases.js';
 
 /**
@@ -18,40 +9,8 @@ import { forEachDatabase } from './databases.js';
  * "Cancelled").
  */
 
-const CHANNEL = 'C0INCIDENTS';
-const quiet = { info() {}, warn() {}, error() {} };
-const ROTATION = {
-  people: ['U0ALICE', 'U0BOB', 'U0CAROL'],
-  shift: 'weekly',
-  handoff: { day: 'monday', time: '09:00', time_zone: 'UTC' },
-  start: '2026-01-05',
-};
-
-function recordingChat() {
-  const told: { to: string; at: Date; incomingId: string }[] = [];
-  const takenBack: { to: string; at: Date; incomingId: string }[] = [];
-  const failing = { dm: false };
-  const chat: OnCallChat = {
-    async postHandoff(channelId: string, n: HandoffNotice) {
-      told.push({ to: channelId, at: n.at, incomingId: n.incomingId });
-    },
-    async tellIncoming(userId: string, n: HandoffNotice) {
-      if (failing.dm) throw new Error('Slack is down');
-      told.push({ to: userId, at: n.at, incomingId: n.incomingId });
-    },
-    async tellOutgoing() {},
-    async postHandoffWithdrawn(channelId: string, w: WithdrawnHandoff) {
-      takenBack.push({ to: channelId, at: w.at, incomingId: w.incomingId });
-    },
-    async tellWithdrawn(userId: string, w: WithdrawnHandoff) {
-      takenBack.push({ to: userId, at: w.at, incomingId: w.incomingId });
-    },
-    async whoIs() {
-      return 'person';
-    },
-  };
-  return { chat, told, takenBack, failing };
-}
+/** Where each was sent, for which hand-off and incoming person. */
+const toAndIncoming = (xs: HandoffSaid[]) => xs.map(({ to, at, incomingId }) => ({ to, at, incomingId }));
 
 forEachDatabase(
   (ctx) => {
@@ -59,41 +18,7 @@ forEachDatabase(
       await ctx.db.exec('TRUNCATE oncall_handoffs');
     });
 
-    /** C (scheduled) hands over to A (an override of A) three minutes from now; B may stand in just before it. */
-    function setUp() {
-      const runbook = parseRunbook(withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', ROTATION));
-      const def = runbook.escalation.roles.on_call as RotationRole;
-      const at = new Date(Math.ceil((Date.now() + 180_000) / 60_000) * 60_000);
-      const c = scheduledAt(def.rotation, at);
-      expect(scheduledAt(def.rotation, new Date(at.getTime() - 120_000))).toBe(c);
-      expect(scheduledAt(def.rotation, new Date(at.getTime() + 6 * 60_000))).toBe(c);
-      const [a, b] = ROTATION.people.filter((p) => p !== c) as [string, string];
-      const override = (id: number, userId: string, startsAt: Date, endsAt: Date): Override => ({
-        id,
-        role: 'on_call',
-        kind: 'override',
-        userId,
-        otherId: null,
-        startsAt,
-        endsAt,
-        createdBy: 'U0BOSS',
-        createdAt: new Date(Date.now() - 3_600_000 + id),
-      });
-      const ofA = override(1, a, at, new Date(at.getTime() + 5 * 60_000));
-      const ofB = override(2, b, new Date(at.getTime() - 60_000), at);
-      const state = { overrides: [ofA] as Override[] };
-      const rec = recordingChat();
-      const notices = new HandoffNotices(
-        ctx.db,
-        runbook,
-        rec.chat,
-        { overrideMaxMs: 86_400_000, handoffNoticeMs: 15 * 60_000, incidentsChannel: CHANNEL },
-        quiet,
-        { rotations: () => [def], overrides: async () => new Map([['on_call', state.overrides]]) },
-      );
-      const atT = (x: { at: Date }) => x.at.getTime() === at.getTime();
-      return { at, a, b, c, ofA, ofB, state, notices, atT, ...rec };
-    }
+    const setUp = () => handoffScene(ctx.db);
 
     const row = async (at: Date) =>
       (
@@ -120,7 +45,7 @@ forEachDatabase(
       // A's override cancelled too: the hand-off no longer happens. The channel and A were told of it.
       state.overrides = [];
       await notices.sweep();
-      expect(takenBack.filter(atT)).toEqual([
+      expect(toAndIncoming(takenBack.filter(atT))).toEqual([
         { to: CHANNEL, at, incomingId: a },
         { to: a, at, incomingId: a },
       ]);
@@ -143,7 +68,7 @@ forEachDatabase(
       // A's override cancelled before it is told again: only the channel heard of it, only the channel hears it is off.
       state.overrides = [ofB];
       await notices.sweep();
-      expect(takenBack.filter(atT)).toEqual([{ to: CHANNEL, at, incomingId: a }]);
+      expect(toAndIncoming(takenBack.filter(atT))).toEqual([{ to: CHANNEL, at, incomingId: a }]);
       expect(told.filter(atT)).toHaveLength(1);
     });
   },
