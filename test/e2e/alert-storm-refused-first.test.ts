@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ALERTS_ENV } from '../support/alert-request.js';
-import {
-  alertRunbook,
-  fireAlert,
-  inboxDone,
-  incidentOfAlert,
-  incidentsOfSource,
-  waitUntil,
-} from '../support/alert-runbook.js';
+import { alertRunbook, inboxDone, stormAlerts, waitUntil } from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -23,14 +16,8 @@ describe("a public storm's first step refused before it recorded its message", (
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2' },
   });
   const source = 'storm-refused-first';
-  /** An alert of `metric` (its runbook row's, SEV-2 for cpu, memory, disk; none: SEV-1). */
-  const fire = (key: string, metric: string, o: { wait?: boolean } = {}) =>
-    fireAlert(bot, { source, key, metric, value: '97%', threshold: '> 95%', summary: `${metric} high (${key})` }, o);
-  const incidentOf = (key: string) => waitUntil(`the incident of ${key}`, () => incidentOfAlert(bot.db, source, key));
-  const declared = async (id: number) =>
-    waitUntil(`incident ${id} declared`, async () =>
-      (await incidentsOfSource(bot.db, source)).find((i) => i.id === id && i.card_ts),
-    );
+  /** Its alerts (of `metric`: its runbook row's severity, SEV-2 for cpu, memory, disk; none: SEV-1). */
+  const { fire, incidentOf, declared } = stormAlerts(bot, source);
   const stormPosts = () =>
     bot.fake
       .callsTo('chat.postMessage')

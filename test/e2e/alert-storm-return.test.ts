@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ALERTS_ENV } from '../support/alert-request.js';
-import {
-  alertRunbookData,
-  fireAlert,
-  type IncidentOfAlert,
-  incidentOfAlert,
-  incidentsOfSource,
-  waitUntil,
-} from '../support/alert-runbook.js';
+import { alertRunbookData, type IncidentOfAlert, stormAlerts, waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -32,14 +25,8 @@ const runbook = () =>
 
 /** The storm's steps for one source, on one bot: its incidents, where it goes, what is said. */
 function stormOf(bot: BotHarness, source: string) {
-  /** An alert of `metric` (its runbook row's: SEV-2 for cpu, memory, disk, back_*; none: SEV-1). */
-  const fire = (key: string, metric: string) =>
-    fireAlert(bot, { source, key, metric, value: '97%', threshold: '> 95%', summary: `${metric} high (${key})` });
-  const incidentOf = (key: string) => waitUntil(`the incident of ${key}`, () => incidentOfAlert(bot.db, source, key));
-  const declared = async (id: number) =>
-    waitUntil(`incident ${id} declared`, async () =>
-      (await incidentsOfSource(bot.db, source)).find((i) => i.id === id && i.card_ts),
-    );
+  /** Its alerts (of `metric`: its runbook row's severity, SEV-2 for cpu, memory, disk, back_*; none: SEV-1). */
+  const { fire, incidentOf, declared } = stormAlerts(bot, source);
   const resolve = async (i: IncidentOfAlert) => {
     await bot.command('resolve queue drained', { channel_id: i.channel_id });
     await waitUntil(

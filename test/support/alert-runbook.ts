@@ -94,6 +94,23 @@ export async function fireAlert(
   if (o.wait !== false) await inboxDone(bot.db);
 }
 
+/**
+ * A storm test's alerts from `source`: `fire` one of `metric` for `key` (97% over 95%: its runbook row's severity, or
+ * SEV-1 for a metric no row names), the incident `key` went to (waited for), and incident `id` once declared (its card
+ * up).
+ */
+export function stormAlerts(bot: Pick<BotHarness, 'baseUrl' | 'db'>, source: string) {
+  return {
+    fire: (key: string, metric: string, o: { wait?: boolean } = {}) =>
+      fireAlert(bot, { source, key, metric, value: '97%', threshold: '> 95%', summary: `${metric} high (${key})` }, o),
+    incidentOf: (key: string) => waitUntil(`the incident of ${key}`, () => incidentOfAlert(bot.db, source, key)),
+    declared: (id: number) =>
+      waitUntil(`incident ${id} declared`, async () =>
+        (await incidentsOfSource(bot.db, source)).find((i) => i.id === id && i.card_ts),
+      ),
+  };
+}
+
 /** The incident an alert (its source and key or fingerprint) is in, as its latest row says; null when none. */
 export async function incidentOfAlert(db: Queryable, source: string, key: string): Promise<number | null> {
   const { rows } = await db.query<{ incident_id: number | null }>(
