@@ -1,44 +1,14 @@
 import { beforeEach, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
 import { fixedContacts, type OnCallResolver } from '../../src/incidents/oncall.service.js';
-import type { IncidentChat, PageMessage } from '../../src/incidents/ports.js';
 import type { Database } from '../../src/store/db.js';
 import { insertRedrawJob } from '../../src/store/escalation.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
+import { drawingChat, runDue } from '../support/drawing-chat.js';
 import { testRunbook } from '../support/test-runbook.js';
 import { forEachDatabase } from './databases.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
-const LEASE_MS = 60_000;
-
-/** The chat port, recording each drawing of a page DM (sent, then shown again): its severity and Escalate to …. */
-function drawingChat() {
-  const drawn: { userId: string; flag: string | undefined; escalateTo: string | undefined }[] = [];
-  const port: Partial<IncidentChat> = {
-    async notify() {},
-    async resolveContacts(ids) {
-      return { userIds: ids, unresolved: [] };
-    },
-    async sendPage(_incident, page, userId) {
-      drawn.push({ userId, flag: undefined, escalateTo: page.escalateTo?.roleName });
-      return { channel: `D-${userId}`, ts: '1.000001' };
-    },
-    async refreshPage(incident, dm, page: PageMessage) {
-      drawn.push({
-        userId: dm.channel.slice(2),
-        flag: `SEV-${incident.severity}`,
-        escalateTo: page.escalateTo?.roleName,
-      });
-    },
-    async updatePage() {},
-    async inviteToChannel() {
-      return { unreachable: [] };
-    },
-    async refreshCard() {},
-  };
-  return { drawn, port: port as IncidentChat };
-}
-
 /**
  * What a redraw of page direct messages reads: who is on call (for each DM's Escalate to …, which passes over a role
  * whose people on call all run the incident) is asked once for the whole redraw, not once per role and read of the
@@ -81,32 +51,23 @@ forEachDatabase(
       );
     });
 
-    /** Runs every timer due, until none is. */
-    const runDue = async () => {
-      for (let round = 0; round < 10; round++) {
-        const { works } = await svc.claim(100, LEASE_MS);
-        if (works.length === 0) return;
-        await Promise.all(works.map((w) => svc.run(w)));
-      }
-    };
-
     it("a severity change's redraw of two DMs asks who is on call once", async () => {
       await db.query(
         `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at) VALUES ($1, 'declared', 'declared', 'on_call', now())`,
         [incidentId],
       );
-      await runDue();
-      expect(rec.drawn.map((d) => [d.userId, d.escalateTo])).toEqual([
+      await runDue(svc);
+      expect(rec.chat.dms.map((d) => [d.userId, d.escalateTo])).toEqual([
         ['U0ONCALL', 'Engineering Manager'],
         ['U0ONCALL2', 'Engineering Manager'],
       ]);
       // Lowered to SEV-2, with its redraw timer (as a change writes it).
       await db.query('UPDATE incidents SET severity = 2 WHERE id = $1', [incidentId]);
       await insertRedrawJob(db, incidentId, 'redraw_pages@severity');
-      rec.drawn.length = 0;
+      rec.chat.dms.length = 0;
       asks.length = 0;
-      await runDue();
-      expect(rec.drawn.map((d) => [d.userId, d.flag, d.escalateTo]).sort()).toEqual([
+      await runDue(svc);
+      expect(rec.chat.dms.map((d) => [d.userId, d.flag, d.escalateTo]).sort()).toEqual([
         ['U0ONCALL', 'SEV-2', 'Engineering Manager'],
         ['U0ONCALL2', 'SEV-2', 'Engineering Manager'],
       ]);

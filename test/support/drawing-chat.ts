@@ -6,15 +6,17 @@ import { signal } from './signal.js';
 export const LEASE_MS = 60_000;
 
 /**
- * The chat port, recording each drawing of on-call's page DM (sent, then shown again) with its Escalate to …; a
- * drawing is held while `hold` is set, until the test lets it go.
+ * The chat port, recording each drawing of a page DM (sent, then shown again) with its Escalate to … (`drawn`), and
+ * with whose DM it is and the severity it was redrawn with (`dms`; none when sent); a drawing is held while `hold` is
+ * set, until the test lets it go.
  */
 export function drawingChat() {
   const chat = {
     drawn: [] as (string | undefined)[],
+    dms: [] as { userId: string; flag: string | undefined; escalateTo: string | undefined }[],
     hold: null as null | { reached: () => void; go: Promise<void> },
   };
-  const draw = async (page: PageMessage) => {
+  const draw = async (page: PageMessage, userId: string, flag: string | undefined) => {
     const hold = chat.hold;
     chat.hold = null;
     if (hold) {
@@ -22,6 +24,7 @@ export function drawingChat() {
       await hold.go;
     }
     chat.drawn.push(page.escalateTo?.roleName);
+    chat.dms.push({ userId, flag, escalateTo: page.escalateTo?.roleName });
   };
   const port: Partial<IncidentChat> = {
     async notify() {},
@@ -29,11 +32,11 @@ export function drawingChat() {
       return { userIds: ids, unresolved: [] };
     },
     async sendPage(_incident, page, userId) {
-      await draw(page);
+      await draw(page, userId, undefined);
       return { channel: `D-${userId}`, ts: '1.000001' };
     },
-    async refreshPage(_incident, _dm, page) {
-      await draw(page);
+    async refreshPage(incident, dm, page) {
+      await draw(page, dm.channel.slice(2), `SEV-${incident.severity}`);
     },
     async updatePage() {},
     async inviteToChannel() {
