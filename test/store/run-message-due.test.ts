@@ -7,13 +7,8 @@ import { RunMessageRedraws } from '../../src/incidents/run-message-redraws.js';
 import type { Incident } from '../../src/incidents/types.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { claimRunMessages, RUN_MESSAGES_TO_REDRAW, runMessageDrawn } from '../../src/store/run-message.repo.js';
-import {
-  claimLostRuns,
-  finishStepRun,
-  insertRunningStep,
-  type StepRunInput,
-  setRunThread,
-} from '../../src/store/step-run.repo.js';
+import { claimLostRuns, finishStepRun, insertRunningStep, setRunThread } from '../../src/store/step-run.repo.js';
+import { statusRunInput } from '../support/step-run-input.js';
 import { forEachDatabase } from './databases.js';
 
 /**
@@ -28,15 +23,7 @@ forEachDatabase(
     beforeEach(async () => {
       incident = await insertIncident(ctx.db, { teamId: 'T1', number: 1, title: 'web', severity: 1, reporterId: 'U' });
     });
-    const input = (stepKey: string): StepRunInput & { approvedBy: null } => ({
-      host: { kind: 'incident', id: incident.id },
-      playbookId: 'web-down',
-      stepKey,
-      kind: 'command',
-      target: ['atom-cli', 'status'],
-      requestedBy: 'U1',
-      approvedBy: null,
-    });
+    const input = (stepKey: string) => statusRunInput({ kind: 'incident', id: incident.id }, stepKey);
     /** A run whose message was posted (at `ts`, or none) and whose process was then killed. */
     const killed = async (stepKey: string, ts: string | null) => {
       const run = (await insertRunningStep(ctx.db, input(stepKey), 30_000))!;

@@ -9,9 +9,9 @@ import {
   insertRunningStep,
   keepLostRun,
   renewStepRun,
-  type StepRunInput,
   setRunThread,
 } from '../../src/store/step-run.repo.js';
+import { statusRunInput } from '../support/step-run-input.js';
 import { forEachDatabase } from './databases.js';
 
 /**
@@ -29,15 +29,7 @@ forEachDatabase(
       const i = await insertIncident(ctx.db, { teamId: 'T1', number: 1, title: 'web', severity: 1, reporterId: 'U' });
       host = { kind: 'incident', id: i.id };
     });
-    const input = (stepKey = 'mitigation.0'): StepRunInput & { approvedBy: null } => ({
-      host,
-      playbookId: 'web-down',
-      stepKey,
-      kind: 'command',
-      target: ['atom-cli', 'status'],
-      requestedBy: 'U1',
-      approvedBy: null,
-    });
+    const input = (stepKey = 'mitigation.0') => statusRunInput(host, stepKey);
     /** A run recorded lost by another process's sweep, its lease having run out. */
     const lostRun = async (stepKey = 'mitigation.0', ts: string | null = '1700000000.000100') => {
       const run = (await insertRunningStep(ctx.db, input(stepKey), 30_000))!;
