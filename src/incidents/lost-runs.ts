@@ -24,7 +24,7 @@ export const LOST_DETAIL =
  */
 export function lateDetail(final: Pick<RunView, 'state' | 'exitCode' | 'detail'>): string {
   const how = `${final.state.replace('_', ' ')}${final.exitCode !== null ? ` (exit ${final.exitCode})` : ''}`;
-  return `The bot was cut off from its database while this ran, and it was recorded lost. It came back: the command ended ${how}${final.detail ? ` — ${final.detail.slice(0, 1000)}` : ''}. The step was acted on since (run again, ticked or asked for), so this run stays recorded lost.`;
+  return `The bot was cut off from its database while this ran, and it was recorded lost. It came back: the command ended ${how}${final.detail ? ` — ${final.detail.slice(0, 1000)}` : ''}, and the output below is what it printed to its end, reported after it was recorded lost. The step was acted on since (run again, ticked or asked for), so this run stays recorded lost.`;
 }
 
 /**
@@ -119,8 +119,9 @@ export function endedStateOf(state: EndedRun['state']): EndedState | null {
 
 /**
  * A run's message once it ended, drawn again from the record: how it ended (for a run recorded lost, the last output its
- * process kept, at its last renewal) with what the message showed besides (EndedRun.shown: the detail, the lines found,
- * the output's size), or for a run lost or stopped with the bot without those, what happened and what to do. Pure.
+ * process kept, at its last renewal; for one kept lost whose process came back, the output its late end brought) with
+ * what the message showed besides (EndedRun.shown: the detail, the lines found, the output's size), or for a run lost
+ * or stopped with the bot without those, what happened and what to do. Pure.
  */
 export function endedView(
   r: EndedRun & { state: EndedState },
@@ -130,6 +131,7 @@ export function endedView(
   const shown = r.shown ?? {};
   const detail = shown.detail ?? (r.state === 'lost' ? LOST_DETAIL : r.state === 'stopped' ? STOPPED_DETAIL : null);
   const lookFor = shown.lookFor ?? (step?.type === 'command' ? step.lookFor : undefined);
+  const tail = shown.tail ?? r.tail;
   return {
     runId: r.id,
     playbookTitle: found?.playbook.title ?? r.playbookId,
@@ -138,10 +140,10 @@ export function endedView(
     kind: r.kind,
     requestedBy: r.requestedBy,
     state: r.state,
-    tail: r.tail,
+    tail,
     exitCode: r.exitCode,
     durationMs: r.durationMs,
-    bytes: shown.bytes ?? Buffer.byteLength(r.tail),
+    bytes: shown.bytes ?? Buffer.byteLength(tail),
     truncated: shown.truncated ?? false,
     ...(shown.fileBytes !== undefined ? { fileBytes: shown.fileBytes } : {}),
     ...(detail ? { detail } : {}),

@@ -274,8 +274,13 @@ export class StepExecutor {
         });
         return { mark: end.mark, view: final };
       }
-      // Recorded lost and acted on since: it stays lost, its message and the timeline saying how it really ended.
-      const kept = await keepLostRun(tx, runId, ts, { ...shownBesides, detail: lateDetail(final) });
+      // Recorded lost and acted on since: it stays lost, its message and the timeline saying how it really ended, the
+      // message with the output its end brought (the record keeps the lease's last renewal's).
+      const kept = await keepLostRun(tx, runId, ts, {
+        ...shownBesides,
+        tail: final.tail.slice(-4000),
+        detail: lateDetail(final),
+      });
       if (!kept) return { mark: null, view: null };
       await recordStepEvent(tx, ref, 'step_run', userId, { ...stepRecord, cameBack: true, keptLost: true });
       return { mark: kept.mark, view: endedView({ ...kept, state: 'lost' }, { playbook, step }) };

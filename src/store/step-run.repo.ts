@@ -151,6 +151,11 @@ const markShown = (when = 'true', thread = 'thread_ts') =>
  */
 export interface RunShown {
   detail?: string;
+  /**
+   * The output's last lines, when not the run's own (output_tail): a run kept lost whose process came back shows those
+   * its late end brought, while its record keeps those of the lease's last renewal.
+   */
+  tail?: string;
   lookFor?: LookFor;
   found?: FoundLines;
   bytes?: number;

@@ -159,11 +159,25 @@ forEachDatabase(
           [key],
         )
       ).rows[0];
+    /** Its message made due to be drawn again by the sweep now, as when Slack refused its drawing. */
+    const dueAgain = (key: string) =>
+      ctx.db.query(
+        'UPDATE step_runs SET show_due_at = now() WHERE id = (SELECT max(id) FROM step_runs WHERE step_key = $1)',
+        [key],
+      );
     const dueNow = (id: number) =>
       ctx.db.query('UPDATE step_runs SET show_due_at = now() WHERE id = $1 AND show_due_at IS NOT NULL RETURNING id', [
         id,
       ]);
-    const runs = { host: async () => host, step: () => ({ playbook, step: stepAt('detection.2') }) };
+    const runs = { host: async () => host, step: (_p: string, key: string) => ({ playbook, step: stepAt(key) }) };
+    const redraws = (chat: PlaybookChat) => new RunMessageRedraws(ctx.db, chat, runs, quiet);
+    const tailOf = async (key: string) =>
+      (
+        await ctx.db.query<{ output_tail: string | null }>(
+          'SELECT output_tail FROM step_runs WHERE step_key = $1 ORDER BY id DESC LIMIT 1',
+          [key],
+        )
+      ).rows[0]?.output_tail ?? '';
 
     describe('a run whose final update Slack refused', () => {
       it('is drawn again by the sweep with its detail: an HTTP check’s status, the lines found', async () => {
@@ -225,15 +239,17 @@ forEachDatabase(
 
     describe('a run whose process was cut off from the database past its lease, and came back', () => {
       /**
-       * Runs the slow status step with the process cut off (its renewals fail) until another process's sweep records
-       * it lost; `meanwhile` runs then; the process comes back and the command ends.
+       * Runs the slow status step, its lease renewed with its output so far, then the process cut off (its renewals
+       * fail) until another process's sweep records it lost; `meanwhile` runs then; the process comes back and the
+       * command ends.
        */
       const cutOff = async (meanwhile: () => Promise<void>) => {
         const s = slack();
         const f = flaky(ctx.db);
         const e = executor(f.db, s.chat, opts({ ATOM_CLI_SLOW_MS: '100', ATOM_CLI_SLOW_COUNT: '25' }), 600);
-        f.fail(/lease_until = now\(\) \+ make_interval/);
         const running = execute(e, 'detection.2');
+        await untilPasses(async () => expect(await tailOf('detection.2')).toMatch(/^progress 1\//), 5_000);
+        f.fail(/lease_until = now\(\) \+ make_interval/);
         const other = new LostRuns(ctx.db, s.chat, checklists, runs, metrics, quiet);
         await untilPasses(async () => {
           await other.sweep();
@@ -279,6 +295,34 @@ forEachDatabase(
           ['succeeded', true, true],
         ]);
         expect(s.last()).toMatchObject({ state: 'lost', detail: expect.stringMatching(/came back.*succeeded/) });
+      });
+
+      it('kept lost, its message shows the output its late end brought, said to have come after, drawn again too', async () => {
+        const { s, result } = await cutOff(() =>
+          insertCheck(
+            ctx.db,
+            { kind: 'incident', id: host.kind === 'incident' ? host.incident.id : 0 },
+            {
+              playbookId: 'web-down',
+              stepKey: 'detection.2',
+              state: 'done',
+              reason: null,
+              checkedBy: 'U2',
+            },
+          ).then(() => {}),
+        );
+        // The record keeps what the last renewal saved; the message shows the command's whole end.
+        expect(await tailOf('detection.2')).not.toMatch(/done\n?$/);
+        expect(result.view.tail).toMatch(/progress 25\/25\ndone\n?$/);
+        const kept = s.last();
+        expect(kept).toMatchObject({ state: 'lost', exitCode: null, tail: result.view.tail, bytes: result.view.bytes });
+        expect(kept.detail).toMatch(
+          /recorded lost\..*the output below is what it printed to its end, reported after it was recorded lost/,
+        );
+        // Drawn again by the sweep from the record: the same.
+        await dueAgain('detection.2');
+        await redraws(s.chat).sweep();
+        expect(s.last()).toEqual(kept);
       });
     });
   },
