@@ -119,9 +119,9 @@ export function endedStateOf(state: EndedRun['state']): EndedState | null {
 
 /**
  * A run's message once it ended, drawn again from the record: how it ended (for a run recorded lost, the last output its
- * process kept, at its last renewal; for one kept lost whose process came back, the output its late end brought) with
- * what the message showed besides (EndedRun.shown: the detail, the lines found, the output's size), or for a run lost
- * or stopped with the bot without those, what happened and what to do. Pure.
+ * process kept and what its message showed with it, at its last renewal; for one kept lost whose process came back,
+ * the output its late end brought) with what the message showed besides (EndedRun.shown: the detail, the lines found,
+ * the output's size), or for a run lost or stopped with the bot without those, what happened and what to do. Pure.
  */
 export function endedView(
   r: EndedRun & { state: EndedState },

@@ -147,6 +147,12 @@ export class StepExecutor {
       ...(notDone.length ? { notDone } : {}),
       ...(step.type === 'command' && step.lookFor ? { lookFor: step.lookFor } : {}),
     };
+    const notDoneRecord = notDone.map((s) => ({
+      key: s.key,
+      section: s.section,
+      number: s.number,
+      text: s.text.slice(0, 300),
+    }));
     let ts: string | null = null;
     try {
       ts = await this.chat.postRun(place, threadTs, view);
@@ -196,7 +202,17 @@ export class StepExecutor {
         step,
         // The lines it looks for found so far are said while it runs too ("34 of 200 lines have "ERROR"").
         (p) => {
-          lease.shown({ tail: p.tail, durationMs: p.elapsedMs });
+          // What the message shows now besides its output, kept with the lease's renewal: what it shows once lost.
+          lease.shown({
+            tail: p.tail,
+            durationMs: p.elapsedMs,
+            shown: {
+              bytes: p.bytes,
+              ...(view.lookFor ? { lookFor: view.lookFor } : {}),
+              ...(p.found && p.found.total > 0 ? { found: p.found } : {}),
+              ...(notDone.length ? { notDone: notDoneRecord } : {}),
+            },
+          });
           void update({
             ...view,
             tail: p.tail,
@@ -224,12 +240,6 @@ export class StepExecutor {
     const found = words && outcome.found ? { words, matched: outcome.found.matched, total: outcome.found.total } : null;
     // Renewed no more from here: should its end fail to be recorded, the lease runs out and the sweep records it lost.
     lease.release();
-    const notDoneRecord = notDone.map((s) => ({
-      key: s.key,
-      section: s.section,
-      number: s.number,
-      text: s.text.slice(0, 300),
-    }));
     // What the final message shows besides the run's columns: a redraw by the sweep (RunMessageRedraws) draws it whole.
     const shownBesides: RunShown = {
       bytes: final.bytes,
@@ -321,7 +331,7 @@ export class StepExecutor {
  * ends.
  */
 interface RunLease {
-  shown(sofar: { tail: string; durationMs: number }): void;
+  shown(sofar: { tail: string; durationMs: number; shown: RunShown }): void;
   posted(threadTs: string): void;
   release(): void;
 }
@@ -334,12 +344,12 @@ interface Ended {
 }
 
 /**
- * Holds a running run for this process: its lease renewed every third of `leaseMs`, with the output's last lines and
- * how long it has run so far (what its message shows, should the process die). A process that dies leaves the lease to
- * run out, and another's sweep (LostRuns) records the run lost and says so.
+ * Holds a running run for this process: its lease renewed every third of `leaseMs`, with the output's last lines, how
+ * long it has run so far and what else its message shows (the lines found): what its message shows, should the process
+ * die. A process that dies leaves the lease to run out, and another's sweep (LostRuns) records the run lost and says so.
  */
 function holdRun(db: Database, id: number, leaseMs: number, log: Logger): RunLease {
-  let sofar = { tail: '', durationMs: 0 };
+  let sofar: { tail: string; durationMs: number; shown?: RunShown } = { tail: '', durationMs: 0 };
   let threadTs: string | null = null;
   const heartbeat = setInterval(
     () => {

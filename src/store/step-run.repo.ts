@@ -67,6 +67,7 @@ const toRun = (r: Row): StepRun => ({
 export type StepRunInput = Pick<StepRun, 'host' | 'playbookId' | 'stepKey' | 'kind' | 'target' | 'requestedBy'>;
 
 const secs = (ms: number) => ms / 1000;
+const jsonOrNull = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
 /**
  * Starts a run (with who approved it, and the approval request it carries out, for a step that needed a second
@@ -100,23 +101,30 @@ export async function insertRunningStep(
 }
 
 /**
- * Extends the lease on a run still running, keeping what it has shown so far (the output's last lines, redacted, and
- * how long it has run): what its message shows should its process die. With its message (`threadTs`), recorded when
- * the run has none on the record yet: its recording after the post (setRunThread) failed, and renewals go on until
- * one takes, so the sweeps find the message. False when it is running no more (it ended, or another process's sweep
+ * Extends the lease on a run still running, keeping what it has shown so far (the output's last lines, redacted, how
+ * long it has run, and what its message shows besides: `shown`, the lines found so far): what its message shows should
+ * its process die. With its message (`threadTs`), recorded when the run has none on the record yet: its recording
+ * after the post (setRunThread) failed, and renewals go on until one takes, so the sweeps find the message. False when it is running no more (it ended, or another process's sweep
  * recorded it lost).
  */
 export async function renewStepRun(
   q: Queryable,
   id: number,
   leaseMs: number,
-  sofar: { tail: string; durationMs: number; threadTs?: string | null },
+  sofar: { tail: string; durationMs: number; threadTs?: string | null; shown?: RunShown | null },
 ): Promise<boolean> {
   const { rows } = await q.query(
     `UPDATE step_runs SET lease_until = now() + make_interval(secs => $2), output_tail = $3, duration_ms = $4,
-       thread_ts = COALESCE(thread_ts, $5)
+       thread_ts = COALESCE(thread_ts, $5), shown_so_far = $6
      WHERE id = $1 AND state = 'running' RETURNING id`,
-    [id, secs(leaseMs), sofar.tail.slice(-4000), Math.round(sofar.durationMs), sofar.threadTs ?? null],
+    [
+      id,
+      secs(leaseMs),
+      sofar.tail.slice(-4000),
+      Math.round(sofar.durationMs),
+      sofar.threadTs ?? null,
+      jsonOrNull(sofar.shown),
+    ],
   );
   return rows.length > 0;
 }
@@ -147,7 +155,8 @@ const markShown = (when = 'true', thread = 'thread_ts') =>
  * What a run's final message shows besides its columns (migration 080), kept so that a drawing by another process
  * draws it whole: the detail (an HTTP check's status and latency, a check's finding, a timeout, or for a run recorded
  * lost whose process came back, what it then said), the lines it looked for and found, the output's size and the
- * attached file's, the required steps it ran without. All as shown in Slack (redacted).
+ * attached file's, the required steps it ran without. All as shown in Slack (redacted). A running run's message keeps
+ * the same with each renewal of its lease (shown_so_far, migration 088): what it shows once recorded lost.
  */
 export interface RunShown {
   detail?: string;
@@ -177,7 +186,10 @@ export interface EndedRun extends StepRun {
   exitCode: number | null;
   durationMs: number;
   found: RunFound | null;
-  /** What its final message showed besides (null: nothing kept, a run recorded lost or ended before migration 080). */
+  /**
+   * What its final message showed besides; for a run recorded lost without its process's end, what its message showed
+   * at the lease's last renewal (null: nothing kept, a run ended before migration 080 or lost before 088).
+   */
   shown: RunShown | null;
   /** The marking of its message as due to be drawn that this read (see runMessageDrawn); null: not marked. */
   mark: number | null;
@@ -194,6 +206,7 @@ export type EndedRow = Row & {
   duration_ms: number | null;
   found: unknown;
   end_shown: unknown;
+  shown_so_far?: unknown;
   show_due_at: Date | string | null;
   show_mark: number;
 };
@@ -205,7 +218,7 @@ export const toEndedRun = (r: EndedRow): EndedRun => ({
   exitCode: r.exit_code === null ? null : Number(r.exit_code),
   durationMs: Number(r.duration_ms ?? 0),
   found: foundOf(r.found),
-  shown: shownOf(r.end_shown),
+  shown: shownOf(r.end_shown) ?? shownOf(r.shown_so_far ?? null),
   mark: r.show_due_at === null ? null : Number(r.show_mark),
 });
 
@@ -365,8 +378,6 @@ export type FinishedRun =
   | { recorded: true; cameBack: boolean; mark: number | null }
   /** Not: it was recorded lost and acted on since (or is not running). See keepLostRun. */
   | { recorded: false };
-
-const jsonOrNull = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 
 /**
  * Records how a run ended, with its message (`threadTs`, recorded when it was not: the recording after the post may

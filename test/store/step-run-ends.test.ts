@@ -40,6 +40,8 @@ const runbook = parseRunbook({
         { text: 'Check the health endpoint', http: { path: '/api/health' }, expect: 'Health endpoints return 200 OK' },
         { text: 'Read the logs', run: ['atom-cli', 'logs', '--lines', '30'], look_for: 'ERROR' },
         { text: 'Check the app status', run: ['atom-cli', 'status'], timeout: '60s' },
+        // Slow (ATOM_CLI_SLOW_MS), its lines "progress 1/N" and "progress 10/N" to "progress 19/N" found.
+        { text: 'Watch the progress', run: ['atom-cli', 'status'], look_for: 'progress 1', timeout: '60s' },
       ],
       mitigation: [],
       resolution: [],
@@ -324,6 +326,38 @@ forEachDatabase(
         await redraws(s.chat).sweep();
         expect(s.last()).toEqual(kept);
       });
+    });
+
+    describe('a run whose process died while it ran', () => {
+      it('is drawn lost with what its message showed at the lease’s last renewal, the lines found too', async () => {
+        const s = slack();
+        const f = flaky(ctx.db);
+        const e = executor(f.db, s.chat, opts({ ATOM_CLI_SLOW_MS: '100', ATOM_CLI_SLOW_COUNT: '60' }), 600);
+        const running = execute(e, 'detection.3');
+        try {
+          // Renewed with a line found ("progress 1/60"); then renewed no more, as a process killed outright.
+          await untilPasses(async () => expect(await tailOf('detection.3')).toMatch(/^progress 1\//), 5_000);
+          f.fail(/lease_until = now\(\) \+ make_interval/);
+          const other = new LostRuns(ctx.db, s.chat, checklists, runs, metrics, quiet);
+          await untilPasses(async () => {
+            await other.sweep();
+            expect((await runRow('detection.3'))?.state).toBe('lost');
+          }, 5_000);
+          const lost = s.drawn.filter((d) => d.view.state === 'lost').at(-1)!.view;
+          // What the live message showed with the same output: its lines found, not only their count.
+          const live = s.drawn.filter((d) => d.view.state === 'running' && d.view.tail === lost.tail).at(-1)!.view;
+          expect(live.found?.last).toContain('progress 1/60');
+          expect(lost).toMatchObject({ found: live.found, bytes: live.bytes, lookFor: live.lookFor });
+          expect(JSON.stringify(renderRun(lost).blocks)).toContain('progress 1/60');
+          // Drawn again by the sweep from the record: the same.
+          await dueAgain('detection.3');
+          await redraws(s.chat).sweep();
+          expect(s.drawn.filter((d) => d.view.state === 'lost').at(-1)!.view).toEqual(lost);
+        } finally {
+          f.fail(null);
+          await running;
+        }
+      }, 20_000);
     });
   },
   { migrate: true },
