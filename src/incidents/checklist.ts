@@ -87,3 +87,35 @@ export function notDoneBefore(
     })
     .map((s) => ({ key: s.key, section: sectionName(playbook, s.phase), number: s.number, text: s.step.text }));
 }
+
+/** Longest text of a step kept in a run's record of the required steps it ran without. */
+const NOT_DONE_TEXT_MAX = 300;
+
+/**
+ * The required steps a run ran without, as its records keep them: its `step_run` event and what its message shows
+ * (end_shown, shown_so_far), in one shape, each step's text cut to fit. Read back with notDoneOfRecord.
+ */
+export function notDoneRecord(steps: readonly NotDoneStep[]): NotDoneStep[] {
+  return steps.map((s) => ({
+    key: s.key,
+    section: s.section,
+    number: s.number,
+    text: s.text.slice(0, NOT_DONE_TEXT_MAX),
+  }));
+}
+
+/**
+ * A recorded `notDone` read back (see notDoneRecord): the `step_run` events written before it was one shape name each
+ * step's key `step`, and are read the same. An entry of neither shape is left out; anything not a list is none.
+ */
+export function notDoneOfRecord(v: unknown): NotDoneStep[] {
+  if (!Array.isArray(v)) return [];
+  return v.flatMap((e: unknown) => {
+    if (e === null || typeof e !== 'object') return [];
+    const s = e as Record<string, unknown>;
+    const key = typeof s.key === 'string' ? s.key : s.step;
+    return typeof key === 'string' && typeof s.section === 'string' && typeof s.number === 'number'
+      ? [{ key, section: s.section, number: s.number, text: typeof s.text === 'string' ? s.text : '' }]
+      : [];
+  });
+}

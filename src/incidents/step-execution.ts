@@ -14,7 +14,7 @@ import {
   setRunFoundSoFar,
   setRunThread,
 } from '../store/step-run.repo.js';
-import { notDoneBefore } from './checklist.js';
+import { notDoneBefore, notDoneRecord } from './checklist.js';
 import type { Checklists } from './checklist.service.js';
 import { AlreadyDoneError } from './errors.js';
 import { foundSoFar } from './found-so-far.js';
@@ -147,12 +147,8 @@ export class StepExecutor {
       ...(notDone.length ? { notDone } : {}),
       ...(step.type === 'command' && step.lookFor ? { lookFor: step.lookFor } : {}),
     };
-    const notDoneRecord = notDone.map((s) => ({
-      key: s.key,
-      section: s.section,
-      number: s.number,
-      text: s.text.slice(0, 300),
-    }));
+    // Run anyway with required steps (a deploy's prerequisites) neither done nor skipped: which, on its records.
+    const notDoneKept = notDoneRecord(notDone);
     let ts: string | null = null;
     try {
       ts = await this.chat.postRun(place, threadTs, view);
@@ -210,7 +206,7 @@ export class StepExecutor {
               bytes: p.bytes,
               ...(view.lookFor ? { lookFor: view.lookFor } : {}),
               ...(p.found && p.found.total > 0 ? { found: p.found } : {}),
-              ...(notDone.length ? { notDone: notDoneRecord } : {}),
+              ...(notDone.length ? { notDone: notDoneKept } : {}),
             },
           });
           void update({
@@ -248,7 +244,7 @@ export class StepExecutor {
       ...(final.detail ? { detail: final.detail.slice(0, 3000) } : {}),
       ...(final.lookFor ? { lookFor: final.lookFor } : {}),
       ...(final.found ? { found: final.found } : {}),
-      ...(notDone.length ? { notDone: notDoneRecord } : {}),
+      ...(notDone.length ? { notDone: notDoneKept } : {}),
     };
     const stepRecord = {
       playbook: playbookId,
@@ -259,10 +255,7 @@ export class StepExecutor {
       durationMs: Math.round(final.durationMs),
       digest,
       ...(found ? { found } : {}),
-      // Run anyway with required steps (a deploy's prerequisites) neither done nor skipped: which, on the record.
-      ...(notDone.length
-        ? { notDone: notDoneRecord.map(({ key: step, section, number, text }) => ({ step, section, number, text })) }
-        : {}),
+      ...(notDone.length ? { notDone: notDoneKept } : {}),
     };
     // Its message is marked due to be drawn by the sweep (RunMessageRedraws) until this process's drawing of it takes.
     const ended = await this.db.transaction(async (tx): Promise<Ended> => {

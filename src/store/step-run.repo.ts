@@ -1,3 +1,4 @@
+import { notDoneOfRecord } from '../incidents/checklist.js';
 import type { HostRef } from '../incidents/playbook-host.js';
 import type { NotDoneStep } from '../incidents/ports.js';
 import type { FoundLines, LookFor } from '../runbook/look-for.js';
@@ -173,10 +174,13 @@ export interface RunShown {
   notDone?: NotDoneStep[];
 }
 
-/** A stored `end_shown` (a string, as some drivers give jsonb, is parsed first). */
+/** A stored `end_shown` or `shown_so_far` (a string, as some drivers give jsonb, is parsed first). */
 function shownOf(v: unknown): RunShown | null {
   const s = typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
-  return s !== null && typeof s === 'object' && !Array.isArray(s) ? (s as RunShown) : null;
+  if (s === null || typeof s !== 'object' || Array.isArray(s)) return null;
+  const { notDone, ...rest } = s as RunShown;
+  const steps = notDoneOfRecord(notDone);
+  return { ...rest, ...(steps.length ? { notDone: steps } : {}) };
 }
 
 /** A run that ended with what its message and timeline show of it: recorded lost, or read back to be drawn again. */

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import { notDoneOfRecord } from '../incidents/checklist.js';
 import type { Phrase } from '../incidents/errors.js';
 import { pagedPerson } from '../incidents/escalation-policy.js';
 import { severityLabel } from '../incidents/severity.js';
@@ -160,12 +161,12 @@ function sourceTime(iso: unknown): string {
 
 /**
  * The required steps a step that changes production was run without (a deploy's prerequisites neither done nor
- * skipped), as its `step_run` event keeps them: " — run with 2 required steps not done: Prerequisites checklist 1, 3".
+ * skipped), as its `step_run` event keeps them (notDoneOfRecord, either shape): " — run with 2 required steps not
+ * done: Prerequisites checklist 1, 3".
  */
 export function notDoneOf(d: Record<string, unknown>): { count: number; steps: string } | null {
-  if (!Array.isArray(d.notDone) || d.notDone.length === 0) return null;
-  const steps = (d.notDone as Record<string, unknown>[]).map((s) => `${str(s.section)} ${String(s.number)}`);
-  return { count: steps.length, steps: steps.join(', ') };
+  const steps = notDoneOfRecord(d.notDone).map((s) => `${s.section} ${s.number}`);
+  return steps.length ? { count: steps.length, steps: steps.join(', ') } : null;
 }
 
 const ranAnyway = (d: Record<string, unknown>) => {

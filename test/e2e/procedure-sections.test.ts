@@ -102,11 +102,12 @@ describe('procedure sections and their prerequisites, through the real bot', () 
     expect(ran).toContain(
       ':warning: Run with 6 required steps not done — Prerequisites checklist: 3. Database migrations tested locally (alembic upgrade head); 4. Environment variables documented;',
     );
-    const { rows } = await bot.db.query<{ details: { notDone?: { step: string }[] } }>(
+    const { rows } = await bot.db.query<{ details: { notDone?: Record<string, unknown>[] } }>(
       "SELECT details FROM playbook_run_events WHERE run_id = $1 AND kind = 'step_run' AND details->>'step' = 'mitigation.0'",
       [runId],
     );
-    expect(rows[0]!.details.notDone!.map((s) => s.step)).toEqual([
+    const notDone = rows[0]!.details.notDone!;
+    expect(notDone.map((s) => s.key)).toEqual([
       'detection.2',
       'detection.3',
       'detection.4',
@@ -114,6 +115,18 @@ describe('procedure sections and their prerequisites, through the real bot', () 
       'detection.6',
       'detection.7',
     ]);
+    expect(notDone[0]).toEqual({
+      key: 'detection.2',
+      section: 'Prerequisites checklist',
+      number: 3,
+      text: expect.stringMatching(/^Database migrations tested locally/),
+    });
+    // One shape: the run's record of what its message showed keeps them as its event does.
+    const shown = await bot.db.query<{ end_shown: { notDone?: unknown } }>(
+      "SELECT end_shown FROM step_runs WHERE run_id = $1 AND step_key = 'mitigation.0'",
+      [runId],
+    );
+    expect(shown.rows[0]!.end_shown.notDone).toEqual(notDone);
   });
 
   it('with every prerequisite dealt with, the deploy is confirmed as before and runs with nothing recorded against it', async () => {

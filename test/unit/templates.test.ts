@@ -1,6 +1,7 @@
 import type { ActionsBlock, HeaderBlock, SectionBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { USAGE } from '../../src/commands/subcommands.js';
+import { notDoneOfRecord, notDoneRecord } from '../../src/incidents/checklist.js';
 import type { IncidentEvent } from '../../src/incidents/types.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
 import { communicationTemplate, renderStatusUpdate } from '../../src/templates/communication.js';
@@ -558,6 +559,21 @@ describe('renderIncidentList and renderHelp', () => {
   });
 });
 
+describe('notDoneOfRecord', () => {
+  it('reads the required steps a run ran without in the shape kept now, and in the old one (`step` for the key)', () => {
+    const kept = { key: 'detection.2', section: 'Prerequisites checklist', number: 3, text: 'Migrations tested' };
+    expect(notDoneRecord([{ ...kept, text: 'x'.repeat(400) }])).toEqual([{ ...kept, text: 'x'.repeat(300) }]);
+    expect(notDoneOfRecord(notDoneRecord([kept]))).toEqual([kept]);
+    const { key, ...rest } = kept;
+    expect(notDoneOfRecord([{ step: key, ...rest }])).toEqual([kept]);
+    // What is neither is left out.
+    expect(notDoneOfRecord([{ section: 'Prerequisites checklist', number: 1 }, null, 'detection.0', kept])).toEqual([
+      kept,
+    ]);
+    expect(notDoneOfRecord(undefined)).toEqual([]);
+  });
+});
+
 describe('renderTimeline', () => {
   it('names roles and playbooks as the runbook does, and by their ids where the runbook has them no more', () => {
     const names = {
@@ -607,18 +623,17 @@ describe('renderTimeline', () => {
     ).toContain('marked done: *Connection Pool Exhaustion* · Mitigation 2 “Restart”');
     const run = { playbook: 'connection-pool-exhaustion', step: 'mitigation.1', target: ['atom-cli', 'deploy'] };
     expect(lines('step_run', { ...run, state: 'succeeded', exitCode: 0 }, COMMANDER)).toMatch(/`: succeeded, exit 0$/);
-    expect(
-      lines(
-        'step_run',
-        {
-          ...run,
-          state: 'succeeded',
-          exitCode: 0,
-          notDone: [{ step: 'detection.2', section: 'Prerequisites checklist', number: 3, text: 'Migrations tested' }],
-        },
-        COMMANDER,
-      ),
-    ).toMatch(/`: succeeded, exit 0 — run with 1 required step not done: Prerequisites checklist 3$/);
+    // Run with required steps not done, as the event keeps them (NotDoneStep: key, section, number, text), and as the
+    // events recorded before it was one shape kept them (the key as `step`): the same line.
+    const notDone = { section: 'Prerequisites checklist', number: 3, text: 'Migrations tested' };
+    for (const kept of [
+      { key: 'detection.2', ...notDone },
+      { step: 'detection.2', ...notDone },
+    ]) {
+      expect(lines('step_run', { ...run, state: 'succeeded', exitCode: 0, notDone: [kept] }, COMMANDER)).toMatch(
+        /`: succeeded, exit 0 — run with 1 required step not done: Prerequisites checklist 3$/,
+      );
+    }
     // An end that came in after the run was recorded lost (its process cut off from the database, come back).
     expect(lines('step_run', { ...run, state: 'succeeded', exitCode: 0, cameBack: true }, COMMANDER)).toMatch(
       /`: succeeded, exit 0 — reported when the bot came back, after the run was recorded lost$/,
