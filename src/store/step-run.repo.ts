@@ -157,7 +157,7 @@ const markShown = (when = 'true', thread = 'thread_ts') =>
  * draws it whole: the detail (an HTTP check's status and latency, a check's finding, a timeout, or for a run recorded
  * lost whose process came back, what it then said), the lines it looked for and found, the output's size and the
  * attached file's, the required steps it ran without. All as shown in Slack (redacted). A running run's message keeps
- * the same with each renewal of its lease (shown_so_far, migration 088): what it shows once recorded lost.
+ * the same with each renewal of its lease (shown_so_far, migration 087): what it shows once recorded lost.
  */
 export interface RunShown {
   detail?: string;
@@ -192,7 +192,7 @@ export interface EndedRun extends StepRun {
   found: RunFound | null;
   /**
    * What its final message showed besides; for a run recorded lost without its process's end, what its message showed
-   * at the lease's last renewal (null: nothing kept, a run ended before migration 080 or lost before 088).
+   * at the lease's last renewal (null: nothing kept, a run ended before migration 080 or lost before 087).
    */
   shown: RunShown | null;
   /** The marking of its message as due to be drawn that this read (see runMessageDrawn); null: not marked. */
