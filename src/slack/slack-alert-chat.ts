@@ -259,7 +259,8 @@ export class SlackAlertChat implements AlertChat {
     earlier: readonly { number: number; channelId: string | null }[],
     mark?: string,
   ): Promise<void> {
-    const msg = renderStorm(incident, storm, 'everyone', earlier);
+    // Its thread says when it changed: the reply below (or, Slack refusing it, the step's retry's).
+    const msg = renderStorm(incident, storm, 'everyone', earlier, true);
     await this.call('update the alert storm message', () =>
       this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
     );

@@ -1077,6 +1077,11 @@ export function renderStorm(
   to: 'here' | 'everyone',
   /** The incidents the storm sent them to before this one, oldest first (the incidents channel's message, updated). */
   earlier: readonly { number: number; channelId: string | null }[] = [],
+  /**
+   * Its thread has a reply telling a move (the message names the earlier incidents: it says the thread tells when it
+   * changed). A message posted with them by a later step, its first post refused, has none yet.
+   */
+  threaded = false,
 ): Message {
   const source = boldName(s.source, 40);
 
@@ -1085,7 +1090,7 @@ export function renderStorm(
     ? ` now (before: ${earlier
         .slice(-5)
         .map((e) => `#${e.number}`)
-        .join(', ')}; the thread says when it changed)`
+        .join(', ')}${threaded ? '; the thread says when it changed' : ''})`
     : '';
   const text =
     // The cap, not a count: past it, an alert with no open incident on its side (public or private) opens one still.
