@@ -98,6 +98,18 @@ export interface AlertChat {
     mark?: string,
   ): Promise<void>;
   /**
+   * The incidents channel's storm message (`ref`) redrawn, nothing posted: it names `incident`, the storm's incident
+   * now (and `earlier`, oldest first), after a quick return to it told nowhere (ALERTS_STORM_RETURN_GAP). `threaded`:
+   * a move of the storm was told in its thread (the message says so).
+   */
+  showStorm(
+    ref: { channel: string; ts: string },
+    incident: Incident,
+    storm: { source: string; maxIncidents: number },
+    earlier: readonly { number: number; channelId: string | null }[],
+    threaded: boolean,
+  ): Promise<void>;
+  /**
    * Tells a private incident's channel that its source's private storm no longer sends its further critical alerts
    * here: they join `now` (another private incident) instead. Where the message is (null: no channel to tell).
    */

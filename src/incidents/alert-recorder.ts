@@ -731,6 +731,17 @@ export class AlertRecorder {
               maxIncidents: this.maxIncidents,
               ...(back ? { back: moved.returns } : {}),
             });
+          // A flap, told nowhere: the incidents channel's message (a public storm's) still names the incident the storm
+          // left; it is updated to name this one, as its list (moved back by stormMoved) does. Not when no list named
+          // it (its storm step, not run yet, is to tell it).
+          else if (moved.listMoved === 'public')
+            plan.push({
+              kind: 'storm',
+              alertIncident: latest.id,
+              source: d.source,
+              maxIncidents: this.maxIncidents,
+              quiet: true,
+            });
         } else if (sameRow && !candidates.some(isStorm)) {
           // The cap reached and no storm told yet, these alerts joining one that has their alert or row: the storm is
           // told all the same (people watching the incidents channel must learn that its alerts open no more
@@ -833,7 +844,8 @@ export class AlertRecorder {
    * The storm's further alerts go to `to` now: its row and the storm's incident until now (when open: it may be taken
    * back to, within ALERTS_STORM_RETURN_GAP a flap) note when (stormMoved), and `to` is the storm's incident for the
    * rest of the recording. Back at `to`, already in the storm's list: moved to its end (moveStormBack), in this
-   * transaction, so that its step, and the storm's later steps, name the incidents in the order the storm went to them.
+   * transaction, so that its step, and the storm's later steps, name the incidents in the order the storm went to them
+   * (`listMoved`: which list).
    */
   private async stormMoved(
     tx: Queryable,
@@ -842,17 +854,18 @@ export class AlertRecorder {
     candidates: StormCandidate[],
     to: StormCandidate,
     told: boolean,
-  ): Promise<{ incidentId: number | null; returns: number }> {
+  ): Promise<{ incidentId: number | null; returns: number; listMoved: 'public' | 'private' | null }> {
     const from = candidates.find((c) => c.storm && c !== to) ?? null;
     const moved = await stormMoved(tx, to.ai.id, from?.ai.id ?? null, told);
+    let listMoved: 'public' | 'private' | null = null;
     if (to.ai.storm && moved.incidentId !== null) {
       const list = (to.isPrivate ?? side === 'private') ? 'private' : 'public';
-      await moveStormBack(tx, list, source, moved.incidentId, STORM_WINDOW_MS);
+      if (await moveStormBack(tx, list, source, moved.incidentId, STORM_WINDOW_MS)) listMoved = list;
     }
     for (const c of candidates) c.storm = c === to;
     to.movedLately = true;
     if (from) from.movedLately = true;
-    return moved;
+    return { ...moved, listMoved };
   }
 }
 

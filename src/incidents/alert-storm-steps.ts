@@ -18,8 +18,10 @@ import {
   recordJoinedMessage,
   recordPastCapNote,
   releaseStepPost,
+  stormMessageNow,
   stormMessageOf,
   stormMessageRefused,
+  stormMessageReplied,
 } from '../store/alert.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
@@ -112,9 +114,11 @@ export class StormSteps {
    * A storm started joining this incident, or came back to it: its channel and the incidents channel are told, once
    * each time (a return's posts are claimed apart: `back`). A private storm's list (alert_private_storms) names it
    * before either is posted, as the public storm's does (claimStormMessage): a step Slack refused, tried again after
-   * the storm's step of a later incident, keeps its place before that one.
+   * the storm's step of a later incident, keeps its place before that one. A quick return (`quiet`, a flap) is told
+   * nowhere: the incidents channel's message is only redrawn to name it (showStormNow).
    */
   async storm(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
+    if (step.quiet) return this.showStormNow(step.source, step.maxIncidents);
     const declared = await this.declaredIncident(step.alertIncident);
     if (!declared) return;
     const incident = await getIncident(this.db, declared.incidentId);
@@ -196,6 +200,8 @@ export class StormSteps {
       // This step retried after the storm moved on to a later incident: the message and its thread said that move,
       // listing this one in its place; saying now that the storm goes here would be out of order, and untrue.
       if (place >= 0 && place < claim.incidents.length - 1) return claim.at;
+      // Said before the reply is posted: a retry posts it if Slack refuses it (or a later move's reply is posted).
+      await stormMessageReplied(this.db, storm.source);
       await this.chat.tellStormMoved(claim.at, incident, storm, await this.earlierOf(claim.incidents, incident), mark);
       return claim.at;
     }
@@ -224,6 +230,27 @@ export class StormSteps {
     }
     await keepStormMessage(this.db, storm.source, at);
     return at;
+  }
+
+  /**
+   * A public storm went back to an incident within ALERTS_STORM_RETURN_GAP (a flap, told nowhere): its incidents-channel
+   * message is redrawn to name the incident its list ends with, the storm's now (whichever step of it runs last draws
+   * the same), nothing posted. Nothing while it is being posted, or refused (its step, or the storm's next, posts it
+   * with the list as it is then), nor once the storm is over.
+   */
+  private async showStormNow(source: string, maxIncidents: number): Promise<void> {
+    const now = await stormMessageNow(this.db, source, STORM_WINDOW_MS);
+    const last = now?.incidents.at(-1);
+    if (!now?.at || last === undefined) return;
+    const incident = await getIncident(this.db, last);
+    if (!incident || incident.private) return;
+    await this.chat.showStorm(
+      now.at,
+      incident,
+      { source, maxIncidents },
+      await this.earlierOf(now.incidents, incident),
+      now.replied,
+    );
   }
 
   /** The public incidents of a storm's list before `incident`, oldest first, as its message names them. */

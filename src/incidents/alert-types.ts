@@ -329,9 +329,11 @@ export type AlertStep =
   /**
    * Storm control first sent a source's further critical alerts to this alert incident's incident: its channel and the
    * incidents channel are told, once (the card says it from then on). `back`: they come back to it after the storm had
-   * left it (the how-manieth return told): told again, once per return.
+   * left it (the how-manieth return told): told again, once per return. `quiet`: they come back to it within
+   * ALERTS_STORM_RETURN_GAP (a flap), told nowhere: the incidents channel's storm message is only updated to name the
+   * incident the storm joins now (no post, no reply in its thread).
    */
-  | { kind: 'storm'; alertIncident: number; source: string; maxIncidents: number; back?: number }
+  | { kind: 'storm'; alertIncident: number; source: string; maxIncidents: number; back?: number; quiet?: true }
   /**
    * Storm control opened this alert incident past the source's cap: its alerts declare `severity`, more severe than
    * every incident of the source open on their side (the most severe `than`), so none took them. Its channel and the

@@ -260,10 +260,7 @@ export class SlackAlertChat implements AlertChat {
     mark?: string,
   ): Promise<void> {
     // Its thread says when it changed: the reply below (or, Slack refusing it, the step's retry's).
-    const msg = renderStorm(incident, storm, 'everyone', earlier, true);
-    await this.call('update the alert storm message', () =>
-      this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
-    );
+    await this.showStorm(ref, incident, storm, earlier, true);
     const moved = renderStormMoved(incident, storm.source, earlier.at(-1) ?? null);
     await this.call('say in its thread where the alert storm goes now', () =>
       this.client.chat.postMessage({
@@ -274,6 +271,19 @@ export class SlackAlertChat implements AlertChat {
         unfurl_links: false,
         ...(mark ? { metadata: stepPostMetadata(mark) } : {}),
       }),
+    );
+  }
+
+  async showStorm(
+    ref: { channel: string; ts: string },
+    incident: Incident,
+    storm: { source: string; maxIncidents: number },
+    earlier: readonly { number: number; channelId: string | null }[],
+    threaded: boolean,
+  ): Promise<void> {
+    const msg = renderStorm(incident, storm, 'everyone', earlier, threaded);
+    await this.call('update the alert storm message', () =>
+      this.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }),
     );
   }
 

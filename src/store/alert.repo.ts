@@ -571,7 +571,7 @@ export async function claimStormMessage(
 > {
   const claimed = await q.query<{ incidents: number[] }>(
     `INSERT INTO alert_storm_messages (source, incidents) VALUES ($1, ARRAY[$2::int])
-     ON CONFLICT (source) DO UPDATE SET channel = NULL, ts = NULL, refused_at = NULL, told_at = now(),
+     ON CONFLICT (source) DO UPDATE SET channel = NULL, ts = NULL, refused_at = NULL, replied = false, told_at = now(),
        incidents = CASE
          WHEN alert_storm_messages.told_at < now() - make_interval(secs => $3) THEN ARRAY[$2::int]
          WHEN $2::int = ANY(alert_storm_messages.incidents) THEN alert_storm_messages.incidents
@@ -632,6 +632,39 @@ export async function movePrivateStorm(
   const list = (rows[0]?.incidents ?? []).map(Number);
   const at = list.indexOf(incidentId);
   return at > 0 ? list[at - 1]! : null;
+}
+
+/**
+ * A move of a source's storm is told in its incidents-channel message's thread (alert_storm_messages): said before the
+ * reply is posted (a step Slack refuses is tried again until it is, or a later move's reply is), so that the message
+ * says from then on that its thread says when it changed.
+ */
+export async function stormMessageReplied(q: Queryable, source: string): Promise<void> {
+  await q.query('UPDATE alert_storm_messages SET replied = true WHERE source = $1 AND NOT replied', [source]);
+}
+
+/**
+ * A source's storm while it goes on (its last change told less than `windowMs` ago): its incidents-channel message
+ * (null while it is posted, or refused), the incidents it was sent to, in order (the last: its incident now), and
+ * whether a move was told in the message's thread (stormMessageReplied). Null: no storm goes on.
+ */
+export async function stormMessageNow(
+  q: Queryable,
+  source: string,
+  windowMs: number,
+): Promise<{ at: { channel: string; ts: string } | null; incidents: number[]; replied: boolean } | null> {
+  const { rows } = await q.query<{ channel: string | null; ts: string | null; incidents: number[]; replied: boolean }>(
+    `SELECT channel, ts, incidents, replied FROM alert_storm_messages
+      WHERE source = $1 AND told_at > now() - make_interval(secs => $2)`,
+    [source, ms(windowMs)],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    at: r.channel && r.ts ? { channel: r.channel, ts: r.ts } : null,
+    incidents: r.incidents.map(Number),
+    replied: r.replied,
+  };
 }
 
 /** The incidents channel's message of a source's storm (alert_storm_messages), once posted; null: none. */
@@ -762,7 +795,8 @@ export async function stormMoved(
 /**
  * A storm went back to `incidentId`, already in its list (alert_storm_messages, or alert_private_storms for a private
  * one) while it goes on: moved to the end, the storm's incident again, in the order of the storm's moves (its step,
- * and a retry of it, find it there). Nothing when it is not in the list (its step makes a new one).
+ * and a retry of it, find it there). Nothing when it is not in the list (its step makes a new one), or last already.
+ * Whether it was moved.
  */
 export async function moveStormBack(
   q: Queryable,
@@ -770,13 +804,16 @@ export async function moveStormBack(
   source: string,
   incidentId: number,
   windowMs: number,
-): Promise<void> {
+): Promise<boolean> {
   const table = list === 'public' ? 'alert_storm_messages' : 'alert_private_storms';
-  await q.query(
+  const { rows } = await q.query(
     `UPDATE ${table} SET incidents = array_append(array_remove(incidents, $2::int), $2::int)
-      WHERE source = $1 AND $2::int = ANY(incidents) AND told_at > now() - make_interval(secs => $3)`,
+      WHERE source = $1 AND $2::int = ANY(incidents) AND incidents[array_upper(incidents, 1)] <> $2::int
+        AND told_at > now() - make_interval(secs => $3)
+      RETURNING 1`,
     [source, incidentId, ms(windowMs)],
   );
+  return rows.length > 0;
 }
 
 /**

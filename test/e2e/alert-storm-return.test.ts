@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ALERTS_ENV } from '../support/alert-request.js';
-import { alertRunbookData, type IncidentOfAlert, stormAlerts, waitUntil } from '../support/alert-runbook.js';
+import { alertRunbookData, type IncidentOfAlert, inboxDone, stormAlerts, waitUntil } from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -124,7 +124,10 @@ describe('a storm going back to an incident it had left', () => {
   }, 120_000);
 });
 
-/** The same, back within ALERTS_STORM_RETURN_GAP (a flap): not told again, but the storm's incident is A again. */
+/**
+ * The same, back within ALERTS_STORM_RETURN_GAP (a flap): not told again, but the storm's incident is A again, and the
+ * incidents channel's message, updated in place (nothing posted), names A now.
+ */
 describe('a storm flapping back to an incident it has just left', () => {
   const bot = useBot({
     incidentsChannel: true,
@@ -142,9 +145,25 @@ describe('a storm flapping back to an incident it has just left', () => {
     expect(await s.incidentOf('back-1')).toBe(a.id);
     await s.fire('back-2', 'back_two');
     expect(await s.incidentOf('back-2')).toBe(a.id);
-    await sleep(500);
+    // The incidents channel's message names A again, the storm's incident now (C before it), updated in place.
+    const shown = () => json(bot.fake.message(INCIDENTS_CHANNEL_ID, ts)?.blocks);
+    await waitUntil('the storm message naming A again', async () => shown().includes(`incident #${a.number}`));
+    expect(shown()).toContain(`before: #${c.number}`);
+    expect(shown()).not.toContain(`incident #${c.number}`);
+    await inboxDone(bot.db);
+    // Nothing posted for the flap: not in A's channel, nor the message's thread, nor a new storm message.
     expect(s.toldIn(a)).toHaveLength(1);
     expect(s.replies(ts)).toEqual([`#${c.number}`]);
+    expect(
+      bot.fake
+        .callsTo('chat.postMessage')
+        .filter(
+          (m) =>
+            m.args.channel === INCIDENTS_CHANNEL_ID &&
+            !m.args.thread_ts &&
+            String(m.args.text).startsWith("Alert storm: storm-flap's further critical alerts join"),
+        ),
+    ).toHaveLength(1);
     expect(await s.list()).toEqual([c.id, a.id]);
   }, 120_000);
 });
