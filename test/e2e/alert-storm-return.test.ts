@@ -72,7 +72,7 @@ function stormOf(bot: BotHarness, source: string) {
       .callsTo('chat.postMessage')
       .filter((m) => m.args.thread_ts === ts && !m.failed)
       .map((m) => String(m.args.text).replace(/.* /, ''));
-  return { fire, incidentOf, resolve, list, toldIn, start, moveToSev1, replies };
+  return { fire, incidentOf, declared, resolve, list, toldIn, start, moveToSev1, replies };
 }
 
 /**
@@ -165,5 +165,102 @@ describe('a storm flapping back to an incident it has just left', () => {
         ),
     ).toHaveLength(1);
     expect(await s.list()).toEqual([c.id, a.id]);
+  }, 120_000);
+});
+
+/** Critical rows of an operator's own, each handled as unauthorized access: their alerts open private incidents. */
+const securityRow = (name: string, metric: string, severity: 'SEV-1' | 'SEV-2') => ({
+  name,
+  metric,
+  threshold: '> 95%',
+  level: 'critical',
+  action: 'Block the source and rotate the credentials it tried',
+  playbook: 'unauthorized-access',
+  severity,
+});
+
+/**
+ * A private storm joins A, then B (more severe, opened past the cap); B resolved, past the return gap its further
+ * alerts go back to A: A's channel is told the storm is back, as a public incident's is, and B's that it left; the
+ * incidents channel, which hears only that a private incident was declared (`announce: notice`), hears nothing of the
+ * storm, and never A's or B's number or channel.
+ */
+describe('a private storm going back to an incident it had left', () => {
+  const bot = useBot({
+    incidentsChannel: true,
+    runbook: parseRunbook({
+      ...alertRunbookData(),
+      alerts: [
+        ...alertRunbookData().alerts,
+        securityRow('AdminLogins', 'admin_logins', 'SEV-2'),
+        securityRow('TokenAbuse', 'token_abuse', 'SEV-2'),
+        securityRow('VpnBreach', 'vpn_breach', 'SEV-1'),
+        securityRow('SshBreach', 'ssh_breach', 'SEV-1'),
+        securityRow('KeyAbuse', 'key_abuse', 'SEV-2'),
+      ],
+      private_incidents: { announce: 'notice' },
+    }),
+    env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '1', ALERTS_STORM_RETURN_GAP: '2s' },
+  });
+  const s = stormOf(bot, 'sec-return');
+  const privateList = async () => {
+    const { rows } = await bot.db.query<{ incidents: number[] }>(
+      'SELECT incidents FROM alert_private_storms WHERE source = $1',
+      ['sec-return'],
+    );
+    return (rows[0]?.incidents ?? []).map(Number);
+  };
+  const movedAway = (i: IncidentOfAlert) =>
+    bot.fake
+      .callsTo('chat.postMessage')
+      .filter(
+        (c) =>
+          c.args.channel === i.channel_id && !c.failed && json(c.args.blocks).includes('no longer join this incident'),
+      );
+  /** The storm joining an incident, or back at it, told in its channel (not its moving away). */
+  const joinedIn = (i: IncidentOfAlert) =>
+    s.toldIn(i).filter((c) => !json(c.args.blocks).includes('no longer join this incident'));
+  /** Everything the bot posted or updated in the incidents channel. */
+  const incidentsChannel = () =>
+    ['chat.postMessage', 'chat.update'].flatMap((m) =>
+      bot.fake.callsTo(m).filter((c) => c.args.channel === INCIDENTS_CHANNEL_ID && !c.failed),
+    );
+
+  it('is told again in its channel, and nothing of it in the incidents channel', async () => {
+    // A, private SEV-2: the cap (1). An alert of another name joins it: the storm's incident.
+    await s.fire('admin', 'admin_logins');
+    const a = await s.declared(await s.incidentOf('admin'));
+    await s.fire('token', 'token_abuse');
+    expect(await s.incidentOf('token')).toBe(a.id);
+    await waitUntil("A's channel told of the storm", async () => joinedIn(a).length === 1);
+    // B, private SEV-1, opened past the cap; the next SEV-1 alert joins it, and so does the storm.
+    await s.fire('vpn', 'vpn_breach');
+    const b = await s.declared(await s.incidentOf('vpn'));
+    await s.fire('ssh', 'ssh_breach');
+    expect(await s.incidentOf('ssh')).toBe(b.id);
+    await waitUntil("A's channel told the storm left it", async () => movedAway(a).length === 1);
+    expect(await privateList()).toEqual([a.id, b.id]);
+    // B resolved; past the return gap, a SEV-2 alert of a new name goes back to A: told there as a return.
+    await s.resolve(b);
+    await sleep(2500);
+    await s.fire('key', 'key_abuse');
+    expect(await s.incidentOf('key')).toBe(a.id);
+    await waitUntil("A's channel told the storm is back", async () => joinedIn(a).length === 2);
+    expect(json(joinedIn(a)[1]!.args.blocks)).toContain('Alert storm back');
+    await waitUntil("B's channel told the storm left it", async () => movedAway(b).length === 1);
+    expect(json(movedAway(b)[0]!.args.blocks)).toContain(`incident #${a.number}`);
+    expect(await privateList()).toEqual([b.id, a.id]);
+    await inboxDone(bot.db);
+    // The incidents channel: only that private incidents were declared, nothing of the storm, neither incident named.
+    const said = incidentsChannel().map((c) => json(c.args));
+    expect(said.length).toBeGreaterThan(0);
+    for (const m of said) {
+      expect(m).toContain(':lock: A private incident was declared');
+      expect(m).not.toMatch(/storm/i);
+      for (const i of [a, b]) {
+        expect(m).not.toMatch(new RegExp(`#${i.number}\\b`));
+        expect(m).not.toContain(i.channel_id);
+      }
+    }
   }, 120_000);
 });
