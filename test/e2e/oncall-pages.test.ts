@@ -6,6 +6,7 @@ import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { FakePagerDuty } from '../support/fake-pagerduty.js';
 import { FakeSmtp } from '../support/fake-smtp.js';
 import { acknowledgeInDm, declareThroughBot, eventually, type Opened } from '../support/incident-flow.js';
+import { incidentRow } from '../support/incident-row.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -116,8 +117,10 @@ describe('acknowledging your own page stops its steps', () => {
   beforeAll(async () => {
     smtp = await FakeSmtp.start();
     pd = await FakePagerDuty.start();
+    // The timer loop runs only once the commander's acknowledgement is in (see pagedAfterAck).
     bot = await startBot({
       runbook: seniorNotifyRunbook(),
+      timers: false,
       env: { SMTP_URL: smtp.url, EMAIL_FROM: 'incidents@example.com', PAGERDUTY_EVENTS_URL: pd.eventsUrl },
     });
   });
@@ -141,14 +144,25 @@ describe('acknowledging your own page stops its steps', () => {
     );
     return `incident-bot/${rows[0]!.team_id}/${rows[0]!.number}/senior_devops`;
   };
-  /** Opens an incident acknowledged by `commander`, and waits for senior DevOps' page and its PagerDuty trigger. */
+  /**
+   * Opens an incident acknowledged by `commander`, and waits for senior DevOps' page and its PagerDuty trigger. The
+   * acknowledgement comes first: the timer loop, stopped meanwhile, pages senior DevOps (1.5 s after declaring) only
+   * once it is recorded. Were the page first, the commander's acknowledgement would be of their own page (when they are
+   * senior DevOps) and stop its PagerDuty step, as on a loaded machine where declaring and clicking took 1.5 s.
+   */
   async function pagedAfterAck(title: string, commander: string) {
+    await bot.timers.stop();
     const card = await declareThroughBot(bot, `sev2 ${title}`);
     await bot.clickCard(
       { id: card.incidentId, channelId: card.channelId, cardTs: card.cardTs },
       ACTION.acknowledge,
       commander,
     );
+    await eventually(
+      async () => (await incidentRow(bot.db, { id: card.incidentId }))?.commander_id === commander || undefined,
+      `${commander}'s acknowledgement`,
+    );
+    bot.timers.start();
     await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === 'U0SENIOR' && json(c.args).includes(title) && json(c.args).includes('You are paged'),

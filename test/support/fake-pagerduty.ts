@@ -102,7 +102,10 @@ export class FakePagerDuty {
     for (;;) {
       const e = this.events.find((x) => x.status === 202 && predicate(x));
       if (e) return e;
-      if (Date.now() > until) throw new Error(`no such PagerDuty event within ${timeoutMs} ms`);
+      if (Date.now() > until) {
+        const seen = this.events.map((x) => `${x.event_action} ${x.dedup_key} (${x.status})`).join(', ') || 'none';
+        throw new Error(`no such PagerDuty event within ${timeoutMs} ms; events taken or refused: ${seen}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
