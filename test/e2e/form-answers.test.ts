@@ -74,9 +74,10 @@ describe('the answer to a form sent from a channel', () => {
     bot.fake.failNext('chat.postEphemeral', { error: 'invalid_auth' }, 2);
     await declareFrom(bot, 'checkout slowest');
     // The answer, then the error path's answer: both refused, neither sent again.
-    for (let i = 0; i < 50 && bot.fake.callsTo('chat.postEphemeral').length < 2; i++) await sleep(100);
-    expect(bot.fake.callsTo('chat.postEphemeral').map((c) => c.failed && 'failed')).toEqual(['failed', 'failed']);
+    const answers = await bot.fake.waitForCount('chat.postEphemeral', 2, undefined, 5000, { includeFailed: true });
+    expect(answers.map((c) => c.failed && 'failed')).toEqual(['failed', 'failed']);
     await sleep(300);
+    expect(bot.fake.callsTo('chat.postEphemeral')).toHaveLength(2);
     expect(directsTo(TEST_REPORTER_ID)).toEqual([]);
   });
 });

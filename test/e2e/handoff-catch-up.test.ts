@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
-import { declareThroughBot } from '../support/incident-flow.js';
+import { declareThroughBot, eventually } from '../support/incident-flow.js';
 import { testRunbookData } from '../support/test-runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,7 +48,15 @@ describe('hand-offs missed while no timer loop ran', () => {
           [loopFrom],
         )
       ).rows;
-    for (let i = 0; i < 200 && !(await rowsPast()).every((r) => r.done_at || r.channel_posted_at); i++) await sleep(50);
+    // The loop's sweep records the rows: none yet is not "all done" (three hand-offs passed before it ran).
+    await eventually(
+      async () => {
+        const rows = await rowsPast();
+        return (rows.length >= 3 && rows.every((r) => r.done_at || r.channel_posted_at)) || undefined;
+      },
+      'the hand-offs past recorded, each done or announced',
+      10_000,
+    );
     await bot.timers.stop();
     const past = await rowsPast();
     expect(past.length).toBeGreaterThanOrEqual(3);
