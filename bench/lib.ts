@@ -344,6 +344,14 @@ export function buildBot(): void {
   console.log(`built dist/ with npm run build in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/**
+ * Settings of the bot's to try in a run, as `BENCH_BOT_ENV='{"ACK_SLICE_US":"0"}'` (a JSON object of env vars), laid
+ * over what the bench gives its bots; none when unset.
+ */
+export function botEnvToTry(): Record<string, string> {
+  return process.env.BENCH_BOT_ENV ? (JSON.parse(process.env.BENCH_BOT_ENV) as Record<string, string>) : {};
+}
+
 /** The built bot's entry point, as `npm start` runs it (call buildBot first). */
 export const BOT_SCRIPT = 'dist/app.js';
 

@@ -28,6 +28,7 @@ import {
   BOT_READY,
   BOT_SCRIPT,
   benchPriority,
+  botEnvToTry,
   buildBot,
   type Child,
   codeVersion,
@@ -159,8 +160,7 @@ async function runRound(spec: Spec, n: number, atExit: AtExit): Promise<Round> {
           ALERTS_TOKEN: TOKEN,
           ALERTS_MAX_INCIDENTS: String(spec.fingerprints),
           LOG_LEVEL: 'warn',
-          // BENCH_BOT_ENV='{"DATABASE_POOL_MAX":"10"}': settings of the bot's to try (a JSON object of env vars).
-          ...(process.env.BENCH_BOT_ENV ? (JSON.parse(process.env.BENCH_BOT_ENV) as Record<string, string>) : {}),
+          ...botEnvToTry(),
         },
         ready: BOT_READY,
       }),

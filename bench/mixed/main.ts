@@ -27,6 +27,7 @@ import {
   BOT_READY,
   BOT_SCRIPT,
   benchPriority,
+  botEnvToTry,
   buildBot,
   type Child,
   codeVersion,
@@ -178,6 +179,7 @@ runBench(async (atExit) => {
     PORT: '0',
     DATABASE_URL: schema.databaseUrl,
     INCIDENTS_CHANNEL: ANNOUNCE_CHANNEL_ID,
+    ...botEnvToTry(),
   };
   // Set-up: one bot with the limits off declares the open incidents (more than Slack's budget allows in a minute)
   // and opens a status update form on each card; it stops before the load.
