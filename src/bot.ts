@@ -290,7 +290,6 @@ export function createBot({
       onAck: metrics.acked,
       ackThread: config.ackThread,
       workNice: config.workNice,
-      ackSliceUs: config.ackSliceUs,
       requestTimeoutMs: config.requestTimeoutMs,
       frontAlerts: {
         alerts: frontAlerts(config, runbook, db, alertOptions?.duplicateWindowMs),

@@ -278,7 +278,6 @@ const schema = z.object({
   LOG_FORMAT: oneOf(['json', 'pretty']),
   ACK_THREAD: oneOf(['on', 'off']),
   WORK_NICE: wholeNumber(0, 19, 10),
-  ACK_SLICE_US: wholeNumber(0, 100_000, 100),
   REQUEST_TIMEOUT_MS: wholeNumber(1000, 3_600_000, 300_000),
   ADMIN_TOKEN: longSecret,
   COMMAND_BASE_DIR: checked((s) =>
@@ -401,11 +400,6 @@ export interface Config {
   readonly ackThread: boolean;
   /** With the acknowledging thread: how much lower the CPU priority of the bot's own thread is (WORK_NICE, 0–19). */
   readonly workNice: number;
-  /**
-   * With the acknowledging thread: the time slice it asks Linux for, in microseconds (ACK_SLICE_US; 0: the default
-   * slice), so that it is run as soon as a request comes (see thread-slice.ts).
-   */
-  readonly ackSliceUs: number;
   /** How long a request may take to arrive whole, headers and body, before it is answered 408 (REQUEST_TIMEOUT_MS). */
   readonly requestTimeoutMs: number;
   readonly databaseUrl?: string;
@@ -557,7 +551,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.HOST,
     ackThread: c.ACK_THREAD !== 'off',
     workNice: c.WORK_NICE,
-    ackSliceUs: c.ACK_SLICE_US,
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     databaseUrl: c.DATABASE_URL,
     databasePrepare: c.DATABASE_PREPARE !== 'off',

@@ -51,8 +51,6 @@ export interface FrontInit {
   unservedHooks: string[];
   /** The paths the bot serves and what its 404 lists: a path none serves is refused before its body is asked for. */
   notFound: NotFoundPaths;
-  /** The time slice the front's thread asks Linux for, in microseconds (0: the default slice; see thread-slice.ts). */
-  sliceUs: number;
 }
 
 /** A Slack request the front has answered (an empty 200), for the bot to act on. */

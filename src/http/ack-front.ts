@@ -28,8 +28,6 @@ export interface FrontedReceiverOptions extends SlackHttpReceiverOptions {
   keepAliveMs: number;
   /** How much lower this thread's CPU priority is than the front's (nice steps, 0 to 19). */
   workNice: number;
-  /** The time slice the front's thread asks for, in microseconds (0: the default slice; see thread-slice.ts). */
-  sliceUs?: number;
   /** The alert hooks, for the front to serve itself (null: the bot's own server serves them). */
   alerts?: FrontAlerts | null;
   /** The database, for the front to answer the resolve and status update forms itself (null: the bot answers them). */
@@ -72,26 +70,17 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
   private closed: (() => void) | null = null;
 
   private readonly workNice: number;
-  private readonly sliceUs: number;
   private readonly alerts: FrontAlerts | null;
   private readonly incidents: FrontIncidents | null;
   private readonly onAlerts: FrontedReceiverOptions['onAlerts'];
 
-  constructor({
-    workNice,
-    sliceUs = 0,
-    alerts = null,
-    incidents = null,
-    onAlerts,
-    ...options
-  }: FrontedReceiverOptions) {
+  constructor({ workNice, alerts = null, incidents = null, onAlerts, ...options }: FrontedReceiverOptions) {
     super(options);
     this.alerts = alerts;
     this.incidents = incidents;
     this.onAlerts = onAlerts;
     this.secret = options.signingSecret;
     this.workNice = workNice;
-    this.sliceUs = sliceUs;
     this.frontLog = options.logger;
   }
 
@@ -124,7 +113,6 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
       incidents: this.incidents,
       unservedHooks: this.unservedHooks,
       notFound: this.notFound,
-      sliceUs: this.sliceUs,
     };
     try {
       this.publicAddress = await this.launch(init);

@@ -24,21 +24,11 @@ import {
 } from './ack-front.rules.js';
 import { closeAfterAnswer, header, readBody } from './request-body.js';
 import { answerAtTheEdge, setEdgeTimeouts } from './server-edges.js';
-import { askShortSlices } from './thread-slice.js';
 
 /** Runs the front in this thread, as the bot started it. */
 async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
   const say = (m: FrontReport) => port.postMessage(m);
   const log = (level: 'warn' | 'debug', msg: string) => say({ t: 'log', level, msg });
-  // Asked for before the port is listened on: every request is answered in short slices, the first too.
-  if (init.sliceUs > 0) {
-    const why = await askShortSlices(init.sliceUs);
-    if (why)
-      log(
-        process.platform === 'linux' ? 'warn' : 'debug',
-        `The acknowledging thread keeps its default time slice (ACK_SLICE_US): ${why}`,
-      );
-  }
   /** The checks of the forms the front answers, loaded at the first form (they bring zod). */
   let formChecks: Promise<FormChecks> | null = null;
   const loadFormChecks = () => {

@@ -24,8 +24,6 @@ export interface ReceiverSetup {
   requestTimeoutMs?: number;
   /** With the front: how much lower the CPU priority of the bot's own thread is (nice steps). */
   workNice?: number;
-  /** With the front: the time slice its thread asks for, in microseconds (0: the default slice). */
-  ackSliceUs?: number;
   /** With the front: the alert hooks for it to serve, and who is told of each delivery it writes. */
   frontAlerts?: Pick<FrontedReceiverOptions, 'alerts' | 'onAlerts'>;
   /** With the front: the database for it to read incidents (to answer the resolve and status update forms itself). */
@@ -45,7 +43,6 @@ export function slackReceiver(
     onAck,
     ackThread,
     workNice = 0,
-    ackSliceUs = 0,
     frontAlerts,
     frontIncidents = null,
     requestTimeoutMs,
@@ -72,13 +69,7 @@ export function slackReceiver(
   const options = { signingSecret: slack.signingSecret ?? '', keepAliveMs: KEEP_ALIVE_MS, ...common };
   return {
     receiver: ackThread
-      ? new FrontedHttpReceiver({
-          ...options,
-          workNice,
-          sliceUs: ackSliceUs,
-          ...frontAlerts,
-          incidents: frontIncidents,
-        })
+      ? new FrontedHttpReceiver({ ...options, workNice, ...frontAlerts, incidents: frontIncidents })
       : new SlackHttpReceiver(options),
   };
 }

@@ -277,48 +277,6 @@ describe('WORK_NICE', () => {
   });
 });
 
-describe('ACK_SLICE_US', () => {
-  /** Each thread of this process and the time slice Linux runs it in (ns), from /proc (Linux 6.6 and later). */
-  const sliceByThread = () =>
-    new Map(
-      readdirSync('/proc/self/task').map((tid) => {
-        const sched = readFileSync(`/proc/self/task/${tid}/sched`, 'utf8');
-        return [Number(tid), Number(/^se\.slice\s*:\s*(\d+)/m.exec(sched)?.[1] ?? Number.NaN)];
-      }),
-    );
-  const ownSlice = () => sliceByThread().get(process.pid) ?? Number.NaN;
-  const slicesShown = Number.isFinite(ownSlice());
-
-  /** The slices of the threads a bot started with `env` has that this process had not before. */
-  async function startedSlices(env: Record<string, string>): Promise<number[]> {
-    const before = new Set(sliceByThread().keys());
-    const bot = await startBot({ timers: false, alertLoop: false, env });
-    try {
-      // It answers as before.
-      expect((await bot.command('list')).status).toBe(200);
-      return [...sliceByThread()].filter(([tid]) => !before.has(tid)).map(([, slice]) => slice);
-    } finally {
-      await bot.stop();
-    }
-  }
-
-  it.skipIf(!slicesShown)('the front’s thread runs in 0.1 ms slices by default; the bot’s own keeps its', async () => {
-    const own = ownSlice();
-    expect(own).not.toBe(100_000);
-    const slices = await startedSlices({});
-    // One thread asked for 0.1 ms: the front's (the others the bot started, and this one, kept theirs).
-    expect(slices.filter((s) => s === 100_000)).toHaveLength(1);
-    expect(ownSlice()).toBe(own);
-  });
-
-  it.skipIf(!slicesShown)('takes the slice set, and 0 leaves every thread its default', async () => {
-    expect((await startedSlices({ ACK_SLICE_US: '2500' })).filter((s) => s === 2_500_000)).toHaveLength(1);
-    const defaults = await startedSlices({ ACK_SLICE_US: '0' });
-    expect(defaults.length).toBeGreaterThan(0);
-    expect(defaults.every((s) => s === ownSlice())).toBe(true);
-  });
-});
-
 describe('alerts the front takes (ACK_THREAD=on)', () => {
   const TOKEN = 'front-alerts-token-0123456789';
   let bot: BotHarness;
