@@ -120,7 +120,7 @@ export function endedStateOf(state: EndedRun['state']): EndedState | null {
 /**
  * A run's message once it ended, drawn again from the record: how it ended (for a run recorded lost, the last output its
  * process kept and what its message showed with it, at its last renewal; for one kept lost whose process came back,
- * the output its late end brought) with what the message showed besides (EndedRun.shown: the detail, the lines found,
+ * the output its late end brought and how long it ran to its end) with what the message showed besides (EndedRun.shown: the detail, the lines found,
  * the output's size), or for a run lost or stopped with the bot without those, what happened and what to do. Pure.
  */
 export function endedView(
@@ -142,7 +142,7 @@ export function endedView(
     state: r.state,
     tail,
     exitCode: r.exitCode,
-    durationMs: r.durationMs,
+    durationMs: shown.durationMs ?? r.durationMs,
     bytes: shown.bytes ?? Buffer.byteLength(tail),
     truncated: shown.truncated ?? false,
     ...(shown.fileBytes !== undefined ? { fileBytes: shown.fileBytes } : {}),

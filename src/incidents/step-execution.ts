@@ -282,6 +282,7 @@ export class StepExecutor {
       const kept = await keepLostRun(tx, runId, ts, {
         ...shownBesides,
         tail: final.tail.slice(-4000),
+        durationMs: final.durationMs,
         detail: lateDetail(final),
       });
       if (!kept) return { mark: null, view: null };

@@ -166,6 +166,8 @@ export interface RunShown {
    * its late end brought, while its record keeps those of the lease's last renewal.
    */
   tail?: string;
+  /** How long it ran, when not the run's own (duration_ms): a run kept lost whose process came back ran to its end. */
+  durationMs?: number;
   lookFor?: LookFor;
   found?: FoundLines;
   bytes?: number;

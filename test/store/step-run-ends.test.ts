@@ -318,6 +318,8 @@ forEachDatabase(
         expect(result.view.tail).toMatch(/progress 25\/25\ndone\n?$/);
         const kept = s.last();
         expect(kept).toMatchObject({ state: 'lost', exitCode: null, tail: result.view.tail, bytes: result.view.bytes });
+        // How long it ran to its end (25 lines 100 ms apart), not how long it had run at the lease's last renewal.
+        expect(kept.durationMs).toBeGreaterThanOrEqual(2_400);
         expect(kept.detail).toMatch(
           /recorded lost\..*the output below is what it printed to its end, reported after it was recorded lost/,
         );
