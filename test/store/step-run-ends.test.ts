@@ -266,6 +266,15 @@ forEachDatabase(
         return { s, result, events };
       };
 
+      /** Someone ticks the step while its run is recorded lost: acted on, so the run stays lost when its end comes. */
+      const tickedMeanwhile = async () => {
+        await insertCheck(
+          ctx.db,
+          { kind: 'incident', id: host.kind === 'incident' ? host.incident.id : 0 },
+          { playbookId: 'web-down', stepKey: 'detection.2', state: 'done', reason: null, checkedBy: 'U2' },
+        );
+      };
+
       it('records its real end when nobody acted on the lost run, the timeline saying it came back', async () => {
         const { s, result, events } = await cutOff(async () => {});
         expect(result.view.state).toBe('succeeded');
@@ -278,19 +287,7 @@ forEachDatabase(
       });
 
       it('leaves it lost when its step was acted on meanwhile, its message and the timeline saying how it ended', async () => {
-        const { s, events } = await cutOff(async () => {
-          await insertCheck(
-            ctx.db,
-            { kind: 'incident', id: host.kind === 'incident' ? host.incident.id : 0 },
-            {
-              playbookId: 'web-down',
-              stepKey: 'detection.2',
-              state: 'done',
-              reason: null,
-              checkedBy: 'U2',
-            },
-          );
-        });
+        const { s, events } = await cutOff(tickedMeanwhile);
         expect((await runRow('detection.2'))?.state).toBe('lost');
         expect(events.map((x) => [x.details.state, x.details.cameBack ?? null, x.details.keptLost ?? null])).toEqual([
           ['lost', null, null],
@@ -300,19 +297,7 @@ forEachDatabase(
       });
 
       it('kept lost, its message shows the output its late end brought, said to have come after, drawn again too', async () => {
-        const { s, result } = await cutOff(() =>
-          insertCheck(
-            ctx.db,
-            { kind: 'incident', id: host.kind === 'incident' ? host.incident.id : 0 },
-            {
-              playbookId: 'web-down',
-              stepKey: 'detection.2',
-              state: 'done',
-              reason: null,
-              checkedBy: 'U2',
-            },
-          ).then(() => {}),
-        );
+        const { s, result } = await cutOff(tickedMeanwhile);
         // The record keeps what the last renewal saved; the message shows the command's whole end.
         expect(await tailOf('detection.2')).not.toMatch(/done\n?$/);
         expect(result.view.tail).toMatch(/progress 25\/25\ndone\n?$/);
