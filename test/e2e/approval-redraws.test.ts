@@ -283,11 +283,15 @@ describe("the decision's own drawing of the channel's request, refused by Slack"
     // The timer loop draws the channel's request (Slack takes it) and the direct message (refused).
     await round();
     await showsNow(bot, channelId, requestTs, failedRun, "the channel's request saying the run failed");
-    const { rows } = await bot.db.query<{ message_behind: boolean }>(
-      'SELECT message_behind FROM step_approvals WHERE id = $1',
-      [id],
-    );
-    expect(rows[0]?.message_behind).toBe(false);
+    // Recorded drawn once Slack has taken it, and after the direct message's refusal (the round's wait above may end
+    // at its claim, whose lease is past 10 s too): waited for, not read at once.
+    await eventually(async () => {
+      const { rows } = await bot.db.query<{ message_behind: boolean }>(
+        'SELECT message_behind FROM step_approvals WHERE id = $1',
+        [id],
+      );
+      return rows[0]?.message_behind === false ? true : undefined;
+    }, "the channel's request recorded drawn");
     // Its next round draws the direct message only: the channel's request shows the run's end already.
     bot.fake.reset();
     refuseDm();
