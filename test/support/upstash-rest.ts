@@ -36,6 +36,8 @@ export async function withSharedStores<T>(name: string, body: (a: GuardedKv, b: 
  */
 export class UpstashRestFront {
   private held: (() => void)[] | null = null;
+  /** When each request taken while held came (Date.now()), since the last hold(). */
+  private heldAt: number[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -58,7 +60,13 @@ export class UpstashRestFront {
   }
 
   hold(): void {
+    if (!this.held) this.heldAt = [];
     this.held ??= [];
+  }
+
+  /** When each request taken since the last hold() came, in order (Date.now()). */
+  heldArrivals(): readonly number[] {
+    return [...this.heldAt];
   }
 
   release(): void {
@@ -77,7 +85,10 @@ export class UpstashRestFront {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    if (this.held) await new Promise<void>((r) => this.held!.push(r));
+    if (this.held) {
+      this.heldAt.push(Date.now());
+      await new Promise<void>((r) => this.held!.push(r));
+    }
     if (req.method !== 'POST') return send(res, 405, { error: 'Method not allowed' });
     if (req.headers.authorization !== `Bearer ${this.token}`) return send(res, 401, { error: 'Unauthorized' });
     const base64 = req.headers['upstash-encoding'] === 'base64';
