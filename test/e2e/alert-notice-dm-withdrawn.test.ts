@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ALERTS_ENV, alertmanagerAlert, alertmanagerGroup, postAlerts } from '../support/alert-request.js';
-import { alertRunbookData, inboxDone, waitUntil } from '../support/alert-runbook.js';
+import { inboxDone, privateAlertRunbook, securityRow, waitUntil } from '../support/alert-runbook.js';
 import { useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 
 /** A critical row handled as unauthorized access (a security playbook): its alert takes its group private. */
-const BRUTE_FORCE_ROW = {
-  name: 'BruteForceLogins',
-  metric: 'auth_failures',
-  threshold: '> 100 / min',
-  level: 'critical',
-  action: 'Block the source and rotate the credentials it tried',
-  playbook: 'unauthorized-access',
-  severity: 'SEV-1',
-};
+const BRUTE_FORCE_ROW = securityRow('BruteForceLogins', 'auth_failures', 'SEV-1', '> 100 / min');
 
 /**
  * A warning's notice sent whole to on-call (it read as a security matter), then withdrawn (its group's private
@@ -24,14 +15,9 @@ const BRUTE_FORCE_ROW = {
  * loop's sweep, ALERTS_DM_RETRY apart at first) until Slack takes it.
  */
 describe("a withdrawn notice's copy sent to on-call", () => {
-  const data = alertRunbookData();
   const bot = useBot({
     incidentsChannel: true,
-    runbook: parseRunbook({
-      ...data,
-      alerts: [...data.alerts, BRUTE_FORCE_ROW],
-      private_incidents: { announce: 'notice' },
-    }),
+    runbook: privateAlertRunbook([BRUTE_FORCE_ROW]),
     env: { ...ALERTS_ENV, ALERTS_DM_RETRY: '50ms' },
   });
   const startsAt = () => new Date(Date.now() - 60_000).toISOString();

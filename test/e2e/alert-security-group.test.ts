@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ALERTS_ENV, alertmanagerAlert, alertmanagerGroup, postAlerts } from '../support/alert-request.js';
 import {
-  alertRunbookData,
   fireAlert,
   inboxDone,
   incidentOfAlert,
   incidentsOfSource,
+  privateAlertRunbook,
+  securityRow,
   waitUntil,
 } from '../support/alert-runbook.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
@@ -14,29 +14,16 @@ import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 const json = (v: unknown) => JSON.stringify(v);
 
 /** A critical row of an operator's own, handled as unauthorized access (a security playbook). */
-const BRUTE_FORCE_ROW = {
-  name: 'BruteForceLogins',
-  metric: 'auth_failures',
-  threshold: '> 100 / min',
-  level: 'critical',
-  action: 'Block the source and rotate the credentials it tried',
-  playbook: 'unauthorized-access',
-  severity: 'SEV-1',
-};
+const BRUTE_FORCE_ROW = securityRow('BruteForceLogins', 'auth_failures', 'SEV-1', '> 100 / min');
 
 /** What the group's alerts say of where they fired: none of it may be read in the incidents channel. */
 const SECRETS = ['bastion-7', '198.51.100.4', 'SshLoginLatency', 'BruteForceLogins', 'Slow SSH logins'];
 
 describe("a security alert's group", () => {
-  const data = alertRunbookData();
   const bot = useBot({
     incidentsChannel: true,
     // Private incidents announced as such: the incidents channel hears that one was declared, nothing more.
-    runbook: parseRunbook({
-      ...data,
-      alerts: [...data.alerts, BRUTE_FORCE_ROW],
-      private_incidents: { announce: 'notice' },
-    }),
+    runbook: privateAlertRunbook([BRUTE_FORCE_ROW]),
     // On-call's copy of a withdrawn notice that Slack refused is drawn again half a second later (2 s by default).
     env: { ...ALERTS_ENV, ALERTS_DM_RETRY: '500ms' },
   });
@@ -226,7 +213,7 @@ describe("a security alert's group", () => {
 describe('a storm of security alerts', () => {
   const bot = useBot({
     incidentsChannel: true,
-    runbook: parseRunbook({ ...alertRunbookData(), private_incidents: { announce: 'notice' } }),
+    runbook: privateAlertRunbook([]),
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '1' },
   });
 

@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ALERTS_ENV } from '../support/alert-request.js';
-import { alertRunbookData, fireAlert, incidentOfAlert, waitUntil } from '../support/alert-runbook.js';
+import { fireAlert, incidentOfAlert, privateAlertRunbook, securityRow, waitUntil } from '../support/alert-runbook.js';
 import { useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 
 /** Critical SEV-2 rows of an operator's own, each handled as unauthorized access (private incidents). */
-const row = (name: string, metric: string) => ({
-  name,
-  metric,
-  threshold: '> 50 / min',
-  level: 'critical',
-  action: 'Block the source and rotate the credentials it tried',
-  playbook: 'unauthorized-access',
-  severity: 'SEV-2',
-});
+const row = (name: string, metric: string) => securityRow(name, metric, 'SEV-2', '> 50 / min');
 
 /**
  * A private storm's current incident is the one alert_private_storms names last (the incidents channel hears nothing
@@ -25,16 +16,11 @@ const row = (name: string, metric: string) => ({
 describe("a private storm's further alerts", () => {
   const bot = useBot({
     incidentsChannel: true,
-    runbook: parseRunbook({
-      ...alertRunbookData(),
-      alerts: [
-        ...alertRunbookData().alerts,
-        row('FailedAdminLogins', 'login_failures'),
-        row('TokenAbuse', 'token_failures'),
-        row('MfaFailures', 'mfa_failures'),
-      ],
-      private_incidents: { announce: 'notice' },
-    }),
+    runbook: privateAlertRunbook([
+      row('FailedAdminLogins', 'login_failures'),
+      row('TokenAbuse', 'token_failures'),
+      row('MfaFailures', 'mfa_failures'),
+    ]),
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '1' },
   });
   const source = 'sec-current';

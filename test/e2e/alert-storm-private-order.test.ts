@@ -1,21 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ALERTS_ENV } from '../support/alert-request.js';
-import { alertRunbookData, fireAlert, inboxDone, incidentOfAlert, waitUntil } from '../support/alert-runbook.js';
+import {
+  fireAlert,
+  inboxDone,
+  incidentOfAlert,
+  privateAlertRunbook,
+  securityRow,
+  waitUntil,
+} from '../support/alert-runbook.js';
 import { useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 
 /** Critical SEV-2 rows of an operator's own, each handled as unauthorized access (private incidents). */
-const row = (name: string, metric: string) => ({
-  name,
-  metric,
-  threshold: '> 50 / min',
-  level: 'critical',
-  action: 'Block the source and rotate the credentials it tried',
-  playbook: 'unauthorized-access',
-  severity: 'SEV-2',
-});
+const row = (name: string, metric: string) => securityRow(name, metric, 'SEV-2', '> 50 / min');
 
 /**
  * A private storm joins A, then B: A's step, refused by Slack in A's channel and tried again after B's step, keeps
@@ -24,15 +22,7 @@ const row = (name: string, metric: string) => ({
 describe("a private storm's step refused, then tried again after a later incident's", () => {
   const bot = useBot({
     incidentsChannel: true,
-    runbook: parseRunbook({
-      ...alertRunbookData(),
-      alerts: [
-        ...alertRunbookData().alerts,
-        row('FailedAdminLogins', 'login_failures'),
-        row('TokenAbuse', 'token_failures'),
-      ],
-      private_incidents: { announce: 'notice' },
-    }),
+    runbook: privateAlertRunbook([row('FailedAdminLogins', 'login_failures'), row('TokenAbuse', 'token_failures')]),
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '1' },
   });
   const source = 'sec-order';

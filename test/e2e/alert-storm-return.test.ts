@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { ALERTS_ENV } from '../support/alert-request.js';
-import { alertRunbookData, type IncidentOfAlert, inboxDone, stormAlerts, waitUntil } from '../support/alert-runbook.js';
+import {
+  alertRunbookData,
+  type IncidentOfAlert,
+  inboxDone,
+  privateAlertRunbook,
+  securityRow,
+  stormAlerts,
+  waitUntil,
+} from '../support/alert-runbook.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -169,15 +177,9 @@ describe('a storm flapping back to an incident it has just left', () => {
 });
 
 /** Critical rows of an operator's own, each handled as unauthorized access: their alerts open private incidents. */
-const securityRow = (name: string, metric: string, severity: 'SEV-1' | 'SEV-2') => ({
-  name,
-  metric,
-  threshold: '> 95%',
-  level: 'critical',
-  action: 'Block the source and rotate the credentials it tried',
-  playbook: 'unauthorized-access',
-  severity,
-});
+/** A security row of this file's (a value past 95% fires it). */
+const privateRow = (name: string, metric: string, severity: 'SEV-1' | 'SEV-2') =>
+  securityRow(name, metric, severity, '> 95%');
 
 /**
  * A private storm joins A, then B (more severe, opened past the cap); B resolved, past the return gap its further
@@ -188,18 +190,13 @@ const securityRow = (name: string, metric: string, severity: 'SEV-1' | 'SEV-2') 
 describe('a private storm going back to an incident it had left', () => {
   const bot = useBot({
     incidentsChannel: true,
-    runbook: parseRunbook({
-      ...alertRunbookData(),
-      alerts: [
-        ...alertRunbookData().alerts,
-        securityRow('AdminLogins', 'admin_logins', 'SEV-2'),
-        securityRow('TokenAbuse', 'token_abuse', 'SEV-2'),
-        securityRow('VpnBreach', 'vpn_breach', 'SEV-1'),
-        securityRow('SshBreach', 'ssh_breach', 'SEV-1'),
-        securityRow('KeyAbuse', 'key_abuse', 'SEV-2'),
-      ],
-      private_incidents: { announce: 'notice' },
-    }),
+    runbook: privateAlertRunbook([
+      privateRow('AdminLogins', 'admin_logins', 'SEV-2'),
+      privateRow('TokenAbuse', 'token_abuse', 'SEV-2'),
+      privateRow('VpnBreach', 'vpn_breach', 'SEV-1'),
+      privateRow('SshBreach', 'ssh_breach', 'SEV-1'),
+      privateRow('KeyAbuse', 'key_abuse', 'SEV-2'),
+    ]),
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '1', ALERTS_STORM_RETURN_GAP: '2s' },
   });
   const s = stormOf(bot, 'sec-return');

@@ -32,6 +32,26 @@ export function alertRunbook(o: TestRunbookOptions = {}): Runbook {
   return parseRunbook(alertRunbookData(o));
 }
 
+/** A critical row of an operator's own, handled as unauthorized access (a security playbook): its incident is private. */
+export const securityRow = (name: string, metric: string, severity: 'SEV-1' | 'SEV-2', threshold: string) => ({
+  name,
+  metric,
+  threshold,
+  level: 'critical',
+  action: 'Block the source and rotate the credentials it tried',
+  playbook: 'unauthorized-access',
+  severity,
+});
+
+/**
+ * The alert runbook with `rows` added to its Alert Thresholds, its private incidents announced as such: the incidents
+ * channel hears that one was declared, nothing more.
+ */
+export function privateAlertRunbook(rows: readonly ReturnType<typeof securityRow>[]): Runbook {
+  const data = alertRunbookData();
+  return parseRunbook({ ...data, alerts: [...data.alerts, ...rows], private_incidents: { announce: 'notice' } });
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until `fn` returns something truthy (polling every 50 ms); throws with `what` after `timeoutMs`. */
