@@ -27,6 +27,22 @@ forEachDatabase(
       return { ...scene, said, taken };
     }
 
+    /**
+     * C hands over to A, told to the channel and A; then B stands in just before: the channel is told B hands over to
+     * A, not C, while A's direct message fails (A still heard C).
+     */
+    async function channelHeardBWhileAWasNot(scene: ReturnType<typeof setUp>) {
+      const { a, b, c, ofA, ofB, state, notices, said, failing } = scene;
+      await notices.sweep();
+      expect(said().map((t) => t.to)).toEqual([CHANNEL, a]);
+      // B stands in just before: the channel is told B hands over to A, not C; A's direct message fails.
+      state.overrides = [ofA, ofB];
+      await notices.sweep();
+      failing.dm = true;
+      await notices.sweep();
+      expect(said().slice(2)).toEqual([{ to: CHANNEL, outgoingId: b, incomingId: a, notBefore: c }]);
+    }
+
     const outgoing = async (at: Date) =>
       (
         await ctx.db.query<{ outgoing_id: string }>('SELECT outgoing_id FROM oncall_handoffs WHERE handoff_at = $1', [
@@ -35,7 +51,7 @@ forEachDatabase(
       ).rows[0]?.outgoing_id;
 
     it('tells nobody again of a notice changed back to what they were told (C, B, C) before it was told again', async () => {
-      const { at, a, b, c, ofA, ofB, state, notices, said, taken } = setUp();
+      const { at, a, b, c, ofA, ofB, state, notices, said, taken, dueNow } = setUp();
       await notices.sweep();
       expect(said()).toEqual([
         { to: CHANNEL, outgoingId: c, incomingId: a, notBefore: null },
@@ -48,7 +64,7 @@ forEachDatabase(
       await notices.sweep();
       expect(await outgoing(at)).toBe(c);
       // The sweeps after: C hands over to A, as the channel and A were told; nothing is said again.
-      await ctx.db.query('UPDATE oncall_handoffs SET leased_until = NULL WHERE handoff_at = $1', [at]);
+      await dueNow();
       await notices.sweep();
       await notices.sweep();
       expect(said()).toHaveLength(2);
@@ -56,19 +72,13 @@ forEachDatabase(
     });
 
     it('tells the change back as a correction to the audience told of the change, and only to it', async () => {
-      const { at, a, b, c, ofA, ofB, state, notices, said, failing } = setUp();
-      await notices.sweep();
-      expect(said().map((t) => t.to)).toEqual([CHANNEL, a]);
-      // B stands in just before: the channel is told B hands over to A, not C; A's direct message fails.
-      state.overrides = [ofA, ofB];
-      await notices.sweep();
-      failing.dm = true;
-      await notices.sweep();
-      expect(said().slice(2)).toEqual([{ to: CHANNEL, outgoingId: b, incomingId: a, notBefore: c }]);
+      const scene = setUp();
+      const { at, a, b, c, ofA, state, notices, said, failing, dueNow } = scene;
+      await channelHeardBWhileAWasNot(scene);
       // B's override cancelled before A's direct message is retried: C hands over to A after all.
       failing.dm = false;
       state.overrides = [ofA];
-      await ctx.db.query('UPDATE oncall_handoffs SET leased_until = NULL WHERE handoff_at = $1', [at]);
+      await dueNow();
       await notices.sweep();
       expect(await outgoing(at)).toBe(c);
       await notices.sweep();
@@ -77,23 +87,17 @@ forEachDatabase(
     });
 
     it('says "not X" to each audience of the X it was told: the channel heard B, A heard C, then D hands over', async () => {
-      const { at, a, b, c, ofA, ofB, state, notices, said, failing } = setUp();
-      await notices.sweep();
-      expect(said().map((t) => t.to)).toEqual([CHANNEL, a]);
-      // B stands in just before: the channel is told B hands over to A, not C; A's direct message fails.
-      state.overrides = [ofA, ofB];
-      await notices.sweep();
-      failing.dm = true;
-      await notices.sweep();
-      expect(said().slice(2)).toEqual([{ to: CHANNEL, outgoingId: b, incomingId: a, notBefore: c }]);
+      const scene = setUp();
+      const { at, a, b, c, ofA, ofB, state, notices, said, failing, dueNow } = scene;
+      await channelHeardBWhileAWasNot(scene);
       // D stands in just before instead of B: the channel heard B, A heard C.
       const ofD: Override = { ...ofB, id: 3, userId: 'U0DAVE' };
       state.overrides = [ofA, ofD];
       failing.dm = false;
-      await ctx.db.query('UPDATE oncall_handoffs SET leased_until = NULL WHERE handoff_at = $1', [at]);
+      await dueNow();
       await notices.sweep();
       expect(await outgoing(at)).toBe('U0DAVE');
-      await ctx.db.query('UPDATE oncall_handoffs SET leased_until = NULL WHERE handoff_at = $1', [at]);
+      await dueNow();
       await notices.sweep();
       expect(said().slice(3)).toEqual(
         expect.arrayContaining([

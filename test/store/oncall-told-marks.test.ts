@@ -53,14 +53,13 @@ forEachDatabase(
     });
 
     it('does not send "Cancelled" to an incoming person only the channel was told of', async () => {
-      const { at, a, b, ofB, state, notices, atT, told, takenBack, failing } = setUp();
+      const { at, a, b, ofB, state, notices, atT, told, takenBack, failing, dueNow } = setUp();
       // C hands over to A: the channel's line goes out, A's direct message fails (to be retried).
       failing.dm = true;
       await notices.sweep();
       expect(told.filter(atT).map((t) => t.to)).toEqual([CHANNEL]);
       failing.dm = false;
-      // Its retry due now (not in a few seconds), for the test.
-      await ctx.db.query('UPDATE oncall_handoffs SET leased_until = NULL WHERE handoff_at = $1', [at]);
+      await dueNow();
       // B stands in just before it before the retry: renewed as B to A (A's override still there).
       state.overrides = [...state.overrides, ofB];
       await notices.sweep();

@@ -109,5 +109,7 @@ export function handoffScene(db: Database) {
     { rotations: () => [def], overrides: async () => new Map([['on_call', state.overrides]]) },
   );
   const atT = (x: { at: Date }) => x.at.getTime() === at.getTime();
-  return { at, a, b, c, ofA, ofB, state, notices, atT, ...rec };
+  /** The notice's retry due now (not in a few seconds, when its lease runs out), for the test. */
+  const dueNow = () => db.query('UPDATE oncall_handoffs SET leased_until = NULL WHERE handoff_at = $1', [at]);
+  return { at, a, b, c, ofA, ofB, state, notices, atT, dueNow, ...rec };
 }
