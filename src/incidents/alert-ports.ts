@@ -86,14 +86,16 @@ export interface AlertChat {
   ): Promise<{ channel: string; ts: string } | null>;
   /**
    * The incidents channel's storm message (`ref`, posted by tellStorm for an earlier incident of the same storm) once
-   * the storm's further alerts join `incident` instead: updated to name it (and `earlier`, oldest first), and the
-   * change said in its thread.
+   * the storm's further alerts join `incident` instead: updated to name it (and `earlier`, oldest first), then the
+   * change said in its thread. `threaded`: its thread had a reply already (the update says the thread tells when it
+   * changed only then: the reply this posts may be refused).
    */
   tellStormMoved(
     ref: { channel: string; ts: string },
     incident: Incident,
     storm: { source: string; maxIncidents: number },
     earlier: readonly { number: number; channelId: string | null }[],
+    threaded: boolean,
     /** The step's claim of the thread's reply (see tellStorm; found by findStepPost in the message's thread). */
     mark?: string,
   ): Promise<void>;

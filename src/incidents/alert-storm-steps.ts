@@ -32,6 +32,14 @@ import { NotYet } from './not-yet.js';
 import type { Incident } from './types.js';
 
 /**
+ * What a storm step drew in the incidents channel's storm message: the storm's list it drew from, and whether it said
+ * the message's thread tells when it changed; `nothing`: the step left the message as it was (or had none to draw).
+ */
+type Drawn = { incidents: readonly number[]; threaded: boolean } | 'nothing';
+
+const sameList = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
  * Storm control's steps (AlertStep `storm`, `joined`, `past_cap`): what a storm's incident, its channel and the
  * incidents channel are told as storm control sends alerts to it or opens one past the cap, each message once in each
  * place however often the step runs (tellOnce), and the incidents channel's messages of new names kept up to date as
@@ -130,14 +138,18 @@ export class StormSteps {
     const earlierId = incident.private
       ? await movePrivateStorm(this.db, storm.source, incident.id, STORM_WINDOW_MS)
       : null;
+    /** What this attempt drew in the incidents channel's storm message (unset: an earlier attempt did its part). */
+    let drew: Drawn | undefined;
     await this.tellOnce(
       incident,
       key,
-      (where, mark) =>
+      async (where, mark) => {
         // Its channel hears it as news; a private incident is not named in the incidents channel.
-        where === 'here' || incident.private
-          ? this.chat.tellStorm(incident, storm, where, mark)
-          : this.tellStormEveryone(incident, storm, mark),
+        if (where === 'here' || incident.private) return this.chat.tellStorm(incident, storm, where, mark);
+        const told = await this.tellStormEveryone(incident, storm, mark);
+        drew = told.drew;
+        return told.at;
+      },
       // Found in the incidents channel after a crash: the storm's message, as if this attempt had posted it.
       async (where, at) => {
         if (where === 'everyone' && !incident.private) await keepStormMessage(this.db, storm.source, at);
@@ -149,10 +161,18 @@ export class StormSteps {
         if (top || where !== 'everyone' || incident.private) return top;
         const message = await stormMessageOf(this.db, storm.source);
         if (!message) return null;
-        return (await this.chat.findStepPost(incident, where, mark, since, message.ts)) ? message : null;
+        if (!(await this.chat.findStepPost(incident, where, mark, since, message.ts))) return null;
+        await stormMessageReplied(this.db, storm.source, message);
+        return message;
       },
     );
-    if (incident.private) await this.tellPrivateStormMoved(incident, storm.source, turn, earlierId);
+    if (incident.private) return this.tellPrivateStormMoved(incident, storm.source, turn, earlierId);
+    // The message as drawn may be behind the storm: its thread has a reply now (posted after the update), or its list
+    // changed while it was posted. Redrawn from the storm as it is (by each retry too: Slack may refuse the redraw).
+    if (drew === 'nothing') return;
+    const now = await stormMessageNow(this.db, storm.source, STORM_WINDOW_MS);
+    if (drew && now && drew.threaded === now.replied && sameList(drew.incidents, now.incidents)) return;
+    await this.showStormNow(storm.source, storm.maxIncidents, now);
   }
 
   /**
@@ -193,27 +213,29 @@ export class StormSteps {
     incident: Incident,
     storm: { source: string; maxIncidents: number },
     mark: string,
-  ): Promise<{ channel: string; ts: string } | null> {
+  ): Promise<{ at: { channel: string; ts: string } | null; drew: Drawn }> {
     const claim = await claimStormMessage(this.db, storm.source, incident.id, STORM_WINDOW_MS);
     if (claim.kind === 'ongoing' && claim.at) {
       const place = claim.incidents.indexOf(incident.id);
       // This step retried after the storm moved on to a later incident: the message and its thread said that move,
       // listing this one in its place; saying now that the storm goes here would be out of order, and untrue.
-      if (place >= 0 && place < claim.incidents.length - 1) return claim.at;
-      // Said before the reply is posted: a retry posts it if Slack refuses it (or a later move's reply is posted).
-      await stormMessageReplied(this.db, storm.source);
-      await this.chat.tellStormMoved(claim.at, incident, storm, await this.earlierOf(claim.incidents, incident), mark);
-      return claim.at;
+      if (place >= 0 && place < claim.incidents.length - 1) return { at: claim.at, drew: 'nothing' };
+      const earlier = await this.earlierOf(claim.incidents, incident);
+      await this.chat.tellStormMoved(claim.at, incident, storm, earlier, claim.replied, mark);
+      // Said once Slack took the reply: a message drawn before points to its thread only if it had one already.
+      await stormMessageReplied(this.db, storm.source, claim.at);
+      return { at: claim.at, drew: { incidents: claim.incidents, threaded: claim.replied } };
     }
     // Another step of the storm is posting its message at this moment (two replicas at once): said apart, rather than
     // not at all.
-    if (claim.kind === 'ongoing') return this.chat.tellStorm(incident, storm, 'everyone', mark);
+    if (claim.kind === 'ongoing')
+      return { at: await this.chat.tellStorm(incident, storm, 'everyone', mark), drew: 'nothing' };
     const place = claim.incidents.indexOf(incident.id);
     // This step retried after the storm moved on, its message refused again since: the storm's later step posts it,
     // naming this one in its place (left refused, for that step to take at once).
     if (place >= 0 && place < claim.incidents.length - 1) {
       await stormMessageRefused(this.db, storm.source);
-      return null;
+      return { at: null, drew: 'nothing' };
     }
     let at: { channel: string; ts: string } | null;
     try {
@@ -229,7 +251,7 @@ export class StormSteps {
       throw err;
     }
     await keepStormMessage(this.db, storm.source, at);
-    return at;
+    return { at, drew: at ? { incidents: claim.incidents, threaded: false } : 'nothing' };
   }
 
   /**
@@ -238,8 +260,13 @@ export class StormSteps {
    * the same), nothing posted. Nothing while it is being posted, or refused (its step, or the storm's next, posts it
    * with the list as it is then), nor once the storm is over.
    */
-  private async showStormNow(source: string, maxIncidents: number): Promise<void> {
-    const now = await stormMessageNow(this.db, source, STORM_WINDOW_MS);
+  private async showStormNow(
+    source: string,
+    maxIncidents: number,
+    /** The storm as read just before (stormMessageNow); by default read here. */
+    read?: Awaited<ReturnType<typeof stormMessageNow>>,
+  ): Promise<void> {
+    const now = read === undefined ? await stormMessageNow(this.db, source, STORM_WINDOW_MS) : read;
     const last = now?.incidents.at(-1);
     if (!now?.at || last === undefined) return;
     const incident = await getIncident(this.db, last);

@@ -257,10 +257,12 @@ export class SlackAlertChat implements AlertChat {
     incident: Incident,
     storm: { source: string; maxIncidents: number },
     earlier: readonly { number: number; channelId: string | null }[],
+    threaded: boolean,
     mark?: string,
   ): Promise<void> {
-    // Its thread says when it changed: the reply below (or, Slack refusing it, the step's retry's).
-    await this.showStorm(ref, incident, storm, earlier, true);
+    // The message first (it names where the storm goes, whatever becomes of the reply), pointing to its thread only if
+    // that has a reply already: the one below may be refused (the step redraws it once it is posted).
+    await this.showStorm(ref, incident, storm, earlier, threaded);
     const moved = renderStormMoved(incident, storm.source, earlier.at(-1) ?? null);
     await this.call('say in its thread where the alert storm goes now', () =>
       this.client.chat.postMessage({

@@ -567,7 +567,7 @@ export async function claimStormMessage(
   windowMs: number,
 ): Promise<
   | { kind: 'new'; incidents: number[] }
-  | { kind: 'ongoing'; at: { channel: string; ts: string } | null; incidents: number[] }
+  | { kind: 'ongoing'; at: { channel: string; ts: string } | null; incidents: number[]; replied: boolean }
 > {
   const claimed = await q.query<{ incidents: number[] }>(
     `INSERT INTO alert_storm_messages (source, incidents) VALUES ($1, ARRAY[$2::int])
@@ -584,11 +584,11 @@ export async function claimStormMessage(
   );
   const mine = claimed.rows[0];
   if (mine) return { kind: 'new', incidents: mine.incidents.map(Number) };
-  const { rows } = await q.query<{ channel: string | null; ts: string | null; incidents: number[] }>(
+  const { rows } = await q.query<{ channel: string | null; ts: string | null; incidents: number[]; replied: boolean }>(
     `UPDATE alert_storm_messages
         SET incidents = CASE WHEN $2::int = ANY(incidents) THEN incidents ELSE incidents || $2::int END,
             told_at = now()
-      WHERE source = $1 RETURNING channel, ts, incidents`,
+      WHERE source = $1 RETURNING channel, ts, incidents, replied`,
     [source, incidentId],
   );
   const r = rows[0];
@@ -596,6 +596,7 @@ export async function claimStormMessage(
     kind: 'ongoing',
     at: r?.channel && r.ts ? { channel: r.channel, ts: r.ts } : null,
     incidents: (r?.incidents ?? []).map(Number),
+    replied: r?.replied === true,
   };
 }
 
@@ -635,12 +636,19 @@ export async function movePrivateStorm(
 }
 
 /**
- * A move of a source's storm is told in its incidents-channel message's thread (alert_storm_messages): said before the
- * reply is posted (a step Slack refuses is tried again until it is, or a later move's reply is), so that the message
- * says from then on that its thread says when it changed.
+ * A move of a source's storm was told in the thread of its incidents-channel message `at` (alert_storm_messages): said
+ * once Slack took the reply (or it was found there after a crash), never before, so that the message says its thread
+ * tells when it changed only when the thread has something to tell.
  */
-export async function stormMessageReplied(q: Queryable, source: string): Promise<void> {
-  await q.query('UPDATE alert_storm_messages SET replied = true WHERE source = $1 AND NOT replied', [source]);
+export async function stormMessageReplied(
+  q: Queryable,
+  source: string,
+  at: { channel: string; ts: string },
+): Promise<void> {
+  await q.query(
+    'UPDATE alert_storm_messages SET replied = true WHERE source = $1 AND channel = $2 AND ts = $3 AND NOT replied',
+    [source, at.channel, at.ts],
+  );
 }
 
 /**

@@ -64,8 +64,11 @@ describe("a public storm's step tried again after the storm moved on", () => {
       'chat.postMessage',
       (m) => m.args.thread_ts === ts && !m.failed && String(m.args.text).endsWith(`incident #${c.number}`),
     );
+    // Redrawn once C's reply is posted (the first reply its thread has), to point to the thread.
     await waitUntil('the message naming C', async () => shown().includes(`incident #${c.number}`));
-    expect(shown()).toContain(`before: #${a.number}, #${b.number};`);
+    await waitUntil('the message pointing to its thread', async () =>
+      shown().includes(`before: #${a.number}, #${b.number}; the thread says when it changed`),
+    );
     // Slack takes B's reply again: B's step (B open still), tried again, is done; the message still names C, in order.
     refusing = false;
     await inboxDone(bot.db, 90_000);
