@@ -74,9 +74,11 @@ export class StormSteps {
       mark,
       since,
     ) => this.chat.findStepPost(incident, where, mark, since),
+    /** Where the step posts (by default both places). */
+    places: readonly StormPlace[] = ['here', 'everyone'],
   ): Promise<{ channel: string; ts: string } | null> {
     let everyone: { channel: string; ts: string } | null = null;
-    for (const where of ['here', 'everyone'] as const) {
+    for (const where of places) {
       const claim = `${key}:${where}`;
       const mine = await this.claim(claim);
       if (!mine) {
@@ -126,7 +128,7 @@ export class StormSteps {
    * nowhere: the incidents channel's message is only redrawn to name it (showStormNow).
    */
   async storm(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
-    if (step.quiet) return this.showStormNow(step.source, step.maxIncidents);
+    if (step.quiet) return this.stormFlapped(step);
     const declared = await this.declaredIncident(step.alertIncident);
     if (!declared) return;
     const incident = await getIncident(this.db, declared.incidentId);
@@ -167,12 +169,53 @@ export class StormSteps {
       },
     );
     if (incident.private) return this.tellPrivateStormMoved(incident, storm.source, turn, earlierId);
-    // The message as drawn may be behind the storm: its thread has a reply now (posted after the update), or its list
-    // changed while it was posted. Redrawn from the storm as it is (by each retry too: Slack may refuse the redraw).
+    await this.redrawIfBehind(storm, drew);
+  }
+
+  /**
+   * The incidents channel's storm message as a step drew it (`drew`; unset: an earlier attempt did the step's part) may
+   * be behind the storm: its thread has a reply now (posted after the update), or its list changed while it was posted
+   * (a flap meanwhile). Redrawn from the storm as it is then (by each retry too: Slack may refuse the redraw).
+   */
+  private async redrawIfBehind(storm: { source: string; maxIncidents: number }, drew: Drawn | undefined) {
     if (drew === 'nothing') return;
     const now = await stormMessageNow(this.db, storm.source, STORM_WINDOW_MS);
     if (drew && now && drew.threaded === now.replied && sameList(drew.incidents, now.incidents)) return;
     await this.showStormNow(storm.source, storm.maxIncidents, now);
+  }
+
+  /**
+   * A public storm went back to an incident within ALERTS_STORM_RETURN_GAP (a flap, told nowhere): its incidents-channel
+   * message is redrawn to name the incident its list ends with (showStormNow). While a step posts it, the flap waits
+   * (NotYet) for it to be up (then redrawn, if that step did not draw it so) or refused. Refused, it is posted by this
+   * step, naming the storm's incident now, in the list's order, as that incident's own step would: the steps that
+   * were to post it may be done (each, tried again with a later incident in the list, leaves it to that one's).
+   */
+  private async stormFlapped(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
+    const storm = { source: step.source, maxIncidents: step.maxIncidents };
+    const now = await stormMessageNow(this.db, storm.source, STORM_WINDOW_MS);
+    if (!now) return;
+    if (now.at) return this.showStormNow(storm.source, storm.maxIncidents, now);
+    if (now.pending)
+      throw new NotYet(`the storm message of ${storm.source} is being posted; redrawn once it is up`, 1000);
+    const last = now.incidents.at(-1);
+    const incident = last === undefined ? null : await getIncident(this.db, last);
+    if (!incident || incident.private || incident.status === 'resolved') return;
+    let drew: Drawn | undefined;
+    // Claimed apart from the storm's steps (the list as it is names this posting), in the incidents channel only.
+    await this.tellOnce(
+      incident,
+      `storm:${step.alertIncident}:flap-${now.incidents.join('.')}`,
+      async (_where, mark) => {
+        const told = await this.tellStormEveryone(incident, storm, mark, true);
+        drew = told.drew;
+        return told.at;
+      },
+      async (_where, at) => keepStormMessage(this.db, storm.source, at),
+      undefined,
+      ['everyone'],
+    );
+    await this.redrawIfBehind(storm, drew);
   }
 
   /**
@@ -213,8 +256,15 @@ export class StormSteps {
     incident: Incident,
     storm: { source: string; maxIncidents: number },
     mark: string,
-  ): Promise<{ at: { channel: string; ts: string } | null; drew: Drawn }> {
+    /** For a flap (stormFlapped): posts the message if it is to be posted, and says nothing else (drew unset). */
+    flap = false,
+  ): Promise<{ at: { channel: string; ts: string } | null; drew: Drawn | undefined }> {
     const claim = await claimStormMessage(this.db, storm.source, incident.id, STORM_WINDOW_MS);
+    if (flap && claim.kind === 'ongoing') {
+      // Up since it was read (redrawn after), or being posted by another step at this moment (waited for).
+      if (claim.at) return { at: claim.at, drew: undefined };
+      throw new NotYet(`the storm message of ${storm.source} is being posted; redrawn once it is up`, 1000);
+    }
     if (claim.kind === 'ongoing' && claim.at) {
       const place = claim.incidents.indexOf(incident.id);
       // This step retried after the storm moved on to a later incident: the message and its thread said that move,
@@ -255,10 +305,9 @@ export class StormSteps {
   }
 
   /**
-   * A public storm went back to an incident within ALERTS_STORM_RETURN_GAP (a flap, told nowhere): its incidents-channel
-   * message is redrawn to name the incident its list ends with, the storm's now (whichever step of it runs last draws
-   * the same), nothing posted. Nothing while it is being posted, or refused (its step, or the storm's next, posts it
-   * with the list as it is then), nor once the storm is over.
+   * The storm's incidents-channel message redrawn to name the incident its list ends with, the storm's now (whichever
+   * step of it runs last draws the same), nothing posted. Nothing while it is not up (see stormFlapped), nor once the
+   * storm is over.
    */
   private async showStormNow(
     source: string,

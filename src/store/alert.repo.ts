@@ -654,16 +654,29 @@ export async function stormMessageReplied(
 /**
  * A source's storm while it goes on (its last change told less than `windowMs` ago): its incidents-channel message
  * (null while it is posted, or refused), the incidents it was sent to, in order (the last: its incident now), and
- * whether a move was told in the message's thread (stormMessageReplied). Null: no storm goes on.
+ * whether a move was told in the message's thread (stormMessageReplied). `pending`: not up, and a step claimed it
+ * lately to post it (claimStormMessage takes it over once refused, or a minute old). Null: no storm goes on.
  */
 export async function stormMessageNow(
   q: Queryable,
   source: string,
   windowMs: number,
-): Promise<{ at: { channel: string; ts: string } | null; incidents: number[]; replied: boolean } | null> {
-  const { rows } = await q.query<{ channel: string | null; ts: string | null; incidents: number[]; replied: boolean }>(
-    `SELECT channel, ts, incidents, replied FROM alert_storm_messages
-      WHERE source = $1 AND told_at > now() - make_interval(secs => $2)`,
+): Promise<{
+  at: { channel: string; ts: string } | null;
+  incidents: number[];
+  replied: boolean;
+  pending: boolean;
+} | null> {
+  const { rows } = await q.query<{
+    channel: string | null;
+    ts: string | null;
+    incidents: number[];
+    replied: boolean;
+    pending: boolean;
+  }>(
+    `SELECT channel, ts, incidents, replied,
+       (ts IS NULL AND refused_at IS NULL AND told_at >= now() - interval '1 minute') AS pending
+     FROM alert_storm_messages WHERE source = $1 AND told_at > now() - make_interval(secs => $2)`,
     [source, ms(windowMs)],
   );
   const r = rows[0];
@@ -672,6 +685,7 @@ export async function stormMessageNow(
     at: r.channel && r.ts ? { channel: r.channel, ts: r.ts } : null,
     incidents: r.incidents.map(Number),
     replied: r.replied,
+    pending: r.pending,
   };
 }
 
