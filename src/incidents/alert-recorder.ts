@@ -709,7 +709,8 @@ export class AlertRecorder {
         const linked = latest.storm || movesHere ? null : await markStorm(tx, latest.id);
         // Told when it becomes the storm's incident: the first time (not marked yet), or again when the storm comes back
         // to it (the storm's list names another, resolved since or unable to take these, or the storm is over), unless
-        // it moved to or from this one less than ALERTS_STORM_RETURN_GAP ago (a flap: moved back silently).
+        // it moved to or from this one less than ALERTS_STORM_RETURN_GAP ago, or the step telling it came here last has
+        // not run yet, however short the gap (a flap: moved back silently; that step tells it).
         if (movesHere) {
           const back = latest.storm;
           const told = !back || !chosen.movedLately;

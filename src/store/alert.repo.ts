@@ -228,8 +228,9 @@ export interface StormCandidate {
    */
   storm: boolean;
   /**
-   * Storm control sent the storm to it, or away from it, within the return gap (ALERTS_STORM_RETURN_GAP): the storm
-   * coming back to it now is a flap, not told again.
+   * Storm control sent the storm to it, or away from it, within the return gap (ALERTS_STORM_RETURN_GAP), or the step
+   * telling that it joined it (or came back) is not carried out yet, however long ago (a gap shorter than a step takes):
+   * the storm coming back to it now is a flap, not told again (that step tells it).
    */
   movedLately: boolean;
 }
@@ -262,7 +263,12 @@ export async function openAlertIncidentsOfSource(
                 WHERE p.source = $1 AND p.told_at > now() - make_interval(secs => $2))
          ELSE (SELECT m.incidents[array_upper(m.incidents, 1)] FROM alert_storm_messages m
                 WHERE m.source = $1 AND m.told_at > now() - make_interval(secs => $2)) END AS storm_incident,
-       coalesce(o.storm_moved_at > now() - make_interval(secs => $3), false) AS moved_lately,
+       (coalesce(o.storm_moved_at > now() - make_interval(secs => $3), false)
+         -- A storm step of it (joining it, or back at it) not carried out yet: a return now would be told before it.
+         OR EXISTS (SELECT 1 FROM alert_deliveries d, jsonb_array_elements(d.plan) WITH ORDINALITY AS s(step, n)
+                     WHERE d.state = 'recorded' AND d.source = $1 AND s.step->>'kind' = 'storm'
+                       AND s.step->>'alertIncident' = o.id::text AND NOT s.step ? 'quiet'
+                       AND NOT (n::int - 1) = ANY(d.done))) AS moved_lately,
        ARRAY(SELECT DISTINCT a.name FROM alerts a WHERE a.alert_incident_id = ANY(o.ais)) AS alert_names,
        ARRAY(SELECT DISTINCT a.rule FROM alerts a WHERE a.alert_incident_id = ANY(o.ais) AND a.rule IS NOT NULL)
          AS alert_rules
