@@ -153,5 +153,7 @@ export function endedView(
     ...(shown.notDone?.length ? { notDone: shown.notDone } : {}),
     ...(lookFor ? { lookFor } : {}),
     ...(shown.found ? { found: shown.found } : {}),
+    // Recorded lost without its process's end: what it found up to the lease's last renewal, said to be so far.
+    ...(shown.found && r.state === 'lost' && r.shownSoFar ? { foundSoFar: true } : {}),
   };
 }

@@ -449,6 +449,11 @@ export interface RunView {
   lookFor?: LookFor;
   /** Once it ran: the lines of its output that hold what it looks for. */
   found?: FoundLines;
+  /**
+   * `found` holds the lines found up to a point, not to the run's end: a run recorded lost, at its lease's last
+   * renewal (its command may have printed more after). Said "so far", as while it runs.
+   */
+  foundSoFar?: boolean;
 }
 
 /** A step of a required section neither done nor skipped, as a confirmation and the run's record name it. */

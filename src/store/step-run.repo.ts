@@ -197,6 +197,11 @@ export interface EndedRun extends StepRun {
    * at the lease's last renewal (null: nothing kept, a run ended before migration 080 or lost before 087).
    */
   shown: RunShown | null;
+  /**
+   * `shown` is what its message showed at the lease's last renewal (a run recorded lost without its process's end), not
+   * at its end: the lines it found are those found so far, the command may have printed more after.
+   */
+  shownSoFar: boolean;
   /** The marking of its message as due to be drawn that this read (see runMessageDrawn); null: not marked. */
   mark: number | null;
 }
@@ -225,6 +230,7 @@ export const toEndedRun = (r: EndedRow): EndedRun => ({
   durationMs: Number(r.duration_ms ?? 0),
   found: foundOf(r.found),
   shown: shownOf(r.end_shown) ?? shownOf(r.shown_so_far ?? null),
+  shownSoFar: shownOf(r.end_shown) === null && shownOf(r.shown_so_far ?? null) !== null,
   mark: r.show_due_at === null ? null : Number(r.show_mark),
 });
 

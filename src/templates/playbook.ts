@@ -213,10 +213,13 @@ export function renderRun(run: RunView): Message {
     ].filter(Boolean);
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: seen.join(' — ') }] });
   }
-  // Said while it runs too, of the lines read so far (nothing until a line was).
-  const sofar = run.state === 'running';
+  // Said while it runs too, of the lines read so far (nothing until a line was), and of a run recorded lost: those its
+  // message showed at its lease's last renewal (foundSoFar), the command maybe printing more after.
+  const sofar = run.state === 'running' || run.foundSoFar === true;
   const found =
-    run.lookFor && run.found && !(sofar && run.found.total === 0) ? foundLines(run.lookFor, run.found, sofar) : null;
+    run.lookFor && run.found && !(run.state === 'running' && run.found.total === 0)
+      ? foundLines(run.lookFor, run.found, sofar)
+      : null;
   if (found) blocks.push(found.block);
   // Every line has what it looks for: the lines found are the output's last lines already, not shown twice.
   const allFound = run.found !== undefined && run.found.total > 0 && run.found.matched === run.found.total;
@@ -252,7 +255,9 @@ function foundLines(lookFor: LookFor, found: FoundLines, sofar = false): { block
   if (found.matched === 0) {
     const summary =
       found.total === 0
-        ? `it printed nothing, so no line has ${words}`
+        ? sofar
+          ? `no line printed so far has ${words}`
+          : `it printed nothing, so no line has ${words}`
         : `no line has ${words} in the ${found.total} printed${sofar ? ' so far' : ''}`;
     const said = `${summary[0]!.toUpperCase()}${summary.slice(1)}`;
     return { summary, block: { type: 'section', text: { type: 'mrkdwn', text: `:mag: ${said}.` } } };

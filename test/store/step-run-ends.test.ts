@@ -336,6 +336,9 @@ forEachDatabase(
           expect(live.found?.last).toContain('progress 1/60');
           expect(lost).toMatchObject({ found: live.found, bytes: live.bytes, lookFor: live.lookFor });
           expect(JSON.stringify(renderRun(lost).blocks)).toContain('progress 1/60');
+          // Only what was found up to that renewal (the command may have printed more after): said to be so far.
+          expect(lost.foundSoFar).toBe(true);
+          expect(renderRun(lost).text).toMatch(/lines? ha(s|ve) "progress 1" so far$/);
           // Drawn again by the sweep from the record: the same.
           await dueAgain('detection.3');
           await redraws(s.chat).sweep();

@@ -129,4 +129,21 @@ describe("a run's message with the lines found", () => {
     const nothing = renderRun(run({ matched: 0, total: 0, last: [] }, { ...running, tail: '' }));
     expect(JSON.stringify(nothing.blocks)).not.toContain('ERROR');
   });
+
+  it('recorded lost: the count found up to the lease’s last renewal, said to be so far; a lost run’s end, not', () => {
+    const lost = { state: 'lost' as const, exitCode: null, truncated: false, detail: 'The bot stopped while it ran' };
+    const sofar = renderRun(run({ matched: 7, total: 200, last: ['ERROR x'] }, { ...lost, foundSoFar: true }));
+    expect(JSON.stringify(sofar.blocks)).toContain('*7 of 200 lines have \\"ERROR\\" so far*');
+    expect(sofar.text).toContain('— 7 of 200 lines have "ERROR" so far');
+    const none = renderRun(run({ matched: 0, total: 50, last: [] }, { ...lost, foundSoFar: true }));
+    expect(JSON.stringify(none.blocks)).toContain('No line has \\"ERROR\\" in the 50 printed so far.');
+    // Nothing printed by the last renewal: not "it printed nothing", which is not known.
+    const nothing = renderRun(run({ matched: 0, total: 0, last: [] }, { ...lost, tail: '', foundSoFar: true }));
+    expect(JSON.stringify(nothing.blocks)).toContain('No line printed so far has \\"ERROR\\".');
+    expect(JSON.stringify(nothing.blocks)).not.toContain('printed nothing');
+    // Kept lost, its process come back with the lines found to its end: the count is the whole of them.
+    const toEnd = renderRun(run({ matched: 7, total: 200, last: ['ERROR x'] }, lost));
+    expect(JSON.stringify(toEnd.blocks)).toContain('*7 of 200 lines have \\"ERROR\\"*');
+    expect(toEnd.text).not.toContain('so far');
+  });
 });
