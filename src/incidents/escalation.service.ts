@@ -1161,6 +1161,17 @@ export class EscalationService {
     // Whom this attempt reached is stored even when another DM failed, so a retry does not page them twice.
     const fresh = attempted.filter((u) => !page.deliveredTo.has(u));
     const tried = [...new Set([...deliveredTo, ...attempted])];
+    // Every DM went (none failed, to be retried): the later steps of the notify: rules (email, PagerDuty …), as timers
+    // due from the page's time, and the DMs as its deliveries, written with whom it reached (one round trip);
+    // idempotent, so a retried job writes nothing twice.
+    const n = this.notifications;
+    const others = (ids: string[]) => ids.filter((u) => u !== declarer);
+    const more =
+      n && !failure
+        ? await this.lanes.run('urgent', () =>
+            n.pagedPart({ incident, pageId: page.pageId, role }, others(userIds), others(reached)),
+          )
+        : undefined;
     let late = false;
     await this.lanes.run('urgent', () =>
       this.noting(key, { to: tried, announced: note.announced }, async () => {
@@ -1174,20 +1185,13 @@ export class EscalationService {
           escalateTo.escalateTo?.role ?? '',
           // What Escalate to … was chosen with (a page by name offers none): a change of command shows it again.
           person ? null : (incident.commanderId ?? ''),
+          more,
         );
       }),
     );
     // Drawn before a change whose timer has run: the timer written with the deliveries is due now.
     if (late) this.onScheduled(new Date());
     if (failure) throw failure;
-    // The later steps of the notify: rules (email, PagerDuty …), as timers due from the page's time; idempotent.
-    if (this.notifications) {
-      const n = this.notifications;
-      const others = (ids: string[]) => ids.filter((u) => u !== declarer);
-      await this.lanes.run('urgent', () =>
-        n.paged({ incident, pageId: page.pageId, role }, others(userIds), others(reached)),
-      );
-    }
     await this.lanes.run('follow_up', async () => {
       // The channel archived (or deleted) in Slack while the incident is open: the DMs went, and trying the channel
       // again would fail the same way, so the page is recorded as said there (the DMs say where the incident was).

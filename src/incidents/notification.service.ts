@@ -15,13 +15,12 @@ import {
   type NotificationJob,
   pageDeliveriesOf,
   pageDeliveriesPart,
+  pageNotificationsPart,
   pagerdutyRecipients,
-  recordDirectMessages,
   recordSentAction,
   recordTriggered,
   retryNotification,
   type StepRow,
-  scheduleSteps,
   syncNotifications,
 } from '../store/notification.repo.js';
 import type { AlertCardView } from './alert-types.js';
@@ -241,11 +240,12 @@ export class NotificationService {
   }
 
   /**
-   * After a page's DMs: records them, and schedules each person's later steps (their own rules, else the role's).
-   * Steps are due from the page's time, once each: a retried page schedules nothing twice. `userIds` are everyone
-   * the page is for, reached in Slack or not (`reached`): a DM Slack could not deliver is what the others are for.
+   * What a page's DMs leave to record: the DMs, and each person's later steps (their own rules, else the role's), as
+   * part of the statement that records whom the page reached (recordDeliveries: one round trip). Steps are due from
+   * the page's time, once each: a retried page schedules nothing twice. `userIds` are everyone the page is for,
+   * reached in Slack or not (`reached`): a DM Slack could not deliver is what the others are for.
    */
-  async paged(page: SentPage, userIds: string[], reached: string[]): Promise<void> {
+  async pagedPart(page: SentPage, userIds: string[], reached: string[]): Promise<(first: number) => StatementPart> {
     const def = await this.roleDef(page.role, new Date());
     const dedupKey = dedupKeyOf(page.incident, page.role);
     const steps: StepRow[] = [];
@@ -265,12 +265,11 @@ export class NotificationService {
         });
       });
     }
-    await recordDirectMessages(
-      this.db,
+    return pageNotificationsPart(
       { incidentId: page.incident.id, pageId: page.pageId, role: page.role },
       reached,
+      steps,
     );
-    await scheduleSteps(this.db, steps);
   }
 
   /**

@@ -323,7 +323,8 @@ export async function pagedPeopleSince(
  * Records whom a page reached (or tried to reach), with where its direct message is when it was sent (`dms`) and the
  * severity it shows (`severity`: the incident's as the page was drawn; a later change shows it again). True when a DM
  * it records is behind the incident already (a change made while the page was on its way, whose timer found nothing
- * of it to show): then a `redraw_pages` timer due now, written with it, shows it.
+ * of it to show): then a `redraw_pages` timer due now, written with it, shows it. With `more`, what the DMs leave for
+ * the page's notify: rules too (pageNotificationsPart): one round trip in all.
  */
 export async function recordDeliveries(
   q: Queryable,
@@ -337,11 +338,14 @@ export async function recordDeliveries(
   escalateTo: string | null = null,
   /** The commander that Escalate to … was chosen with ('' for none; null for a page without one). */
   commander: string | null = null,
+  /** What else the page's DMs leave, written in the same statement (its notify: rules' records: pageNotificationsPart). */
+  more?: (first: number) => StatementPart,
 ): Promise<boolean> {
-  if (userIds.length === 0) return false;
+  if (userIds.length === 0 && !more) return false;
+  const part = more?.(9);
   // Drawn before a change that its timer has shown already (the page was on its way): a timer of its own shows it.
   const { rows } = await q.query<{ late: boolean }>(
-    `WITH ins AS (
+    `WITH ${part?.with ? `${part.with}, ` : ''}ins AS (
        INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts, unreachable, dm_severity, dm_escalate_to,
                                    dm_commander)
        SELECT $1, u.user_id, u.channel, u.ts, u.unreachable, $6::smallint, $7::text, $8::text
@@ -368,6 +372,7 @@ export async function recordDeliveries(
       severity,
       escalateTo,
       commander,
+      ...(part?.params ?? []),
     ],
   );
   return rows[0]?.late === true;

@@ -65,48 +65,54 @@ export interface StepRow {
 }
 
 /**
- * Schedules the later steps of a page, due that long after the page was recorded (so a page retried later keeps its
- * times), each once: a key already used is never added again. Their ids follow the order of `steps` (the runbook's),
- * which orders steps due at the same time: a join's rows come in no order of their own (the planner's choice, which
- * changed with the tables' statistics).
+ * What a page's Slack DMs leave for its notify: rules, as part of the statement that records whom the page reached
+ * (recordDeliveries: one round trip for both): the DMs that reached `reached`, as deliveries (once per page and
+ * person), and the page's later steps (`steps`), due that long after the page was recorded (so a page retried later
+ * keeps its times), each once: a key already used is never added again. The steps' ids follow the order of `steps`
+ * (the runbook's), which orders steps due at the same time: a join's rows come in no order of their own (the
+ * planner's choice, which changed with the tables' statistics). Selects nothing of its own.
  */
-export async function scheduleSteps(q: Queryable, steps: StepRow[]): Promise<void> {
-  if (steps.length === 0) return;
-  await q.query(
-    `INSERT INTO notification_jobs (incident_id, page_id, key, role, user_id, via, dedup_key, due_at)
-     SELECT s.incident_id, s.page_id, s.key, s.role, s.user_id, s.via, s.dedup_key,
-            p.created_at + make_interval(secs => s.after_ms::double precision / 1000)
-     FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
-       WITH ORDINALITY AS s (incident_id, page_id, key, role, user_id, via, dedup_key, after_ms, ord)
-     JOIN pages p ON p.id = s.page_id
-     ORDER BY s.ord
-     ON CONFLICT (incident_id, key) DO NOTHING`,
-    [
-      steps.map((s) => s.incidentId),
-      steps.map((s) => s.pageId),
-      steps.map((s) => s.key),
-      steps.map((s) => s.role),
-      steps.map((s) => s.userId),
-      steps.map((s) => s.via),
-      steps.map((s) => s.dedupKey),
-      steps.map((s) => s.afterMs),
-    ],
-  );
-}
-
-/** The page's Slack DMs, as deliveries (once per page and person). */
-export async function recordDirectMessages(
-  q: Queryable,
+export function pageNotificationsPart(
   page: { incidentId: number; pageId: number; role: string },
-  userIds: string[],
-): Promise<void> {
-  if (userIds.length === 0) return;
-  await q.query(
-    `INSERT INTO notification_deliveries (incident_id, page_id, role, user_id, via, outcome)
-     SELECT $1, $2, $3, u, 'slack', 'sent' FROM unnest($4::text[]) AS u
-     ON CONFLICT DO NOTHING`,
-    [page.incidentId, page.pageId, page.role, userIds],
-  );
+  reached: readonly string[],
+  steps: readonly StepRow[],
+): (first: number) => StatementPart {
+  return (first) => {
+    const [incident, pageId, role, users] = [0, 1, 2, 3].map((i) => `$${first + i}`);
+    const s = (i: number) => `$${first + 4 + i}`;
+    return {
+      with: `page_dms AS (
+         INSERT INTO notification_deliveries (incident_id, page_id, role, user_id, via, outcome)
+         SELECT ${incident}::int, ${pageId}::int, ${role}::text, u, 'slack', 'sent' FROM unnest(${users}::text[]) AS u
+         ON CONFLICT DO NOTHING
+       ), page_steps AS (
+         INSERT INTO notification_jobs (incident_id, page_id, key, role, user_id, via, dedup_key, due_at)
+         SELECT s.incident_id, s.page_id, s.key, s.role, s.user_id, s.via, s.dedup_key,
+                p.created_at + make_interval(secs => s.after_ms::double precision / 1000)
+         FROM unnest(${s(0)}::int[], ${s(1)}::int[], ${s(2)}::text[], ${s(3)}::text[], ${s(4)}::text[], ${s(5)}::text[],
+                     ${s(6)}::text[], ${s(7)}::bigint[])
+           WITH ORDINALITY AS s (incident_id, page_id, key, role, user_id, via, dedup_key, after_ms, ord)
+         JOIN pages p ON p.id = s.page_id
+         ORDER BY s.ord
+         ON CONFLICT (incident_id, key) DO NOTHING
+       )`,
+      params: [
+        page.incidentId,
+        page.pageId,
+        page.role,
+        [...reached],
+        steps.map((x) => x.incidentId),
+        steps.map((x) => x.pageId),
+        steps.map((x) => x.key),
+        steps.map((x) => x.role),
+        steps.map((x) => x.userId),
+        steps.map((x) => x.via),
+        steps.map((x) => x.dedupKey),
+        steps.map((x) => x.afterMs),
+      ],
+      select: 'NULL',
+    };
+  };
 }
 
 /**
