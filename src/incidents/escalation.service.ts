@@ -969,8 +969,8 @@ export class EscalationService {
     if (open.length === 0) await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
     if (notClimbed?.length) await this.tellClimbHeld(incident, job, notClimbed);
     // Paged for a severity or a flag raised: the earlier pages' Escalate to … are shown as they are now by the timer
-    // its claim wrote (`redraw_pages`), until Slack takes each. The card's refresh is a timer its last page's record
-    // wrote (announcePage): shown by any process if this one stops first.
+    // its claim wrote (`redraw_pages`), until Slack takes each. The card's refresh is a timer each page's record wrote
+    // again (announcePage): shown by any process if this one stops first, between two of the job's pages too.
     await this.refreshAfter(incident, 'a page', open.length ? cardRedrawKey(job.id) : undefined);
   }
 
@@ -1064,6 +1064,7 @@ export class EscalationService {
         await this.noting(key, { to: [...deliveredTo], announced: true }, () =>
           announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'page_skipped', details }, finishes, {
             cardLeaseMs: CARD_REDRAW_LEASE_MS,
+            cardJobId: job.id,
           }),
         );
       });
@@ -1230,6 +1231,7 @@ export class EscalationService {
         announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes, {
           drop: nobodyNew,
           cardLeaseMs: CARD_REDRAW_LEASE_MS,
+          cardJobId: job.id,
         }),
       );
     });

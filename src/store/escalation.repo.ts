@@ -811,11 +811,12 @@ export async function releasePageDms(q: Queryable, dms: readonly PageDmKey[]): P
 export const cardRedrawKey = (jobId: number) => `redraw_card@job:${jobId}`;
 
 /**
- * The channel has been told about a page: its timeline event and the mark that stops a retried job from saying it
- * again, and, for a job's last page, the job's end with the card's refresh after it (`redraw_card`, key
- * cardRedrawKey): one statement, so all or none are written. That timer is due now and held by this process for
- * `cardLeaseMs`, which refreshes the card and then ends it (cardShown); a process that stops first leaves it to any
- * other, once its lease runs out.
+ * The channel has been told about a page: its timeline event, the mark that stops a retried job from saying it
+ * again, and the card's refresh after it (`redraw_card`, key cardRedrawKey of `cardJobId`, the paging job: one timer
+ * for all its pages, written again by each), and for a job's last page (`finishJobId`) the job's end: one statement,
+ * so all or none are written. That timer is due now and held by this process for `cardLeaseMs`, which refreshes the
+ * card after the job's last page and then ends it (cardShown); a process that stops first, between two pages of the
+ * job too, leaves it to any other once its lease runs out, so every page sent is shown on the card.
  */
 export async function announcePage(
   db: Database,
@@ -825,6 +826,7 @@ export async function announcePage(
   {
     drop = false,
     cardLeaseMs = 10_000,
+    cardJobId = finishJobId,
   }: {
     /**
      * The page reached nobody new (a role paged by hand whose people were all paged already): its row goes, so that
@@ -832,6 +834,8 @@ export async function announcePage(
      */
     drop?: boolean;
     cardLeaseMs?: number;
+    /** The paging job whose card timer the page writes (again); null: none. Its last page's by default. */
+    cardJobId?: number | null;
   } = {},
 ): Promise<void> {
   // The incident first, then the jobs (see incidentFirst): in the statement itself.
@@ -846,7 +850,7 @@ export async function announcePage(
        INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at, locked_until)
        SELECT $2, $8::text, 'redraw_card', NULL, now(),
               clock_timestamp() + make_interval(secs => $7::double precision / 1000)
-       WHERE $5::int IS NOT NULL AND ${INCIDENT_FIRST}
+       WHERE $8::text IS NOT NULL AND ${INCIDENT_FIRST}
        ON CONFLICT (incident_id, key) DO UPDATE
        SET state = 'pending', due_at = EXCLUDED.due_at, locked_until = EXCLUDED.locked_until, attempts = 0,
            fired_at = NULL, finished_at = NULL, last_error = NULL
@@ -863,7 +867,7 @@ export async function announcePage(
       finishJobId,
       drop,
       cardLeaseMs,
-      finishJobId === null ? null : cardRedrawKey(finishJobId),
+      cardJobId === null ? null : cardRedrawKey(cardJobId),
     ],
   );
 }
