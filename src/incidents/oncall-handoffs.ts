@@ -11,6 +11,7 @@ import {
   markHandoff,
   recordHandoffs,
   renewHandoff,
+  renewHandoffLeases,
   retryHandoff,
 } from '../store/oncall.repo.js';
 import { retryDelayMs } from './escalation.service.js';
@@ -89,6 +90,14 @@ export const LOOK_AHEAD_MS = 62 * 86_400_000;
 const NOTICE_STALE_MS = 3_600_000;
 const HANDOFF_BATCH = 20;
 
+/** A hand-off as the rotations and overrides make it: who hands over to whom, when. */
+interface Handoff {
+  role: string;
+  at: Date;
+  outgoingId: string | null;
+  incomingId: string;
+}
+
 /** What the notices read of the on-call service: the roles with a rotation, and the overrides that still matter. */
 export interface RotationSource {
   rotations(): RotationRole[];
@@ -118,7 +127,7 @@ export class HandoffNotices {
     if (rotations.length === 0) return;
     const now = new Date();
     const lead = this.opts.handoffNoticeMs;
-    const handoffs = (overrides: Map<string, Override[]>) =>
+    const handoffs = (overrides: Map<string, Override[]>): Handoff[] =>
       rotations.flatMap((def) =>
         handoffsBetween(
           def.rotation,
@@ -137,20 +146,67 @@ export class HandoffNotices {
       const at = h.at.getTime();
       if (at <= now.getTime() && at > (latestPast.get(h.role) ?? 0)) latestPast.set(h.role, at);
     }
-    // The hand-offs as they stand: a notice recorded for one no longer among them (its override or swap cancelled
-    // before it started) is taken back, not sent on. Only within the window read here (from now - lead).
-    // One still at that moment with someone else taking over (an override or a swap made since) is taken back, then
-    // becomes the notice of that hand-off, sent as any other. One standing with someone else handing over, or taken
-    // back and standing again (the override that removed it cancelled), is told again, as new.
     const windowStart = now.getTime() - lead;
-    const claimed = await claimHandoffs(this.db, HANDOFF_BATCH, this.opts.leaseMs ?? 60_000);
+    const leaseMs = this.opts.leaseMs ?? 60_000;
+    const claimed = await claimHandoffs(this.db, HANDOFF_BATCH, leaseMs);
     if (claimed.length === 0) return;
+    // Held while handled, every claim of the batch (the last waits for the others' Slack calls): renewed until the
+    // sweep is done, so a slow Slack does not let another replica claim a notice and send its parts again.
+    const held = this.keepClaims(claimed, leaseMs);
+    try {
+      await this.handle(claimed, windowStart, latestPast, handoffs);
+    } finally {
+      await held.stop();
+    }
+  }
+
+  /**
+   * Renews the leases of `claims` every third of `leaseMs` until stopped (resolves once a renewal under way ended): a
+   * claim whose lease its notice's own hold, retry or end replaced is renewed no more (renewHandoffLeases), so a hold
+   * for the hand-off stands.
+   */
+  private keepClaims(claims: readonly HandoffRow[], leaseMs: number): { stop(): Promise<void> } {
+    let live = claims.map((h) => ({ role: h.role, handoffAt: h.handoffAt, lease: h.lease }));
+    let running: Promise<void> = Promise.resolve();
+    const timer = setInterval(
+      () => {
+        running = running.then(async () => {
+          try {
+            live = await renewHandoffLeases(this.db, live, leaseMs);
+          } catch (err) {
+            this.log.warn('could not renew the leases of the hand-off notices being sent', err);
+          }
+        });
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
+    timer.unref();
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await running;
+      },
+    };
+  }
+
+  /** Each claimed notice taken back, renewed or sent, as its hand-off stands now (see sweep). */
+  private async handle(
+    claimed: readonly HandoffRow[],
+    windowStart: number,
+    latestPast: ReadonlyMap<string, number>,
+    handoffs: (overrides: Map<string, Override[]>) => Handoff[],
+  ): Promise<void> {
     // The overrides read again after the claim: one cancelled since the first read (its notices released then, and
     // claimed here) is seen cancelled, its notices taken back now, not held as standing until the hand-off.
     const overrides = await this.source.overrides(new Date(windowStart));
     const asNow = handoffs(overrides);
     const standing = new Set(asNow.map((h) => `${h.role} ${h.at.getTime()} ${h.incomingId}`));
     const standingAt = new Map(asNow.map((h) => [`${h.role} ${h.at.getTime()}`, h]));
+    // The hand-offs as they stand: a notice recorded for one no longer among them (its override or swap cancelled
+    // before it started) is taken back, not sent on. Only within the window read here (from now - lead).
+    // One still at that moment with someone else taking over (an override or a swap made since) is taken back, then
+    // becomes the notice of that hand-off, sent as any other. One standing with someone else handing over, or taken
+    // back and standing again (the override that removed it cancelled), is told again, as new.
     for (const h of claimed) {
       if (h.handoffAt.getTime() < (latestPast.get(h.role) ?? 0)) {
         await markHandoff(this.db, h, 'done', 'superseded by a later hand-off before it was announced');

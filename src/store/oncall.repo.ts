@@ -115,6 +115,8 @@ export interface HandoffRow {
   channelToldOutgoingId: string | null;
   dmToldOutgoingId: string | null;
   attempts: number;
+  /** The claim's lease as the database wrote it (exact, as text): what renewHandoffLeases extends, while it stands. */
+  lease: string;
 }
 
 /**
@@ -167,6 +169,7 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
     channel_told_outgoing_id: string | null;
     dm_told_outgoing_id: string | null;
     attempts: number;
+    lease: string;
   }>(
     `WITH due AS (
        SELECT role, handoff_at FROM oncall_handoffs
@@ -178,7 +181,7 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
      SET leased_until = clock_timestamp() + make_interval(secs => $2::double precision / 1000),
          attempts = h.attempts + 1
      FROM due WHERE h.role = due.role AND h.handoff_at = due.handoff_at
-     RETURNING h.*`,
+     RETURNING h.*, h.leased_until::text AS lease`,
     [limit, leaseMs],
   );
   return rows.map((r) => ({
@@ -198,7 +201,32 @@ export async function claimHandoffs(q: Queryable, limit: number, leaseMs: number
     channelToldOutgoingId: r.channel_told_outgoing_id,
     dmToldOutgoingId: r.dm_told_outgoing_id,
     attempts: Number(r.attempts),
+    lease: r.lease,
   }));
+}
+
+/**
+ * Extends the claims of notices a sweep is still handling (`claims`: each with the lease its claim or the last
+ * renewal wrote) to `leaseMs` from now, so that no other replica claims one and sends its parts again while Slack is
+ * slow. Only a lease still as it was written: one the notice's own hold, retry, end or renewal replaced (or a release,
+ * or another replica's claim once it ran out) is left as it is, so a hold for the hand-off is never pushed past it.
+ * Returns the claims extended, with their new lease.
+ */
+export async function renewHandoffLeases(
+  q: Queryable,
+  claims: readonly { role: string; handoffAt: Date; lease: string }[],
+  leaseMs: number,
+): Promise<{ role: string; handoffAt: Date; lease: string }[]> {
+  if (claims.length === 0) return [];
+  const { rows } = await q.query<{ role: string; handoff_at: Date; lease: string }>(
+    `UPDATE oncall_handoffs h
+     SET leased_until = clock_timestamp() + make_interval(secs => $4::double precision / 1000)
+     FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS c (role, handoff_at, lease)
+     WHERE h.role = c.role AND h.handoff_at = c.handoff_at AND h.leased_until = c.lease AND h.done_at IS NULL
+     RETURNING h.role, h.handoff_at, h.leased_until::text AS lease`,
+    [claims.map((c) => c.role), claims.map((c) => c.handoffAt), claims.map((c) => c.lease), leaseMs],
+  );
+  return rows.map((r) => ({ role: r.role, handoffAt: new Date(r.handoff_at), lease: r.lease }));
 }
 
 /**
