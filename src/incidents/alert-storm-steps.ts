@@ -18,6 +18,8 @@ import {
   recordJoinedMessage,
   recordPastCapNote,
   releaseStepPost,
+  renewStormMessageClaim,
+  STORM_MESSAGE_CLAIM_STALE_MS,
   stormMessageNow,
   stormMessageOf,
   stormMessageRefused,
@@ -250,7 +252,10 @@ export class StormSteps {
    * joins is told in a message; the next (that one resolved, or one more severe opened past the cap) updates that
    * message, and its thread says when. A storm quiet for the cap's window is over: the next is a new message. A message
    * Slack refused as it was first posted is kept with its incidents, in order, and posted by the storm's next step (or
-   * the retry): each incident keeps its place, whichever step posts it.
+   * the retry): each incident keeps its place, whichever step posts it. One being posted is the posting step's (held
+   * in alert_storm_messages while Slack takes it, however slowly): the storm's next step waits for it to be up (NotYet)
+   * and tells its move in its thread, never in a second message; it takes the post over only from a step whose
+   * process died, and keeps that one's post if Slack took it.
    */
   private async tellStormEveryone(
     incident: Incident,
@@ -259,11 +264,20 @@ export class StormSteps {
     /** For a flap (stormFlapped): posts the message if it is to be posted, and says nothing else (drew unset). */
     flap = false,
   ): Promise<{ at: { channel: string; ts: string } | null; drew: Drawn | undefined }> {
-    const claim = await claimStormMessage(this.db, storm.source, incident.id, STORM_WINDOW_MS);
-    if (flap && claim.kind === 'ongoing') {
-      // Up since it was read (redrawn after), or being posted by another step at this moment (waited for).
-      if (claim.at) return { at: claim.at, drew: undefined };
-      throw new NotYet(`the storm message of ${storm.source} is being posted; redrawn once it is up`, 1000);
+    const claim = await claimStormMessage(this.db, storm.source, incident.id, STORM_WINDOW_MS, mark);
+    // Another step of the storm posts its message at this moment (Slack slow to take it, or two replicas at once):
+    // waited for, this step's move then told in its thread, rather than in a second message for the same storm.
+    if (claim.kind === 'ongoing' && !claim.at)
+      throw new NotYet(`the storm message of ${storm.source} is being posted; told once it is up`, 1000);
+    // Up since it was read (redrawn after).
+    if (flap && claim.kind === 'ongoing') return { at: claim.at, drew: undefined };
+    if (claim.kind === 'new' && claim.retakenFrom) {
+      // Taken over from a step whose process died while it posted: its post, if Slack took it, is the storm's message.
+      const found = await this.chat.findStepPost(incident, 'everyone', claim.retakenFrom.mark, claim.retakenFrom.since);
+      if (found) {
+        await keepStormMessage(this.db, storm.source, found);
+        return this.tellStormEveryone(incident, storm, mark, flap);
+      }
     }
     if (claim.kind === 'ongoing' && claim.at) {
       const place = claim.incidents.indexOf(incident.id);
@@ -276,10 +290,6 @@ export class StormSteps {
       await stormMessageReplied(this.db, storm.source, claim.at);
       return { at: claim.at, drew: { incidents: claim.incidents, threaded: claim.replied } };
     }
-    // Another step of the storm is posting its message at this moment (two replicas at once): said apart, rather than
-    // not at all.
-    if (claim.kind === 'ongoing')
-      return { at: await this.chat.tellStorm(incident, storm, 'everyone', mark), drew: 'nothing' };
     const place = claim.incidents.indexOf(incident.id);
     // This step retried after the storm moved on, its message refused again since: the storm's later step posts it,
     // naming this one in its place (left refused, for that step to take at once).
@@ -287,18 +297,20 @@ export class StormSteps {
       await stormMessageRefused(this.db, storm.source);
       return { at: null, drew: 'nothing' };
     }
+    const earlier = await this.earlierOf(claim.incidents, incident);
     let at: { channel: string; ts: string } | null;
+    // Held while Slack takes it, however long: the storm's other steps wait for it (a claim not renewed is a dead one's).
+    const holding = setInterval(
+      () => void renewStormMessageClaim(this.db, storm.source, mark).catch(() => {}),
+      STORM_MESSAGE_CLAIM_STALE_MS / 3,
+    );
     try {
-      at = await this.chat.tellStorm(
-        incident,
-        storm,
-        'everyone',
-        mark,
-        await this.earlierOf(claim.incidents, incident),
-      );
+      at = await this.chat.tellStorm(incident, storm, 'everyone', mark, earlier);
     } catch (err) {
       await stormMessageRefused(this.db, storm.source).catch(() => {});
       throw err;
+    } finally {
+      clearInterval(holding);
     }
     await keepStormMessage(this.db, storm.source, at);
     return { at, drew: at ? { incidents: claim.incidents, threaded: false } : 'nothing' };

@@ -558,38 +558,60 @@ export async function firedElsewhereClosed(q: Queryable, ref: { channel: string;
 }
 
 /**
+ * A storm's incidents-channel message claimed to be posted (claimStormMessage `new`) is held by the posting step while
+ * Slack takes it, however long (renewStormMessageClaim, a third of this apart): not renewed for this long, it was left
+ * by a process that died, and the storm's next step takes it over.
+ */
+export const STORM_MESSAGE_CLAIM_STALE_MS = 30_000;
+
+/**
  * The incidents channel's message of a source's storm (alert_storm_messages), for a storm step sending its alerts to
- * `incidentId`: `new` when none was told within `windowMs`, or one being posted was refused by Slack or given up (its
- * process died), claimed for this step to post, with the incidents it was sent to, in order (those listed before it
- * keep their place: a step refused, then tried again after another, is not listed after it); else `ongoing`, the
- * storm's message (null while another step posts it) with the incidents it was sent to, in order, this one last. Asked
- * again for an incident already in the list (a step's retry, the storm since moved on), it keeps its place, as
- * movePrivateStorm's do.
+ * `incidentId`: `new` when none was told within `windowMs`, or one being posted was refused by Slack, is this step's
+ * own (`mark`: its claim of the post, tried again), or was given up (its claim not renewed for
+ * STORM_MESSAGE_CLAIM_STALE_MS: its process died; `retakenFrom`: that claim and when it was made, for the post it may
+ * have made to be looked for), claimed for this step to post, with the incidents it was sent to, in order (those
+ * listed before it keep their place: a step refused, then tried again after another, is not listed after it); else
+ * `ongoing`, the storm's message (null while another step posts it: waited for) with the incidents it was sent to, in
+ * order, this one last. Asked again for an incident already in the list (a step's retry, the storm since moved on),
+ * it keeps its place, as movePrivateStorm's do.
  */
 export async function claimStormMessage(
   q: Queryable,
   source: string,
   incidentId: number,
   windowMs: number,
+  mark: string,
 ): Promise<
-  | { kind: 'new'; incidents: number[] }
+  | { kind: 'new'; incidents: number[]; retakenFrom?: { mark: string; since: Date } }
   | { kind: 'ongoing'; at: { channel: string; ts: string } | null; incidents: number[]; replied: boolean }
 > {
-  const claimed = await q.query<{ incidents: number[] }>(
-    `INSERT INTO alert_storm_messages (source, incidents) VALUES ($1, ARRAY[$2::int])
+  const claimed = await q.query<{ incidents: number[]; was: string | null; was_since: Date | null }>(
+    `WITH earlier AS (
+       SELECT posting, posting_since FROM alert_storm_messages
+        WHERE source = $1 AND ts IS NULL AND refused_at IS NULL AND posting <> $4
+          AND told_at >= now() - make_interval(secs => $3)
+     )
+     INSERT INTO alert_storm_messages AS m (source, incidents, posting, posting_since, posting_at)
+     VALUES ($1, ARRAY[$2::int], $4, now(), now())
      ON CONFLICT (source) DO UPDATE SET channel = NULL, ts = NULL, refused_at = NULL, replied = false, told_at = now(),
+       posting = $4, posting_since = now(), posting_at = now(),
        incidents = CASE
-         WHEN alert_storm_messages.told_at < now() - make_interval(secs => $3) THEN ARRAY[$2::int]
-         WHEN $2::int = ANY(alert_storm_messages.incidents) THEN alert_storm_messages.incidents
-         ELSE alert_storm_messages.incidents || $2::int END
-       WHERE alert_storm_messages.told_at < now() - make_interval(secs => $3)
-          OR (alert_storm_messages.ts IS NULL AND (alert_storm_messages.refused_at IS NOT NULL
-                OR alert_storm_messages.told_at < now() - interval '1 minute'))
-     RETURNING incidents`,
-    [source, incidentId, ms(windowMs)],
+         WHEN m.told_at < now() - make_interval(secs => $3) THEN ARRAY[$2::int]
+         WHEN $2::int = ANY(m.incidents) THEN m.incidents
+         ELSE m.incidents || $2::int END
+       WHERE m.told_at < now() - make_interval(secs => $3)
+          OR (m.ts IS NULL AND (m.refused_at IS NOT NULL OR m.posting = $4
+                OR coalesce(m.posting_at, m.told_at) < now() - make_interval(secs => $5)))
+     RETURNING incidents, (SELECT posting FROM earlier) AS was, (SELECT posting_since FROM earlier) AS was_since`,
+    [source, incidentId, ms(windowMs), mark, ms(STORM_MESSAGE_CLAIM_STALE_MS)],
   );
   const mine = claimed.rows[0];
-  if (mine) return { kind: 'new', incidents: mine.incidents.map(Number) };
+  if (mine)
+    return {
+      kind: 'new',
+      incidents: mine.incidents.map(Number),
+      ...(mine.was && mine.was_since ? { retakenFrom: { mark: mine.was, since: new Date(mine.was_since) } } : {}),
+    };
   const { rows } = await q.query<{ channel: string | null; ts: string | null; incidents: number[]; replied: boolean }>(
     `UPDATE alert_storm_messages
         SET incidents = CASE WHEN $2::int = ANY(incidents) THEN incidents ELSE incidents || $2::int END,
@@ -607,11 +629,27 @@ export async function claimStormMessage(
 }
 
 /**
+ * The step posting a storm's message (claimStormMessage `new`, `mark` its claim) still posts it: Slack has not answered
+ * yet. False when the claim is not its own any more (taken over: see STORM_MESSAGE_CLAIM_STALE_MS), or the message is up.
+ */
+export async function renewStormMessageClaim(q: Queryable, source: string, mark: string): Promise<boolean> {
+  const { rows } = await q.query(
+    `UPDATE alert_storm_messages SET posting_at = now() WHERE source = $1 AND posting = $2 AND ts IS NULL
+     RETURNING source`,
+    [source, mark],
+  );
+  return rows.length > 0;
+}
+
+/**
  * A storm's message claimed to be posted (claimStormMessage `new`) was not: Slack refused it, or the step left it to a
  * later incident of the list. Kept with its incidents, for the next step of the storm to post at once.
  */
 export async function stormMessageRefused(q: Queryable, source: string): Promise<void> {
-  await q.query('UPDATE alert_storm_messages SET refused_at = now() WHERE source = $1 AND ts IS NULL', [source]);
+  await q.query(
+    'UPDATE alert_storm_messages SET refused_at = now(), posting = NULL, posting_at = NULL WHERE source = $1 AND ts IS NULL',
+    [source],
+  );
 }
 
 /**
@@ -660,8 +698,8 @@ export async function stormMessageReplied(
 /**
  * A source's storm while it goes on (its last change told less than `windowMs` ago): its incidents-channel message
  * (null while it is posted, or refused), the incidents it was sent to, in order (the last: its incident now), and
- * whether a move was told in the message's thread (stormMessageReplied). `pending`: not up, and a step claimed it
- * lately to post it (claimStormMessage takes it over once refused, or a minute old). Null: no storm goes on.
+ * whether a move was told in the message's thread (stormMessageReplied). `pending`: not up, and a step posts it
+ * (claimStormMessage takes it over once refused, or its claim is stale). Null: no storm goes on.
  */
 export async function stormMessageNow(
   q: Queryable,
@@ -681,9 +719,10 @@ export async function stormMessageNow(
     pending: boolean;
   }>(
     `SELECT channel, ts, incidents, replied,
-       (ts IS NULL AND refused_at IS NULL AND told_at >= now() - interval '1 minute') AS pending
+       (ts IS NULL AND refused_at IS NULL
+         AND coalesce(posting_at, told_at) >= now() - make_interval(secs => $3)) AS pending
      FROM alert_storm_messages WHERE source = $1 AND told_at > now() - make_interval(secs => $2)`,
-    [source, ms(windowMs)],
+    [source, ms(windowMs), ms(STORM_MESSAGE_CLAIM_STALE_MS)],
   );
   const r = rows[0];
   if (!r) return null;
@@ -715,11 +754,11 @@ export async function keepStormMessage(
     await q.query('DELETE FROM alert_storm_messages WHERE source = $1 AND ts IS NULL', [source]);
     return;
   }
-  await q.query('UPDATE alert_storm_messages SET channel = $2, ts = $3, refused_at = NULL WHERE source = $1', [
-    source,
-    at.channel,
-    at.ts,
-  ]);
+  await q.query(
+    `UPDATE alert_storm_messages SET channel = $2, ts = $3, refused_at = NULL, posting = NULL, posting_at = NULL
+      WHERE source = $1`,
+    [source, at.channel, at.ts],
+  );
 }
 
 /** The messages telling that alerts joined an incident (recordJoinedMessage) that show any of these alerts. */

@@ -1,0 +1,73 @@
+/**
+ * The step posting a storm's incidents-channel message holds it (alert_storm_messages.posting) while Slack takes it:
+ * the storm's other steps wait (`ongoing`, no message yet) however long that takes, as long as the claim is renewed;
+ * a claim left unrenewed (its process died) is taken over, with the claim to look for its post by.
+ */
+import { beforeEach, expect, it } from 'vitest';
+import { STORM_WINDOW_MS } from '../../src/incidents/alert-recorder.js';
+import {
+  claimStormMessage,
+  keepStormMessage,
+  renewStormMessageClaim,
+  STORM_MESSAGE_CLAIM_STALE_MS,
+  stormMessageNow,
+} from '../../src/store/alert.repo.js';
+import { forEachDatabase } from './databases.js';
+
+forEachDatabase((ctx) => {
+  beforeEach(async () => {
+    await ctx.db.exec('TRUNCATE alert_storm_messages');
+  });
+  /** The claim's last renewal set `ms` back (as if that long had passed since). */
+  const age = (ms: number) =>
+    ctx.db.query(
+      `UPDATE alert_storm_messages SET posting_at = posting_at - make_interval(secs => $1),
+         posting_since = posting_since - make_interval(secs => $1)`,
+      [ms / 1000],
+    );
+
+  it('a claim renewed is waited for, whatever the time since it was made; once up, the next step is told of it', async () => {
+    expect(await claimStormMessage(ctx.db, 's', 1, STORM_WINDOW_MS, 'storm:1:everyone')).toEqual({
+      kind: 'new',
+      incidents: [1],
+    });
+    // Slack slow: more than a stale claim's time since it was made, renewed meanwhile.
+    await age(STORM_MESSAGE_CLAIM_STALE_MS * 3);
+    expect(await renewStormMessageClaim(ctx.db, 's', 'storm:1:everyone')).toBe(true);
+    expect(await claimStormMessage(ctx.db, 's', 2, STORM_WINDOW_MS, 'storm:2:everyone')).toEqual({
+      kind: 'ongoing',
+      at: null,
+      incidents: [1, 2],
+      replied: false,
+    });
+    expect((await stormMessageNow(ctx.db, 's', STORM_WINDOW_MS))?.pending).toBe(true);
+    await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '1.1' });
+    expect(await renewStormMessageClaim(ctx.db, 's', 'storm:1:everyone')).toBe(false);
+    expect(await claimStormMessage(ctx.db, 's', 2, STORM_WINDOW_MS, 'storm:2:everyone')).toEqual({
+      kind: 'ongoing',
+      at: { channel: 'C1', ts: '1.1' },
+      incidents: [1, 2],
+      replied: false,
+    });
+  });
+
+  it("a claim left unrenewed is taken over, with the dead step's claim; the step's own retry takes it back", async () => {
+    await claimStormMessage(ctx.db, 's', 1, STORM_WINDOW_MS, 'storm:1:everyone');
+    // Its own retry (tried again in another process) takes it back at once, nothing to look for.
+    expect(await claimStormMessage(ctx.db, 's', 1, STORM_WINDOW_MS, 'storm:1:everyone')).toEqual({
+      kind: 'new',
+      incidents: [1],
+    });
+    await age(STORM_MESSAGE_CLAIM_STALE_MS + 1000);
+    const { rows } = await ctx.db.query<{ posting_since: Date }>('SELECT posting_since FROM alert_storm_messages');
+    expect((await stormMessageNow(ctx.db, 's', STORM_WINDOW_MS))?.pending).toBe(false);
+    const taken = await claimStormMessage(ctx.db, 's', 2, STORM_WINDOW_MS, 'storm:2:everyone');
+    expect(taken).toEqual({
+      kind: 'new',
+      incidents: [1, 2],
+      retakenFrom: { mark: 'storm:1:everyone', since: new Date(rows[0]!.posting_since) },
+    });
+    // The dead step's renewal (its process was only stalled) does not take it back.
+    expect(await renewStormMessageClaim(ctx.db, 's', 'storm:1:everyone')).toBe(false);
+  });
+});
