@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import {
   type AlertIncidentRow,
   alertIncidentsOf,
-  claimStepPost,
-  claimStormMessage,
   earlierIncidentOf,
   firedElsewhereClosed,
   getAlertIncident,
@@ -11,35 +9,23 @@ import {
   joinedMessagesShowing,
   keepStepPost,
   keepStormMessage,
-  keptStepPost,
   movePrivateStorm,
   openFiredElsewhere,
   recordFiredElsewhere,
   recordJoinedMessage,
   recordPastCapNote,
   releaseStepPost,
-  renewStormMessageClaim,
-  STORM_MESSAGE_CLAIM_STALE_MS,
-  stormMessageNow,
   stormMessageOf,
-  stormMessageRefused,
   stormMessageReplied,
 } from '../store/alert.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
-import type { AlertChat, StormPlace } from './alert-ports.js';
+import type { AlertChat } from './alert-ports.js';
 import { pastCapNote, STORM_WINDOW_MS } from './alert-recorder.js';
+import { StepPosts } from './alert-step-posts.js';
+import { type Drawn, StormMessage } from './alert-storm-message.js';
 import type { AlertStep, DeclaredApart, JoinedWhy } from './alert-types.js';
-import { NotYet } from './not-yet.js';
 import type { Incident } from './types.js';
-
-/**
- * What a storm step drew in the incidents channel's storm message: the storm's list it drew from, and whether it said
- * the message's thread tells when it changed; `nothing`: the step left the message as it was (or had none to draw).
- */
-type Drawn = { incidents: readonly number[]; threaded: boolean } | 'nothing';
-
-const sameList = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Storm control's steps (AlertStep `storm`, `joined`, `past_cap`): what a storm's incident, its channel and the
@@ -55,72 +41,15 @@ export class StormSteps {
     private readonly declaredIncident: (
       alertIncidentId: number,
     ) => Promise<{ incidentId: number; ai: AlertIncidentRow } | null>,
-  ) {}
-
-  /**
-   * A storm step's message in each of its places (the incident's channel, then the incidents channel), each once: the
-   * post is claimed first (alert_step_posts), so a retry of the step (its process died after posting, or Slack refused
-   * its other place) does not post it again where it went; a post Slack refuses gives its claim back, for the retry.
-   * Each post carries its claim (`mark`): a claim taken over from an attempt whose process died looks first for the
-   * post that attempt may have made before it recorded it, and keeps it (`adopt`: what else the step keeps of it).
-   * Where the incidents channel's message went, by this attempt or an earlier one (null: none there).
-   */
-  private async tellOnce(
-    incident: Incident,
-    key: string,
-    post: (where: StormPlace, mark: string) => Promise<{ channel: string; ts: string } | null>,
-    adopt?: (where: StormPlace, at: { channel: string; ts: string }) => Promise<void>,
-    /** Where a dead attempt's post may be (by default, among the place's messages: findStepPost). */
-    find: (where: StormPlace, mark: string, since: Date) => Promise<{ channel: string; ts: string } | null> = (
-      where,
-      mark,
-      since,
-    ) => this.chat.findStepPost(incident, where, mark, since),
-    /** Where the step posts (by default both places). */
-    places: readonly StormPlace[] = ['here', 'everyone'],
-  ): Promise<{ channel: string; ts: string } | null> {
-    let everyone: { channel: string; ts: string } | null = null;
-    for (const where of places) {
-      const claim = `${key}:${where}`;
-      const mine = await this.claim(claim);
-      if (!mine) {
-        // Posted by an earlier attempt: where it went, for what the step keeps of it (joined: its message).
-        if (where === 'everyone') everyone = await keptStepPost(this.db, claim);
-        continue;
-      }
-      // Taken over from an attempt that died: it may have posted before it could record where.
-      const found = mine.retakenFrom ? await find(where, claim, mine.retakenFrom) : null;
-      if (found) {
-        await adopt?.(where, found);
-        await keepStepPost(this.db, claim, found);
-        if (where === 'everyone') everyone = found;
-        continue;
-      }
-      let at: { channel: string; ts: string } | null;
-      try {
-        at = await post(where, claim);
-      } catch (err) {
-        await releaseStepPost(this.db, claim).catch(() => {});
-        throw err;
-      }
-      await keepStepPost(this.db, claim, at);
-      if (where === 'everyone') everyone = at;
-    }
-    return everyone;
+  ) {
+    this.posts = new StepPosts(db, chat);
+    this.message = new StormMessage(db, chat, this.posts);
   }
 
-  /**
-   * Claims a step's post (claimStepPost): this attempt's claim when it posts it (`retakenFrom`: taken over from one
-   * whose process died, claimed then), false when an earlier one did. One claimed lately and not posted may be on its
-   * way from another attempt, or its process was killed: the step is tried again once that claim is stale (NotYet),
-   * and then posts it, rather than take it for posted and lose it.
-   */
-  private async claim(key: string): Promise<{ retakenFrom?: Date } | false> {
-    const c = await claimStepPost(this.db, key);
-    if (c.kind === 'pending')
-      throw new NotYet(`the post ${key} was claimed and not yet posted; looking again then`, c.retryInMs + 100);
-    return c.kind === 'mine' ? c : false;
-  }
+  /** Each post once, however often a step runs (tellOnce). */
+  private readonly posts: StepPosts;
+  /** The storm's message in the incidents channel. */
+  private readonly message: StormMessage;
 
   /**
    * A storm started joining this incident, or came back to it: its channel and the incidents channel are told, once
@@ -130,7 +59,7 @@ export class StormSteps {
    * nowhere: the incidents channel's message is only redrawn to name it (showStormNow).
    */
   async storm(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
-    if (step.quiet) return this.stormFlapped(step);
+    if (step.quiet) return this.message.stormFlapped(step);
     const declared = await this.declaredIncident(step.alertIncident);
     if (!declared) return;
     const incident = await getIncident(this.db, declared.incidentId);
@@ -144,13 +73,13 @@ export class StormSteps {
       : null;
     /** What this attempt drew in the incidents channel's storm message (unset: an earlier attempt did its part). */
     let drew: Drawn | undefined;
-    await this.tellOnce(
+    await this.posts.tellOnce(
       incident,
       key,
       async (where, mark) => {
         // Its channel hears it as news; a private incident is not named in the incidents channel.
         if (where === 'here' || incident.private) return this.chat.tellStorm(incident, storm, where, mark);
-        const told = await this.tellStormEveryone(incident, storm, mark);
+        const told = await this.message.tellStormEveryone(incident, storm, mark);
         drew = told.drew;
         return told.at;
       },
@@ -171,53 +100,7 @@ export class StormSteps {
       },
     );
     if (incident.private) return this.tellPrivateStormMoved(incident, storm.source, turn, earlierId);
-    await this.redrawIfBehind(storm, drew);
-  }
-
-  /**
-   * The incidents channel's storm message as a step drew it (`drew`; unset: an earlier attempt did the step's part) may
-   * be behind the storm: its thread has a reply now (posted after the update), or its list changed while it was posted
-   * (a flap meanwhile). Redrawn from the storm as it is then (by each retry too: Slack may refuse the redraw).
-   */
-  private async redrawIfBehind(storm: { source: string; maxIncidents: number }, drew: Drawn | undefined) {
-    if (drew === 'nothing') return;
-    const now = await stormMessageNow(this.db, storm.source, STORM_WINDOW_MS);
-    if (drew && now && drew.threaded === now.replied && sameList(drew.incidents, now.incidents)) return;
-    await this.showStormNow(storm.source, storm.maxIncidents, now);
-  }
-
-  /**
-   * A public storm went back to an incident within ALERTS_STORM_RETURN_GAP (a flap, told nowhere): its incidents-channel
-   * message is redrawn to name the incident its list ends with (showStormNow). While a step posts it, the flap waits
-   * (NotYet) for it to be up (then redrawn, if that step did not draw it so) or refused. Refused, it is posted by this
-   * step, naming the storm's incident now, in the list's order, as that incident's own step would: the steps that
-   * were to post it may be done (each, tried again with a later incident in the list, leaves it to that one's).
-   */
-  private async stormFlapped(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
-    const storm = { source: step.source, maxIncidents: step.maxIncidents };
-    const now = await stormMessageNow(this.db, storm.source, STORM_WINDOW_MS);
-    if (!now) return;
-    if (now.at) return this.showStormNow(storm.source, storm.maxIncidents, now);
-    if (now.pending)
-      throw new NotYet(`the storm message of ${storm.source} is being posted; redrawn once it is up`, 1000);
-    const last = now.incidents.at(-1);
-    const incident = last === undefined ? null : await getIncident(this.db, last);
-    if (!incident || incident.private || incident.status === 'resolved') return;
-    let drew: Drawn | undefined;
-    // Claimed apart from the storm's steps (the list as it is names this posting), in the incidents channel only.
-    await this.tellOnce(
-      incident,
-      `storm:${step.alertIncident}:flap-${now.incidents.join('.')}`,
-      async (_where, mark) => {
-        const told = await this.tellStormEveryone(incident, storm, mark, true);
-        drew = told.drew;
-        return told.at;
-      },
-      async (_where, at) => keepStormMessage(this.db, storm.source, at),
-      undefined,
-      ['everyone'],
-    );
-    await this.redrawIfBehind(storm, drew);
+    await this.message.redrawIfBehind(storm, drew);
   }
 
   /**
@@ -234,7 +117,7 @@ export class StormSteps {
     const earlier = earlierId !== null && earlierId !== incident.id ? await getIncident(this.db, earlierId) : null;
     if (!earlier?.private || !earlier.channelId) return;
     const claim = `storm_moved:${stormStep}:${earlier.id}`;
-    const mine = await this.claim(claim);
+    const mine = await this.posts.claim(claim);
     if (!mine) return;
     // Taken over from an attempt that died: it may have posted (its message carries the claim) before it recorded it.
     let at = mine.retakenFrom ? await this.chat.findStepPost(earlier, 'here', claim, mine.retakenFrom) : null;
@@ -245,113 +128,6 @@ export class StormSteps {
       throw err;
     }
     await keepStepPost(this.db, claim, at);
-  }
-
-  /**
-   * The incidents channel hears of a source's storm once while it goes on (alert_storm_messages): the first incident it
-   * joins is told in a message; the next (that one resolved, or one more severe opened past the cap) updates that
-   * message, and its thread says when. A storm quiet for the cap's window is over: the next is a new message. A message
-   * Slack refused as it was first posted is kept with its incidents, in order, and posted by the storm's next step (or
-   * the retry): each incident keeps its place, whichever step posts it. One being posted is the posting step's (held
-   * in alert_storm_messages while Slack takes it, however slowly): the storm's next step waits for it to be up (NotYet)
-   * and tells its move in its thread, never in a second message; it takes the post over only from a step whose
-   * process died, and keeps that one's post if Slack took it.
-   */
-  private async tellStormEveryone(
-    incident: Incident,
-    storm: { source: string; maxIncidents: number },
-    mark: string,
-    /** For a flap (stormFlapped): posts the message if it is to be posted, and says nothing else (drew unset). */
-    flap = false,
-  ): Promise<{ at: { channel: string; ts: string } | null; drew: Drawn | undefined }> {
-    const claim = await claimStormMessage(this.db, storm.source, incident.id, STORM_WINDOW_MS, mark);
-    // Another step of the storm posts its message at this moment (Slack slow to take it, or two replicas at once):
-    // waited for, this step's move then told in its thread, rather than in a second message for the same storm.
-    if (claim.kind === 'ongoing' && !claim.at)
-      throw new NotYet(`the storm message of ${storm.source} is being posted; told once it is up`, 1000);
-    // Up since it was read (redrawn after).
-    if (flap && claim.kind === 'ongoing') return { at: claim.at, drew: undefined };
-    if (claim.kind === 'new' && claim.retakenFrom) {
-      // Taken over from a step whose process died while it posted: its post, if Slack took it, is the storm's message.
-      const found = await this.chat.findStepPost(incident, 'everyone', claim.retakenFrom.mark, claim.retakenFrom.since);
-      if (found) {
-        await keepStormMessage(this.db, storm.source, found);
-        return this.tellStormEveryone(incident, storm, mark, flap);
-      }
-    }
-    if (claim.kind === 'ongoing' && claim.at) {
-      const place = claim.incidents.indexOf(incident.id);
-      // This step retried after the storm moved on to a later incident: the message and its thread said that move,
-      // listing this one in its place; saying now that the storm goes here would be out of order, and untrue.
-      if (place >= 0 && place < claim.incidents.length - 1) return { at: claim.at, drew: 'nothing' };
-      const earlier = await this.earlierOf(claim.incidents, incident);
-      await this.chat.tellStormMoved(claim.at, incident, storm, earlier, claim.replied, mark);
-      // Said once Slack took the reply: a message drawn before points to its thread only if it had one already.
-      await stormMessageReplied(this.db, storm.source, claim.at);
-      return { at: claim.at, drew: { incidents: claim.incidents, threaded: claim.replied } };
-    }
-    const place = claim.incidents.indexOf(incident.id);
-    // This step retried after the storm moved on, its message refused again since: the storm's later step posts it,
-    // naming this one in its place (left refused, for that step to take at once).
-    if (place >= 0 && place < claim.incidents.length - 1) {
-      await stormMessageRefused(this.db, storm.source);
-      return { at: null, drew: 'nothing' };
-    }
-    const earlier = await this.earlierOf(claim.incidents, incident);
-    let at: { channel: string; ts: string } | null;
-    // Held while Slack takes it, however long: the storm's other steps wait for it (a claim not renewed is a dead one's).
-    const holding = setInterval(
-      () => void renewStormMessageClaim(this.db, storm.source, mark).catch(() => {}),
-      STORM_MESSAGE_CLAIM_STALE_MS / 3,
-    );
-    try {
-      at = await this.chat.tellStorm(incident, storm, 'everyone', mark, earlier);
-    } catch (err) {
-      await stormMessageRefused(this.db, storm.source).catch(() => {});
-      throw err;
-    } finally {
-      clearInterval(holding);
-    }
-    await keepStormMessage(this.db, storm.source, at);
-    return { at, drew: at ? { incidents: claim.incidents, threaded: false } : 'nothing' };
-  }
-
-  /**
-   * The storm's incidents-channel message redrawn to name the incident its list ends with, the storm's now (whichever
-   * step of it runs last draws the same), nothing posted. Nothing while it is not up (see stormFlapped), nor once the
-   * storm is over.
-   */
-  private async showStormNow(
-    source: string,
-    maxIncidents: number,
-    /** The storm as read just before (stormMessageNow); by default read here. */
-    read?: Awaited<ReturnType<typeof stormMessageNow>>,
-  ): Promise<void> {
-    const now = read === undefined ? await stormMessageNow(this.db, source, STORM_WINDOW_MS) : read;
-    const last = now?.incidents.at(-1);
-    if (!now?.at || last === undefined) return;
-    const incident = await getIncident(this.db, last);
-    if (!incident || incident.private) return;
-    await this.chat.showStorm(
-      now.at,
-      incident,
-      { source, maxIncidents },
-      await this.earlierOf(now.incidents, incident),
-      now.replied,
-    );
-  }
-
-  /** The public incidents of a storm's list before `incident`, oldest first, as its message names them. */
-  private async earlierOf(
-    incidents: readonly number[],
-    incident: Incident,
-  ): Promise<{ number: number; channelId: string | null }[]> {
-    const earlier: { number: number; channelId: string | null }[] = [];
-    for (const id of incidents.filter((i) => i !== incident.id)) {
-      const e = await getIncident(this.db, id);
-      if (e && !e.private) earlier.push({ number: e.number, channelId: e.channelId });
-    }
-    return earlier;
   }
 
   /**
@@ -391,7 +167,7 @@ export class StormSteps {
     // released into the storm's incident as the window ended) is offered to be declared apart there, its notice
     // updated to say where it joined: not again in a second message with a second Declare incident.
     const unnoticed = alerts.filter((a) => !a.noticePlanned && a.notice === null && a.noticeLead === null);
-    const told = await this.tellOnce(incident, `joined:${alertIncidentId}:${step.slice(0, 32)}`, (where, mark) =>
+    const told = await this.posts.tellOnce(incident, `joined:${alertIncidentId}:${step.slice(0, 32)}`, (where, mark) =>
       where === 'here'
         ? this.chat.tellJoined(incident, alerts, { source }, where, before, mark)
         : unnoticed.length > 0
@@ -429,7 +205,7 @@ export class StormSteps {
     );
     if (alerts.length === 0) return;
     const claim = `fired_elsewhere:${step.from}:${[...step.alerts].sort((x, y) => x - y).join(',')}`.slice(0, 200);
-    const claimed = await this.claim(claim);
+    const claimed = await this.posts.claim(claim);
     if (!claimed) return;
     const where: DeclaredApart =
       joined.private && !resolved.private ? { private: true } : { number: joined.number, channelId: joined.channelId };
@@ -529,7 +305,7 @@ export class StormSteps {
     if (!incident || incident.status === 'resolved') return;
     const view = { source: step.source, maxIncidents: step.maxIncidents, severity: step.severity, than: step.than };
     await this.db.transaction((tx) => recordPastCapNote(tx, incident.id, pastCapNote(view)));
-    await this.tellOnce(incident, `past_cap:${step.alertIncident}`, (where, mark) =>
+    await this.posts.tellOnce(incident, `past_cap:${step.alertIncident}`, (where, mark) =>
       this.chat.tellPastCap(incident, view, where, mark),
     );
   }
