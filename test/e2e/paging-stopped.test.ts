@@ -35,7 +35,7 @@ describe('paging stops after its last round with nobody acknowledging', () => {
     );
     expect(cardLine(inc.channelId, inc.cardTs)).toContain('`/incident page @person`');
     // Once, across both replicas, however long it stays unanswered.
-    await sleep(3000);
+    await sleep(2000);
     expect(stoppedIn(inc.channelId)).toHaveLength(1);
     expect(stoppedIn(INCIDENTS_CHANNEL_ID)).toHaveLength(1);
     expect(await stoppedEvents(inc.incidentId)).toHaveLength(1);
