@@ -32,6 +32,7 @@ export function stepStatuses(
       approvedBy: run.approvedBy,
       ...(run.state === 'stopped' || run.state === 'lost' ? { cutShort: true } : {}),
       ...(run.found ? { found: run.found } : {}),
+      ...(run.found && run.foundSoFar ? { foundSoFar: true } : {}),
     };
   }
   return out;

@@ -559,6 +559,11 @@ export interface StepStatus {
   cutShort?: boolean;
   /** What its last run found of the lines the step looks for ("34 of 200 lines have "ERROR""), so far while it runs. */
   found?: { words: string; matched: number; total: number } | null;
+  /**
+   * `found` is a count so far though the run is not running: it was recorded lost (its process died or was cut off),
+   * its count the last one written while it ran. A run the bot stopped has its count to where it stopped: not so far.
+   */
+  foundSoFar?: boolean;
 }
 
 /** A playbook's message: the playbook, whose checklist it is, each step's status, and the page of steps shown. */

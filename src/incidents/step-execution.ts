@@ -279,12 +279,18 @@ export class StepExecutor {
       }
       // Recorded lost and acted on since: it stays lost, its message and the timeline saying how it really ended, the
       // message with the output its end brought (the record keeps the lease's last renewal's).
-      const kept = await keepLostRun(tx, runId, ts, {
-        ...shownBesides,
-        tail: final.tail.slice(-4000),
-        durationMs: final.durationMs,
-        detail: lateDetail(final),
-      });
+      const kept = await keepLostRun(
+        tx,
+        runId,
+        ts,
+        {
+          ...shownBesides,
+          tail: final.tail.slice(-4000),
+          durationMs: final.durationMs,
+          detail: lateDetail(final),
+        },
+        found,
+      );
       if (!kept) return { mark: null, view: null };
       await recordStepEvent(tx, ref, 'step_run', userId, { ...stepRecord, cameBack: true, keptLost: true });
       return { mark: kept.mark, view: endedView({ ...kept, state: 'lost' }, { playbook, step }) };

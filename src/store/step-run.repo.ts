@@ -276,6 +276,12 @@ export interface LastStepRun {
   at: Date;
   /** What it found of the lines its step looks for (foundSummary), so far while it runs; null when it looks for none. */
   found?: RunFound | null;
+  /**
+   * `found` is the count up to a point, not to the run's end: a run recorded lost without its process's end, whose
+   * count is the last one written while it ran (the command may have printed more after). Not for a run stopped (its
+   * count is to where it was stopped), nor one kept lost whose process came back (keepLostRun: the count to its end).
+   */
+  foundSoFar?: boolean;
 }
 
 /** How many lines a run found of what its step looks for: `words` as lookForWords says them. */
@@ -287,7 +293,7 @@ export interface RunFound {
 
 const LAST_RUNS = (column: string, host: string, playbook: string) =>
   `SELECT DISTINCT ON (step_key) step_key, state, requested_by, approved_by, COALESCE(finished_at, started_at) AS at,
-     found
+     found, state = 'lost' AND end_shown IS NULL AS found_so_far
    FROM step_runs WHERE ${column} = ${host} AND playbook_id = ${playbook} AND state <> 'refused'
    ORDER BY step_key, id DESC`;
 
@@ -298,6 +304,7 @@ interface LastRunRow {
   approved_by: string | null;
   at: Date | string;
   found?: unknown;
+  found_so_far?: boolean | null;
 }
 
 /** A stored `found`, when it has the shape written (a string, as some drivers give jsonb, is parsed first). */
@@ -315,6 +322,7 @@ const toLastRun = (r: LastRunRow): LastStepRun => ({
   approvedBy: r.approved_by ?? null,
   at: r.at instanceof Date ? r.at : new Date(r.at),
   found: foundOf(r.found),
+  ...(r.found_so_far === true ? { foundSoFar: true } : {}),
 });
 
 export async function lastStepRuns(q: Queryable, host: HostRef, playbookId: string): Promise<LastStepRun[]> {
@@ -443,20 +451,22 @@ export async function finishStepRun(
 /**
  * A run recorded lost and acted on since, whose process came back with its real end (finishStepRun did not record
  * it): it stays lost, its message (`threadTs`, recorded when it was not) saying so with `shown` (what the process
- * found), and marked due to be drawn by the sweep. Null when it is not lost.
+ * found), and marked due to be drawn by the sweep. Its count of the lines found (`found`) is the one to its end, as its
+ * message shows it: the checklist's line says the same, not the count written while it ran. Null when it is not lost.
  */
 export async function keepLostRun(
   q: Queryable,
   id: number,
   threadTs: string | null,
   shown: RunShown,
+  found: RunFound | null,
 ): Promise<EndedRun | null> {
   const { rows } = await q.query<EndedRow>(
-    `UPDATE step_runs SET thread_ts = COALESCE(thread_ts, $2), end_shown = $3,
+    `UPDATE step_runs SET thread_ts = COALESCE(thread_ts, $2), end_shown = $3, found = $4,
        ${markShown('true', 'COALESCE(thread_ts, $2)')}
      WHERE id = $1 AND state = 'lost'
      RETURNING *`,
-    [id, threadTs, JSON.stringify(shown)],
+    [id, threadTs, JSON.stringify(shown), jsonOrNull(found)],
   );
   return rows[0] ? toEndedRun(rows[0]) : null;
 }

@@ -69,11 +69,13 @@ function statusLine(status: StepStatus | undefined): string | null {
 
 /**
  * What the step's last run found of the lines it looks for, as its run's message says it: ":mag: 34 of 200 lines…",
- * "… so far" while it runs (a run just begun has found nothing yet, so the line of the run before is not shown).
+ * "… so far" while it runs (a run just begun has found nothing yet, so the line of the run before is not shown), and
+ * for a run recorded lost (foundSoFar): the count written while it ran, the command maybe printing more after.
  */
 function foundLine(status: StepStatus | undefined): string | null {
   if (!status?.byRun || !status.found) return null;
-  return `:mag: ${mrkdwnClip(`${foundSummary(status.found)}${status.state === 'running' ? ' so far' : ''}`, 400)}`;
+  const sofar = status.state === 'running' || status.foundSoFar === true;
+  return `:mag: ${mrkdwnClip(`${foundSummary(status.found)}${sofar ? ' so far' : ''}`, 400)}`;
 }
 
 function stepText(placed: PlacedStep, status: StepStatus | undefined): string {

@@ -94,7 +94,7 @@ forEachDatabase(
         for (const id of [ranAgain, ticked, asked]) {
           expect(await finishStepRun(ctx.db, id, succeeded)).toEqual({ recorded: false });
           expect((await row(id)).state).toBe('lost');
-          const kept = await keepLostRun(ctx.db, id, null, { detail: 'came back: succeeded' });
+          const kept = await keepLostRun(ctx.db, id, null, { detail: 'came back: succeeded' }, null);
           expect(kept).toMatchObject({ id, state: 'lost', shown: { detail: 'came back: succeeded' } });
           expect(kept?.mark).not.toBeNull();
         }
@@ -135,7 +135,7 @@ forEachDatabase(
         const id = await lostRun('mitigation.1', null);
         await insertRunningStep(ctx.db, input('mitigation.1'), 30_000);
         expect(await finishStepRun(ctx.db, id, { ...succeeded, threadTs: '2.000002' })).toEqual({ recorded: false });
-        const kept = await keepLostRun(ctx.db, id, '2.000002', { detail: 'late' });
+        const kept = await keepLostRun(ctx.db, id, '2.000002', { detail: 'late' }, null);
         expect(kept).toMatchObject({ threadTs: '2.000002', state: 'lost' });
         expect(await row(id)).toMatchObject({ thread_ts: '2.000002', show_due: true });
       });

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { stepStatuses } from '../../src/incidents/checklist.js';
 import type { Checklists } from '../../src/incidents/checklist.service.js';
 import { LostRuns } from '../../src/incidents/lost-runs.js';
 import type { PlaybookHost } from '../../src/incidents/playbook-host.js';
@@ -14,7 +15,9 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import type { Database } from '../../src/store/db.js';
 import { listEvents } from '../../src/store/event.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
-import { insertCheck } from '../../src/store/step-check.repo.js';
+import { currentChecks, insertCheck, undoCheck } from '../../src/store/step-check.repo.js';
+import { lastStepRuns } from '../../src/store/step-run.repo.js';
+import { renderChecklist } from '../../src/templates/checklist.js';
 import { renderRun } from '../../src/templates/playbook.js';
 import { untilPasses } from '../support/incident-flow.js';
 import { testRunbookData } from '../support/test-runbook.js';
@@ -181,6 +184,31 @@ forEachDatabase(
         )
       ).rows[0]?.output_tail ?? '';
 
+    /** The step's line in the playbook's checklist, as drawn from the records. */
+    const checklistLine = async (key: string) => {
+      const ref = { kind: 'incident' as const, id: host.kind === 'incident' ? host.incident.id : 0 };
+      const statuses = stepStatuses(
+        playbook,
+        await currentChecks(ctx.db, ref, 'web-down'),
+        await lastStepRuns(ctx.db, ref, 'web-down'),
+      );
+      const m = renderChecklist({
+        playbook,
+        runId: null,
+        origin: { kind: 'attached', by: 'U1' },
+        statuses,
+        detached: null,
+        page: null,
+        focus: key,
+      });
+      const step = stepAt(key);
+      return (
+        JSON.stringify(m.blocks)
+          .split('"type":"section"')
+          .find((b) => b.includes(step.text)) ?? ''
+      );
+    };
+
     describe('a run whose final update Slack refused', () => {
       it('is drawn again by the sweep with its detail: an HTTP check’s status, the lines found', async () => {
         const s = slack();
@@ -245,17 +273,17 @@ forEachDatabase(
        * fail) until another process's sweep records it lost; `meanwhile` runs then; the process comes back and the
        * command ends.
        */
-      const cutOff = async (meanwhile: () => Promise<void>) => {
+      const cutOff = async (meanwhile: () => Promise<void>, key = 'detection.2') => {
         const s = slack();
         const f = flaky(ctx.db);
         const e = executor(f.db, s.chat, opts({ ATOM_CLI_SLOW_MS: '100', ATOM_CLI_SLOW_COUNT: '25' }), 600);
-        const running = execute(e, 'detection.2');
-        await untilPasses(async () => expect(await tailOf('detection.2')).toMatch(/^progress 1\//), 5_000);
+        const running = execute(e, key);
+        await untilPasses(async () => expect(await tailOf(key)).toMatch(/^progress 1\//), 5_000);
         f.fail(/lease_until = now\(\) \+ make_interval/);
         const other = new LostRuns(ctx.db, s.chat, checklists, runs, metrics, quiet);
         await untilPasses(async () => {
           await other.sweep();
-          expect((await runRow('detection.2'))?.state).toBe('lost');
+          expect((await runRow(key))?.state).toBe('lost');
         }, 5_000);
         await meanwhile();
         f.fail(null);
@@ -313,6 +341,30 @@ forEachDatabase(
         await redraws(s.chat).sweep();
         expect(s.last()).toEqual(kept);
       });
+
+      it('kept lost, its checklist line says the count of the lines found to its end, as its message does: not so far', async () => {
+        // Ticked done, then the tick undone while the run is lost: acted on, and the checklist shows the run again.
+        const { s, result } = await cutOff(async () => {
+          const ref = { kind: 'incident' as const, id: host.kind === 'incident' ? host.incident.id : 0 };
+          const c = await insertCheck(ctx.db, ref, {
+            playbookId: 'web-down',
+            stepKey: 'detection.3',
+            state: 'done',
+            reason: null,
+            checkedBy: 'U2',
+          });
+          await undoCheck(ctx.db, c!.id, 'U2');
+        }, 'detection.3');
+        expect((await runRow('detection.3'))?.state).toBe('lost');
+        // Its message: the count to its end ("progress 1/25" and "progress 10/25" to "progress 19/25").
+        const end = result.view.found!;
+        expect(end.matched).toBe(11);
+        expect(s.last()).toMatchObject({ state: 'lost', found: end });
+        expect(s.last().foundSoFar).toBeUndefined();
+        const line = await checklistLine('detection.3');
+        expect(line).toContain(`:mag: ${end.matched} of ${end.total} lines have \\"progress 1\\"`);
+        expect(line).not.toContain('so far');
+      }, 20_000);
     });
 
     describe('a run whose process died while it ran', () => {
@@ -339,6 +391,11 @@ forEachDatabase(
           // Only what was found up to that renewal (the command may have printed more after): said to be so far.
           expect(lost.foundSoFar).toBe(true);
           expect(renderRun(lost).text).toMatch(/lines? ha(s|ve) "progress 1" so far$/);
+          // Its checklist line too: the count written while it ran, said to be so far (not as a stopped run's count).
+          expect(await checklistLine('detection.3')).toMatch(/:x: \*4\.\*/);
+          expect(await checklistLine('detection.3')).toMatch(
+            /:mag: \d+ of \d+ lines? ha(s|ve) \\"progress 1\\" so far/,
+          );
           // Drawn again by the sweep from the record: the same.
           await dueAgain('detection.3');
           await redraws(s.chat).sweep();

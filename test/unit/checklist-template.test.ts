@@ -227,6 +227,30 @@ describe('the checklist message within Slack’s limits', () => {
     expect(JSON.stringify(again.blocks)).not.toContain(':mag:');
   });
 
+  it("a step's line cut short: a lost run's count is so far, a stopped run's is to where it was stopped", async () => {
+    const rb = await loadRunbook();
+    const pb = rb.playbooks.find((p) => p.id === 'high-error-rates')!;
+    const key = stepsOf(pb).find((s) => s.step.type === 'command' && s.step.lookFor)!.key;
+    const found = { words: '"ERROR"', matched: 7, total: 200 };
+    const line = (run: { state: 'lost' | 'stopped'; foundSoFar?: boolean }) => {
+      const statuses = stepStatuses(
+        pb,
+        [],
+        [{ stepKey: key, requestedBy: WHO, approvedBy: null, at: AT, found, ...run }],
+      );
+      expect(statuses[key]).toMatchObject({ state: 'failed', cutShort: true });
+      const m = renderChecklist(view(pb, { runId: null, statuses }));
+      expect(problems(m)).toEqual([]);
+      return JSON.stringify(m.blocks);
+    };
+    expect(line({ state: 'lost', foundSoFar: true })).toContain(':mag: 7 of 200 lines have \\"ERROR\\" so far');
+    // Kept lost, its process come back with its count to its end; stopped by the bot: its count to there.
+    for (const run of [{ state: 'lost' as const }, { state: 'stopped' as const }]) {
+      expect(line(run), run.state).toContain(':mag: 7 of 200 lines have \\"ERROR\\"');
+      expect(line(run), run.state).not.toContain('so far');
+    }
+  });
+
   it('a playbook with no step the bot runs says its steps are by hand (Stripe Webhook Failures); one with a Run does not', async () => {
     const rb = await loadRunbook();
     const stripe = rb.playbooks.find((p) => p.id === 'stripe-webhook-failures')!;
