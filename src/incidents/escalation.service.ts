@@ -13,6 +13,7 @@ import {
   escalationSummary,
   finishJob,
   finishReminder,
+  giveUpPages,
   insertCardRedrawJob,
   insertCommandRedrawJob,
   insertManualJob,
@@ -208,6 +209,14 @@ const RESCHEDULE_TRIES = 60;
  */
 export const REDRAW_TRIES = 60;
 
+/**
+ * A paging job is tried at most this many times: with the retries' backoff (1 s, 2 s … a minute apart) about ten
+ * minutes. Till then its pages not gone out are "being paged" on the card (with Slack's last error), and counted as
+ * paged so that nobody pages the role twice; past it, they failed: the card says so and what to do, and the role is
+ * paged again by Escalate now or its next round.
+ */
+export const PAGE_TRIES = 15;
+
 /** How soon a page DMs' redraw that found some of them held by another redraw looks again. */
 const HELD_REDRAW_AGAIN_MS = 1000;
 
@@ -254,6 +263,8 @@ export class EscalationService {
       repeatWindowMs?: number;
       /** How many times a redraw timer (page DMs, the card) is tried before it is given up (REDRAW_TRIES). */
       redrawTries?: number;
+      /** How many times a paging job is tried before it is given up, its pages not gone out failed (PAGE_TRIES). */
+      pageTries?: number;
       /** The card's other sections, read in the statement of the card's escalation line (see CardSections). */
       cardSections?: { part(incidentId: number): (first: number) => StatementPart };
       /** Where notes of what pages did are shared with other replicas (see `notes`); none: this process's memory. */
@@ -433,12 +444,14 @@ export class EscalationService {
     const read = partsOf(s.more);
     const [linesRead, sectionsRead] = lines ? [read[0], read[1]] : [undefined, read[0]];
     // Escalate now counts the roles paged for this opening of the incident (see escalateNow): reopened, a role paged
-    // before the resolution is offered again. The card still lists every page.
+    // before the resolution is offered again. The card still lists every page. A page being sent counts (it is not
+    // paged twice); one given up before it went does not (its role is offered again), as takenRoles reads them.
     const opened = openedAt(incident).getTime();
-    const takenNow = [...s.paged.filter((p) => p.at.getTime() >= opened).map((p) => p.role), ...s.requested];
+    const counted = s.paged.filter((p) => !p.failed && p.at.getTime() >= opened);
+    const takenNow = [...counted.map((p) => p.role), ...s.requested];
     // Paged with it by the same timer (nobody acknowledging: the next role of the contact order not paged in this
     // opening, as firing it decides).
-    const pagedRoles = new Set(s.paged.filter((p) => !p.skipped && p.at.getTime() >= opened).map((p) => p.role));
+    const pagedRoles = new Set(counted.filter((p) => !p.skipped).map((p) => p.role));
     // While every alert has resolved, a round of nobody acknowledging pages on-call alone (as firing it decides).
     const quiet = s.alertsAllResolved;
     const withNext = s.next ? rolesToPage(s.next, this.runbook, incident, pagedRoles, { alone: quiet }).slice(1) : [];
@@ -486,6 +499,8 @@ export class EscalationService {
         ...(p.skipped ? { skipped: true } : {}),
         ...(p.declarer ? { declarer: p.declarer } : {}),
         ...(p.declarerOnly ? { declarerOnly: true } : {}),
+        ...(p.going ? { going: p.going } : {}),
+        ...(p.failed ? { failed: p.failed } : {}),
       })),
       next: s.next
         ? {
@@ -495,7 +510,7 @@ export class EscalationService {
             dueAt: s.next.dueAt,
             ...(nextWho ? { who: nextWho } : {}),
             // Paged already (Escalate now, another rule): its timer pages it again, which the card says.
-            ...(s.paged.some((p) => p.role === s.next!.role && !p.skipped) ? { again: true } : {}),
+            ...(s.paged.some((p) => p.role === s.next!.role && !p.skipped && !p.failed) ? { again: true } : {}),
             ...(withNext.length ? { with: withNext.map(shown) } : {}),
             ...(alsoNext.length ? { also: alsoNext } : {}),
           }
@@ -720,6 +735,8 @@ export class EscalationService {
         const paged = new Map<number, Set<string>>();
         const recently = new Map<number, Set<string>>();
         for (const p of stored) {
+          // A page called off or given up before it went out paged nobody: its role is paged when its turn comes.
+          if (!p.counts) continue;
           // A round climbs past the roles paged in this opening of the incident: reopened, a role paged before the
           // resolution is paged again when its turn comes (as Escalate now counts them, and as PagerDuty runs an
           // escalation policy again from its first level for an incident triggered again).
@@ -842,6 +859,11 @@ export class EscalationService {
     } catch (err) {
       const { job } = work;
       const tries = this.opts.redrawTries ?? REDRAW_TRIES;
+      const pages = !(redrawsPages(job.rule) || redrawsCard(job.rule) || remindsCommander(job.rule));
+      if (pages && job.attempts >= (this.opts.pageTries ?? PAGE_TRIES)) {
+        await this.giveUp(work, err);
+        return;
+      }
       if ((redrawsPages(job.rule) || redrawsCard(job.rule)) && job.attempts >= tries) {
         this.log.warn(`escalation job ${job.id} (${job.key}) failed ${job.attempts} times; given up`, err);
         await finishJob(this.db, job.id, 'cancelled').catch((e) =>
@@ -853,6 +875,29 @@ export class EscalationService {
       this.log.warn(`escalation job ${job.id} (${job.key}) failed, retrying in ${delay} ms`, err);
       await this.reschedule(job, delay, err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /**
+   * A paging job that failed PAGE_TRIES times (Slack refusing its DMs): ended, its pages that had not gone out recorded
+   * failed, the timeline told, and the card shown saying so, with what to do (page them by hand); Escalate now and the
+   * rounds do not count them as paged. Should that record fail, the job is tried again as any failure is.
+   */
+  private async giveUp({ job, incident }: FiredJob, err: unknown): Promise<void> {
+    const error = err instanceof Error ? err.message : String(err);
+    const key = cardRedrawKey(job.id);
+    let roles: string[];
+    try {
+      roles = await this.lanes.run('follow_up', () => giveUpPages(this.db, job, error, key, CARD_REDRAW_LEASE_MS));
+    } catch (again) {
+      this.log.warn(`could not give up escalation job ${job.id}; it is tried again`, again);
+      await this.reschedule(job, retryDelayMs(job.attempts), error);
+      return;
+    }
+    this.log.error(
+      `escalation job ${job.id} (${job.key}) failed ${job.attempts} times; given up, ${roles.length ? `not paged: ${roles.join(', ')}` : 'its pages had gone out'}`,
+      err,
+    );
+    await this.refreshAfter(incident, 'a page given up', key);
   }
 
   /**

@@ -179,7 +179,19 @@ export interface EscalationView {
    * `declarer`: the declarer was on call for the role, so their own declaration sent them no page; `declarerOnly`:
    * they were its only person, so no page went to anyone (the card does not list it as paged).
    */
-  paged: { roleName: string; at: Date; skipped?: boolean; declarer?: string; declarerOnly?: boolean }[];
+  /**
+   * `going`: its page has not gone out yet, its job sending it (`error`: why its last try failed, when one did): the
+   * role is being paged, not paged. `failed`: given up before it went (its DMs failing try after try): not paged.
+   */
+  paged: {
+    roleName: string;
+    at: Date;
+    skipped?: boolean;
+    declarer?: string;
+    declarerOnly?: boolean;
+    going?: { error: string | null };
+    failed?: { error: string | null };
+  }[];
   /** `again`: the role was paged already, and this timer pages it once more. */
   next: {
     roleName: string;

@@ -123,6 +123,8 @@ export const EVENT_KINDS = [
    * A flag's page not sent to roles paged for the incident moments before (RECENT_PAGE_MS): `roles`, `rule`, `reason`.
    */
   'page_held',
+  /** A paging job given up before its pages of `roles` went out (their DMs failing try after try): `rule`, `error`. */
+  'page_failed',
   /**
    * A round of nobody acknowledging paged `role` again and nobody further up: `held`, the roles left in the contact
    * order, each with the conditions (`when`, in words) the runbook pages it on, none of which held. Once an incident.

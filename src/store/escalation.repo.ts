@@ -45,6 +45,25 @@ const toJob = (r: JobRow): EscalationJob => ({
   requestedBy: r.requested_by,
 });
 
+/**
+ * Page `p` went out: the channel was told of it (its record's end), or one of its direct messages reached someone (the
+ * job may be retrying the others). A page is recorded when its job is claimed, before any message: till then it is
+ * not paged, only being paged.
+ */
+const PAGE_SENT = (p: string) =>
+  `(${p}.announced_at IS NOT NULL
+    OR EXISTS (SELECT 1 FROM page_deliveries sd WHERE sd.page_id = ${p}.id AND NOT sd.unreachable))`;
+
+/**
+ * Page `p` counts as paging its role: it went out, or it is going out (its job still pending: being sent, or tried
+ * again after a failure). A role whose page is being sent is counted so that Escalate now and a round do not page it
+ * a second time once that page gets through. Not a page whose job ended before it went: called off (acknowledged,
+ * resolved meanwhile) or given up (failed try after try: giveUpPages). Those are not paged, and may be paged again.
+ */
+const PAGE_COUNTS = (p: string) =>
+  `(${PAGE_SENT(p)}
+    OR EXISTS (SELECT 1 FROM escalation_jobs cj WHERE cj.id = ${p}.job_id AND cj.state = 'pending'))`;
+
 /** A timer the incident's state asks for. */
 export interface DesiredJob {
   key: string;
@@ -248,6 +267,8 @@ export interface StoredPage {
   deliveredTo: Set<string>;
   /** When the page was first tried: its row is made in the claim that first fires its job, before any message. */
   createdAt: Date;
+  /** It went out or is going out (PAGE_COUNTS): not a page called off or given up before it went. */
+  counts: boolean;
 }
 
 /** The pages of some incidents, with their deliveries (a retried job knows whom it reached before). */
@@ -261,9 +282,11 @@ export async function pagesOfIncidents(q: Queryable, incidentIds: number[]): Pro
     announced_at: Date | string | null;
     created_at: Date | string;
     delivered: string[] | null;
+    counts: boolean;
   }>(
     `SELECT p.id, p.incident_id, p.job_id, p.role, p.announced_at, p.created_at,
-            (SELECT array_agg(d.user_id) FROM page_deliveries d WHERE d.page_id = p.id) AS delivered
+            (SELECT array_agg(d.user_id) FROM page_deliveries d WHERE d.page_id = p.id) AS delivered,
+            ${PAGE_COUNTS('p')} AS counts
      FROM pages p WHERE p.incident_id = ANY($1::int[]) ORDER BY p.id`,
     [incidentIds],
   );
@@ -275,6 +298,7 @@ export async function pagesOfIncidents(q: Queryable, incidentIds: number[]): Pro
     announced: r.announced_at !== null,
     deliveredTo: new Set(r.delivered ?? []),
     createdAt: toDate(r.created_at),
+    counts: r.counts === true,
   }));
 }
 
@@ -387,12 +411,12 @@ const OTHER_COMMANDER = (drawnWith: string, i: string) =>
   `(${drawnWith} IS NOT NULL AND ${drawnWith} <> coalesce(${i}.commander_id, ''))`;
 
 /**
- * A role an escalation may not offer again for the incident `i` (in a query that has it): paged in its current
- * opening, or asked for by hand and not paged yet (as takenRoles reads).
+ * A role an escalation may not offer again for the incident `i` (in a query that has it): paged (or being paged:
+ * PAGE_COUNTS) in its current opening, or asked for by hand and not paged yet (as takenRoles reads).
  */
 const TAKEN_ROLE = (role: string, i: string) =>
   `(EXISTS (SELECT 1 FROM pages tp WHERE tp.incident_id = ${i}.id AND tp.role = ${role}
-            AND tp.created_at >= coalesce(${i}.reopened_at, ${i}.created_at))
+            AND tp.created_at >= coalesce(${i}.reopened_at, ${i}.created_at) AND ${PAGE_COUNTS('tp')})
     OR EXISTS (SELECT 1 FROM escalation_jobs tj WHERE tj.incident_id = ${i}.id AND tj.rule = 'manual'
                AND tj.state = 'pending' AND tj.role = ${role}))`;
 
@@ -933,6 +957,47 @@ export async function retryJob(q: Queryable, id: number, attempts: number, dueAt
 }
 
 /**
+ * A paging job given up after failing try after try (`attempts` as claimed, still pending: not one another process
+ * claimed since): ended (cancelled), its pages that had not gone out recorded failed with `error`, the timeline told,
+ * and the card's refresh written (a `redraw_card` timer due now, `cardKey`, held by this process for `cardLeaseMs`,
+ * as announcePage's): one statement. Returns the roles of the pages recorded failed; none when it was not that attempt.
+ */
+export async function giveUpPages(
+  db: Database,
+  job: { id: number; incidentId: number; attempts: number; rule: string },
+  error: string,
+  cardKey: string,
+  cardLeaseMs: number,
+): Promise<string[]> {
+  const { rows } = await db.query<{ role: string }>(
+    `WITH ${incidentFirst('$2')}, fin AS (
+       UPDATE escalation_jobs SET state = 'cancelled', finished_at = now(), locked_until = NULL, last_error = $3
+       WHERE id = $1 AND attempts = $4 AND state = 'pending' AND ${INCIDENT_FIRST}
+       RETURNING id
+     ), failed AS (
+       UPDATE pages p SET failed_at = now(), failure = $3
+       WHERE p.job_id IN (SELECT id FROM fin) AND NOT ${PAGE_SENT('p')}
+       RETURNING p.role
+     ), ev AS (
+       INSERT INTO incident_events (incident_id, kind, actor_id, details)
+       SELECT $2, 'page_failed', NULL, jsonb_build_object('roles', array_agg(role), 'rule', $5::text, 'error', $3::text)
+       FROM failed HAVING count(*) > 0
+     ), card AS (
+       INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at, locked_until)
+       SELECT $2, $6::text, 'redraw_card', NULL, now(),
+              clock_timestamp() + make_interval(secs => $7::double precision / 1000)
+       WHERE EXISTS (SELECT 1 FROM fin)
+       ON CONFLICT (incident_id, key) DO UPDATE
+       SET state = 'pending', due_at = EXCLUDED.due_at, locked_until = EXCLUDED.locked_until, attempts = 0,
+           fired_at = NULL, finished_at = NULL, last_error = NULL
+     )
+     SELECT role FROM failed`,
+    [job.id, job.incidentId, error.slice(0, 1000), job.attempts, job.rule, cardKey, cardLeaseMs],
+  );
+  return rows.map((r) => r.role);
+}
+
+/**
  * An attempt of a job that could not do its work yet for a reason that is not a failure (a redraw finding its page DMs
  * held by another redraw): due again at `dueAt`, its lease given up, and the attempt not counted (its claim's count
  * taken back), so waiting spends none of its tries. Only while it is still that attempt, as retryJob.
@@ -946,13 +1011,14 @@ export async function deferJob(q: Queryable, id: number, attempts: number, dueAt
 }
 
 /**
- * The roles an escalation may not offer again: paged for the incident, or asked for by hand and not yet paged (a
- * pending `manual` job). One statement.
+ * The roles an escalation may not offer again: paged for the incident or being paged (PAGE_COUNTS: not a page called
+ * off or given up before it went), or asked for by hand and not yet paged (a pending `manual` job). One statement.
  */
 export async function takenRoles(q: Queryable, incidentId: number, since?: Date): Promise<Set<string>> {
   // `since`: the incident's last opening; a role paged before it (before a resolution) may be paged again.
   const { rows } = await q.query<{ role: string }>(
-    `SELECT role FROM pages WHERE incident_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2)
+    `SELECT role FROM pages p WHERE incident_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2)
+       AND ${PAGE_COUNTS('p')}
      UNION
      SELECT role FROM escalation_jobs WHERE incident_id = $1 AND rule = 'manual' AND state = 'pending'`,
     [incidentId, since ?? null],
@@ -967,7 +1033,20 @@ export interface EscalationSummary {
    * page records them as reached; see EscalationService.page). `declarerOnly`: nobody else was reached by that page
    * (the role's only person is the declarer): no page was sent at all.
    */
-  paged: { role: string; rule: string; at: Date; skipped: boolean; declarer?: string; declarerOnly?: boolean }[];
+  /**
+   * `going`: not gone out yet, its job still to send it (`error`: why its last try failed, when one did); `failed`:
+   * given up before it went (giveUpPages), with the last error. A page called off before it went is not here.
+   */
+  paged: {
+    role: string;
+    rule: string;
+    at: Date;
+    skipped: boolean;
+    declarer?: string;
+    declarerOnly?: boolean;
+    going?: { error: string | null };
+    failed?: { error: string | null };
+  }[];
   next: { role: string | null; rule: string; dueAt: Date } | null;
   /** The other timers due with `next` (within a second of it): a round of nobody acknowledging and another rule. */
   alsoDue: { role: string | null; rule: string; dueAt: Date }[];
@@ -995,7 +1074,17 @@ export async function escalationSummary(
   const part = more?.(3);
   const { rows } = await q.query<{
     paged:
-      | { role: string; rule: string; at: string; skipped: boolean; declarer: string | null; others: boolean }[]
+      | {
+          role: string;
+          rule: string;
+          at: string;
+          skipped: boolean;
+          declarer: string | null;
+          others: boolean;
+          sent: boolean;
+          failed: boolean;
+          error: string | null;
+        }[]
       | string
       | null;
     next: { role: string | null; rule: string; due_at: string }[] | string | null;
@@ -1009,8 +1098,11 @@ export async function escalationSummary(
             SELECT d.user_id FROM page_deliveries d JOIN incidents i ON i.id = p.incident_id
             WHERE d.page_id = p.id AND d.user_id = i.reporter_id) END,
           'others', EXISTS (SELECT 1 FROM page_deliveries d JOIN incidents i ON i.id = p.incident_id
-            WHERE d.page_id = p.id AND d.user_id <> i.reporter_id)) ORDER BY p.created_at, p.id)
-        FROM pages p WHERE p.incident_id = $1) AS paged,
+            WHERE d.page_id = p.id AND d.user_id <> i.reporter_id),
+          'sent', ${PAGE_SENT('p')}, 'failed', p.failed_at IS NOT NULL, 'error', coalesce(p.failure, j.last_error))
+          ORDER BY p.created_at, p.id)
+        FROM pages p JOIN escalation_jobs j ON j.id = p.job_id
+        WHERE p.incident_id = $1 AND (${PAGE_COUNTS('p')} OR p.failed_at IS NOT NULL)) AS paged,
        (SELECT json_agg(n ORDER BY n.due_at, n.id) FROM (
           SELECT id, role, rule, due_at FROM escalation_jobs
           WHERE incident_id = $1 AND state = 'pending' AND rule <> ALL($2::text[]) AND fired_at IS NULL
@@ -1031,6 +1123,7 @@ export async function escalationSummary(
       at: new Date(r.at),
       skipped: r.skipped === true,
       ...(r.declarer ? { declarer: r.declarer, ...(r.others ? {} : { declarerOnly: true }) } : {}),
+      ...(r.sent ? {} : r.failed ? { failed: { error: r.error } } : { going: { error: r.error } }),
     })),
     next: next ?? null,
     alsoDue: next ? due.slice(1).filter((d) => d.dueAt.getTime() - next.dueAt.getTime() < DUE_TOGETHER_MS) : [],
@@ -1061,8 +1154,9 @@ export async function lastManualRequest(
 }
 
 /**
- * The latest time a role was paged, or asked for by hand and not paged yet (`pending`): by which rule, and who asked
- * for a by-hand escalation. Null when the role has not been paged.
+ * The latest time a role was paged, or asked for by hand or being paged and not gone out yet (`pending`): by which
+ * rule, and who asked for a by-hand escalation. Null when the role has not been paged (a page called off or given up
+ * before it went is not one: PAGE_COUNTS).
  */
 export async function latestPageOf(
   q: Queryable,
@@ -1090,12 +1184,13 @@ export async function latestPageOf(
     delivered: string[] | null;
     unreachable: string[] | null;
   }>(
-    `SELECT j.rule, j.requested_by, coalesce(p.created_at, j.created_at) AS at, p.id IS NULL AS pending, p.skipped,
+    `SELECT j.rule, j.requested_by, coalesce(p.created_at, j.created_at) AS at,
+            p.id IS NULL OR NOT ${PAGE_SENT('p')} AS pending, p.skipped,
             (SELECT array_agg(d.user_id ORDER BY d.delivered_at) FROM page_deliveries d
              WHERE d.page_id = p.id AND NOT d.unreachable) AS delivered,
             (SELECT array_agg(d.user_id ORDER BY d.delivered_at) FROM page_deliveries d
              WHERE d.page_id = p.id AND d.unreachable) AS unreachable
-     FROM escalation_jobs j LEFT JOIN pages p ON p.job_id = j.id AND p.role = $2
+     FROM escalation_jobs j LEFT JOIN pages p ON p.job_id = j.id AND p.role = $2 AND ${PAGE_COUNTS('p')}
      WHERE j.incident_id = $1
        AND (p.id IS NOT NULL OR (j.rule = 'manual' AND j.role = $2 AND j.state = 'pending'))
        AND ($3::timestamptz IS NULL OR p.id IS NULL OR p.created_at >= $3)

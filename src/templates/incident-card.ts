@@ -111,8 +111,9 @@ export function renderIncidentCard(
     // Each role once, in the order first paged: how many times and the last (rounds page on-call again and again).
     const byRole = new Map<string, { roleName: string; at: Date; times: number }>();
     for (const p of escalation.paged) {
-      // A role with nobody to page, or whose only person is the declarer (sent no page): not said to be paged.
-      if (p.skipped || p.declarerOnly) continue;
+      // A role with nobody to page, or whose only person is the declarer (sent no page): not said to be paged. Nor one
+      // whose page has not gone out (being sent, or given up): said apart below.
+      if (p.skipped || p.declarerOnly || p.going || p.failed) continue;
       const seen = byRole.get(p.roleName);
       if (seen) {
         seen.times += 1;
@@ -124,16 +125,46 @@ export function renderIncidentCard(
     // Not once the role has been paged since and reached someone (an override put another person on call, who was
     // paged): the card would still say the role's page went to nobody but the declarer.
     const pagedLater = (d: { roleName: string; at: Date }) =>
-      escalation.paged.some((p) => p.roleName === d.roleName && !p.skipped && !p.declarerOnly && p.at > d.at);
+      escalation.paged.some(
+        (p) => p.roleName === d.roleName && !p.skipped && !p.declarerOnly && !p.going && !p.failed && p.at > d.at,
+      );
     const declarers = escalation.paged.flatMap((p) =>
       p.declarer && !pagedLater(p) ? [{ declarer: p.declarer, roleName: p.roleName }] : [],
     );
+    // Pages not gone out yet: being paged, not paged (as PagerDuty says "triggered" before "notified"). Slack's last
+    // answer when a try failed, so nobody takes a page stuck on Slack for one on its way.
+    const going = new Map<string, string | null>();
+    for (const p of escalation.paged)
+      if (p.going) going.set(p.roleName, p.going.error ?? going.get(p.roleName) ?? null);
+    const paging = going.size
+      ? `:hourglass_flowing_sand: Paging: ${[...going]
+          .map(([role, error]) =>
+            error
+              ? `${mrkdwnClip(role, 60)} (not sent yet: ${mrkdwnClip(error, 100)}; trying again)`
+              : mrkdwnClip(role, 60),
+          )
+          .join(', ')}`
+      : null;
+    // Given up before it went (its DMs failing try after try), and not paged since: the role was not paged, and
+    // Escalate now offers it again (or its next round pages it).
+    const failedRoles = new Map<string, string | null>();
+    for (const p of escalation.paged)
+      if (p.failed && !pagedLater(p) && !going.has(p.roleName)) failedRoles.set(p.roleName, p.failed.error);
+    const failed = failedRoles.size
+      ? `:warning: Page failed, not sent: ${[...failedRoles]
+          .map(([role, error]) => `${mrkdwnClip(role, 60)}${error ? ` (${mrkdwnClip(error, 100)})` : ''}`)
+          .join(
+            ', ',
+          )}: page ${failedRoles.size === 1 ? 'it' : 'them'} again with \`/incident escalate ${failedRoles.size === 1 ? mrkdwnClip([...failedRoles.keys()][0]!, 60) : '<role>'}\`, or call ${failedRoles.size === 1 ? 'its people' : 'their people'}`
+      : null;
     const paged = [
       reached.length
         ? `:pager: Paged: ${reached.map((p) => `${mrkdwnClip(p.roleName, 60)}${p.times > 1 ? ` ×${p.times} (last ${slackAgo(p.at)})` : ` (${slackAgo(p.at)})`}`).join(', ')}`
-        : declarers.length
+        : declarers.length || going.size
           ? null
           : ':pager: Nobody paged yet',
+      paging,
+      failed,
       // A role without contacts was not paged: the card must not say it was (the channel has the fix).
       skipped.length ? `:warning: Not paged (no contacts): ${skipped.map((r) => mrkdwnClip(r, 60)).join(', ')}` : null,
       // The declarer on call for a role: their declaration reached them, and sent them no page (the channel says so).

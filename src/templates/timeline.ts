@@ -278,6 +278,8 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     }
     case 'page_skipped':
       return `Could not page ${roleOf(d, names)}: ${mrkdwnClip(str(d.reason), 200)}`;
+    case 'page_failed':
+      return `Could not page ${(Array.isArray(d.roles) ? (d.roles as string[]) : []).map((r) => roleOf({ role: r }, names)).join(', ')}: its direct messages failed try after try, so the bot stopped trying (${mrkdwnClip(str(d.error), 200)})`;
     case 'page_held':
       return `Did not page ${(Array.isArray(d.roles) ? (d.roles as string[]) : []).map((r) => roleOf({ role: r }, names)).join(', ')} again (paged moments before): ${mrkdwnClip(str(d.reason), 200)}`;
     case 'climb_held': {

@@ -93,6 +93,7 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
     { role: 'on_call', rule: 'declared', reason: 'an incident was declared', userIds: ['U0ONCALL'], unreachable: [] },
   ],
   page_skipped: [null, { role: 'cto', rule: 'critical', reason: 'nobody is configured' }],
+  page_failed: [null, { roles: ['senior_devops'], rule: 'declared', error: 'Slack answered 500' }],
   page_held: [null, { roles: ['senior_devops', 'cto'], rule: 'critical', reason: 'the incident is SEV-0' }],
   climb_held: [
     null,
