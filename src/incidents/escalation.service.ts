@@ -1241,7 +1241,10 @@ export class EscalationService {
     await this.lanes.run('follow_up', async () => {
       // The channel archived (or deleted) in Slack while the incident is open: the DMs went, and trying the channel
       // again would fail the same way, so the page is recorded as said there (the DMs say where the incident was).
+      // Nor, on the job's last try, when the channel keeps failing otherwise: the page went out (its DMs), and its line
+      // in the channel is a notice, given up (logged, and on the timeline) rather than the page said failed.
       let channelGone: string | null = null;
+      let channelFailed: string | null = null;
       try {
         const invite = reached.length ? await this.chat.inviteToChannel(incident, reached) : { unreachable: [] };
         for (const u of invite.unreachable) if (!unreachable.includes(u)) unreachable.push(u);
@@ -1259,9 +1262,16 @@ export class EscalationService {
           });
         }
       } catch (err) {
-        if (!(err instanceof ChatPlatformError && CHANNEL_GONE.has(err.slackError))) throw err;
-        channelGone = err.slackError;
-        this.log.warn(`incident ${incident.id}: paged ${roleName}, but could not say so in its channel`, err);
+        if (err instanceof ChatPlatformError && CHANNEL_GONE.has(err.slackError)) {
+          channelGone = err.slackError;
+          this.log.warn(`incident ${incident.id}: paged ${roleName}, but could not say so in its channel`, err);
+        } else if (job.attempts >= (this.opts.pageTries ?? PAGE_TRIES)) {
+          channelFailed = err instanceof Error ? err.message : String(err);
+          this.log.warn(
+            `incident ${incident.id}: paged ${roleName}, but could not say so in its channel after ${job.attempts} tries; that line is given up`,
+            err,
+          );
+        } else throw err;
       }
       const details = {
         role,
@@ -1271,6 +1281,7 @@ export class EscalationService {
         unreachable,
         ...(alreadyPaged.length ? { alreadyPaged } : {}),
         ...(channelGone ? { channelGone } : {}),
+        ...(channelFailed ? { channelFailed } : {}),
       };
       await this.noting(key, { to: tried, announced: true }, () =>
         announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes, {

@@ -1,0 +1,120 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { EscalationService } from '../../src/incidents/escalation.service.js';
+import type { EscalationView, IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
+import type { Incident } from '../../src/incidents/types.js';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import type { Database } from '../../src/store/db.js';
+import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
+import { renderIncidentCard } from '../../src/templates/incident-card.js';
+import { testRunbookData } from '../support/test-runbook.js';
+import { forEachDatabase } from './databases.js';
+
+const LEASE_MS = 60_000;
+
+/** A declaration pages two roles together (one job, on-call's page first). */
+const data = testRunbookData({ respond: { 2: '1m' } });
+const runbook = parseRunbook({
+  ...data,
+  escalation: { ...data.escalation, rules: { ...data.escalation.rules, on_declare: ['on_call', 'senior_devops'] } },
+});
+
+/**
+ * A chat whose DMs to `refused` Slack refuses (500), and whose channel refuses the "Paged …" lines while
+ * `channelDown`; every notice posted and card shown is kept.
+ */
+function chatOf() {
+  const seen = {
+    refused: new Set<string>(),
+    channelDown: false,
+    notices: [] as IncidentNotice[],
+    cards: [] as EscalationView[],
+  };
+  const port: Pick<IncidentChat, 'notify' | 'resolveContacts' | 'sendPage' | 'inviteToChannel' | 'refreshCard'> = {
+    async notify(_incident, notice) {
+      if (notice.kind === 'paged' && seen.channelDown) throw new Error('Slack answered 503');
+      seen.notices.push(notice);
+    },
+    async resolveContacts(ids) {
+      return { userIds: ids, unresolved: [] };
+    },
+    async sendPage(_incident, _page, userId) {
+      if (seen.refused.has(userId)) throw new Error('Slack answered 500');
+      return { channel: `D${userId}`, ts: `${Date.now() / 1000}` };
+    },
+    async inviteToChannel() {
+      return { unreachable: [] };
+    },
+    async refreshCard(_i, view) {
+      if (view) seen.cards.push(view);
+    },
+  };
+  return { seen, port: port as IncidentChat };
+}
+
+/** The card's escalation line, as drawn from a view. */
+const lineOf = (incident: Incident, view: EscalationView) => {
+  const blocks = renderIncidentCard(incident, new Date(), runbook.severities, view).blocks;
+  return JSON.stringify(blocks.filter((b) => b.type === 'context').at(-1) ?? null);
+};
+
+forEachDatabase((suite) => {
+  let db: Database;
+  let incident: Incident;
+  let chat: ReturnType<typeof chatOf>;
+  let warnings: string[];
+  let svc: EscalationService;
+  beforeEach(async () => {
+    await suite.truncate();
+    db = suite.db;
+    const i = await insertIncident(db, { teamId: 'T1', number: 7, title: 'db down', severity: 2, reporterId: 'U0REP' });
+    await db.query(`UPDATE incidents SET channel_id = 'CINC1', card_ts = '1.1' WHERE id = $1`, [i.id]);
+    incident = (await getIncident(db, i.id))!;
+    await db.query(
+      `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+       VALUES ($1, 'declared', 'declared', 'on_call', now())`,
+      [i.id],
+    );
+    chat = chatOf();
+    warnings = [];
+    const log = { info() {}, warn: (m: string) => void warnings.push(m), error: (m: string) => void warnings.push(m) };
+    svc = new EscalationService(db, chat.port, runbook, log, () => {}, { pageTries: 3 });
+  });
+
+  /** One round of the timer loop, every pending job due now (a retry's backoff not waited for). */
+  const round = async (on = svc) => {
+    await db.query("UPDATE escalation_jobs SET due_at = now(), locked_until = NULL WHERE state = 'pending'");
+    for (const w of (await on.claim(100, LEASE_MS)).works) await on.run(w);
+  };
+  const declaredJob = async () =>
+    (await db.query<{ state: string }>("SELECT state FROM escalation_jobs WHERE key = 'declared'")).rows[0];
+  const events = async (kind: string) =>
+    (
+      await db.query<{ details: Record<string, unknown> }>(
+        'SELECT details FROM incident_events WHERE kind = $1 ORDER BY id',
+        [kind],
+      )
+    ).rows.map((r) => r.details);
+
+  describe('a page whose DMs went but whose line in the channel Slack keeps refusing', () => {
+    it('is paged, not failed: on its last try the channel line is given up (logged, on the timeline), the job done', async () => {
+      chat.seen.channelDown = true;
+      for (let i = 0; i < 3; i++) await round();
+      // Its DMs went: the page went out, the job ended with it, not given up.
+      expect(await declaredJob()).toMatchObject({ state: 'done' });
+      expect(await events('page_failed')).toEqual([]);
+      const paged = await events('paged');
+      expect(paged.map((d) => [d.role, d.channelFailed])).toEqual([
+        ['on_call', 'Slack answered 503'],
+        ['senior_devops', 'Slack answered 503'],
+      ]);
+      const { rows } = await db.query('SELECT role FROM pages WHERE failed_at IS NOT NULL');
+      expect(rows).toEqual([]);
+      expect(
+        warnings.some((w) => /paged On-Call Engineer, but could not say so in its channel after 3 tries/.test(w)),
+      ).toBe(true);
+      const line = lineOf(incident, await svc.view(db, incident));
+      expect(line).toMatch(/:pager: Paged: On-Call Engineer \([^)]*\), Senior DevOps Engineer \(/);
+      expect(line).not.toMatch(/Page failed|Paging:/);
+    });
+  });
+});
