@@ -19,6 +19,7 @@ export const ESCALATION_RULES = [
   'paging_stopped',
   'redraw_pages',
   'redraw_card',
+  'page_failed',
 ] as const;
 export type EscalationRule = (typeof ESCALATION_RULES)[number];
 
@@ -85,9 +86,10 @@ export interface RuleDef {
    * role again together with the next role in the contact order not paged yet; `commander` nobody: it reminds the
    * commander in the channel; `dms` nobody: it shows the page direct messages people hold again as the incident is
    * now, until Slack has taken every one (see PageDmRedraw.redrawPages); `card` nobody: it shows the incident's card
-   * again as the incident is now, until Slack takes it.
+   * again as the incident is now, until Slack takes it; `told` nobody: it tells the channel and the commander that a
+   * page given up reached nobody (see EscalationService.tellPageFailed).
    */
-  readonly pages: 'roles' | 'role_and_next' | 'commander' | 'dms' | 'card';
+  readonly pages: 'roles' | 'role_and_next' | 'commander' | 'dms' | 'card' | 'told';
   /**
    * A rule that reminds (`pages: 'commander'`): what the channel is told, and the details its timeline event keeps
    * (`rule` among them). `playbookTitle` names a playbook of the runbook by its id.
@@ -513,6 +515,18 @@ export const RULES = {
     movable: false,
     pages: 'card',
   },
+  page_failed: {
+    file: null,
+    // A paging job given up (giveUpPages) with pages that reached nobody: the card and the timeline say so, and this
+    // timer, written in the same statement, tells the channel and the commander once (its key names the job), with
+    // what to do. Kept till told, not once the incident is resolved (nobody is to be paged for it then).
+    due: () => null,
+    keptWhile: (i) => i.status !== 'resolved',
+    reason: () => 'a page failed',
+    unless: () => null,
+    movable: false,
+    pages: 'told',
+  },
 } as const satisfies Record<EscalationRule, RuleDef>;
 
 /** The rules the runbook file sets under `escalation.rules`, with the key and form each is written in. */
@@ -609,8 +623,17 @@ export const REMINDER_RULES: readonly string[] = ESCALATION_RULES.filter((r) => 
 
 /** Rules whose timers page nobody (reminders, redraws of page DMs or of the card): never the card's "Next". */
 export const PAGING_NOBODY_RULES: readonly string[] = ESCALATION_RULES.filter(
-  (r) => RULES[r].pages === 'commander' || RULES[r].pages === 'dms' || RULES[r].pages === 'card',
+  (r) =>
+    RULES[r].pages === 'commander' ||
+    RULES[r].pages === 'dms' ||
+    RULES[r].pages === 'card' ||
+    RULES[r].pages === 'told',
 );
+
+/** Whether a fired job tells the channel and the commander that a page given up reached nobody (see RuleDef.pages). */
+export function tellsPageFailed(rule: string): boolean {
+  return ruleDef(rule)?.pages === 'told';
+}
 
 /** Whether a fired job shows the page DMs again as the incident is now (see RuleDef.pages). */
 export function redrawsPages(rule: string): boolean {
@@ -648,7 +671,9 @@ export function rolesToPage(
   { recently = new Set<string>(), alone = false }: { recently?: ReadonlySet<string>; alone?: boolean } = {},
 ): string[] {
   const def: RuleDef | undefined = ruleDef(job.rule);
-  if (!def || def.pages === 'commander' || def.pages === 'dms' || def.pages === 'card' || !job.role) return [];
+  if (!def || def.pages === 'commander' || def.pages === 'dms' || def.pages === 'card' || def.pages === 'told')
+    return [];
+  if (!job.role) return [];
   if (def.pages === 'roles') {
     const roles = rb.escalation.rules[job.rule as EscalationRule]?.roles ?? [job.role];
     return def.onFlag ? roles.filter((r) => !recently.has(r)) : [...roles];

@@ -11,6 +11,7 @@ import {
   deferJob,
   type EscalationJob,
   escalationSummary,
+  failedPagesOf,
   finishJob,
   finishReminder,
   giveUpPages,
@@ -62,6 +63,7 @@ import {
   ruleReason,
   ruleUnless,
   stillHolds,
+  tellsPageFailed,
 } from './escalation-policy.js';
 import { incidentOrThrow } from './find-incident.js';
 import { Lanes } from './lanes.js';
@@ -769,7 +771,13 @@ export class EscalationService {
           }
           const work: FiredJob = { id: job.id, job, incident, pages: [] };
           fired.push(work);
-          if (remindsCommander(job.rule) || redrawsPages(job.rule) || redrawsCard(job.rule)) continue;
+          if (
+            remindsCommander(job.rule) ||
+            redrawsPages(job.rule) ||
+            redrawsCard(job.rule) ||
+            tellsPageFailed(job.rule)
+          )
+            continue;
           // A retried job pages the roles it chose the first time; a new one chooses now.
           const earlier = stored.filter((p) => p.jobId === job.id);
           const incidentPaged = paged.get(incident.id) ?? new Set<string>();
@@ -859,7 +867,12 @@ export class EscalationService {
     } catch (err) {
       const { job } = work;
       const tries = this.opts.redrawTries ?? REDRAW_TRIES;
-      const pages = !(redrawsPages(job.rule) || redrawsCard(job.rule) || remindsCommander(job.rule));
+      const pages = !(
+        redrawsPages(job.rule) ||
+        redrawsCard(job.rule) ||
+        remindsCommander(job.rule) ||
+        tellsPageFailed(job.rule)
+      );
       if (pages && job.attempts >= (this.opts.pageTries ?? PAGE_TRIES)) {
         await this.giveUp(work, err);
         return;
@@ -897,7 +910,29 @@ export class EscalationService {
       `escalation job ${job.id} (${job.key}) failed ${job.attempts} times; given up, ${roles.length ? `not paged: ${roles.join(', ')}` : 'its pages had gone out'}`,
       err,
     );
+    // Its notice (the page_failed timer written with it), for whichever process claims it first.
+    if (roles.length) this.onScheduled(new Date());
     await this.refreshAfter(incident, 'a page given up', key);
+  }
+
+  /**
+   * Tells the channel, and the commander in a direct message, that a paging job given up reached nobody of `roles`
+   * (its `page_failed` timer, written by giveUpPages): once, as a reminder is (the timer ends with the telling; a retry
+   * after a telling it could not record reads its note and does not tell again). The card and the timeline say it
+   * already; this is for the people, as PagerDuty tells responders that a notification failed.
+   */
+  private async tellPageFailed(job: EscalationJob, incident: Incident): Promise<void> {
+    const failed = await this.lanes.run('follow_up', () => failedPagesOf(this.db, incident.id, job.key));
+    const key = noteKey(incident.id, incident.createdAt, 'page_failed', job.id);
+    if (failed.length && !(await this.noteOf(job, key)).announced) {
+      const roles = failed.map((f) => ({ ...f, roleName: this.roleName(f.role) }));
+      await this.lanes.run('urgent', () =>
+        this.chat.notify(incident, { kind: 'page_failed', roles, commanderId: incident.commanderId }),
+      );
+    }
+    await this.lanes.run('follow_up', () =>
+      this.noting(key, { to: [], announced: true }, () => finishJob(this.db, job.id, 'done')),
+    );
   }
 
   /**
@@ -988,6 +1023,10 @@ export class EscalationService {
       // Throws when the card is not shown (the job is tried again).
       await this.lanes.run('follow_up', () => this.showCard(incident));
       await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
+      return;
+    }
+    if (tellsPageFailed(job.rule)) {
+      await this.tellPageFailed(job, incident);
       return;
     }
     if (remindsCommander(job.rule)) {

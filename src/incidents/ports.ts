@@ -113,6 +113,15 @@ export type IncidentNotice =
       /** The update promised on the status page (an unpublished update since moved the channel's next update). */
       public?: boolean;
     }
+  /**
+   * A paging job was given up (its DMs failing try after try, PAGE_TRIES): `roles` reached nobody, each with Slack's
+   * last answer. Said once in the channel, and to the commander (`commanderId`) in a direct message.
+   */
+  | {
+      kind: 'page_failed';
+      roles: { role: string; roleName: string; error: string | null }[];
+      commanderId: string | null;
+    }
   /** The rounds of nobody acknowledging ran out (`rounds` of them, `afterMs` after declaring or reopening). */
   | { kind: 'paging_stopped'; rounds: number; afterMs: number; commanderId: string | null }
   /**

@@ -48,6 +48,7 @@ import {
   renderDeclarationReport,
   renderNotice,
   renderPage,
+  renderPageFailedDm,
 } from '../templates/notices.js';
 import { channelUrl } from '../templates/page-notifications.js';
 import {
@@ -472,6 +473,16 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       notice.kind === 'command_handed' && notice.toId !== notice.actorId
         ? await this.tellMadeCommander(incident, notice)
         : [];
+    // A page given up reached nobody: its commander hears it in a direct message too, best effort (logged): the channel
+    // has it, and a retry of its timer must not post it there again.
+    if (notice.kind === 'page_failed' && notice.commanderId) {
+      const dm = renderPageFailedDm(incident, notice);
+      await this.client.chat
+        .postMessage({ channel: notice.commanderId, text: dm.text, blocks: dm.blocks, unfurl_links: false })
+        .catch((err) =>
+          this.opts.log?.warn(`incident ${incident.id}: could not tell its commander a page failed`, err),
+        );
+    }
     const copyTo = this.incidentsChannelOf(incident, notice);
     if (copyTo && !post?.posted?.has('incidents')) {
       // Alerts still firing at a resolution are for the incident's people (what to do is done in its channel).

@@ -834,6 +834,27 @@ export async function releasePageDms(q: Queryable, dms: readonly PageDmKey[]): P
 /** The key of the card's redraw (`redraw_card`) that the end of the paging job `jobId` writes (see announcePage). */
 export const cardRedrawKey = (jobId: number) => `redraw_card@job:${jobId}`;
 
+/** The key of the timer telling that paging job `jobId`'s pages failed (see giveUpPages): once per job. */
+export const pageFailedKey = (jobId: number) => `page_failed@job:${jobId}`;
+
+/**
+ * The pages a `page_failed` timer (its `key`, pageFailedKey) tells of: those of its job given up before they went out,
+ * with Slack's last answer.
+ */
+export async function failedPagesOf(
+  q: Queryable,
+  incidentId: number,
+  key: string,
+): Promise<{ role: string; error: string | null }[]> {
+  const { rows } = await q.query<{ role: string; failure: string | null }>(
+    `SELECT role, failure FROM pages
+     WHERE incident_id = $1 AND 'page_failed@job:' || job_id = $2 AND failed_at IS NOT NULL
+     ORDER BY created_at, id`,
+    [incidentId, key],
+  );
+  return rows.map((r) => ({ role: r.role, error: r.failure }));
+}
+
 /**
  * The channel has been told about a page: its timeline event, the mark that stops a retried job from saying it
  * again, and the card's refresh after it (`redraw_card`, key cardRedrawKey of `cardJobId`, the paging job: one timer
@@ -960,7 +981,9 @@ export async function retryJob(q: Queryable, id: number, attempts: number, dueAt
  * A paging job given up after failing try after try (`attempts` as claimed, still pending: not one another process
  * claimed since): ended (cancelled), its pages that had not gone out recorded failed with `error`, the timeline told,
  * and the card's refresh written (a `redraw_card` timer due now, `cardKey`, held by this process for `cardLeaseMs`,
- * as announcePage's): one statement. Returns the roles of the pages recorded failed; none when it was not that attempt.
+ * as announcePage's), and, when a page failed, the timer that tells the channel and the commander so (`page_failed`,
+ * pageFailedKey: once per job, due now): one statement. Returns the roles of the pages recorded failed; none when it
+ * was not that attempt.
  */
 export async function giveUpPages(
   db: Database,
@@ -990,9 +1013,13 @@ export async function giveUpPages(
        ON CONFLICT (incident_id, key) DO UPDATE
        SET state = 'pending', due_at = EXCLUDED.due_at, locked_until = EXCLUDED.locked_until, attempts = 0,
            fired_at = NULL, finished_at = NULL, last_error = NULL
+     ), told AS (
+       INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+       SELECT $2, $8::text, 'page_failed', NULL, now() FROM failed HAVING count(*) > 0
+       ON CONFLICT (incident_id, key) DO NOTHING
      )
      SELECT role FROM failed`,
-    [job.id, job.incidentId, error.slice(0, 1000), job.attempts, job.rule, cardKey, cardLeaseMs],
+    [job.id, job.incidentId, error.slice(0, 1000), job.attempts, job.rule, cardKey, cardLeaseMs, pageFailedKey(job.id)],
   );
   return rows.map((r) => r.role);
 }

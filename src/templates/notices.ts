@@ -168,6 +168,8 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
           : `:rotating_light: ${who}: ${title} is past its RTO (${span(n.minMs, n.maxMs)}): ${declared}. Give stakeholders a new estimate (\`/incident update\`), and page more help if you need it (\`/incident escalate\`).`,
       );
     }
+    case 'page_failed':
+      return simple(pageFailedText(n));
     case 'notify_failed': {
       const who = n.userId ? ` (${mention(n.userId)})` : '';
       const what = n.action === 'notify' ? `by ${n.method}` : `${n.method} ${n.action}`;
@@ -196,6 +198,29 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
         `:pager: ${mrkdwnClip(n.name, 80)} resolved the PagerDuty incident of ${boldName(n.roleName, 100)}. The incident here stays open: resolve it with \`/incident resolve\` when it is over.`,
       );
   }
+}
+
+/**
+ * What failed when a paging job was given up, for whom, Slack's last answer and what to do: the channel's notice, and
+ * the body of the commander's direct message. Pure.
+ */
+function pageFailedText(n: Extract<IncidentNotice, { kind: 'page_failed' }>): string {
+  const one = n.roles.length === 1;
+  const roles = n.roles
+    .map((r) => `${boldName(r.roleName, 100)}${r.error ? ` (Slack answered: ${mrkdwnClip(r.error, 200)})` : ''}`)
+    .join(', ');
+  const escalate = one ? mrkdwnClip(n.roles[0]!.roleName, 100) : '<role>';
+  const who = n.commanderId ? `${mention(n.commanderId)}: ` : '';
+  return `:warning: Page failed: ${roles} ${one ? 'was' : 'were'} not paged. Slack refused the direct messages try after try for about ten minutes, so the bot stopped trying. ${who}page ${one ? 'it' : 'them'} again with \`/incident escalate ${escalate}\`, or call ${one ? 'its' : 'their'} people.`;
+}
+
+/**
+ * The commander's direct message when a page of their incident failed (see pageFailedText), naming the incident and
+ * its channel. Pure.
+ */
+export function renderPageFailedDm(i: Incident, n: Extract<IncidentNotice, { kind: 'page_failed' }>): Message {
+  const where = `*Incident #${i.number}* (${mrkdwnClip(i.title, 150)}${i.channelId ? `, ${channelLink(i.channelId)}` : ''})`;
+  return simple(`${where}\n${pageFailedText({ ...n, commanderId: null })}`);
 }
 
 /**

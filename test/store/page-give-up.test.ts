@@ -1,12 +1,16 @@
+import { WebClient } from '@slack/web-api';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
 import type { EscalationView, IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
 import type { Incident } from '../../src/incidents/types.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
+import { slackClientOptions } from '../../src/slack/client-options.js';
+import { SlackChat } from '../../src/slack/slack-chat.js';
 import type { Database } from '../../src/store/db.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
 import { renderIncidentCard } from '../../src/templates/incident-card.js';
 import { testRunbookData } from '../support/test-runbook.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
 import { forEachDatabase } from './databases.js';
 
 const LEASE_MS = 60_000;
@@ -116,5 +120,105 @@ forEachDatabase((suite) => {
       expect(line).toMatch(/:pager: Paged: On-Call Engineer \([^)]*\), Senior DevOps Engineer \(/);
       expect(line).not.toMatch(/Page failed|Paging:/);
     });
+  });
+  describe('a page given up, its DMs refused try after try', () => {
+    it("is told once in the channel, with what failed, Slack's answer, the commander and what to do; not by another replica", async () => {
+      await db.query("UPDATE incidents SET commander_id = 'U0CMD' WHERE id = $1", [incident.id]);
+      incident = (await getIncident(db, incident.id))!;
+      chat.seen.refused.add('U0SENIOR');
+      for (let i = 0; i < 3; i++) await round();
+      expect(await declaredJob()).toMatchObject({ state: 'cancelled' });
+      // Its notice is a timer written with the give-up: run by whichever process claims it, once.
+      await round();
+      const other = new EscalationService(db, chat.port, runbook, { info() {}, warn() {}, error() {} }, () => {}, {
+        pageTries: 3,
+      });
+      await round(other);
+      await round();
+      const told = chat.seen.notices.filter((n) => n.kind === 'page_failed');
+      expect(told).toEqual([
+        {
+          kind: 'page_failed',
+          roles: [{ role: 'senior_devops', roleName: 'Senior DevOps Engineer', error: 'Slack answered 500' }],
+          commanderId: 'U0CMD',
+        },
+      ]);
+      const { rows } = await db.query<{ state: string }>(
+        "SELECT state FROM escalation_jobs WHERE rule = 'page_failed'",
+      );
+      expect(rows).toEqual([{ state: 'done' }]);
+    });
+
+    it('is told again on its retry when Slack refused the notice, and not once told', async () => {
+      chat.seen.refused.add('U0SENIOR');
+      for (let i = 0; i < 3; i++) await round();
+      const notify = chat.port.notify.bind(chat.port);
+      let refuse = true;
+      chat.port.notify = async (i, n, post) => {
+        if (n.kind === 'page_failed' && refuse) throw new Error('Slack answered 502');
+        return notify(i, n, post);
+      };
+      await round();
+      expect(chat.seen.notices.filter((n) => n.kind === 'page_failed')).toEqual([]);
+      refuse = false;
+      await round();
+      await round();
+      expect(chat.seen.notices.filter((n) => n.kind === 'page_failed')).toHaveLength(1);
+    });
+
+    it('is not told when every page went out', async () => {
+      for (let i = 0; i < 2; i++) await round();
+      expect(await declaredJob()).toMatchObject({ state: 'done' });
+      expect(chat.seen.notices.filter((n) => n.kind === 'page_failed')).toEqual([]);
+      const { rows } = await db.query("SELECT 1 FROM escalation_jobs WHERE rule = 'page_failed'");
+      expect(rows).toEqual([]);
+    });
+  });
+});
+
+describe("a page given up, in Slack: the commander's direct message", () => {
+  const fake = useFakeSlack({ reset: true });
+  it('posts the notice in the channel and tells the commander in a DM naming the incident; a DM refused is logged', async () => {
+    const warned: string[] = [];
+    const chat = new SlackChat(new WebClient('xoxb-test', slackClientOptions(fake.url)), {
+      severities: runbook.severities,
+      botUserId: 'UBOT',
+      log: { warn: (m: unknown) => void warned.push(String(m)) },
+    });
+    fake.addChannel('inc-7', { id: 'CINC7', botIsMember: true });
+    const incident = {
+      id: 7,
+      number: 7,
+      title: 'db down',
+      channelId: 'CINC7',
+      commanderId: 'U0CMD',
+      severity: 2,
+    } as unknown as Incident;
+    const notice: IncidentNotice = {
+      kind: 'page_failed',
+      roles: [{ role: 'senior_devops', roleName: 'Senior DevOps Engineer', error: 'Slack answered 500' }],
+      commanderId: 'U0CMD',
+    };
+    await chat.notify(incident, notice);
+    const posts = fake.callsTo('chat.postMessage');
+    const inChannel = posts.find((c) => c.args.channel === 'CINC7');
+    expect(String(inChannel?.args.text)).toContain(
+      ':warning: Page failed: *Senior DevOps Engineer* (Slack answered: Slack answered 500) was not paged.',
+    );
+    expect(String(inChannel?.args.text)).toContain(
+      '<@U0CMD>: page it again with `/incident escalate Senior DevOps Engineer`, or call its people.',
+    );
+    const dm = posts.find((c) => c.args.channel === 'U0CMD');
+    expect(String(dm?.args.text)).toMatch(
+      /^\*Incident #7\* \(db down, <#CINC7>\)\n:warning: Page failed: \*Senior DevOps/,
+    );
+    expect(String(dm?.args.text)).not.toContain('<@U0CMD>');
+
+    // Slack refusing the DM does not fail the notice (the channel has it; its timer is not tried again for it).
+    fake.reset();
+    fake.failNext('chat.postMessage', { error: 'user_not_found' }, 1, (args) => args.channel === 'U0CMD');
+    await chat.notify(incident, notice);
+    expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'CINC7')).toHaveLength(1);
+    expect(warned).toEqual(['incident 7: could not tell its commander a page failed']);
   });
 });

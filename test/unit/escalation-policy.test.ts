@@ -429,13 +429,20 @@ describe('the rule table', () => {
     ]);
     // A page DMs' redraw too: written by hand for a page of more roles or an own acknowledgement, and never replaced by
     // a later change's, the resolution's either (each shows every DM behind, as the incident is when it draws). The
-    // card's redraw likewise: written when a fired timer's refresh of the card failed.
+    // card's redraw likewise: written when a fired timer's refresh of the card failed. A failed page's notice till told,
+    // not once the incident is resolved.
     expect([...keptByHand(makeIncident({ status: 'investigating' }))]).toEqual([
       'manual',
       'redraw_pages',
       'redraw_card',
+      'page_failed',
     ]);
-    expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual(['manual', 'redraw_pages', 'redraw_card']);
+    expect([...keptByHand(makeIncident({ status: 'mitigated' }))]).toEqual([
+      'manual',
+      'redraw_pages',
+      'redraw_card',
+      'page_failed',
+    ]);
     expect([...keptByHand(makeIncident({ status: 'resolved' }))]).toEqual(['redraw_pages', 'redraw_card']);
   });
 
@@ -468,7 +475,8 @@ describe('the rule table', () => {
     expect(redraw({ ...i, severityChangedAt: null, acknowledgedAt: acked })).toHaveLength(1);
     expect(rolesToPage({ rule: 'redraw_pages', role: null }, rb, i, new Set())).toEqual([]);
     expect(rolesToPage({ rule: 'redraw_card', role: null }, rb, i, new Set())).toEqual([]);
-    expect(PAGING_NOBODY_RULES).toEqual([...REMINDER_RULES, 'redraw_pages', 'redraw_card']);
+    expect(rolesToPage({ rule: 'page_failed', role: null }, rb, i, new Set())).toEqual([]);
+    expect(PAGING_NOBODY_RULES).toEqual([...REMINDER_RULES, 'redraw_pages', 'redraw_card', 'page_failed']);
   });
 
   it('a stored job of a rule this version does not know no longer holds, and pages nobody', () => {
