@@ -85,6 +85,12 @@ export interface AlertChat {
     thread?: string,
   ): Promise<{ channel: string; ts: string } | null>;
   /**
+   * Deletes a storm message of the bot's that is one too many (`ref`: tellStorm's in the incidents channel, posted by a
+   * step slow enough that another step posted the storm's message meanwhile, the storm's message being the other). One
+   * gone already is no error; one Slack will not delete is logged (it shows twice).
+   */
+  withdrawStormPost(ref: { channel: string; ts: string }): Promise<void>;
+  /**
    * The incidents channel's storm message (`ref`, posted by tellStorm for an earlier incident of the same storm) once
    * the storm's further alerts join `incident` instead: updated to name it (and `earlier`, oldest first), then the
    * change said in its thread. `threaded`: its thread had a reply already (the update says the thread tells when it

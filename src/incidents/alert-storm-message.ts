@@ -75,7 +75,7 @@ export class StormMessage {
         drew = told.drew;
         return told.at;
       },
-      async (_where, at) => keepStormMessage(this.db, storm.source, at),
+      async (_where, at) => void (await this.keepFound(incident, storm.source, at)),
       undefined,
       ['everyone'],
     );
@@ -110,7 +110,8 @@ export class StormMessage {
       // Taken over from a step whose process died while it posted: its post, if Slack took it, is the storm's message.
       const found = await this.chat.findStepPost(incident, 'everyone', claim.retakenFrom.mark, claim.retakenFrom.since);
       if (found) {
-        await keepStormMessage(this.db, storm.source, found);
+        // Kept, or withdrawn if this step's taken-over post was recorded first (see below): told in the one recorded.
+        await this.keepFound(incident, storm.source, found);
         return this.tellStormEveryone(incident, storm, mark, flap);
       }
     }
@@ -129,7 +130,7 @@ export class StormMessage {
     // This step retried after the storm moved on, its message refused again since: the storm's later step posts it,
     // naming this one in its place (left refused, for that step to take at once).
     if (place >= 0 && place < claim.incidents.length - 1) {
-      await stormMessageRefused(this.db, storm.source);
+      await stormMessageRefused(this.db, storm.source, mark);
       return { at: null, drew: 'nothing' };
     }
     const earlier = await this.earlierOf(claim.incidents, incident);
@@ -142,13 +143,30 @@ export class StormMessage {
     try {
       at = await this.chat.tellStorm(incident, storm, 'everyone', mark, earlier);
     } catch (err) {
-      await stormMessageRefused(this.db, storm.source).catch(() => {});
+      await stormMessageRefused(this.db, storm.source, mark).catch(() => {});
       throw err;
     } finally {
       clearInterval(holding);
     }
-    await keepStormMessage(this.db, storm.source, at);
+    if (!(await keepStormMessage(this.db, storm.source, at, incident.id)) && at) {
+      // So slow (its claim not renewed: its database out of reach, its process frozen) that the storm's next step took
+      // the claim over and posted the storm's message, recorded first: this post is withdrawn, one message in the
+      // channel, and the step tells its move in that one's thread, as if it had waited for it.
+      await this.chat.withdrawStormPost(at);
+      return this.tellStormEveryone(incident, storm, mark, flap);
+    }
     return { at, drew: at ? { incidents: claim.incidents, threaded: false } : 'nothing' };
+  }
+
+  /**
+   * A post of the storm's message found after its step lost it (its process died, or it was slow and its claim taken
+   * over), kept as the storm's message: false when another post is recorded as that already, this one then withdrawn
+   * (one message in the channel; the step tells its move in the recorded one's thread).
+   */
+  async keepFound(incident: Incident, source: string, at: { channel: string; ts: string }): Promise<boolean> {
+    if (await keepStormMessage(this.db, source, at, incident.id)) return true;
+    await this.chat.withdrawStormPost(at);
+    return false;
   }
 
   /**

@@ -8,7 +8,6 @@ import {
   getAlerts,
   joinedMessagesShowing,
   keepStepPost,
-  keepStormMessage,
   movePrivateStorm,
   openFiredElsewhere,
   recordFiredElsewhere,
@@ -83,9 +82,12 @@ export class StormSteps {
         drew = told.drew;
         return told.at;
       },
-      // Found in the incidents channel after a crash: the storm's message, as if this attempt had posted it.
+      // Found in the incidents channel after a crash: the storm's message, as if this attempt had posted it (another
+      // recorded first, this one is withdrawn and the move told in that one's thread).
       async (where, at) => {
-        if (where === 'everyone' && !incident.private) await keepStormMessage(this.db, storm.source, at);
+        if (where !== 'everyone' || incident.private) return;
+        if (!(await this.message.keepFound(incident, storm.source, at)))
+          drew = (await this.message.tellStormEveryone(incident, storm, `${key}:${where}`)).drew;
       },
       // The storm's message, or, when the storm moved here from an earlier incident, the reply in its thread saying
       // so (tellStormMoved): found there, the step keeps the storm's message, as an attempt that lived would have.

@@ -13,7 +13,9 @@ export type Failure =
   /** An HTTP 5xx with an HTML body, as Slack's edge answers when it is unwell. */
   | { status: 500 | 502 | 503 }
   /** Answers normally, after a delay. */
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Answers normally once `until` settles (a post held by Slack for as long as a test needs). */
+  | { until: Promise<unknown> };
 
 export interface RecordedCall {
   /** Web API method (`chat.postMessage`), or `'response_url'` for a POST to a {@link LocalSlack.responseUrl}. */
@@ -25,7 +27,7 @@ export interface RecordedCall {
   at: number;
   /** Set when this attempt was answered by an injected failure (error, 429 or 5xx); holds that failure. */
   failed?: Failure;
-  /** Set when the answer was held back by an injected `{ delayMs }`. */
+  /** Set when the answer was held back by an injected `{ delayMs }` or `{ until }` (how long, for `until`). */
   delayedMs?: number;
   /** The JSON body answered (absent for 429/5xx attempts). `response.ok === false` for Slack-level errors. */
   response?: SlackArgs;

@@ -407,6 +407,10 @@ export class LocalSlack {
       await this.sleep(failure.delayMs);
       if (this.closed) return;
       base.delayedMs = failure.delayMs;
+    } else if (failure && 'until' in failure) {
+      await failure.until.catch(() => {});
+      if (this.closed) return;
+      base.delayedMs = Date.now() - at;
     } else if (failure) {
       this.record({ ...base, failed: failure });
       if (failure.status === 429) {

@@ -252,6 +252,17 @@ export class SlackAlertChat implements AlertChat {
     }
   }
 
+  async withdrawStormPost(ref: { channel: string; ts: string }): Promise<void> {
+    try {
+      await this.client.chat.delete({ channel: ref.channel, ts: ref.ts });
+    } catch (err) {
+      if (slackErrorCode(err) === 'message_not_found') return;
+      this.opts.log?.warn(
+        `could not delete the alert storm message ${ref.ts} in ${ref.channel}, one too many (${slackErrorCode(err) ?? String(err)}): it shows twice`,
+      );
+    }
+  }
+
   async tellStormMoved(
     ref: { channel: string; ts: string },
     incident: Incident,

@@ -634,21 +634,23 @@ export async function claimStormMessage(
  */
 export async function renewStormMessageClaim(q: Queryable, source: string, mark: string): Promise<boolean> {
   const { rows } = await q.query(
-    `UPDATE alert_storm_messages SET posting_at = now() WHERE source = $1 AND posting = $2 AND ts IS NULL
-     RETURNING source`,
+    `UPDATE alert_storm_messages SET posting_at = now()
+      WHERE source = $1 AND posting = $2 AND ts IS NULL AND refused_at IS NULL RETURNING source`,
     [source, mark],
   );
   return rows.length > 0;
 }
 
 /**
- * A storm's message claimed to be posted (claimStormMessage `new`) was not: Slack refused it, or the step left it to a
- * later incident of the list. Kept with its incidents, for the next step of the storm to post at once.
+ * A storm's message claimed to be posted (claimStormMessage `new`, `mark` its claim) was not: Slack refused it, or the
+ * step left it to a later incident of the list. Kept with its incidents, for the next step of the storm to post at
+ * once. Nothing when the claim is not the step's any more (another step took it over, or a message is up).
  */
-export async function stormMessageRefused(q: Queryable, source: string): Promise<void> {
+export async function stormMessageRefused(q: Queryable, source: string, mark: string): Promise<void> {
   await q.query(
-    'UPDATE alert_storm_messages SET refused_at = now(), posting = NULL, posting_at = NULL WHERE source = $1 AND ts IS NULL',
-    [source],
+    `UPDATE alert_storm_messages SET refused_at = now(), posting = NULL, posting_at = NULL
+      WHERE source = $1 AND ts IS NULL AND posting = $2`,
+    [source, mark],
   );
 }
 
@@ -744,21 +746,34 @@ export async function stormMessageOf(q: Queryable, source: string): Promise<{ ch
   return r?.channel && r.ts ? { channel: r.channel, ts: r.ts } : null;
 }
 
-/** Where a storm's message went once posted (null: nowhere to post: the claim is given back). */
+/**
+ * Where a storm's message went once posted by the step of `incidentId` (null: nowhere to post: the claim is given
+ * back), or where a post found after a crash is (its step's, or that of the step it took over from). The first post
+ * recorded is the storm's message: false, not recorded, when another is already (a post its step made while the step
+ * it took over from, only slow, posted too), for the post to be retired. Recorded while none is, even if the claim is
+ * another step's now: that step may have found this post and be about to keep it, or posts its own and then finds this
+ * one recorded. An earlier storm's late post is not recorded in a new storm it is no part of.
+ */
 export async function keepStormMessage(
   q: Queryable,
   source: string,
   at: { channel: string; ts: string } | null,
-): Promise<void> {
+  incidentId: number,
+): Promise<boolean> {
   if (!at) {
-    await q.query('DELETE FROM alert_storm_messages WHERE source = $1 AND ts IS NULL', [source]);
-    return;
+    await q.query('DELETE FROM alert_storm_messages WHERE source = $1 AND ts IS NULL AND $2::int = ANY(incidents)', [
+      source,
+      incidentId,
+    ]);
+    return true;
   }
-  await q.query(
+  const { rows } = await q.query(
     `UPDATE alert_storm_messages SET channel = $2, ts = $3, refused_at = NULL, posting = NULL, posting_at = NULL
-      WHERE source = $1`,
-    [source, at.channel, at.ts],
+      WHERE source = $1 AND ((ts IS NULL AND $4::int = ANY(incidents)) OR (channel = $2 AND ts = $3))
+     RETURNING source`,
+    [source, at.channel, at.ts, incidentId],
   );
+  return rows.length > 0;
 }
 
 /** The messages telling that alerts joined an incident (recordJoinedMessage) that show any of these alerts. */

@@ -11,6 +11,7 @@ import {
   renewStormMessageClaim,
   STORM_MESSAGE_CLAIM_STALE_MS,
   stormMessageNow,
+  stormMessageRefused,
 } from '../../src/store/alert.repo.js';
 import { forEachDatabase } from './databases.js';
 
@@ -41,7 +42,7 @@ forEachDatabase((ctx) => {
       replied: false,
     });
     expect((await stormMessageNow(ctx.db, 's', STORM_WINDOW_MS))?.pending).toBe(true);
-    await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '1.1' });
+    await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '1.1' }, 1);
     expect(await renewStormMessageClaim(ctx.db, 's', 'storm:1:everyone')).toBe(false);
     expect(await claimStormMessage(ctx.db, 's', 2, STORM_WINDOW_MS, 'storm:2:everyone')).toEqual({
       kind: 'ongoing',
@@ -69,5 +70,48 @@ forEachDatabase((ctx) => {
     });
     // The dead step's renewal (its process was only stalled) does not take it back.
     expect(await renewStormMessageClaim(ctx.db, 's', 'storm:1:everyone')).toBe(false);
+  });
+
+  it("a slow step's post is recorded only while none is: the one recorded first stands, the late one is refused", async () => {
+    await claimStormMessage(ctx.db, 's', 1, STORM_WINDOW_MS, 'storm:1:everyone');
+    // Step 1's post is slow to come back and its claim is not renewed: step 2 takes it over and posts.
+    await age(STORM_MESSAGE_CLAIM_STALE_MS + 1000);
+    expect((await claimStormMessage(ctx.db, 's', 2, STORM_WINDOW_MS, 'storm:2:everyone')).kind).toBe('new');
+    expect(await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '2.2' }, 2)).toBe(true);
+    // Step 1's post comes back: not recorded over step 2's (it is to be withdrawn).
+    expect(await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '1.1' }, 1)).toBe(false);
+    expect((await stormMessageNow(ctx.db, 's', STORM_WINDOW_MS))?.at).toEqual({ channel: 'C1', ts: '2.2' });
+    // Nor does its refusal (Slack erring on it) undo the message.
+    await stormMessageRefused(ctx.db, 's', 'storm:1:everyone');
+    expect((await stormMessageNow(ctx.db, 's', STORM_WINDOW_MS))?.at).toEqual({ channel: 'C1', ts: '2.2' });
+    // The message recorded, kept again (step 2's retry, or a step finding it after a crash): still the one.
+    expect(await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '2.2' }, 2)).toBe(true);
+  });
+
+  it("the slow step's post back first, while the step that took over posts, is the one recorded", async () => {
+    await claimStormMessage(ctx.db, 's', 1, STORM_WINDOW_MS, 'storm:1:everyone');
+    await age(STORM_MESSAGE_CLAIM_STALE_MS + 1000);
+    await claimStormMessage(ctx.db, 's', 2, STORM_WINDOW_MS, 'storm:2:everyone');
+    // Step 2 may have found step 1's post by now, and keep it: step 1 records it meanwhile, step 2 keeps it all the same.
+    expect(await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '1.1' }, 1)).toBe(true);
+    expect(await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '1.1' }, 2)).toBe(true);
+    // Had step 2 posted one of its own, that one is refused, for it to withdraw; nor can its refusal undo the message.
+    expect(await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '2.2' }, 2)).toBe(false);
+    await stormMessageRefused(ctx.db, 's', 'storm:2:everyone');
+    expect((await stormMessageNow(ctx.db, 's', STORM_WINDOW_MS))?.at).toEqual({ channel: 'C1', ts: '1.1' });
+  });
+
+  it("an earlier storm's late post is not recorded in a new storm it is no part of", async () => {
+    await claimStormMessage(ctx.db, 's', 1, STORM_WINDOW_MS, 'storm:1:everyone');
+    // The storm over (quiet for its window), a new one starts at incident 3, its message being posted.
+    await ctx.db.query(`UPDATE alert_storm_messages SET told_at = told_at - make_interval(secs => $1)`, [
+      STORM_WINDOW_MS / 1000 + 60,
+    ]);
+    expect(await claimStormMessage(ctx.db, 's', 3, STORM_WINDOW_MS, 'storm:3:everyone')).toEqual({
+      kind: 'new',
+      incidents: [3],
+    });
+    expect(await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '1.1' }, 1)).toBe(false);
+    expect((await stormMessageNow(ctx.db, 's', STORM_WINDOW_MS))?.at).toBeNull();
   });
 });
