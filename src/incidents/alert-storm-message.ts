@@ -107,11 +107,14 @@ export class StormMessage {
     // Up since it was read (redrawn after).
     if (flap && claim.kind === 'ongoing') return { at: claim.at, drew: undefined };
     if (claim.kind === 'new' && claim.retakenFrom) {
-      // Taken over from a step whose process died while it posted: its post, if Slack took it, is the storm's message.
+      // Taken over from a step whose process died while it posted, or whose post Slack answered with an error (this
+      // step's own earlier attempt too): its post, if Slack took it, is the storm's message.
       const found = await this.chat.findStepPost(incident, 'everyone', claim.retakenFrom.mark, claim.retakenFrom.since);
       if (found) {
         // Kept, or withdrawn if this step's taken-over post was recorded first (see below): told in the one recorded.
-        await this.keepFound(incident, storm.source, found);
+        const kept = await this.keepFound(incident, storm.source, found);
+        // This step's own, its answer lost: kept as if it had come (redrawn to the storm as it is now: drew unset).
+        if (kept && claim.retakenFrom.mark === mark) return { at: found, drew: undefined };
         return this.tellStormEveryone(incident, storm, mark, flap);
       }
     }
@@ -130,7 +133,7 @@ export class StormMessage {
     // This step retried after the storm moved on, its message refused again since: the storm's later step posts it,
     // naming this one in its place (left refused, for that step to take at once).
     if (place >= 0 && place < claim.incidents.length - 1) {
-      await stormMessageRefused(this.db, storm.source, mark);
+      await stormMessageRefused(this.db, storm.source, mark, false);
       return { at: null, drew: 'nothing' };
     }
     const earlier = await this.earlierOf(claim.incidents, incident);
@@ -143,7 +146,8 @@ export class StormMessage {
     try {
       at = await this.chat.tellStorm(incident, storm, 'everyone', mark, earlier);
     } catch (err) {
-      await stormMessageRefused(this.db, storm.source, mark).catch(() => {});
+      // Slack may have taken it, its answer lost: looked for by the next attempt (this step's retry, or the next step's).
+      await stormMessageRefused(this.db, storm.source, mark, true).catch(() => {});
       throw err;
     } finally {
       clearInterval(holding);

@@ -15,7 +15,12 @@ export type Failure =
   /** Answers normally, after a delay. */
   | { delayMs: number }
   /** Answers normally once `until` settles (a post held by Slack for as long as a test needs). */
-  | { until: Promise<unknown> };
+  | { until: Promise<unknown> }
+  /**
+   * Does what was asked (a message is posted), then answers HTTP 200 `{ ok: false, error: takenThen }`: Slack took the
+   * call and its answer was lost (an error, or a timeout, after it was done).
+   */
+  | { takenThen: string };
 
 export interface RecordedCall {
   /** Web API method (`chat.postMessage`), or `'response_url'` for a POST to a {@link LocalSlack.responseUrl}. */
@@ -29,6 +34,8 @@ export interface RecordedCall {
   failed?: Failure;
   /** Set when the answer was held back by an injected `{ delayMs }` or `{ until }` (how long, for `until`). */
   delayedMs?: number;
+  /** For a `takenThen` failure: what Slack did before it answered the error (a post's `ts`). */
+  taken?: SlackArgs;
   /** The JSON body answered (absent for 429/5xx attempts). `response.ok === false` for Slack-level errors. */
   response?: SlackArgs;
   /** For `response_url` calls: the key of the URL that was posted to. */

@@ -411,6 +411,13 @@ export class LocalSlack {
       await failure.until.catch(() => {});
       if (this.closed) return;
       base.delayedMs = Date.now() - at;
+    } else if (failure && 'takenThen' in failure) {
+      // Done as asked, the answer an error: the caller cannot tell it was taken.
+      const done = token ? this.handlers[method]?.(args) : undefined;
+      const response = { ok: false, error: failure.takenThen };
+      this.record({ ...base, failed: failure, response, ...(done ? { taken: done } : {}) });
+      this.sendJson(res, response);
+      return;
     } else if (failure) {
       this.record({ ...base, failed: failure });
       if (failure.status === 429) {

@@ -569,7 +569,8 @@ export const STORM_MESSAGE_CLAIM_STALE_MS = 30_000;
  * `incidentId`: `new` when none was told within `windowMs`, or one being posted was refused by Slack, is this step's
  * own (`mark`: its claim of the post, tried again), or was given up (its claim not renewed for
  * STORM_MESSAGE_CLAIM_STALE_MS: its process died; `retakenFrom`: that claim and when it was made, for the post it may
- * have made to be looked for), claimed for this step to post, with the incidents it was sent to, in order (those
+ * have made to be looked for; so too for a post Slack answered with an error, which it may have taken: see
+ * stormMessageRefused, even this step's own), claimed for this step to post, with the incidents it was sent to, in order (those
  * listed before it keep their place: a step refused, then tried again after another, is not listed after it); else
  * `ongoing`, the storm's message (null while another step posts it: waited for) with the incidents it was sent to, in
  * order, this one last. Asked again for an incident already in the list (a step's retry, the storm since moved on),
@@ -588,7 +589,7 @@ export async function claimStormMessage(
   const claimed = await q.query<{ incidents: number[]; was: string | null; was_since: Date | null }>(
     `WITH earlier AS (
        SELECT posting, posting_since FROM alert_storm_messages
-        WHERE source = $1 AND ts IS NULL AND refused_at IS NULL AND posting <> $4
+        WHERE source = $1 AND ts IS NULL AND (posting <> $4 OR refused_at IS NOT NULL)
           AND told_at >= now() - make_interval(secs => $3)
      )
      INSERT INTO alert_storm_messages AS m (source, incidents, posting, posting_since, posting_at)
@@ -644,13 +645,15 @@ export async function renewStormMessageClaim(q: Queryable, source: string, mark:
 /**
  * A storm's message claimed to be posted (claimStormMessage `new`, `mark` its claim) was not: Slack refused it, or the
  * step left it to a later incident of the list. Kept with its incidents, for the next step of the storm to post at
- * once. Nothing when the claim is not the step's any more (another step took it over, or a message is up).
+ * once. `tried`: Slack was asked and answered an error (or none), as it may for a post it took, its answer lost: the
+ * claim is kept, for the next step (this one's retry too) to look for that post first (claimStormMessage
+ * `retakenFrom`). Nothing when the claim is not the step's any more (another step took it over, or a message is up).
  */
-export async function stormMessageRefused(q: Queryable, source: string, mark: string): Promise<void> {
+export async function stormMessageRefused(q: Queryable, source: string, mark: string, tried: boolean): Promise<void> {
   await q.query(
-    `UPDATE alert_storm_messages SET refused_at = now(), posting = NULL, posting_at = NULL
+    `UPDATE alert_storm_messages SET refused_at = now(), posting_at = NULL, posting = CASE WHEN $3 THEN posting END
       WHERE source = $1 AND ts IS NULL AND posting = $2`,
-    [source, mark],
+    [source, mark, tried],
   );
 }
 

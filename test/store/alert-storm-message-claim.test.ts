@@ -82,7 +82,7 @@ forEachDatabase((ctx) => {
     expect(await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '1.1' }, 1)).toBe(false);
     expect((await stormMessageNow(ctx.db, 's', STORM_WINDOW_MS))?.at).toEqual({ channel: 'C1', ts: '2.2' });
     // Nor does its refusal (Slack erring on it) undo the message.
-    await stormMessageRefused(ctx.db, 's', 'storm:1:everyone');
+    await stormMessageRefused(ctx.db, 's', 'storm:1:everyone', true);
     expect((await stormMessageNow(ctx.db, 's', STORM_WINDOW_MS))?.at).toEqual({ channel: 'C1', ts: '2.2' });
     // The message recorded, kept again (step 2's retry, or a step finding it after a crash): still the one.
     expect(await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '2.2' }, 2)).toBe(true);
@@ -97,7 +97,7 @@ forEachDatabase((ctx) => {
     expect(await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '1.1' }, 2)).toBe(true);
     // Had step 2 posted one of its own, that one is refused, for it to withdraw; nor can its refusal undo the message.
     expect(await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '2.2' }, 2)).toBe(false);
-    await stormMessageRefused(ctx.db, 's', 'storm:2:everyone');
+    await stormMessageRefused(ctx.db, 's', 'storm:2:everyone', true);
     expect((await stormMessageNow(ctx.db, 's', STORM_WINDOW_MS))?.at).toEqual({ channel: 'C1', ts: '1.1' });
   });
 
@@ -113,5 +113,31 @@ forEachDatabase((ctx) => {
     });
     expect(await keepStormMessage(ctx.db, 's', { channel: 'C1', ts: '1.1' }, 1)).toBe(false);
     expect((await stormMessageNow(ctx.db, 's', STORM_WINDOW_MS))?.at).toBeNull();
+  });
+
+  it('a post Slack answered with an error is looked for by the next attempt, even its own step', async () => {
+    await claimStormMessage(ctx.db, 's', 1, STORM_WINDOW_MS, 'storm:1:everyone');
+    const { rows } = await ctx.db.query<{ posting_since: Date }>('SELECT posting_since FROM alert_storm_messages');
+    const since = new Date(rows[0]!.posting_since);
+    // Slack answered an error: it may have taken the post.
+    await stormMessageRefused(ctx.db, 's', 'storm:1:everyone', true);
+    expect((await stormMessageNow(ctx.db, 's', STORM_WINDOW_MS))?.pending).toBe(false);
+    expect(await claimStormMessage(ctx.db, 's', 1, STORM_WINDOW_MS, 'storm:1:everyone')).toEqual({
+      kind: 'new',
+      incidents: [1],
+      retakenFrom: { mark: 'storm:1:everyone', since },
+    });
+    await stormMessageRefused(ctx.db, 's', 'storm:1:everyone', true);
+    expect(await claimStormMessage(ctx.db, 's', 2, STORM_WINDOW_MS, 'storm:2:everyone')).toMatchObject({
+      kind: 'new',
+      incidents: [1, 2],
+      retakenFrom: { mark: 'storm:1:everyone' },
+    });
+    // Left to a later incident without asking Slack: nothing to look for.
+    await stormMessageRefused(ctx.db, 's', 'storm:2:everyone', false);
+    expect(await claimStormMessage(ctx.db, 's', 3, STORM_WINDOW_MS, 'storm:3:everyone')).toEqual({
+      kind: 'new',
+      incidents: [1, 2, 3],
+    });
   });
 });
