@@ -31,14 +31,20 @@ describe('a page while its timer is showing an earlier page DM', () => {
           : undefined,
       "on-call's DM recorded",
     );
-    // The redraw of on-call's DM (its Escalate to senior DevOps) is answered 7 s late.
-    bot.fake.failNext('chat.update', { delayMs: 7000 }, 1, at(dm));
+    // The redraw of on-call's DM (its Escalate to senior DevOps) is held by Slack until the card has shown the page (a
+    // fixed delay of 7 s was outrun by a loaded machine's declaration of the page; under the client's 10 s timeout).
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    bot.fake.failNext('chat.update', { until: held }, 1, at(dm));
     await bot.command('escalate', { channel_id: card.channelId, user_id: 'U0REPORTER' });
     await pageDmTo(bot.fake, 'U0SENIOR', card.channelId);
     await cardShows(bot, card, 'Escalate now: Engineering Manager');
     // Shown while on-call's slow DM update is still on its way (a delayed call is recorded once answered): the page did
     // not wait for it. Other updates of that DM may come meanwhile (a redraw timer written when a change overtook it).
     expect(bot.fake.callsTo('chat.update').filter((c) => at(dm)(c.args) && c.delayedMs !== undefined)).toHaveLength(0);
+    release();
     // The DM drawn by the one that held it, as the incident is now.
     await eventually(
       async () =>
