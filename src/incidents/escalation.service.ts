@@ -503,6 +503,7 @@ export class EscalationService {
         ...(p.declarerOnly ? { declarerOnly: true } : {}),
         ...(p.going ? { going: p.going } : {}),
         ...(p.failed ? { failed: p.failed } : {}),
+        ...(p.missed ? { missed: p.missed } : {}),
       })),
       next: s.next
         ? {
@@ -899,8 +900,11 @@ export class EscalationService {
     const error = err instanceof Error ? err.message : String(err);
     const key = cardRedrawKey(job.id);
     let roles: string[];
+    let told: boolean;
     try {
-      roles = await this.lanes.run('follow_up', () => giveUpPages(this.db, job, error, key, CARD_REDRAW_LEASE_MS));
+      ({ roles, told } = await this.lanes.run('follow_up', () =>
+        giveUpPages(this.db, job, error, key, CARD_REDRAW_LEASE_MS),
+      ));
     } catch (again) {
       this.log.warn(`could not give up escalation job ${job.id}; it is tried again`, again);
       await this.reschedule(job, retryDelayMs(job.attempts), error);
@@ -911,13 +915,14 @@ export class EscalationService {
       err,
     );
     // Its notice (the page_failed timer written with it), for whichever process claims it first.
-    if (roles.length) this.onScheduled(new Date());
+    if (told) this.onScheduled(new Date());
     await this.refreshAfter(incident, 'a page given up', key);
   }
 
   /**
-   * Tells the channel, and the commander in a direct message, that a paging job given up reached nobody of `roles`
-   * (its `page_failed` timer, written by giveUpPages): once, as a reminder is (the timer ends with the telling; a retry
+   * Tells the channel, and the commander in a direct message, that a paging job given up reached nobody of `roles`, or
+   * never reached some people of a role it paged (its `page_failed` timer, written by giveUpPages): once, as a
+   * reminder is (the timer ends with the telling; a retry
    * after a telling it could not record reads its note and does not tell again). The card and the timeline say it
    * already; this is for the people, as PagerDuty tells responders that a notification failed.
    */
@@ -925,9 +930,19 @@ export class EscalationService {
     const failed = await this.lanes.run('follow_up', () => failedPagesOf(this.db, incident.id, job.key));
     const key = noteKey(incident.id, incident.createdAt, 'page_failed', job.id);
     if (failed.length && !(await this.noteOf(job, key)).announced) {
-      const roles = failed.map((f) => ({ ...f, roleName: this.roleName(f.role) }));
+      const roles = failed.flatMap((f) =>
+        f.missed ? [] : [{ role: f.role, roleName: this.roleName(f.role), error: f.error }],
+      );
+      const missed = failed.flatMap((f) =>
+        f.missed ? [{ role: f.role, roleName: this.roleName(f.role), userIds: f.missed, error: f.error }] : [],
+      );
       await this.lanes.run('urgent', () =>
-        this.chat.notify(incident, { kind: 'page_failed', roles, commanderId: incident.commanderId }),
+        this.chat.notify(incident, {
+          kind: 'page_failed',
+          roles,
+          ...(missed.length ? { missed } : {}),
+          commanderId: incident.commanderId,
+        }),
       );
     }
     await this.lanes.run('follow_up', () =>
@@ -1243,6 +1258,17 @@ export class EscalationService {
       if (r.value) reached.push(userId);
       else unreachable.push(userId);
     });
+    // The job's last try, and Slack still refusing some of the DMs of a page that reached someone (now or on an earlier
+    // try): the page went out (its role counts as paged), and those people are recorded as never reached by it, with
+    // Slack's answer, for the card and the job's page_failed notice.
+    const lastTry = job.attempts >= (this.opts.pageTries ?? PAGE_TRIES);
+    const missed =
+      failure && lastTry && reached.length
+        ? {
+            userIds: userIds.filter((_, i) => sent[i]!.status === 'rejected'),
+            error: failure instanceof Error ? failure.message : String(failure),
+          }
+        : undefined;
     // Whom this attempt reached is stored even when another DM failed, so a retry does not page them twice.
     const fresh = attempted.filter((u) => !page.deliveredTo.has(u));
     const tried = [...new Set([...deliveredTo, ...attempted])];
@@ -1271,6 +1297,7 @@ export class EscalationService {
           // What Escalate to … was chosen with (a page by name offers none): a change of command shows it again.
           person ? null : (incident.commanderId ?? ''),
           more,
+          missed,
         );
       }),
     );

@@ -115,11 +115,17 @@ export type IncidentNotice =
     }
   /**
    * A paging job was given up (its DMs failing try after try, PAGE_TRIES): `roles` reached nobody, each with Slack's
-   * last answer. Said once in the channel, and to the commander (`commanderId`) in a direct message.
+   * last answer; `missed`, people of pages that went out never reached. Said once in the channel, and to the
+   * commander (`commanderId`) in a direct message.
    */
   | {
       kind: 'page_failed';
       roles: { role: string; roleName: string; error: string | null }[];
+      /**
+       * Pages that went out (the role counts as paged) whose DMs to `userIds` failed till the job's last try: never
+       * reached by them, with Slack's last answer.
+       */
+      missed?: { role: string; roleName: string; userIds: string[]; error: string | null }[];
       commanderId: string | null;
     }
   /** The rounds of nobody acknowledging ran out (`rounds` of them, `afterMs` after declaring or reopening). */
@@ -200,6 +206,8 @@ export interface EscalationView {
     declarerOnly?: boolean;
     going?: { error: string | null };
     failed?: { error: string | null };
+    /** It went out, and its DMs to these people failed till its job's last try: never reached by it (Slack's answer). */
+    missed?: { userIds: string[]; error: string | null };
   }[];
   /** `again`: the role was paged already, and this timer pages it once more. */
   next: {

@@ -364,9 +364,14 @@ export async function recordDeliveries(
   commander: string | null = null,
   /** What else the page's DMs leave, written in the same statement (its notify: rules' records: pageNotificationsPart). */
   more?: (first: number) => StatementPart,
+  /**
+   * The people its DMs still failed for on its job's last try, with Slack's answer, when it reached someone: recorded
+   * on the page as never reached by it (pages.missed, failure).
+   */
+  missed?: { userIds: string[]; error: string },
 ): Promise<boolean> {
-  if (userIds.length === 0 && !more) return false;
-  const part = more?.(9);
+  if (userIds.length === 0 && !more && !missed) return false;
+  const part = more?.(11);
   // Drawn before a change that its timer has shown already (the page was on its way): a timer of its own shows it.
   const { rows } = await q.query<{ late: boolean }>(
     `WITH ${part?.with ? `${part.with}, ` : ''}ins AS (
@@ -385,6 +390,8 @@ export async function recordDeliveries(
                      AND (${PAGE_ACKNOWLEDGED} OR ${DRAWN_BEHIND('ins', 'i')}))
        ON CONFLICT (incident_id, key) DO NOTHING
        RETURNING id
+     ), missed AS (
+       UPDATE pages SET missed = $9::text[], failure = $10::text WHERE id = $1 AND $9::text[] IS NOT NULL
      )
      SELECT EXISTS (SELECT 1 FROM late) AS late`,
     [
@@ -396,6 +403,8 @@ export async function recordDeliveries(
       severity,
       escalateTo,
       commander,
+      missed?.userIds ?? null,
+      missed ? missed.error.slice(0, 1000) : null,
       ...(part?.params ?? []),
     ],
   );
@@ -839,20 +848,25 @@ export const pageFailedKey = (jobId: number) => `page_failed@job:${jobId}`;
 
 /**
  * The pages a `page_failed` timer (its `key`, pageFailedKey) tells of: those of its job given up before they went out,
- * with Slack's last answer.
+ * with Slack's last answer, and those that went out with people their DMs never reached (`missed`, with Slack's answer).
  */
 export async function failedPagesOf(
   q: Queryable,
   incidentId: number,
   key: string,
-): Promise<{ role: string; error: string | null }[]> {
-  const { rows } = await q.query<{ role: string; failure: string | null }>(
-    `SELECT role, failure FROM pages
-     WHERE incident_id = $1 AND 'page_failed@job:' || job_id = $2 AND failed_at IS NOT NULL
+): Promise<{ role: string; error: string | null; missed?: string[] }[]> {
+  const { rows } = await q.query<{ role: string; failure: string | null; missed: string[] | null; failed: boolean }>(
+    `SELECT role, failure, missed, failed_at IS NOT NULL AS failed FROM pages
+     WHERE incident_id = $1 AND 'page_failed@job:' || job_id = $2
+       AND (failed_at IS NOT NULL OR cardinality(missed) > 0)
      ORDER BY created_at, id`,
     [incidentId, key],
   );
-  return rows.map((r) => ({ role: r.role, error: r.failure }));
+  return rows.map((r) => ({
+    role: r.role,
+    error: r.failure,
+    ...(r.failed || !r.missed?.length ? {} : { missed: r.missed }),
+  }));
 }
 
 /**
@@ -981,9 +995,10 @@ export async function retryJob(q: Queryable, id: number, attempts: number, dueAt
  * A paging job given up after failing try after try (`attempts` as claimed, still pending: not one another process
  * claimed since): ended (cancelled), its pages that had not gone out recorded failed with `error`, the timeline told,
  * and the card's refresh written (a `redraw_card` timer due now, `cardKey`, held by this process for `cardLeaseMs`,
- * as announcePage's), and, when a page failed, the timer that tells the channel and the commander so (`page_failed`,
- * pageFailedKey: once per job, due now): one statement. Returns the roles of the pages recorded failed; none when it
- * was not that attempt.
+ * as announcePage's), and, when a page failed or one that went out never reached some of its people (pages.missed),
+ * the timer that tells the channel and the commander so (`page_failed`, pageFailedKey: once per job, due now): one
+ * statement. Returns the roles of the pages recorded failed, and whether that timer was written; none, and not, when
+ * it was not that attempt.
  */
 export async function giveUpPages(
   db: Database,
@@ -991,8 +1006,8 @@ export async function giveUpPages(
   error: string,
   cardKey: string,
   cardLeaseMs: number,
-): Promise<string[]> {
-  const { rows } = await db.query<{ role: string }>(
+): Promise<{ roles: string[]; told: boolean }> {
+  const { rows } = await db.query<{ roles: string[] | null; told: boolean }>(
     `WITH ${incidentFirst('$2')}, fin AS (
        UPDATE escalation_jobs SET state = 'cancelled', finished_at = now(), locked_until = NULL, last_error = $3
        WHERE id = $1 AND attempts = $4 AND state = 'pending' AND ${INCIDENT_FIRST}
@@ -1015,13 +1030,16 @@ export async function giveUpPages(
            fired_at = NULL, finished_at = NULL, last_error = NULL
      ), told AS (
        INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
-       SELECT $2, $8::text, 'page_failed', NULL, now() FROM failed HAVING count(*) > 0
+       SELECT $2, $8::text, 'page_failed', NULL, now()
+       WHERE EXISTS (SELECT 1 FROM failed)
+          OR EXISTS (SELECT 1 FROM pages mp WHERE mp.job_id IN (SELECT id FROM fin) AND cardinality(mp.missed) > 0)
        ON CONFLICT (incident_id, key) DO NOTHING
+       RETURNING id
      )
-     SELECT role FROM failed`,
+     SELECT (SELECT array_agg(role) FROM failed) AS roles, EXISTS (SELECT 1 FROM told) AS told`,
     [job.id, job.incidentId, error.slice(0, 1000), job.attempts, job.rule, cardKey, cardLeaseMs, pageFailedKey(job.id)],
   );
-  return rows.map((r) => r.role);
+  return { roles: rows[0]?.roles ?? [], told: rows[0]?.told === true };
 }
 
 /**
@@ -1073,6 +1091,8 @@ export interface EscalationSummary {
     declarerOnly?: boolean;
     going?: { error: string | null };
     failed?: { error: string | null };
+    /** It went out, and its DMs to these people failed till its job's last try (pages.missed): never reached by it. */
+    missed?: { userIds: string[]; error: string | null };
   }[];
   next: { role: string | null; rule: string; dueAt: Date } | null;
   /** The other timers due with `next` (within a second of it): a round of nobody acknowledging and another rule. */
@@ -1111,6 +1131,7 @@ export async function escalationSummary(
           sent: boolean;
           failed: boolean;
           error: string | null;
+          missed: string[] | null;
         }[]
       | string
       | null;
@@ -1126,7 +1147,8 @@ export async function escalationSummary(
             WHERE d.page_id = p.id AND d.user_id = i.reporter_id) END,
           'others', EXISTS (SELECT 1 FROM page_deliveries d JOIN incidents i ON i.id = p.incident_id
             WHERE d.page_id = p.id AND d.user_id <> i.reporter_id),
-          'sent', ${PAGE_SENT('p')}, 'failed', p.failed_at IS NOT NULL, 'error', coalesce(p.failure, j.last_error))
+          'sent', ${PAGE_SENT('p')}, 'failed', p.failed_at IS NOT NULL, 'error', coalesce(p.failure, j.last_error),
+          'missed', p.missed)
           ORDER BY p.created_at, p.id)
         FROM pages p JOIN escalation_jobs j ON j.id = p.job_id
         WHERE p.incident_id = $1 AND (${PAGE_COUNTS('p')} OR p.failed_at IS NOT NULL)) AS paged,
@@ -1151,6 +1173,7 @@ export async function escalationSummary(
       skipped: r.skipped === true,
       ...(r.declarer ? { declarer: r.declarer, ...(r.others ? {} : { declarerOnly: true }) } : {}),
       ...(r.sent ? {} : r.failed ? { failed: { error: r.error } } : { going: { error: r.error } }),
+      ...(r.sent && r.missed?.length ? { missed: { userIds: r.missed, error: r.error } } : {}),
     })),
     next: next ?? null,
     alsoDue: next ? due.slice(1).filter((d) => d.dueAt.getTime() - next.dueAt.getTime() < DUE_TOGETHER_MS) : [],

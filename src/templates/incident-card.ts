@@ -157,6 +157,18 @@ export function renderIncidentCard(
             ', ',
           )}: page ${failedRoles.size === 1 ? 'it' : 'them'} again with \`/incident escalate ${failedRoles.size === 1 ? mrkdwnClip([...failedRoles.keys()][0]!, 60) : '<role>'}\`, or call ${failedRoles.size === 1 ? 'its people' : 'their people'}`
       : null;
+    // Paged, but some of its people never reached (their DMs failing till its job's last try), and not paged since:
+    // named, with Slack's answer, so that someone reaches them another way.
+    const neverReached = escalation.paged.flatMap((p) =>
+      p.missed?.userIds.length && !pagedLater(p)
+        ? [
+            `${p.missed.userIds.map(mention).join(', ')} of ${mrkdwnClip(p.roleName, 60)}${p.missed.error ? ` (${mrkdwnClip(p.missed.error, 100)})` : ''}`,
+          ]
+        : [],
+    );
+    const missed = neverReached.length
+      ? `:warning: Never reached: ${neverReached.join('; ')}: call them or reach them another way`
+      : null;
     const paged = [
       reached.length
         ? `:pager: Paged: ${reached.map((p) => `${mrkdwnClip(p.roleName, 60)}${p.times > 1 ? ` ×${p.times} (last ${slackAgo(p.at)})` : ` (${slackAgo(p.at)})`}`).join(', ')}`
@@ -165,6 +177,7 @@ export function renderIncidentCard(
           : ':pager: Nobody paged yet',
       paging,
       failed,
+      missed,
       // A role without contacts was not paged: the card must not say it was (the channel has the fix).
       skipped.length ? `:warning: Not paged (no contacts): ${skipped.map((r) => mrkdwnClip(r, 60)).join(', ')}` : null,
       // The declarer on call for a role: their declaration reached them, and sent them no page (the channel says so).

@@ -205,13 +205,30 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
  * the body of the commander's direct message. Pure.
  */
 function pageFailedText(n: Extract<IncidentNotice, { kind: 'page_failed' }>): string {
-  const one = n.roles.length === 1;
-  const roles = n.roles
-    .map((r) => `${boldName(r.roleName, 100)}${r.error ? ` (Slack answered: ${mrkdwnClip(r.error, 200)})` : ''}`)
-    .join(', ');
-  const escalate = one ? mrkdwnClip(n.roles[0]!.roleName, 100) : '<role>';
   const who = n.commanderId ? `${mention(n.commanderId)}: ` : '';
-  return `:warning: Page failed: ${roles} ${one ? 'was' : 'were'} not paged. Slack refused the direct messages try after try for about ten minutes, so the bot stopped trying. ${who}page ${one ? 'it' : 'them'} again with \`/incident escalate ${escalate}\`, or call ${one ? 'its' : 'their'} people.`;
+  const answered = (error: string | null) => (error ? ` (Slack answered: ${mrkdwnClip(error, 200)})` : '');
+  const lines: string[] = [];
+  if (n.roles.length) {
+    const one = n.roles.length === 1;
+    const roles = n.roles.map((r) => `${boldName(r.roleName, 100)}${answered(r.error)}`).join(', ');
+    const escalate = one ? mrkdwnClip(n.roles[0]!.roleName, 100) : '<role>';
+    lines.push(
+      `:warning: Page failed: ${roles} ${one ? 'was' : 'were'} not paged. Slack refused the direct messages try after try for about ten minutes, so the bot stopped trying. ${who}page ${one ? 'it' : 'them'} again with \`/incident escalate ${escalate}\`, or call ${one ? 'its' : 'their'} people.`,
+    );
+  }
+  // Pages that went out (their roles count as paged) to some of their people only.
+  const missed = n.missed ?? [];
+  if (missed.length) {
+    const people = missed.flatMap((m) => m.userIds);
+    const one = people.length === 1;
+    const of = missed
+      .map((m) => `${m.userIds.map(mention).join(', ')} of ${boldName(m.roleName, 100)}${answered(m.error)}`)
+      .join('; ');
+    lines.push(
+      `:warning: Never reached: ${of}. Slack refused ${one ? 'that direct message' : 'those direct messages'} try after try for about ten minutes, so the bot stopped trying; the role's other people were paged. ${who}call ${one ? 'them' : 'each of them'} or reach them another way.`,
+    );
+  }
+  return lines.join('\n');
 }
 
 /**

@@ -9,6 +9,7 @@ import { SlackChat } from '../../src/slack/slack-chat.js';
 import type { Database } from '../../src/store/db.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
 import { renderIncidentCard } from '../../src/templates/incident-card.js';
+import { renderNotice } from '../../src/templates/notices.js';
 import { testRunbookData } from '../support/test-runbook.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 import { forEachDatabase } from './databases.js';
@@ -20,6 +21,16 @@ const data = testRunbookData({ respond: { 2: '1m' } });
 const runbook = parseRunbook({
   ...data,
   escalation: { ...data.escalation, rules: { ...data.escalation.rules, on_declare: ['on_call', 'senior_devops'] } },
+});
+
+/** The same, senior DevOps having two people. */
+const twoData = testRunbookData({ respond: { 2: '1m' }, contacts: { senior_devops: ['U0SENIOR', 'U0SENIOR2'] } });
+const twoSeniors = parseRunbook({
+  ...twoData,
+  escalation: {
+    ...twoData.escalation,
+    rules: { ...twoData.escalation.rules, on_declare: ['on_call', 'senior_devops'] },
+  },
 });
 
 /**
@@ -119,6 +130,50 @@ forEachDatabase((suite) => {
       const line = lineOf(incident, await svc.view(db, incident));
       expect(line).toMatch(/:pager: Paged: On-Call Engineer \([^)]*\), Senior DevOps Engineer \(/);
       expect(line).not.toMatch(/Page failed|Paging:/);
+    });
+  });
+  describe("a page that reached some of a role's people, another's DM refused try after try", () => {
+    it('counts the role as paged, and names the person never reached on the card and in the notice', async () => {
+      await db.query("UPDATE incidents SET commander_id = 'U0CMD' WHERE id = $1", [incident.id]);
+      incident = (await getIncident(db, incident.id))!;
+      svc = new EscalationService(db, chat.port, twoSeniors, { info() {}, warn() {}, error() {} }, () => {}, {
+        pageTries: 3,
+      });
+      chat.seen.refused.add('U0SENIOR2');
+      for (let i = 0; i < 4; i++) await round();
+      const told = chat.seen.notices.filter((n) => n.kind === 'page_failed');
+      expect(told).toEqual([
+        {
+          kind: 'page_failed',
+          roles: [],
+          missed: [
+            {
+              role: 'senior_devops',
+              roleName: 'Senior DevOps Engineer',
+              userIds: ['U0SENIOR2'],
+              error: 'Slack answered 500',
+            },
+          ],
+          commanderId: 'U0CMD',
+        },
+      ]);
+      expect(renderNotice(incident, told[0]!, twoSeniors.severities).text).toBe(
+        ":warning: Never reached: <@U0SENIOR2> of *Senior DevOps Engineer* (Slack answered: Slack answered 500). Slack refused that direct message try after try for about ten minutes, so the bot stopped trying; the role's other people were paged. <@U0CMD>: call them or reach them another way.",
+      );
+      const line = lineOf(incident, await svc.view(db, incident));
+      expect(line).toMatch(/:pager: Paged: On-Call Engineer \([^)]*\), Senior DevOps Engineer \(/);
+      expect(line).toContain(
+        ':warning: Never reached: <@U0SENIOR2> of Senior DevOps Engineer (Slack answered 500): call them or reach them another way',
+      );
+      expect(line).not.toMatch(/Page failed|Paging:/);
+      // The page reached U0SENIOR: it went out, not failed; U0SENIOR2 is recorded as never reached by it.
+      const { rows: pages } = await db.query<{ role: string; failed: boolean; missed: string[] | null }>(
+        'SELECT role, failed_at IS NOT NULL AS failed, missed FROM pages ORDER BY id',
+      );
+      expect(pages).toEqual([
+        { role: 'on_call', failed: false, missed: null },
+        { role: 'senior_devops', failed: false, missed: ['U0SENIOR2'] },
+      ]);
     });
   });
   describe('a page given up, its DMs refused try after try', () => {
