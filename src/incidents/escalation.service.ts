@@ -1125,9 +1125,9 @@ export class EscalationService {
   }
 
   /** Records with `record`; when the database does not take it, keeps `note` beside it first (see `notes`). */
-  private async noting(key: string, note: PageNote, record: () => Promise<void>): Promise<void> {
+  private async noting<T>(key: string, note: PageNote, record: () => Promise<T>): Promise<T> {
     try {
-      await record();
+      return await record();
     } catch (err) {
       await this.notes.write(key, note);
       throw err;
@@ -1272,13 +1272,14 @@ export class EscalationService {
     // Whom this attempt reached is stored even when another DM failed, so a retry does not page them twice.
     const fresh = attempted.filter((u) => !page.deliveredTo.has(u));
     const tried = [...new Set([...deliveredTo, ...attempted])];
-    // Every DM went (none failed, to be retried): the later steps of the notify: rules (email, PagerDuty …), as timers
-    // due from the page's time, and the DMs as its deliveries, written with whom it reached (one round trip);
-    // idempotent, so a retried job writes nothing twice.
+    // Every DM went (none failed, to be retried), or the page went out on its last try: the later steps of the notify:
+    // rules (email, PagerDuty …), as timers due from the page's time (for the people never reached too: another way to
+    // reach them), and the DMs as its deliveries, written with whom it reached (one round trip); idempotent, so a
+    // retried job writes nothing twice.
     const n = this.notifications;
     const others = (ids: string[]) => ids.filter((u) => u !== declarer);
     const more =
-      n && !failure
+      n && (!failure || missed)
         ? await this.lanes.run('urgent', () =>
             n.pagedPart({ incident, pageId: page.pageId, role }, others(userIds), others(reached)),
           )
@@ -1303,7 +1304,10 @@ export class EscalationService {
     );
     // Drawn before a change whose timer has run: the timer written with the deliveries is due now.
     if (late) this.onScheduled(new Date());
-    if (failure) throw failure;
+    // A DM failed: the job is tried again; on its last try a page that reached someone went out all the same, and is
+    // announced (saying whom it never reached) and the job goes on to its next page, rather than given up unannounced.
+    if (failure && !missed) throw failure;
+    let told = false;
     await this.lanes.run('follow_up', async () => {
       // The channel archived (or deleted) in Slack while the incident is open: the DMs went, and trying the channel
       // again would fail the same way, so the page is recorded as said there (the DMs say where the incident was).
@@ -1325,6 +1329,7 @@ export class EscalationService {
             ...byNameOf(role),
             ...(declarer ? { declarer } : {}),
             ...(alreadyPaged.length ? { alreadyPaged } : {}),
+            ...(missed ? { missed } : {}),
           });
         }
       } catch (err) {
@@ -1348,8 +1353,10 @@ export class EscalationService {
         ...(alreadyPaged.length ? { alreadyPaged } : {}),
         ...(channelGone ? { channelGone } : {}),
         ...(channelFailed ? { channelFailed } : {}),
+        ...(missed ? { missed: missed.userIds, missedError: missed.error } : {}),
       };
-      await this.noting(key, { to: tried, announced: true }, () =>
+      // The job's last page also writes its page_failed timer when a page of it never reached some people.
+      told = await this.noting(key, { to: tried, announced: true }, () =>
         announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes, {
           drop: nobodyNew,
           cardLeaseMs: CARD_REDRAW_LEASE_MS,
@@ -1357,6 +1364,7 @@ export class EscalationService {
         }),
       );
     });
+    if (told) this.onScheduled(new Date());
     if (nobodyNew) {
       // Nobody was paged: the card counts what it did, nothing.
       return;

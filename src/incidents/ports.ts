@@ -97,6 +97,8 @@ export type IncidentNotice =
       declarer?: string;
       /** A role paged by hand: its people paged for this incident already, not paged again. */
       alreadyPaged?: string[];
+      /** Its people whose DMs Slack still refused on the job's last try (Slack's answer): never reached by it. */
+      missed?: { userIds: string[]; error: string };
     }
   | { kind: 'page_skipped'; roleName: string; reason: string; by?: string }
   /** A flag's page held back from roles paged moments before (each with its role id, its name and when). */

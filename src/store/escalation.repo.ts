@@ -875,7 +875,9 @@ export async function failedPagesOf(
  * for all its pages, written again by each), and for a job's last page (`finishJobId`) the job's end: one statement,
  * so all or none are written. That timer is due now and held by this process for `cardLeaseMs`, which refreshes the
  * card after the job's last page and then ends it (cardShown); a process that stops first, between two pages of the
- * job too, leaves it to any other once its lease runs out, so every page sent is shown on the card.
+ * job too, leaves it to any other once its lease runs out, so every page sent is shown on the card. The job's last page
+ * (`finishJobId`) also writes the timer telling that a page of the job never reached some of its people (pages.missed:
+ * `page_failed`, pageFailedKey, due now), and returns whether it did.
  */
 export async function announcePage(
   db: Database,
@@ -896,9 +898,9 @@ export async function announcePage(
     /** The paging job whose card timer the page writes (again); null: none. Its last page's by default. */
     cardJobId?: number | null;
   } = {},
-): Promise<void> {
+): Promise<boolean> {
   // The incident first, then the jobs (see incidentFirst): in the statement itself.
-  await db.query(
+  const { rows } = await db.query<{ told: boolean }>(
     `WITH ${incidentFirst('$2')}, ev AS (
        INSERT INTO incident_events (incident_id, kind, actor_id, details)
        SELECT $2, $3, NULL, $4::jsonb WHERE ${INCIDENT_FIRST}
@@ -915,9 +917,18 @@ export async function announcePage(
            fired_at = NULL, finished_at = NULL, last_error = NULL
      ), gone AS (
        DELETE FROM pages WHERE id = $1 AND $6::boolean AND ${INCIDENT_FIRST}
+     ), told AS (
+       INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+       SELECT $2, 'page_failed@job:' || $5::int, 'page_failed', NULL, now()
+       WHERE $5::int IS NOT NULL AND ${INCIDENT_FIRST}
+         AND EXISTS (SELECT 1 FROM pages mp WHERE mp.job_id = $5::int AND cardinality(mp.missed) > 0)
+       ON CONFLICT (incident_id, key) DO NOTHING
+       RETURNING id
+     ), upd AS (
+       UPDATE pages SET announced_at = now(), skipped = ($3 = 'page_skipped')
+       WHERE id = $1 AND NOT $6::boolean AND ${INCIDENT_FIRST}
      )
-     UPDATE pages SET announced_at = now(), skipped = ($3 = 'page_skipped')
-     WHERE id = $1 AND NOT $6::boolean AND ${INCIDENT_FIRST}`,
+     SELECT EXISTS (SELECT 1 FROM told) AS told`,
     [
       pageId,
       event.incidentId,
@@ -929,6 +940,7 @@ export async function announcePage(
       cardJobId === null ? null : cardRedrawKey(cardJobId),
     ],
   );
+  return rows[0]?.told === true;
 }
 
 /** The card's redraw `key` (see announcePage) is done: the card was shown after it was written. */

@@ -117,6 +117,11 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       if (n.unreachable.length) {
         lines.push(`:warning: Could not reach ${unreachable}: check the contacts of this role in the runbook file.`);
       }
+      if (n.missed?.userIds.length) {
+        lines.push(
+          `:warning: Never reached: ${n.missed.userIds.map(mention).join(', ')} (Slack answered: ${mrkdwnClip(n.missed.error, 200)}). Slack refused the direct message try after try for about ten minutes, so the bot stopped trying: call them or reach them another way.`,
+        );
+      }
       return simple(lines.join('\n'));
     }
     case 'page_held': {

@@ -244,7 +244,7 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
     `${d.flag === 'data_loss_risk' ? 'Flagged a data-loss risk' : 'Flagged customer impact'}${str(d.what) ? `: ${cell(str(d.what), x.c.mask)}` : ''}`,
   paged: (d, x) => {
     const reached = strs(d.userIds).map(x.who);
-    const missed = strs(d.unreachable);
+    const missed = [...strs(d.unreachable), ...strs(d.missed).map(x.who)];
     // A person paged by name: named once.
     if (pagedPerson(str(d.role)))
       return `Paged ${cell(role(x, d.role), x.c.mask)} by name${reached.length ? '' : ' (not reached)'} because ${cell(str(d.reason), x.c.mask)}`;

@@ -274,7 +274,8 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       const nobody = !users && !(Array.isArray(d.unreachable) && d.unreachable.length);
       if (already && nobody)
         return `Nobody new to page for ${roleOf(d, names)}: ${mrkdwnClip(str(d.reason), 200)}; already paged, not paged again: ${already}`;
-      return `Paged ${roleOf(d, names)}${users ? ` (${users})` : ''}: ${mrkdwnClip(str(d.reason), 200)}${already ? `; already paged, not paged again: ${already}` : ''}`;
+      const missed = Array.isArray(d.missed) ? (d.missed as string[]).map(mention).join(', ') : '';
+      return `Paged ${roleOf(d, names)}${users ? ` (${users})` : ''}: ${mrkdwnClip(str(d.reason), 200)}${already ? `; already paged, not paged again: ${already}` : ''}${missed ? `; never reached: ${missed} (${mrkdwnClip(str(d.missedError), 200)})` : ''}`;
     }
     case 'page_skipped':
       return `Could not page ${roleOf(d, names)}: ${mrkdwnClip(str(d.reason), 200)}`;

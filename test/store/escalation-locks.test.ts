@@ -37,7 +37,7 @@ forEachDatabase(
         [incident.id, job],
       );
 
-      let announced: Promise<void> | null = null;
+      let announced: Promise<boolean> | null = null;
       // The change: the incident locked first, a moment's work, then its escalation job, as IncidentService.change and
       // EscalationService.sync do.
       const change = ctx.db.transaction(async (tx) => {
@@ -52,7 +52,7 @@ forEachDatabase(
         await tx.query(`UPDATE escalation_jobs SET due_at = now() WHERE id = $1`, [job]);
       });
       await expect(change).resolves.toBeUndefined();
-      await expect(announced!).resolves.toBeUndefined();
+      await expect(announced!).resolves.toBe(false);
       const { rows } = await ctx.db.query<{ state: string; announced: boolean }>(
         `SELECT j.state, p.announced_at IS NOT NULL AS announced FROM escalation_jobs j JOIN pages p ON p.job_id = j.id`,
       );

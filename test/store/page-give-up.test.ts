@@ -33,6 +33,16 @@ const twoSeniors = parseRunbook({
   },
 });
 
+/** The same, on-call having two people (its page goes first). */
+const twoOnCallData = testRunbookData({ respond: { 2: '1m' }, contacts: { on_call: ['U0ONCALL', 'U0ONCALL2'] } });
+const twoOnCall = parseRunbook({
+  ...twoOnCallData,
+  escalation: {
+    ...twoOnCallData.escalation,
+    rules: { ...twoOnCallData.escalation.rules, on_declare: ['on_call', 'senior_devops'] },
+  },
+});
+
 /**
  * A chat whose DMs to `refused` Slack refuses (500), and whose channel refuses the "Paged …" lines while
  * `channelDown`; every notice posted and card shown is kept.
@@ -102,7 +112,7 @@ forEachDatabase((suite) => {
   };
   const declaredJob = async () =>
     (await db.query<{ state: string }>("SELECT state FROM escalation_jobs WHERE key = 'declared'")).rows[0];
-  const events = async (kind: string) =>
+  const eventsOf = async (kind: string) =>
     (
       await db.query<{ details: Record<string, unknown> }>(
         'SELECT details FROM incident_events WHERE kind = $1 ORDER BY id',
@@ -116,8 +126,8 @@ forEachDatabase((suite) => {
       for (let i = 0; i < 3; i++) await round();
       // Its DMs went: the page went out, the job ended with it, not given up.
       expect(await declaredJob()).toMatchObject({ state: 'done' });
-      expect(await events('page_failed')).toEqual([]);
-      const paged = await events('paged');
+      expect(await eventsOf('page_failed')).toEqual([]);
+      const paged = await eventsOf('paged');
       expect(paged.map((d) => [d.role, d.channelFailed])).toEqual([
         ['on_call', 'Slack answered 503'],
         ['senior_devops', 'Slack answered 503'],
@@ -174,6 +184,57 @@ forEachDatabase((suite) => {
         { role: 'on_call', failed: false, missed: null },
         { role: 'senior_devops', failed: false, missed: ['U0SENIOR2'] },
       ]);
+    });
+  });
+  describe("a page that reached some of a role's people, announced on its job's last try", () => {
+    it('says in the channel and on the timeline that it paged them, and whom it never reached; the job done', async () => {
+      svc = new EscalationService(db, chat.port, twoSeniors, { info() {}, warn() {}, error() {} }, () => {}, {
+        pageTries: 3,
+      });
+      chat.seen.refused.add('U0SENIOR2');
+      for (let i = 0; i < 3; i++) await round();
+      const paged = chat.seen.notices.filter((n) => n.kind === 'paged');
+      expect(paged.map((n) => [n.roleName, n.userIds, n.missed])).toEqual([
+        ['On-Call Engineer', ['U0ONCALL'], undefined],
+        ['Senior DevOps Engineer', ['U0SENIOR'], { userIds: ['U0SENIOR2'], error: 'Slack answered 500' }],
+      ]);
+      expect(renderNotice(incident, paged[1]!, twoSeniors.severities).text).toContain(
+        ':warning: Never reached: <@U0SENIOR2> (Slack answered: Slack answered 500). Slack refused the direct message try after try for about ten minutes, so the bot stopped trying: call them or reach them another way.',
+      );
+      const events = await eventsOf('paged');
+      expect(events.map((d) => [d.role, d.userIds, d.missed, d.missedError])).toEqual([
+        ['on_call', ['U0ONCALL'], undefined, undefined],
+        ['senior_devops', ['U0SENIOR'], ['U0SENIOR2'], 'Slack answered 500'],
+      ]);
+      expect(await declaredJob()).toMatchObject({ state: 'done' });
+      expect(await eventsOf('page_failed')).toEqual([]);
+    });
+
+    it("goes on to the job's next page, which gets its try rather than being given up untried", async () => {
+      svc = new EscalationService(db, chat.port, twoOnCall, { info() {}, warn() {}, error() {} }, () => {}, {
+        pageTries: 3,
+      });
+      chat.seen.refused.add('U0ONCALL2');
+      for (let i = 0; i < 4; i++) await round();
+      const events = await eventsOf('paged');
+      expect(events.map((d) => [d.role, d.userIds, d.missed])).toEqual([
+        ['on_call', ['U0ONCALL'], ['U0ONCALL2']],
+        ['senior_devops', ['U0SENIOR'], undefined],
+      ]);
+      expect(await eventsOf('page_failed')).toEqual([]);
+      expect(chat.seen.notices.filter((n) => n.kind === 'page_failed')).toEqual([
+        {
+          kind: 'page_failed',
+          roles: [],
+          missed: [
+            { role: 'on_call', roleName: 'On-Call Engineer', userIds: ['U0ONCALL2'], error: 'Slack answered 500' },
+          ],
+          commanderId: null,
+        },
+      ]);
+      const line = lineOf(incident, await svc.view(db, incident));
+      expect(line).toMatch(/:pager: Paged: On-Call Engineer \([^)]*\), Senior DevOps Engineer \(/);
+      expect(line).not.toMatch(/Page failed|Paging:/);
     });
   });
   describe('a page given up, its DMs refused try after try', () => {
