@@ -95,7 +95,10 @@ export interface FiredJob {
     pageId: number;
     role: string;
     announced: boolean;
+    /** Whom an earlier attempt reached, or tried and could not reach (`unreachable`). */
     deliveredTo: ReadonlySet<string>;
+    /** Those of `deliveredTo` Slack could not reach (user_not_found …): not reached by the page, nor tried again. */
+    unreachable: ReadonlySet<string>;
     /** When the page was first tried (its row made); null for one this attempt makes. */
     since: Date | null;
   }[];
@@ -110,8 +113,10 @@ export interface FiredJob {
 
 /** What a page (or a reminder) did in Slack, noted beside the database (see EscalationService.notes). */
 interface PageNote {
-  /** Whom its direct messages reached (or were tried on and could not reach). */
+  /** Whom its direct messages reached (or were tried on and could not reach: `unreachable`). */
   to: string[];
+  /** Those of `to` its direct messages could not reach (Slack said user_not_found …). */
+  unreachable?: string[];
   /** The channel was told. */
   announced: boolean;
 }
@@ -121,7 +126,9 @@ const PAGE_NOTE_CODEC: NoteCodec<PageNote> = {
   decode: (v) => {
     const n = v as Partial<PageNote> | null;
     if (!n || !Array.isArray(n.to) || typeof n.announced !== 'boolean') return null;
-    return { to: n.to.filter((u): u is string => typeof u === 'string'), announced: n.announced };
+    const users = (v: unknown) => (Array.isArray(v) ? v.filter((u): u is string => typeof u === 'string') : []);
+    const unreachable = users(n.unreachable);
+    return { to: users(n.to), ...(unreachable.length ? { unreachable } : {}), announced: n.announced };
   },
 };
 
@@ -819,11 +826,19 @@ export class EscalationService {
                 role,
                 announced: e.announced,
                 deliveredTo: e.deliveredTo,
+                unreachable: e.unreachable,
                 since: e.createdAt,
               });
             } else {
               newPages.push({ incidentId: incident.id, jobId: job.id, role, rule: job.rule });
-              work.pages.push({ pageId: 0, role, announced: false, deliveredTo: new Set(), since: null });
+              work.pages.push({
+                pageId: 0,
+                role,
+                announced: false,
+                deliveredTo: new Set(),
+                unreachable: new Set(),
+                since: null,
+              });
               anew.add(role);
             }
             incidentPaged.add(role);
@@ -1152,6 +1167,9 @@ export class EscalationService {
     const key = noteKey(incident.id, incident.createdAt, 'page', page.pageId);
     const note = await this.noteOf(job, key);
     const deliveredTo = new Set([...page.deliveredTo, ...note.to]);
+    // Of them, those an earlier attempt could not reach (Slack does not know them …): not reached by this page now
+    // either, nor tried again (Slack would answer the same).
+    const unreachableBefore = new Set([...page.unreachable, ...(note.unreachable ?? [])]);
     // Asked when the page fires: a timer that fires just after a hand-off pages the new person. A page by name: them.
     const person = pagedPerson(role);
     const contacts = person ? [person.userId] : await this.oncall.contactsFor(role, new Date());
@@ -1214,6 +1232,7 @@ export class EscalationService {
     // Every contact at once: nobody waits for the others' DMs.
     const sent = await Promise.allSettled(
       userIds.map(async (userId) => {
+        if (unreachableBefore.has(userId)) return false;
         if (deliveredTo.has(userId) || userId === declarer) return true;
         // Only on a retry (a first attempt spends no call on it): found, it is recorded as reached, not sent again,
         // with where it is (shown answered later, as one sent now).
@@ -1272,6 +1291,8 @@ export class EscalationService {
     // Whom this attempt reached is stored even when another DM failed, so a retry does not page them twice.
     const fresh = attempted.filter((u) => !page.deliveredTo.has(u));
     const tried = [...new Set([...deliveredTo, ...attempted])];
+    // What a retry is to know if the database does not take this: whom the DMs reached, and whom they could not.
+    const noted = { to: tried, unreachable: tried.filter((u) => unreachable.includes(u)) };
     // Every DM went (none failed, to be retried), or the page went out on its last try: the later steps of the notify:
     // rules (email, PagerDuty …), as timers due from the page's time (for the people never reached too: another way to
     // reach them), and the DMs as its deliveries, written with whom it reached (one round trip); idempotent, so a
@@ -1286,7 +1307,7 @@ export class EscalationService {
         : undefined;
     let late = false;
     await this.lanes.run('urgent', () =>
-      this.noting(key, { to: tried, announced: note.announced }, async () => {
+      this.noting(key, { ...noted, announced: note.announced }, async () => {
         late = await recordDeliveries(
           this.db,
           page.pageId,
@@ -1356,7 +1377,7 @@ export class EscalationService {
         ...(missed ? { missed: missed.userIds, missedError: missed.error } : {}),
       };
       // The job's last page also writes its page_failed timer when a page of it never reached some people.
-      told = await this.noting(key, { to: tried, announced: true }, () =>
+      told = await this.noting(key, { ...noted, announced: true }, () =>
         announcePage(this.db, page.pageId, { incidentId: incident.id, kind: 'paged', details }, finishes, {
           drop: nobodyNew,
           cardLeaseMs: CARD_REDRAW_LEASE_MS,

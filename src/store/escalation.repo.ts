@@ -264,7 +264,10 @@ export interface StoredPage {
   jobId: number;
   role: string;
   announced: boolean;
+  /** Whom its direct messages reached, or were tried on and could not reach (`unreachable`). */
   deliveredTo: Set<string>;
+  /** Those of `deliveredTo` its direct messages could not reach (Slack said user_not_found …): not paged by it. */
+  unreachable: Set<string>;
   /** When the page was first tried: its row is made in the claim that first fires its job, before any message. */
   createdAt: Date;
   /** It went out or is going out (PAGE_COUNTS): not a page called off or given up before it went. */
@@ -282,10 +285,13 @@ export async function pagesOfIncidents(q: Queryable, incidentIds: number[]): Pro
     announced_at: Date | string | null;
     created_at: Date | string;
     delivered: string[] | null;
+    unreachable: string[] | null;
     counts: boolean;
   }>(
     `SELECT p.id, p.incident_id, p.job_id, p.role, p.announced_at, p.created_at,
             (SELECT array_agg(d.user_id) FROM page_deliveries d WHERE d.page_id = p.id) AS delivered,
+            (SELECT array_agg(d.user_id) FROM page_deliveries d WHERE d.page_id = p.id AND d.unreachable)
+              AS unreachable,
             ${PAGE_COUNTS('p')} AS counts
      FROM pages p WHERE p.incident_id = ANY($1::int[]) ORDER BY p.id`,
     [incidentIds],
@@ -297,6 +303,7 @@ export async function pagesOfIncidents(q: Queryable, incidentIds: number[]): Pro
     role: r.role,
     announced: r.announced_at !== null,
     deliveredTo: new Set(r.delivered ?? []),
+    unreachable: new Set(r.unreachable ?? []),
     createdAt: toDate(r.created_at),
     counts: r.counts === true,
   }));

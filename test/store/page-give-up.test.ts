@@ -1,7 +1,12 @@
 import { WebClient } from '@slack/web-api';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
-import type { EscalationView, IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
+import {
+  type EscalationView,
+  type IncidentChat,
+  type IncidentNotice,
+  UnreachableContactError,
+} from '../../src/incidents/ports.js';
 import type { Incident } from '../../src/incidents/types.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { slackClientOptions } from '../../src/slack/client-options.js';
@@ -50,6 +55,11 @@ const twoOnCall = parseRunbook({
 function chatOf() {
   const seen = {
     refused: new Set<string>(),
+    /** People Slack does not know (user_not_found): their DMs cannot reach them. */
+    unknown: new Set<string>(),
+    /** Every DM sent or tried, by person. */
+    tries: [] as string[],
+    invited: [] as string[],
     channelDown: false,
     notices: [] as IncidentNotice[],
     cards: [] as EscalationView[],
@@ -63,10 +73,13 @@ function chatOf() {
       return { userIds: ids, unresolved: [] };
     },
     async sendPage(_incident, _page, userId) {
+      seen.tries.push(userId);
+      if (seen.unknown.has(userId)) throw new UnreachableContactError(userId, 'user_not_found');
       if (seen.refused.has(userId)) throw new Error('Slack answered 500');
       return { channel: `D${userId}`, ts: `${Date.now() / 1000}` };
     },
-    async inviteToChannel() {
+    async inviteToChannel(_incident, userIds) {
+      seen.invited.push(...userIds);
       return { unreachable: [] };
     },
     async refreshCard(_i, view) {
@@ -235,6 +248,52 @@ forEachDatabase((suite) => {
       const line = lineOf(incident, await svc.view(db, incident));
       expect(line).toMatch(/:pager: Paged: On-Call Engineer \([^)]*\), Senior DevOps Engineer \(/);
       expect(line).not.toMatch(/Page failed|Paging:/);
+    });
+  });
+  describe('a person Slack could not reach (user_not_found) on an earlier try of their page', () => {
+    const quiet = { info() {}, warn() {}, error() {} };
+    it('is not named as paged on the retry, nor invited: the Paged line names them unreachable', async () => {
+      svc = new EscalationService(db, chat.port, twoSeniors, quiet, () => {}, { pageTries: 3 });
+      chat.seen.unknown.add('U0SENIOR');
+      chat.seen.refused.add('U0SENIOR2');
+      await round();
+      // The first try: U0SENIOR unknown to Slack, U0SENIOR2's DM refused (500): the job is tried again.
+      chat.seen.refused.delete('U0SENIOR2');
+      await round();
+      expect(await declaredJob()).toMatchObject({ state: 'done' });
+      const paged = chat.seen.notices.filter((n) => n.kind === 'paged');
+      expect(paged.map((n) => [n.roleName, n.userIds, n.unreachable])).toEqual([
+        ['On-Call Engineer', ['U0ONCALL'], []],
+        ['Senior DevOps Engineer', ['U0SENIOR2'], ['U0SENIOR']],
+      ]);
+      expect(chat.seen.invited).not.toContain('U0SENIOR');
+      const events = await eventsOf('paged');
+      expect(events.map((d) => [d.role, d.userIds, d.unreachable])).toEqual([
+        ['on_call', ['U0ONCALL'], []],
+        ['senior_devops', ['U0SENIOR2'], ['U0SENIOR']],
+      ]);
+      // Not tried again: Slack had said it does not know them.
+      expect(chat.seen.tries.filter((u) => u === 'U0SENIOR')).toEqual(['U0SENIOR']);
+    });
+
+    it('does not make a page that reached nobody else count as gone out: on its last try it is given up', async () => {
+      svc = new EscalationService(db, chat.port, twoSeniors, quiet, () => {}, { pageTries: 3 });
+      chat.seen.unknown.add('U0SENIOR');
+      chat.seen.refused.add('U0SENIOR2');
+      for (let i = 0; i < 3; i++) await round();
+      expect(await declaredJob()).toMatchObject({ state: 'cancelled' });
+      expect(chat.seen.notices.filter((n) => n.kind === 'paged').map((n) => n.roleName)).toEqual(['On-Call Engineer']);
+      expect(chat.seen.invited).not.toContain('U0SENIOR');
+      const { rows } = await db.query<{ role: string; failed: boolean; missed: string[] | null }>(
+        'SELECT role, failed_at IS NOT NULL AS failed, missed FROM pages ORDER BY id',
+      );
+      expect(rows).toEqual([
+        { role: 'on_call', failed: false, missed: null },
+        { role: 'senior_devops', failed: true, missed: null },
+      ]);
+      const line = lineOf(incident, await svc.view(db, incident));
+      expect(line).toContain('Page failed');
+      expect(line).toContain('Senior DevOps Engineer');
     });
   });
   describe('a page given up, its DMs refused try after try', () => {
