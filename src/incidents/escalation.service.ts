@@ -1079,13 +1079,22 @@ export class EscalationService {
     if (held?.length) await this.tellHeld(incident, job, held, reason);
     // The last page's record also ends the job (one statement); with nothing left to announce, end it here.
     const open = pages.filter((p) => !p.announced);
-    for (const [i, page] of open.entries()) await this.page(incident, job, page, reason, i === open.length - 1);
+    // A page whose DMs went but whose line in the channel Slack refused does not hold up the next role's DMs (as
+    // PagerDuty never delays a notification for a status post): the job's later pages go on, none of them ends the
+    // job, and the job is tried again for that line (its page not announced: the retry says it, its DMs not sent
+    // again), by any process.
+    let lineFailed: unknown = null;
+    for (const [i, page] of open.entries()) {
+      const failed = await this.page(incident, job, page, reason, i === open.length - 1 && lineFailed === null);
+      lineFailed ??= failed;
+    }
     if (open.length === 0) await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
     if (notClimbed?.length) await this.tellClimbHeld(incident, job, notClimbed);
     // Paged for a severity or a flag raised: the earlier pages' Escalate to … are shown as they are now by the timer
     // its claim wrote (`redraw_pages`), until Slack takes each. The card's refresh is a timer each page's record wrote
     // again (announcePage): shown by any process if this one stops first, between two of the job's pages too.
     await this.refreshAfter(incident, 'a page', open.length ? cardRedrawKey(job.id) : undefined);
+    if (lineFailed !== null) throw lineFailed;
   }
 
   /**
@@ -1149,14 +1158,19 @@ export class EscalationService {
     }
   }
 
-  /** Pages one role: a DM to each contact, an invitation to the channel, and a line in the channel saying why. */
+  /**
+   * Pages one role: a DM to each contact, an invitation to the channel, and a line in the channel saying why. Returns
+   * Slack's error when the DMs went (recorded) but the channel's line (or the invitation) failed before the job's last
+   * try: the page is left unannounced, for the job's retry to say; null when done. Throws for any other failure.
+   * `lastOfJob`: the page that ends the job with its record (none when an earlier page's line is left for a retry).
+   */
   private async page(
     incident: Incident,
     job: EscalationJob,
     page: FiredJob['pages'][number],
     reason: string,
     lastOfJob: boolean,
-  ): Promise<void> {
+  ): Promise<unknown> {
     const { role } = page;
     const finishes = lastOfJob ? job.id : null;
     // Escalated by hand: the page and the channel name who did (one message in the channel for one escalation).
@@ -1185,7 +1199,7 @@ export class EscalationService {
           }),
         );
       });
-      return;
+      return null;
     }
     const resolved = await this.lanes.run('urgent', () => this.chat.resolveContacts(contacts));
     const { unresolved } = resolved;
@@ -1329,6 +1343,7 @@ export class EscalationService {
     // announced (saying whom it never reached) and the job goes on to its next page, rather than given up unannounced.
     if (failure && !missed) throw failure;
     let told = false;
+    let lineFailed: unknown = null;
     await this.lanes.run('follow_up', async () => {
       // The channel archived (or deleted) in Slack while the incident is open: the DMs went, and trying the channel
       // again would fail the same way, so the page is recorded as said there (the DMs say where the incident was).
@@ -1363,7 +1378,11 @@ export class EscalationService {
             `incident ${incident.id}: paged ${roleName}, but could not say so in its channel after ${job.attempts} tries; that line is given up`,
             err,
           );
-        } else throw err;
+        } else {
+          // Left for the job's retry (the page not announced): the job's next pages do not wait for it.
+          lineFailed = err;
+          return;
+        }
       }
       const details = {
         role,
@@ -1385,16 +1404,18 @@ export class EscalationService {
         }),
       );
     });
+    if (lineFailed !== null) return lineFailed;
     if (told) this.onScheduled(new Date());
     if (nobodyNew) {
       // Nobody was paged: the card counts what it did, nothing.
-      return;
+      return null;
     }
     // A page by name is counted as `person`: a label per person paged would grow without bound, and name them.
     this.metrics.paged(person ? 'person' : role, job.rule);
     // Answered while its DMs were on their way (an acknowledgement that read the pages before these were recorded):
     // they say so now, not at the incident's next change.
     if (dms.size) await this.showAnsweredPages(incident);
+    return null;
   }
 }
 

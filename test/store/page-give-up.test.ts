@@ -61,12 +61,15 @@ function chatOf() {
     tries: [] as string[],
     invited: [] as string[],
     channelDown: false,
+    /** Roles whose "Paged …" line the channel refuses (500). */
+    channelDownFor: new Set<string>(),
     notices: [] as IncidentNotice[],
     cards: [] as EscalationView[],
   };
   const port: Pick<IncidentChat, 'notify' | 'resolveContacts' | 'sendPage' | 'inviteToChannel' | 'refreshCard'> = {
     async notify(_incident, notice) {
       if (notice.kind === 'paged' && seen.channelDown) throw new Error('Slack answered 503');
+      if (notice.kind === 'paged' && seen.channelDownFor.has(notice.roleName)) throw new Error('Slack answered 500');
       seen.notices.push(notice);
     },
     async resolveContacts(ids) {
@@ -153,6 +156,50 @@ forEachDatabase((suite) => {
       const line = lineOf(incident, await svc.view(db, incident));
       expect(line).toMatch(/:pager: Paged: On-Call Engineer \([^)]*\), Senior DevOps Engineer \(/);
       expect(line).not.toMatch(/Page failed|Paging:/);
+    });
+  });
+  describe("a page whose DMs went but whose line in the channel Slack refused, the job's next page", () => {
+    it("is sent at once, not held behind that line's retries; the line is said on the job's retry, after a restart too", async () => {
+      chat.seen.channelDownFor.add('On-Call Engineer');
+      await round();
+      // On-call's DM went, its line refused: senior DevOps is paged all the same, and said so in the channel.
+      expect(chat.seen.tries).toEqual(['U0ONCALL', 'U0SENIOR']);
+      expect(chat.seen.notices.filter((n) => n.kind === 'paged').map((n) => n.roleName)).toEqual([
+        'Senior DevOps Engineer',
+      ]);
+      expect((await eventsOf('paged')).map((d) => d.role)).toEqual(['senior_devops']);
+      // The job is not done: on-call's line is still to say, by the job's retry.
+      expect(await declaredJob()).toMatchObject({ state: 'pending' });
+      const line = lineOf(incident, await svc.view(db, incident));
+      expect(line).toMatch(/:pager: Paged: On-Call Engineer \([^)]*\), Senior DevOps Engineer \(/);
+
+      // The process restarts; another one retries the job once the channel takes lines again.
+      chat.seen.channelDownFor.clear();
+      const restarted = new EscalationService(db, chat.port, runbook, { info() {}, warn() {}, error() {} }, () => {}, {
+        pageTries: 3,
+      });
+      await round(restarted);
+      expect(chat.seen.notices.filter((n) => n.kind === 'paged').map((n) => n.roleName)).toEqual([
+        'Senior DevOps Engineer',
+        'On-Call Engineer',
+      ]);
+      expect((await eventsOf('paged')).map((d) => d.role)).toEqual(['senior_devops', 'on_call']);
+      expect(await declaredJob()).toMatchObject({ state: 'done' });
+      // Nobody was sent a DM twice.
+      expect(chat.seen.tries).toEqual(['U0ONCALL', 'U0SENIOR']);
+      await round(restarted);
+      expect(chat.seen.notices.filter((n) => n.kind === 'paged')).toHaveLength(2);
+    });
+
+    it("on the job's last try, the line still refused, is given up as before and the job done", async () => {
+      chat.seen.channelDownFor.add('On-Call Engineer');
+      for (let i = 0; i < 3; i++) await round();
+      expect(await declaredJob()).toMatchObject({ state: 'done' });
+      expect((await eventsOf('paged')).map((d) => [d.role, d.channelFailed])).toEqual([
+        ['senior_devops', undefined],
+        ['on_call', 'Slack answered 500'],
+      ]);
+      expect(chat.seen.tries).toEqual(['U0ONCALL', 'U0SENIOR']);
     });
   });
   describe("a page that reached some of a role's people, another's DM refused try after try", () => {
