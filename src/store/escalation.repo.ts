@@ -850,8 +850,11 @@ export async function releasePageDms(q: Queryable, dms: readonly PageDmKey[]): P
 /** The key of the card's redraw (`redraw_card`) that the end of the paging job `jobId` writes (see announcePage). */
 export const cardRedrawKey = (jobId: number) => `redraw_card@job:${jobId}`;
 
+/** What a `page_failed` timer's key is, before its paging job's id (pageFailedKey; failedPagesOf reads it back). */
+const PAGE_FAILED_KEY_PREFIX = 'page_failed@job:';
+
 /** The key of the timer telling that paging job `jobId`'s pages failed (see giveUpPages): once per job. */
-export const pageFailedKey = (jobId: number) => `page_failed@job:${jobId}`;
+export const pageFailedKey = (jobId: number) => `${PAGE_FAILED_KEY_PREFIX}${jobId}`;
 
 /**
  * The pages a `page_failed` timer (its `key`, pageFailedKey) tells of: those of its job given up before they went out,
@@ -864,10 +867,10 @@ export async function failedPagesOf(
 ): Promise<{ role: string; error: string | null; missed?: string[] }[]> {
   const { rows } = await q.query<{ role: string; failure: string | null; missed: string[] | null; failed: boolean }>(
     `SELECT role, failure, missed, failed_at IS NOT NULL AS failed FROM pages
-     WHERE incident_id = $1 AND 'page_failed@job:' || job_id = $2
+     WHERE incident_id = $1 AND $3::text || job_id = $2
        AND (failed_at IS NOT NULL OR cardinality(missed) > 0)
      ORDER BY created_at, id`,
-    [incidentId, key],
+    [incidentId, key, PAGE_FAILED_KEY_PREFIX],
   );
   return rows.map((r) => ({
     role: r.role,
@@ -926,8 +929,8 @@ export async function announcePage(
        DELETE FROM pages WHERE id = $1 AND $6::boolean AND ${INCIDENT_FIRST}
      ), told AS (
        INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
-       SELECT $2, 'page_failed@job:' || $5::int, 'page_failed', NULL, now()
-       WHERE $5::int IS NOT NULL AND ${INCIDENT_FIRST}
+       SELECT $2, $9::text, 'page_failed', NULL, now()
+       WHERE $9::text IS NOT NULL AND ${INCIDENT_FIRST}
          AND EXISTS (SELECT 1 FROM pages mp WHERE mp.job_id = $5::int AND cardinality(mp.missed) > 0)
        ON CONFLICT (incident_id, key) DO NOTHING
        RETURNING id
@@ -945,6 +948,7 @@ export async function announcePage(
       drop,
       cardLeaseMs,
       cardJobId === null ? null : cardRedrawKey(cardJobId),
+      finishJobId === null ? null : pageFailedKey(finishJobId),
     ],
   );
   return rows[0]?.told === true;

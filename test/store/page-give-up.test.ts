@@ -12,6 +12,7 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import { slackClientOptions } from '../../src/slack/client-options.js';
 import { SlackChat } from '../../src/slack/slack-chat.js';
 import type { Database } from '../../src/store/db.js';
+import { pageFailedKey } from '../../src/store/escalation.repo.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
 import { renderIncidentCard } from '../../src/templates/incident-card.js';
 import { renderNotice } from '../../src/templates/notices.js';
@@ -292,6 +293,12 @@ forEachDatabase((suite) => {
           commanderId: null,
         },
       ]);
+      // The timer the job's last page wrote for it, under the one key format (pageFailedKey), told and done.
+      const { rows: timers } = await db.query<{ key: string; state: string; job: number }>(
+        `SELECT t.key, t.state, j.id AS job FROM escalation_jobs t, escalation_jobs j
+         WHERE t.rule = 'page_failed' AND j.key = 'declared'`,
+      );
+      expect(timers).toEqual([{ key: pageFailedKey(Number(timers[0]?.job)), state: 'done', job: timers[0]?.job }]);
       const line = lineOf(incident, await svc.view(db, incident));
       expect(line).toMatch(/:pager: Paged: On-Call Engineer \([^)]*\), Senior DevOps Engineer \(/);
       expect(line).not.toMatch(/Page failed|Paging:/);
