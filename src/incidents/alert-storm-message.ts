@@ -13,6 +13,7 @@ import type { AlertChat } from './alert-ports.js';
 import { STORM_WINDOW_MS } from './alert-recorder.js';
 import type { StepPosts } from './alert-step-posts.js';
 import type { AlertStep } from './alert-types.js';
+import { mayHaveBeenDone } from './errors.js';
 import { NotYet } from './not-yet.js';
 import type { Incident } from './types.js';
 
@@ -146,8 +147,9 @@ export class StormMessage {
     try {
       at = await this.chat.tellStorm(incident, storm, 'everyone', mark, earlier);
     } catch (err) {
-      // Slack may have taken it, its answer lost: looked for by the next attempt (this step's retry, or the next step's).
-      await stormMessageRefused(this.db, storm.source, mark, true).catch(() => {});
+      // Slack may have taken it, its answer an error or lost: looked for by the next attempt (this step's retry, or the
+      // next step's). Refused in so many words (not_in_channel, ratelimited…), nothing was posted: none looks for it.
+      await stormMessageRefused(this.db, storm.source, mark, mayHaveBeenDone(err)).catch(() => {});
       throw err;
     } finally {
       clearInterval(holding);

@@ -91,6 +91,29 @@ export class ChatPlatformError extends DomainError {
   }
 }
 
+/**
+ * Slack's answers after which it may have done what it was asked (a post may be up): it failed partway (`internal_error`,
+ * `fatal_error`: Slack says some of the call may have succeeded), was unwell (`service_unavailable`, `request_timeout`,
+ * a 5xx after retries: `http_error`), or its answer never came (`request_error`: a timeout, a connection lost).
+ */
+const MAY_HAVE_BEEN_DONE = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'http_error',
+  'request_error',
+]);
+
+/**
+ * Whether a failed call to the chat platform may have been done all the same, its answer an error or lost: anything but
+ * a refusal Slack answered in so many words (not_in_channel, channel_not_found, is_archived, invalid_auth,
+ * missing_scope, ratelimited…), after which it certainly did nothing. An error of unknown kind may have.
+ */
+export function mayHaveBeenDone(err: unknown): boolean {
+  return !(err instanceof ChatPlatformError) || MAY_HAVE_BEEN_DONE.has(err.slackError);
+}
+
 /** The incident already is in the state asked for (double click, second person). Not an error, just a note. */
 export class AlreadyDoneError extends DomainError {
   constructor(message: string | Phrase) {

@@ -1,0 +1,97 @@
+/**
+ * A storm's incidents-channel message Slack did not answer with its place is looked for (findStepPost:
+ * conversations.history) before it is posted again only when Slack may have taken it: an answer lost (a timeout), a 5xx,
+ * internal_error, fatal_error. A refusal in so many words (not_in_channel, ratelimited…) posted nothing: the retry posts
+ * at once, no lookup.
+ */
+import { WebClient } from '@slack/web-api';
+import { beforeEach, expect, it } from 'vitest';
+import { StepPosts } from '../../src/incidents/alert-step-posts.js';
+import { StormMessage } from '../../src/incidents/alert-storm-message.js';
+import { SlackAlertChat } from '../../src/slack/slack-alert-chat.js';
+import { stormMessageOf } from '../../src/store/alert.repo.js';
+import type { Failure } from '../support/fake-slack.js';
+import { makeIncident } from '../support/incident-fixture.js';
+import { useFakeSlack } from '../support/use-fake-slack.js';
+import { forEachDatabase } from './databases.js';
+
+const quiet = { warn() {} };
+
+forEachDatabase(
+  (ctx) => {
+    const fake = useFakeSlack({ reset: true });
+    let channel: string;
+    let n = 0;
+    let message: StormMessage;
+    beforeEach(async () => {
+      await ctx.db.exec('TRUNCATE alert_storm_messages, alert_step_posts');
+      // A channel of each test's own (the fake's workspace stays from test to test).
+      channel = fake.addChannel(`incidents-${++n}`);
+      const client = new WebClient('xoxb-test', {
+        slackApiUrl: fake.url,
+        retryConfig: { retries: 0 },
+        rejectRateLimitedCalls: true,
+        timeout: 300,
+      });
+      const chat = new SlackAlertChat(client, { incidentsChannel: channel, log: quiet });
+      message = new StormMessage(ctx.db, chat, new StepPosts(ctx.db, chat));
+    });
+
+    const incident = makeIncident({ id: 1, number: 1 });
+    const storm = { source: 's', maxIncidents: 2 };
+    const mark = 'storm:1:everyone';
+    /** The storm's message posted by the step, its first attempt answered with `failure`, then tried again. */
+    const postedAfter = async (failure: Failure) => {
+      fake.failNext('chat.postMessage', failure, 1);
+      await expect(message.tellStormEveryone(incident, storm, mark)).rejects.toThrow();
+      // A post held back past the client's timeout lands meanwhile, as Slack takes it.
+      if ('delayMs' in failure)
+        await fake.waitFor('chat.postMessage', (c) => c.delayedMs !== undefined, 10_000, { includeFailed: true });
+      const { at } = await message.tellStormEveryone(incident, storm, mark);
+      return {
+        at,
+        lookups: fake.callsTo('conversations.history').length,
+        posts: fake.callsTo('chat.postMessage').length,
+        shown: fake.messagesIn(channel).filter((m) => !m.thread_ts).length,
+      };
+    };
+
+    it.each<[string, Failure]>([
+      ['not_in_channel', { error: 'not_in_channel' }],
+      ['channel_not_found', { error: 'channel_not_found' }],
+      ['is_archived', { error: 'is_archived' }],
+      ['invalid_auth', { error: 'invalid_auth' }],
+      ['missing_scope', { error: 'missing_scope', needed: 'chat:write' }],
+      ['a 429', { status: 429, retryAfter: 1 }],
+    ])('refused with %s (nothing posted): posted again with no lookup', async (_, failure) => {
+      const after = await postedAfter(failure);
+      expect(after.lookups).toBe(0);
+      expect(after.posts).toBe(2);
+      expect(after.shown).toBe(1);
+      expect(await stormMessageOf(ctx.db, 's')).toEqual(after.at);
+    });
+
+    it.each<[string, Failure]>([
+      ['internal_error', { error: 'internal_error' }],
+      ['fatal_error', { error: 'fatal_error' }],
+      ['a 503', { status: 503 }],
+    ])('answered %s (maybe taken): looked for once, then posted', async (_, failure) => {
+      const after = await postedAfter(failure);
+      expect(after.lookups).toBe(1);
+      expect(after.posts).toBe(2);
+      expect(after.shown).toBe(1);
+    });
+
+    it.each<[string, Failure]>([
+      ['taken, then internal_error', { takenThen: 'internal_error' }],
+      ['taken, its answer too late (a timeout)', { delayMs: 1500 }],
+    ])('%s: looked for once, found and kept, not posted again', async (_, failure) => {
+      const after = await postedAfter(failure);
+      expect(after.lookups).toBe(1);
+      expect(after.posts).toBe(1);
+      expect(after.shown).toBe(1);
+      expect(await stormMessageOf(ctx.db, 's')).toEqual(after.at);
+    });
+  },
+  { only: ['postgres'] },
+);
