@@ -87,7 +87,7 @@ export interface AlertChat {
   /**
    * Deletes a storm message of the bot's that is one too many (`ref`: tellStorm's in the incidents channel, posted by a
    * step slow enough that another step posted the storm's message meanwhile, the storm's message being the other). One
-   * gone already is no error; one Slack will not delete is logged (it shows twice).
+   * gone already is no error; throws when Slack will not delete it (StormMessage tries again).
    */
   withdrawStormPost(ref: { channel: string; ts: string }): Promise<void>;
   /**

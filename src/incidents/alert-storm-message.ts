@@ -6,6 +6,9 @@ import {
   stormMessageNow,
   stormMessageRefused,
   stormMessageReplied,
+  stormPostsToWithdraw,
+  stormPostWithdrawn,
+  withdrawStormPostLater,
 } from '../store/alert.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
@@ -158,7 +161,7 @@ export class StormMessage {
       // So slow (its claim not renewed: its database out of reach, its process frozen) that the storm's next step took
       // the claim over and posted the storm's message, recorded first: this post is withdrawn, one message in the
       // channel, and the step tells its move in that one's thread, as if it had waited for it.
-      await this.chat.withdrawStormPost(at);
+      await this.withdraw(storm.source, at);
       return this.tellStormEveryone(incident, storm, mark, flap);
     }
     return { at, drew: at ? { incidents: claim.incidents, threaded: false } : 'nothing' };
@@ -171,8 +174,44 @@ export class StormMessage {
    */
   async keepFound(incident: Incident, source: string, at: { channel: string; ts: string }): Promise<boolean> {
     if (await keepStormMessage(this.db, source, at, incident.id)) return true;
-    await this.chat.withdrawStormPost(at);
+    await this.withdraw(source, at);
     return false;
+  }
+
+  /**
+   * A post of the storm's message that is one too many (not recorded: keepStormMessage) is deleted. Recorded first
+   * (alert_storm_withdrawals), it stays recorded while Slack refuses the deletion (a 5xx, rate limited): the step goes
+   * on telling its move in the recorded message's thread, and withdrawLeftOver, at the end of this step and of the
+   * storm's next ones, deletes it.
+   */
+  private async withdraw(source: string, at: { channel: string; ts: string }): Promise<void> {
+    await withdrawStormPostLater(this.db, source, at);
+    try {
+      await this.chat.withdrawStormPost(at);
+    } catch {
+      // Left recorded for withdrawLeftOver, whose refusal fails the step, tried again (and logged) as a delivery is.
+      return;
+    }
+    await stormPostWithdrawn(this.db, at);
+  }
+
+  /**
+   * The posts of a source's storm message that are one too many and still up (withdraw: Slack refused their deletion),
+   * deleted now: by each storm step of the source as it ends. Throws while Slack refuses one (after trying the others),
+   * so the step is tried again (its delivery's retry, durable) until it is gone.
+   */
+  async withdrawLeftOver(source: string): Promise<void> {
+    let refused: unknown = null;
+    for (const at of await stormPostsToWithdraw(this.db, source)) {
+      try {
+        await this.chat.withdrawStormPost(at);
+      } catch (err) {
+        refused ??= err;
+        continue;
+      }
+      await stormPostWithdrawn(this.db, at);
+    }
+    if (refused) throw refused;
   }
 
   /**

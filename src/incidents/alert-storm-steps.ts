@@ -58,7 +58,15 @@ export class StormSteps {
    * nowhere: the incidents channel's message is only redrawn to name it (showStormNow).
    */
   async storm(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
-    if (step.quiet) return this.message.stormFlapped(step);
+    if (step.quiet) await this.message.stormFlapped(step);
+    else await this.tellStormOnce(step);
+    // A post of the storm's message one too many that Slack would not delete (this step's, or an earlier one's): the
+    // step is tried again until it is gone.
+    await this.message.withdrawLeftOver(step.source);
+  }
+
+  /** The storm step's posts (storm), a flap apart. */
+  private async tellStormOnce(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
     const declared = await this.declaredIncident(step.alertIncident);
     if (!declared) return;
     const incident = await getIncident(this.db, declared.incidentId);

@@ -257,9 +257,7 @@ export class SlackAlertChat implements AlertChat {
       await this.client.chat.delete({ channel: ref.channel, ts: ref.ts });
     } catch (err) {
       if (slackErrorCode(err) === 'message_not_found') return;
-      this.opts.log?.warn(
-        `could not delete the alert storm message ${ref.ts} in ${ref.channel}, one too many (${slackErrorCode(err) ?? String(err)}): it shows twice`,
-      );
+      throw toChatPlatformError(err, `delete the alert storm message ${ref.ts} in <#${ref.channel}>, one too many`);
     }
   }
 

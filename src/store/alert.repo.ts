@@ -779,6 +779,43 @@ export async function keepStormMessage(
   return rows.length > 0;
 }
 
+/**
+ * A post of a source's storm message that is one too many (keepStormMessage did not record it) is to be deleted
+ * (alert_storm_withdrawals): recorded before the deletion is asked for, until Slack takes it (stormPostWithdrawn).
+ */
+export async function withdrawStormPostLater(
+  q: Queryable,
+  source: string,
+  at: { channel: string; ts: string },
+): Promise<void> {
+  await q.query(
+    'INSERT INTO alert_storm_withdrawals (channel, ts, source) VALUES ($1, $2, $3) ON CONFLICT (channel, ts) DO NOTHING',
+    [at.channel, at.ts, source],
+  );
+}
+
+/**
+ * The posts of a source's storm message left to delete (withdrawStormPostLater), oldest first; never the storm's
+ * message as recorded (a post recorded since is no longer one too many: dropped from the list here).
+ */
+export async function stormPostsToWithdraw(q: Queryable, source: string): Promise<{ channel: string; ts: string }[]> {
+  await q.query(
+    `DELETE FROM alert_storm_withdrawals w USING alert_storm_messages m
+      WHERE w.source = $1 AND m.source = $1 AND m.channel = w.channel AND m.ts = w.ts`,
+    [source],
+  );
+  const { rows } = await q.query<{ channel: string; ts: string }>(
+    'SELECT channel, ts FROM alert_storm_withdrawals WHERE source = $1 ORDER BY recorded_at, ts',
+    [source],
+  );
+  return rows;
+}
+
+/** A post of a storm's message to delete (withdrawStormPostLater) is gone: Slack took its deletion. */
+export async function stormPostWithdrawn(q: Queryable, at: { channel: string; ts: string }): Promise<void> {
+  await q.query('DELETE FROM alert_storm_withdrawals WHERE channel = $1 AND ts = $2', [at.channel, at.ts]);
+}
+
 /** The messages telling that alerts joined an incident (recordJoinedMessage) that show any of these alerts. */
 export async function joinedMessagesShowing(
   q: Queryable,
