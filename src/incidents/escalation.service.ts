@@ -1079,14 +1079,14 @@ export class EscalationService {
     if (held?.length) await this.tellHeld(incident, job, held, reason);
     // The last page's record also ends the job (one statement); with nothing left to announce, end it here.
     const open = pages.filter((p) => !p.announced);
-    // A page whose DMs went but whose line in the channel Slack refused does not hold up the next role's DMs (as
-    // PagerDuty never delays a notification for a status post): the job's later pages go on, none of them ends the
-    // job, and the job is tried again for that line (its page not announced: the retry says it, its DMs not sent
-    // again), by any process.
-    let lineFailed: unknown = null;
+    // A page one of whose DMs Slack refused (a 500), or whose line in the channel it refused, does not hold up the
+    // next role's DMs (as PagerDuty never waits on one responder's notification to notify the next): the job's later
+    // pages go on, none of them ends the job, and the job is tried again for what that page still owes (its page not
+    // announced: the retry sends only the DMs not recorded as gone, and says its line), by any process.
+    let owed: unknown = null;
     for (const [i, page] of open.entries()) {
-      const failed = await this.page(incident, job, page, reason, i === open.length - 1 && lineFailed === null);
-      lineFailed ??= failed;
+      const failed = await this.page(incident, job, page, reason, i === open.length - 1 && owed === null);
+      owed ??= failed;
     }
     if (open.length === 0) await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
     if (notClimbed?.length) await this.tellClimbHeld(incident, job, notClimbed);
@@ -1094,7 +1094,7 @@ export class EscalationService {
     // its claim wrote (`redraw_pages`), until Slack takes each. The card's refresh is a timer each page's record wrote
     // again (announcePage): shown by any process if this one stops first, between two of the job's pages too.
     await this.refreshAfter(incident, 'a page', open.length ? cardRedrawKey(job.id) : undefined);
-    if (lineFailed !== null) throw lineFailed;
+    if (owed !== null) throw owed;
   }
 
   /**
@@ -1160,9 +1160,10 @@ export class EscalationService {
 
   /**
    * Pages one role: a DM to each contact, an invitation to the channel, and a line in the channel saying why. Returns
-   * Slack's error when the DMs went (recorded) but the channel's line (or the invitation) failed before the job's last
-   * try: the page is left unannounced, for the job's retry to say; null when done. Throws for any other failure.
-   * `lastOfJob`: the page that ends the job with its record (none when an earlier page's line is left for a retry).
+   * Slack's error when some of its DMs failed (those that went recorded), or when they went but the channel's line (or
+   * the invitation) failed, before the job's last try: the page is left unannounced, for the job's retry to finish;
+   * null when done. Throws for any other failure (the database not taking its record).
+   * `lastOfJob`: the page that ends the job with its record (none when an earlier page is left for a retry).
    */
   private async page(
     incident: Incident,
@@ -1339,9 +1340,10 @@ export class EscalationService {
     );
     // Drawn before a change whose timer has run: the timer written with the deliveries is due now.
     if (late) this.onScheduled(new Date());
-    // A DM failed: the job is tried again; on its last try a page that reached someone went out all the same, and is
-    // announced (saying whom it never reached) and the job goes on to its next page, rather than given up unannounced.
-    if (failure && !missed) throw failure;
+    // A DM failed: the job is tried again for it (whom this try reached recorded above, not sent it again), its next
+    // pages not waiting; on its last try a page that reached someone went out all the same, and is announced (saying
+    // whom it never reached), rather than given up unannounced.
+    if (failure && !missed) return failure;
     let told = false;
     let lineFailed: unknown = null;
     await this.lanes.run('follow_up', async () => {

@@ -203,6 +203,67 @@ forEachDatabase((suite) => {
       expect(chat.seen.tries).toEqual(['U0ONCALL', 'U0SENIOR']);
     });
   });
+  describe("a page one of whose DMs Slack refused (500), the job's next page", () => {
+    const quiet = { info() {}, warn() {}, error() {} };
+    it("is sent at once, not held behind that DM's retries; the DM is sent on the job's retry, after a restart too", async () => {
+      svc = new EscalationService(db, chat.port, twoOnCall, quiet, () => {}, { pageTries: 3 });
+      chat.seen.refused.add('U0ONCALL2');
+      await round();
+      // On-call's DM to U0ONCALL went, U0ONCALL2's refused: senior DevOps is paged all the same, and said so.
+      expect([...chat.seen.tries].sort()).toEqual(['U0ONCALL', 'U0ONCALL2', 'U0SENIOR']);
+      expect(chat.seen.notices.filter((n) => n.kind === 'paged').map((n) => [n.roleName, n.userIds])).toEqual([
+        ['Senior DevOps Engineer', ['U0SENIOR']],
+      ]);
+      expect((await eventsOf('paged')).map((d) => d.role)).toEqual(['senior_devops']);
+      // The job is not done: U0ONCALL2's DM is still owed, by the job's retry.
+      expect(await declaredJob()).toMatchObject({ state: 'pending' });
+
+      // The process restarts; another one retries the job once Slack takes the DM.
+      chat.seen.refused.clear();
+      const restarted = new EscalationService(db, chat.port, twoOnCall, quiet, () => {}, { pageTries: 3 });
+      await round(restarted);
+      expect(chat.seen.notices.filter((n) => n.kind === 'paged').map((n) => [n.roleName, n.userIds])).toEqual([
+        ['Senior DevOps Engineer', ['U0SENIOR']],
+        ['On-Call Engineer', ['U0ONCALL', 'U0ONCALL2']],
+      ]);
+      expect((await eventsOf('paged')).map((d) => d.role)).toEqual(['senior_devops', 'on_call']);
+      expect(await declaredJob()).toMatchObject({ state: 'done' });
+      // Only the DM still owed was sent again: nobody was messaged twice.
+      expect([...chat.seen.tries].sort()).toEqual(['U0ONCALL', 'U0ONCALL2', 'U0ONCALL2', 'U0SENIOR']);
+      await round(restarted);
+      expect(chat.seen.tries).toHaveLength(4);
+      expect(chat.seen.notices.filter((n) => n.kind === 'paged')).toHaveLength(2);
+    });
+
+    it('refused on every try: the next role is paged on the first, the refused page given up on the last', async () => {
+      chat.seen.refused.add('U0ONCALL');
+      await round();
+      expect(chat.seen.tries).toEqual(['U0ONCALL', 'U0SENIOR']);
+      expect(await declaredJob()).toMatchObject({ state: 'pending' });
+      for (let i = 0; i < 2; i++) await round();
+      expect(await declaredJob()).toMatchObject({ state: 'cancelled' });
+      // Senior DevOps was DMed once, and its page went out; on-call's page failed, and is told so.
+      expect(chat.seen.tries).toEqual(['U0ONCALL', 'U0SENIOR', 'U0ONCALL', 'U0ONCALL']);
+      const { rows } = await db.query<{ role: string; failed: boolean }>(
+        'SELECT role, failed_at IS NOT NULL AS failed FROM pages ORDER BY id',
+      );
+      expect(rows).toEqual([
+        { role: 'on_call', failed: true },
+        { role: 'senior_devops', failed: false },
+      ]);
+      await round();
+      expect(chat.seen.notices.filter((n) => n.kind === 'page_failed')).toEqual([
+        {
+          kind: 'page_failed',
+          roles: [{ role: 'on_call', roleName: 'On-Call Engineer', error: 'Slack answered 500' }],
+          commanderId: null,
+        },
+      ]);
+      const line = lineOf(incident, await svc.view(db, incident));
+      expect(line).toMatch(/:pager: Paged: Senior DevOps Engineer \(/);
+      expect(line).toMatch(/Page failed[^"]*On-Call Engineer/);
+    });
+  });
   describe("a page that reached some of a role's people, another's DM refused try after try", () => {
     it('counts the role as paged, and names the person never reached on the card and in the notice', async () => {
       await db.query("UPDATE incidents SET commander_id = 'U0CMD' WHERE id = $1", [incident.id]);
@@ -278,9 +339,10 @@ forEachDatabase((suite) => {
       chat.seen.refused.add('U0ONCALL2');
       for (let i = 0; i < 4; i++) await round();
       const events = await eventsOf('paged');
+      // Senior DevOps paged on the job's first try (on-call's refused DM does not hold it), on-call on its last.
       expect(events.map((d) => [d.role, d.userIds, d.missed])).toEqual([
-        ['on_call', ['U0ONCALL'], ['U0ONCALL2']],
         ['senior_devops', ['U0SENIOR'], undefined],
+        ['on_call', ['U0ONCALL'], ['U0ONCALL2']],
       ]);
       expect(await eventsOf('page_failed')).toEqual([]);
       expect(chat.seen.notices.filter((n) => n.kind === 'page_failed')).toEqual([
