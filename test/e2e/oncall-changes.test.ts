@@ -342,11 +342,13 @@ describe('/incident oncall @person: one timeline across roles, overrides among t
       .map((l) => /^• \*(.+?)\*: (.+? \(UTC\)) → (.+? \(UTC\))(.*)$/.exec(l)!.slice(1));
 
   it("lists the person's shifts and their overrides of other roles in time order, a shift split by another's override", async () => {
-    // Alice's next own shift that starts later than now (daily, one day in three).
+    // Alice's next own shift that starts more than 4 hours from now (daily, one day in three): the override below
+    // starts 3 hours before it, and one starting in the past is refused (within 3 hours of her shift, it was).
+    const h = 3_600_000;
     const rot = runbook.escalation.roles.on_call!.rotation!;
     let shift = shiftAt(rot, new Date());
-    while (shift.start <= new Date() || scheduledAt(rot, shift.start) !== 'U0ALICE') shift = shiftAt(rot, shift.end);
-    const h = 3_600_000;
+    while (shift.start.getTime() <= Date.now() + 4 * h || scheduledAt(rot, shift.start) !== 'U0ALICE')
+      shift = shiftAt(rot, shift.end);
     // Bob takes two hours of it; Alice covers Senior DevOps for an hour before it.
     await ask(bot, `oncall override <@U0BOB> on_call from ${utc(new Date(shift.start.getTime() + 2 * h))} for 2h`);
     // Alice is not in the Senior DevOps rotation: asked first, then confirmed.
@@ -368,7 +370,6 @@ describe('/incident oncall @person: one timeline across roles, overrides among t
     });
     await bot.fake.waitForCount('response_url', n + 1);
     const reply = await ask(bot, 'oncall <@U0ALICE>');
-    console.log(JSON.stringify(reply.blocks, null, 1));
     const rows = lines(reply);
     const at = (t: number) => rotationTime(new Date(t), 'UTC');
     const start = shift.start.getTime();
