@@ -127,6 +127,7 @@ describe('manifest.yml', () => {
     // too; conversations.history also reads the bot's direct messages. A method the code starts calling must be added.
     const METHOD_SCOPES: Record<string, readonly string[]> = {
       'auth.test': [],
+      'chat.delete': ['chat:write'],
       'chat.getPermalink': [],
       'chat.postEphemeral': ['chat:write'],
       'chat.postMessage': ['chat:write', 'chat:write.public'],
