@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ALERTS_ENV } from '../support/alert-request.js';
 import { inboxDone, waitUntil } from '../support/alert-runbook.js';
-import { stormOf, stormReturnRunbook } from '../support/alert-storm.js';
-import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+import { stormMessageCalls, stormOf, stormReturnRunbook } from '../support/alert-storm.js';
+import { useBot } from '../support/bot-harness.js';
 
 /**
  * A storm's incidents-channel message posted by a process that died once Slack took it, before it recorded where it
@@ -16,16 +16,7 @@ describe("a storm's first incidents-channel message posted by a process that die
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2' },
   });
   /** The storm's top-level messages in the incidents channel (not its thread's) Slack took. */
-  const stormMessages = (source: string) =>
-    bot.fake
-      .callsTo('chat.postMessage')
-      .filter(
-        (m) =>
-          m.args.channel === INCIDENTS_CHANNEL_ID &&
-          !m.args.thread_ts &&
-          !m.failed &&
-          String(m.args.text).startsWith(`Alert storm: ${source}'s further critical alerts join`),
-      );
+  const stormMessages = (source: string) => stormMessageCalls(bot, source, { taken: true });
 
   it("is found by the storm's next step, which tells its move in that message's thread", async () => {
     const source = 'storm-crash-first';

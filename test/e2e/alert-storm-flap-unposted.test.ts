@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALERTS_ENV } from '../support/alert-request.js';
 import { inboxDone, waitUntil } from '../support/alert-runbook.js';
-import { stormOf, stormReturnRunbook } from '../support/alert-storm.js';
+import { stormMessageCalls, stormOf, stormPostTo, stormReturnRunbook } from '../support/alert-storm.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -18,15 +18,7 @@ describe('a storm flapping back while its incidents-channel message is not up ye
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2', ALERTS_STORM_RETURN_GAP: '5m' },
   });
   /** The storm's top-level messages in the incidents channel (not its thread's), Slack took or not. */
-  const stormMessages = (source: string) =>
-    bot.fake
-      .callsTo('chat.postMessage')
-      .filter(
-        (m) =>
-          m.args.channel === INCIDENTS_CHANNEL_ID &&
-          !m.args.thread_ts &&
-          String(m.args.text).startsWith(`Alert storm: ${source}'s further critical alerts join`),
-      );
+  const stormMessages = (source: string) => stormMessageCalls(bot, source);
   /** The storm's message as recorded (alert_storm_messages); null while it is not up. */
   const messageTs = async (source: string) =>
     (await bot.db.query<{ ts: string | null }>('SELECT ts FROM alert_storm_messages WHERE source = $1', [source]))
@@ -37,15 +29,7 @@ describe('a storm flapping back while its incidents-channel message is not up ye
     const source = 'storm-flap-pending';
     const s = stormOf(bot, source);
     // Slack takes A's storm message only after 8 s: the storm moves to C, and flaps back to A, meanwhile.
-    bot.fake.failNext(
-      'chat.postMessage',
-      { delayMs: 8000 },
-      1,
-      (args) =>
-        args.channel === INCIDENTS_CHANNEL_ID &&
-        !args.thread_ts &&
-        String(args.text).startsWith(`Alert storm: ${source}'s further critical alerts join`),
-    );
+    bot.fake.failNext('chat.postMessage', { delayMs: 8000 }, 1, stormPostTo(source));
     await s.fire('mem-1', 'memory_usage');
     await s.fire('cpu-1', 'cpu_usage');
     await s.fire('disk-1', 'disk_usage', { wait: false });
@@ -80,11 +64,7 @@ describe('a storm flapping back while its incidents-channel message is not up ye
       'chat.postMessage',
       { error: 'internal_error' },
       1000,
-      (args) =>
-        refusing &&
-        args.channel === INCIDENTS_CHANNEL_ID &&
-        !args.thread_ts &&
-        String(args.text).startsWith(`Alert storm: ${source}'s further critical alerts join`),
+      (args) => refusing && stormPostTo(source)(args),
     );
     await s.fire('mem-1', 'memory_usage');
     await s.fire('cpu-1', 'cpu_usage');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ALERTS_ENV } from '../support/alert-request.js';
 import { inboxDone, waitUntil } from '../support/alert-runbook.js';
-import { stormOf, stormReturnRunbook } from '../support/alert-storm.js';
-import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
+import { stormMessagesShown, stormOf, stormPostTo, stormReturnRunbook } from '../support/alert-storm.js';
+import { useBot } from '../support/bot-harness.js';
 
 /**
  * Slack takes a storm's first incidents-channel message but answers an error (its answer lost): the step's retry looks
@@ -14,23 +14,13 @@ describe("a storm's first incidents-channel message Slack took but answered with
     runbook: stormReturnRunbook(),
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2' },
   });
-  const isStormPost = (source: string, text: unknown) =>
-    String(text).startsWith(`Alert storm: ${source}'s further critical alerts join`);
   /** The storm's top-level messages in the incidents channel as it shows them. */
-  const shownInChannel = (source: string) =>
-    bot.fake
-      .messagesIn(INCIDENTS_CHANNEL_ID)
-      .filter((m) => !m.thread_ts && isStormPost(source, m.history[0]?.text ?? m.text));
+  const shownInChannel = (source: string) => stormMessagesShown(bot, source);
 
   it('is found by the retry and kept, not posted again', async () => {
     const source = 'storm-lost-answer';
     const s = stormOf(bot, source);
-    bot.fake.failNext(
-      'chat.postMessage',
-      { takenThen: 'internal_error' },
-      1,
-      (args) => args.channel === INCIDENTS_CHANNEL_ID && !args.thread_ts && isStormPost(source, args.text),
-    );
+    bot.fake.failNext('chat.postMessage', { takenThen: 'internal_error' }, 1, stormPostTo(source));
     await s.fire('mem-1', 'memory_usage');
     await s.fire('cpu-1', 'cpu_usage');
     await s.fire('disk-1', 'disk_usage', { wait: false });

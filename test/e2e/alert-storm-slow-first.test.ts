@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALERTS_ENV } from '../support/alert-request.js';
 import { inboxDone, waitUntil } from '../support/alert-runbook.js';
-import { stormOf, stormReturnRunbook } from '../support/alert-storm.js';
+import { stormMessageCalls, stormOf, stormPostTo, stormReturnRunbook } from '../support/alert-storm.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -18,31 +18,14 @@ describe('a storm moving while Slack is slow to take its first incidents-channel
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2' },
   });
   /** The storm's top-level messages in the incidents channel (not its thread's) Slack took. */
-  const stormMessages = (source: string) =>
-    bot.fake
-      .callsTo('chat.postMessage')
-      .filter(
-        (m) =>
-          m.args.channel === INCIDENTS_CHANNEL_ID &&
-          !m.args.thread_ts &&
-          !m.failed &&
-          String(m.args.text).startsWith(`Alert storm: ${source}'s further critical alerts join`),
-      );
+  const stormMessages = (source: string) => stormMessageCalls(bot, source, { taken: true });
   const shown = (ts: string) => json(bot.fake.message(INCIDENTS_CHANNEL_ID, ts)?.blocks);
 
   it('posts one message, naming C with A before it, and tells the move in its thread', async () => {
     const source = 'storm-slow-first';
     const s = stormOf(bot, source);
     // Slack takes the storm's first message only after 8 s (under the client's 10 s timeout: taken once).
-    bot.fake.failNext(
-      'chat.postMessage',
-      { delayMs: 8000 },
-      1,
-      (args) =>
-        args.channel === INCIDENTS_CHANNEL_ID &&
-        !args.thread_ts &&
-        String(args.text).startsWith(`Alert storm: ${source}'s further critical alerts join`),
-    );
+    bot.fake.failNext('chat.postMessage', { delayMs: 8000 }, 1, stormPostTo(source));
     await s.fire('mem-1', 'memory_usage');
     await s.fire('cpu-1', 'cpu_usage');
     await s.fire('disk-1', 'disk_usage', { wait: false });

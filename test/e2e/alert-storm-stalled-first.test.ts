@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALERTS_ENV } from '../support/alert-request.js';
 import { inboxDone, waitUntil } from '../support/alert-runbook.js';
-import { stormOf, stormReturnRunbook } from '../support/alert-storm.js';
+import { isStormPost, stormMessagesShown, stormOf, stormPostTo, stormReturnRunbook } from '../support/alert-storm.js';
 import { INCIDENTS_CHANNEL_ID, useBot } from '../support/bot-harness.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -18,13 +18,8 @@ describe("a storm's first incidents-channel message whose step stalled past its 
     runbook: stormReturnRunbook(),
     env: { ...ALERTS_ENV, ALERTS_MAX_INCIDENTS: '2' },
   });
-  const isStormPost = (source: string, text: unknown) =>
-    String(text).startsWith(`Alert storm: ${source}'s further critical alerts join`);
   /** The storm's top-level messages in the incidents channel as it shows them (deleted ones gone). */
-  const shownInChannel = (source: string) =>
-    bot.fake
-      .messagesIn(INCIDENTS_CHANNEL_ID)
-      .filter((m) => !m.thread_ts && isStormPost(source, m.history[0]?.text ?? m.text));
+  const shownInChannel = (source: string) => stormMessagesShown(bot, source);
 
   it.each([
     ['', 0],
@@ -41,12 +36,7 @@ describe("a storm's first incidents-channel message whose step stalled past its 
         release = r;
       });
       // Slack holds A's storm message until C's is posted (under the client's 10 s timeout: one request).
-      bot.fake.failNext(
-        'chat.postMessage',
-        { until: held },
-        1,
-        (args) => args.channel === INCIDENTS_CHANNEL_ID && !args.thread_ts && isStormPost(source, args.text),
-      );
+      bot.fake.failNext('chat.postMessage', { until: held }, 1, stormPostTo(source));
       const safety = setTimeout(release, 9000);
       try {
         await s.fire('mem-1', 'memory_usage');
@@ -67,10 +57,7 @@ describe("a storm's first incidents-channel message whose step stalled past its 
         const c = await s.declared(await s.incidentOf('sev1a'));
         await s.fire('sev1b', 'sev1b_depth', { wait: false });
         // C's step takes the claim over and posts the storm's message, naming C, A before it.
-        const cPost = await bot.fake.waitFor(
-          'chat.postMessage',
-          (m) => m.args.channel === INCIDENTS_CHANNEL_ID && !m.args.thread_ts && isStormPost(source, m.args.text),
-        );
+        const cPost = await bot.fake.waitFor('chat.postMessage', (m) => stormPostTo(source)(m.args));
         expect(json(cPost.args.blocks)).toContain(`before: #${a.number}`);
         const ts = String(cPost.response!.ts);
         await waitUntil('C recorded as the storm message', async () =>

@@ -72,3 +72,23 @@ export function stormOf(bot: BotHarness, source: string) {
       .map((m) => String(m.args.text).replace(/.* /, ''));
   return { fire, incidentOf, declared, resolve, list, toldIn, start, moveToSev1, replies };
 }
+
+/** Whether a message's text is `source`'s storm message in the incidents channel (its opening words). */
+export const isStormPost = (source: string, text: unknown) =>
+  String(text).startsWith(`Alert storm: ${source}'s further critical alerts join`);
+
+/** A call's arguments post `source`'s storm message at the top of the incidents channel (not in its thread). */
+export const stormPostTo =
+  (source: string) =>
+  (args: { channel?: unknown; thread_ts?: unknown; text?: unknown }): boolean =>
+    args.channel === INCIDENTS_CHANNEL_ID && !args.thread_ts && isStormPost(source, args.text);
+
+/** The calls posting `source`'s storm message at the top of the incidents channel; with `taken`, those Slack took. */
+export const stormMessageCalls = (bot: BotHarness, source: string, o: { taken?: boolean } = {}) =>
+  bot.fake.callsTo('chat.postMessage').filter((m) => stormPostTo(source)(m.args) && !(o.taken && m.failed));
+
+/** `source`'s storm messages at the top of the incidents channel as it shows them (deleted ones gone). */
+export const stormMessagesShown = (bot: BotHarness, source: string) =>
+  bot.fake
+    .messagesIn(INCIDENTS_CHANNEL_ID)
+    .filter((m) => !m.thread_ts && isStormPost(source, m.history[0]?.text ?? m.text));
