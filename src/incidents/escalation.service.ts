@@ -880,7 +880,9 @@ export class EscalationService {
   async run(work: FiredJob): Promise<void> {
     try {
       await this.carryOut(work);
-    } catch (err) {
+    } catch (thrown) {
+      // Pages left for a retry: the job's error is the first page's, and each page keeps its own for a give-up.
+      const err = thrown instanceof PagesOwedError ? thrown.first : thrown;
       const { job } = work;
       const tries = this.opts.redrawTries ?? REDRAW_TRIES;
       const pages = !(
@@ -890,7 +892,7 @@ export class EscalationService {
         tellsPageFailed(job.rule)
       );
       if (pages && job.attempts >= (this.opts.pageTries ?? PAGE_TRIES)) {
-        await this.giveUp(work, err);
+        await this.giveUp(work, err, thrown instanceof PagesOwedError ? thrown.byPage : undefined);
         return;
       }
       if ((redrawsPages(job.rule) || redrawsCard(job.rule)) && job.attempts >= tries) {
@@ -910,15 +912,16 @@ export class EscalationService {
    * A paging job that failed PAGE_TRIES times (Slack refusing its DMs): ended, its pages that had not gone out recorded
    * failed, the timeline told, and the card shown saying so, with what to do (page them by hand); Escalate now and the
    * rounds do not count them as paged. Should that record fail, the job is tried again as any failure is.
+   * `byPage`: Slack's answer to each page that failed in this last try, by page id, recorded on it (`err` on the others).
    */
-  private async giveUp({ job, incident }: FiredJob, err: unknown): Promise<void> {
+  private async giveUp({ job, incident }: FiredJob, err: unknown, byPage?: ReadonlyMap<number, string>): Promise<void> {
     const error = err instanceof Error ? err.message : String(err);
     const key = cardRedrawKey(job.id);
     let roles: string[];
     let told: boolean;
     try {
       ({ roles, told } = await this.lanes.run('follow_up', () =>
-        giveUpPages(this.db, job, error, key, CARD_REDRAW_LEASE_MS),
+        giveUpPages(this.db, job, error, key, CARD_REDRAW_LEASE_MS, byPage),
       ));
     } catch (again) {
       this.log.warn(`could not give up escalation job ${job.id}; it is tried again`, again);
@@ -1084,9 +1087,12 @@ export class EscalationService {
     // pages go on, none of them ends the job, and the job is tried again for what that page still owes (its page not
     // announced: the retry sends only the DMs not recorded as gone, and says its line), by any process.
     let owed: unknown = null;
+    // Each page's own failure: pages failing in one try for different reasons are each told with theirs.
+    const owedBy = new Map<number, string>();
     for (const [i, page] of open.entries()) {
       const failed = await this.page(incident, job, page, reason, i === open.length - 1 && owed === null);
       owed ??= failed;
+      if (failed !== null) owedBy.set(page.pageId, failed instanceof Error ? failed.message : String(failed));
     }
     if (open.length === 0) await this.lanes.run('follow_up', () => finishJob(this.db, job.id, 'done'));
     if (notClimbed?.length) await this.tellClimbHeld(incident, job, notClimbed);
@@ -1094,7 +1100,7 @@ export class EscalationService {
     // its claim wrote (`redraw_pages`), until Slack takes each. The card's refresh is a timer each page's record wrote
     // again (announcePage): shown by any process if this one stops first, between two of the job's pages too.
     await this.refreshAfter(incident, 'a page', open.length ? cardRedrawKey(job.id) : undefined);
-    if (owed !== null) throw owed;
+    if (owed !== null) throw new PagesOwedError(owed, owedBy);
   }
 
   /**
@@ -1418,6 +1424,20 @@ export class EscalationService {
     // they say so now, not at the incident's next change.
     if (dms.size) await this.showAnsweredPages(incident);
     return null;
+  }
+}
+
+/**
+ * A paging job's try that left pages for its retry: the first page's failure (`first`: the job's, logged and kept as
+ * its last error) and each page's own (Slack's answer, by page id), which a give-up records on that page.
+ */
+class PagesOwedError extends Error {
+  constructor(
+    readonly first: unknown,
+    readonly byPage: ReadonlyMap<number, string>,
+  ) {
+    super(first instanceof Error ? first.message : String(first));
+    this.name = 'PagesOwedError';
   }
 }
 

@@ -1021,7 +1021,8 @@ export async function retryJob(q: Queryable, id: number, attempts: number, dueAt
  * as announcePage's), and, when a page failed or one that went out never reached some of its people (pages.missed),
  * the timer that tells the channel and the commander so (`page_failed`, pageFailedKey: once per job, due now): one
  * statement. Returns the roles of the pages recorded failed, and whether that timer was written; none, and not, when
- * it was not that attempt.
+ * it was not that attempt. `byPage`: each page's own error (Slack's answer to its last try), by page id; a page not in
+ * it is recorded failed with `error`.
  */
 export async function giveUpPages(
   db: Database,
@@ -1029,6 +1030,7 @@ export async function giveUpPages(
   error: string,
   cardKey: string,
   cardLeaseMs: number,
+  byPage: ReadonlyMap<number, string> = new Map(),
 ): Promise<{ roles: string[]; told: boolean }> {
   const { rows } = await db.query<{ roles: string[] | null; told: boolean }>(
     `WITH ${incidentFirst('$2')}, fin AS (
@@ -1036,7 +1038,8 @@ export async function giveUpPages(
        WHERE id = $1 AND attempts = $4 AND state = 'pending' AND ${INCIDENT_FIRST}
        RETURNING id
      ), failed AS (
-       UPDATE pages p SET failed_at = now(), failure = $3
+       UPDATE pages p SET failed_at = now(), failure = coalesce(
+         (SELECT e.error FROM unnest($9::int[], $10::text[]) AS e (page_id, error) WHERE e.page_id = p.id), $3)
        WHERE p.job_id IN (SELECT id FROM fin) AND NOT ${PAGE_SENT('p')}
        RETURNING p.role
      ), ev AS (
@@ -1060,7 +1063,18 @@ export async function giveUpPages(
        RETURNING id
      )
      SELECT (SELECT array_agg(role) FROM failed) AS roles, EXISTS (SELECT 1 FROM told) AS told`,
-    [job.id, job.incidentId, error.slice(0, 1000), job.attempts, job.rule, cardKey, cardLeaseMs, pageFailedKey(job.id)],
+    [
+      job.id,
+      job.incidentId,
+      error.slice(0, 1000),
+      job.attempts,
+      job.rule,
+      cardKey,
+      cardLeaseMs,
+      pageFailedKey(job.id),
+      [...byPage.keys()],
+      [...byPage.values()].map((e) => e.slice(0, 1000)),
+    ],
   );
   return { roles: rows[0]?.roles ?? [], told: rows[0]?.told === true };
 }

@@ -56,6 +56,8 @@ const twoOnCall = parseRunbook({
 function chatOf() {
   const seen = {
     refused: new Set<string>(),
+    /** What Slack answers a refused person's DM, when not a 500. */
+    answers: new Map<string, string>(),
     /** People Slack does not know (user_not_found): their DMs cannot reach them. */
     unknown: new Set<string>(),
     /** Every DM sent or tried, by person. */
@@ -79,7 +81,7 @@ function chatOf() {
     async sendPage(_incident, _page, userId) {
       seen.tries.push(userId);
       if (seen.unknown.has(userId)) throw new UnreachableContactError(userId, 'user_not_found');
-      if (seen.refused.has(userId)) throw new Error('Slack answered 500');
+      if (seen.refused.has(userId)) throw new Error(seen.answers.get(userId) ?? 'Slack answered 500');
       return { channel: `D${userId}`, ts: `${Date.now() / 1000}` };
     },
     async inviteToChannel(_incident, userIds) {
@@ -438,6 +440,37 @@ forEachDatabase((suite) => {
         "SELECT state FROM escalation_jobs WHERE rule = 'page_failed'",
       );
       expect(rows).toEqual([{ state: 'done' }]);
+    });
+
+    it("with several pages refused in one try, each for its own reason, tells and shows each page's own answer", async () => {
+      chat.seen.refused.add('U0ONCALL');
+      chat.seen.refused.add('U0SENIOR');
+      chat.seen.answers.set('U0SENIOR', 'Slack answered 503');
+      for (let i = 0; i < 3; i++) await round();
+      expect(await declaredJob()).toMatchObject({ state: 'cancelled' });
+      const { rows } = await db.query<{ role: string; failure: string | null }>(
+        'SELECT role, failure FROM pages WHERE failed_at IS NOT NULL ORDER BY id',
+      );
+      expect(rows).toEqual([
+        { role: 'on_call', failure: 'Slack answered 500' },
+        { role: 'senior_devops', failure: 'Slack answered 503' },
+      ]);
+      await round();
+      expect(chat.seen.notices.filter((n) => n.kind === 'page_failed')).toEqual([
+        {
+          kind: 'page_failed',
+          roles: [
+            { role: 'on_call', roleName: 'On-Call Engineer', error: 'Slack answered 500' },
+            { role: 'senior_devops', roleName: 'Senior DevOps Engineer', error: 'Slack answered 503' },
+          ],
+          commanderId: null,
+        },
+      ]);
+      const { paged } = await svc.view(db, incident);
+      expect(paged.map((p) => [p.roleName, p.failed?.error])).toEqual([
+        ['On-Call Engineer', 'Slack answered 500'],
+        ['Senior DevOps Engineer', 'Slack answered 503'],
+      ]);
     });
 
     it('is told again on its retry when Slack refused the notice, and not once told', async () => {
