@@ -118,7 +118,8 @@ export type IncidentNotice =
   /**
    * A paging job was given up (its DMs failing try after try, PAGE_TRIES): `roles` reached nobody, each with Slack's
    * last answer; `missed`, people of pages that went out never reached. Said once in the channel, and to the
-   * commander (`commanderId`) in a direct message.
+   * commander (`commanderId`) in a direct message; with no channel (it could not be made), to the commander, else the
+   * reporter, in a direct message only.
    */
   | {
       kind: 'page_failed';

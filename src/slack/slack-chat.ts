@@ -446,7 +446,18 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   }
 
   async notify(incident: Incident, notice: IncidentNotice, post?: NoticePost): Promise<readonly string[] | undefined> {
-    if (!incident.channelId) return undefined;
+    if (!incident.channelId) {
+      // No channel (it could not be made): a page given up is still told, in a direct message to the commander, else
+      // the reporter. It is the only telling, so Slack refusing it fails the notice (its timer tries again).
+      if (notice.kind === 'page_failed') {
+        const dm = renderPageFailedDm(incident, notice);
+        const to = notice.commanderId ?? incident.reporterId;
+        await this.call('tell that a page failed in a direct message', () =>
+          this.client.chat.postMessage({ channel: to, text: dm.text, blocks: dm.blocks, unfurl_links: false }),
+        );
+      }
+      return undefined;
+    }
     // What the topic names: the severity, the title, and whether it is resolved (by Resolve, or a status update).
     const resolvedNow =
       notice.kind === 'resolved' || (notice.kind === 'status_update' && notice.update.status === 'resolved');

@@ -545,4 +545,42 @@ describe("a page given up, in Slack: the commander's direct message", () => {
     expect(fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'CINC7')).toHaveLength(1);
     expect(warned).toEqual(['incident 7: could not tell its commander a page failed']);
   });
+
+  it('with no channel (it could not be made), still tells the commander in a DM, else the reporter; a DM refused fails the notice', async () => {
+    const chat = new SlackChat(new WebClient('xoxb-test', slackClientOptions(fake.url)), {
+      severities: runbook.severities,
+      botUserId: 'UBOT',
+      log: { warn() {} },
+    });
+    const incident = {
+      id: 7,
+      number: 7,
+      title: 'db down',
+      channelId: null,
+      commanderId: 'U0CMD',
+      reporterId: 'U0REP',
+      severity: 2,
+    } as unknown as Incident;
+    const notice: IncidentNotice = {
+      kind: 'page_failed',
+      roles: [{ role: 'senior_devops', roleName: 'Senior DevOps Engineer', error: 'Slack answered 500' }],
+      commanderId: 'U0CMD',
+    };
+    await chat.notify(incident, notice);
+    const posts = fake.callsTo('chat.postMessage');
+    expect(posts.map((c) => c.args.channel)).toEqual(['U0CMD']);
+    expect(String(posts[0]?.args.text)).toMatch(
+      /^\*Incident #7\* \(db down\)\n:warning: Page failed: \*Senior DevOps Engineer\* \(Slack answered: Slack answered 500\) was not paged\./,
+    );
+
+    // No commander: the reporter is told.
+    fake.reset();
+    await chat.notify({ ...incident, commanderId: null }, { ...notice, commanderId: null });
+    expect(fake.callsTo('chat.postMessage').map((c) => c.args.channel)).toEqual(['U0REP']);
+
+    // The DM is the only telling: Slack refusing it fails the notice, for its timer to try again.
+    fake.reset();
+    fake.failNext('chat.postMessage', { error: 'user_not_found' }, 1, (args) => args.channel === 'U0CMD');
+    await expect(chat.notify(incident, notice)).rejects.toThrow(/user_not_found/);
+  });
 });
