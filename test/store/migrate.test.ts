@@ -23,6 +23,7 @@ const TABLES = [
   'alert_private_storms',
   'alert_step_posts',
   'alert_storm_messages',
+  'alert_storm_withdrawals',
   'alerts',
   'audit_log',
   'change_followups',
