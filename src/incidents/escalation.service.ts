@@ -904,7 +904,12 @@ export class EscalationService {
       }
       const delay = retryDelayMs(job.attempts);
       this.log.warn(`escalation job ${job.id} (${job.key}) failed, retrying in ${delay} ms`, err);
-      await this.reschedule(job, delay, err instanceof Error ? err.message : String(err));
+      await this.reschedule(
+        job,
+        delay,
+        err instanceof Error ? err.message : String(err),
+        thrown instanceof PagesOwedError ? thrown.byPage : undefined,
+      );
     }
   }
 
@@ -925,7 +930,7 @@ export class EscalationService {
       ));
     } catch (again) {
       this.log.warn(`could not give up escalation job ${job.id}; it is tried again`, again);
-      await this.reschedule(job, retryDelayMs(job.attempts), error);
+      await this.reschedule(job, retryDelayMs(job.attempts), error, byPage);
       return;
     }
     this.log.error(
@@ -972,10 +977,16 @@ export class EscalationService {
    * Schedules a failed job again. The database may be what failed: then it is tried again every second in the
    * background (for up to a minute), so that a short outage delays the rest of a page by the outage, not by the job's
    * lease. Meanwhile, or past RESCHEDULE_TRIES, or if the process stops (nothing waits on it), the lease runs out and
-   * any process runs the job; a late reschedule does not move it then (see retryJob).
+   * any process runs the job; a late reschedule does not move it then (see retryJob). `byPage`: each page's own error
+   * in that try (a paging job's), recorded on it for the card.
    */
-  private async reschedule(job: EscalationJob, delayMs: number, reason: string): Promise<void> {
-    const once = () => retryJob(this.db, job.id, job.attempts, new Date(Date.now() + delayMs), reason);
+  private async reschedule(
+    job: EscalationJob,
+    delayMs: number,
+    reason: string,
+    byPage?: ReadonlyMap<number, string>,
+  ): Promise<void> {
+    const once = () => retryJob(this.db, job.id, job.attempts, new Date(Date.now() + delayMs), reason, byPage);
     try {
       await once();
     } catch (first) {

@@ -1001,16 +1001,30 @@ export async function finishJob(q: Queryable, id: number, state: 'done' | 'cance
   ]);
 }
 
-/** A failed attempt: try again at `dueAt`. */
 /**
  * A failed attempt of a job: due again at `dueAt`, its lease given up. Only while it is still that attempt (`attempts`
  * as claimed, still pending): an attempt rescheduled late must not move a job another process has claimed since.
+ * `byPage`: a paging job's pages that failed in that attempt, each with its own error (Slack's answer), by page id:
+ * recorded on each (pages.failure), so that the card says each page's own while its job tries again, not the job's.
  */
-export async function retryJob(q: Queryable, id: number, attempts: number, dueAt: Date, error: string): Promise<void> {
+export async function retryJob(
+  q: Queryable,
+  id: number,
+  attempts: number,
+  dueAt: Date,
+  error: string,
+  byPage: ReadonlyMap<number, string> = new Map(),
+): Promise<void> {
   await q.query(
-    `UPDATE escalation_jobs SET due_at = $2, locked_until = NULL, last_error = $3
-     WHERE id = $1 AND attempts = $4 AND state = 'pending'`,
-    [id, dueAt, error.slice(0, 1000), attempts],
+    `WITH retried AS (
+       UPDATE escalation_jobs SET due_at = $2, locked_until = NULL, last_error = $3
+       WHERE id = $1 AND attempts = $4 AND state = 'pending'
+       RETURNING id
+     )
+     UPDATE pages p SET failure = e.error
+     FROM unnest($5::int[], $6::text[]) AS e (page_id, error)
+     WHERE p.id = e.page_id AND p.job_id IN (SELECT id FROM retried)`,
+    [id, dueAt, error.slice(0, 1000), attempts, [...byPage.keys()], [...byPage.values()].map((e) => e.slice(0, 1000))],
   );
 }
 

@@ -473,6 +473,31 @@ forEachDatabase((suite) => {
       ]);
     });
 
+    it("while still tried again, shows each page's own answer on the card, not the first page's for all", async () => {
+      chat.seen.refused.add('U0ONCALL');
+      chat.seen.refused.add('U0SENIOR');
+      chat.seen.answers.set('U0SENIOR', 'Slack answered 503');
+      await round();
+      expect(await declaredJob()).toMatchObject({ state: 'pending' });
+      const first = await svc.view(db, incident);
+      expect(first.paged.map((p) => [p.roleName, p.going?.error])).toEqual([
+        ['On-Call Engineer', 'Slack answered 500'],
+        ['Senior DevOps Engineer', 'Slack answered 503'],
+      ]);
+      expect(lineOf(incident, first)).toContain(
+        ':hourglass_flowing_sand: Paging: On-Call Engineer (not sent yet: Slack answered 500; trying again), Senior DevOps Engineer (not sent yet: Slack answered 503; trying again)',
+      );
+      // The next try, Slack answers each otherwise: the card shows each page's latest answer.
+      chat.seen.answers.set('U0ONCALL', 'Slack answered 502');
+      chat.seen.answers.set('U0SENIOR', 'Slack answered 504');
+      await round();
+      expect(await declaredJob()).toMatchObject({ state: 'pending' });
+      expect((await svc.view(db, incident)).paged.map((p) => [p.roleName, p.going?.error])).toEqual([
+        ['On-Call Engineer', 'Slack answered 502'],
+        ['Senior DevOps Engineer', 'Slack answered 504'],
+      ]);
+    });
+
     it('is told again on its retry when Slack refused the notice, and not once told', async () => {
       chat.seen.refused.add('U0SENIOR');
       for (let i = 0; i < 3; i++) await round();
