@@ -1036,7 +1036,8 @@ export async function retryJob(
  * the timer that tells the channel and the commander so (`page_failed`, pageFailedKey: once per job, due now): one
  * statement. Returns the roles of the pages recorded failed, and whether that timer was written; none, and not, when
  * it was not that attempt. `byPage`: each page's own error (Slack's answer to its last try), by page id; a page not in
- * it is recorded failed with `error`.
+ * it is recorded failed with `error`. The timeline's entry lists the roles (`roles`) with each one's error (`errors`,
+ * in the same order; `error`, the job's, is what an entry written before each kept its own says for all).
  */
 export async function giveUpPages(
   db: Database,
@@ -1055,10 +1056,11 @@ export async function giveUpPages(
        UPDATE pages p SET failed_at = now(), failure = coalesce(
          (SELECT e.error FROM unnest($9::int[], $10::text[]) AS e (page_id, error) WHERE e.page_id = p.id), $3)
        WHERE p.job_id IN (SELECT id FROM fin) AND NOT ${PAGE_SENT('p')}
-       RETURNING p.role
+       RETURNING p.id, p.role, p.failure
      ), ev AS (
        INSERT INTO incident_events (incident_id, kind, actor_id, details)
-       SELECT $2, 'page_failed', NULL, jsonb_build_object('roles', array_agg(role), 'rule', $5::text, 'error', $3::text)
+       SELECT $2, 'page_failed', NULL, jsonb_build_object('roles', array_agg(role ORDER BY id),
+              'errors', array_agg(failure ORDER BY id), 'rule', $5::text, 'error', $3::text)
        FROM failed HAVING count(*) > 0
      ), card AS (
        INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at, locked_until)

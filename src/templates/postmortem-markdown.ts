@@ -25,6 +25,7 @@ import {
   closedWhy,
   nextUpdateOf,
   notDoneOf,
+  pageFailedRoles,
   rollbackVerifiedWords,
   rtoPassed,
   runbookNames,
@@ -251,12 +252,16 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
     return `Paged ${cell(role(x, d.role), x.c.mask)} (${reached.length ? reached.join(', ') : 'nobody reached'}) because ${cell(str(d.reason), x.c.mask)}${missed.length ? `; could not reach ${missed.join(', ')}` : ''}`;
   },
   page_skipped: (d, x) => `Could not page ${cell(role(x, d.role), x.c.mask)}: ${cell(str(d.reason), x.c.mask)}`,
-  page_failed: (d, x) =>
-    `Could not page ${strs(d.roles)
-      .map((r) => cell(role(x, r), x.c.mask))
-      .join(
-        ', ',
-      )}: its direct messages failed try after try, so the bot stopped trying (${cell(str(d.error), x.c.mask)})`,
+  page_failed: (d, x) => {
+    const { roles, same } = pageFailedRoles(d);
+    if (same !== null)
+      return `Could not page ${roles
+        .map((r) => cell(role(x, r.role), x.c.mask))
+        .join(', ')}: its direct messages failed try after try, so the bot stopped trying (${cell(same, x.c.mask)})`;
+    return `Could not page ${roles
+      .map((r) => `${cell(role(x, r.role), x.c.mask)} (${cell(r.error, x.c.mask)})`)
+      .join(', ')}: their direct messages failed try after try, so the bot stopped trying`;
+  },
   page_held: (d, x) =>
     `Did not page ${strs(d.roles)
       .map((r) => cell(role(x, r), x.c.mask))

@@ -110,6 +110,22 @@ const roleOf = (d: Record<string, unknown>, n: TimelineNames) => {
   return mrkdwnClip(str(d.roleName) || n.roles.get(str(d.role)) || str(d.role), 60);
 };
 
+/**
+ * The roles a `page_failed` entry lists, each with Slack's answer to its page: its own (`errors`, in the order of
+ * `roles`), or the entry's one `error` for all (an entry written before each page kept its own). `same`: the answer,
+ * when it is one for every role (said once, after them), else null (said after each role).
+ */
+export function pageFailedRoles(d: Record<string, unknown>): {
+  roles: { role: string; error: string }[];
+  same: string | null;
+} {
+  const roles = Array.isArray(d.roles) ? d.roles.filter((r): r is string => typeof r === 'string') : [];
+  const errors = Array.isArray(d.errors) ? d.errors : [];
+  const listed = roles.map((role, n) => ({ role, error: str(errors[n]) || str(d.error) }));
+  const answers = new Set(listed.map((r) => r.error));
+  return { roles: listed, same: answers.size > 1 ? null : (listed[0]?.error ?? str(d.error)) };
+}
+
 /** A playbook by its title; its id where the runbook no longer has it. */
 const playbookOf = (d: Record<string, unknown>, n: TimelineNames) =>
   mrkdwnClip(str(d.title) || n.playbooks.get(str(d.playbook)) || str(d.playbook), 80);
@@ -279,8 +295,12 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     }
     case 'page_skipped':
       return `Could not page ${roleOf(d, names)}: ${mrkdwnClip(str(d.reason), 200)}`;
-    case 'page_failed':
-      return `Could not page ${(Array.isArray(d.roles) ? (d.roles as string[]) : []).map((r) => roleOf({ role: r }, names)).join(', ')}: its direct messages failed try after try, so the bot stopped trying (${mrkdwnClip(str(d.error), 200)})`;
+    case 'page_failed': {
+      const { roles, same } = pageFailedRoles(d);
+      if (same !== null)
+        return `Could not page ${roles.map((r) => roleOf(r, names)).join(', ')}: its direct messages failed try after try, so the bot stopped trying (${mrkdwnClip(same, 200)})`;
+      return `Could not page ${roles.map((r) => `${roleOf(r, names)} (${mrkdwnClip(r.error, 200)})`).join(', ')}: their direct messages failed try after try, so the bot stopped trying`;
+    }
     case 'page_held':
       return `Did not page ${(Array.isArray(d.roles) ? (d.roles as string[]) : []).map((r) => roleOf({ role: r }, names)).join(', ')} again (paged moments before): ${mrkdwnClip(str(d.reason), 200)}`;
     case 'climb_held': {

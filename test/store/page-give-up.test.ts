@@ -13,9 +13,12 @@ import { slackClientOptions } from '../../src/slack/client-options.js';
 import { SlackChat } from '../../src/slack/slack-chat.js';
 import type { Database } from '../../src/store/db.js';
 import { pageFailedKey } from '../../src/store/escalation.repo.js';
+import { listEvents } from '../../src/store/event.repo.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
 import { renderIncidentCard } from '../../src/templates/incident-card.js';
 import { renderNotice } from '../../src/templates/notices.js';
+import { postmortemWriter } from '../../src/templates/postmortem-markdown.js';
+import { describeEvent, runbookNames } from '../../src/templates/timeline.js';
 import { testRunbookData } from '../support/test-runbook.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 import { forEachDatabase } from './databases.js';
@@ -471,6 +474,51 @@ forEachDatabase((suite) => {
         ['On-Call Engineer', 'Slack answered 500'],
         ['Senior DevOps Engineer', 'Slack answered 503'],
       ]);
+    });
+
+    it("records each role's own answer on the timeline entry, which the timeline and the post-mortem say", async () => {
+      chat.seen.refused.add('U0ONCALL');
+      chat.seen.refused.add('U0SENIOR');
+      chat.seen.answers.set('U0SENIOR', 'Slack answered 503');
+      for (let i = 0; i < 3; i++) await round();
+      expect(await eventsOf('page_failed')).toEqual([
+        {
+          roles: ['on_call', 'senior_devops'],
+          errors: ['Slack answered 500', 'Slack answered 503'],
+          rule: 'declared',
+          error: 'Slack answered 500',
+        },
+      ]);
+      const entry = (await listEvents(db, incident.id)).find((e) => e.kind === 'page_failed')!;
+      expect(describeEvent(entry, runbookNames(runbook))).toBe(
+        'Could not page On-Call Engineer (Slack answered 500), Senior DevOps Engineer (Slack answered 503): their direct messages failed try after try, so the bot stopped trying',
+      );
+      const md = postmortemWriter(
+        runbook,
+        (t) => t,
+      )({
+        incident,
+        events: [entry],
+        answers: {
+          rootCause: '',
+          factors: '',
+          wentWell: '',
+          wentBadly: '',
+          runbookSection: null,
+          runbookNote: '',
+          checked: [],
+        },
+        items: [],
+        checklist: [],
+        severities: runbook.severities,
+        version: 1,
+        writtenBy: 'U0CMD',
+        writtenAt: new Date(),
+        names: new Map(),
+      });
+      expect(md).toContain(
+        'Could not page On-Call Engineer (Slack answered 500), Senior DevOps Engineer (Slack answered 503): their direct messages failed try after try, so the bot stopped trying',
+      );
     });
 
     it("while still tried again, shows each page's own answer on the card, not the first page's for all", async () => {

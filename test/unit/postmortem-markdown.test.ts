@@ -5,7 +5,7 @@ import { EVENT_KINDS, type Incident, type IncidentEvent, type IncidentEventKind 
 import { redactWith } from '../../src/ops/redact.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { postmortemWriter, renderPostmortemMarkdown, utcSeconds } from '../../src/templates/postmortem-markdown.js';
-import { describeEvent } from '../../src/templates/timeline.js';
+import { describeEvent, runbookNames } from '../../src/templates/timeline.js';
 import {
   COMMANDER,
   CREATED_AT,
@@ -369,6 +369,32 @@ describe('the post-mortem document', () => {
       'Asked for a page of U0DANA by name',
       'Paged U0DANA by name because someone escalated by hand',
     ]);
+  });
+
+  it("a page given up says each role's own answer (an entry from before says its one), on the timeline too", () => {
+    const failed = (details: Record<string, unknown>, n: number) =>
+      makeEvent({ kind: 'page_failed', at: sec(n), details: { rule: 'declared', ...details } });
+    const events = [
+      // Written before each page kept its own answer: the one error, for all its roles.
+      failed({ roles: ['on_call', 'senior_devops'], error: 'Slack answered 500' }, 5),
+      failed(
+        {
+          roles: ['on_call', 'senior_devops'],
+          errors: ['Slack answered 500', 'Slack answered 503'],
+          error: 'Slack answered 500',
+        },
+        6,
+      ),
+      failed({ roles: ['senior_devops'], errors: ['Slack answered 503'], error: 'Slack answered 503' }, 7),
+    ];
+    const stopped = 'direct messages failed try after try, so the bot stopped trying';
+    const expected = [
+      `Could not page On-Call Engineer, Senior DevOps Engineer: its ${stopped} (Slack answered 500)`,
+      `Could not page On-Call Engineer (Slack answered 500), Senior DevOps Engineer (Slack answered 503): their ${stopped}`,
+      `Could not page Senior DevOps Engineer: its ${stopped} (Slack answered 503)`,
+    ];
+    expect(tableRows(write(record({ events })), 'Timeline').map((r) => r[2])).toEqual(expected);
+    expect(events.map((e) => describeEvent(e, runbookNames(runbook)))).toEqual(expected);
   });
 
   it('reads rollbacks and the post-deployment checks after them as such', () => {
