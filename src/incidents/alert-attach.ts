@@ -1,15 +1,7 @@
-import {
-  type AlertRow,
-  alertsOfAlertIncident,
-  deleteAttached,
-  getAlert,
-  getAlertIncident,
-  insertAlertIncident,
-  linkAlerts,
-  looseAlertsOfGroup,
-  planNotice,
-} from '../store/alert.repo.js';
+import { type AlertRow, alertsOfAlertIncident, getAlert, linkAlerts, looseAlertsOfGroup } from '../store/alert.repo.js';
+import { deleteAttached, getAlertIncident, insertAlertIncident } from '../store/alert-incident.repo.js';
 import { lockGroup } from '../store/alert-lock.repo.js';
+import { planNotice } from '../store/alert-notice.repo.js';
 import type { Database } from '../store/db.js';
 import { insertEvents } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';

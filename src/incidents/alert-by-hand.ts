@@ -1,11 +1,5 @@
-import {
-  type AlertRow,
-  alertIncidentsOf,
-  alertsOfAlertIncident,
-  earlierIncidentOf,
-  getAlert,
-  getAlertIncident,
-} from '../store/alert.repo.js';
+import { type AlertRow, alertsOfAlertIncident, earlierIncidentOf, getAlert } from '../store/alert.repo.js';
+import { alertIncidentsOf, getAlertIncident } from '../store/alert-incident.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident, openIncidentFor } from '../store/incident.repo.js';
 import { attachToIncident, detachFromIncident } from './alert-attach.js';

@@ -1,12 +1,11 @@
 import {
-  type AlertIncidentRow,
   type AlertSectionRows,
   alertSectionPart,
   alertSectionRows,
   alertSectionRowsOf,
-  alertSourcesOf,
   cardsShowRepeats,
-} from '../store/alert.repo.js';
+} from '../store/alert-card.repo.js';
+import { type AlertIncidentRow, alertSourcesOf } from '../store/alert-incident.repo.js';
 import type { Queryable, StatementPart } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertCardView, AlertRule } from './alert-types.js';

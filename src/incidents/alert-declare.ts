@@ -1,16 +1,18 @@
 import {
-  type AlertIncidentRow,
   type AlertRow,
   alertsOfAlertIncident,
   earlierIncidentOf,
   getAlert,
-  getAlertIncident,
   getAlerts,
-  insertAlertIncident,
   linkAlerts,
   looseAlertsOfGroup,
-  moveGroupTruncated,
 } from '../store/alert.repo.js';
+import {
+  type AlertIncidentRow,
+  getAlertIncident,
+  insertAlertIncident,
+  moveGroupTruncated,
+} from '../store/alert-incident.repo.js';
 import { lockGroup } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';

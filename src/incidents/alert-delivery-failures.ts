@@ -1,5 +1,5 @@
-import { getAlertIncident, setAlertIncidentState } from '../store/alert.repo.js';
 import { type DeliveryRow, finishDelivery, retryDelivery } from '../store/alert-delivery.repo.js';
+import { getAlertIncident, setAlertIncidentState } from '../store/alert-incident.repo.js';
 import type { Database } from '../store/db.js';
 import { ChatPlatformError } from './errors.js';
 import { NotYet } from './not-yet.js';

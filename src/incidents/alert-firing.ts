@@ -1,4 +1,7 @@
-import { type AlertRow, alertIncidentsOf, alertsOf, firingAlerts, firingTitlesHolding } from '../store/alert.repo.js';
+import type { AlertRow } from '../store/alert.repo.js';
+import { alertsOf } from '../store/alert-card.repo.js';
+import { alertIncidentsOf } from '../store/alert-incident.repo.js';
+import { firingAlerts, firingTitlesHolding } from '../store/alert-list.repo.js';
 import type { Queryable } from '../store/db.js';
 import { leftOut } from './alert-cards.js';
 import { alertTitle } from './alert-rows.js';

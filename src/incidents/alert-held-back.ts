@@ -1,5 +1,6 @@
-import { type AlertIdentity, heldBackAlerts } from '../store/alert.repo.js';
+import type { AlertIdentity } from '../store/alert.repo.js';
 import { insertPlan } from '../store/alert-delivery.repo.js';
+import { heldBackAlerts } from '../store/alert-held-back.repo.js';
 import { groupLockKey } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import type { AlertRecorder } from './alert-recorder.js';

@@ -1,32 +1,34 @@
 import {
   type AlertIdentity,
-  type AlertIncidentRow,
   type AlertRow,
-  alertCounts,
   alertKey,
-  cardDueLater,
-  clearMaintenance,
   closeFiredAgain,
-  countRecentAlertIncidentsBySide,
   insertAlert,
+  latestAlerts,
+  namesInIncident,
+} from '../store/alert.repo.js';
+import { alertCounts, cardDueLater } from '../store/alert-card.repo.js';
+import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
+import { clearMaintenance } from '../store/alert-held-back.repo.js';
+import {
+  type AlertIncidentRow,
   insertAlertIncident,
   keepGroupTruncated,
-  keepNoticeLeftOut,
-  latestAlerts,
+  openAlertIncidentsOfGroups,
+  ownKey,
+  type Side,
+  setAllResolved,
+} from '../store/alert-incident.repo.js';
+import { groupLockKey, lockKeys, lockSource } from '../store/alert-lock.repo.js';
+import { keepNoticeLeftOut, planNotice } from '../store/alert-notice.repo.js';
+import {
+  countRecentAlertIncidentsBySide,
   markStorm,
   moveStormBack,
-  namesInIncident,
-  openAlertIncidentsOfGroups,
   openAlertIncidentsOfSource,
-  ownKey,
-  planNotice,
-  type Side,
   type StormCandidate,
-  setAllResolved,
   stormMoved,
-} from '../store/alert.repo.js';
-import { type DeliveryRow, markRecorded } from '../store/alert-delivery.repo.js';
-import { groupLockKey, lockKeys, lockSource } from '../store/alert-lock.repo.js';
+} from '../store/alert-storm-control.repo.js';
 import type { Queryable } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';

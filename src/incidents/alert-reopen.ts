@@ -1,14 +1,11 @@
+import { type AlertRow, alertsOfAlertIncident, getAlert, linkAlerts } from '../store/alert.repo.js';
 import {
   type AlertIncidentRow,
-  type AlertRow,
   alertIncidentsOf,
-  alertsOfAlertIncident,
-  getAlert,
   getAlertIncident,
-  linkAlerts,
   moveGroupTruncated,
   setAllResolved,
-} from '../store/alert.repo.js';
+} from '../store/alert-incident.repo.js';
 import { lockGroup } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';

@@ -1,14 +1,7 @@
 import { lastAnswers } from '../runbook/last-answers.js';
-import {
-  type AlertChange,
-  type AlertIncidentRow,
-  type AlertRow,
-  linkAlerts,
-  type Side,
-  type StormCandidate,
-  setAlertIncidentTitles,
-  updateAlerts,
-} from '../store/alert.repo.js';
+import { type AlertChange, type AlertRow, linkAlerts, updateAlerts } from '../store/alert.repo.js';
+import { type AlertIncidentRow, type Side, setAlertIncidentTitles } from '../store/alert-incident.repo.js';
+import type { StormCandidate } from '../store/alert-storm-control.repo.js';
 import type { Queryable } from '../store/db.js';
 import type { AlertRule, IncomingAlert, UnsaidField } from './alert-types.js';
 import { cleanTitle, cutToChars, isBlank } from './text.js';

@@ -1,4 +1,4 @@
-import { claimStepPost, keepStepPost, keptStepPost, releaseStepPost } from '../store/alert.repo.js';
+import { claimStepPost, keepStepPost, keptStepPost, releaseStepPost } from '../store/alert-posts.repo.js';
 import type { Database } from '../store/db.js';
 import type { AlertChat, StormPlace } from './alert-ports.js';
 import { NotYet } from './not-yet.js';

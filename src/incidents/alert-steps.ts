@@ -1,28 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import {
-  type AlertIncidentRow,
   type AlertRow,
-  alertIncidentsOf,
   alertsOfAlertIncident,
-  alertsOfNotice,
-  alertsOfNoticeTitles,
-  claimStepPost,
   earlierIncidentOf,
   getAlert,
-  getAlertIncident,
   getAlerts,
   hasInfoAlert,
-  hasResolveOffer,
   linkIncidentReadingAlerts,
+} from '../store/alert.repo.js';
+import {
+  type AlertIncidentRow,
+  alertIncidentsOf,
+  getAlertIncident,
   markDeclaredUnderLocks,
-  recordNotice,
-  recordNoticeDms,
+  setAllResolved,
+} from '../store/alert-incident.repo.js';
+import { groupLockKey, sourceLockKey } from '../store/alert-lock.repo.js';
+import { alertsOfNotice, alertsOfNoticeTitles, recordNotice, recordNoticeDms } from '../store/alert-notice.repo.js';
+import {
+  claimStepPost,
+  hasResolveOffer,
   recordResolveOffer,
   releaseStepPost,
-  setAllResolved,
   takeResolveOffers,
-} from '../store/alert.repo.js';
-import { groupLockKey, sourceLockKey } from '../store/alert-lock.repo.js';
+} from '../store/alert-posts.repo.js';
 import type { Database, Queryable } from '../store/db.js';
 import { deleteEvent, insertEvents, recordRaiseOffer } from '../store/event.repo.js';
 import { getIncident, isDeclaring } from '../store/incident.repo.js';

@@ -9,7 +9,7 @@ import {
   stormPostsToWithdraw,
   stormPostWithdrawn,
   withdrawStormPostLater,
-} from '../store/alert.repo.js';
+} from '../store/alert-storm-message.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertChat } from './alert-ports.js';

@@ -1,22 +1,17 @@
 import { createHash } from 'node:crypto';
+import { earlierIncidentOf, getAlerts } from '../store/alert.repo.js';
+import { type AlertIncidentRow, alertIncidentsOf, getAlertIncident } from '../store/alert-incident.repo.js';
 import {
-  type AlertIncidentRow,
-  alertIncidentsOf,
-  earlierIncidentOf,
   firedElsewhereClosed,
-  getAlertIncident,
-  getAlerts,
   joinedMessagesShowing,
   keepStepPost,
-  movePrivateStorm,
   openFiredElsewhere,
   recordFiredElsewhere,
   recordJoinedMessage,
-  recordPastCapNote,
   releaseStepPost,
-  stormMessageOf,
-  stormMessageReplied,
-} from '../store/alert.repo.js';
+} from '../store/alert-posts.repo.js';
+import { recordPastCapNote } from '../store/alert-storm-control.repo.js';
+import { movePrivateStorm, stormMessageOf, stormMessageReplied } from '../store/alert-storm-message.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertChat } from './alert-ports.js';

@@ -1,4 +1,4 @@
-import { alertIncidentsOf, CARDS_DUE, cardRefreshed, claimDueCards, HELD_BACK } from '../store/alert.repo.js';
+import { CARDS_DUE, cardRefreshed, claimDueCards } from '../store/alert-card.repo.js';
 import {
   claimDeliveries,
   type DeliveryBatch,
@@ -11,6 +11,8 @@ import {
   purgeFinishedDeliveries,
   renewDeliveries,
 } from '../store/alert-delivery.repo.js';
+import { HELD_BACK } from '../store/alert-held-back.repo.js';
+import { alertIncidentsOf } from '../store/alert-incident.repo.js';
 import { groupLockKey } from '../store/alert-lock.repo.js';
 import type { Database } from '../store/db.js';
 import { NOTICE_DMS_DUE } from '../store/notice-dm.repo.js';

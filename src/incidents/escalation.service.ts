@@ -1,5 +1,5 @@
 import type { Runbook } from '../runbook/runbook.js';
-import { incidentsWithAlertsAllResolved } from '../store/alert.repo.js';
+import { incidentsWithAlertsAllResolved } from '../store/alert-incident.repo.js';
 import { type Database, jointPart, partsOf, type Queryable, type StatementPart } from '../store/db.js';
 import {
   announcePage,

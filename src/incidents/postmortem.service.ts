@@ -1,6 +1,6 @@
 import type { Runbook } from '../runbook/runbook.js';
 import { itemsOfIncident, upsertRunbookItem } from '../store/action-item.repo.js';
-import { alertSourcesOf } from '../store/alert.repo.js';
+import { alertSourcesOf } from '../store/alert-incident.repo.js';
 import type { Database } from '../store/db.js';
 import { insertEvent, listEvents } from '../store/event.repo.js';
 import { peopleOfIncident } from '../store/home.repo.js';

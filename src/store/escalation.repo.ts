@@ -1,6 +1,6 @@
 import type { PageDmAt, PageDmState } from '../incidents/ports.js';
 import type { PagedIncident } from '../incidents/types.js';
-import { alertsAllResolvedOf } from './alert.repo.js';
+import { alertsAllResolvedOf } from './alert-incident.repo.js';
 import { type Database, jsonOf, type Queryable, type StatementPart } from './db.js';
 import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
 import { type IncidentRow, toIncident } from './incident.repo.js';

@@ -1,12 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  alertSectionRows,
-  alertsOfAlertIncident,
-  cardDueLater,
-  cardsShowRepeats,
-  linkIncidentReadingAlerts,
-  markStorm,
-} from '../../src/store/alert.repo.js';
+import { alertsOfAlertIncident, linkIncidentReadingAlerts } from '../../src/store/alert.repo.js';
+import { alertSectionRows, cardDueLater, cardsShowRepeats } from '../../src/store/alert-card.repo.js';
+import { markStorm } from '../../src/store/alert-storm-control.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 

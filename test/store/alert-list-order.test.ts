@@ -1,13 +1,8 @@
 import { expect, it } from 'vitest';
 import { STORM_WINDOW_MS } from '../../src/incidents/alert-recorder.js';
-import {
-  alertSectionRows,
-  alertSourcesOf,
-  alertsOf,
-  insertAlertIncident,
-  latestOpenAlertIncidentOfSource,
-  markStorm,
-} from '../../src/store/alert.repo.js';
+import { alertSectionRows, alertsOf } from '../../src/store/alert-card.repo.js';
+import { alertSourcesOf, insertAlertIncident } from '../../src/store/alert-incident.repo.js';
+import { latestOpenAlertIncidentOfSource, markStorm } from '../../src/store/alert-storm-control.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { forEachDatabase } from './databases.js';
 

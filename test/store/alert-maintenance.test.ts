@@ -3,8 +3,8 @@ import type { MaintenanceWindows } from '../../src/incidents/alert-ports.js';
 import { AlertRecorder } from '../../src/incidents/alert-recorder.js';
 import type { AlertLevel, AlertRule, AlertStatus, IncomingAlert } from '../../src/incidents/alert-types.js';
 import { MaintenanceService } from '../../src/incidents/maintenance.service.js';
-import { heldBackAlerts } from '../../src/store/alert.repo.js';
 import { insertDelivery, lockDeliveries } from '../../src/store/alert-delivery.repo.js';
+import { heldBackAlerts } from '../../src/store/alert-held-back.repo.js';
 import { planWindow } from '../../src/store/maintenance.repo.js';
 import { forEachDatabase } from './databases.js';
 

@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
 import { AlertRecorder } from '../../src/incidents/alert-recorder.js';
 import type { AlertRule, AlertStatus, AlertStep, IncomingAlert } from '../../src/incidents/alert-types.js';
-import { alertsOfNotice } from '../../src/store/alert.repo.js';
 import { insertDelivery, lockDeliveries } from '../../src/store/alert-delivery.repo.js';
+import { alertsOfNotice } from '../../src/store/alert-notice.repo.js';
 import { forEachDatabase } from './databases.js';
 
 const LATENCY: AlertRule = {

@@ -12,7 +12,7 @@ import {
   STORM_MESSAGE_CLAIM_STALE_MS,
   stormMessageNow,
   stormMessageRefused,
-} from '../../src/store/alert.repo.js';
+} from '../../src/store/alert-storm-message.repo.js';
 import { forEachDatabase } from './databases.js';
 
 forEachDatabase((ctx) => {

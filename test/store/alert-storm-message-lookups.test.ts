@@ -9,7 +9,7 @@ import { beforeEach, expect, it } from 'vitest';
 import { StepPosts } from '../../src/incidents/alert-step-posts.js';
 import { StormMessage } from '../../src/incidents/alert-storm-message.js';
 import { SlackAlertChat } from '../../src/slack/slack-alert-chat.js';
-import { stormMessageOf } from '../../src/store/alert.repo.js';
+import { stormMessageOf } from '../../src/store/alert-storm-message.repo.js';
 import type { Failure } from '../support/fake-slack.js';
 import { makeIncident } from '../support/incident-fixture.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
