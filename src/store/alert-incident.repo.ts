@@ -306,16 +306,16 @@ export async function setAllResolved(q: Queryable, id: number, resolved: boolean
 }
 
 /**
- * Of these incidents, those with alerts whose every alert incident has all its alerts resolved (monitoring no longer
- * sees the trouble): one statement.
- */
-/**
  * A scalar subquery for whether every alert of incident `$param` has resolved (as incidentsWithAlertsAllResolved
  * reads it; null when it has no alerts), for a statement of another aggregate that shows what follows from it.
  */
 export const alertsAllResolvedOf = (param: string) =>
   `(SELECT bool_and(all_resolved_at IS NOT NULL) FROM alert_incidents WHERE incident_id = ${param})`;
 
+/**
+ * Of these incidents, those with alerts whose every alert incident has all its alerts resolved (monitoring no longer
+ * sees the trouble): one statement.
+ */
 export async function incidentsWithAlertsAllResolved(
   q: Queryable,
   incidentIds: readonly number[],

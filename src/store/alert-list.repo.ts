@@ -11,7 +11,6 @@ import { visibleTo } from './incident-members.repo.js';
 /** Critical alerts first, then warnings, then info: an incident's lists put what it is about before what came along. */
 export const LEVEL_ORDER = "CASE a.level WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END";
 
-/** How many of an alert incident's alerts fire and how many there are. */
 /**
  * The alert `a` holds every word of the text array parameter `param` (lower case; none: every alert does): in its
  * name, summary, state, level, service, metric, value, source or labels (as `key=value`), its fields also as
