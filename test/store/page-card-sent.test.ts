@@ -5,7 +5,7 @@ import type { Incident } from '../../src/incidents/types.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import type { Database } from '../../src/store/db.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
-import { renderIncidentCard } from '../../src/templates/incident-card.js';
+import { escalationLineOf } from '../support/card-escalation-line.js';
 import { testRunbookData } from '../support/test-runbook.js';
 import { forEachDatabase } from './databases.js';
 
@@ -42,10 +42,7 @@ function chatOf() {
 }
 
 /** The card's escalation line, as drawn from a view. */
-const lineOf = (incident: Incident, view: EscalationView) => {
-  const blocks = renderIncidentCard(incident, new Date(), runbook.severities, view).blocks;
-  return JSON.stringify(blocks.filter((b) => b.type === 'context').at(-1) ?? null);
-};
+const lineOf = (incident: Incident, view: EscalationView) => escalationLineOf(incident, view, runbook.severities);
 
 /**
  * A page's row is written when its job is claimed, before any DM: the card said the role was paged from then on, and

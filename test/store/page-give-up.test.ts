@@ -15,10 +15,10 @@ import type { Database } from '../../src/store/db.js';
 import { pageFailedKey } from '../../src/store/escalation.repo.js';
 import { listEvents } from '../../src/store/event.repo.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
-import { renderIncidentCard } from '../../src/templates/incident-card.js';
 import { renderNotice } from '../../src/templates/notices.js';
 import { postmortemWriter } from '../../src/templates/postmortem-markdown.js';
 import { describeEvent, runbookNames } from '../../src/templates/timeline.js';
+import { escalationLineOf } from '../support/card-escalation-line.js';
 import { testRunbookData } from '../support/test-runbook.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 import { forEachDatabase } from './databases.js';
@@ -99,10 +99,7 @@ function chatOf() {
 }
 
 /** The card's escalation line, as drawn from a view. */
-const lineOf = (incident: Incident, view: EscalationView) => {
-  const blocks = renderIncidentCard(incident, new Date(), runbook.severities, view).blocks;
-  return JSON.stringify(blocks.filter((b) => b.type === 'context').at(-1) ?? null);
-};
+const lineOf = (incident: Incident, view: EscalationView) => escalationLineOf(incident, view, runbook.severities);
 
 forEachDatabase((suite) => {
   let db: Database;
