@@ -483,6 +483,8 @@ export function createBot({
     { invite: (incident, userIds) => incidentChat.inviteToChannel(incident, userIds) },
     typed,
   );
+  // The card counts the action items and says which post-mortem version was written: shown again when they change.
+  actionItems.cards = incidents;
   // The document masks what it shows as run output is masked (patterns, the bot's secrets, COMMAND_ENV values).
   const postmortems = new PostmortemService(
     db,

@@ -350,7 +350,9 @@ const HANDLERS: {
   async status(_cmd, c, i) {
     // As its channel's card shows it: who was paged and who is next, its alerts, its recovery objectives.
     const p = await c.deps.incidents.cardParts(i);
-    await c.tell(renderIncidentCard(i, new Date(), c.deps.severities, p.escalation, p.alerts, p.objectives));
+    await c.tell(
+      renderIncidentCard(i, new Date(), c.deps.severities, p.escalation, p.alerts, p.objectives, p.followUp),
+    );
   },
   async timeline(cmd, c, i) {
     const asked = parseTimelineFrom(cmd.text);

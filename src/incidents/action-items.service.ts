@@ -77,6 +77,19 @@ export class ActionItemService implements Sweep {
     private readonly typed: (text: string) => string = (text) => text,
   ) {}
 
+  /**
+   * The incident's card, which counts its action items: shown again once they change (set by the composition root;
+   * none in some tests). A card that cannot be shown again is logged: the item is recorded all the same.
+   */
+  cards: { refreshCard(incidentId: number): Promise<void> } | null = null;
+
+  /** Shows the incident's card again (its action items changed); logged, not raised, when it cannot be. */
+  async showOnCard(incidentId: number): Promise<void> {
+    await this.cards
+      ?.refreshCard(incidentId)
+      .catch((err) => this.log.warn(`could not show incident ${incidentId}'s action items on its card`, err));
+  }
+
   /** Items with a known secret value typed in their text masked, before they are stored or shown. */
   private masked(items: readonly NewActionItem[]): NewActionItem[] {
     return items.map((i) => ({ ...i, text: this.typed(i.text) }));
@@ -121,6 +134,7 @@ export class ActionItemService implements Sweep {
     const have = new Set(r.added.map((i) => i.text.toLowerCase()));
     const skipped = items.filter((i) => !have.has(i.text.toLowerCase())).map((i) => i.text);
     const warnings = await this.announce(r.incident, r.added, actorId);
+    if (r.added.length) await this.showOnCard(r.incident.id);
     return { incident: r.incident, added: r.added, skipped, warnings };
   }
 
@@ -224,6 +238,7 @@ export class ActionItemService implements Sweep {
       });
     }
     this.chat.changed(r.incident.teamId, [actorId, ...(r.item.ownerId ? [r.item.ownerId] : [])]);
+    await this.showOnCard(r.incident.id);
     await this.showClosedInDms(r.incident, r.item);
     return { item: r.item, incident: r.incident, last: r.last, warnings };
   }

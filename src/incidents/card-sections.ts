@@ -9,6 +9,7 @@ import type { AlertCards, RepeatsSeen } from './alert-cards.js';
 import { type AlertCardView, pressingCount } from './alert-types.js';
 import type {
   EscalationView,
+  FollowUpCardView,
   IncidentChat,
   IncidentNotice,
   Logger,
@@ -22,7 +23,7 @@ import type { Incident } from './types.js';
 
 /**
  * The sections a card shows besides the incident's row and its escalation line: its alerts (for an incident opened
- * from, or joined by, monitoring alerts) and the recovery objectives of its playbook. Read when the card is posted or
+ * from, or joined by, monitoring alerts), the recovery objectives of its playbook, and its post-mortem and action items. Read when the card is posted or
  * refreshed, so that every change keeps them: in one statement, the alerts' rows read only when there are any. That
  * statement is the escalation summary's when the card's escalation line is read with it (`part`, which the escalation
  * service joins to its own): a card is then one round trip.
@@ -51,7 +52,12 @@ export class CardSections {
   async view(
     incidentId: number,
     escalation?: EscalationView,
-  ): Promise<{ alerts?: AlertCardView; objectives?: ObjectivesView; repeatsSeen: RepeatsSeen }> {
+  ): Promise<{
+    alerts?: AlertCardView;
+    objectives?: ObjectivesView;
+    followUp: FollowUpCardView;
+    repeatsSeen: RepeatsSeen;
+  }> {
     const facts: CardSectionFacts =
       escalation && escalation.sectionsRead !== undefined
         ? cardSectionFactsOf(escalation.sectionsRead)
@@ -59,7 +65,12 @@ export class CardSections {
     const { view: alerts, repeatsSeen } = facts.alerts
       ? await this.alerts.viewFrom(facts.more)
       : { view: undefined, repeatsSeen: [] };
-    return { alerts, objectives: this.objectives.of(facts.playbookIds), repeatsSeen };
+    return {
+      alerts,
+      objectives: this.objectives.of(facts.playbookIds),
+      followUp: { postmortem: facts.postmortem, actionItems: facts.actionItems },
+      repeatsSeen,
+    };
   }
 
   /**
@@ -80,8 +91,8 @@ export class CardSections {
     const reading = new Map<number, Promise<AlertCardView | undefined>>();
     return Object.assign(Object.create(inner) as C, {
       async postCard(incident: Incident, escalation?: EscalationView) {
-        const { alerts, objectives, repeatsSeen } = await sections.view(incident.id, escalation);
-        const ts = await inner.postCard(incident, escalation, alerts, objectives);
+        const { alerts, objectives, followUp, repeatsSeen } = await sections.view(incident.id, escalation);
+        const ts = await inner.postCard(incident, escalation, alerts, objectives, followUp);
         await sections.shown(incident.id, repeatsSeen);
         return ts;
       },
@@ -95,8 +106,8 @@ export class CardSections {
         await inner.announce(incident, madePublicBy, sources);
       },
       async refreshCard(incident: Incident, escalation?: EscalationView) {
-        const { alerts, objectives, repeatsSeen } = await sections.view(incident.id, escalation);
-        await inner.refreshCard(incident, escalation, alerts, objectives);
+        const { alerts, objectives, followUp, repeatsSeen } = await sections.view(incident.id, escalation);
+        await inner.refreshCard(incident, escalation, alerts, objectives, followUp);
         await sections.shown(incident.id, repeatsSeen);
       },
       // Resolved while alerts of it still fire: the resolution says so. Not read, it goes without (it is said on the

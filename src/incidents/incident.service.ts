@@ -44,6 +44,7 @@ import { incidentNotFound, incidentOrThrow } from './find-incident.js';
 import { mustFitForm } from './form-fit.js';
 import {
   type EscalationView,
+  type FollowUpCardView,
   type IncidentChat,
   type IncidentMetrics,
   type IncidentNotice,
@@ -124,17 +125,21 @@ export class IncidentService {
 
   /**
    * What the card shows besides the incident's row, as its channel's card has it: the escalation line (who was paged,
-   * who is next), the alerts, the recovery objectives. For the card shown to one person (`/incident status`).
+   * who is next), the alerts, the recovery objectives, the post-mortem and action items. For the card shown to one
+   * person (`/incident status`).
    */
-  async cardParts(
-    incident: Incident,
-  ): Promise<{ escalation?: EscalationView; alerts?: AlertCardView; objectives?: ObjectivesView }> {
+  async cardParts(incident: Incident): Promise<{
+    escalation?: EscalationView;
+    alerts?: AlertCardView;
+    objectives?: ObjectivesView;
+    followUp?: FollowUpCardView;
+  }> {
     // What cannot be read is left off (logged): the card is still shown, with the incident's row.
     try {
       const escalation = await this.escalationView(incident);
       if (!this.sections) return { escalation };
-      const { alerts, objectives } = await this.sections.view(incident.id, escalation);
-      return { escalation, alerts, objectives };
+      const { alerts, objectives, followUp } = await this.sections.view(incident.id, escalation);
+      return { escalation, alerts, objectives, followUp };
     } catch (err) {
       this.log.warn(`could not read the sections of incident ${incident.id}'s card`, err);
       return {};

@@ -252,6 +252,15 @@ export interface ObjectivesView extends RecoveryObjectives {
   playbookTitle: string;
 }
 
+/**
+ * What the card shows of the work after the incident: its post-mortem document (the latest version, who wrote it and
+ * when; null when none was written) and its action items (open, of all).
+ */
+export interface FollowUpCardView {
+  postmortem: { version: number; writtenBy: string; writtenAt: Date } | null;
+  actionItems: { open: number; total: number };
+}
+
 /** Where a page's direct message is (Slack's answer to sending it), to update it once the page is answered. */
 export interface PageDmAt {
   channel: string;
@@ -321,14 +330,15 @@ export interface IncidentChat {
   /** Best-effort clean-up of a channel made for an incident that could not be recorded. */
   abandonChannel(channelId: string): Promise<void>;
   /**
-   * Posts the incident card (with its alerts, for one opened from monitoring alerts, and the recovery objectives of
-   * its playbook, for one that has them); returns its message ts.
+   * Posts the incident card (with its alerts, for one opened from monitoring alerts, the recovery objectives of its
+   * playbook, for one that has them, and its post-mortem and action items); returns its message ts.
    */
   postCard(
     incident: Incident,
     escalation?: EscalationView,
     alerts?: AlertCardView,
     objectives?: ObjectivesView,
+    followUp?: FollowUpCardView,
   ): Promise<string>;
   /**
    * The card already posted in the incident's channel, when the chat can find it (a declaration interrupted between
@@ -354,6 +364,7 @@ export interface IncidentChat {
     escalation?: EscalationView,
     alerts?: AlertCardView,
     objectives?: ObjectivesView,
+    followUp?: FollowUpCardView,
   ): Promise<void>;
   /**
    * What the card shows may not be what was last sent to it (an update from another replica may have reached Slack

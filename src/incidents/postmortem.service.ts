@@ -262,6 +262,8 @@ export class PostmortemService {
       );
     }
     warnings.push(...(await this.items.announce(r.incident, r.added, userId)));
+    // The card says which version was written, by whom, and the action items it added.
+    await this.items.showOnCard(r.incident.id);
     return { incident: r.incident, version: r.version, added: r.added, warnings };
   }
 

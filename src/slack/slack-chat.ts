@@ -14,6 +14,7 @@ import {
   type DeclarationReport,
   type DeploymentView,
   type EscalationView,
+  type FollowUpCardView,
   type IncidentChat,
   type IncidentNotice,
   type ListOutOfDate,
@@ -289,9 +290,18 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     escalation?: EscalationView,
     alerts?: AlertCardView,
     objectives?: ObjectivesView,
+    followUp?: FollowUpCardView,
   ): Promise<string> {
     const channel = incident.channelId!;
-    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts, objectives);
+    const card = renderIncidentCard(
+      incident,
+      new Date(),
+      this.opts.severities,
+      escalation,
+      alerts,
+      objectives,
+      followUp,
+    );
     const res = await this.call('post the incident card', () =>
       this.client.chat.postMessage({
         channel,
@@ -347,9 +357,18 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     escalation?: EscalationView,
     alerts?: AlertCardView,
     objectives?: ObjectivesView,
+    followUp?: FollowUpCardView,
   ): Promise<void> {
     if (!incident.channelId || !incident.cardTs) return;
-    const card = renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts, objectives);
+    const card = renderIncidentCard(
+      incident,
+      new Date(),
+      this.opts.severities,
+      escalation,
+      alerts,
+      objectives,
+      followUp,
+    );
     const [channel, ts, body] = [incident.channelId, incident.cardTs, cardBody(card)];
     // Put in Slack as exactly this already (posted or last updated so, by any replica): the card would not change.
     if (await this.shownCards.shows(channel, ts, body)) return;

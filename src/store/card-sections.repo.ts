@@ -8,6 +8,10 @@ export interface CardSectionFacts {
   playbookIds: string[];
   /** What `more` selected (e.g. the alert section's rows), read in the same statement. */
   more?: unknown;
+  /** The latest version of its post-mortem document (who wrote it, when); null when none was written. */
+  postmortem: { version: number; writtenBy: string; writtenAt: Date } | null;
+  /** Its action items: how many are open, of how many. */
+  actionItems: { open: number; total: number };
 }
 
 export interface CardSectionOptions {
@@ -32,7 +36,11 @@ export function cardSectionsPart(incidentId: number, opts: CardSectionOptions): 
       select: `(SELECT json_build_object('alerts', f.alerts,
          'playbook_ids', CASE WHEN ${playbooks}::boolean THEN ARRAY(
            SELECT playbook_id FROM incident_playbooks WHERE incident_id = ${id}::int AND detached_at IS NULL
-           ORDER BY attached_at, playbook_id) END${more})
+           ORDER BY attached_at, playbook_id) END,
+         'postmortem', (SELECT json_build_object('version', v.version, 'by', v.written_by, 'at', v.created_at)
+           FROM postmortem_versions v WHERE v.incident_id = ${id}::int ORDER BY v.version DESC LIMIT 1),
+         'items', (SELECT json_build_object('open', count(*) FILTER (WHERE a.state = 'open'), 'total', count(*))
+           FROM action_items a WHERE a.incident_id = ${id}::int)${more})
        FROM (SELECT EXISTS (SELECT 1 FROM alert_incidents WHERE incident_id = ${id}::int) AS alerts) f)`,
     };
   };
@@ -40,10 +48,24 @@ export function cardSectionsPart(incidentId: number, opts: CardSectionOptions): 
 
 /** What cardSectionsPart selected; `more` is there when the part was given one. */
 export function cardSectionFactsOf(selected: unknown): CardSectionFacts {
-  const v = jsonOf(selected as string | { alerts?: boolean; playbook_ids?: string[] | null; more?: unknown } | null);
+  const v = jsonOf(
+    selected as
+      | string
+      | {
+          alerts?: boolean;
+          playbook_ids?: string[] | null;
+          postmortem?: { version: number; by: string; at: string } | null;
+          items?: { open: number; total: number } | null;
+          more?: unknown;
+        }
+      | null,
+  );
+  const pm = v?.postmortem;
   return {
     alerts: v?.alerts ?? false,
     playbookIds: v?.playbook_ids ?? [],
+    postmortem: pm ? { version: Number(pm.version), writtenBy: pm.by, writtenAt: new Date(pm.at) } : null,
+    actionItems: { open: Number(v?.items?.open ?? 0), total: Number(v?.items?.total ?? 0) },
     ...(v && 'more' in v ? { more: v.more } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type { AlertCardView } from '../incidents/alert-types.js';
-import type { EscalationView, ObjectivesView, OnCallPeople } from '../incidents/ports.js';
+import type { EscalationView, FollowUpCardView, ObjectivesView, OnCallPeople } from '../incidents/ports.js';
 import { recovery } from '../incidents/recovery-objectives.js';
 import { summaryRepeats } from '../incidents/resolution-summary.js';
 import { SEVERITIES, type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
@@ -58,6 +58,7 @@ export function renderIncidentCard(
   escalation?: EscalationView,
   alerts?: AlertCardView,
   objectives?: ObjectivesView,
+  followUp?: FollowUpCardView,
 ): Message {
   const fields = [
     `*Severity*\n${severityWithResponse(i.severity, severities)}`,
@@ -244,6 +245,8 @@ export function renderIncidentCard(
       text: { type: 'mrkdwn', text: `*Resolution:* ${mrkdwnClip(i.resolutionSummary, LIMITS.sectionText - 20)}` },
     });
   }
+  const afterwards = followUpLine(i, followUp);
+  if (afterwards) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: afterwards }] });
   // Everyone in the contact order paged (the escalation read, with nobody left): no Escalate now to press for nothing.
   const nobodyLeft = escalation !== undefined && !escalation.escalateTo;
   if (i.status !== 'resolved') blocks.push(cardActions(i, severities, escalateTo?.role ?? null, nobodyLeft));
@@ -252,7 +255,13 @@ export function renderIncidentCard(
       type: 'actions',
       block_id: `${BLOCK.postmortemActions}:${i.id}`,
       elements: [
-        button(ACTION.writePostmortem, 'Write post-mortem', String(i.id), 'primary'),
+        // Written already: the same form, with its answers, makes the next version.
+        button(
+          ACTION.writePostmortem,
+          followUp?.postmortem ? 'Update post-mortem' : 'Write post-mortem',
+          String(i.id),
+          'primary',
+        ),
         {
           ...button(ACTION.reopen, 'Reopen', String(i.id)),
           confirm: {
@@ -270,6 +279,31 @@ export function renderIncidentCard(
 
   const text = `${severityLabel(i.severity)} incident #${i.number}: ${mrkdwnClip(i.title, 300)} — ${STATUS_LABELS[i.status]}`;
   return { text, blocks };
+}
+
+/**
+ * The work after the incident, as the card says it: the post-mortem (once resolved: written, with its version, who and
+ * when, or still to write) and the action items (open of all, when it has any). Null when there is nothing to say.
+ */
+function followUpLine(i: Incident, f: FollowUpCardView | undefined): string | null {
+  if (!f) return null;
+  const parts: string[] = [];
+  if (i.status === 'resolved') {
+    const pm = f.postmortem;
+    parts.push(
+      pm
+        ? `:memo: Post-mortem version ${pm.version} written by ${mention(pm.writtenBy)} ${slackDate(pm.writtenAt, utcStamp(pm.writtenAt))} (the document is in this channel)`
+        : ':memo: Post-mortem not written yet',
+    );
+  }
+  const { open, total } = f.actionItems;
+  if (total > 0)
+    parts.push(
+      open === 0
+        ? `:white_check_mark: Action items: all ${total} done`
+        : `:clipboard: Action items: ${open} open of ${total} (\`/incident actions\`)`,
+    );
+  return parts.length ? parts.join('  ·  ') : null;
 }
 
 /** People named at most on one escalation line; the rest are counted. */

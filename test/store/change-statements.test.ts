@@ -239,6 +239,8 @@ forEachDatabase(
         expect(await cardSectionFacts(ctx.db, plain.id, { playbooks: true })).toEqual({
           alerts: false,
           playbookIds: [],
+          postmortem: null,
+          actionItems: { open: 0, total: 0 },
         });
         await ctx.db.query(
           `INSERT INTO alert_incidents (source, group_key, state, incident_id, title, severity)
@@ -253,11 +255,37 @@ forEachDatabase(
         expect(await cardSectionFacts(ctx.db, alerted.id, { playbooks: true })).toEqual({
           alerts: true,
           playbookIds: ['db', 'dr'],
+          postmortem: null,
+          actionItems: { open: 0, total: 0 },
         });
         expect(await cardSectionFacts(ctx.db, alerted.id, { playbooks: false })).toEqual({
           alerts: true,
           playbookIds: [],
+          postmortem: null,
+          actionItems: { open: 0, total: 0 },
         });
+      });
+
+      it("say the post-mortem's latest version (who wrote it, when) and the action items open of all", async () => {
+        const i = await declare('after');
+        const [v1, v2] = [new Date('2026-12-01T10:00:00Z'), new Date('2026-12-02T11:30:00Z')];
+        await ctx.db.query(
+          `INSERT INTO postmortem_versions (incident_id, version, markdown, written_by, created_at)
+           VALUES ($1, 1, '# v1', 'UFIRST', $2), ($1, 2, '# v2', 'USECOND', $3)`,
+          [i.id, v1, v2],
+        );
+        await ctx.db.query(
+          `INSERT INTO action_items (incident_id, team_id, text, created_by, state)
+           VALUES ($1, $2, 'one', 'U1', 'open'), ($1, $2, 'two', 'U1', 'done'), ($1, $2, 'three', 'U1', 'open')`,
+          [i.id, i.teamId],
+        );
+        const facts = await cardSectionFacts(ctx.db, i.id, { playbooks: false });
+        expect(facts.postmortem).toEqual({ version: 2, writtenBy: 'USECOND', writtenAt: v2 });
+        expect(facts.actionItems).toEqual({ open: 2, total: 3 });
+        // Another incident's are not its.
+        const other = await cardSectionFacts(ctx.db, (await declare('other')).id, { playbooks: false });
+        expect(other.postmortem).toBeNull();
+        expect(other.actionItems).toEqual({ open: 0, total: 0 });
       });
 
       it('read as part of the escalation summary (joined with another part), they are what their own statement reads', async () => {
@@ -290,6 +318,8 @@ forEachDatabase(
         expect(await cardSectionFacts(ctx.db, alerted.id, { playbooks: true, more })).toEqual({
           alerts: true,
           playbookIds: ['db'],
+          postmortem: null,
+          actionItems: { open: 0, total: 0 },
           more: 8,
         });
       });
