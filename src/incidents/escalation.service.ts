@@ -917,7 +917,8 @@ export class EscalationService {
    * A paging job that failed PAGE_TRIES times (Slack refusing its DMs): ended, its pages that had not gone out recorded
    * failed, the timeline told, and the card shown saying so, with what to do (page them by hand); Escalate now and the
    * rounds do not count them as paged. Should that record fail, the job is tried again as any failure is.
-   * `byPage`: Slack's answer to each page that failed in this last try, by page id, recorded on it (`err` on the others).
+   * `byPage`: Slack's answer to each page that failed in this last try, by page id, recorded on it (on the others, the
+   * answer an earlier try recorded, else `err`).
    */
   private async giveUp({ job, incident }: FiredJob, err: unknown, byPage?: ReadonlyMap<number, string>): Promise<void> {
     const error = err instanceof Error ? err.message : String(err);

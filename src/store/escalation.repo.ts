@@ -1036,7 +1036,8 @@ export async function retryJob(
  * the timer that tells the channel and the commander so (`page_failed`, pageFailedKey: once per job, due now): one
  * statement. Returns the roles of the pages recorded failed, and whether that timer was written; none, and not, when
  * it was not that attempt. `byPage`: each page's own error (Slack's answer to its last try), by page id; a page not in
- * it is recorded failed with `error`. The timeline's entry lists the roles (`roles`) with each one's error (`errors`,
+ * it (its last try cut short before Slack answered it: the database failing, say) keeps the error an earlier try
+ * recorded on it (retryJob), and only a page with none is recorded failed with `error`. The timeline's entry lists the roles (`roles`) with each one's error (`errors`,
  * in the same order; `error`, the job's, is what an entry written before each kept its own says for all).
  */
 export async function giveUpPages(
@@ -1054,7 +1055,8 @@ export async function giveUpPages(
        RETURNING id
      ), failed AS (
        UPDATE pages p SET failed_at = now(), failure = coalesce(
-         (SELECT e.error FROM unnest($9::int[], $10::text[]) AS e (page_id, error) WHERE e.page_id = p.id), $3)
+         (SELECT e.error FROM unnest($9::int[], $10::text[]) AS e (page_id, error) WHERE e.page_id = p.id), p.failure,
+         $3)
        WHERE p.job_id IN (SELECT id FROM fin) AND NOT ${PAGE_SENT('p')}
        RETURNING p.id, p.role, p.failure
      ), ev AS (

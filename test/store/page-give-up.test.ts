@@ -518,6 +518,56 @@ forEachDatabase((suite) => {
       );
     });
 
+    it("given up after a last try a database error cut short, keeps the page's own answer from Slack, not the database's error", async () => {
+      await db.query("UPDATE incidents SET commander_id = 'U0CMD' WHERE id = $1", [incident.id]);
+      incident = (await getIncident(db, incident.id))!;
+      chat.seen.refused.add('U0SENIOR');
+      chat.seen.answers.set('U0SENIOR', 'Slack answered 503');
+      for (let i = 0; i < 2; i++) await round();
+      expect(await declaredJob()).toMatchObject({ state: 'pending' });
+      // The last try: claimed, then the database drops the first statement it runs (the page never got its DMs' try).
+      let cut = false;
+      const flaky = new Proxy(db, {
+        get(target, prop) {
+          if (prop === 'query' && cut) {
+            return async () => {
+              cut = false;
+              throw new Error('Connection terminated unexpectedly');
+            };
+          }
+          const v = Reflect.get(target, prop);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+      const last = new EscalationService(flaky, chat.port, runbook, { info() {}, warn() {}, error() {} }, () => {}, {
+        pageTries: 3,
+      });
+      await db.query("UPDATE escalation_jobs SET due_at = now(), locked_until = NULL WHERE state = 'pending'");
+      const { works } = await last.claim(100, LEASE_MS);
+      cut = true;
+      for (const w of works) await last.run(w);
+      expect(cut).toBe(false);
+      expect(await declaredJob()).toMatchObject({ state: 'cancelled' });
+      const { rows } = await db.query<{ role: string; failure: string | null }>(
+        'SELECT role, failure FROM pages WHERE failed_at IS NOT NULL ORDER BY id',
+      );
+      expect(rows).toEqual([{ role: 'senior_devops', failure: 'Slack answered 503' }]);
+      expect((await eventsOf('page_failed')).map((d) => d.errors)).toEqual([['Slack answered 503']]);
+      await round();
+      expect(chat.seen.notices.filter((n) => n.kind === 'page_failed')).toEqual([
+        {
+          kind: 'page_failed',
+          roles: [{ role: 'senior_devops', roleName: 'Senior DevOps Engineer', error: 'Slack answered 503' }],
+          commanderId: 'U0CMD',
+        },
+      ]);
+      const { paged } = await svc.view(db, incident);
+      expect(paged.map((p) => [p.roleName, p.failed?.error ?? null])).toEqual([
+        ['On-Call Engineer', null],
+        ['Senior DevOps Engineer', 'Slack answered 503'],
+      ]);
+    });
+
     it("while still tried again, shows each page's own answer on the card, not the first page's for all", async () => {
       chat.seen.refused.add('U0ONCALL');
       chat.seen.refused.add('U0SENIOR');
