@@ -1371,9 +1371,12 @@ export class EscalationService {
       // in the channel is a notice, given up (logged, and on the timeline) rather than the page said failed.
       let channelGone: string | null = null;
       let channelFailed: string | null = null;
+      let notInvited: string[] = [];
       try {
+        // Whom Slack would not add to the channel: reached by their DM all the same, so paged, not unreachable; the
+        // channel is told apart, to add them by hand.
         const invite = reached.length ? await this.chat.inviteToChannel(incident, reached) : { unreachable: [] };
-        for (const u of invite.unreachable) if (!unreachable.includes(u)) unreachable.push(u);
+        notInvited = invite.unreachable.filter((u) => reached.includes(u));
         if (!note.announced) {
           await this.chat.notify(incident, {
             kind: 'paged',
@@ -1386,6 +1389,7 @@ export class EscalationService {
             ...(declarer ? { declarer } : {}),
             ...(alreadyPaged.length ? { alreadyPaged } : {}),
             ...(missed ? { missed } : {}),
+            ...(notInvited.length ? { notInvited } : {}),
           });
         }
       } catch (err) {
@@ -1414,6 +1418,7 @@ export class EscalationService {
         ...(channelGone ? { channelGone } : {}),
         ...(channelFailed ? { channelFailed } : {}),
         ...(missed ? { missed: missed.userIds, missedError: missed.error } : {}),
+        ...(notInvited.length ? { notInvited } : {}),
       };
       // The job's last page also writes its page_failed timer when a page of it never reached some people.
       told = await this.noting(key, { ...noted, announced: true }, () =>

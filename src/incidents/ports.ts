@@ -99,6 +99,8 @@ export type IncidentNotice =
       alreadyPaged?: string[];
       /** Its people whose DMs Slack still refused on the job's last try (Slack's answer): never reached by it. */
       missed?: { userIds: string[]; error: string };
+      /** Of `userIds` (reached by their DM, so paged), those Slack would not add to the incident channel. */
+      notInvited?: string[];
     }
   | { kind: 'page_skipped'; roleName: string; reason: string; by?: string }
   /** A flag's page held back from roles paged moments before (each with its role id, its name and when). */

@@ -95,13 +95,16 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
     case 'paged': {
       const who = n.userIds.length ? n.userIds.map(mention).join(', ') : 'nobody could be reached';
       const unreachable = n.unreachable.map((u) => (/^[UW]/.test(u) ? mention(u) : `\`${u}\``)).join(', ');
+      // Reached by their DM (paged), but Slack would not add them to the channel: said apart, never as unreachable.
+      const notInvited = n.notInvited?.length
+        ? `:information_source: Slack would not add ${n.notInvited.map(mention).join(', ')} to this channel (the page reached them by direct message): invite them by hand.`
+        : null;
       // A person paged by name: them, once; or that Slack could not reach them.
       if (n.byName) {
-        return simple(
-          n.userIds.length
-            ? `:pager: Paged ${who} by name because ${why(n)}.`
-            : `:warning: Could not page ${boldName(n.roleName, 100)} by name: Slack could not reach ${unreachable || 'them'}. Reach them another way.`,
-        );
+        const head = n.userIds.length
+          ? `:pager: Paged ${who} by name because ${why(n)}.`
+          : `:warning: Could not page ${boldName(n.roleName, 100)} by name: Slack could not reach ${unreachable || 'them'}. Reach them another way.`;
+        return simple(notInvited ? `${head}\n${notInvited}` : head);
       }
       const others = n.userIds.filter((u) => u !== n.declarer);
       const already = n.alreadyPaged?.length ? n.alreadyPaged.map(mention).join(', ') : null;
@@ -122,6 +125,7 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
           `:warning: Never reached: ${n.missed.userIds.map(mention).join(', ')} (Slack answered: ${mrkdwnClip(n.missed.error, 200)}). Slack refused the direct message try after try for about ten minutes, so the bot stopped trying: call them or reach them another way.`,
         );
       }
+      if (notInvited) lines.push(notInvited);
       return simple(lines.join('\n'));
     }
     case 'page_held': {

@@ -63,6 +63,8 @@ function chatOf() {
     answers: new Map<string, string>(),
     /** People Slack does not know (user_not_found): their DMs cannot reach them. */
     unknown: new Set<string>(),
+    /** People Slack will not add to the incident channel (cant_invite …), their DMs reaching them all the same. */
+    notInvitable: new Set<string>(),
     /** Every DM sent or tried, by person. */
     tries: [] as string[],
     invited: [] as string[],
@@ -89,7 +91,7 @@ function chatOf() {
     },
     async inviteToChannel(_incident, userIds) {
       seen.invited.push(...userIds);
-      return { unreachable: [] };
+      return { unreachable: userIds.filter((u) => seen.notInvitable.has(u)) };
     },
     async refreshCard(_i, view) {
       if (view) seen.cards.push(view);
@@ -412,6 +414,72 @@ forEachDatabase((suite) => {
       const line = lineOf(incident, await svc.view(db, incident));
       expect(line).toContain('Page failed');
       expect(line).toContain('Senior DevOps Engineer');
+    });
+  });
+  describe('a person whose page DM reached them, Slack refusing to add them to the incident channel', () => {
+    it('is paged, never named unreachable: the channel is told apart, the timeline, the post-mortem and the card say paged', async () => {
+      svc = new EscalationService(db, chat.port, twoSeniors, { info() {}, warn() {}, error() {} }, () => {}, {
+        pageTries: 3,
+      });
+      chat.seen.notInvitable.add('U0SENIOR2');
+      await round();
+      expect(await declaredJob()).toMatchObject({ state: 'done' });
+      expect(chat.seen.invited).toContain('U0SENIOR2');
+      const paged = chat.seen.notices.filter((n) => n.kind === 'paged');
+      expect(paged.map((n) => [n.roleName, n.userIds, n.unreachable, n.notInvited])).toEqual([
+        ['On-Call Engineer', ['U0ONCALL'], [], undefined],
+        ['Senior DevOps Engineer', ['U0SENIOR', 'U0SENIOR2'], [], ['U0SENIOR2']],
+      ]);
+      const text = renderNotice(incident, paged[1]!, twoSeniors.severities).text;
+      expect(text).toContain('Paged *Senior DevOps Engineer* (<@U0SENIOR>, <@U0SENIOR2>)');
+      expect(text).not.toMatch(/Could not reach|Never reached/);
+      expect(text).toContain(
+        ':information_source: Slack would not add <@U0SENIOR2> to this channel (the page reached them by direct message): invite them by hand.',
+      );
+      const events = await eventsOf('paged');
+      expect(events.map((d) => [d.role, d.userIds, d.unreachable, d.notInvited])).toEqual([
+        ['on_call', ['U0ONCALL'], [], undefined],
+        ['senior_devops', ['U0SENIOR', 'U0SENIOR2'], [], ['U0SENIOR2']],
+      ]);
+      const entry = (await listEvents(db, incident.id)).filter((e) => e.kind === 'paged')[1]!;
+      expect(describeEvent(entry, runbookNames(twoSeniors))).not.toMatch(/reach/);
+      const md = postmortemWriter(
+        twoSeniors,
+        (t) => t,
+      )({
+        incident,
+        events: [entry],
+        answers: {
+          rootCause: '',
+          factors: '',
+          wentWell: '',
+          wentBadly: '',
+          runbookSection: null,
+          runbookNote: '',
+          checked: [],
+        },
+        items: [],
+        checklist: [],
+        severities: twoSeniors.severities,
+        version: 1,
+        writtenBy: 'U0CMD',
+        writtenAt: new Date(),
+        names: new Map(),
+      });
+      expect(md).toContain('Paged Senior DevOps Engineer (');
+      expect(md).not.toMatch(/could not reach/i);
+      // Recorded as reached by the page (the card counts it), not as tried and unreachable.
+      const { rows } = await db.query<{ user_id: string; unreachable: boolean }>(
+        `SELECT d.user_id, d.unreachable FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+         WHERE p.role = 'senior_devops' ORDER BY d.user_id`,
+      );
+      expect(rows).toEqual([
+        { user_id: 'U0SENIOR', unreachable: false },
+        { user_id: 'U0SENIOR2', unreachable: false },
+      ]);
+      const line = lineOf(incident, await svc.view(db, incident));
+      expect(line).toMatch(/:pager: Paged: On-Call Engineer \([^)]*\), Senior DevOps Engineer \(/);
+      expect(line).not.toMatch(/Never reached|could not reach|Page failed/);
     });
   });
   describe('a page given up, its DMs refused try after try', () => {
