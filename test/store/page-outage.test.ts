@@ -1,7 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
-import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
+import { type IncidentChat, type IncidentNotice, UnreachableContactError } from '../../src/incidents/ports.js';
 import { slackClientOptions } from '../../src/slack/client-options.js';
 import { SlackChat } from '../../src/slack/slack-chat.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
@@ -23,18 +23,28 @@ const db = useProxiedDatabase('pageout');
 let cutOn: 'sendPage' | 'paged' | null = null;
 const dms: string[] = [];
 const notices: IncidentNotice['kind'][] = [];
+/** The "Paged …" notices, whole. */
+const pagedNotices: Extract<IncidentNotice, { kind: 'paged' }>[] = [];
+/** People Slack does not know (user_not_found): a DM to them is refused, as unreachable. */
+const unknownUsers = new Set<string>();
+const invited: string[] = [];
 
 const chat = {
   async sendPage(_i: unknown, _p: unknown, userId: string) {
     dms.push(userId);
+    if (unknownUsers.has(userId)) throw new UnreachableContactError(userId, 'user_not_found');
     if (cutOn === 'sendPage') await db.proxy.cut();
   },
   async notify(_i: unknown, notice: IncidentNotice) {
     notices.push(notice.kind);
+    if (notice.kind === 'paged') pagedNotices.push(notice);
     if (cutOn === 'paged' && notice.kind === 'paged') await db.proxy.cut();
   },
   resolveContacts: async (ids: string[]) => ({ userIds: ids, unresolved: [] }),
-  inviteToChannel: async () => ({ unreachable: [] }),
+  inviteToChannel: async (_i: unknown, userIds: string[]) => {
+    invited.push(...userIds);
+    return { unreachable: [] };
+  },
   refreshCard: async () => {},
 } as unknown as IncidentChat;
 
@@ -85,6 +95,9 @@ async function restore(): Promise<void> {
 beforeEach(() => {
   dms.length = 0;
   notices.length = 0;
+  pagedNotices.length = 0;
+  unknownUsers.clear();
+  invited.length = 0;
   cutOn = null;
 });
 
@@ -121,6 +134,63 @@ it('lost after the channel was told, without a shared store: the process retryin
   await a.run(await claimAgain(a, jobId));
   expect([dms, notices]).toEqual([['U0ONCALL'], ['paged']]);
   expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
+});
+
+describe('lost after the DMs went out, one of them to someone Slack does not know: the note names them unreachable', () => {
+  const runbook = testRunbook({ contacts: { on_call: ['U0GONE', 'U0ONCALL'] } });
+  const deliveries = async (incidentId: number) =>
+    (
+      await db.direct.query<{ user_id: string; unreachable: boolean }>(
+        `SELECT d.user_id, d.unreachable FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+         WHERE p.incident_id = $1 ORDER BY d.user_id`,
+        [incidentId],
+      )
+    ).rows;
+
+  /** The first attempt: U0GONE's DM refused as unreachable, U0ONCALL's sent, and the database gone before the record. */
+  async function firstAttempt(a: EscalationService): Promise<{ incidentId: number; jobId: number }> {
+    unknownUsers.add('U0GONE');
+    const due = await incidentWithDuePage();
+    const [work] = (await a.claim(10, LEASE_MS)).works;
+    cutOn = 'sendPage';
+    await a.run(work!);
+    expect([...dms].sort()).toEqual(['U0GONE', 'U0ONCALL']);
+    expect(await deliveries(due.incidentId)).toEqual([]);
+    await restore();
+    return due;
+  }
+
+  /** The retry: U0GONE neither tried again nor named paged nor invited; the page records them unreachable. */
+  async function retriedAsNoted(incidentId: number) {
+    expect([...dms].sort()).toEqual(['U0GONE', 'U0ONCALL']);
+    expect(pagedNotices.map((n) => [n.userIds, n.unreachable])).toEqual([[['U0ONCALL'], ['U0GONE']]]);
+    expect(invited).toEqual(['U0ONCALL']);
+    expect(await deliveries(incidentId)).toEqual([
+      { user_id: 'U0GONE', unreachable: true },
+      { user_id: 'U0ONCALL', unreachable: false },
+    ]);
+    expect((await recorded(incidentId)).map((r) => [r.announced, r.state])).toEqual([
+      [true, 'done'],
+      [true, 'done'],
+    ]);
+  }
+
+  it('the same process retrying the job (its note in memory)', async () => {
+    const a = new EscalationService(db.viaProxy, chat, runbook, quiet);
+    const { incidentId, jobId } = await firstAttempt(a);
+    await a.run(await claimAgain(a, jobId));
+    await retriedAsNoted(incidentId);
+  });
+
+  it('another replica retrying the job (the note shared through Redis, written and read back)', async () => {
+    await withSharedStores('pageout-unreachable', async (kvA, kvB) => {
+      const a = new EscalationService(db.viaProxy, chat, runbook, quiet, undefined, { shared: kvA });
+      const { incidentId, jobId } = await firstAttempt(a);
+      const b = new EscalationService(db.direct, chat, runbook, quiet, undefined, { shared: kvB });
+      await b.run(await claimAgain(b, jobId));
+      await retriedAsNoted(incidentId);
+    });
+  });
 });
 
 it('a short outage delays the rest of the page by the outage, not by the lease: the job is rescheduled once the database answers', async () => {
