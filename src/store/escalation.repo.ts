@@ -856,21 +856,33 @@ const PAGE_FAILED_KEY_PREFIX = 'page_failed@job:';
 /** The key of the timer telling that paging job `jobId`'s pages failed (see giveUpPages): once per job. */
 export const pageFailedKey = (jobId: number) => `${PAGE_FAILED_KEY_PREFIX}${jobId}`;
 
+/** A `page_failed` timer's job id, read back from its key exactly as pageFailedKey writes it; null for any other. */
+function pageFailedJobOf(key: string): number | null {
+  if (!key.startsWith(PAGE_FAILED_KEY_PREFIX)) return null;
+  const id = key.slice(PAGE_FAILED_KEY_PREFIX.length);
+  // The id as written (no sign, no leading zero), within an `integer` column's range.
+  if (!/^(0|[1-9][0-9]{0,9})$/.test(id) || Number(id) > 2_147_483_647) return null;
+  return Number(id);
+}
+
 /**
  * The pages a `page_failed` timer (its `key`, pageFailedKey) tells of: those of its job given up before they went out,
  * with Slack's last answer, and those that went out with people their DMs never reached (`missed`, with Slack's answer).
+ * Found by the job's id (the pages' `(job_id, role)` key is their index), read back from the key.
  */
 export async function failedPagesOf(
   q: Queryable,
   incidentId: number,
   key: string,
 ): Promise<{ role: string; error: string | null; missed?: string[] }[]> {
+  const jobId = pageFailedJobOf(key);
+  if (jobId === null) return [];
   const { rows } = await q.query<{ role: string; failure: string | null; missed: string[] | null; failed: boolean }>(
     `SELECT role, failure, missed, failed_at IS NOT NULL AS failed FROM pages
-     WHERE incident_id = $1 AND $3::text || job_id = $2
+     WHERE job_id = $2 AND incident_id = $1
        AND (failed_at IS NOT NULL OR cardinality(missed) > 0)
      ORDER BY created_at, id`,
-    [incidentId, key, PAGE_FAILED_KEY_PREFIX],
+    [incidentId, jobId],
   );
   return rows.map((r) => ({
     role: r.role,
