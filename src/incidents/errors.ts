@@ -86,6 +86,8 @@ export class ChatPlatformError extends DomainError {
   constructor(
     readonly slackError: string,
     message: string,
+    /** For `http_error`: the HTTP status Slack answered with (no `ok: false` body). */
+    readonly httpStatus?: number,
   ) {
     super('chat_platform_error', message);
   }
@@ -108,10 +110,13 @@ const MAY_HAVE_BEEN_DONE = new Set([
 /**
  * Whether a failed call to the chat platform may have been done all the same, its answer an error or lost: anything but
  * a refusal Slack answered in so many words (not_in_channel, channel_not_found, is_archived, invalid_auth,
- * missing_scope, ratelimited…), after which it certainly did nothing. An error of unknown kind may have.
+ * missing_scope, ratelimited…), or an HTTP 4xx (400, 403, 404…: the request refused before it was done), after which
+ * it certainly did nothing. An error of unknown kind may have, and so may a 5xx.
  */
 export function mayHaveBeenDone(err: unknown): boolean {
-  return !(err instanceof ChatPlatformError) || MAY_HAVE_BEEN_DONE.has(err.slackError);
+  if (!(err instanceof ChatPlatformError)) return true;
+  if (err.slackError === 'http_error' && err.httpStatus !== undefined) return err.httpStatus >= 500;
+  return MAY_HAVE_BEEN_DONE.has(err.slackError);
 }
 
 /** The incident already is in the state asked for (double click, second person). Not an error, just a note. */

@@ -12,6 +12,8 @@ export type Failure =
   | { status: 429; retryAfter: number }
   /** An HTTP 5xx with an HTML body, as Slack's edge answers when it is unwell. */
   | { status: 500 | 502 | 503 }
+  /** An HTTP 4xx with an HTML body and no `ok: false` (Slack's edge refusing the request: a proxy, a bad path). */
+  | { status: 400 | 403 | 404 }
   /** Answers normally, after a delay. */
   | { delayMs: number }
   /** Answers normally once `until` settles (a post held by Slack for as long as a test needs). */

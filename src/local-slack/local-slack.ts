@@ -425,7 +425,8 @@ export class LocalSlack {
         res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
       } else {
         res.writeHead(failure.status, { 'content-type': 'text/html' });
-        res.end(`<html><body><h1>${failure.status} Server Error</h1><p>injected failure</p></body></html>`);
+        const kind = failure.status < 500 ? 'Client' : 'Server';
+        res.end(`<html><body><h1>${failure.status} ${kind} Error</h1><p>injected failure</p></body></html>`);
       }
       return;
     }

@@ -40,6 +40,7 @@ export function toChatPlatformError(err: unknown, doing: string): unknown {
     return new ChatPlatformError(
       'http_error',
       `Couldn't ${doing}: Slack answered HTTP ${e.statusCode ?? '?'} after retries. Try again shortly.`,
+      e.statusCode,
     );
   }
   if (e.code === 'slack_webapi_request_error') {

@@ -1,7 +1,7 @@
 /**
  * A storm's incidents-channel message Slack did not answer with its place is looked for (findStepPost:
  * conversations.history) before it is posted again only when Slack may have taken it: an answer lost (a timeout), a 5xx,
- * internal_error, fatal_error. A refusal in so many words (not_in_channel, ratelimited…) posted nothing: the retry posts
+ * internal_error, fatal_error. A refusal in so many words (not_in_channel, ratelimited…), or any other HTTP 4xx, posted nothing: the retry posts
  * at once, no lookup.
  */
 import { WebClient } from '@slack/web-api';
@@ -63,6 +63,9 @@ forEachDatabase(
       ['invalid_auth', { error: 'invalid_auth' }],
       ['missing_scope', { error: 'missing_scope', needed: 'chat:write' }],
       ['a 429', { status: 429, retryAfter: 1 }],
+      ['a 400 (no ok:false body)', { status: 400 }],
+      ['a 403 (no ok:false body)', { status: 403 }],
+      ['a 404 (no ok:false body)', { status: 404 }],
     ])('refused with %s (nothing posted): posted again with no lookup', async (_, failure) => {
       const after = await postedAfter(failure);
       expect(after.lookups).toBe(0);
