@@ -26,6 +26,7 @@ import { AlertCards } from './incidents/alert-cards.js';
 import { heartbeatRules } from './incidents/alert-firing.js';
 import type { MaintenanceWindows } from './incidents/alert-ports.js';
 import { securityAlert } from './incidents/alert-rows.js';
+import type { StormWithdrawalRetries } from './incidents/alert-storm-withdrawals.js';
 import { ApprovalRedraws } from './incidents/approval-redraws.js';
 import { AuditTrail } from './incidents/audit.service.js';
 import { CardSections } from './incidents/card-sections.js';
@@ -116,7 +117,13 @@ export interface BotDeps {
    * Monitoring alerts: maintenance windows (default: the runbook's), how long an identical delivery is a retry, how
    * long a storm's declaration waits for the others' cards at most.
    */
-  alerts?: { maintenance?: MaintenanceWindows; duplicateWindowMs?: number; cardsFirstMaxMs?: number };
+  alerts?: {
+    maintenance?: MaintenanceWindows;
+    duplicateWindowMs?: number;
+    cardsFirstMaxMs?: number;
+    /** How a storm's post one too many that Slack would not delete is tried again (tests shorten it). */
+    stormWithdrawals?: StormWithdrawalRetries;
+  };
 }
 
 const LOG_LEVELS = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
@@ -523,6 +530,7 @@ export function createBot({
       maintenance: alertOptions?.maintenance ?? { inMaintenance: (a, at) => maintenance.inMaintenance(a, at) },
       ...(alertOptions?.duplicateWindowMs !== undefined ? { duplicateWindowMs: alertOptions.duplicateWindowMs } : {}),
       ...(alertOptions?.cardsFirstMaxMs !== undefined ? { cardsFirstMaxMs: alertOptions.cardsFirstMaxMs } : {}),
+      ...(alertOptions?.stormWithdrawals ? { stormWithdrawals: alertOptions.stormWithdrawals } : {}),
       cardsFirstReleased: () => timers.poke(),
     },
     app.logger,

@@ -32,6 +32,7 @@ import type { AlertChat } from './alert-ports.js';
 import { stormNote } from './alert-recorder.js';
 import { alertEvents, alertTitle, securityAlert } from './alert-rows.js';
 import { StormSteps } from './alert-storm-steps.js';
+import { type StormWithdrawalRetries, StormWithdrawals } from './alert-storm-withdrawals.js';
 import {
   type AlertNoticeView,
   type AlertRule,
@@ -116,14 +117,20 @@ export class AlertSteps {
       cardsFirstReleased?: () => void;
       /** The first wait before on-call's copies of a withdrawn notice Slack refused are drawn again (ALERTS_DM_RETRY). */
       noticeDmRetryMs?: number;
+      /** How posts of storms' messages one too many that Slack would not delete are tried again (tests shorten it). */
+      stormWithdrawals?: StormWithdrawalRetries;
     } = {},
   ) {
-    this.storms = new StormSteps(db, chat, (id) => this.declaredIncident(id));
+    this.stormWithdrawals = new StormWithdrawals(db, chat, more.stormWithdrawals, log);
+    this.storms = new StormSteps(db, chat, (id) => this.declaredIncident(id), this.stormWithdrawals);
     this.noticeDms = new NoticeDmWithdrawals(db, (id) => this.withdrawNoticeDms(id), more.noticeDmRetryMs, log);
   }
 
   /** On-call's copies of withdrawn notices that Slack refused to update, drawn again by the alert loop's sweep. */
   readonly noticeDms: NoticeDmWithdrawals;
+
+  /** Posts of storms' messages one too many that Slack refused to delete, deleted by the alert loop's sweep. */
+  readonly stormWithdrawals: StormWithdrawals;
 
   /** The storm steps (storm, joined, past_cap) and the messages they keep. */
   private readonly storms: StormSteps;

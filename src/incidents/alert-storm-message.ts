@@ -6,15 +6,13 @@ import {
   stormMessageNow,
   stormMessageRefused,
   stormMessageReplied,
-  stormPostsToWithdraw,
-  stormPostWithdrawn,
-  withdrawStormPostLater,
 } from '../store/alert-storm-message.repo.js';
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertChat } from './alert-ports.js';
 import { STORM_WINDOW_MS } from './alert-recorder.js';
 import type { StepPosts } from './alert-step-posts.js';
+import { StormWithdrawals } from './alert-storm-withdrawals.js';
 import type { AlertStep } from './alert-types.js';
 import { mayHaveBeenDone } from './errors.js';
 import { NotYet } from './not-yet.js';
@@ -38,6 +36,8 @@ export class StormMessage {
     private readonly db: Database,
     private readonly chat: AlertChat,
     private readonly posts: StepPosts,
+    /** Posts one too many, deleted (Slack refusing it, by the alert loop's sweep). */
+    private readonly withdrawals: StormWithdrawals = new StormWithdrawals(db, chat),
   ) {}
 
   /**
@@ -180,38 +180,12 @@ export class StormMessage {
 
   /**
    * A post of the storm's message that is one too many (not recorded: keepStormMessage) is deleted. Recorded first
-   * (alert_storm_withdrawals), it stays recorded while Slack refuses the deletion (a 5xx, rate limited): the step goes
-   * on telling its move in the recorded message's thread, and withdrawLeftOver, at the end of this step and of the
-   * storm's next ones, deletes it.
+   * (alert_storm_withdrawals), it stays recorded while Slack refuses the deletion (a 5xx, rate limited), for the alert
+   * loop's sweep to delete (StormWithdrawals), storm steps or none: the step goes on telling its move in the recorded
+   * message's thread.
    */
-  private async withdraw(source: string, at: { channel: string; ts: string }): Promise<void> {
-    await withdrawStormPostLater(this.db, source, at);
-    try {
-      await this.chat.withdrawStormPost(at);
-    } catch {
-      // Left recorded for withdrawLeftOver, whose refusal fails the step, tried again (and logged) as a delivery is.
-      return;
-    }
-    await stormPostWithdrawn(this.db, at);
-  }
-
-  /**
-   * The posts of a source's storm message that are one too many and still up (withdraw: Slack refused their deletion),
-   * deleted now: by each storm step of the source as it ends. Throws while Slack refuses one (after trying the others),
-   * so the step is tried again (its delivery's retry, durable) until it is gone.
-   */
-  async withdrawLeftOver(source: string): Promise<void> {
-    let refused: unknown = null;
-    for (const at of await stormPostsToWithdraw(this.db, source)) {
-      try {
-        await this.chat.withdrawStormPost(at);
-      } catch (err) {
-        refused ??= err;
-        continue;
-      }
-      await stormPostWithdrawn(this.db, at);
-    }
-    if (refused) throw refused;
+  private withdraw(source: string, at: { channel: string; ts: string }): Promise<void> {
+    return this.withdrawals.withdraw(source, at);
   }
 
   /**

@@ -18,6 +18,7 @@ import type { AlertChat } from './alert-ports.js';
 import { pastCapNote, STORM_WINDOW_MS } from './alert-recorder.js';
 import { StepPosts } from './alert-step-posts.js';
 import { type Drawn, StormMessage } from './alert-storm-message.js';
+import { StormWithdrawals } from './alert-storm-withdrawals.js';
 import type { AlertStep, DeclaredApart, JoinedWhy } from './alert-types.js';
 import type { Incident } from './types.js';
 
@@ -35,9 +36,11 @@ export class StormSteps {
     private readonly declaredIncident: (
       alertIncidentId: number,
     ) => Promise<{ incidentId: number; ai: AlertIncidentRow } | null>,
+    /** Posts of storms' messages one too many, deleted (Slack refusing it, by the alert loop's sweep). */
+    withdrawals: StormWithdrawals = new StormWithdrawals(db, chat),
   ) {
     this.posts = new StepPosts(db, chat);
-    this.message = new StormMessage(db, chat, this.posts);
+    this.message = new StormMessage(db, chat, this.posts, withdrawals);
   }
 
   /** Each post once, however often a step runs (tellOnce). */
@@ -55,9 +58,6 @@ export class StormSteps {
   async storm(step: Extract<AlertStep, { kind: 'storm' }>): Promise<void> {
     if (step.quiet) await this.message.stormFlapped(step);
     else await this.tellStormOnce(step);
-    // A post of the storm's message one too many that Slack would not delete (this step's, or an earlier one's): the
-    // step is tried again until it is gone.
-    await this.message.withdrawLeftOver(step.source);
   }
 
   /** The storm step's posts (storm), a flap apart. */

@@ -14,6 +14,7 @@ import {
 import { HELD_BACK } from '../store/alert-held-back.repo.js';
 import { alertIncidentsOf } from '../store/alert-incident.repo.js';
 import { groupLockKey } from '../store/alert-lock.repo.js';
+import { STORM_WITHDRAWALS_DUE } from '../store/alert-storm-message.repo.js';
 import type { Database } from '../store/db.js';
 import { NOTICE_DMS_DUE } from '../store/notice-dm.repo.js';
 import { AlertsByHand } from './alert-by-hand.js';
@@ -28,6 +29,7 @@ import { type AlertChat, type MaintenanceWindows, NOT_IN_MAINTENANCE } from './a
 import { AlertRecorder } from './alert-recorder.js';
 import { securityAlert } from './alert-rows.js';
 import { AlertSteps } from './alert-steps.js';
+import type { StormWithdrawalRetries } from './alert-storm-withdrawals.js';
 import {
   type AlertDelivery,
   type AlertLevel,
@@ -111,6 +113,8 @@ export interface AlertServiceOptions {
   cardsFirstReleased?: () => void;
   /** The first wait before on-call's copies of a withdrawn notice Slack refused are drawn again (ALERTS_DM_RETRY). */
   noticeDmRetryMs?: number;
+  /** How posts of storms' messages one too many that Slack would not delete are tried again (tests shorten it). */
+  stormWithdrawals?: StormWithdrawalRetries;
 }
 
 export type { ResolvedBeforeDeclared } from './alert-declare.js';
@@ -186,6 +190,7 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       ...(opts.cardsFirstMaxMs !== undefined ? { cardsFirstMaxMs: opts.cardsFirstMaxMs } : {}),
       ...(opts.cardsFirstReleased ? { cardsFirstReleased: opts.cardsFirstReleased } : {}),
       ...(opts.noticeDmRetryMs !== undefined ? { noticeDmRetryMs: opts.noticeDmRetryMs } : {}),
+      ...(opts.stormWithdrawals ? { stormWithdrawals: opts.stormWithdrawals } : {}),
     });
     this.failures = new DeliveryFailures(db, log);
     this.heldBack = new HeldBackRelease(db, this.recorder, () => this.wake(), log);
@@ -484,6 +489,8 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
       sweepWhen(CARDS_DUE, { sweep: () => this.refreshDueCards() }),
       // On-call's copies of withdrawn notices Slack refused to update (NoticeDmWithdrawals).
       sweepWhen(NOTICE_DMS_DUE, this.steps.noticeDms),
+      // Posts of storms' messages one too many that Slack refused to delete (StormWithdrawals).
+      sweepWhen(STORM_WITHDRAWALS_DUE, this.steps.stormWithdrawals),
     ];
   }
 

@@ -232,37 +232,68 @@ export async function keepStormMessage(
 
 /**
  * A post of a source's storm message that is one too many (keepStormMessage did not record it) is to be deleted
- * (alert_storm_withdrawals): recorded before the deletion is asked for, until Slack takes it (stormPostWithdrawn).
+ * (alert_storm_withdrawals): recorded before the deletion is asked for, until Slack takes it (stormPostWithdrawn). Due
+ * for the alert loop's sweep (claimStormWithdrawals) after `firstRetryMs`: the step deletes it at once, and a refusal,
+ * or its process dying first, leaves it to the sweep.
  */
 export async function withdrawStormPostLater(
   q: Queryable,
   source: string,
   at: { channel: string; ts: string },
+  firstRetryMs: number,
 ): Promise<void> {
   await q.query(
-    'INSERT INTO alert_storm_withdrawals (channel, ts, source) VALUES ($1, $2, $3) ON CONFLICT (channel, ts) DO NOTHING',
-    [at.channel, at.ts, source],
+    `INSERT INTO alert_storm_withdrawals (channel, ts, source, due_at)
+     VALUES ($1, $2, $3, now() + make_interval(secs => $4)) ON CONFLICT (channel, ts) DO NOTHING`,
+    [at.channel, at.ts, source, ms(firstRetryMs)],
   );
+}
+
+const WITHDRAWAL_DUE = 'due_at <= now()';
+
+/** The alert loop's look before its sweep (see `sweepWhen`): a post of a storm's message one too many is due. */
+export const STORM_WITHDRAWALS_DUE = `EXISTS (SELECT 1 FROM alert_storm_withdrawals WHERE ${WITHDRAWAL_DUE})`;
+
+/**
+ * Posts of storms' messages one too many that are due (withdrawStormPostLater, stormWithdrawalDueAt), claimed by one
+ * process at a time (SKIP LOCKED), each leased for `leaseMs` (moved on: a process that dies leaves it to another after
+ * that), its attempt counted: `attempts`, this one included. One recorded as its storm's message since (found after a
+ * crash, kept) is no longer one too many: dropped, not claimed.
+ */
+export async function claimStormWithdrawals(
+  q: Queryable,
+  limit: number,
+  leaseMs: number,
+): Promise<{ source: string; channel: string; ts: string; attempts: number }[]> {
+  const recorded = `EXISTS (SELECT 1 FROM alert_storm_messages m
+      WHERE m.source = w.source AND m.channel = w.channel AND m.ts = w.ts)`;
+  const { rows } = await q.query<{ source: string; channel: string; ts: string; attempts: number }>(
+    `WITH kept AS (
+       DELETE FROM alert_storm_withdrawals w WHERE w.${WITHDRAWAL_DUE} AND ${recorded}
+     )
+     UPDATE alert_storm_withdrawals SET due_at = now() + make_interval(secs => $2), attempts = attempts + 1
+      WHERE (channel, ts) IN (
+        SELECT channel, ts FROM alert_storm_withdrawals w WHERE w.${WITHDRAWAL_DUE} AND NOT ${recorded}
+         ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+      RETURNING source, channel, ts, attempts`,
+    [limit, ms(leaseMs)],
+  );
+  return rows.map((r) => ({ source: r.source, channel: r.channel, ts: r.ts, attempts: Number(r.attempts) }));
+}
+
+/** A post of a storm's message to delete, refused by Slack again: tried again at `at`. */
+export async function stormWithdrawalDueAt(q: Queryable, at: { channel: string; ts: string }, when: Date) {
+  await q.query('UPDATE alert_storm_withdrawals SET due_at = $3 WHERE channel = $1 AND ts = $2', [
+    at.channel,
+    at.ts,
+    when,
+  ]);
 }
 
 /**
- * The posts of a source's storm message left to delete (withdrawStormPostLater), oldest first; never the storm's
- * message as recorded (a post recorded since is no longer one too many: dropped from the list here).
+ * A post of a storm's message to delete (withdrawStormPostLater) is gone: Slack took its deletion (or it was given up:
+ * see StormWithdrawals).
  */
-export async function stormPostsToWithdraw(q: Queryable, source: string): Promise<{ channel: string; ts: string }[]> {
-  await q.query(
-    `DELETE FROM alert_storm_withdrawals w USING alert_storm_messages m
-      WHERE w.source = $1 AND m.source = $1 AND m.channel = w.channel AND m.ts = w.ts`,
-    [source],
-  );
-  const { rows } = await q.query<{ channel: string; ts: string }>(
-    'SELECT channel, ts FROM alert_storm_withdrawals WHERE source = $1 ORDER BY recorded_at, ts',
-    [source],
-  );
-  return rows;
-}
-
-/** A post of a storm's message to delete (withdrawStormPostLater) is gone: Slack took its deletion. */
 export async function stormPostWithdrawn(q: Queryable, at: { channel: string; ts: string }): Promise<void> {
   await q.query('DELETE FROM alert_storm_withdrawals WHERE channel = $1 AND ts = $2', [at.channel, at.ts]);
 }

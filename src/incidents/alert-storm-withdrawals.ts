@@ -1,0 +1,95 @@
+import {
+  claimStormWithdrawals,
+  stormPostWithdrawn,
+  stormWithdrawalDueAt,
+  withdrawStormPostLater,
+} from '../store/alert-storm-message.repo.js';
+import type { Database } from '../store/db.js';
+import type { AlertChat } from './alert-ports.js';
+import type { Logger } from './ports.js';
+import type { Sweep } from './timer-loop.js';
+
+/** How posts one too many Slack would not delete are tried again (StormWithdrawals); tests shorten both. */
+export interface StormWithdrawalRetries {
+  /** The first wait before a refused deletion is tried again (default 10 s); doubled each time, at most 10 minutes. */
+  firstRetryMs?: number;
+  /** The sweep's tries at one deletion before it is given up, logged as an error (default 10: about 50 minutes). */
+  maxAttempts?: number;
+}
+
+const DEFAULT_FIRST_RETRY_MS = 10_000;
+const DEFAULT_MAX_ATTEMPTS = 10;
+const MOST_WAIT_MS = 600_000;
+/** Claimed per round at most, and for how long (a process that dies deleting them leaves them to another). */
+const BATCH = 20;
+const LEASE_MS = 60_000;
+
+/**
+ * The posts of storms' incidents-channel messages that are one too many (a stalled step's, answered after the storm's
+ * next step posted the message; one found after a crash when another was recorded first), deleted. Each is recorded
+ * in Postgres (alert_storm_withdrawals) before its deletion is asked for: Slack refusing it (a 5xx, rate limited), or
+ * the process dying first, leaves it due for the alert loop's sweep, which tries again with growing waits whether or
+ * not the storm has steps left, and gives it up (logged, for a person to delete it) after `maxAttempts`.
+ */
+export class StormWithdrawals implements Sweep {
+  private readonly firstRetryMs: number;
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly db: Database,
+    private readonly chat: Pick<AlertChat, 'withdrawStormPost'>,
+    retries: StormWithdrawalRetries = {},
+    private readonly log: Logger = console,
+  ) {
+    this.firstRetryMs = retries.firstRetryMs ?? DEFAULT_FIRST_RETRY_MS;
+    this.maxAttempts = retries.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  }
+
+  /** A post of `source`'s storm message one too many: recorded, then deleted at once; refused, left to the sweep. */
+  async withdraw(source: string, at: { channel: string; ts: string }): Promise<void> {
+    await withdrawStormPostLater(this.db, source, at, this.firstRetryMs);
+    try {
+      await this.chat.withdrawStormPost(at);
+    } catch (err) {
+      this.log.warn(
+        `could not delete a post of ${source}'s storm message one too many (${at.ts}); trying again shortly`,
+        err,
+      );
+      return;
+    }
+    await stormPostWithdrawn(this.db, at);
+  }
+
+  async sweep(): Promise<void> {
+    for (const w of await claimStormWithdrawals(this.db, BATCH, LEASE_MS)) {
+      const at = { channel: w.channel, ts: w.ts };
+      try {
+        await this.chat.withdrawStormPost(at);
+      } catch (err) {
+        await this.refused(w, err).catch((e) =>
+          this.log.warn(`could not plan deleting ${w.source}'s storm post ${w.ts} again; its lease will run out`, e),
+        );
+        continue;
+      }
+      await stormPostWithdrawn(this.db, at);
+    }
+  }
+
+  private async refused(w: { source: string; channel: string; ts: string; attempts: number }, err: unknown) {
+    const at = { channel: w.channel, ts: w.ts };
+    if (w.attempts >= this.maxAttempts) {
+      this.log.error(
+        `gave up deleting a post of ${w.source}'s storm message one too many (${w.ts} in ${w.channel}) after ${w.attempts} attempts: it shows twice until a person deletes it`,
+        err,
+      );
+      await stormPostWithdrawn(this.db, at);
+      return;
+    }
+    const wait = Math.min(this.firstRetryMs * 2 ** (w.attempts - 1), MOST_WAIT_MS);
+    this.log.warn(
+      `could not delete a post of ${w.source}'s storm message one too many (${w.ts}, attempt ${w.attempts}); again in ${wait} ms`,
+      err,
+    );
+    await stormWithdrawalDueAt(this.db, at, new Date(Date.now() + wait));
+  }
+}
