@@ -51,6 +51,12 @@ export interface FrontInit {
   unservedHooks: string[];
   /** The paths the bot serves and what its 404 lists: a path none serves is refused before its body is asked for. */
   notFound: NotFoundPaths;
+  /**
+   * The CPU priority (nice) the front runs at: the process's, taken before the bot's thread lowered its own (WORK_NICE).
+   * A front started again from that thread would inherit the lowered one; it takes this back at start. Null where a
+   * priority is the whole process's (not Linux): the front leaves it as it is.
+   */
+  priority: number | null;
 }
 
 /** A Slack request the front has answered (an empty 200), for the bot to act on. */
@@ -67,6 +73,8 @@ export type FrontReport =
   | { t: 'listening'; address: string; family: string; port: number }
   | { t: 'error'; message: string; code: string | null }
   | { t: 'log'; level: 'warn' | 'debug'; msg: string }
+  /** The front could not take the priority it was given (raising one can need privileges): it runs at `nice`. */
+  | { t: 'priority'; wanted: number; nice: number; message: string }
   /** A delivery the front wrote to the alert inbox (not a resend): its source, its group and its alerts' levels. */
   | { t: 'alerts'; source: string; groupKey: string; levels: AlertLevel[] }
   | { t: 'closed' };

@@ -54,6 +54,19 @@ function startFront(init: FrontInit): Worker {
 }
 
 /**
+ * The priority for the front: this thread's, asked before it lowers its own (yieldToFront). Only on Linux, where a
+ * priority is a thread's own; elsewhere it is the whole process's, and the front leaves it alone (null).
+ */
+function processPriority(): number | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    return getPriority(0);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The HTTP receiver with an acknowledging front (ack-front.worker.ts): the public port belongs to a thread that answers
  * Slack's requests whose answer is an empty 200 at once and hands them here in order; this receiver's own server
  * listens on 127.0.0.1 only, for everything the front passes through (form submissions, options, every other route,
@@ -68,6 +81,8 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
   private readonly secret: string;
   private readonly frontLog: Logger | undefined;
   private closed: (() => void) | null = null;
+  /** Whether a front that could not take back the process's priority was told of (once: every restart would fail alike). */
+  private priorityWarned = false;
 
   private readonly workNice: number;
   private readonly alerts: FrontAlerts | null;
@@ -113,6 +128,7 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
       incidents: this.incidents,
       unservedHooks: this.unservedHooks,
       notFound: this.notFound,
+      priority: processPriority(),
     };
     try {
       this.publicAddress = await this.launch(init);
@@ -205,6 +221,15 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
         return;
       case 'log':
         this.frontLog?.[m.level](m.msg);
+        return;
+      case 'priority':
+        if (this.priorityWarned) return;
+        this.priorityWarned = true;
+        this.frontLog?.warn(
+          `The acknowledging front, started again, could not take back the process's CPU priority (nice ${m.wanted}; ` +
+            `it runs at ${m.nice}, as the bot's work does, WORK_NICE): ${m.message}. ` +
+            'Give the process CAP_SYS_NICE or a nice limit (RLIMIT_NICE) for it to take it back',
+        );
         return;
       case 'closed':
         this.closed?.();

@@ -12,6 +12,7 @@
  */
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getPriority, setPriority } from 'node:os';
 import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { FrontInit, FrontReport, FrontRequest, ToFront } from './ack-front.protocol.js';
 import {
@@ -29,6 +30,7 @@ import { answerAtTheEdge, setEdgeTimeouts } from './server-edges.js';
 async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
   const say = (m: FrontReport) => port.postMessage(m);
   const log = (level: 'warn' | 'debug', msg: string) => say({ t: 'log', level, msg });
+  takePriority(init.priority, say);
   /** The checks of the forms the front answers, loaded at the first form (they bring zod). */
   let formChecks: Promise<FormChecks> | null = null;
   const loadFormChecks = () => {
@@ -236,6 +238,22 @@ async function runFront(init: FrontInit, port: MessagePort): Promise<void> {
     if (passing === 0) finish();
     else drained = finish;
   });
+}
+
+/**
+ * Gives this thread the priority it was given: a front started again by the bot's thread inherited that thread's, lowered
+ * by WORK_NICE. Raising a priority can need privileges (CAP_SYS_NICE, or RLIMIT_NICE): where it cannot, the front runs
+ * at the priority it has, and says so.
+ */
+function takePriority(wanted: number | null, say: (m: FrontReport) => void): void {
+  if (wanted === null) return;
+  let nice = wanted;
+  try {
+    nice = getPriority(0);
+    if (nice !== wanted) setPriority(0, wanted);
+  } catch (err) {
+    say({ t: 'priority', wanted, nice, message: (err as Error).message });
+  }
 }
 
 // Imported anywhere else (a check that loads every module), it does nothing.

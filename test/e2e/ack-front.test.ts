@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase } from '../../src/store/db.js';
@@ -272,6 +273,44 @@ describe('WORK_NICE', () => {
       // Back to where it was for the rest of this file (raising a priority again may need privileges).
       try {
         setPriority(0, before);
+      } catch {}
+    }
+  });
+
+  it('a front started again (after the first stopped) runs at the process’s priority, not at the bot’s lowered one', async (ctx) => {
+    const original = getPriority(0);
+    // Tests run under `nice -n 19` leave no room below: the process's priority is made 16 for this test (that needs
+    // the privilege the fix needs too; without it there is nothing to see).
+    const before = Math.min(original, 16);
+    try {
+      setPriority(0, before);
+    } catch {
+      ctx.skip('cannot make room below the process’s priority');
+    }
+    const bot = await startBot({ timers: false, alertLoop: false, env: { WORK_NICE: '3' } });
+    try {
+      // The front stops by itself (as a thread out of memory does): the bot's thread starts another.
+      const receiver = (bot.app as unknown as { receiver: { front: Worker | null } }).receiver;
+      const first = receiver.front!;
+      const threadsBefore = new Set(niceByThread().keys());
+      await first.terminate();
+      const restarted = () => [...niceByThread()].filter(([tid]) => !threadsBefore.has(tid));
+      await waitUntil(
+        'a front started again at the process’s priority',
+        async () => receiver.front !== first && restarted().some(([, nice]) => nice === before),
+        10_000,
+        () => `new threads and their nice: ${JSON.stringify(restarted())}, the process's ${before}`,
+      );
+      // The bot's own work stays behind it, and the new front answers.
+      expect(niceByThread().get(process.pid)).toBe(Math.min(19, before + 3));
+      await waitUntil(
+        'the new front answering',
+        async () => (await bot.command('list').catch(() => null))?.status === 200,
+      );
+    } finally {
+      await bot.stop();
+      try {
+        setPriority(0, original);
       } catch {}
     }
   });
