@@ -1,12 +1,13 @@
 import { STOPPED_DETAIL } from '../ops/step-runners.js';
 import type { Playbook, PlaybookStep } from '../runbook/playbooks.js';
 import type { Database } from '../store/db.js';
+import { playbookMessage } from '../store/incident-playbook.repo.js';
 import { runMessageDrawn } from '../store/run-message.repo.js';
 import { approvalRunEnded } from '../store/step-approval.repo.js';
-import { claimLostRuns, type EndedRun, type LostRun } from '../store/step-run.repo.js';
+import { claimLostRuns, type EndedRun, keepFoundRunThread, type LostRun } from '../store/step-run.repo.js';
 import type { Checklists } from './checklist.service.js';
 import { DomainError } from './errors.js';
-import { placeOf, recordStepEvent } from './playbook-host.js';
+import { type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import type { IncidentMetrics, Logger, PlaybookChat, RunView } from './ports.js';
 import type { StepRuns } from './step-runs.js';
 import type { Sweep } from './timer-loop.js';
@@ -38,7 +39,7 @@ export function lateDetail(final: Pick<RunView, 'state' | 'exitCode' | 'detail'>
 export class LostRuns implements Sweep {
   constructor(
     private readonly db: Database,
-    private readonly chat: Pick<PlaybookChat, 'updateRun'>,
+    private readonly chat: Pick<PlaybookChat, 'updateRun' | 'findRunPost'>,
     private readonly checklists: Pick<Checklists, 'refresh' | 'settleRun'>,
     private readonly runs: Pick<StepRuns, 'host' | 'step'>,
     private readonly metrics: Pick<IncidentMetrics, 'stepRan'>,
@@ -71,10 +72,11 @@ export class LostRuns implements Sweep {
   }
 
   /** The run's message and its playbook's checklist, drawn as the run is now. */
-  private async show(r: LostRun): Promise<void> {
+  private async show(lost: LostRun): Promise<void> {
     // An incident or run no longer there has nothing to show.
-    const host = await this.runs.host(r.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)));
+    const host = await this.runs.host(lost.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)));
     if (!host) return;
+    const r = lost.threadTs ? lost : ((await this.findMessage(host, lost)) ?? lost);
     const found = stepOfRun(this.runs, r);
     if (r.threadTs) {
       // Drawn: its mark cleared. Refused: left marked, for RunMessageRedraws to draw again.
@@ -93,6 +95,18 @@ export class LostRuns implements Sweep {
       await this.checklists.settleRun(host, found.playbook);
     }
     await this.checklists.refresh(host, r.playbookId, { focus: r.stepKey });
+  }
+
+  /**
+   * The message of a run with none on the record: its process may have died after Slack took the post, before it
+   * recorded where (setRunThread, or its lease's next renewal). Looked for in the playbook's thread by the run's
+   * marker, and recorded when found: drawn then as the run ended, rather than left saying "Running" for good.
+   */
+  private async findMessage(host: PlaybookHost, r: LostRun): Promise<LostRun | null> {
+    const thread =
+      host.kind === 'run' ? host.run.messageTs : await playbookMessage(this.db, host.incident.id, r.playbookId);
+    const ts = await this.chat.findRunPost(placeOf(host), thread, r.id, r.startedAt);
+    return ts ? keepFoundRunThread(this.db, r.id, ts) : null;
   }
 }
 

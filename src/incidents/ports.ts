@@ -655,6 +655,12 @@ export interface PlaybookChat {
   isPrivateChannel(channelId: string): Promise<boolean>;
   /** Posts a run's message (in the playbook's thread when there is one); returns its ts. */
   postRun(place: ChatPlace, threadTs: string | null, run: RunView): Promise<string>;
+  /**
+   * A run's message (postRun, which marks it with the run's id) posted since `since` in the place's channel (among the
+   * replies of `threadTs` when given), by a process that died before it recorded where: its ts, for the run's end to be
+   * drawn on it; null when it is not there (or Slack could not be read: logged).
+   */
+  findRunPost(place: ChatPlace, threadTs: string | null, runId: number, since: Date): Promise<string | null>;
   updateRun(place: ChatPlace, ts: string, run: RunView): Promise<void>;
   /** Posts an approval request with Approve and Deny buttons; returns its ts. */
   postApproval(place: ChatPlace, threadTs: string | null, approval: ApprovalView): Promise<string>;

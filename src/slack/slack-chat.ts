@@ -108,6 +108,11 @@ const HISTORY_LOOKUPS = {
     scopes: 'im:write and im:history scopes',
     so: 'sending it, so it may arrive twice',
   },
+  run: {
+    what: "a lost run's message its process posted without recording it",
+    scopes: 'channels:history and groups:history scopes',
+    so: 'that message is left saying the run is running',
+  },
 } as const;
 
 /** The domain's IncidentChat and PlaybookChat, implemented with the Slack Web API and the pure templates. */
@@ -701,9 +706,30 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         blocks: msg.blocks,
         ...(threadTs ? { thread_ts: threadTs } : {}),
         unfurl_links: false,
+        // Found by findRunPost should the process die before it records where it went.
+        metadata: { event_type: RUN_EVENT, event_payload: { run_id: run.runId } },
       }),
     );
     return res.ts!;
+  }
+
+  async findRunPost(place: ChatPlace, threadTs: string | null, runId: number, since: Date): Promise<string | null> {
+    const channel = channelOf(place);
+    const isIt = (m: { metadata?: { event_type?: string; event_payload?: unknown } }) =>
+      m.metadata?.event_type === RUN_EVENT &&
+      Number((m.metadata.event_payload as { run_id?: unknown } | undefined)?.run_id) === runId;
+    try {
+      const oldest = ((since.getTime() - PAGE_LOOKUP_CLOCK_MARGIN_MS) / 1000).toFixed(6);
+      const found = await this.findInHistory(channel, oldest, isIt, threadTs);
+      if (!found.ts && found.more)
+        this.opts.log?.warn(
+          `step run ${runId}'s message not found in ${channel}'s latest messages; it is left as it is`,
+        );
+      return found.ts;
+    } catch (err) {
+      this.lookupFailed('run', err);
+      return null;
+    }
   }
 
   async updateRun(place: ChatPlace, ts: string, run: RunView): Promise<void> {
@@ -992,23 +1018,29 @@ export class SlackChat implements IncidentChat, PlaybookChat {
   }
 
   /**
-   * The newest message of `channel` (since `oldest`, when given) that `isIt`, with metadata, reading newest first up to
-   * PAGE_LOOKUP_PAGES pages of PAGE_LOOKUP_LIMIT; `more`: pages were left unread. Slack failing is thrown.
+   * The newest message of `channel` (since `oldest`, when given; among the replies of `thread` when given) that `isIt`,
+   * with metadata, reading newest first up to PAGE_LOOKUP_PAGES pages of PAGE_LOOKUP_LIMIT; `more`: pages were left
+   * unread. Slack failing is thrown.
    */
   private async findInHistory(
     channel: string,
     oldest: string | undefined,
     isIt: (m: { metadata?: { event_type?: string; event_payload?: unknown } }) => boolean,
+    thread: string | null = null,
   ): Promise<{ ts: string | null; more: boolean }> {
     let cursor: string | undefined;
     for (let read = 0; read < PAGE_LOOKUP_PAGES; read++) {
-      const res = await this.client.conversations.history({
+      const page = {
         channel,
         limit: PAGE_LOOKUP_LIMIT,
         include_all_metadata: true,
         ...(oldest ? { oldest } : {}),
         ...(cursor ? { cursor } : {}),
-      });
+      };
+      // A reply in a thread is not in the channel's history: the thread's replies are read instead.
+      const res = thread
+        ? await this.client.conversations.replies({ ...page, ts: thread })
+        : await this.client.conversations.history(page);
       const found = res.messages?.find(isIt);
       if (found?.ts) return { ts: found.ts, more: false };
       cursor = res.response_metadata?.next_cursor || undefined;
@@ -1101,6 +1133,9 @@ const noticeMetadata = (incident: Incident, post: NoticePost, place: NoticePlace
   event_type: NOTICE_EVENT,
   event_payload: { incident_id: incident.id, followup_id: post.followup, place },
 });
+
+/** The metadata event type of a step run's message (its payload names the run). */
+const RUN_EVENT = 'step_run';
 
 /** The metadata event type of a page's direct message (its payload names the incident, the page and the person). */
 const PAGE_EVENT = 'incident_page';

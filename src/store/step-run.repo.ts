@@ -204,6 +204,8 @@ export interface EndedRun extends StepRun {
   shownSoFar: boolean;
   /** The marking of its message as due to be drawn that this read (see runMessageDrawn); null: not marked. */
   mark: number | null;
+  /** When it started: its message, if any, was posted after. */
+  startedAt: Date;
 }
 
 /** A run recorded lost by claimLostRuns. */
@@ -220,6 +222,7 @@ export type EndedRow = Row & {
   shown_so_far?: unknown;
   show_due_at: Date | string | null;
   show_mark: number;
+  started_at: Date | string;
 };
 
 export const toEndedRun = (r: EndedRow): EndedRun => ({
@@ -232,6 +235,7 @@ export const toEndedRun = (r: EndedRow): EndedRun => ({
   shown: shownOf(r.end_shown) ?? shownOf(r.shown_so_far ?? null),
   shownSoFar: shownOf(r.end_shown) === null && shownOf(r.shown_so_far ?? null) !== null,
   mark: r.show_due_at === null ? null : Number(r.show_mark),
+  startedAt: r.started_at instanceof Date ? r.started_at : new Date(r.started_at),
 });
 
 /**
@@ -370,6 +374,21 @@ export async function checklistRecords(
 
 export async function setRunThread(q: Queryable, id: number, threadTs: string): Promise<void> {
   await q.query('UPDATE step_runs SET thread_ts = $2 WHERE id = $1', [id, threadTs]);
+}
+
+/**
+ * An ended run's message found in Slack (its process died after Slack took the post, before anything recorded where):
+ * recorded, and marked due to be drawn as the run ended, as claimLostRuns marks one whose message was on the record.
+ * The run as it is then; null when its message was on the record already (whoever recorded it draws it).
+ */
+export async function keepFoundRunThread(q: Queryable, id: number, threadTs: string): Promise<EndedRun | null> {
+  const { rows } = await q.query<EndedRow>(
+    `UPDATE step_runs SET thread_ts = $2, ${markShown('true', '$2::text')}
+      WHERE id = $1 AND thread_ts IS NULL AND state <> 'running'
+      RETURNING *`,
+    [id, threadTs],
+  );
+  return rows[0] ? toEndedRun(rows[0]) : null;
 }
 
 /** What a run still running found so far of the lines its step looks for (the checklist line says it as it goes). */

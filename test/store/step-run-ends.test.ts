@@ -114,17 +114,33 @@ forEachDatabase(
       host = { kind: 'incident', incident };
     });
 
-    /** A Slack that records every drawing of a run's message; `refuse` makes it refuse the ones it matches. */
+    /**
+     * A Slack that records every drawing of a run's message; `refuse` makes it refuse the ones it matches; `dieAtPost`
+     * takes the next post and never answers (its process dies there: `answer` lets it go on, for the test to end).
+     */
     const slack = () => {
       const drawn: { ts: string; view: RunView }[] = [];
+      const posts: { ts: string; runId: number }[] = [];
       let refuse: ((v: RunView) => boolean) | null = null;
+      let dies = false;
+      let answer: () => void = () => {};
       let n = 0;
       const chat = {
         postRun: async (_p: unknown, _t: unknown, view: RunView) => {
           const ts = `1700000000.${String(++n).padStart(6, '0')}`;
           drawn.push({ ts, view });
+          posts.push({ ts, runId: view.runId });
+          if (dies) {
+            dies = false;
+            await new Promise<void>((r) => {
+              answer = r;
+            });
+            throw new Error('the process died here');
+          }
           return ts;
         },
+        findRunPost: async (_p: unknown, _t: unknown, runId: number) =>
+          posts.find((p) => p.runId === runId)?.ts ?? null,
         updateRun: async (_p: unknown, ts: string, view: RunView) => {
           if (refuse?.(view)) throw new Error('internal_error');
           drawn.push({ ts, view });
@@ -139,6 +155,11 @@ forEachDatabase(
         refuse(f: ((v: RunView) => boolean) | null) {
           refuse = f;
         },
+        posts,
+        dieAtPost() {
+          dies = true;
+        },
+        answer: () => answer(),
       };
     };
     const checklists = { refresh: async () => {}, settleRun: async () => {} } as unknown as Checklists;
@@ -264,6 +285,37 @@ forEachDatabase(
         f.fail(/^UPDATE step_runs SET thread_ts = \$2 WHERE id = \$1$/, 1);
         const r = await execute(executor(f.db, s.chat, opts()), 'detection.0');
         expect(await runRow('detection.0')).toMatchObject({ state: 'succeeded', thread_ts: r.ts });
+      });
+    });
+
+    describe('a run whose process died as Slack took its message, before it recorded where', () => {
+      it('is found by its marker when the run is recorded lost, and drawn so: one message, saying the run was lost', async () => {
+        const s = slack();
+        const f = flaky(ctx.db);
+        s.dieAtPost();
+        // Dead: its lease is renewed no more.
+        f.fail(/lease_until = now\(\) \+ make_interval/);
+        const running = execute(executor(f.db, s.chat, opts(), 600), 'detection.2').catch(() => null);
+        await untilPasses(async () => expect(s.posts).toHaveLength(1), 5_000);
+        expect(await runRow('detection.2')).toMatchObject({ state: 'running', thread_ts: null });
+        const sweep = new LostRuns(ctx.db, s.chat, checklists, runs, metrics, quiet);
+        await untilPasses(async () => {
+          await sweep.sweep();
+          expect((await runRow('detection.2'))?.state).toBe('lost');
+        }, 5_000);
+        const [post] = s.posts;
+        expect(await runRow('detection.2')).toMatchObject({ state: 'lost', thread_ts: post!.ts });
+        expect(s.drawn.filter((d) => d.ts === post!.ts).at(-1)?.view).toMatchObject({ state: 'lost' });
+        // Drawn: not due to be drawn again.
+        const { rows } = await ctx.db.query('SELECT show_due_at FROM step_runs WHERE id = $1', [
+          (await runRow('detection.2'))!.id,
+        ]);
+        expect(rows[0]).toMatchObject({ show_due_at: null });
+        expect(s.posts).toHaveLength(1);
+        // The test's end: the frozen process let go.
+        f.fail(/./);
+        s.answer();
+        await running;
       });
     });
 
