@@ -29,9 +29,28 @@ export class Feed {
       return;
     }
     if (call.response?.ok !== true || call.failed) return;
+    if (call.method === 'files.completeUploadExternal') this.fileComment(call);
     const note = this.noteFor(call);
     if (note) this.ctx.note(note);
     else this.act(call);
+  }
+
+  /**
+   * A file shared with a comment (files.uploadV2's initial_comment: the post-mortem's "wrote the post-mortem of incident
+   * #3 (version 1)"): the comment is a message in its channel, as Slack shows it above the file.
+   */
+  private fileComment(call: RecordedCall): void {
+    const { ctx } = this;
+    const a = call.args;
+    const files = (Array.isArray(a.files) ? a.files : []) as { id: string }[];
+    const comment = files.map((f) => ctx.ws.uploads.get(f.id)?.initialComment).find(Boolean);
+    if (!comment) return;
+    const channel = String(a.channel_id);
+    ctx.printMessage(
+      ctx.channelLabel(channel),
+      { text: comment },
+      { channel, ts: `file-${files[0]!.id}`, ephemeral: false },
+    );
   }
 
   /** The one line a change to the workspace reads as, for the calls that are one. */
