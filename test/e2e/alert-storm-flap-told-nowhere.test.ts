@@ -58,8 +58,12 @@ describe('a storm flapping back while its message has no reply in its thread', (
     admitted = `incident #${c.number}`;
     await s.fire('sev1b', 'sev1b_depth', { wait: false });
     expect(await s.incidentOf('sev1b')).toBe(c.id);
-    const posted = await waitUntil("C's step's storm message", async () =>
-      stormMessages().find((m) => !m.failed && String(m.args.text).endsWith(`incident #${c.number}`)),
+    // Alone the whole test takes about 5 s; in one CI run of the whole suite this wait passed the default 10 s (the
+    // message came later or not at all: not known), so it is given 30 s, as the inbox waits below are given more.
+    const posted = await waitUntil(
+      "C's step's storm message",
+      async () => stormMessages().find((m) => !m.failed && String(m.args.text).endsWith(`incident #${c.number}`)),
+      30_000,
     );
     const ts = String(posted.response!.ts);
     const shown = () => json(bot.fake.message(INCIDENTS_CHANNEL_ID, ts)?.blocks);
