@@ -290,6 +290,17 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     );
   }
 
+  /** The card of the incident as it stands now, with the sections read for it. */
+  private card(
+    incident: Incident,
+    escalation?: EscalationView,
+    alerts?: AlertCardView,
+    objectives?: ObjectivesView,
+    followUp?: FollowUpCardView,
+  ) {
+    return renderIncidentCard(incident, new Date(), this.opts.severities, escalation, alerts, objectives, followUp);
+  }
+
   async postCard(
     incident: Incident,
     escalation?: EscalationView,
@@ -298,15 +309,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     followUp?: FollowUpCardView,
   ): Promise<string> {
     const channel = incident.channelId!;
-    const card = renderIncidentCard(
-      incident,
-      new Date(),
-      this.opts.severities,
-      escalation,
-      alerts,
-      objectives,
-      followUp,
-    );
+    const card = this.card(incident, escalation, alerts, objectives, followUp);
     const res = await this.call('post the incident card', () =>
       this.client.chat.postMessage({
         channel,
@@ -365,15 +368,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     followUp?: FollowUpCardView,
   ): Promise<void> {
     if (!incident.channelId || !incident.cardTs) return;
-    const card = renderIncidentCard(
-      incident,
-      new Date(),
-      this.opts.severities,
-      escalation,
-      alerts,
-      objectives,
-      followUp,
-    );
+    const card = this.card(incident, escalation, alerts, objectives, followUp);
     const [channel, ts, body] = [incident.channelId, incident.cardTs, cardBody(card)];
     // Put in Slack as exactly this already (posted or last updated so, by any replica): the card would not change.
     if (await this.shownCards.shows(channel, ts, body)) return;

@@ -19,6 +19,7 @@ import { renderNotice } from '../../src/templates/notices.js';
 import { postmortemWriter } from '../../src/templates/postmortem-markdown.js';
 import { describeEvent, runbookNames } from '../../src/templates/timeline.js';
 import { escalationLineOf } from '../support/card-escalation-line.js';
+import { makePostmortemAnswers, makePostmortemRecord } from '../support/incident-fixture.js';
 import { testRunbookData } from '../support/test-runbook.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
 import { forEachDatabase } from './databases.js';
@@ -446,26 +447,13 @@ forEachDatabase((suite) => {
       const md = postmortemWriter(
         twoSeniors,
         (t) => t,
-      )({
-        incident,
-        events: [entry],
-        answers: {
-          rootCause: '',
-          factors: '',
-          wentWell: '',
-          wentBadly: '',
-          runbookSection: null,
-          runbookNote: '',
-          checked: [],
-        },
-        items: [],
-        checklist: [],
-        severities: twoSeniors.severities,
-        version: 1,
-        writtenBy: 'U0CMD',
-        writtenAt: new Date(),
-        names: new Map(),
-      });
+      )(
+        makePostmortemRecord(twoSeniors.severities, makePostmortemAnswers({ rootCause: '' }), {
+          incident,
+          events: [entry],
+          writtenBy: 'U0CMD',
+        }),
+      );
       expect(md).toContain('Paged Senior DevOps Engineer (');
       expect(md).not.toMatch(/could not reach/i);
       // Recorded as reached by the page (the card counts it), not as tried and unreachable.
@@ -561,26 +549,13 @@ forEachDatabase((suite) => {
       const md = postmortemWriter(
         runbook,
         (t) => t,
-      )({
-        incident,
-        events: [entry],
-        answers: {
-          rootCause: '',
-          factors: '',
-          wentWell: '',
-          wentBadly: '',
-          runbookSection: null,
-          runbookNote: '',
-          checked: [],
-        },
-        items: [],
-        checklist: [],
-        severities: runbook.severities,
-        version: 1,
-        writtenBy: 'U0CMD',
-        writtenAt: new Date(),
-        names: new Map(),
-      });
+      )(
+        makePostmortemRecord(runbook.severities, makePostmortemAnswers({ rootCause: '' }), {
+          incident,
+          events: [entry],
+          writtenBy: 'U0CMD',
+        }),
+      );
       expect(md).toContain(
         'Could not page On-Call Engineer (Slack answered 500), Senior DevOps Engineer (Slack answered 503): their direct messages failed try after try, so the bot stopped trying',
       );

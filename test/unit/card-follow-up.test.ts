@@ -43,26 +43,12 @@ describe('the card says what was done after the incident', () => {
   });
 
   it('its action items: open of all, or all done; nothing said when it has none', () => {
-    const open = renderIncidentCard(
-      makeResolvedIncident(),
-      NOW,
-      SEV,
-      undefined,
-      undefined,
-      undefined,
-      written(1, { open: 2, total: 3 }),
+    const resolvedWith = (f: FollowUpCardView) =>
+      text(renderIncidentCard(makeResolvedIncident(), NOW, SEV, undefined, undefined, undefined, f));
+    expect(resolvedWith(written(1, { open: 2, total: 3 }))).toContain(
+      'Action items: 2 open of 3 (`/incident actions`)',
     );
-    expect(text(open)).toContain('Action items: 2 open of 3 (`/incident actions`)');
-    const done = renderIncidentCard(
-      makeResolvedIncident(),
-      NOW,
-      SEV,
-      undefined,
-      undefined,
-      undefined,
-      written(1, { open: 0, total: 3 }),
-    );
-    expect(text(done)).toContain('Action items: all 3 done');
+    expect(resolvedWith(written(1, { open: 0, total: 3 }))).toContain('Action items: all 3 done');
     expect(
       text(renderIncidentCard(makeResolvedIncident(), NOW, SEV, undefined, undefined, undefined, none)),
     ).not.toContain('Action items');
