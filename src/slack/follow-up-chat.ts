@@ -43,6 +43,9 @@ export function followUpCaches(kv: KeyValue): FollowUpCaches {
   return { directory: new KvCache(kv, 10 * 60_000), names: new KvCache(kv, 60_000) };
 }
 
+/** A name typed that the kept people directory does not hold reads it from Slack again, at most this often. */
+const DIRECTORY_RELOAD_MS = 30_000;
+
 /** A person's id (U…, W…) and a user group's (S…), as Slack gives them. */
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const GROUP_ID = /^S[A-Z0-9]{2,}$/;
@@ -114,12 +117,19 @@ export class SlackFollowUpChat implements FollowUpChat {
 
   async findUser(name: string): Promise<UserLookup> {
     const wanted = name.trim().replace(/^@/, '').toLowerCase();
-    const people = await this.directory();
-    const ids = [
+    const named = (people: Person[]) => [
       ...new Set(
         people.filter((p) => p.names.some((n) => n === wanted || n.replace(/\s+/g, '') === wanted)).map((p) => p.id),
       ),
     ];
+    const kept = await this.directory();
+    let ids = named(kept.people);
+    // Nobody by that name in a kept directory: it may predate them (someone who joined since); read it again, at most
+    // once every DIRECTORY_RELOAD_MS, before saying nobody is called so.
+    if (ids.length === 0 && !kept.fresh) {
+      const newer = await this.directory(true);
+      if (newer) ids = named(newer.people);
+    }
     if (ids.length === 1) return { kind: 'found', userId: ids[0]! };
     return ids.length ? { kind: 'ambiguous', userIds: ids } : { kind: 'unknown' };
   }
@@ -199,9 +209,16 @@ export class SlackFollowUpChat implements FollowUpChat {
     this.home.refresh(teamId, userIds);
   }
 
-  /** Everyone in the workspace who can own an item (not bots, not deactivated), with the names they go by. */
-  private async directory(): Promise<Person[]> {
+  /**
+   * Everyone in the workspace who can own an item (not bots, not deactivated), with the names they go by, kept a while.
+   * `again`: read from Slack anew (the kept copy missed someone), or null when it was read anew too recently.
+   */
+  private async directory(again: true): Promise<Directory | null>;
+  private async directory(): Promise<Directory>;
+  private async directory(again?: true): Promise<Directory | null> {
+    let fresh = false;
     const load = async (): Promise<Person[]> => {
+      fresh = true;
       const people: Person[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
@@ -228,6 +245,18 @@ export class SlackFollowUpChat implements FollowUpChat {
       }
       return people;
     };
-    return this.caches.directory ? this.caches.directory.get('people-directory', load) : load();
+    const cache = this.caches.directory;
+    if (again) {
+      const people = cache ? await cache.reload('people-directory', load, DIRECTORY_RELOAD_MS) : null;
+      return people ? { people, fresh } : null;
+    }
+    const people = cache ? await cache.get('people-directory', load) : await load();
+    return { people, fresh };
   }
+}
+
+/** The people directory, and whether it was read from Slack just now (not a kept copy). */
+interface Directory {
+  people: Person[];
+  fresh: boolean;
 }

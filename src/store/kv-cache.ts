@@ -22,4 +22,17 @@ export class KvCache {
     await this.kv.set(`cache:${key}`, JSON.stringify(value), this.ttlMs).catch(() => {});
     return value;
   }
+
+  /**
+   * `load()`'s value, cached anew in place of what `key` held, for a lookup that missed in a copy that may be out of
+   * date (someone who joined since it was read): at most once every `everyMs` for the key across replicas, so a name
+   * typed wrong again and again does not ask Slack each time. Within that, null: nothing newer is to be had.
+   */
+  async reload<T>(key: string, load: () => Promise<T>, everyMs: number): Promise<T | null> {
+    const due = await this.kv.setIfAbsent(`cache-reloaded:${key}`, '1', everyMs).catch(() => true);
+    if (!due) return null;
+    const value = await load();
+    await this.kv.set(`cache:${key}`, JSON.stringify(value), this.ttlMs).catch(() => {});
+    return value;
+  }
 }

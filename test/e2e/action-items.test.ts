@@ -160,6 +160,31 @@ describe('action items', () => {
     expect(json(notice)).toContain('Write the customer notice');
   });
 
+  it('someone who joined after the people directory was kept is found by name: a miss reads it again, at most every 30 s', async () => {
+    // The directory is read and kept (ten minutes).
+    bot.fake.reset();
+    await inChannel('action Read the directory @alice');
+    expect((await bot.fake.waitFor('response_url')).args.text).toContain('(owner <@U0ALICE>');
+    // Zed joins the workspace after that.
+    bot.fake.addUser('U0ZED', { name: 'zed', real_name: 'Zed Shaw' });
+    bot.fake.reset();
+    await inChannel('action Rotate the webhook secret @zed');
+    expect((await bot.fake.waitFor('response_url')).args.text).toContain('(owner <@U0ZED>');
+    expect(bot.fake.callsTo('users.list').length).toBeGreaterThan(0);
+    // A name nobody has, typed again and again: the directory was read anew just now, so Slack is not asked again.
+    bot.fake.reset();
+    for (const n of [1, 2]) {
+      await inChannel(`action Typo ${n} @zedd`);
+      expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/Nobody in this workspace is called `@zedd`/);
+      bot.fake.reset();
+    }
+    expect(bot.fake.callsTo('users.list')).toHaveLength(0);
+    await bot.db.query(
+      "DELETE FROM action_items WHERE incident_id = $1 AND text IN ('Read the directory', 'Rotate the webhook secret')",
+      [incidentId],
+    );
+  });
+
   it('an owner typed as @name is looked up; an unknown or ambiguous one is refused with what to do, and nothing is stored', async () => {
     bot.fake.reset();
     await inChannel('action Add pool monitoring @alice 2099-06-01');
