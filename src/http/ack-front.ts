@@ -54,13 +54,13 @@ function startFront(init: FrontInit): Worker {
 }
 
 /**
- * The priority for the front: this thread's, asked before it lowers its own (yieldToFront). Only on Linux, where a
+ * The priority for the front: this thread's before it lowers its own (yieldToFront), `own`. Only on Linux, where a
  * priority is a thread's own; elsewhere it is the whole process's, and the front leaves it alone (null).
  */
-function processPriority(): number | null {
+function processPriority(own: () => number): number | null {
   if (process.platform !== 'linux') return null;
   try {
-    return getPriority(0);
+    return own();
   } catch {
     return null;
   }
@@ -83,6 +83,11 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
   private closed: (() => void) | null = null;
   /** Whether a front that could not take back the process's priority was told of (once: every restart would fail alike). */
   private priorityWarned = false;
+  /**
+   * This thread's priority before the receiver lowered it (WORK_NICE), read at its first start: started again, the
+   * receiver finds the thread lowered already, which is not the process's priority.
+   */
+  private ownPriority: number | null = null;
 
   private readonly workNice: number;
   private readonly alerts: FrontAlerts | null;
@@ -128,7 +133,7 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
       incidents: this.incidents,
       unservedHooks: this.unservedHooks,
       notFound: this.notFound,
-      priority: processPriority(),
+      priority: processPriority(() => this.priorityBeforeYield()),
     };
     try {
       this.publicAddress = await this.launch(init);
@@ -186,15 +191,22 @@ export class FrontedHttpReceiver extends SlackHttpReceiver {
    * Lowers this thread's CPU priority (the bot's work: listeners, timers, the alert loop) below the front's, which
    * started at the process's own: on a machine short of CPU the front is then run first, and Slack still hears its
    * answer in milliseconds while the work waits its turn. On Linux a priority is a thread's own; raising nice needs no
-   * privilege. Where it cannot be set, the bot runs as before and says so.
+   * privilege. Where it cannot be set, the bot runs as before and says so. Started again, the receiver sets the same
+   * priority (the process's plus WORK_NICE), rather than lowering the thread by WORK_NICE once more.
    */
   private yieldToFront(): void {
     if (this.workNice <= 0) return;
     try {
-      setPriority(0, Math.min(19, getPriority(0) + this.workNice));
+      setPriority(0, Math.min(19, this.priorityBeforeYield() + this.workNice));
     } catch (err) {
       this.frontLog?.warn(`Could not lower the priority of the bot's work (WORK_NICE): ${(err as Error).message}`);
     }
+  }
+
+  /** This thread's priority before yieldToFront lowered it: read once, at the first start. */
+  private priorityBeforeYield(): number {
+    this.ownPriority ??= getPriority(0);
+    return this.ownPriority;
   }
 
   override async stop(): Promise<void> {
