@@ -8,8 +8,8 @@ import type { SlackArgs } from './workspace.js';
 export type Failure =
   /** HTTP 200 with `{ ok: false, error, ...extra }` (e.g. `{ error: 'missing_scope', needed: 'chat:write' }`). */
   | { error: string; [extra: string]: unknown }
-  /** HTTP 429 with a `Retry-After: <seconds>` header. */
-  | { status: 429; retryAfter: number }
+  /** HTTP 429 with a `Retry-After: <seconds>` header (a string: the header as given, one a client may not read). */
+  | { status: 429; retryAfter: number | string }
   /** An HTTP 5xx with an HTML body, as Slack's edge answers when it is unwell. */
   | { status: 500 | 502 | 503 }
   /** An HTTP 4xx with an HTML body and no `ok: false` (Slack's edge refusing the request: a proxy, a bad path). */

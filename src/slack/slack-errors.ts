@@ -5,6 +5,31 @@ interface PlatformErrorLike {
   data?: { error?: string; needed?: string; provided?: string };
   statusCode?: number;
   retryAfter?: number;
+  /** A request error's own (slack_webapi_request_error). */
+  original?: { message?: unknown };
+}
+
+/** The client's words for a 429 it retried until its retries ran out (its last attempt's error). */
+const RETRIES_RAN_OUT = /^A rate limit was exceeded \(url: .*, retry-after: (\d+)\)/;
+/** The client's words for a 429 whose Retry-After it could not read (it gives up at once). */
+const UNREADABLE_RETRY_AFTER = /^Retry header did not contain a valid timeout/;
+
+/**
+ * A 429 the Web API client did not give as a rate-limited error (slack_webapi_rate_limited_error, which it gives only
+ * with `rejectRateLimitedCalls`): retried until its retries ran out, it gives its last attempt's plain error, wrapped as
+ * a request error (as if Slack could not be reached); with a Retry-After it could not read, a plain error. Either way
+ * Slack refused the call and did nothing. What Slack asked to wait (`seconds`, undefined when it said nothing readable),
+ * or null for any other failure.
+ */
+function rateLimitOutlasted(e: Error & PlatformErrorLike): { seconds: number | undefined } | null {
+  const messages = [e.message, e.code === 'slack_webapi_request_error' ? e.original?.message : undefined];
+  for (const message of messages) {
+    if (typeof message !== 'string') continue;
+    const ranOut = RETRIES_RAN_OUT.exec(message);
+    if (ranOut) return { seconds: Number(ranOut[1]) };
+    if (UNREADABLE_RETRY_AFTER.test(message)) return { seconds: undefined };
+  }
+  return null;
 }
 
 /** What to tell a person when Slack says no. */
@@ -43,14 +68,16 @@ export function toChatPlatformError(err: unknown, doing: string): unknown {
       e.statusCode,
     );
   }
-  if (e.code === 'slack_webapi_request_error') {
-    return new ChatPlatformError('request_error', `Couldn't ${doing}: Slack could not be reached. Try again shortly.`);
-  }
-  if (e.code === 'slack_webapi_rate_limited_error') {
+  const outlasted = rateLimitOutlasted(e);
+  if (e.code === 'slack_webapi_rate_limited_error' || outlasted) {
+    const seconds = outlasted ? outlasted.seconds : e.retryAfter;
     return new ChatPlatformError(
       'ratelimited',
-      `Couldn't ${doing}: Slack is rate limiting the bot; try again in ${e.retryAfter ?? 60} seconds.`,
+      `Couldn't ${doing}: Slack is rate limiting the bot; try again in ${seconds ?? 60} seconds.`,
     );
+  }
+  if (e.code === 'slack_webapi_request_error') {
+    return new ChatPlatformError('request_error', `Couldn't ${doing}: Slack could not be reached. Try again shortly.`);
   }
   return err;
 }
@@ -60,8 +87,9 @@ export function toChatPlatformError(err: unknown, doing: string): unknown {
  * `rejectRateLimitedCalls`, or one whose retries ran out); undefined for any other failure, or when Slack said none.
  */
 export function rateLimitedFor(err: unknown): number | undefined {
-  const e = err as PlatformErrorLike | undefined;
-  return e?.code === 'slack_webapi_rate_limited_error' ? e.retryAfter : undefined;
+  if (!(err instanceof Error)) return undefined;
+  const e = err as Error & PlatformErrorLike;
+  return e.code === 'slack_webapi_rate_limited_error' ? e.retryAfter : rateLimitOutlasted(e)?.seconds;
 }
 
 export function slackErrorCode(err: unknown): string | undefined {

@@ -4,10 +4,11 @@
  * internal_error, fatal_error. A refusal in so many words (not_in_channel, ratelimited…), or any other HTTP 4xx, posted nothing: the retry posts
  * at once, no lookup.
  */
-import { WebClient } from '@slack/web-api';
+import { WebClient, LogLevel as WebLogLevel } from '@slack/web-api';
 import { beforeEach, expect, it } from 'vitest';
 import { StepPosts } from '../../src/incidents/alert-step-posts.js';
 import { StormMessage } from '../../src/incidents/alert-storm-message.js';
+import { slackClientOptions } from '../../src/slack/client-options.js';
 import { SlackAlertChat } from '../../src/slack/slack-alert-chat.js';
 import { stormMessageOf } from '../../src/store/alert-storm-message.repo.js';
 import type { Failure } from '../support/fake-slack.js';
@@ -23,6 +24,8 @@ forEachDatabase(
     let channel: string;
     let n = 0;
     let message: StormMessage;
+    /** The same, through a client as the bot's own (app.client): it retries a 429, rather than refusing it at once. */
+    let retrying: StormMessage;
     beforeEach(async () => {
       await ctx.db.exec('TRUNCATE alert_storm_messages, alert_step_posts');
       // A channel of each test's own (the fake's workspace stays from test to test).
@@ -35,19 +38,25 @@ forEachDatabase(
       });
       const chat = new SlackAlertChat(client, { incidentsChannel: channel, log: quiet });
       message = new StormMessage(ctx.db, chat, new StepPosts(ctx.db, chat));
+      const botClient = new WebClient('xoxb-test', { ...slackClientOptions(fake.url), logLevel: WebLogLevel.ERROR });
+      const botChat = new SlackAlertChat(botClient, { incidentsChannel: channel, log: quiet });
+      retrying = new StormMessage(ctx.db, botChat, new StepPosts(ctx.db, botChat));
     });
 
     const incident = makeIncident({ id: 1, number: 1 });
     const storm = { source: 's', maxIncidents: 2 };
     const mark = 'storm:1:everyone';
-    /** The storm's message posted by the step, its first attempt answered with `failure`, then tried again. */
-    const postedAfter = async (failure: Failure) => {
-      fake.failNext('chat.postMessage', failure, 1);
-      await expect(message.tellStormEveryone(incident, storm, mark)).rejects.toThrow();
+    /**
+     * The storm's message posted by the step, its first attempt answered with `failure` (each of the client's `times`
+     * tries, through `via`), then tried again.
+     */
+    const postedAfter = async (failure: Failure, times = 1, via = message) => {
+      fake.failNext('chat.postMessage', failure, times);
+      await expect(via.tellStormEveryone(incident, storm, mark)).rejects.toThrow();
       // A post held back past the client's timeout lands meanwhile, as Slack takes it.
       if ('delayMs' in failure)
         await fake.waitFor('chat.postMessage', (c) => c.delayedMs !== undefined, 10_000, { includeFailed: true });
-      const { at } = await message.tellStormEveryone(incident, storm, mark);
+      const { at } = await via.tellStormEveryone(incident, storm, mark);
       return {
         at,
         lookups: fake.callsTo('conversations.history').length,
@@ -73,6 +82,20 @@ forEachDatabase(
       expect(after.shown).toBe(1);
       expect(await stormMessageOf(ctx.db, 's')).toEqual(after.at);
     });
+
+    it.each<[string, Failure, number]>([
+      ['a 429 outlasting the client’s retries', { status: 429, retryAfter: 0 }, 4],
+      ['a 429 whose Retry-After the client cannot read', { status: 429, retryAfter: 'soon' }, 1],
+    ])(
+      'refused with %s, through a client as the bot’s (nothing posted): posted again with no lookup',
+      async (_, failure, times) => {
+        const after = await postedAfter(failure, times, retrying);
+        expect(after.lookups).toBe(0);
+        expect(after.posts).toBe(times + 1);
+        expect(after.shown).toBe(1);
+        expect(await stormMessageOf(ctx.db, 's')).toEqual(after.at);
+      },
+    );
 
     it.each<[string, Failure]>([
       ['internal_error', { error: 'internal_error' }],
