@@ -7,6 +7,7 @@ import {
 import type { Database } from '../store/db.js';
 import type { AlertChat } from './alert-ports.js';
 import type { Logger } from './ports.js';
+import { type DoublingRetries, retryWaitMs } from './retry-schedule.js';
 import type { Sweep } from './timer-loop.js';
 
 /** How posts one too many Slack would not delete are tried again (StormWithdrawals); tests shorten both. */
@@ -33,7 +34,7 @@ const LEASE_MS = 60_000;
  */
 export class StormWithdrawals implements Sweep {
   private readonly firstRetryMs: number;
-  private readonly maxAttempts: number;
+  private readonly retries: DoublingRetries;
 
   constructor(
     private readonly db: Database,
@@ -42,7 +43,11 @@ export class StormWithdrawals implements Sweep {
     private readonly log: Logger = console,
   ) {
     this.firstRetryMs = retries.firstRetryMs ?? DEFAULT_FIRST_RETRY_MS;
-    this.maxAttempts = retries.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.retries = {
+      firstMs: this.firstRetryMs,
+      mostMs: MOST_WAIT_MS,
+      maxAttempts: retries.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    };
   }
 
   /** A post of `source`'s storm message one too many: recorded, then deleted at once; refused, left to the sweep. */
@@ -77,7 +82,8 @@ export class StormWithdrawals implements Sweep {
 
   private async refused(w: { source: string; channel: string; ts: string; attempts: number }, err: unknown) {
     const at = { channel: w.channel, ts: w.ts };
-    if (w.attempts >= this.maxAttempts) {
+    const wait = retryWaitMs(this.retries, w.attempts);
+    if (wait === null) {
       this.log.error(
         `gave up deleting a post of ${w.source}'s storm message one too many (${w.ts} in ${w.channel}) after ${w.attempts} attempts: it shows twice until a person deletes it`,
         err,
@@ -85,7 +91,6 @@ export class StormWithdrawals implements Sweep {
       await stormPostWithdrawn(this.db, at);
       return;
     }
-    const wait = Math.min(this.firstRetryMs * 2 ** (w.attempts - 1), MOST_WAIT_MS);
     this.log.warn(
       `could not delete a post of ${w.source}'s storm message one too many (${w.ts}, attempt ${w.attempts}); again in ${wait} ms`,
       err,

@@ -1,6 +1,7 @@
 import type { Database } from '../store/db.js';
 import { claimNoticeDms, noticeDmsDrawn, noticeDmsDueAt } from '../store/notice-dm.repo.js';
 import type { Logger } from './ports.js';
+import { retryWaitMs } from './retry-schedule.js';
 import type { Sweep } from './timer-loop.js';
 
 /** The first wait before on-call's copies of a withdrawn notice are drawn again, by default (ALERTS_DM_RETRY). */
@@ -11,9 +12,13 @@ const MOST_TIMES_FIRST = 12;
 const BATCH = 20;
 const LEASE_MS = 60_000;
 
-/** The wait before the next drawing, after `attempts` refused ones: the first wait, doubled each time, at most 12x. */
+/**
+ * The wait before the next drawing, after the sweep's `attempts` refused ones: the first wait, doubled each time, at
+ * most 12x, never given up. The sweep's first refusal is the copies' second (the notice's step drew them once, then
+ * waited the first wait: `later`), hence `attempts + 1`.
+ */
 export const noticeDmRetryAfterMs = (firstMs: number, attempts: number) =>
-  firstMs * Math.min(2 ** Math.max(0, attempts), MOST_TIMES_FIRST);
+  retryWaitMs({ firstMs, mostMs: firstMs * MOST_TIMES_FIRST }, attempts + 1);
 
 /**
  * The alert loop's drawings of on-call's copies of withdrawn notices (a warning's notice sent them whole as it read as a
