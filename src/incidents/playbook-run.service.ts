@@ -5,11 +5,12 @@ import {
   getPlaybookRunByRequest,
   insertPlaybookRun,
   insertRunEvent,
-  setPlaybookRunMessage,
+  releasePlaybookRunPost,
 } from '../store/playbook-run.repo.js';
 import type { Checklists } from './checklist.service.js';
-import { ChatPlatformError, DomainError } from './errors.js';
+import { ChatPlatformError, DomainError, mayHaveBeenDone } from './errors.js';
 import type { PlaybookRun } from './playbook-host.js';
+import { holdingRunPost, keepRunPost, RUN_POST_LEASE_MS } from './playbook-run-messages.js';
 import type { Logger, PlaybookChat } from './ports.js';
 
 export interface StartRun {
@@ -40,6 +41,8 @@ export class PlaybookRuns {
     private readonly checklists: Checklists,
     private readonly playbooks: readonly Playbook[],
     private readonly log: Logger = console,
+    /** How long the run is held while its checklist is posted, renewed meanwhile (see PlaybookRunMessages). */
+    private readonly postLeaseMs = RUN_POST_LEASE_MS,
   ) {}
 
   /** The playbooks the runbook file marks as used outside incidents (`outside_incident`). */
@@ -49,7 +52,9 @@ export class PlaybookRuns {
 
   /**
    * Starts a run: recorded, then its checklist posted in the channel (the runbook file's, or where it was typed) and
-   * its thread opened. A channel that refuses the message leaves no run behind.
+   * its thread opened. A channel that refuses the message leaves no run behind. The run is held while Slack takes the
+   * post: should this process die before it records where it went, or Slack's answer be lost, the sweep
+   * (PlaybookRunMessages) finds the post by its marker and records it, or posts it if Slack never took it.
    */
   async start(s: StartRun): Promise<StartResult> {
     const outside = s.playbook.outsideIncident;
@@ -61,13 +66,17 @@ export class PlaybookRuns {
     }
     const channelId = outside.channel ?? s.typedIn;
     const run = await this.db.transaction(async (tx) => {
-      const created = await insertPlaybookRun(tx, {
-        teamId: s.teamId,
-        playbookId: s.playbook.id,
-        channelId,
-        startedBy: s.userId,
-        requestKey: s.requestKey,
-      });
+      const created = await insertPlaybookRun(
+        tx,
+        {
+          teamId: s.teamId,
+          playbookId: s.playbook.id,
+          channelId,
+          startedBy: s.userId,
+          requestKey: s.requestKey,
+        },
+        this.postLeaseMs,
+      );
       if (created) {
         await insertRunEvent(tx, created.id, 'run_started', s.userId, {
           playbook: s.playbook.id,
@@ -83,27 +92,50 @@ export class PlaybookRuns {
       return { kind: 'already', run: existing };
     }
     const place = { channelId };
-    let ts: string;
+    let posted: string;
     try {
       const { view } = await this.checklists.view({ kind: 'run', run }, s.playbook);
-      ts = await this.chat.postPlaybook(place, view);
+      posted = await holdingRunPost(this.db, run.id, this.postLeaseMs, () => this.chat.postPlaybook(place, view));
     } catch (err) {
+      if (err instanceof ChatPlatformError && mayHaveBeenDone(err)) {
+        // Slack may have taken it, its answer lost: the run is kept, left to the sweep now, which finds the post by
+        // its marker or posts it (once).
+        await releasePlaybookRunPost(this.db, run.id).catch((e) => this.log.warn('could not release the run', e));
+        throw new DomainError(
+          err.code,
+          `${err.message} Slack may have posted it all the same: run #${run.id} is kept, and its checklist will be found in <#${channelId}>, or posted there, within a minute or two.`,
+        );
+      }
       await deletePlaybookRun(this.db, run.id).catch((e) => this.log.warn('could not remove the unposted run', e));
       if (err instanceof ChatPlatformError) {
         throw new DomainError(err.code, `${err.message} Nothing was started: no run was recorded.`);
       }
       throw err;
     }
-    await setPlaybookRunMessage(this.db, run.id, ts);
+    let ts: string | null;
+    try {
+      ts = await keepRunPost(this.db, this.chat, this.log, { id: run.id, channelId }, posted);
+    } catch (err) {
+      // Its hold runs out, and the sweep records the post it finds by its marker.
+      this.log.warn(`could not record where playbook run ${run.id}'s checklist went; the sweep will`, err);
+      throw new DomainError(
+        'run_not_recorded',
+        `The checklist of run #${run.id} is posted in <#${channelId}>, but where it went could not be recorded (the database did not answer): it will be within a minute or two.`,
+      );
+    }
+    if (ts === null) throw new DomainError('run_not_found', 'That run could not be found; start it again.');
     const started: PlaybookRun = { ...run, messageTs: ts };
-    await this.chat
-      .postNote({ channelId, threadTs: ts }, ts, {
-        kind: 'run_started',
-        runId: run.id,
-        playbookTitle: s.playbook.title,
-        startedBy: s.userId,
-      })
-      .catch((e) => this.log.warn('could not open the run thread', e));
+    // Another process recorded its own post first (this one, deleted, took so long that it was thought dead): it
+    // opened the thread.
+    if (ts === posted)
+      await this.chat
+        .postNote({ channelId, threadTs: ts }, ts, {
+          kind: 'run_started',
+          runId: run.id,
+          playbookTitle: s.playbook.title,
+          startedBy: s.userId,
+        })
+        .catch((e) => this.log.warn('could not open the run thread', e));
     const link = await this.chat.permalink(place, ts).catch(() => null);
     return { kind: 'started', run: started, link };
   }

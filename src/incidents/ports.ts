@@ -643,8 +643,19 @@ export type PlaybookNote =
 
 /** What running the runbook needs from the chat platform. */
 export interface PlaybookChat {
-  /** Posts a playbook with its checklist (Done, Skip, Run, Check); returns its ts. */
+  /**
+   * Posts a playbook with its checklist (Done, Skip, Run, Check); returns its ts. A run's (`checklist.runId`) is marked
+   * with the run's id, for findPlaybookPost.
+   */
   postPlaybook(place: ChatPlace, checklist: ChecklistView): Promise<string>;
+  /**
+   * A run's checklist message (postPlaybook) posted since `since` in the place's channel, by a process that died (or
+   * lost Slack's answer) before it recorded where: its ts; null when it is not there (Slack never took it). Slack
+   * failing to be read is thrown (ChatPlatformError, logged once per reason): not found is not known then.
+   */
+  findPlaybookPost(place: ChatPlace, runId: number, since: Date): Promise<string | null>;
+  /** Deletes a playbook message one too many (another post of the same run's checklist was recorded first). */
+  deletePlaybook(place: ChatPlace, ts: string): Promise<void>;
   /** Shows a playbook message again: after a tick, a run, a page turned or a detach. */
   updatePlaybook(place: ChatPlace, ts: string, checklist: ChecklistView): Promise<void>;
   /** Posts a line in a playbook's thread. */

@@ -113,6 +113,11 @@ const HISTORY_LOOKUPS = {
     scopes: 'channels:history and groups:history scopes',
     so: 'that message is left saying the run is running',
   },
+  checklist: {
+    what: "a playbook run's checklist its process posted without recording it",
+    scopes: 'channels:history and groups:history scopes',
+    so: 'the checklist is neither recorded nor posted until Slack can be read; tried again a few times',
+  },
 } as const;
 
 /** The domain's IncidentChat and PlaybookChat, implemented with the Slack Web API and the pure templates. */
@@ -642,9 +647,37 @@ export class SlackChat implements IncidentChat, PlaybookChat {
         text: msg.text,
         blocks: msg.blocks,
         unfurl_links: false,
+        // A run's: found by findPlaybookPost should its process die (or its answer be lost) before it records where.
+        ...(checklist.runId !== null
+          ? { metadata: { event_type: PLAYBOOK_RUN_EVENT, event_payload: { run_id: checklist.runId } } }
+          : {}),
       }),
     );
     return res.ts!;
+  }
+
+  async findPlaybookPost(place: ChatPlace, runId: number, since: Date): Promise<string | null> {
+    const channel = channelOf(place);
+    const isIt = (m: { metadata?: { event_type?: string; event_payload?: unknown } }) =>
+      m.metadata?.event_type === PLAYBOOK_RUN_EVENT &&
+      Number((m.metadata.event_payload as { run_id?: unknown } | undefined)?.run_id) === runId;
+    const oldest = ((since.getTime() - PAGE_LOOKUP_CLOCK_MARGIN_MS) / 1000).toFixed(6);
+    let found: { ts: string | null; more: boolean };
+    try {
+      found = await this.findInHistory(channel, oldest, isIt);
+    } catch (err) {
+      this.lookupFailed('checklist', err);
+      throw toChatPlatformError(err, "look for the run's checklist");
+    }
+    if (!found.ts && found.more)
+      this.opts.log?.warn(
+        `playbook run ${runId}'s checklist not found in the last ${PAGE_LOOKUP_PAGES * PAGE_LOOKUP_LIMIT} messages of ${channel}; posting it, so it may show twice`,
+      );
+    return found.ts;
+  }
+
+  async deletePlaybook(place: ChatPlace, ts: string): Promise<void> {
+    await this.call('delete the playbook message', () => this.client.chat.delete({ channel: channelOf(place), ts }));
   }
 
   async updatePlaybook(place: ChatPlace, ts: string, checklist: ChecklistView): Promise<void> {
@@ -1128,6 +1161,9 @@ const noticeMetadata = (incident: Incident, post: NoticePost, place: NoticePlace
   event_type: NOTICE_EVENT,
   event_payload: { incident_id: incident.id, followup_id: post.followup, place },
 });
+
+/** The metadata event type of a playbook run's checklist message (its payload names the run). */
+const PLAYBOOK_RUN_EVENT = 'playbook_run';
 
 /** The metadata event type of a step run's message (its payload names the run). */
 const RUN_EVENT = 'step_run';

@@ -1,0 +1,324 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { Checklists } from '../../src/incidents/checklist.service.js';
+import { ChatPlatformError, DomainError } from '../../src/incidents/errors.js';
+import { PlaybookRuns } from '../../src/incidents/playbook-run.service.js';
+import { PlaybookRunMessages, RUN_POST_MAX_ATTEMPTS } from '../../src/incidents/playbook-run-messages.js';
+import type { ChecklistView, Logger, PlaybookChat, PlaybookNote } from '../../src/incidents/ports.js';
+import type { Playbook } from '../../src/runbook/playbooks.js';
+import { parseRunbook } from '../../src/runbook/runbook.js';
+import type { Database } from '../../src/store/db.js';
+import { getPlaybookRun } from '../../src/store/playbook-run.repo.js';
+import { untilPasses } from '../support/incident-flow.js';
+import { testRunbookData } from '../support/test-runbook.js';
+import { forEachDatabase } from './databases.js';
+
+/**
+ * A playbook run's checklist message, between Slack taking the post and the run recording where it went: a process
+ * dying there (kill -9), the recording failing, or Slack's answer lost, left the run without a message for good (its
+ * checklist never redrawn, its step runs posted at the channel's top level). The run is held while it is posted; once
+ * its hold runs out the sweep (PlaybookRunMessages) finds the post by its marker and records it, or posts it once.
+ */
+
+const CHANNEL = 'C0BACKUPS';
+const USER = 'U0RESPONDER';
+/** How long a run is held while its checklist is posted (renewed every third of it): short, really waited for. */
+const LEASE_MS = 1_500;
+
+const runbook = parseRunbook({
+  ...testRunbookData(),
+  playbooks: {
+    'weekly-backup-check': {
+      title: 'Weekly backup check',
+      kind: 'procedure',
+      outside_incident: { channel: CHANNEL },
+      detection: ['List recent backups', 'Test point-in-time recovery', 'Write it down'],
+    },
+  },
+});
+const playbook = runbook.playbooks.find((p) => p.id === 'weekly-backup-check') as Playbook;
+
+/** The database as the posting process sees it: a statement matching `failing` fails while it does. */
+function flaky(db: Database) {
+  let failing: RegExp | null = null;
+  let times = Number.POSITIVE_INFINITY;
+  const proxy = new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === 'query') {
+        return (sql: string, params?: unknown[]) => {
+          if (failing?.test(sql) && times > 0) {
+            times--;
+            return Promise.reject(new Error('Connection terminated unexpectedly'));
+          }
+          return target.query(sql, params as never[]);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return {
+    db: proxy,
+    fail(re: RegExp | null, n = Number.POSITIVE_INFINITY) {
+      failing = re;
+      times = n;
+    },
+  };
+}
+
+/** A request's answer never came (a timeout): Slack may have taken it. */
+const lostAnswer = () => new ChatPlatformError('request_error', 'Slack did not answer while posting the playbook.');
+
+/**
+ * A Slack channel holding the checklists posted (each with its marker, the run's id), their redraws and thread notes.
+ * `next` says what the next post does: taken and answered (default); `hang`, taken and never answered (its process
+ * dies there: `answer` lets it go on, failing, for the test to end); `lost`, taken and its answer lost; `untaken`, not
+ * taken, its answer lost all the same. `unreadable`: its history cannot be read.
+ */
+function slack() {
+  const posts: { ts: string; runId: number | null; view: ChecklistView }[] = [];
+  const updates: { ts: string; view: ChecklistView }[] = [];
+  const notes: { threadTs: string; note: PlaybookNote }[] = [];
+  const deleted: string[] = [];
+  const looks: number[] = [];
+  let next: 'answer' | 'hang' | 'lost' | 'untaken' = 'answer';
+  let answer: () => void = () => {};
+  let n = 0;
+  const state = { unreadable: false };
+  const chat = {
+    async postPlaybook(_p: unknown, view: ChecklistView) {
+      const mode = next;
+      next = 'answer';
+      if (mode === 'untaken') throw lostAnswer();
+      const ts = `1700000000.${String(++n).padStart(6, '0')}`;
+      posts.push({ ts, runId: view.runId, view });
+      if (mode === 'lost') throw lostAnswer();
+      if (mode === 'hang') {
+        await new Promise<void>((r) => {
+          answer = r;
+        });
+        throw new Error('the process died here');
+      }
+      return ts;
+    },
+    async findPlaybookPost(_p: unknown, runId: number) {
+      looks.push(runId);
+      if (state.unreadable) throw new ChatPlatformError('missing_scope', 'Slack refused to read the channel.');
+      return posts.find((p) => p.runId === runId)?.ts ?? null;
+    },
+    async deletePlaybook(_p: unknown, ts: string) {
+      deleted.push(ts);
+    },
+    async updatePlaybook(_p: unknown, ts: string, view: ChecklistView) {
+      updates.push({ ts, view });
+    },
+    async postNote(_p: unknown, threadTs: string, note: PlaybookNote) {
+      notes.push({ threadTs, note });
+    },
+    isMember: async () => true,
+    isPrivateChannel: async () => false,
+    permalink: async (_p: unknown, ts: string) => `https://slack.example/${ts}`,
+  };
+  return {
+    chat: chat as unknown as PlaybookChat,
+    posts,
+    updates,
+    notes,
+    deleted,
+    looks,
+    state,
+    next(mode: typeof next) {
+      next = mode;
+    },
+    answer: () => answer(),
+  };
+}
+
+/** A log that keeps what was said. */
+function log() {
+  const said: { level: string; text: string }[] = [];
+  const keep =
+    (level: string) =>
+    (...args: unknown[]) =>
+      said.push({ level, text: args.map(String).join(' ') });
+  const l: Logger = { info: keep('info'), warn: keep('warn'), error: keep('error') };
+  return { log: l, said };
+}
+
+forEachDatabase((ctx) => {
+  beforeEach(() => ctx.db.exec('TRUNCATE playbook_runs RESTART IDENTITY CASCADE'));
+
+  const quiet = log().log;
+  let keys = 0;
+  const start = (db: Database, s: ReturnType<typeof slack>) =>
+    new PlaybookRuns(db, s.chat, new Checklists(db, s.chat, runbook, quiet), runbook.playbooks, quiet, LEASE_MS).start({
+      teamId: 'T1',
+      playbook,
+      typedIn: 'C0TYPED',
+      userId: USER,
+      requestKey: `trigger-${++keys}`,
+    });
+  const sweeper = (s: ReturnType<typeof slack>, l: Logger = quiet, leaseMs = LEASE_MS) =>
+    new PlaybookRunMessages(ctx.db, s.chat, new Checklists(ctx.db, s.chat, runbook, l), runbook.playbooks, l, leaseMs);
+  const row = async () =>
+    (
+      await ctx.db.query<{ id: number; message_ts: string | null; message_given_up_at: Date | null }>(
+        'SELECT id, message_ts, message_given_up_at FROM playbook_runs ORDER BY id',
+      )
+    ).rows[0];
+  /** Sweeps (really waiting for the hold to run out) until the run's message is recorded. */
+  const sweepUntilRecorded = async (sweep: PlaybookRunMessages) =>
+    untilPasses(
+      async () => {
+        await sweep.sweep();
+        expect((await row())?.message_ts).not.toBeNull();
+      },
+      LEASE_MS * 4 + 5_000,
+    );
+  const tick = async (s: ReturnType<typeof slack>, key: string) => {
+    const run = await getPlaybookRun(ctx.db, (await row())!.id);
+    await new Checklists(ctx.db, s.chat, runbook, quiet).done({ kind: 'run', run: run! }, playbook.id, key, USER);
+  };
+  const stateOf = (v: ChecklistView | undefined, key: string) => v?.statuses[key]?.state ?? 'open';
+
+  describe('a process that dies after Slack took the checklist, before it recorded where', () => {
+    it('its run is held while it could still record it; then the sweep finds the post by its marker, records it and draws it as the run stands: one message, kept up to date', async () => {
+      const s = slack();
+      const f = flaky(ctx.db);
+      s.next('hang');
+      // Dead: its hold is renewed no more.
+      f.fail(/SET message_lease_until = now\(\) \+/);
+      const dying = start(f.db, s).catch((e: unknown) => e);
+      await untilPasses(async () => expect(s.posts).toHaveLength(1), 5_000);
+      const [post] = s.posts;
+      expect(post!.runId).toBe((await row())!.id);
+      expect(await row()).toMatchObject({ message_ts: null });
+      // Its buttons are up: a step ticked meanwhile is recorded, and shown nowhere (no message on the record).
+      await tick(s, 'detection.0');
+      expect(s.updates).toEqual([]);
+
+      const sweep = sweeper(s);
+      // Within its hold: left to its process.
+      await sweep.sweep();
+      expect(s.looks).toEqual([]);
+      expect((await row())?.message_ts).toBeNull();
+
+      await sweepUntilRecorded(sweep);
+      expect((await row())?.message_ts).toBe(post!.ts);
+      expect(s.posts).toHaveLength(1);
+      // Drawn as the run stands: the step ticked meanwhile shows done.
+      expect(s.updates.map((u) => u.ts)).toEqual([post!.ts]);
+      expect(stateOf(s.updates[0]?.view, 'detection.0')).toBe('done');
+      // Its thread opened, once.
+      expect(s.notes).toEqual([{ threadTs: post!.ts, note: expect.objectContaining({ kind: 'run_started' }) }]);
+
+      // Kept up to date afterwards.
+      await tick(s, 'detection.1');
+      expect(s.updates.map((u) => u.ts)).toEqual([post!.ts, post!.ts]);
+      expect(stateOf(s.updates[1]?.view, 'detection.1')).toBe('done');
+
+      // The dead process's post never answers; the sweep has nothing more to do.
+      s.answer();
+      await dying;
+      await sweep.sweep();
+      expect(s.posts).toHaveLength(1);
+      expect(s.deleted).toEqual([]);
+      expect((await row())?.message_ts).toBe(post!.ts);
+    });
+
+    it('a live process posting slowly (past several holds) keeps its run: the sweep never takes it', async () => {
+      const s = slack();
+      s.next('hang');
+      const slow = start(ctx.db, s).catch((e: unknown) => e);
+      await untilPasses(async () => expect(s.posts).toHaveLength(1), 5_000);
+      const sweep = sweeper(s);
+      const until = Date.now() + LEASE_MS * 3;
+      while (Date.now() < until) {
+        await sweep.sweep();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(s.looks).toEqual([]);
+      expect(s.posts).toHaveLength(1);
+      s.answer();
+      await slow;
+    });
+  });
+
+  it('the recording failing after Slack took it: the person is told so, and the sweep records the post found', async () => {
+    const s = slack();
+    const f = flaky(ctx.db);
+    f.fail(/SET message_ts = \$2/, 1);
+    const failed = await start(f.db, s).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(DomainError);
+    expect(String((failed as Error).message)).toMatch(
+      /is posted in <#C0BACKUPS>, but where it went could not be recorded/,
+    );
+    expect(s.posts).toHaveLength(1);
+    expect((await row())?.message_ts).toBeNull();
+    await sweepUntilRecorded(sweeper(s));
+    expect((await row())?.message_ts).toBe(s.posts[0]!.ts);
+    expect(s.posts).toHaveLength(1);
+    expect(s.notes.map((n) => n.threadTs)).toEqual([s.posts[0]!.ts]);
+  });
+
+  describe('the post answered with a timeout', () => {
+    it.each([
+      ['Slack took it: found and recorded', 'lost' as const],
+      ['Slack never took it: posted then, once', 'untaken' as const],
+    ])('%s', async (_name, mode) => {
+      const s = slack();
+      s.next(mode);
+      const failed = await start(ctx.db, s).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(DomainError);
+      expect(String((failed as Error).message)).toMatch(
+        /Slack may have posted it all the same: run #\d+ is kept, and its checklist will be found in <#C0BACKUPS>, or posted there/,
+      );
+      // Kept, and left to the sweep at once.
+      expect(await row()).toMatchObject({ message_ts: null });
+      const sweep = sweeper(s);
+      await sweepUntilRecorded(sweep);
+      expect(s.posts).toHaveLength(1);
+      expect((await row())?.message_ts).toBe(s.posts[0]!.ts);
+      expect(s.notes.map((n) => n.threadTs)).toEqual([s.posts[0]!.ts]);
+      // Recorded: swept no more.
+      await new Promise((r) => setTimeout(r, LEASE_MS));
+      await sweep.sweep();
+      expect(s.posts).toHaveLength(1);
+      expect(s.looks).toHaveLength(1);
+      await tick(s, 'detection.2');
+      expect(s.updates.at(-1)?.ts).toBe(s.posts[0]!.ts);
+    });
+  });
+
+  it('Slack refusing the post outright: nothing was started, no run kept', async () => {
+    const s = slack();
+    s.chat.postPlaybook = async () => {
+      throw new ChatPlatformError('not_in_channel', 'The bot is not in that channel.');
+    };
+    const failed = await start(ctx.db, s).catch((e: unknown) => e);
+    expect(String((failed as Error).message)).toMatch(/Nothing was started: no run was recorded/);
+    expect(await row()).toBeUndefined();
+  });
+
+  it("its channel's history unreadable: nothing is posted blind; tried again with growing waits, then given up, said in the log and on the run's record", async () => {
+    const s = slack();
+    s.state.unreadable = true;
+    s.next('untaken');
+    await start(ctx.db, s).catch(() => null);
+    const l = log();
+    // Holds of 30 ms, doubled each attempt: the attempts are really waited for.
+    const sweep = sweeper(s, l.log, 30);
+    await untilPasses(async () => {
+      await sweep.sweep();
+      expect((await row())?.message_given_up_at).not.toBeNull();
+    }, 15_000);
+    expect(s.looks).toHaveLength(RUN_POST_MAX_ATTEMPTS);
+    expect(s.posts).toEqual([]);
+    expect(l.said.filter((x) => x.level === 'error').map((x) => x.text)).toEqual([
+      expect.stringMatching(/gave up finding or posting its checklist after 8 attempts .*start the playbook again/),
+    ]);
+    // Given up: left.
+    await new Promise((r) => setTimeout(r, 200));
+    await sweep.sweep();
+    expect(s.looks).toHaveLength(RUN_POST_MAX_ATTEMPTS);
+  });
+});
