@@ -2,11 +2,11 @@ import { STOPPED_DETAIL } from '../ops/step-runners.js';
 import type { Playbook, PlaybookStep } from '../runbook/playbooks.js';
 import type { Database } from '../store/db.js';
 import { playbookMessage } from '../store/incident-playbook.repo.js';
-import { runMessageDrawn } from '../store/run-message.repo.js';
+import { lookForRunMessageLater, runMessageDrawn } from '../store/run-message.repo.js';
 import { approvalRunEnded } from '../store/step-approval.repo.js';
 import { claimLostRuns, type EndedRun, keepFoundRunThread, type LostRun } from '../store/step-run.repo.js';
 import type { Checklists } from './checklist.service.js';
-import { DomainError } from './errors.js';
+import { ChatPlatformError, DomainError } from './errors.js';
 import { type PlaybookHost, placeOf, recordStepEvent } from './playbook-host.js';
 import type { IncidentMetrics, Logger, PlaybookChat, RunView } from './ports.js';
 import type { StepRuns } from './step-runs.js';
@@ -98,16 +98,37 @@ export class LostRuns implements Sweep {
   }
 
   /**
-   * The message of a run with none on the record: its process may have died after Slack took the post, before it
-   * recorded where (setRunThread, or its lease's next renewal). Looked for in the playbook's thread by the run's
-   * marker, and recorded when found: drawn then as the run ended, rather than left saying "Running" for good.
+   * The message of a run with none on the record (findLostRunMessage). Slack's history unreadable (a missing scope,
+   * rate limited), it is looked for again by RunMessageRedraws, a few times, rather than never.
    */
   private async findMessage(host: PlaybookHost, r: LostRun): Promise<LostRun | null> {
-    const thread =
-      host.kind === 'run' ? host.run.messageTs : await playbookMessage(this.db, host.incident.id, r.playbookId);
-    const ts = await this.chat.findRunPost(placeOf(host), thread, r.id, r.startedAt);
-    return ts ? keepFoundRunThread(this.db, r.id, ts) : null;
+    try {
+      return await findLostRunMessage(this.db, this.chat, host, r);
+    } catch (e) {
+      if (!(e instanceof ChatPlatformError)) throw e;
+      this.log.warn(`could not look for step run ${r.id}'s message (${e.slackError}); it is looked for again later`);
+      await lookForRunMessageLater(this.db, r.id);
+      return null;
+    }
   }
+}
+
+/**
+ * The message of an ended run with none on the record: its process may have died after Slack took the post, before it
+ * recorded where (setRunThread, or its lease's next renewal). Looked for in the playbook's thread by the run's marker,
+ * and recorded when found (marked due to be drawn as the run ended): the run then, rather than its message left saying
+ * "Running" for good; null when not there (or recorded meanwhile). Slack's history unreadable is thrown
+ * (ChatPlatformError).
+ */
+export async function findLostRunMessage(
+  db: Database,
+  chat: Pick<PlaybookChat, 'findRunPost'>,
+  host: PlaybookHost,
+  r: EndedRun,
+): Promise<EndedRun | null> {
+  const thread = host.kind === 'run' ? host.run.messageTs : await playbookMessage(db, host.incident.id, r.playbookId);
+  const ts = await chat.findRunPost(placeOf(host), thread, r.id, r.startedAt);
+  return ts ? keepFoundRunThread(db, r.id, ts) : null;
 }
 
 /** A run's playbook and step in the runbook now; null when gone from it. */

@@ -669,7 +669,8 @@ export interface PlaybookChat {
   /**
    * A run's message (postRun, which marks it with the run's id) posted since `since` in the place's channel (among the
    * replies of `threadTs` when given), by a process that died before it recorded where: its ts, for the run's end to be
-   * drawn on it; null when it is not there (or Slack could not be read: logged).
+   * drawn on it; null when it is not there. Slack failing to be read is thrown (ChatPlatformError, logged once per
+   * reason): not found is not known then.
    */
   findRunPost(place: ChatPlace, threadTs: string | null, runId: number, since: Date): Promise<string | null>;
   updateRun(place: ChatPlace, ts: string, run: RunView): Promise<void>;

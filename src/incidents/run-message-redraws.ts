@@ -2,7 +2,7 @@ import type { Database } from '../store/db.js';
 import { claimRunMessages, redrawRunMessageAt, runMessageDrawn } from '../store/run-message.repo.js';
 import type { EndedRun } from '../store/step-run.repo.js';
 import { DomainError } from './errors.js';
-import { endedStateOf, endedView, stepOfRun } from './lost-runs.js';
+import { endedStateOf, endedView, findLostRunMessage, stepOfRun } from './lost-runs.js';
 import { placeOf } from './playbook-host.js';
 import type { Logger, PlaybookChat } from './ports.js';
 import { REDRAW_BATCH, REDRAW_LEASE_MS, redrawLater } from './redraw-retries.js';
@@ -14,12 +14,14 @@ import type { Sweep } from './timer-loop.js';
  * process, or recorded lost by LostRuns, or stopped with the bot) is drawn once by the process that recorded it, and
  * Slack refusing that update (rate limited, a 5xx, a timeout) or the process dying first left it so for good. Each
  * round draws the due ones as they ended, from the record (with what their message showed besides: EndedRun.shown),
- * with growing waits, until Slack takes one (or gives up, logged).
+ * with growing waits, until Slack takes one (or gives up, logged). A run with no message on the record whose look-up
+ * failed (LostRuns: Slack's history unreadable) is looked for again the same way: found, recorded and drawn; not there,
+ * left; still unreadable after the attempts, given up (logged: its message, if any, may say "Running" for good).
  */
 export class RunMessageRedraws implements Sweep {
   constructor(
     private readonly db: Database,
-    private readonly chat: Pick<PlaybookChat, 'updateRun'>,
+    private readonly chat: Pick<PlaybookChat, 'updateRun' | 'findRunPost'>,
     private readonly runs: Pick<StepRuns, 'host' | 'step'>,
     private readonly log: Logger = console,
   ) {}
@@ -31,16 +33,26 @@ export class RunMessageRedraws implements Sweep {
 
   private async redraw(r: EndedRun & { attempts: number }): Promise<void> {
     // Claimed while due: it carries the mark it read.
-    const mark = r.mark ?? 0;
+    let mark = r.mark ?? 0;
     try {
       // An incident or run no longer there has nothing to show.
       const state = endedStateOf(r.state);
-      const host =
-        r.threadTs && state
-          ? await this.runs.host(r.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)))
-          : null;
-      if (host && r.threadTs && state) {
-        await this.chat.updateRun(placeOf(host), r.threadTs, endedView({ ...r, state }, stepOfRun(this.runs, r)));
+      const host = state
+        ? await this.runs.host(r.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)))
+        : null;
+      let run: EndedRun = r;
+      if (host && state && !r.threadTs) {
+        // Its look-up failed before: looked for again (Slack's history still unreadable is thrown, tried again below).
+        const found = await findLostRunMessage(this.db, this.chat, host, r);
+        if (!found) {
+          await runMessageDrawn(this.db, r.id, mark);
+          return;
+        }
+        run = found;
+        mark = found.mark ?? mark;
+      }
+      if (host && run.threadTs && state) {
+        await this.chat.updateRun(placeOf(host), run.threadTs, endedView({ ...run, state }, stepOfRun(this.runs, run)));
       }
       await runMessageDrawn(this.db, r.id, mark);
       return;
@@ -50,7 +62,9 @@ export class RunMessageRedraws implements Sweep {
     await redrawLater(
       {
         what: `step run ${r.id}'s message`,
-        goal: `showing it ${r.state}`,
+        goal: r.threadTs
+          ? `showing it ${r.state}`
+          : `looking for it (its process posted it without recording where); it may say "Running" for good`,
         attempts: r.attempts,
         done: () => runMessageDrawn(this.db, r.id, mark),
         again: (at) => redrawRunMessageAt(this.db, r.id, at),

@@ -111,7 +111,7 @@ const HISTORY_LOOKUPS = {
   run: {
     what: "a lost run's message its process posted without recording it",
     scopes: 'channels:history and groups:history scopes',
-    so: 'that message is left saying the run is running',
+    so: 'it is looked for again a few times, then that message is left saying the run is running',
   },
   checklist: {
     what: "a playbook run's checklist its process posted without recording it",
@@ -756,7 +756,7 @@ export class SlackChat implements IncidentChat, PlaybookChat {
       return found.ts;
     } catch (err) {
       this.lookupFailed('run', err);
-      return null;
+      throw toChatPlatformError(err, "look for the run's message");
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Queryable } from './db.js';
-import { type EndedRow, type EndedRun, toEndedRun } from './step-run.repo.js';
+import { type EndedRow, type EndedRun, RUN_SHOW_GRACE_S, toEndedRun } from './step-run.repo.js';
 
 /*
  * Run messages due to be drawn again (step_runs.show_due_at, migration 079): a run recorded lost or stopped whose
@@ -43,4 +43,17 @@ export async function runMessageDrawn(q: Queryable, id: number, mark: number): P
 /** Drawn again no sooner than `at` (Slack refused the update). */
 export async function redrawRunMessageAt(q: Queryable, id: number, at: Date): Promise<void> {
   await q.query('UPDATE step_runs SET show_due_at = $2 WHERE id = $1 AND show_due_at IS NOT NULL', [id, at]);
+}
+
+/**
+ * A run ended with no message on the record whose look-up in Slack failed (its history unreadable: a missing scope,
+ * rate limited): due to be looked for again by the sweep (RunMessageRedraws), with its redraws' attempts and waits.
+ */
+export async function lookForRunMessageLater(q: Queryable, id: number): Promise<void> {
+  await q.query(
+    `UPDATE step_runs
+        SET show_due_at = now() + make_interval(secs => ${RUN_SHOW_GRACE_S}), show_attempts = 0, show_mark = show_mark + 1
+      WHERE id = $1 AND thread_ts IS NULL AND state <> 'running'`,
+    [id],
+  );
 }

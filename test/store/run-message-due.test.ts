@@ -124,7 +124,7 @@ forEachDatabase(
         const drawn: RunView[] = [];
         const sweep = new RunMessageRedraws(
           ctx.db,
-          { updateRun: async (_p, _ts, v) => void drawn.push(v) },
+          { updateRun: async (_p, _ts, v) => void drawn.push(v), findRunPost: async () => null },
           { host: async () => host(), step: noStep },
           log,
         );
@@ -140,7 +140,7 @@ forEachDatabase(
         await claimLostRuns(ctx.db, 10);
         const sweep = new RunMessageRedraws(
           ctx.db,
-          { updateRun: () => Promise.reject(new Error('internal_error')) },
+          { updateRun: () => Promise.reject(new Error('internal_error')), findRunPost: async () => null },
           { host: async () => host(), step: noStep },
           log,
         );

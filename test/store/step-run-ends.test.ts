@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stepStatuses } from '../../src/incidents/checklist.js';
 import type { Checklists } from '../../src/incidents/checklist.service.js';
+import { ChatPlatformError } from '../../src/incidents/errors.js';
 import { LostRuns } from '../../src/incidents/lost-runs.js';
 import type { PlaybookHost } from '../../src/incidents/playbook-host.js';
 import type { IncidentMetrics, PlaybookChat, RunView } from '../../src/incidents/ports.js';
+import { REDRAW_MAX_ATTEMPTS } from '../../src/incidents/redraw-retries.js';
 import { RunMessageRedraws } from '../../src/incidents/run-message-redraws.js';
 import { StepExecutor } from '../../src/incidents/step-execution.js';
 import type { RunnerOptions } from '../../src/ops/step-runners.js';
@@ -116,13 +118,16 @@ forEachDatabase(
 
     /**
      * A Slack that records every drawing of a run's message; `refuse` makes it refuse the ones it matches; `dieAtPost`
-     * takes the next post and never answers (its process dies there: `answer` lets it go on, for the test to end).
+     * takes the next post and never answers (its process dies there: `answer` lets it go on, for the test to end);
+     * `unreadable` makes its history unreadable for the next look-ups.
      */
     const slack = () => {
       const drawn: { ts: string; view: RunView }[] = [];
       const posts: { ts: string; runId: number }[] = [];
       let refuse: ((v: RunView) => boolean) | null = null;
       let dies = false;
+      let unreadable = 0;
+      const looks: number[] = [];
       let answer: () => void = () => {};
       let n = 0;
       const chat = {
@@ -139,8 +144,14 @@ forEachDatabase(
           }
           return ts;
         },
-        findRunPost: async (_p: unknown, _t: unknown, runId: number) =>
-          posts.find((p) => p.runId === runId)?.ts ?? null,
+        findRunPost: async (_p: unknown, _t: unknown, runId: number) => {
+          looks.push(runId);
+          if (unreadable > 0) {
+            unreadable--;
+            throw new ChatPlatformError('ratelimited', 'Slack asked to wait before reading the channel again.');
+          }
+          return posts.find((p) => p.runId === runId)?.ts ?? null;
+        },
         updateRun: async (_p: unknown, ts: string, view: RunView) => {
           if (refuse?.(view)) throw new Error('internal_error');
           drawn.push({ ts, view });
@@ -160,6 +171,11 @@ forEachDatabase(
           dies = true;
         },
         answer: () => answer(),
+        /** Its history cannot be read (rate limited) for the next `n` look-ups. */
+        unreadable(n: number) {
+          unreadable = n;
+        },
+        looks,
       };
     };
     const checklists = { refresh: async () => {}, settleRun: async () => {} } as unknown as Checklists;
@@ -316,6 +332,67 @@ forEachDatabase(
         f.fail(/./);
         s.answer();
         await running;
+      });
+    });
+
+    describe("a lost run's message whose look-up Slack refused (its history unreadable)", () => {
+      /** A run whose process died as Slack took its message, recorded lost while Slack's history is unreadable. */
+      const lostUnread = async (s: ReturnType<typeof slack>, refusals: number) => {
+        const f = flaky(ctx.db);
+        s.dieAtPost();
+        f.fail(/lease_until = now\(\) \+ make_interval/);
+        const running = execute(executor(f.db, s.chat, opts(), 600), 'detection.2').catch(() => null);
+        await untilPasses(async () => expect(s.posts).toHaveLength(1), 5_000);
+        s.unreadable(refusals);
+        const sweep = new LostRuns(ctx.db, s.chat, checklists, runs, metrics, quiet);
+        await untilPasses(async () => {
+          await sweep.sweep();
+          expect((await runRow('detection.2'))?.state).toBe('lost');
+        }, 5_000);
+        expect(await runRow('detection.2')).toMatchObject({ state: 'lost', thread_ts: null });
+        expect(s.looks).toHaveLength(1);
+        return async () => {
+          f.fail(/./);
+          s.answer();
+          await running;
+        };
+      };
+
+      it('is looked for again by the redraw sweep: found once Slack reads again, recorded and drawn lost', async () => {
+        const s = slack();
+        const end = await lostUnread(s, 1);
+        const id = (await runRow('detection.2'))!.id;
+        // Due to be looked for again.
+        expect((await dueNow(id)).rows).toHaveLength(1);
+        await redraws(s.chat).sweep();
+        const [post] = s.posts;
+        expect(await runRow('detection.2')).toMatchObject({ state: 'lost', thread_ts: post!.ts });
+        expect(s.drawn.filter((d) => d.ts === post!.ts).at(-1)?.view).toMatchObject({ state: 'lost' });
+        const { rows } = await ctx.db.query('SELECT show_due_at FROM step_runs WHERE id = $1', [id]);
+        expect(rows[0]).toMatchObject({ show_due_at: null });
+        expect(s.posts).toHaveLength(1);
+        await end();
+      });
+
+      it('still unreadable: looked for again a bounded number of times, then given up, said in the log', async () => {
+        const s = slack();
+        const end = await lostUnread(s, Number.POSITIVE_INFINITY);
+        const id = (await runRow('detection.2'))!.id;
+        const warned: string[] = [];
+        const sweep = new RunMessageRedraws(ctx.db, s.chat, runs, {
+          ...quiet,
+          warn: (...a: unknown[]) => void warned.push(a.map(String).join(' ')),
+        });
+        for (let i = 0; i < REDRAW_MAX_ATTEMPTS; i++) {
+          expect((await dueNow(id)).rows, `attempt ${i + 1}`).toHaveLength(1);
+          await sweep.sweep();
+        }
+        expect(s.looks).toHaveLength(1 + REDRAW_MAX_ATTEMPTS);
+        expect((await dueNow(id)).rows).toHaveLength(0);
+        expect(warned.filter((w) => /gave up looking for it/.test(w))).toEqual([
+          expect.stringContaining(`step run ${id}'s message: gave up looking for it`),
+        ]);
+        await end();
       });
     });
 
