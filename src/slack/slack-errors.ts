@@ -73,7 +73,7 @@ export function toChatPlatformError(err: unknown, doing: string): unknown {
     const seconds = outlasted ? outlasted.seconds : e.retryAfter;
     return new ChatPlatformError(
       'ratelimited',
-      `Couldn't ${doing}: Slack is rate limiting the bot; try again in ${seconds ?? 60} seconds.`,
+      `Couldn't ${doing}: Slack is rate limiting the bot; try again ${inSeconds(seconds)}.`,
     );
   }
   if (e.code === 'slack_webapi_request_error') {
@@ -112,4 +112,11 @@ export class AnswerNotShownError extends Error {
     super(`the answer could not be shown: ${slackErrorReason(cause)}`);
     this.name = 'AnswerNotShownError';
   }
+}
+
+/** When Slack said to try again: "in a minute" when it did not say, "in a moment" for 0, else its seconds. */
+function inSeconds(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return 'in a minute';
+  if (seconds <= 0) return 'in a moment';
+  return seconds === 1 ? 'in 1 second' : `in ${Math.ceil(seconds)} seconds`;
 }

@@ -33,7 +33,7 @@ describe('a 429 the client gives up on', () => {
     expect(said).toBeInstanceOf(ChatPlatformError);
     expect(said).toMatchObject({ slackError: 'ratelimited' });
     expect((said as Error).message).toBe(
-      "Couldn't post the message: Slack is rate limiting the bot; try again in 1 seconds.",
+      "Couldn't post the message: Slack is rate limiting the bot; try again in 1 second.",
     );
     expect(mayHaveBeenDone(said)).toBe(false);
     expect(rateLimitedFor(err)).toBe(1);
@@ -43,7 +43,7 @@ describe('a 429 the client gives up on', () => {
     const err = await refusal({ status: 429, retryAfter: 'soon' }, 0);
     const said = toChatPlatformError(err, 'post the message');
     expect(said).toMatchObject({ slackError: 'ratelimited' });
-    expect((said as Error).message).toMatch(/try again in 60 seconds/);
+    expect((said as Error).message).toMatch(/try again in a minute\./);
     expect(mayHaveBeenDone(said)).toBe(false);
     expect(rateLimitedFor(err)).toBeUndefined();
   });
@@ -57,5 +57,18 @@ describe('a 429 the client gives up on', () => {
     expect(said).toMatchObject({ slackError: 'request_error' });
     expect(mayHaveBeenDone(said)).toBe(true);
     expect(rateLimitedFor(err)).toBeUndefined();
+  });
+
+  it('says the wait as a person reads it: a moment for 0 seconds, 1 second, N seconds', () => {
+    const limited = (retryAfter: number) =>
+      (
+        toChatPlatformError(
+          Object.assign(new Error('rate limited'), { code: 'slack_webapi_rate_limited_error', retryAfter }),
+          'post the message',
+        ) as Error
+      ).message;
+    expect(limited(0)).toBe("Couldn't post the message: Slack is rate limiting the bot; try again in a moment.");
+    expect(limited(1)).toMatch(/try again in 1 second\.$/);
+    expect(limited(30)).toMatch(/try again in 30 seconds\.$/);
   });
 });
