@@ -500,10 +500,12 @@ forEachDatabase(
       it('is drawn lost with what its message showed at the lease’s last renewal, the lines found too', async () => {
         const s = slack();
         const f = flaky(ctx.db);
-        const e = executor(f.db, s.chat, opts({ ATOM_CLI_SLOW_MS: '100', ATOM_CLI_SLOW_COUNT: '60' }), 600);
+        // 35 lines 100 ms apart: still running a second past when the cut-off runs (25 lines) are recorded lost, so that
+        // its end comes after what is looked at here; the test waits for that end (in finally), no longer than it must.
+        const e = executor(f.db, s.chat, opts({ ATOM_CLI_SLOW_MS: '100', ATOM_CLI_SLOW_COUNT: '35' }), 600);
         const running = execute(e, 'detection.3');
         try {
-          // Renewed with a line found ("progress 1/60"); then renewed no more, as a process killed outright.
+          // Renewed with a line found ("progress 1/35"); then renewed no more, as a process killed outright.
           await untilPasses(async () => expect(await tailOf('detection.3')).toMatch(/^progress 1\//), 5_000);
           f.fail(/lease_until = now\(\) \+ make_interval/);
           const other = new LostRuns(ctx.db, s.chat, checklists, runs, metrics, quiet);
@@ -514,9 +516,9 @@ forEachDatabase(
           const lost = s.drawn.filter((d) => d.view.state === 'lost').at(-1)!.view;
           // What the live message showed with the same output: its lines found, not only their count.
           const live = s.drawn.filter((d) => d.view.state === 'running' && d.view.tail === lost.tail).at(-1)!.view;
-          expect(live.found?.last).toContain('progress 1/60');
+          expect(live.found?.last).toContain('progress 1/35');
           expect(lost).toMatchObject({ found: live.found, bytes: live.bytes, lookFor: live.lookFor });
-          expect(JSON.stringify(renderRun(lost).blocks)).toContain('progress 1/60');
+          expect(JSON.stringify(renderRun(lost).blocks)).toContain('progress 1/35');
           // Only what was found up to that renewal (the command may have printed more after): said to be so far.
           expect(lost.foundSoFar).toBe(true);
           expect(renderRun(lost).text).toMatch(/lines? ha(s|ve) "progress 1" so far$/);
