@@ -10,7 +10,9 @@ const TITLE = 'Disaster Recovery: Complete Site Failure';
 
 /**
  * Two procedures with recovery objectives, their RTOs in seconds so that the test waits for them: a range, as the
- * runbook gives Disaster Recovery's (2-4 hours), and a single duration.
+ * runbook gives Disaster Recovery's (2-4 hours), and a single duration. The range's lower bound leaves a test 3 s to
+ * act before it (a loaded machine is slow to declare); its upper bound only 2 s after, as the tests that wait past it
+ * (or until it) wait no longer than they must.
  */
 const runbook = () =>
   parseRunbook({
@@ -19,7 +21,7 @@ const runbook = () =>
       'disaster-recovery': {
         title: TITLE,
         kind: 'procedure',
-        rto: '3s-6s',
+        rto: '3s-5s',
         rpo: { within: '5m', note: 'Neon continuous backups' },
         mitigation: ['Restore the database from the latest backup'],
       },
@@ -60,7 +62,7 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
     const opened = await declareThroughBot(bot, 'sev0 complete site failure in iad', REPORTER);
     await bot.clickCard({ ...opened, id: opened.incidentId }, ACTION.acknowledge, REPORTER);
     await cardShows(bot, opened, 'Take command');
-    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-6 seconds: started <!date/);
+    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-5 seconds: started <!date/);
 
     const lower = await bot.fake.waitFor(
       'chat.postMessage',
@@ -69,7 +71,7 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
     );
     expect(String(lower.args.text)).toMatch(
       new RegExp(
-        `^:hourglass_flowing_sand: <@${REPORTER}>: \\*${TITLE}\\* is past the lower bound of its RTO \\(3-6 seconds\\): the incident was declared <!date\\^\\d+\\^\\{ago\\}\\|[^>]+>, and the RTO is due <!date\\^\\d+\\^`,
+        `^:hourglass_flowing_sand: <@${REPORTER}>: \\*${TITLE}\\* is past the lower bound of its RTO \\(3-5 seconds\\): the incident was declared <!date\\^\\d+\\^\\{ago\\}\\|[^>]+>, and the RTO is due <!date\\^\\d+\\^`,
       ),
     );
     // Not before its time: the declaration's own time plus 3 s.
@@ -84,10 +86,10 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
     const passed = await rtoPassed(opened);
     expect(String(passed.args.text)).toMatch(
       new RegExp(
-        `^:rotating_light: <@${REPORTER}>: \\*${TITLE}\\* is past its RTO \\(3-6 seconds\\): the incident was declared <!date\\^${Math.floor(declaredAt / 1000)}\\^\\{ago\\}\\|[^>]+>\\. Give stakeholders a new estimate \\(\`/incident update\`\\), and page more help if you need it \\(\`/incident escalate\`\\)\\.$`,
+        `^:rotating_light: <@${REPORTER}>: \\*${TITLE}\\* is past its RTO \\(3-5 seconds\\): the incident was declared <!date\\^${Math.floor(declaredAt / 1000)}\\^\\{ago\\}\\|[^>]+>\\. Give stakeholders a new estimate \\(\`/incident update\`\\), and page more help if you need it \\(\`/incident escalate\`\\)\\.$`,
       ),
     );
-    expect(passed.at).toBeGreaterThanOrEqual(declaredAt + 6000);
+    expect(passed.at).toBeGreaterThanOrEqual(declaredAt + 5000);
     await cardShows(bot, opened, ':rotating_light: past the RTO, due <!date');
 
     // Once each: a second later nothing more was said.
@@ -100,17 +102,17 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
       'the timeline',
     );
     const shown = JSON.stringify(timeline);
-    expect(shown).toContain(`Reminded the commander that ${TITLE} is past the lower bound of its RTO (3-6 seconds)`);
-    expect(shown).toContain(`Reminded the commander that ${TITLE} is past its RTO (3-6 seconds)`);
+    expect(shown).toContain(`Reminded the commander that ${TITLE} is past the lower bound of its RTO (3-5 seconds)`);
+    expect(shown).toContain(`Reminded the commander that ${TITLE} is past its RTO (3-5 seconds)`);
   });
 
   it('says nothing of an RTO whose procedure was detached before its bounds, and the card drops it', async () => {
     const declaring = Date.now();
     const opened = await declareThroughBot(bot, 'sev1 site failure in fra', REPORTER);
-    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
+    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-5 seconds/);
     await attach(opened, 'detach', 'disaster-recovery', null);
     const detached = Date.now();
-    await sleep(7000);
+    await sleep(6000);
     // Nothing after the detach; and nothing at all when it came before the lower bound (3 s after the declaration: a
     // loaded machine may take longer to declare, attach and detach, and the bound told before the detach is right).
     expect(rtoNotices(bot, opened.channelId).filter((c) => c.at > detached)).toEqual([]);
@@ -119,9 +121,9 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
 
   it('counts an RTO attached again after a detach, and says nothing once the incident is resolved', async () => {
     const again = await declareThroughBot(bot, 'sev1 site failure in sin', REPORTER);
-    await attach(again, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
+    await attach(again, 'playbook', 'disaster-recovery', /RTO 3-5 seconds/);
     await attach(again, 'detach', 'disaster-recovery', null);
-    await attach(again, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
+    await attach(again, 'playbook', 'disaster-recovery', /RTO 3-5 seconds/);
 
     const resolved = await declareThroughBot(bot, 'sev1 site failure in syd', REPORTER);
     await attach(resolved, 'playbook', 'region-failover', /RTO 3 seconds/);
@@ -135,18 +137,18 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
 
   it('mitigated before its bounds: the service is restored, nothing is told, and the card and list say when', async () => {
     const opened = await declareThroughBot(bot, 'sev1 site failure in ams', REPORTER);
-    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
+    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-5 seconds/);
     await type(opened, 'mitigated failed over to the standby region');
-    await cardShows(bot, opened, /RTO 3-6 seconds: recovered \(mitigated\) in \d+ seconds? \(within the RTO\)/);
-    await sleep(7000);
+    await cardShows(bot, opened, /RTO 3-5 seconds: recovered \(mitigated\) in \d+ seconds? \(within the RTO\)/);
+    await sleep(6000);
     expect(rtoNotices(bot, opened.channelId)).toEqual([]);
     const list = await bot.answer(await bot.command('list', { user_id: REPORTER }));
-    expect(JSON.stringify(list)).toMatch(/recovered in \d+ seconds? \(within its RTO 3-6 seconds\)/);
+    expect(JSON.stringify(list)).toMatch(/recovered in \d+ seconds? \(within its RTO 3-5 seconds\)/);
   });
 
   it('a mitigation undone (a status update back to Investigating) counts again: both bounds are told', async () => {
     const opened = await declareThroughBot(bot, 'sev1 site failure in lhr', REPORTER);
-    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
+    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-5 seconds/);
     await type(opened, 'mitigated failed over');
     await cardShows(bot, opened, /recovered \(mitigated\)/);
     await postStatusUpdate(
@@ -160,17 +162,17 @@ describe('the RTO of an incident’s procedure, told when its bounds pass', () =
       },
       REPORTER,
     );
-    await cardShows(bot, opened, /RTO 3-6 seconds: started/);
+    await cardShows(bot, opened, /RTO 3-5 seconds: started/);
     await rtoPassed(opened);
     expect(rtoNotices(bot, opened.channelId)).toHaveLength(2);
   });
 
   it('reopened past its RTO, tells the RTO passed once, and not the lower bound before it', async () => {
     const opened = await declareThroughBot(bot, 'sev1 site failure in gru', REPORTER);
-    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-6 seconds/);
+    await attach(opened, 'playbook', 'disaster-recovery', /RTO 3-5 seconds/);
     await type(opened, 'resolve failed over');
     await cardShows(bot, opened, /recovered \(resolved\) in/);
-    await sleep(6500);
+    await sleep(5500);
     expect(rtoNotices(bot, opened.channelId)).toEqual([]);
     await type(opened, 'reopen errors are back');
     await rtoPassed(opened);
