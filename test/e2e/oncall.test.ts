@@ -510,7 +510,20 @@ describe('hand-offs while the bot runs (4-second shifts, two replicas)', () => {
   }, 30_000);
 
   it('each hand-off is announced once in the incidents channel and to the incoming person, listing open incidents', async () => {
-    await sleep(2 * SHIFT_MS + 1500);
+    // Two more hand-offs made while both replicas sweep (the earlier ones may be done already), waited for as they come
+    // rather than for a fixed 9.5 s.
+    const since = new Date();
+    await eventually(
+      async () => {
+        const { rows } = await a.db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM oncall_handoffs WHERE done_at IS NOT NULL AND handoff_at > $1',
+          [since],
+        );
+        return rows[0]!.n >= 2 ? true : undefined;
+      },
+      'two more hand-offs',
+      20_000,
+    );
     // Both loops stopped while the rows and the posts are compared, so that no notice is on its way between the two
     // reads (a notice is posted, then its row marked done); started again for the tests after.
     await Promise.all([a.timers.stop(), b.timers.stop()]);
@@ -623,12 +636,18 @@ describe("a rotation's own hand-off channel (3-second shifts)", () => {
   });
 
   it('the notice of each hand-off goes to handoff_channel, not to the incidents channel', async () => {
-    await sleep(2 * 3000 + 1500);
+    const posted = async () =>
+      (
+        await bot.db.query<{ incoming_id: string }>(
+          'SELECT incoming_id FROM oncall_handoffs WHERE channel_posted_at IS NOT NULL ORDER BY handoff_at',
+        )
+      ).rows;
+    // Two hand-offs' notices posted (the second's a second before its hand-off, some 6 s after the start), waited for
+    // as they come rather than for a fixed 7.5 s.
+    await eventually(async () => ((await posted()).length >= 2 ? true : undefined), 'two hand-off notices', 20_000);
     // Stopped, so no notice is on its way while the rows and the posts are compared.
     await bot.timers.stop();
-    const { rows } = await bot.db.query<{ incoming_id: string }>(
-      'SELECT incoming_id FROM oncall_handoffs WHERE channel_posted_at IS NOT NULL ORDER BY handoff_at',
-    );
+    const rows = await posted();
     expect(rows.length).toBeGreaterThanOrEqual(2);
     const notices = (channel: string) =>
       fake
