@@ -2,39 +2,42 @@ import type { Runbook } from '../runbook/runbook.js';
 import { incidentsWithAlertsAllResolved } from '../store/alert-incident.repo.js';
 import { type Database, jointPart, partsOf, type Queryable, type StatementPart } from '../store/db.js';
 import {
-  announcePage,
   cancelJobs,
-  cardNotShown,
-  cardRedrawKey,
-  cardShown,
   claimDueJobs,
   deferJob,
   type EscalationJob,
-  escalationSummary,
-  failedPagesOf,
   finishJob,
   finishReminder,
-  giveUpPages,
-  insertCardRedrawJob,
-  insertCommandRedrawJob,
   insertManualJob,
-  insertPages,
-  insertRedrawJob,
   lastManualRequest,
-  latestPageOf,
-  pagedPeopleSince,
-  pagesOfIncidents,
   peekDueJobs,
-  recordDeliveries,
   retryJob,
   type SyncRules,
   syncJobs,
   syncJobsPart,
-  takenRoles,
-} from '../store/escalation.repo.js';
+} from '../store/escalation-jobs.repo.js';
+import {
+  cardNotShown,
+  cardRedrawKey,
+  cardShown,
+  insertCardRedrawJob,
+  insertCommandRedrawJob,
+  insertRedrawJob,
+} from '../store/escalation-redraws.repo.js';
+import { escalationSummary } from '../store/escalation-summary.repo.js';
 import { hasEventSince, insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
+import {
+  announcePage,
+  insertPages,
+  latestPageOf,
+  pagedPeopleSince,
+  pagesOfIncidents,
+  recordDeliveries,
+  takenRoles,
+} from '../store/page.repo.js';
+import { failedPagesOf, giveUpPages } from '../store/page-failure.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import { AlreadyDoneError, ChatPlatformError, DomainError, resolvedError } from './errors.js';
 import {

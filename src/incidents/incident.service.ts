@@ -1,6 +1,6 @@
 import { maskStored } from '../ops/mask-stored.js';
 import { type Database, jointPart, partsOf, type Queryable } from '../store/db.js';
-import { nextDueOf, pagedIncidentsOf } from '../store/escalation.repo.js';
+import { nextDueOf } from '../store/escalation-jobs.repo.js';
 import { listEvents } from '../store/event.repo.js';
 import {
   changeIncident,
@@ -15,6 +15,7 @@ import {
   type VersionedIncident,
 } from '../store/incident.repo.js';
 import type { KeyValue } from '../store/kv.js';
+import { pagedIncidentsOf } from '../store/page.repo.js';
 import { insertPublicUpdate } from '../store/status-page.repo.js';
 import type { AlertCardView } from './alert-types.js';
 import type { CardSections } from './card-sections.js';

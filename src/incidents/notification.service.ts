@@ -1,7 +1,7 @@
 import { type NotifyVia, stepsFor } from '../runbook/people.js';
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database, Queryable, StatementPart } from '../store/db.js';
-import { insertRedrawJob } from '../store/escalation.repo.js';
+import { insertRedrawJob } from '../store/escalation-redraws.repo.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident, getIncidents } from '../store/incident.repo.js';
 import {

@@ -1,6 +1,6 @@
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database } from '../store/db.js';
-import { insertOnCallRedrawJobs } from '../store/escalation.repo.js';
+import { insertOnCallRedrawJobs } from '../store/escalation-redraws.repo.js';
 import { listOpenIncidentsEverywhere } from '../store/incident.repo.js';
 import {
   cardRedrawsDue,

@@ -1,4 +1,6 @@
 import type { Database } from '../store/db.js';
+import { getIncident } from '../store/incident.repo.js';
+import { takenRoles } from '../store/page.repo.js';
 import {
   claimPageDms,
   type OpenPageDm,
@@ -11,9 +13,7 @@ import {
   pageDmShown,
   pageDmsBehind,
   releasePageDms,
-  takenRoles,
-} from '../store/escalation.repo.js';
-import { getIncident } from '../store/incident.repo.js';
+} from '../store/page-dm.repo.js';
 import { ChatPlatformError } from './errors.js';
 import { byNameOf, openedAt, pagedPerson, ruleFlag } from './escalation-policy.js';
 import type { Lanes } from './lanes.js';

@@ -1,5 +1,5 @@
 import type { Database } from '../store/db.js';
-import { extendLeases, nextDueAt } from '../store/escalation.repo.js';
+import { extendLeases, nextDueAt } from '../store/escalation-jobs.repo.js';
 import { sweepsDue } from '../store/sweep.repo.js';
 import type { Logger } from './ports.js';
 

@@ -2,7 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Severity } from '../../src/incidents/severity.js';
 import { cardSectionFacts, cardSectionFactsOf, cardSectionsPart } from '../../src/store/card-sections.repo.js';
 import { jointPart, partsOf, type StatementPart } from '../../src/store/db.js';
-import { escalationSummary, nextDueOf, syncJobs, syncJobsPart } from '../../src/store/escalation.repo.js';
+import { nextDueOf, syncJobs, syncJobsPart } from '../../src/store/escalation-jobs.repo.js';
+import { escalationSummary } from '../../src/store/escalation-summary.repo.js';
 import { listEvents } from '../../src/store/event.repo.js';
 import { peopleOfIncident, peopleOfIncidents } from '../../src/store/home.repo.js';
 import {

@@ -1,7 +1,8 @@
 import { beforeEach, expect, it } from 'vitest';
-import { announcePage, finishReminder } from '../../src/store/escalation.repo.js';
+import { finishReminder } from '../../src/store/escalation-jobs.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { finishNotification } from '../../src/store/notification.repo.js';
+import { announcePage } from '../../src/store/page.repo.js';
 import { forEachDatabase } from './databases.js';
 
 /**

@@ -4,7 +4,7 @@ import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js'
 import type { Incident } from '../../src/incidents/types.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import type { Database } from '../../src/store/db.js';
-import { nextDueAt } from '../../src/store/escalation.repo.js';
+import { nextDueAt } from '../../src/store/escalation-jobs.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { signal } from '../support/signal.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';

@@ -11,7 +11,7 @@ import {
   renewDeliveries,
   retryDelivery,
 } from '../../src/store/alert-delivery.repo.js';
-import { claimDueJobs, extendLeases, retryJob } from '../../src/store/escalation.repo.js';
+import { claimDueJobs, extendLeases, retryJob } from '../../src/store/escalation-jobs.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import {
   claimDueNotifications,

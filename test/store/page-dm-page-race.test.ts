@@ -1,7 +1,9 @@
 import { beforeEach, expect, it } from 'vitest';
 import type { Database } from '../../src/store/db.js';
-import { insertPages, insertRedrawJob, pageDmDrawn, recordDeliveries } from '../../src/store/escalation.repo.js';
+import { insertRedrawJob } from '../../src/store/escalation-redraws.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
+import { insertPages, recordDeliveries } from '../../src/store/page.repo.js';
+import { pageDmDrawn } from '../../src/store/page-dm.repo.js';
 import { eventually } from '../support/incident-flow.js';
 import { signal } from '../support/signal.js';
 import { forEachDatabase } from './databases.js';

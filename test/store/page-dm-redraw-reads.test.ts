@@ -2,7 +2,7 @@ import { beforeEach, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
 import { fixedContacts, type OnCallResolver } from '../../src/incidents/oncall.service.js';
 import type { Database } from '../../src/store/db.js';
-import { insertRedrawJob } from '../../src/store/escalation.repo.js';
+import { insertRedrawJob } from '../../src/store/escalation-redraws.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { drawingChat, runDue } from '../support/drawing-chat.js';
 import { testRunbook } from '../support/test-runbook.js';

@@ -1,7 +1,7 @@
 import { beforeEach, expect, it } from 'vitest';
 import type { Queryable } from '../../src/store/db.js';
-import { failedPagesOf, pageFailedKey } from '../../src/store/escalation.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
+import { failedPagesOf, pageFailedKey } from '../../src/store/page-failure.repo.js';
 import { forEachDatabase } from './databases.js';
 
 /**

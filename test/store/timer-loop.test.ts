@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepWhen, TimerLoop, type TimerSource } from '../../src/incidents/timer-loop.js';
 import { REMINDERS_DUE } from '../../src/store/action-item.repo.js';
 import { createPostgresDatabase, type Database, type Queryable } from '../../src/store/db.js';
-import { claimDueJobs, type EscalationJob } from '../../src/store/escalation.repo.js';
+import { claimDueJobs, type EscalationJob } from '../../src/store/escalation-jobs.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { migrateAtStart } from '../../src/store/migrate.js';
 import { startTestEmbedded } from '../support/embedded-db.js';
