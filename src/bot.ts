@@ -31,6 +31,7 @@ import { ApprovalRedraws } from './incidents/approval-redraws.js';
 import { AuditTrail } from './incidents/audit.service.js';
 import { CardSections } from './incidents/card-sections.js';
 import { ChannelBudget } from './incidents/channel-budget.js';
+import { CHECKLIST_KINDS, ChecklistMessages } from './incidents/checklist-messages.js';
 import type { FiredJob } from './incidents/escalation.service.js';
 import { EscalationService } from './incidents/escalation.service.js';
 import { HomeService } from './incidents/home.service.js';
@@ -43,7 +44,6 @@ import { OnCallService } from './incidents/oncall.service.js';
 import { PagerDutyWebhooks } from './incidents/pagerduty-webhook.service.js';
 import { PlaybookService } from './incidents/playbook.service.js';
 import { PlaybookRuns } from './incidents/playbook-run.service.js';
-import { PlaybookRunMessages } from './incidents/playbook-run-messages.js';
 import { PostmortemService } from './incidents/postmortem.service.js';
 import { PrivateIncidents } from './incidents/private-incidents.service.js';
 import { UserLimits } from './incidents/rate-limits.js';
@@ -82,7 +82,6 @@ import type { GuardedKv } from './store/kv.js';
 import { KvCache } from './store/kv-cache.js';
 import { openKv } from './store/kv-redis.js';
 import { NOTIFICATIONS_DUE } from './store/notification.repo.js';
-import { RUN_CHECKLISTS_UNPOSTED } from './store/playbook-run.repo.js';
 import { RequestDedupe } from './store/request-dedupe.js';
 import { LISTS_TO_REDRAW } from './store/rollback-list.repo.js';
 import { RUN_MESSAGES_TO_REDRAW } from './store/run-message.repo.js';
@@ -612,12 +611,13 @@ export function createBot({
     // Run messages of runs recorded lost or stopped that Slack would not update then (or whose process died first):
     // drawn again as the runs ended.
     sweepWhen(RUN_MESSAGES_TO_REDRAW, new RunMessageRedraws(db, chat, playbooks, app.logger)),
-    // Playbook runs whose checklist message is not on the record and whose process no longer posts it (it died after
-    // Slack took it, or Slack's answer was lost): found in the channel by its marker and recorded, or posted once.
-    sweepWhen(
-      RUN_CHECKLISTS_UNPOSTED,
-      new PlaybookRunMessages(db, chat, playbooks.checklists, runbook.playbooks, app.logger),
-    ),
+    // Playbook runs, and playbooks attached to incidents, whose checklist message is not on the record and whose
+    // process no longer posts it (it died after Slack took it, or Slack's answer was lost): found in the channel by its
+    // marker and recorded, or posted once.
+    ...(Object.keys(CHECKLIST_KINDS) as (keyof typeof CHECKLIST_KINDS)[]).map((kind) => {
+      const messages = new ChecklistMessages(kind, db, chat, playbooks.checklists, runbook.playbooks, app.logger);
+      return sweepWhen(messages.dueWhen, messages);
+    }),
     // Approval requests closed or decided whose messages may show an older state (Slack refused an update, DMs sent
     // late), live buttons left: drawn again as they are now.
     sweepWhen(APPROVALS_TO_REDRAW, new ApprovalRedraws(db, playbooks.approvals, playbooks, app.logger)),

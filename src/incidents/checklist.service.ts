@@ -315,6 +315,7 @@ export class Checklists {
       view: {
         ...base,
         runId: null,
+        ...(attached ? { attachment: { incidentId: host.incident.id, attachment: attached.attachment } } : {}),
         origin: attached?.attachedBy
           ? { kind: 'attached', by: attached.attachedBy }
           : this.suggestedOrigin(playbook.id, attached?.alertRules ?? [], host.incident.title),

@@ -1,16 +1,16 @@
 import type { Playbook } from '../runbook/playbooks.js';
+import { releaseChecklistPost } from '../store/checklist-post.repo.js';
 import type { Database } from '../store/db.js';
 import {
   deletePlaybookRun,
   getPlaybookRunByRequest,
   insertPlaybookRun,
   insertRunEvent,
-  releasePlaybookRunPost,
 } from '../store/playbook-run.repo.js';
 import type { Checklists } from './checklist.service.js';
+import { CHECKLIST_POST_LEASE_MS, holdingPost, keepPost } from './checklist-messages.js';
 import { ChatPlatformError, DomainError, mayHaveBeenDone } from './errors.js';
 import type { PlaybookRun } from './playbook-host.js';
-import { holdingRunPost, keepRunPost, RUN_POST_LEASE_MS } from './playbook-run-messages.js';
 import type { Logger, PlaybookChat } from './ports.js';
 
 export interface StartRun {
@@ -41,8 +41,8 @@ export class PlaybookRuns {
     private readonly checklists: Checklists,
     private readonly playbooks: readonly Playbook[],
     private readonly log: Logger = console,
-    /** How long the run is held while its checklist is posted, renewed meanwhile (see PlaybookRunMessages). */
-    private readonly postLeaseMs = RUN_POST_LEASE_MS,
+    /** How long the run is held while its checklist is posted, renewed meanwhile (see ChecklistMessages). */
+    private readonly postLeaseMs = CHECKLIST_POST_LEASE_MS,
   ) {}
 
   /** The playbooks the runbook file marks as used outside incidents (`outside_incident`). */
@@ -54,7 +54,7 @@ export class PlaybookRuns {
    * Starts a run: recorded, then its checklist posted in the channel (the runbook file's, or where it was typed) and
    * its thread opened. A channel that refuses the message leaves no run behind. The run is held while Slack takes the
    * post: should this process die before it records where it went, or Slack's answer be lost, the sweep
-   * (PlaybookRunMessages) finds the post by its marker and records it, or posts it if Slack never took it.
+   * (ChecklistMessages) finds the post by its marker and records it, or posts it if Slack never took it.
    */
   async start(s: StartRun): Promise<StartResult> {
     const outside = s.playbook.outsideIncident;
@@ -92,15 +92,16 @@ export class PlaybookRuns {
       return { kind: 'already', run: existing };
     }
     const place = { channelId };
+    const key = { kind: 'run', runId: run.id } as const;
     let posted: string;
     try {
       const { view } = await this.checklists.view({ kind: 'run', run }, s.playbook);
-      posted = await holdingRunPost(this.db, run.id, this.postLeaseMs, () => this.chat.postPlaybook(place, view));
+      posted = await holdingPost(this.db, key, this.postLeaseMs, () => this.chat.postPlaybook(place, view));
     } catch (err) {
       if (err instanceof ChatPlatformError && mayHaveBeenDone(err)) {
         // Slack may have taken it, its answer lost: the run is kept, left to the sweep now, which finds the post by
         // its marker or posts it (once).
-        await releasePlaybookRunPost(this.db, run.id).catch((e) => this.log.warn('could not release the run', e));
+        await releaseChecklistPost(this.db, key).catch((e) => this.log.warn('could not release the run', e));
         throw new DomainError(
           err.code,
           `${err.message} Slack may have posted it all the same: run #${run.id} is kept, and its checklist will be found in <#${channelId}>, or posted there, within a minute or two.`,
@@ -114,7 +115,7 @@ export class PlaybookRuns {
     }
     let ts: string | null;
     try {
-      ts = await keepRunPost(this.db, this.chat, this.log, { id: run.id, channelId }, posted);
+      ts = await keepPost(this.db, this.chat, this.log, key, place, posted);
     } catch (err) {
       // Its hold runs out, and the sweep records the post it finds by its marker.
       this.log.warn(`could not record where playbook run ${run.id}'s checklist went; the sweep will`, err);

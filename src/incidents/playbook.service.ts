@@ -6,6 +6,7 @@ import type { Playbook, PlaybookStep, RunnableStep } from '../runbook/playbooks.
 import { isRollbackStep, ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { suggestPlaybook, winningClaim } from '../runbook/suggest-playbook.js';
+import { releaseChecklistPost } from '../store/checklist-post.repo.js';
 import type { Database, Queryable } from '../store/db.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncidentByChannel } from '../store/incident.repo.js';
@@ -14,12 +15,18 @@ import {
   attachPlaybook,
   detachPlaybook,
   getAttachedPlaybook,
-  setPlaybookMessage,
 } from '../store/incident-playbook.repo.js';
 import { getPlaybookRun } from '../store/playbook-run.repo.js';
 import type { AlertRule } from './alert-types.js';
 import { Checklists } from './checklist.service.js';
-import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from './errors.js';
+import { CHECKLIST_POST_LEASE_MS, holdingPost, keepPost } from './checklist-messages.js';
+import {
+  AlreadyDoneError,
+  ChatPlatformError,
+  DomainError,
+  mayHaveBeenDone,
+  NotAnIncidentChannelError,
+} from './errors.js';
 import { incidentOrThrow } from './find-incident.js';
 import { playbookAct } from './playbook-acts.js';
 import { type HostRef, hostRef, type PlaybookHost, recordStepEvent } from './playbook-host.js';
@@ -38,11 +45,17 @@ import { StepApprovals } from './step-approvals.service.js';
 import { StepExecutor } from './step-execution.js';
 import type { RunResult, StepRun, StepRuns } from './step-runs.js';
 import { StepValues } from './step-values.js';
+import type { Incident } from './types.js';
 import { isDeployStep, PostDeploymentVerification } from './verification.service.js';
 
 export type PlaybookServiceOptions = RunnerOptions & {
   /** How long a running run is held without a renewal (STEP_RUN_LEASE; default STEP_RUN_LEASE_MS). */
   runLeaseMs?: number;
+  /**
+   * How long an attached playbook is held while its checklist is posted, renewed meanwhile (default
+   * CHECKLIST_POST_LEASE_MS; see ChecklistMessages).
+   */
+  checklistPostLeaseMs?: number;
 };
 
 /** Titles whose suggested playbook PlaybookService keeps (a storm repeats a few titles thousands of times). */
@@ -71,6 +84,7 @@ export class PlaybookService implements StepRuns {
     typed: (text: string) => string = (text) => text,
   ) {
     this.values = new StepValues(opts);
+    this.postLeaseMs = opts.checklistPostLeaseMs ?? CHECKLIST_POST_LEASE_MS;
     this.mask = this.values.mask;
     this.approvals = new StepApprovals(db, chat, runbook, this, log, typed);
     this.verification = new PostDeploymentVerification(chat, this, (host, userId, verdict) =>
@@ -89,6 +103,9 @@ export class PlaybookService implements StepRuns {
       opts.runLeaseMs,
     );
   }
+
+  /** How long an attached playbook is held while its checklist is posted (see ChecklistMessages). */
+  private readonly postLeaseMs: number;
 
   /** The playbooks people are offered (not the checklists the bot makes for itself). */
   list(): Playbook[] {
@@ -179,7 +196,12 @@ export class PlaybookService implements StepRuns {
     return this.checklists.checkWorkable(host, playbookId, q);
   }
 
-  /** Posts a playbook in the incident channel (once per incident, or again once detached), with its checklist. */
+  /**
+   * Posts a playbook in the incident channel (once per incident, or again once detached), with its checklist. The
+   * attachment is held while Slack takes the post: should this process die before it records where it went, or Slack's
+   * answer be lost (or Slack refuse it), the sweep (ChecklistMessages) finds the post by its marker and records it, or
+   * posts it. Attached all the same; the person is told when the checklist is not up yet.
+   */
   async attach(
     incidentId: number,
     playbookId: string,
@@ -190,13 +212,58 @@ export class PlaybookService implements StepRuns {
     if (!playbook) throw new DomainError('playbook_not_found', `There is no playbook \`${playbookId}\`.`);
     const incident = await incidentOrThrow(this.db, incidentId);
     // One statement: attached and recorded together.
-    const fresh = await attachPlaybook(this.db, incidentId, playbookId, actorId, { playbook: playbookId, suggested });
+    const fresh = await attachPlaybook(
+      this.db,
+      incidentId,
+      playbookId,
+      actorId,
+      { playbook: playbookId, suggested },
+      this.postLeaseMs,
+    );
     if (!fresh) return { already: true };
-    const { view } = await this.checklists.view({ kind: 'incident', incident }, playbook);
-    const ts = await this.chat.postPlaybook(incident, view);
-    await setPlaybookMessage(this.db, incidentId, playbookId, ts);
+    const notUp = await this.postAttached(incident, playbook).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    // Attached, its checklist up or on its way: the incident shows it.
     await this.attachedChanged(incidentId, playbookId, 'attached');
+    if (notUp) throw notUp;
     return { already: false };
+  }
+
+  /** Posts an attached playbook's checklist in the incident channel and records where (see attach). */
+  private async postAttached(incident: Incident, playbook: Playbook): Promise<void> {
+    const key = { kind: 'attached', incidentId: incident.id, playbookId: playbook.id } as const;
+    const { view } = await this.checklists.view({ kind: 'incident', incident }, playbook);
+    let posted: string;
+    try {
+      posted = await holdingPost(this.db, key, this.postLeaseMs, () => this.chat.postPlaybook(incident, view));
+    } catch (err) {
+      if (!(err instanceof ChatPlatformError)) throw err;
+      // Left to the sweep now: it finds the post by its marker, or posts it (once), trying again a few times.
+      await releaseChecklistPost(this.db, key).catch((e) => this.log.warn('could not release the attachment', e));
+      throw new DomainError(err.code, [
+        `${err.message} `,
+        { name: playbook.title },
+        mayHaveBeenDone(err)
+          ? ' is attached, and Slack may have posted its checklist all the same: it will be found in the incident channel, or posted there, within a minute or two.'
+          : ' is attached all the same: its checklist will be posted in the incident channel within a minute or two.',
+      ]);
+    }
+    try {
+      await keepPost(this.db, this.chat, this.log, key, incident, posted);
+    } catch (err) {
+      // Its hold runs out, and the sweep records the post it finds by its marker.
+      this.log.warn(
+        `could not record where incident ${incident.id}'s ${playbook.id} checklist went; the sweep will`,
+        err,
+      );
+      throw new DomainError('checklist_not_recorded', [
+        'The checklist of ',
+        { name: playbook.title },
+        ' is posted in the incident channel, but where it went could not be recorded (the database did not answer): it will be within a minute or two.',
+      ]);
+    }
   }
 
   /** The runbook's playbooks attached to the incident now, in the order they were attached. */

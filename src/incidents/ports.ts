@@ -617,6 +617,11 @@ export interface ChecklistView {
   /** The run outside any incident this checklist belongs to (its buttons carry it); null for an incident's. */
   runId: number | null;
   /**
+   * An incident's: the incident and which attachment of the playbook it shows (AttachedPlaybook.attachment), its
+   * message's marker. Absent: unmarked.
+   */
+  attachment?: { incidentId: number; attachment: string };
+  /**
    * How it came: suggested by the bot (from the runbook row of the incident's alerts, `alertRule`, or else from its
    * title, with the playbooks the title fits as well, `alsoFits`), attached by someone, or started outside an incident.
    */
@@ -641,20 +646,28 @@ export type PlaybookNote =
   | { kind: 'run_started'; runId: number; playbookTitle: string; startedBy: string }
   | { kind: 'run_completed'; runId: number; playbookTitle: string; done: number; skipped: number };
 
+/**
+ * Whose checklist message a post is, as its marker says (in its metadata): a run's, or one attachment of a playbook to
+ * an incident's. A process that dies before it records where the post went has it found by it (findPlaybookPost).
+ */
+export type ChecklistMarker =
+  | { kind: 'run'; runId: number }
+  | { kind: 'attached'; incidentId: number; playbookId: string; attachment: string };
+
 /** What running the runbook needs from the chat platform. */
 export interface PlaybookChat {
   /**
    * Posts a playbook with its checklist (Done, Skip, Run, Check); returns its ts. A run's (`checklist.runId`) is marked
-   * with the run's id, for findPlaybookPost.
+   * with the run's id, an incident's (`checklist.attachment`) with its attachment, for findPlaybookPost.
    */
   postPlaybook(place: ChatPlace, checklist: ChecklistView): Promise<string>;
   /**
-   * A run's checklist message (postPlaybook) posted since `since` in the place's channel, by a process that died (or
-   * lost Slack's answer) before it recorded where: its ts; null when it is not there (Slack never took it). Slack
-   * failing to be read is thrown (ChatPlatformError, logged once per reason): not found is not known then.
+   * The checklist message `marker` names (postPlaybook) posted since `since` in the place's channel, by a process that
+   * died (or lost Slack's answer) before it recorded where: its ts; null when it is not there (Slack never took it).
+   * Slack failing to be read is thrown (ChatPlatformError, logged once per reason): not found is not known then.
    */
-  findPlaybookPost(place: ChatPlace, runId: number, since: Date): Promise<string | null>;
-  /** Deletes a playbook message one too many (another post of the same run's checklist was recorded first). */
+  findPlaybookPost(place: ChatPlace, marker: ChecklistMarker, since: Date): Promise<string | null>;
+  /** Deletes a playbook message one too many (another post of the same checklist was recorded first). */
   deletePlaybook(place: ChatPlace, ts: string): Promise<void>;
   /** Shows a playbook message again: after a tick, a run, a page turned or a detach. */
   updatePlaybook(place: ChatPlace, ts: string, checklist: ChecklistView): Promise<void>;

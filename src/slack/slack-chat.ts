@@ -9,6 +9,7 @@ import {
   type ApprovalView,
   type AskedVersion,
   type ChatPlace,
+  type ChecklistMarker,
   type ChecklistView,
   type CheckResult,
   type DeclarationReport,
@@ -114,7 +115,7 @@ const HISTORY_LOOKUPS = {
     so: 'it is looked for again a few times, then that message is left saying the run is running',
   },
   checklist: {
-    what: "a playbook run's checklist its process posted without recording it",
+    what: "a playbook's checklist (a run's, or one attached to an incident) its process posted without recording it",
     scopes: 'channels:history and groups:history scopes',
     so: 'the checklist is neither recorded nor posted until Slack can be read; tried again a few times',
   },
@@ -641,37 +642,41 @@ export class SlackChat implements IncidentChat, PlaybookChat {
 
   async postPlaybook(place: ChatPlace, checklist: ChecklistView): Promise<string> {
     const msg = renderChecklist(checklist);
+    const marker = markerOf(checklist);
     const res = await this.call('post the playbook', () =>
       this.client.chat.postMessage({
         channel: channelOf(place),
         text: msg.text,
         blocks: msg.blocks,
         unfurl_links: false,
-        // A run's: found by findPlaybookPost should its process die (or its answer be lost) before it records where.
-        ...(checklist.runId !== null
-          ? { metadata: { event_type: PLAYBOOK_RUN_EVENT, event_payload: { run_id: checklist.runId } } }
-          : {}),
+        // Found by findPlaybookPost should its process die (or its answer be lost) before it records where.
+        ...(marker ? { metadata: checklistMetadata(marker) } : {}),
       }),
     );
     return res.ts!;
   }
 
-  async findPlaybookPost(place: ChatPlace, runId: number, since: Date): Promise<string | null> {
+  async findPlaybookPost(place: ChatPlace, marker: ChecklistMarker, since: Date): Promise<string | null> {
     const channel = channelOf(place);
-    const isIt = (m: { metadata?: { event_type?: string; event_payload?: unknown } }) =>
-      m.metadata?.event_type === PLAYBOOK_RUN_EVENT &&
-      Number((m.metadata.event_payload as { run_id?: unknown } | undefined)?.run_id) === runId;
+    const mark = checklistMetadata(marker);
+    const isIt = (m: { metadata?: { event_type?: string; event_payload?: unknown } }) => {
+      const payload = m.metadata?.event_payload as Record<string, unknown> | undefined;
+      return (
+        m.metadata?.event_type === mark.event_type &&
+        Object.entries(mark.event_payload).every(([k, v]) => String(payload?.[k]) === String(v))
+      );
+    };
     const oldest = ((since.getTime() - PAGE_LOOKUP_CLOCK_MARGIN_MS) / 1000).toFixed(6);
     let found: { ts: string | null; more: boolean };
     try {
       found = await this.findInHistory(channel, oldest, isIt);
     } catch (err) {
       this.lookupFailed('checklist', err);
-      throw toChatPlatformError(err, "look for the run's checklist");
+      throw toChatPlatformError(err, 'look for the checklist');
     }
     if (!found.ts && found.more)
       this.opts.log?.warn(
-        `playbook run ${runId}'s checklist not found in the last ${PAGE_LOOKUP_PAGES * PAGE_LOOKUP_LIMIT} messages of ${channel}; posting it, so it may show twice`,
+        `${checklistName(marker)} not found in the last ${PAGE_LOOKUP_PAGES * PAGE_LOOKUP_LIMIT} messages of ${channel}; posting it, so it may show twice`,
       );
     return found.ts;
   }
@@ -1164,6 +1169,30 @@ const noticeMetadata = (incident: Incident, post: NoticePost, place: NoticePlace
 
 /** The metadata event type of a playbook run's checklist message (its payload names the run). */
 const PLAYBOOK_RUN_EVENT = 'playbook_run';
+/** The metadata event type of an incident's attached playbook's checklist (its payload names the attachment). */
+const ATTACHED_PLAYBOOK_EVENT = 'incident_playbook';
+
+/** Whose checklist a message is, from what it shows: a run's, an incident's attachment's, or unmarked. */
+const markerOf = (c: ChecklistView): ChecklistMarker | null =>
+  c.runId !== null
+    ? { kind: 'run', runId: c.runId }
+    : c.attachment
+      ? { kind: 'attached', playbookId: c.playbook.id, ...c.attachment }
+      : null;
+
+/** A checklist message's marker as message metadata: found by each value of its payload. */
+const checklistMetadata = (
+  m: ChecklistMarker,
+): { event_type: string; event_payload: Record<string, string | number> } =>
+  m.kind === 'run'
+    ? { event_type: PLAYBOOK_RUN_EVENT, event_payload: { run_id: m.runId } }
+    : {
+        event_type: ATTACHED_PLAYBOOK_EVENT,
+        event_payload: { incident_id: m.incidentId, playbook_id: m.playbookId, attachment: m.attachment },
+      };
+
+const checklistName = (m: ChecklistMarker) =>
+  m.kind === 'run' ? `playbook run ${m.runId}'s checklist` : `incident ${m.incidentId}'s playbook ${m.playbookId}`;
 
 /** The metadata event type of a step run's message (its payload names the run). */
 const RUN_EVENT = 'step_run';

@@ -1,4 +1,5 @@
 import type { HostRef } from '../incidents/playbook-host.js';
+import { claimUnpostedChecklists, leaseFor } from './checklist-post.repo.js';
 import type { Queryable } from './db.js';
 
 /**
@@ -21,7 +22,8 @@ export async function setPlaybookPage(q: Queryable, host: HostRef, playbookId: s
 /**
  * Attaches a playbook to an incident, or again once it was detached, and records it (`playbook_attached`, with
  * `details`) in the same statement; false when it is attached already (nothing recorded). Its ticks and runs stay the
- * incident's, so a playbook attached again shows where it was left.
+ * incident's, so a playbook attached again shows where it was left. Its checklist message is to be posted: the
+ * attachment is held `postLeaseMs` (renewChecklistPost) by the process posting it, then it is the sweep's.
  */
 export async function attachPlaybook(
   q: Queryable,
@@ -29,13 +31,16 @@ export async function attachPlaybook(
   playbookId: string,
   attachedBy: string | null,
   details: Record<string, unknown>,
+  postLeaseMs: number,
 ): Promise<boolean> {
   const { rows } = await q.query<{ playbook_id: string }>(
     `WITH a AS (
-       INSERT INTO incident_playbooks (incident_id, playbook_id, attached_by) VALUES ($1, $2, $3)
+       INSERT INTO incident_playbooks (incident_id, playbook_id, attached_by, message_lease_until)
+       VALUES ($1, $2, $3, ${leaseFor('$5')})
        ON CONFLICT (incident_id, playbook_id) DO UPDATE
          SET attached_by = EXCLUDED.attached_by, attached_at = now(), detached_at = NULL, detached_by = NULL,
-             message_ts = NULL
+             message_ts = NULL, message_page = NULL, message_lease_until = EXCLUDED.message_lease_until,
+             message_attempts = 0, message_given_up_at = NULL
          WHERE incident_playbooks.detached_at IS NOT NULL
        RETURNING playbook_id
      ), e AS (
@@ -43,7 +48,7 @@ export async function attachPlaybook(
        SELECT $1, 'playbook_attached', $3, $4::jsonb FROM a
      )
      SELECT playbook_id FROM a`,
-    [incidentId, playbookId, attachedBy, JSON.stringify(details)],
+    [incidentId, playbookId, attachedBy, JSON.stringify(details), postLeaseMs],
   );
   return rows.length === 1;
 }
@@ -58,6 +63,8 @@ export interface AttachedPlaybook {
   attachedBy: string | null;
   alertRules: string[];
   messageTs: string | null;
+  /** Which attachment this is (when it was attached, to the microsecond): its checklist message's marker names it. */
+  attachment: string;
   detachedAt: Date | null;
   detachedBy: string | null;
 }
@@ -66,14 +73,18 @@ export interface AttachedRow {
   playbook_id: string;
   attached_by: string | null;
   message_ts: string | null;
+  attachment: string;
   detached_at: Date | string | null;
   detached_by: string | null;
   alert_rules: string[] | null;
 }
 
+/** Which attachment of a playbook a row is (attached again, another): when it was attached, as exact text. */
+const ATTACHMENT = "to_char(attached_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS')";
+
 /** One incident's attachment of a playbook as AttachedRow, by SQL expressions: also read with a checklist's records. */
 export const ATTACHED = (incident: string, playbook: string, forUpdate = false) =>
-  `SELECT playbook_id, attached_by, message_ts, detached_at, detached_by,
+  `SELECT playbook_id, attached_by, message_ts, ${ATTACHMENT} AS attachment, detached_at, detached_by,
      CASE WHEN attached_by IS NULL THEN ARRAY(
        SELECT ai.rule FROM alert_incidents ai WHERE ai.incident_id = ${incident} AND ai.rule IS NOT NULL ORDER BY ai.id)
      END AS alert_rules
@@ -85,6 +96,7 @@ export const toAttached = (r: AttachedRow): AttachedPlaybook => ({
   attachedBy: r.attached_by,
   alertRules: r.alert_rules ?? [],
   messageTs: r.message_ts,
+  attachment: r.attachment,
   detachedAt: r.detached_at === null ? null : r.detached_at instanceof Date ? r.detached_at : new Date(r.detached_at),
   detachedBy: r.detached_by,
 });
@@ -123,17 +135,34 @@ export async function detachPlaybook(
   return rows.length === 1;
 }
 
-export async function setPlaybookMessage(
+/** An attachment whose checklist message is not on the record, claimed for the sweep (see ChecklistMessages). */
+export interface UnpostedAttachment {
+  incidentId: number;
+  playbookId: string;
+  attachment: string;
+  attachedAt: Date;
+  attempts: number;
+}
+
+/** Attachments with no checklist message whose hold ran out, claimed for the sweep (see claimUnpostedChecklists). */
+export async function claimUnpostedAttachments(
   q: Queryable,
-  incidentId: number,
-  playbookId: string,
-  ts: string,
-): Promise<void> {
-  // A new message starts unturned: the page with the next step.
-  await q.query(
-    'UPDATE incident_playbooks SET message_ts = $3, message_page = NULL WHERE incident_id = $1 AND playbook_id = $2',
-    [incidentId, playbookId, ts],
-  );
+  limit: number,
+  leaseMs: number,
+): Promise<UnpostedAttachment[]> {
+  const rows = await claimUnpostedChecklists<{
+    incident_id: number;
+    playbook_id: string;
+    attached_at: Date | string;
+    attachment: string;
+  }>(q, 'attached', limit, leaseMs, `${ATTACHMENT} AS attachment`);
+  return rows.map((r) => ({
+    incidentId: Number(r.incident_id),
+    playbookId: r.playbook_id,
+    attachment: r.attachment,
+    attachedAt: r.attached_at instanceof Date ? r.attached_at : new Date(r.attached_at),
+    attempts: Number(r.message_attempts),
+  }));
 }
 
 export async function playbookMessage(q: Queryable, incidentId: number, playbookId: string): Promise<string | null> {

@@ -1,4 +1,5 @@
 import type { PlaybookRun, StepEventKind } from '../incidents/playbook-host.js';
+import { claimUnpostedChecklists, leaseFor } from './checklist-post.repo.js';
 import type { Queryable } from './db.js';
 
 interface RunRow {
@@ -32,12 +33,12 @@ const toRun = (r: RunRow): PlaybookRun => ({
 export async function insertPlaybookRun(
   q: Queryable,
   r: { teamId: string; playbookId: string; channelId: string; startedBy: string; requestKey: string },
-  /** How long its process holds it while it posts its checklist (renewPlaybookRunPost), before the sweep may. */
+  /** How long its process holds it while it posts its checklist (renewChecklistPost), before the sweep may. */
   postLeaseMs: number,
 ): Promise<PlaybookRun | null> {
   const { rows } = await q.query<RunRow>(
     `INSERT INTO playbook_runs (team_id, playbook_id, channel_id, started_by, request_key, message_lease_until)
-     VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::double precision / 1000))
+     VALUES ($1, $2, $3, $4, $5, ${leaseFor('$6')})
      ON CONFLICT (request_key) DO NOTHING RETURNING *`,
     [r.teamId, r.playbookId, r.channelId, r.startedBy, r.requestKey, postLeaseMs],
   );
@@ -54,90 +55,14 @@ export async function getPlaybookRunByRequest(q: Queryable, requestKey: string):
   return rows[0] ? toRun(rows[0]) : null;
 }
 
-/**
- * Records where a run's checklist message went, unless one is recorded already (a process taking over a post it
- * thought dead recorded its own first): the run's message then, this one or the one recorded before; null when the run
- * is gone.
- */
-export async function setPlaybookRunMessage(q: Queryable, id: number, ts: string): Promise<string | null> {
-  const { rows } = await q.query<{ message_ts: string | null }>(
-    `WITH kept AS (
-       UPDATE playbook_runs SET message_ts = $2, message_lease_until = NULL
-        WHERE id = $1 AND message_ts IS NULL RETURNING message_ts
-     )
-     SELECT message_ts FROM kept
-     UNION ALL
-     SELECT message_ts FROM playbook_runs WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM kept)`,
-    [id, ts],
-  );
-  return rows[0]?.message_ts ?? null;
-}
-
-/*
- * A run's checklist message while it is being posted (migration 093): the posting process holds the run
- * (message_lease_until), renewing its hold while Slack takes the post. A run with no message whose hold ran out (its
- * process died, or its post's answer was lost) is the timer loop's sweep's (PlaybookRunMessages).
- */
-
-const UNPOSTED = 'message_ts IS NULL AND message_lease_until <= now()';
-
-/** The timer loop's look before its sweep (see `sweepWhen`): a run's checklist may be up unrecorded, or not up. */
-export const RUN_CHECKLISTS_UNPOSTED = `EXISTS (SELECT 1 FROM playbook_runs WHERE ${UNPOSTED})`;
-
-const leaseFor = (param: string) => `now() + make_interval(secs => ${param}::double precision / 1000)`;
-
-/** Its process is still posting its checklist: held `leaseMs` more. */
-export async function renewPlaybookRunPost(q: Queryable, id: number, leaseMs: number): Promise<void> {
-  await q.query(
-    `UPDATE playbook_runs SET message_lease_until = ${leaseFor('$2')}
-      WHERE id = $1 AND message_ts IS NULL AND message_lease_until IS NOT NULL`,
-    [id, leaseMs],
-  );
-}
-
-/** Its post's answer was lost (Slack may have taken it): left to the sweep now, rather than once its hold runs out. */
-export async function releasePlaybookRunPost(q: Queryable, id: number): Promise<void> {
-  await q.query(
-    `UPDATE playbook_runs SET message_lease_until = now()
-      WHERE id = $1 AND message_ts IS NULL AND message_lease_until IS NOT NULL`,
-    [id],
-  );
-}
-
-/**
- * Runs with no message whose hold ran out, claimed by one process at a time (SKIP LOCKED), each held `leaseMs` (a
- * process that dies leaves it to another after that), its attempt counted: `attempts` so far, this one included.
- */
+/** Runs with no checklist message whose hold ran out, claimed for the sweep (see claimUnpostedChecklists). */
 export async function claimUnpostedRuns(
   q: Queryable,
   limit: number,
   leaseMs: number,
 ): Promise<(PlaybookRun & { attempts: number })[]> {
-  const { rows } = await q.query<RunRow & { message_attempts: number }>(
-    `UPDATE playbook_runs SET message_lease_until = ${leaseFor('$2')}, message_attempts = message_attempts + 1
-      WHERE id IN (
-        SELECT id FROM playbook_runs WHERE ${UNPOSTED} ORDER BY message_lease_until LIMIT $1 FOR UPDATE SKIP LOCKED
-      )
-      RETURNING *`,
-    [limit, leaseMs],
-  );
+  const rows = await claimUnpostedChecklists<RunRow>(q, 'run', limit, leaseMs);
   return rows.map((r) => ({ ...toRun(r), attempts: Number(r.message_attempts) }));
-}
-
-/** Looked for (or posted) again no sooner than `at` (Slack failed the last attempt). */
-export async function retryPlaybookRunPostAt(q: Queryable, id: number, at: Date): Promise<void> {
-  await q.query(
-    'UPDATE playbook_runs SET message_lease_until = $2 WHERE id = $1 AND message_ts IS NULL AND message_lease_until IS NOT NULL',
-    [id, at],
-  );
-}
-
-/** Given up: its checklist neither found nor posted after the sweep's attempts; the sweep leaves it (logged). */
-export async function givePlaybookRunPostUp(q: Queryable, id: number): Promise<void> {
-  await q.query(
-    'UPDATE playbook_runs SET message_lease_until = NULL, message_given_up_at = now() WHERE id = $1 AND message_ts IS NULL',
-    [id],
-  );
 }
 
 /** Removes a run that never got its message (its channel refused it): no half-made record is kept. */

@@ -54,14 +54,31 @@ describe("a playbook run's checklist, found in its channel by its marker", () =>
     const seven = await chat.postPlaybook(place, view(7));
     const eight = await chat.postPlaybook(place, view(8));
     expect(incidentTs).not.toBe(seven);
-    expect(await chat.findPlaybookPost(place, 7, since)).toBe(seven);
-    expect(await chat.findPlaybookPost(place, 8, since)).toBe(eight);
-    expect(await chat.findPlaybookPost(place, 9, since)).toBeNull();
+    expect(await chat.findPlaybookPost(place, { kind: 'run', runId: 7 }, since)).toBe(seven);
+    expect(await chat.findPlaybookPost(place, { kind: 'run', runId: 8 }, since)).toBe(eight);
+    expect(await chat.findPlaybookPost(place, { kind: 'run', runId: 9 }, since)).toBeNull();
+  });
+
+  it("finds an incident's attached playbook's post by its attachment, not an earlier attachment's nor a run's", async () => {
+    const since = new Date();
+    const attached = (attachment: string): ChecklistView => ({
+      ...view(null),
+      attachment: { incidentId: 42, attachment },
+    });
+    const marker = (attachment: string) =>
+      ({ kind: 'attached', incidentId: 42, playbookId: 'check', attachment }) as const;
+    const first = await chat.postPlaybook(place, attached('20261207084950123456'));
+    await chat.postPlaybook(place, view(42));
+    const again = await chat.postPlaybook(place, attached('20261207085001000001'));
+    expect(await chat.findPlaybookPost(place, marker('20261207085001000001'), since)).toBe(again);
+    expect(await chat.findPlaybookPost(place, marker('20261207084950123456'), since)).toBe(first);
+    expect(await chat.findPlaybookPost(place, marker('20261207090000000000'), since)).toBeNull();
+    expect(await chat.findPlaybookPost(place, { ...marker('20261207085001000001'), incidentId: 43 }, since)).toBeNull();
   });
 
   it('history unreadable: thrown (not "not there"), and the scopes to add said in the log', async () => {
     fake.failNext('conversations.history', { error: 'missing_scope', needed: 'channels:history' });
-    const err = await chat.findPlaybookPost(place, 7, new Date()).catch((e: unknown) => e);
+    const err = await chat.findPlaybookPost(place, { kind: 'run', runId: 7 }, new Date()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChatPlatformError);
     expect(warned.join('\n')).toMatch(/checklist .*missing_scope: add the channels:history and groups:history scopes/);
   });

@@ -34,7 +34,7 @@ forEachDatabase(
            VALUES ('generic', 'g', 'declared', $1, 't', 1, 'HighErrorRate')`,
           [i.id],
         );
-        expect(await attachPlaybook(ctx.db, i.id, 'db', null, {})).toBe(true);
+        expect(await attachPlaybook(ctx.db, i.id, 'db', null, {}, 30_000)).toBe(true);
         const run = await insertRunningStep(
           ctx.db,
           {

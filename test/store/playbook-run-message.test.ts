@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Checklists } from '../../src/incidents/checklist.service.js';
+import { CHECKLIST_POST_MAX_ATTEMPTS, ChecklistMessages } from '../../src/incidents/checklist-messages.js';
 import { ChatPlatformError, DomainError } from '../../src/incidents/errors.js';
 import { PlaybookRuns } from '../../src/incidents/playbook-run.service.js';
-import { PlaybookRunMessages, RUN_POST_MAX_ATTEMPTS } from '../../src/incidents/playbook-run-messages.js';
-import type { ChecklistView, Logger, PlaybookChat, PlaybookNote } from '../../src/incidents/ports.js';
+import type { ChecklistMarker, ChecklistView, Logger, PlaybookChat, PlaybookNote } from '../../src/incidents/ports.js';
 import type { Playbook } from '../../src/runbook/playbooks.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import type { Database } from '../../src/store/db.js';
@@ -16,7 +16,7 @@ import { forEachDatabase } from './databases.js';
  * A playbook run's checklist message, between Slack taking the post and the run recording where it went: a process
  * dying there (kill -9), the recording failing, or Slack's answer lost, left the run without a message for good (its
  * checklist never redrawn, its step runs posted at the channel's top level). The run is held while it is posted; once
- * its hold runs out the sweep (PlaybookRunMessages) finds the post by its marker and records it, or posts it once.
+ * its hold runs out the sweep (ChecklistMessages) finds the post by its marker and records it, or posts it once.
  */
 
 const CHANNEL = 'C0BACKUPS';
@@ -100,7 +100,8 @@ function slack() {
       }
       return ts;
     },
-    async findPlaybookPost(_p: unknown, runId: number) {
+    async findPlaybookPost(_p: unknown, marker: ChecklistMarker) {
+      const runId = marker.kind === 'run' ? marker.runId : -1;
       looks.push(runId);
       if (state.unreadable) throw new ChatPlatformError('missing_scope', 'Slack refused to read the channel.');
       return posts.find((p) => p.runId === runId)?.ts ?? null;
@@ -158,7 +159,15 @@ forEachDatabase((ctx) => {
       requestKey: `trigger-${++keys}`,
     });
   const sweeper = (s: ReturnType<typeof slack>, l: Logger = quiet, leaseMs = LEASE_MS) =>
-    new PlaybookRunMessages(ctx.db, s.chat, new Checklists(ctx.db, s.chat, runbook, l), runbook.playbooks, l, leaseMs);
+    new ChecklistMessages(
+      'run',
+      ctx.db,
+      s.chat,
+      new Checklists(ctx.db, s.chat, runbook, l),
+      runbook.playbooks,
+      l,
+      leaseMs,
+    );
   const row = async () =>
     (
       await ctx.db.query<{ id: number; message_ts: string | null; message_given_up_at: Date | null }>(
@@ -166,7 +175,7 @@ forEachDatabase((ctx) => {
       )
     ).rows[0];
   /** Sweeps (really waiting for the hold to run out) until the run's message is recorded. */
-  const sweepUntilRecorded = async (sweep: PlaybookRunMessages) =>
+  const sweepUntilRecorded = async (sweep: ChecklistMessages) =>
     untilPasses(
       async () => {
         await sweep.sweep();
@@ -311,7 +320,7 @@ forEachDatabase((ctx) => {
       await sweep.sweep();
       expect((await row())?.message_given_up_at).not.toBeNull();
     }, 15_000);
-    expect(s.looks).toHaveLength(RUN_POST_MAX_ATTEMPTS);
+    expect(s.looks).toHaveLength(CHECKLIST_POST_MAX_ATTEMPTS);
     expect(s.posts).toEqual([]);
     expect(l.said.filter((x) => x.level === 'error').map((x) => x.text)).toEqual([
       expect.stringMatching(/gave up finding or posting its checklist after 8 attempts .*start the playbook again/),
@@ -319,6 +328,6 @@ forEachDatabase((ctx) => {
     // Given up: left.
     await new Promise((r) => setTimeout(r, 200));
     await sweep.sweep();
-    expect(s.looks).toHaveLength(RUN_POST_MAX_ATTEMPTS);
+    expect(s.looks).toHaveLength(CHECKLIST_POST_MAX_ATTEMPTS);
   });
 });
