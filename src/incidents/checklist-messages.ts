@@ -15,6 +15,7 @@ import { claimUnpostedRuns } from '../store/playbook-run.repo.js';
 import type { Checklists } from './checklist.service.js';
 import { channelOf, type PlaybookHost } from './playbook-host.js';
 import type { ChatPlace, ChecklistMarker, Logger, PlaybookChat } from './ports.js';
+import { retryWaitMs } from './retry-schedule.js';
 import type { Sweep } from './timer-loop.js';
 
 /**
@@ -26,8 +27,9 @@ export const CHECKLIST_POST_LEASE_MS = 30_000;
 const SWEEP_BATCH = 10;
 /** The sweep's attempts at a checklist (found or posted) at most: then given up, logged. */
 export const CHECKLIST_POST_MAX_ATTEMPTS = 8;
-/** The wait before the next attempt: a lease, doubled each time, at most 10 minutes. */
-const againAfterMs = (leaseMs: number, attempts: number) => Math.min(leaseMs * 2 ** Math.max(0, attempts - 1), 600_000);
+/** The wait before the next attempt: a lease, doubled each time, at most 10 minutes (the sweeps' one schedule). */
+const againAfterMs = (leaseMs: number, attempts: number) =>
+  retryWaitMs({ firstMs: leaseMs, mostMs: 600_000 }, attempts);
 
 type Chat = Pick<PlaybookChat, 'postPlaybook' | 'findPlaybookPost' | 'deletePlaybook' | 'postNote'>;
 

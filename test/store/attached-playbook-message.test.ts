@@ -277,7 +277,7 @@ forEachDatabase((ctx) => {
       [
         'Slack refused it: posted then, once',
         'refused' as const,
-        /is attached all the same: its checklist will be posted/,
+        /is attached all the same: the bot tries posting its checklist in the incident channel again for about half an hour/,
       ],
     ])('%s', async (_name, mode, said) => {
       const s = slack();
