@@ -108,7 +108,7 @@ describe("a group's waiting deliveries are recorded together, in the order they 
 
 describe('repeats alone are shown on the card by a refresh due ALERTS_REPEAT_REFRESH later', () => {
   // Past the second a group's later deliveries (repeats, a resolution) are gathered for, with room for a busy machine.
-  const REFRESH_MS = 3000;
+  const REFRESH_MS = 5000;
   const bot = useBot({
     env: { ...ALERTS_ENV, ALERTS_REPEAT_REFRESH: `${REFRESH_MS / 1000}s` },
     incidentsChannel: true,

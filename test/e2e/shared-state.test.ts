@@ -470,16 +470,22 @@ describe('user names', () => {
     try {
       fake.addUser('U0NAMED', { real_name: 'Ada Lovelace' });
       expect(await named()).toBe('Ada Lovelace');
-      await chat.findUser('someone');
+      expect(await chat.findUser('ada lovelace')).toEqual({ kind: 'found', userId: 'U0NAMED' });
       fake.addUser('U0NAMED', { real_name: 'Ada King' });
       now += 59_000;
       expect(await named()).toBe('Ada Lovelace');
       expect(fake.callsTo('users.info')).toHaveLength(1);
       now += 1_000;
       expect(await named()).toBe('Ada King');
-      await chat.findUser('someone');
+      // The directory is still the one kept a minute ago: the name it holds is found in it, Slack not asked.
+      expect(await chat.findUser('ada lovelace')).toEqual({ kind: 'found', userId: 'U0NAMED' });
       expect(fake.callsTo('users.info')).toHaveLength(2);
       expect(fake.callsTo('users.list')).toHaveLength(1);
+      // A name it does not hold reads it anew (someone may have joined since), at most once every 30 s.
+      expect(await chat.findUser('someone')).toEqual({ kind: 'unknown' });
+      expect(fake.callsTo('users.list')).toHaveLength(2);
+      expect(await chat.findUser('ada lovelace')).toEqual({ kind: 'unknown' });
+      expect(fake.callsTo('users.list')).toHaveLength(2);
     } finally {
       await fake.close();
     }
