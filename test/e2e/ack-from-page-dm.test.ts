@@ -57,6 +57,19 @@ describe('/incident ack typed in the direct messages where the pages came', () =
   it('/incident status there shows the card of the one incident that paged them; update opens its form', async () => {
     const only = await declareThroughBot(bot, 'sev2 search results empty', 'U0REP');
     await pageDmTo(bot.fake, 'U0ONCALL', only.channelId);
+    // The page is recorded as delivered just after Slack took its DM: a person cannot type before that, a test can
+    // (it did once in CI, the machine loaded).
+    await eventually(
+      async () =>
+        (
+          await bot.db.query(
+            `SELECT 1 FROM page_deliveries d JOIN pages p ON p.id = d.page_id
+             WHERE p.incident_id = $1 AND d.user_id = 'U0ONCALL'`,
+            [only.incidentId],
+          )
+        ).rows[0],
+      'the page to U0ONCALL recorded as delivered',
+    );
     // Only this incident is open and paged them (the others of the file were resolved).
     await bot.db.exec(`UPDATE incidents SET status = 'resolved', resolved_at = now() WHERE id <> ${only.incidentId}`);
     const card = await typed('status', 'U0ONCALL', ONCALL_DM);
