@@ -9,6 +9,7 @@ import type { Playbook } from '../../src/runbook/playbooks.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import type { Database } from '../../src/store/db.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
+import { flaky } from '../support/flaky-db.js';
 import { untilPasses } from '../support/incident-flow.js';
 import { testRunbookData } from '../support/test-runbook.js';
 import { forEachDatabase } from './databases.js';
@@ -37,34 +38,6 @@ const runbook = parseRunbook({
   },
 });
 const playbook = runbook.playbooks.find((p) => p.id === 'db-failover') as Playbook;
-
-/** The database as the attaching process sees it: a statement matching `failing` fails while it does. */
-function flaky(db: Database) {
-  let failing: RegExp | null = null;
-  let times = Number.POSITIVE_INFINITY;
-  const proxy = new Proxy(db, {
-    get(target, prop, receiver) {
-      if (prop === 'query') {
-        return (sql: string, params?: unknown[]) => {
-          if (failing?.test(sql) && times > 0) {
-            times--;
-            return Promise.reject(new Error('Connection terminated unexpectedly'));
-          }
-          return target.query(sql, params as never[]);
-        };
-      }
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  return {
-    db: proxy,
-    fail(re: RegExp | null, n = Number.POSITIVE_INFINITY) {
-      failing = re;
-      times = n;
-    },
-  };
-}
 
 const lostAnswer = () => new ChatPlatformError('request_error', 'Slack did not answer while posting the playbook.');
 

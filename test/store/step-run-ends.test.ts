@@ -21,6 +21,7 @@ import { currentChecks, insertCheck, undoCheck } from '../../src/store/step-chec
 import { lastStepRuns } from '../../src/store/step-run.repo.js';
 import { renderChecklist } from '../../src/templates/checklist.js';
 import { renderRun } from '../../src/templates/playbook.js';
+import { flaky } from '../support/flaky-db.js';
 import { untilPasses } from '../support/incident-flow.js';
 import { testRunbookData } from '../support/test-runbook.js';
 import { forEachDatabase } from './databases.js';
@@ -59,34 +60,6 @@ const stepAt = (key: string) => {
   const i = Number(key.split('.')[1]);
   return playbook.detection[i] as RunnableStep;
 };
-
-/** The database as the running process sees it: a statement matching `failing` fails while it does. */
-function flaky(db: Database) {
-  let failing: RegExp | null = null;
-  let times = Number.POSITIVE_INFINITY;
-  const proxy = new Proxy(db, {
-    get(target, prop, receiver) {
-      if (prop === 'query') {
-        return (sql: string, params?: unknown[]) => {
-          if (failing?.test(sql) && times > 0) {
-            times--;
-            return Promise.reject(new Error('Connection terminated unexpectedly'));
-          }
-          return target.query(sql, params as never[]);
-        };
-      }
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  return {
-    db: proxy,
-    fail(re: RegExp | null, n = Number.POSITIVE_INFINITY) {
-      failing = re;
-      times = n;
-    },
-  };
-}
 
 forEachDatabase(
   (ctx) => {
