@@ -1,7 +1,6 @@
 import type { AlertDelivery, AlertStep, IncomingAlert } from '../incidents/alert-types.js';
-import type { Queryable } from './db.js';
+import { type Queryable, toDate } from './db.js';
 
-const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 const ms = (n: number) => n / 1000;
 

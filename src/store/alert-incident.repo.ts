@@ -1,6 +1,6 @@
 import type { Severity } from '../incidents/severity.js';
 import type { IncidentStatus } from '../incidents/types.js';
-import type { Queryable } from './db.js';
+import { type Queryable, toDate } from './db.js';
 
 /*
  * Alert incidents (alert_incidents): a group's alerts on their way to an incident, or in one; what their rows are, how
@@ -8,7 +8,6 @@ import type { Queryable } from './db.js';
  * alert-card.repo.ts.
  */
 
-const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 const toDateOrNull = (v: Date | string | null) => (v === null ? null : toDate(v));
 
 export interface AlertIncidentRow {

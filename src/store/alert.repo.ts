@@ -1,6 +1,6 @@
 import type { AlertFormat, AlertLevel, AlertStatus, AlertView, IncomingAlert } from '../incidents/alert-types.js';
 import { AI_SELECT, type AlertIncidentDbRow, type AlertIncidentRow, toAlertIncident } from './alert-incident.repo.js';
-import { jsonOf, type Queryable } from './db.js';
+import { jsonOf, type Queryable, toDate } from './db.js';
 
 /*
  * Alerts (alerts): their rows, as a delivery records and changes them, and as the declaring of an incident links and
@@ -8,7 +8,6 @@ import { jsonOf, type Queryable } from './db.js';
  * holds in alert-notice, alert-list, alert-card and alert-held-back.repo.ts.
  */
 
-const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 const toDateOrNull = (v: Date | string | null) => (v === null ? null : toDate(v));
 const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 

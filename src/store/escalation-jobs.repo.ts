@@ -1,4 +1,4 @@
-import type { Database, Queryable, StatementPart } from './db.js';
+import { type Database, type Queryable, type StatementPart, toDate } from './db.js';
 import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
 
 /*
@@ -33,7 +33,6 @@ interface JobRow {
   requested_by: string | null;
 }
 
-export const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 const toJob = (r: JobRow): EscalationJob => ({
   id: Number(r.id),
   incidentId: Number(r.incident_id),

@@ -1,6 +1,6 @@
 import type { PageDmAt } from '../incidents/ports.js';
 import type { NotifyVia } from '../runbook/people.js';
-import type { Database, Queryable, StatementPart } from './db.js';
+import { type Database, type Queryable, type StatementPart, toDate } from './db.js';
 import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
 
 export type NotifyAction = 'notify' | 'acknowledge' | 'resolve';
@@ -43,8 +43,6 @@ interface JobRow {
   rule: string | null;
   pd_acknowledged: boolean;
 }
-
-const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
 
 const NOTIFICATION_DUE = `n.state = 'pending' AND n.due_at <= clock_timestamp()
   AND (n.locked_until IS NULL OR n.locked_until < clock_timestamp())`;

@@ -1,7 +1,6 @@
 import type { PageDmAt } from '../incidents/ports.js';
 import type { PagedIncident } from '../incidents/types.js';
-import type { Database, Queryable, StatementPart } from './db.js';
-import { toDate } from './escalation-jobs.repo.js';
+import { type Database, type Queryable, type StatementPart, toDate } from './db.js';
 import { cardRedrawKey } from './escalation-redraws.repo.js';
 import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
 import { type IncidentRow, toIncident } from './incident.repo.js';
