@@ -665,6 +665,23 @@ forEachDatabase((suite) => {
 
 describe("a page given up, in Slack: the commander's direct message", () => {
   const fake = useFakeSlack({ reset: true });
+  /** Incident #7, db down, SEV-2, commanded by U0CMD, in `channelId` (null: it has none). */
+  const incidentSeven = (channelId: string | null, over: Partial<Incident> = {}) =>
+    ({
+      id: 7,
+      number: 7,
+      title: 'db down',
+      channelId,
+      commanderId: 'U0CMD',
+      severity: 2,
+      ...over,
+    }) as unknown as Incident;
+  /** Senior DevOps's page given up (Slack answered 500), to tell U0CMD. */
+  const notice: IncidentNotice = {
+    kind: 'page_failed',
+    roles: [{ role: 'senior_devops', roleName: 'Senior DevOps Engineer', error: 'Slack answered 500' }],
+    commanderId: 'U0CMD',
+  };
   it('posts the notice in the channel and tells the commander in a DM naming the incident; a DM refused is logged', async () => {
     const warned: string[] = [];
     const chat = new SlackChat(new WebClient('xoxb-test', slackClientOptions(fake.url)), {
@@ -673,19 +690,7 @@ describe("a page given up, in Slack: the commander's direct message", () => {
       log: { warn: (m: unknown) => void warned.push(String(m)) },
     });
     fake.addChannel('inc-7', { id: 'CINC7', botIsMember: true });
-    const incident = {
-      id: 7,
-      number: 7,
-      title: 'db down',
-      channelId: 'CINC7',
-      commanderId: 'U0CMD',
-      severity: 2,
-    } as unknown as Incident;
-    const notice: IncidentNotice = {
-      kind: 'page_failed',
-      roles: [{ role: 'senior_devops', roleName: 'Senior DevOps Engineer', error: 'Slack answered 500' }],
-      commanderId: 'U0CMD',
-    };
+    const incident = incidentSeven('CINC7');
     await chat.notify(incident, notice);
     const posts = fake.callsTo('chat.postMessage');
     const inChannel = posts.find((c) => c.args.channel === 'CINC7');
@@ -715,20 +720,7 @@ describe("a page given up, in Slack: the commander's direct message", () => {
       botUserId: 'UBOT',
       log: { warn() {} },
     });
-    const incident = {
-      id: 7,
-      number: 7,
-      title: 'db down',
-      channelId: null,
-      commanderId: 'U0CMD',
-      reporterId: 'U0REP',
-      severity: 2,
-    } as unknown as Incident;
-    const notice: IncidentNotice = {
-      kind: 'page_failed',
-      roles: [{ role: 'senior_devops', roleName: 'Senior DevOps Engineer', error: 'Slack answered 500' }],
-      commanderId: 'U0CMD',
-    };
+    const incident = incidentSeven(null, { reporterId: 'U0REP' });
     await chat.notify(incident, notice);
     const posts = fake.callsTo('chat.postMessage');
     expect(posts.map((c) => c.args.channel)).toEqual(['U0CMD']);
