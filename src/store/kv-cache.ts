@@ -18,9 +18,7 @@ export class KvCache {
     } catch {
       // A miss: the store is unreachable or the entry is not JSON.
     }
-    const value = await load();
-    await this.kv.set(`cache:${key}`, JSON.stringify(value), this.ttlMs).catch(() => {});
-    return value;
+    return this.loadAndKeep(key, load);
   }
 
   /**
@@ -31,6 +29,11 @@ export class KvCache {
   async reload<T>(key: string, load: () => Promise<T>, everyMs: number): Promise<T | null> {
     const due = await this.kv.setIfAbsent(`cache-reloaded:${key}`, '1', everyMs).catch(() => true);
     if (!due) return null;
+    return this.loadAndKeep(key, load);
+  }
+
+  /** `load()`'s value, kept under `key` for the cache's time (a store that cannot be reached keeps nothing). */
+  private async loadAndKeep<T>(key: string, load: () => Promise<T>): Promise<T> {
     const value = await load();
     await this.kv.set(`cache:${key}`, JSON.stringify(value), this.ttlMs).catch(() => {});
     return value;
