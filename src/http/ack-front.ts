@@ -14,6 +14,7 @@ import type {
   ToFront,
 } from './ack-front.protocol.js';
 import { parseSlackBody } from './ack-front.rules.js';
+import { frontFromSource } from './ack-front.source.js';
 import { SLACK_EVENTS_PATH, SlackHttpReceiver, type SlackHttpReceiverOptions } from './slack-receiver.js';
 
 /** Where Slack posts (Bolt's default endpoint, which the manifest names). */
@@ -38,19 +39,17 @@ export interface FrontedReceiverOptions extends SlackHttpReceiverOptions {
 
 /**
  * The front thread's code: compiled JavaScript beside this file in dist/; from the TypeScript sources (tests, `npm run
- * dev`), the same file loaded through tsx, which a worker's entry point cannot take from the command line.
+ * dev`), the same modules compiled once a process (frontFromSource), which a worker cannot take as TypeScript.
  */
 function startFront(init: FrontInit): Worker {
   const here = import.meta.url;
   const fromSource = here.endsWith('.ts');
-  const entry = new URL(`./ack-front.worker.${fromSource ? 'ts' : 'js'}`, here);
   // It holds little for long (a request at a time): a small young generation keeps the thread to a few megabytes.
   const resourceLimits = { maxYoungGenerationSizeMb: FRONT_YOUNG_MB };
-  if (!fromSource) return new Worker(entry, { workerData: init, resourceLimits });
-  // tsx is a development dependency: named here only, for the sources.
-  const loader = 'tsx/esm/api';
-  const boot = `import(${JSON.stringify(loader)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: init, resourceLimits });
+  const entry = fromSource
+    ? frontFromSource(new URL('./ack-front.worker.ts', here))
+    : new URL('./ack-front.worker.js', here);
+  return new Worker(entry, { workerData: init, resourceLimits });
 }
 
 /**
