@@ -100,7 +100,8 @@ describe('notification steps survive a kill -9', () => {
       response_url: fake.responseUrl('ndur'),
     });
     await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL', 10_000);
-    await smtp.waitFor((m) => m.to.includes('olive@example.com'), 10_000);
+    // Due 2 s after the page; a loaded CI machine was once seen not to have sent it 10 s after the DM.
+    await smtp.waitFor((m) => m.to.includes('olive@example.com'), 25_000);
     // Between the two steps: the email recorded as sent (a kill during its send may send it again, as documented).
     for (const until = Date.now() + 10_000; Date.now() < until; await sleep(50)) {
       const { rows } = await db.query<{ state: string }>("SELECT state FROM notification_jobs WHERE via = 'email'");
