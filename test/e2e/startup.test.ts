@@ -816,7 +816,7 @@ describe('npm start: the built bot (dist/app.js)', () => {
     try {
       let out = '';
       const port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no set-up line; output: ${out}`)), 30_000);
+        const timer = setTimeout(() => reject(new Error(`no set-up line; output: ${out}`)), 50_000);
         const read = (chunk: Buffer) => {
           out += chunk.toString();
           const m = /http:\/\/localhost:(\d+)\//.exec(out);
