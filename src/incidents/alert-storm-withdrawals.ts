@@ -7,7 +7,7 @@ import {
 import type { Database } from '../store/db.js';
 import type { AlertChat } from './alert-ports.js';
 import type { Logger } from './ports.js';
-import { type DoublingRetries, retryWaitMs } from './retry-schedule.js';
+import { retryWaitMs } from './retry-schedule.js';
 import type { Sweep } from './timer-loop.js';
 
 /** How posts one too many Slack would not delete are tried again (StormWithdrawals); tests shorten both. */
@@ -26,6 +26,17 @@ const BATCH = 20;
 const LEASE_MS = 60_000;
 
 /**
+ * The wait before a deletion refused by the step and then by `sweepTries` tries of the sweep is tried again: the
+ * schedule's first wait (`firstRetryMs`) after the step's own refusal, doubled with each refusal of the sweep after it,
+ * at most MOST_WAIT_MS; null once the sweep has tried `maxAttempts` times (given up). The step's refusal counts as the
+ * schedule's first, so that the sweep's first refusal waits twice as long, not the first wait once more.
+ */
+export function stormWithdrawalWaitMs(retries: Required<StormWithdrawalRetries>, sweepTries: number): number | null {
+  if (sweepTries >= retries.maxAttempts) return null;
+  return retryWaitMs({ firstMs: retries.firstRetryMs, mostMs: MOST_WAIT_MS }, sweepTries + 1);
+}
+
+/**
  * The posts of storms' incidents-channel messages that are one too many (a stalled step's, answered after the storm's
  * next step posted the message; one found after a crash when another was recorded first), deleted. Each is recorded
  * in Postgres (alert_storm_withdrawals) before its deletion is asked for: Slack refusing it (a 5xx, rate limited), or
@@ -33,8 +44,7 @@ const LEASE_MS = 60_000;
  * not the storm has steps left, and gives it up (logged, for a person to delete it) after `maxAttempts`.
  */
 export class StormWithdrawals implements Sweep {
-  private readonly firstRetryMs: number;
-  private readonly retries: DoublingRetries;
+  private readonly retries: Required<StormWithdrawalRetries>;
 
   constructor(
     private readonly db: Database,
@@ -42,17 +52,16 @@ export class StormWithdrawals implements Sweep {
     retries: StormWithdrawalRetries = {},
     private readonly log: Logger = console,
   ) {
-    this.firstRetryMs = retries.firstRetryMs ?? DEFAULT_FIRST_RETRY_MS;
     this.retries = {
-      firstMs: this.firstRetryMs,
-      mostMs: MOST_WAIT_MS,
+      firstRetryMs: retries.firstRetryMs ?? DEFAULT_FIRST_RETRY_MS,
       maxAttempts: retries.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     };
   }
 
   /** A post of `source`'s storm message one too many: recorded, then deleted at once; refused, left to the sweep. */
   async withdraw(source: string, at: { channel: string; ts: string }): Promise<void> {
-    await withdrawStormPostLater(this.db, source, at, this.firstRetryMs);
+    // Due, should the step's deletion be refused, after the schedule's first wait (the sweep's tries come after it).
+    await withdrawStormPostLater(this.db, source, at, this.retries.firstRetryMs);
     try {
       await this.chat.withdrawStormPost(at);
     } catch (err) {
@@ -82,7 +91,7 @@ export class StormWithdrawals implements Sweep {
 
   private async refused(w: { source: string; channel: string; ts: string; attempts: number }, err: unknown) {
     const at = { channel: w.channel, ts: w.ts };
-    const wait = retryWaitMs(this.retries, w.attempts);
+    const wait = stormWithdrawalWaitMs(this.retries, w.attempts);
     if (wait === null) {
       this.log.error(
         `gave up deleting a post of ${w.source}'s storm message one too many (${w.ts} in ${w.channel}) after ${w.attempts} attempts: it shows twice until a person deletes it`,
