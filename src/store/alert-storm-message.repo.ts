@@ -37,7 +37,24 @@ export async function claimStormMessage(
   | { kind: 'new'; incidents: number[]; retakenFrom?: { mark: string; since: Date } }
   | { kind: 'ongoing'; at: { channel: string; ts: string } | null; incidents: number[]; replied: boolean }
 > {
-  const claimed = await q.query<{ incidents: number[]; was: string | null; was_since: Date | null }>(
+  // Whether the step takes the message to post (`m`: the row as it is once locked): the storm's window has passed, or
+  // none is up and the one being posted was refused, is this step's own, or was left (its claim gone stale).
+  const take = `m.told_at < now() - make_interval(secs => $3)
+     OR (m.ts IS NULL AND (m.refused_at IS NOT NULL OR m.posting = $4
+           OR coalesce(m.posting_at, m.told_at) < now() - make_interval(secs => $5)))`;
+  // One statement, so that two replicas' steps cannot both take the message, nor one find the row gone between two:
+  // the row is inserted, or locked and updated either way (taken: claimed anew; else only told of this incident).
+  // Taken is read back from the row as updated: one left untaken with no message up is another step's claim (its
+  // posting is not $4: this step's own would be taken), and one with its message up has a ts.
+  const { rows } = await q.query<{
+    incidents: number[];
+    channel: string | null;
+    ts: string | null;
+    replied: boolean;
+    taken: boolean;
+    was: string | null;
+    was_since: Date | null;
+  }>(
     `WITH earlier AS (
        SELECT posting, posting_since FROM alert_storm_messages
         WHERE source = $1 AND ts IS NULL AND (posting <> $4 OR refused_at IS NOT NULL)
@@ -45,38 +62,38 @@ export async function claimStormMessage(
      )
      INSERT INTO alert_storm_messages AS m (source, incidents, posting, posting_since, posting_at)
      VALUES ($1, ARRAY[$2::int], $4, now(), now())
-     ON CONFLICT (source) DO UPDATE SET channel = NULL, ts = NULL, refused_at = NULL, replied = false, told_at = now(),
-       posting = $4, posting_since = now(), posting_at = now(),
-       incidents = CASE
-         WHEN m.told_at < now() - make_interval(secs => $3) THEN ARRAY[$2::int]
-         WHEN $2::int = ANY(m.incidents) THEN m.incidents
-         ELSE m.incidents || $2::int END
-       WHERE m.told_at < now() - make_interval(secs => $3)
-          OR (m.ts IS NULL AND (m.refused_at IS NOT NULL OR m.posting = $4
-                OR coalesce(m.posting_at, m.told_at) < now() - make_interval(secs => $5)))
-     RETURNING incidents, (SELECT posting FROM earlier) AS was, (SELECT posting_since FROM earlier) AS was_since`,
+     ON CONFLICT (source) DO UPDATE
+       SET (channel, ts, refused_at, replied, posting, posting_since, posting_at, told_at, incidents) = (
+         SELECT CASE WHEN c.take THEN NULL ELSE m.channel END,
+                CASE WHEN c.take THEN NULL ELSE m.ts END,
+                CASE WHEN c.take THEN NULL ELSE m.refused_at END,
+                CASE WHEN c.take THEN false ELSE m.replied END,
+                CASE WHEN c.take THEN $4 ELSE m.posting END,
+                CASE WHEN c.take THEN now() ELSE m.posting_since END,
+                CASE WHEN c.take THEN now() ELSE m.posting_at END,
+                now(),
+                CASE
+                  WHEN m.told_at < now() - make_interval(secs => $3) THEN ARRAY[$2::int]
+                  WHEN $2::int = ANY(m.incidents) THEN m.incidents
+                  ELSE m.incidents || $2::int END
+           FROM (SELECT coalesce(${take}, false) AS take) AS c)
+     RETURNING incidents, channel, ts, replied, coalesce(posting = $4 AND ts IS NULL, false) AS taken,
+       (SELECT posting FROM earlier) AS was, (SELECT posting_since FROM earlier) AS was_since`,
     [source, incidentId, ms(windowMs), mark, ms(STORM_MESSAGE_CLAIM_STALE_MS)],
   );
-  const mine = claimed.rows[0];
-  if (mine)
+  const r = rows[0];
+  if (!r) throw new Error(`claimStormMessage: no row for ${source}`);
+  if (r.taken)
     return {
       kind: 'new',
-      incidents: mine.incidents.map(Number),
-      ...(mine.was && mine.was_since ? { retakenFrom: { mark: mine.was, since: new Date(mine.was_since) } } : {}),
+      incidents: r.incidents.map(Number),
+      ...(r.was && r.was_since ? { retakenFrom: { mark: r.was, since: new Date(r.was_since) } } : {}),
     };
-  const { rows } = await q.query<{ channel: string | null; ts: string | null; incidents: number[]; replied: boolean }>(
-    `UPDATE alert_storm_messages
-        SET incidents = CASE WHEN $2::int = ANY(incidents) THEN incidents ELSE incidents || $2::int END,
-            told_at = now()
-      WHERE source = $1 RETURNING channel, ts, incidents, replied`,
-    [source, incidentId],
-  );
-  const r = rows[0];
   return {
     kind: 'ongoing',
-    at: r?.channel && r.ts ? { channel: r.channel, ts: r.ts } : null,
-    incidents: (r?.incidents ?? []).map(Number),
-    replied: r?.replied === true,
+    at: r.channel && r.ts ? { channel: r.channel, ts: r.ts } : null,
+    incidents: r.incidents.map(Number),
+    replied: r.replied === true,
   };
 }
 

@@ -140,4 +140,45 @@ forEachDatabase((ctx) => {
       incidents: [1, 2, 3],
     });
   });
+
+  it('two claimers at once on a fresh storm: exactly one takes the message to post, the other waits for it', async () => {
+    // Two replicas: pools of their own, each step's statement on its own connection.
+    const other = ctx.test.connectAgain();
+    try {
+      for (let round = 0; round < 10; round++) {
+        const source = `s${round}`;
+        const [a, b] = await Promise.all([
+          claimStormMessage(ctx.db, source, 1, STORM_WINDOW_MS, `storm:1:${round}`),
+          claimStormMessage(other, source, 2, STORM_WINDOW_MS, `storm:2:${round}`),
+        ]);
+        expect([a.kind, b.kind].sort()).toEqual(['new', 'ongoing']);
+        const waiting = a.kind === 'ongoing' ? a : b;
+        expect(waiting).toMatchObject({ kind: 'ongoing', at: null });
+        expect([...waiting.incidents].sort()).toEqual([1, 2]);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a claim given back (nowhere to post) as another step claims: that step is told of it in one answer, not of none', async () => {
+    await claimStormMessage(ctx.db, 's', 1, STORM_WINDOW_MS, 'storm:1:everyone');
+    // Step 1 gives its claim back (keepStormMessage with nowhere to post) just after step 2's first statement ran.
+    let statements = 0;
+    const between = new Proxy(ctx.db, {
+      get(target, prop, receiver) {
+        if (prop === 'query')
+          return async (sql: string, params?: unknown[]) => {
+            if (statements++ === 1) await keepStormMessage(target, 's', null, 1);
+            return target.query(sql, params as never[]);
+          };
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const claim = await claimStormMessage(between, 's', 2, STORM_WINDOW_MS, 'storm:2:everyone');
+    // It waits for step 1's claim as it was when it asked, its incident listed: never "ongoing" with no list, no row.
+    expect(claim).toEqual({ kind: 'ongoing', at: null, incidents: [1, 2], replied: false });
+    expect(statements).toBe(1);
+  });
 });
