@@ -13,8 +13,9 @@ import { getIncident } from '../store/incident.repo.js';
 import { claimUnpostedAttachments } from '../store/incident-playbook.repo.js';
 import { claimUnpostedRuns } from '../store/playbook-run.repo.js';
 import type { Checklists } from './checklist.service.js';
+import { ChatPlatformError } from './errors.js';
 import { channelOf, type PlaybookHost } from './playbook-host.js';
-import type { ChatPlace, ChecklistMarker, Logger, PlaybookChat } from './ports.js';
+import type { ChatPlace, ChecklistGivenUp, ChecklistMarker, Logger, PlaybookChat } from './ports.js';
 import { retryWaitMs } from './retry-schedule.js';
 import type { Sweep } from './timer-loop.js';
 
@@ -25,13 +26,16 @@ import type { Sweep } from './timer-loop.js';
 export const CHECKLIST_POST_LEASE_MS = 30_000;
 /** Checklists claimed per round at most. */
 const SWEEP_BATCH = 10;
-/** The sweep's attempts at a checklist (found or posted) at most: then given up, logged. */
+/** The sweep's attempts at a checklist (found or posted) at most: then given up, logged, and its person told. */
 export const CHECKLIST_POST_MAX_ATTEMPTS = 8;
 /** The wait before the next attempt: a lease, doubled each time, at most 10 minutes (the sweeps' one schedule). */
 const againAfterMs = (leaseMs: number, attempts: number) =>
   retryWaitMs({ firstMs: leaseMs, mostMs: 600_000 }, attempts);
 
-type Chat = Pick<PlaybookChat, 'postPlaybook' | 'findPlaybookPost' | 'deletePlaybook' | 'postNote'>;
+type Chat = Pick<
+  PlaybookChat,
+  'postPlaybook' | 'findPlaybookPost' | 'deletePlaybook' | 'postNote' | 'tellChecklistGivenUp'
+>;
 
 /** A checklist with no message on the record, claimed by the sweep. */
 export interface UnpostedChecklist {
@@ -44,6 +48,8 @@ export interface UnpostedChecklist {
   since: Date;
   /** The sweep's attempts so far, this one included. */
   attempts: number;
+  /** Who is told once it is given up (who attached it or started the run; the commander for one the bot attached). */
+  tell: string | null;
 }
 
 /** One kind of checklist message the sweep looks after. */
@@ -69,6 +75,7 @@ export const CHECKLIST_KINDS: { readonly [K in ChecklistPostKind]: ChecklistKind
         playbookId: run.playbookId,
         since: run.startedAt,
         attempts,
+        tell: run.startedBy,
       })),
     recorded: async (chat, host, playbook, ts) => {
       if (host.kind !== 'run') return;
@@ -95,6 +102,7 @@ export const CHECKLIST_KINDS: { readonly [K in ChecklistPostKind]: ChecklistKind
           playbookId: a.playbookId,
           since: a.attachedAt,
           attempts: a.attempts,
+          tell: a.attachedBy ?? incident.commanderId,
         });
       }
       return claimed;
@@ -158,7 +166,8 @@ const withMessage = (host: PlaybookHost, ts: string): PlaybookHost =>
  * its channel by its marker (in the message's metadata): found, it is recorded and drawn as it stands (ticks, step runs
  * since); not there, the checklist is posted then (once: a post whose answer is lost again is found by the next
  * attempt). Slack failing (its history unreadable, the post refused) is tried again with doubling waits,
- * CHECKLIST_POST_MAX_ATTEMPTS times at most, then given up (an error logged, its record marked so).
+ * CHECKLIST_POST_MAX_ATTEMPTS times at most, then given up (an error logged, its record marked so, and the person who
+ * attached it or started the run told once in a direct message, with Slack's last answer and what to do).
  */
 export class ChecklistMessages implements Sweep {
   private readonly kind: ChecklistKind;
@@ -220,12 +229,32 @@ export class ChecklistMessages implements Sweep {
       this.log.error(
         `${ownerName(c.key)} (${c.playbookId} in ${channelOf(c.host)}): gave up finding or posting its checklist after ${c.attempts} attempts (${why}); ${this.kind.givenUp}`,
       );
-      await giveChecklistPostUp(this.db, c.key).catch(() => undefined);
+      // Told once: by the process that marked it given up (a failed marking leaves it to the next round's).
+      const marked = await giveChecklistPostUp(this.db, c.key).catch(() => false);
+      if (marked) await this.tell(c, err);
       return;
     }
     this.log.warn(`could not find or post ${name}; tried again later`, err);
     await retryChecklistPostAt(this.db, c.key, new Date(Date.now() + againAfterMs(this.leaseMs, c.attempts))).catch(
       (e) => this.log.warn(`could not reschedule ${name}; its hold will run out`, e),
     );
+  }
+
+  /** The person whose checklist it is told it was given up, with Slack's last answer and what to do (a DM). */
+  private async tell(c: UnpostedChecklist, err: unknown): Promise<void> {
+    if (!c.tell) return;
+    const given: ChecklistGivenUp = {
+      ...(c.host.kind === 'run'
+        ? { kind: 'run' as const, runId: c.host.run.id }
+        : { kind: 'attached' as const, incidentNumber: c.host.incident.number }),
+      playbookId: c.playbookId,
+      playbookTitle: this.playbooks.find((p) => p.id === c.playbookId)?.title ?? c.playbookId,
+      channelId: channelOf(c.host),
+      error: err instanceof ChatPlatformError ? err.slackError : err instanceof Error ? err.message : String(err),
+      attempts: c.attempts,
+    };
+    await this.chat
+      .tellChecklistGivenUp(c.tell, given)
+      .catch((e) => this.log.warn(`could not tell ${c.tell} that ${checklistName(c.key)} was given up`, e));
   }
 }

@@ -247,7 +247,7 @@ export class PlaybookService implements StepRuns {
         { name: playbook.title },
         mayHaveBeenDone(err)
           ? ' is attached, and Slack may have posted its checklist all the same: it will be found in the incident channel, or posted there, within a minute or two.'
-          : ' is attached all the same: the bot tries posting its checklist in the incident channel again for about half an hour, so it comes once what Slack said is put right.',
+          : ' is attached all the same: the bot tries posting its checklist in the incident channel again for about half an hour, so it comes once what Slack said is put right (should it give up, you are told in a direct message).',
       ]);
     }
     try {

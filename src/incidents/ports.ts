@@ -647,6 +647,24 @@ export type PlaybookNote =
   | { kind: 'run_completed'; runId: number; playbookTitle: string; done: number; skipped: number };
 
 /**
+ * A checklist the bot gave up posting (the sweep's attempts spent, ChecklistMessages): said once, in a direct message,
+ * to the person who attached the playbook or started the run, with Slack's last answer and what to do.
+ */
+export type ChecklistGivenUp = (
+  | { kind: 'run'; runId: number }
+  /** An incident's attached playbook: the incident's number. */
+  | { kind: 'attached'; incidentNumber: number }
+) & {
+  playbookId: string;
+  playbookTitle: string;
+  /** Where it was to be posted (null: an incident with no channel). */
+  channelId: string | null;
+  /** Slack's last answer (its error code, `not_in_channel`), or what else failed. */
+  error: string;
+  attempts: number;
+};
+
+/**
  * Whose checklist message a post is, as its marker says (in its metadata): a run's, or one attachment of a playbook to
  * an incident's. A process that dies before it records where the post went has it found by it (findPlaybookPost).
  */
@@ -671,6 +689,8 @@ export interface PlaybookChat {
   deletePlaybook(place: ChatPlace, ts: string): Promise<void>;
   /** Shows a playbook message again: after a tick, a run, a page turned or a detach. */
   updatePlaybook(place: ChatPlace, ts: string, checklist: ChecklistView): Promise<void>;
+  /** Tells a person in a direct message that their checklist could not be posted, given up (ChecklistGivenUp). */
+  tellChecklistGivenUp(userId: string, given: ChecklistGivenUp): Promise<void>;
   /** Posts a line in a playbook's thread. */
   postNote(place: ChatPlace, threadTs: string, note: PlaybookNote): Promise<void>;
   /** Whether this person is a member of the channel (only members tick a checklist's steps). */

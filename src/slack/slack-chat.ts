@@ -9,6 +9,7 @@ import {
   type ApprovalView,
   type AskedVersion,
   type ChatPlace,
+  type ChecklistGivenUp,
   type ChecklistMarker,
   type ChecklistView,
   type CheckResult,
@@ -41,6 +42,7 @@ import type { KeyValue } from '../store/kv.js';
 import type { KvCache } from '../store/kv-cache.js';
 import { renderApproval, renderApprovalDm } from '../templates/approval.js';
 import { renderChecklist, renderPlaybookNote } from '../templates/checklist.js';
+import { renderChecklistGivenUp } from '../templates/checklist-given-up.js';
 import { renderMadeCommander } from '../templates/commander.js';
 import { type Message, renderIncidentCard } from '../templates/incident-card.js';
 import {
@@ -689,6 +691,13 @@ export class SlackChat implements IncidentChat, PlaybookChat {
     const msg = renderChecklist(checklist);
     await this.call('update the playbook', () =>
       this.client.chat.update({ channel: channelOf(place), ts, text: msg.text, blocks: msg.blocks }),
+    );
+  }
+
+  async tellChecklistGivenUp(userId: string, given: ChecklistGivenUp): Promise<void> {
+    const msg = renderChecklistGivenUp(given);
+    await this.call(`tell ${userId} their checklist could not be posted`, () =>
+      this.client.chat.postMessage({ channel: userId, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
     );
   }
 

@@ -99,13 +99,18 @@ export async function retryChecklistPostAt(q: Queryable, k: ChecklistPostKey, at
   );
 }
 
-/** Given up: its checklist neither found nor posted after the sweep's attempts; the sweep leaves it (logged). */
-export async function giveChecklistPostUp(q: Queryable, k: ChecklistPostKey): Promise<void> {
+/**
+ * Given up: its checklist neither found nor posted after the sweep's attempts; the sweep leaves it (logged). True when
+ * this marked it so (not given up before, nor posted meanwhile): its person is told once.
+ */
+export async function giveChecklistPostUp(q: Queryable, k: ChecklistPostKey): Promise<boolean> {
   const { table, key, params } = row(k);
-  await q.query(
-    `UPDATE ${table} SET message_lease_until = NULL, message_given_up_at = now() WHERE ${key} AND message_ts IS NULL`,
+  const { rows } = await q.query(
+    `UPDATE ${table} SET message_lease_until = NULL, message_given_up_at = now()
+      WHERE ${key} AND message_ts IS NULL AND message_given_up_at IS NULL RETURNING 1`,
     params,
   );
+  return rows.length === 1;
 }
 
 /**

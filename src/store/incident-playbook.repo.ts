@@ -141,6 +141,8 @@ export interface UnpostedAttachment {
   playbookId: string;
   attachment: string;
   attachedAt: Date;
+  /** Who attached it (null: the bot, suggesting it). */
+  attachedBy: string | null;
   attempts: number;
 }
 
@@ -154,6 +156,7 @@ export async function claimUnpostedAttachments(
     incident_id: number;
     playbook_id: string;
     attached_at: Date | string;
+    attached_by: string | null;
     attachment: string;
   }>(q, 'attached', limit, leaseMs, `${ATTACHMENT} AS attachment`);
   return rows.map((r) => ({
@@ -161,6 +164,7 @@ export async function claimUnpostedAttachments(
     playbookId: r.playbook_id,
     attachment: r.attachment,
     attachedAt: r.attached_at instanceof Date ? r.attached_at : new Date(r.attached_at),
+    attachedBy: r.attached_by,
     attempts: Number(r.message_attempts),
   }));
 }

@@ -3,7 +3,13 @@ import { Checklists } from '../../src/incidents/checklist.service.js';
 import { CHECKLIST_POST_MAX_ATTEMPTS, ChecklistMessages } from '../../src/incidents/checklist-messages.js';
 import { ChatPlatformError, DomainError } from '../../src/incidents/errors.js';
 import { PlaybookService } from '../../src/incidents/playbook.service.js';
-import type { ChecklistMarker, ChecklistView, Logger, PlaybookChat } from '../../src/incidents/ports.js';
+import type {
+  ChecklistGivenUp,
+  ChecklistMarker,
+  ChecklistView,
+  Logger,
+  PlaybookChat,
+} from '../../src/incidents/ports.js';
 import type { Incident } from '../../src/incidents/types.js';
 import type { Playbook } from '../../src/runbook/playbooks.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
@@ -45,21 +51,24 @@ const lostAnswer = () => new ChatPlatformError('request_error', 'Slack did not a
  * The incident channel: the checklists posted (each with its marker), their redraws. `next` says what the next post
  * does: answered (default); `hang`, taken and never answered (its process dies there; `answer` lets it go on, failing);
  * `lost`, taken and its answer lost; `untaken`, not taken, its answer lost all the same; `refused`, refused outright.
+ * `state.refusing`: every post refused outright. `told`: the direct messages saying a checklist was given up.
  */
 function slack() {
   const posts: { ts: string; marker: ChecklistView['attachment']; view: ChecklistView }[] = [];
   const updates: { ts: string; view: ChecklistView }[] = [];
   const looks: ChecklistMarker[] = [];
+  const told: { userId: string; given: ChecklistGivenUp }[] = [];
   let next: 'answer' | 'hang' | 'lost' | 'untaken' | 'refused' = 'answer';
   let answer: () => void = () => {};
   let n = 0;
-  const state = { unreadable: false };
+  const state = { unreadable: false, refusing: false };
   const chat = {
     async postPlaybook(_p: unknown, view: ChecklistView) {
       const mode = next;
       next = 'answer';
       if (mode === 'untaken') throw lostAnswer();
-      if (mode === 'refused') throw new ChatPlatformError('not_in_channel', 'The bot is not in that channel.');
+      if (mode === 'refused' || state.refusing)
+        throw new ChatPlatformError('not_in_channel', 'The bot is not in that channel.');
       const ts = `1700000000.${String(++n).padStart(6, '0')}`;
       posts.push({ ts, marker: view.attachment, view });
       if (mode === 'lost') throw lostAnswer();
@@ -85,6 +94,9 @@ function slack() {
       updates.push({ ts, view });
     },
     async postNote() {},
+    async tellChecklistGivenUp(userId: string, given: ChecklistGivenUp) {
+      told.push({ userId, given });
+    },
     isMember: async () => true,
     isPrivateChannel: async () => false,
     permalink: async (_p: unknown, ts: string) => `https://slack.example/${ts}`,
@@ -94,6 +106,7 @@ function slack() {
     posts,
     updates,
     looks,
+    told,
     state,
     next(mode: typeof next) {
       next = mode;
@@ -311,5 +324,54 @@ forEachDatabase((ctx) => {
     await new Promise((r) => setTimeout(r, 200));
     await sweep.sweep();
     expect(s.looks).toHaveLength(CHECKLIST_POST_MAX_ATTEMPTS);
+  });
+
+  it("Slack refusing the checklist outright till the sweep gives up: the person who attached it is told once, on giving up, with Slack's answer and what to do", async () => {
+    const s = slack();
+    s.state.refusing = true;
+    await attach(ctx.db, s).catch(() => null);
+    const sweep = sweeper(s, quiet, 30);
+    await untilPasses(async () => {
+      await sweep.sweep();
+      const given = (await row())?.message_given_up_at;
+      // Not before it is given up.
+      if (!given) expect(s.told).toEqual([]);
+      expect(given).not.toBeNull();
+    }, 15_000);
+    expect(s.posts).toEqual([]);
+    expect(s.told).toEqual([
+      {
+        userId: USER,
+        given: {
+          kind: 'attached',
+          incidentNumber: 42,
+          playbookId: 'db-failover',
+          playbookTitle: 'Database failover',
+          channelId: CHANNEL,
+          error: 'not_in_channel',
+          attempts: CHECKLIST_POST_MAX_ATTEMPTS,
+        },
+      },
+    ]);
+    // Given up: told no more.
+    await new Promise((r) => setTimeout(r, 200));
+    await sweep.sweep();
+    expect(s.told).toHaveLength(1);
+  });
+
+  it('a playbook the bot attached (nobody did) given up: its commander is told', async () => {
+    await ctx.db.query('UPDATE incidents SET commander_id = $2 WHERE id = $1', [incident.id, 'U0COMMANDER']);
+    incident = (await getIncident(ctx.db, incident.id))!;
+    const s = slack();
+    s.state.refusing = true;
+    await service(ctx.db, s)
+      .attach(incident.id, playbook.id, null, true)
+      .catch(() => null);
+    const sweep = sweeper(s, quiet, 30);
+    await untilPasses(async () => {
+      await sweep.sweep();
+      expect((await row())?.message_given_up_at).not.toBeNull();
+    }, 15_000);
+    expect(s.told.map((t) => t.userId)).toEqual(['U0COMMANDER']);
   });
 });

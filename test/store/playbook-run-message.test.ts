@@ -3,7 +3,14 @@ import { Checklists } from '../../src/incidents/checklist.service.js';
 import { CHECKLIST_POST_MAX_ATTEMPTS, ChecklistMessages } from '../../src/incidents/checklist-messages.js';
 import { ChatPlatformError, DomainError } from '../../src/incidents/errors.js';
 import { PlaybookRuns } from '../../src/incidents/playbook-run.service.js';
-import type { ChecklistMarker, ChecklistView, Logger, PlaybookChat, PlaybookNote } from '../../src/incidents/ports.js';
+import type {
+  ChecklistGivenUp,
+  ChecklistMarker,
+  ChecklistView,
+  Logger,
+  PlaybookChat,
+  PlaybookNote,
+} from '../../src/incidents/ports.js';
 import type { Playbook } from '../../src/runbook/playbooks.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import type { Database } from '../../src/store/db.js';
@@ -45,7 +52,8 @@ const lostAnswer = () => new ChatPlatformError('request_error', 'Slack did not a
  * A Slack channel holding the checklists posted (each with its marker, the run's id), their redraws and thread notes.
  * `next` says what the next post does: taken and answered (default); `hang`, taken and never answered (its process
  * dies there: `answer` lets it go on, failing, for the test to end); `lost`, taken and its answer lost; `untaken`, not
- * taken, its answer lost all the same. `unreadable`: its history cannot be read.
+ * taken, its answer lost all the same. `unreadable`: its history cannot be read; `refusing`: every post refused
+ * outright. `told`: the direct messages saying a checklist was given up.
  */
 function slack() {
   const posts: { ts: string; runId: number | null; view: ChecklistView }[] = [];
@@ -53,15 +61,17 @@ function slack() {
   const notes: { threadTs: string; note: PlaybookNote }[] = [];
   const deleted: string[] = [];
   const looks: number[] = [];
+  const told: { userId: string; given: ChecklistGivenUp }[] = [];
   let next: 'answer' | 'hang' | 'lost' | 'untaken' = 'answer';
   let answer: () => void = () => {};
   let n = 0;
-  const state = { unreadable: false };
+  const state = { unreadable: false, refusing: false };
   const chat = {
     async postPlaybook(_p: unknown, view: ChecklistView) {
       const mode = next;
       next = 'answer';
       if (mode === 'untaken') throw lostAnswer();
+      if (state.refusing) throw new ChatPlatformError('not_in_channel', 'The bot is not in that channel.');
       const ts = `1700000000.${String(++n).padStart(6, '0')}`;
       posts.push({ ts, runId: view.runId, view });
       if (mode === 'lost') throw lostAnswer();
@@ -88,6 +98,9 @@ function slack() {
     async postNote(_p: unknown, threadTs: string, note: PlaybookNote) {
       notes.push({ threadTs, note });
     },
+    async tellChecklistGivenUp(userId: string, given: ChecklistGivenUp) {
+      told.push({ userId, given });
+    },
     isMember: async () => true,
     isPrivateChannel: async () => false,
     permalink: async (_p: unknown, ts: string) => `https://slack.example/${ts}`,
@@ -99,6 +112,7 @@ function slack() {
     notes,
     deleted,
     looks,
+    told,
     state,
     next(mode: typeof next) {
       next = mode;
@@ -302,5 +316,39 @@ forEachDatabase((ctx) => {
     await new Promise((r) => setTimeout(r, 200));
     await sweep.sweep();
     expect(s.looks).toHaveLength(CHECKLIST_POST_MAX_ATTEMPTS);
+  });
+
+  it("its checklist refused outright by the sweep till it gives up (the first answer lost, the bot removed from the channel since): the person who started the run is told once, on giving up, with Slack's answer and what to do", async () => {
+    const s = slack();
+    s.next('untaken');
+    await start(ctx.db, s).catch(() => null);
+    s.state.refusing = true;
+    const sweep = sweeper(s, quiet, 30);
+    await untilPasses(async () => {
+      await sweep.sweep();
+      const given = (await row())?.message_given_up_at;
+      // Not before it is given up.
+      if (!given) expect(s.told).toEqual([]);
+      expect(given).not.toBeNull();
+    }, 15_000);
+    expect(s.posts).toEqual([]);
+    expect(s.told).toEqual([
+      {
+        userId: USER,
+        given: {
+          kind: 'run',
+          runId: (await row())!.id,
+          playbookId: 'weekly-backup-check',
+          playbookTitle: 'Weekly backup check',
+          channelId: CHANNEL,
+          error: 'not_in_channel',
+          attempts: CHECKLIST_POST_MAX_ATTEMPTS,
+        },
+      },
+    ]);
+    // Given up: told no more.
+    await new Promise((r) => setTimeout(r, 200));
+    await sweep.sweep();
+    expect(s.told).toHaveLength(1);
   });
 });
