@@ -421,6 +421,7 @@ export function createBot({
       ...(config.healthBaseUrl ? { healthBaseUrl: config.healthBaseUrl } : {}),
       stopping: stopping.signal,
       runLeaseMs: config.stepRunLeaseMs,
+      checklistPostLeaseMs: config.checklistPostLeaseMs,
     },
     app.logger,
     metrics,
@@ -582,7 +583,14 @@ export function createBot({
     run: (work: FiredJob) =>
       withRequest({ requestId: `timer-${work.id}`, incidentId: work.incident.id }, () => escalation.run(work)),
   };
-  const runs = new PlaybookRuns(db, chat, playbooks.checklists, runbook.playbooks, app.logger);
+  const runs = new PlaybookRuns(
+    db,
+    chat,
+    playbooks.checklists,
+    runbook.playbooks,
+    app.logger,
+    config.checklistPostLeaseMs,
+  );
   // Maintenance windows: planned, noticed, opened (with their checklist) and closed by the timer loop's sweep.
   const maintenance: MaintenanceService = new MaintenanceService(
     db,
@@ -615,7 +623,15 @@ export function createBot({
     // process no longer posts it (it died after Slack took it, or Slack's answer was lost): found in the channel by its
     // marker and recorded, or posted once.
     ...(Object.keys(CHECKLIST_KINDS) as (keyof typeof CHECKLIST_KINDS)[]).map((kind) => {
-      const messages = new ChecklistMessages(kind, db, chat, playbooks.checklists, runbook.playbooks, app.logger);
+      const messages = new ChecklistMessages(
+        kind,
+        db,
+        chat,
+        playbooks.checklists,
+        runbook.playbooks,
+        app.logger,
+        config.checklistPostLeaseMs,
+      );
       return sweepWhen(messages.dueWhen, messages);
     }),
     // Approval requests closed or decided whose messages may show an older state (Slack refused an update, DMs sent

@@ -284,6 +284,7 @@ const schema = z.object({
     s.trim() ? undefined : 'is set but empty: set it to the directory runbook commands run in, or unset it',
   ),
   STEP_RUN_LEASE: durationVar('30s'),
+  CHECKLIST_POST_LEASE: durationVar('30s'),
   // May hold a password: not repeated.
   REDIS_URL: checked((s) =>
     /^rediss?:\/\/\S+/.test(s) && URL.canParse(s)
@@ -443,6 +444,12 @@ export interface Config {
    * of it): a process killed outright leaves its runs to another process's sweep, which records them lost, within this.
    */
   readonly stepRunLeaseMs: number;
+  /**
+   * How long a playbook's checklist being posted is held by its process without a renewal (CHECKLIST_POST_LEASE, 30s;
+   * renewed every third of it while Slack takes the post): a process that dies posting it leaves it to the timer loop's
+   * sweep after this, which also waits this long before its first retry (doubled each time).
+   */
+  readonly checklistPostLeaseMs: number;
   /** How to read `atom-cli deployments`: a regular expression with named groups version, current, status, date. */
   readonly deploymentsPattern?: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -575,6 +582,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     commandBaseDir: resolve(c.COMMAND_BASE_DIR ?? '.'),
     stepRunLeaseMs: c.STEP_RUN_LEASE,
+    checklistPostLeaseMs: c.CHECKLIST_POST_LEASE,
     logLevel: c.LOG_LEVEL ?? 'info',
     logFormat: c.LOG_FORMAT,
     adminToken: c.ADMIN_TOKEN,

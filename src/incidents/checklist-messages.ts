@@ -21,7 +21,7 @@ import type { Sweep } from './timer-loop.js';
 
 /**
  * How long a checklist being posted is held without a renewal (renewed every third of it while Slack takes the post):
- * a process that dies posting it leaves it to the sweep after that.
+ * a process that dies posting it leaves it to the sweep after that. The default of CHECKLIST_POST_LEASE (config).
  */
 export const CHECKLIST_POST_LEASE_MS = 30_000;
 /** Checklists claimed per round at most. */

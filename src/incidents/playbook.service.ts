@@ -52,8 +52,8 @@ export type PlaybookServiceOptions = RunnerOptions & {
   /** How long a running run is held without a renewal (STEP_RUN_LEASE; default STEP_RUN_LEASE_MS). */
   runLeaseMs?: number;
   /**
-   * How long an attached playbook is held while its checklist is posted, renewed meanwhile (default
-   * CHECKLIST_POST_LEASE_MS; see ChecklistMessages).
+   * How long an attached playbook is held while its checklist is posted, renewed meanwhile (CHECKLIST_POST_LEASE;
+   * default CHECKLIST_POST_LEASE_MS; see ChecklistMessages).
    */
   checklistPostLeaseMs?: number;
 };

@@ -374,6 +374,16 @@ describe('review fixes', () => {
   });
 });
 
+describe('CHECKLIST_POST_LEASE', () => {
+  it('is how long a checklist being posted is held (30s unset), as a duration; a bad one is named', () => {
+    expect(loadConfig({}).checklistPostLeaseMs).toBe(30_000);
+    expect(loadConfig({ CHECKLIST_POST_LEASE: '45s' }).checklistPostLeaseMs).toBe(45_000);
+    expect(configError({ CHECKLIST_POST_LEASE: 'soon' }).message).toMatch(
+      /CHECKLIST_POST_LEASE must be a duration such as 30s, 15m, 4h or 7d, got "soon"/,
+    );
+  });
+});
+
 describe('every message says in plain words what to set', () => {
   /** The one problem `env` has, as the person reads it. */
   const problem = (env: NodeJS.ProcessEnv) => {
