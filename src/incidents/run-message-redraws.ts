@@ -1,7 +1,7 @@
 import type { Database } from '../store/db.js';
-import { claimRunMessages, redrawRunMessageAt, runMessageDrawn } from '../store/run-message.repo.js';
+import { claimRunMessages, giveRunMessageUp, redrawRunMessageAt, runMessageDrawn } from '../store/run-message.repo.js';
 import type { EndedRun } from '../store/step-run.repo.js';
-import { DomainError } from './errors.js';
+import { ChatPlatformError, DomainError } from './errors.js';
 import { endedStateOf, endedView, findLostRunMessage, stepOfRun } from './lost-runs.js';
 import { placeOf } from './playbook-host.js';
 import type { Logger, PlaybookChat } from './ports.js';
@@ -16,7 +16,8 @@ import type { Sweep } from './timer-loop.js';
  * round draws the due ones as they ended, from the record (with what their message showed besides: EndedRun.shown),
  * with growing waits, until Slack takes one (or gives up, logged). A run with no message on the record whose look-up
  * failed (LostRuns: Slack's history unreadable) is looked for again the same way: found, recorded and drawn; not there,
- * left; still unreadable after the attempts, given up (logged: its message, if any, may say "Running" for good).
+ * left; still unreadable after the attempts, given up (logged, and marked on the run with Slack's last answer, never
+ * looked for again: its message, if any, may say "Running" for good).
  */
 export class RunMessageRedraws implements Sweep {
   constructor(
@@ -34,6 +35,7 @@ export class RunMessageRedraws implements Sweep {
   private async redraw(r: EndedRun & { attempts: number }): Promise<void> {
     // Claimed while due: it carries the mark it read.
     let mark = r.mark ?? 0;
+    let failed: unknown;
     try {
       // An incident or run no longer there has nothing to show.
       const state = endedStateOf(r.state);
@@ -41,8 +43,9 @@ export class RunMessageRedraws implements Sweep {
         ? await this.runs.host(r.host).catch((e) => (e instanceof DomainError ? null : Promise.reject(e)))
         : null;
       let run: EndedRun = r;
-      if (host && state && !r.threadTs) {
-        // Its look-up failed before: looked for again (Slack's history still unreadable is thrown, tried again below).
+      if (host && state && !r.threadTs && !r.messageGivenUpWhy) {
+        // Its look-up failed before: looked for again (Slack's history still unreadable is thrown, tried again below),
+        // unless that was given up (giveRunMessageUp).
         const found = await findLostRunMessage(this.db, this.chat, host, r);
         if (!found) {
           await runMessageDrawn(this.db, r.id, mark);
@@ -58,6 +61,7 @@ export class RunMessageRedraws implements Sweep {
       return;
     } catch (e) {
       this.log.warn(`could not draw step run ${r.id}'s message again`, e);
+      failed = e;
     }
     await redrawLater(
       {
@@ -66,7 +70,20 @@ export class RunMessageRedraws implements Sweep {
           ? `showing it ${r.state}`
           : `looking for it (its process posted it without recording where); it may say "Running" for good`,
         attempts: r.attempts,
-        done: () => runMessageDrawn(this.db, r.id, mark),
+        // A look-up given up is marked so on the run, with Slack's last answer: never looked up again.
+        done: () =>
+          r.threadTs
+            ? runMessageDrawn(this.db, r.id, mark)
+            : giveRunMessageUp(
+                this.db,
+                r.id,
+                mark,
+                failed instanceof ChatPlatformError
+                  ? failed.slackError
+                  : failed instanceof Error
+                    ? failed.message
+                    : String(failed),
+              ),
         again: (at) => redrawRunMessageAt(this.db, r.id, at),
       },
       this.log,

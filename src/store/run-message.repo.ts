@@ -40,6 +40,21 @@ export async function runMessageDrawn(q: Queryable, id: number, mark: number): P
   await q.query('UPDATE step_runs SET show_due_at = NULL WHERE id = $1 AND show_mark = $2', [id, mark]);
 }
 
+/**
+ * A run with no message on the record whose look-up kept failing (its attempts spent), given up: marked so with `why`
+ * (Slack's last answer), never looked up again (lookForRunMessageLater, RunMessageRedraws); the sweep leaves it. Only
+ * the mark the look-up read clears it, as runMessageDrawn. A message found meanwhile (thread_ts) is not marked.
+ */
+export async function giveRunMessageUp(q: Queryable, id: number, mark: number, why: string): Promise<void> {
+  await q.query(
+    `UPDATE step_runs SET show_due_at = NULL,
+            message_given_up_at = CASE WHEN thread_ts IS NULL THEN now() END,
+            message_given_up_why = CASE WHEN thread_ts IS NULL THEN $3 END
+      WHERE id = $1 AND show_mark = $2`,
+    [id, mark, why],
+  );
+}
+
 /** Drawn again no sooner than `at` (Slack refused the update). */
 export async function redrawRunMessageAt(q: Queryable, id: number, at: Date): Promise<void> {
   await q.query('UPDATE step_runs SET show_due_at = $2 WHERE id = $1 AND show_due_at IS NOT NULL', [id, at]);
@@ -48,12 +63,13 @@ export async function redrawRunMessageAt(q: Queryable, id: number, at: Date): Pr
 /**
  * A run ended with no message on the record whose look-up in Slack failed (its history unreadable: a missing scope,
  * rate limited): due to be looked for again by the sweep (RunMessageRedraws), with its redraws' attempts and waits.
+ * Not one whose look-up was given up (giveRunMessageUp).
  */
 export async function lookForRunMessageLater(q: Queryable, id: number): Promise<void> {
   await q.query(
     `UPDATE step_runs
         SET show_due_at = now() + make_interval(secs => ${RUN_SHOW_GRACE_S}), show_attempts = 0, show_mark = show_mark + 1
-      WHERE id = $1 AND thread_ts IS NULL AND state <> 'running'`,
+      WHERE id = $1 AND thread_ts IS NULL AND state <> 'running' AND message_given_up_at IS NULL`,
     [id],
   );
 }

@@ -206,6 +206,11 @@ export interface EndedRun extends StepRun {
   mark: number | null;
   /** When it started: its message, if any, was posted after. */
   startedAt: Date;
+  /**
+   * Its message, none on the record, was looked for till its look-up was given up (migration 096): why (Slack's last
+   * answer). Not looked for again.
+   */
+  messageGivenUpWhy?: string;
 }
 
 /** A run recorded lost by claimLostRuns. */
@@ -223,6 +228,7 @@ export type EndedRow = Row & {
   show_due_at: Date | string | null;
   show_mark: number;
   started_at: Date | string;
+  message_given_up_why?: string | null;
 };
 
 export const toEndedRun = (r: EndedRow): EndedRun => ({
@@ -236,6 +242,7 @@ export const toEndedRun = (r: EndedRow): EndedRun => ({
   shownSoFar: shownOf(r.end_shown) === null && shownOf(r.shown_so_far ?? null) !== null,
   mark: r.show_due_at === null ? null : Number(r.show_mark),
   startedAt: r.started_at instanceof Date ? r.started_at : new Date(r.started_at),
+  ...(r.message_given_up_why ? { messageGivenUpWhy: r.message_given_up_why } : {}),
 });
 
 /**

@@ -17,6 +17,7 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import type { Database } from '../../src/store/db.js';
 import { listEvents } from '../../src/store/event.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
+import { lookForRunMessageLater } from '../../src/store/run-message.repo.js';
 import { currentChecks, insertCheck, undoCheck } from '../../src/store/step-check.repo.js';
 import { lastStepRuns } from '../../src/store/step-run.repo.js';
 import { renderChecklist } from '../../src/templates/checklist.js';
@@ -365,6 +366,19 @@ forEachDatabase(
         expect(warned.filter((w) => /gave up looking for it/.test(w))).toEqual([
           expect.stringContaining(`step run ${id}'s message: gave up looking for it`),
         ]);
+        // Marked on the run: lost, its look-up given up, with Slack's last answer.
+        const { rows } = await ctx.db.query<{ state: string; message_given_up_at: Date | null; why: string | null }>(
+          'SELECT state, message_given_up_at, message_given_up_why AS why FROM step_runs WHERE id = $1',
+          [id],
+        );
+        expect(rows[0]).toMatchObject({ state: 'lost', message_given_up_at: expect.any(Date), why: 'ratelimited' });
+        // Never looked up again: not made due by a later look-up's request, nor looked for when due for another reason.
+        await lookForRunMessageLater(ctx.db, id);
+        expect((await dueNow(id)).rows).toHaveLength(0);
+        await ctx.db.query('UPDATE step_runs SET show_due_at = now(), show_attempts = 0 WHERE id = $1', [id]);
+        await sweep.sweep();
+        expect(s.looks).toHaveLength(1 + REDRAW_MAX_ATTEMPTS);
+        expect((await dueNow(id)).rows).toHaveLength(0);
         await end();
       });
     });
