@@ -207,7 +207,7 @@ export interface EndedRun extends StepRun {
   /** When it started: its message, if any, was posted after. */
   startedAt: Date;
   /**
-   * Its message, none on the record, was looked for till its look-up was given up (migration 096): why (Slack's last
+   * Its message, none on the record, was looked for till its look-up was given up (migration 095): why (Slack's last
    * answer). Not looked for again.
    */
   messageGivenUpWhy?: string;
