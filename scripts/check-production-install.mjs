@@ -61,6 +61,13 @@ function packageOf(specifier) {
 }
 
 /** Every module specifier a compiled file imports, statically or with import(). */
+/** What a bundle leaves to node_modules: the packages it imports by name (static imports at a line's start). */
+function bundleImportsOf(code) {
+  const found = new Set();
+  for (const m of code.matchAll(/^\s*import\b[^;'"]*?\bfrom\s*['"]([^'".][^'"]*)['"]/gm)) found.add(m[1]);
+  return [...found];
+}
+
 function importsOf(code) {
   const found = new Set();
   for (const re of [
@@ -125,7 +132,11 @@ async function main() {
     const modules = filesUnder(join(app, 'dist')).filter((f) => f.endsWith('.js'));
     const wrong = [];
     for (const file of modules) {
-      for (const spec of importsOf(readFileSync(file, 'utf8'))) {
+      // The bundle (dist/app.js) holds its packages' code, whose strings may read as imports: only what it imports by
+      // name, at the start of a line (what it left to node_modules), is looked at.
+      const bundle = relative(app, file) === join('dist', 'app.js');
+      const code = readFileSync(file, 'utf8');
+      for (const spec of bundle ? bundleImportsOf(code) : importsOf(code)) {
         if (builtins.has(spec)) continue;
         const name = packageOf(spec);
         if (name === undefined) {
@@ -136,8 +147,10 @@ async function main() {
       }
     }
     if (wrong.length) throw new Error(wrong.join('\n'));
-    // Loading each module (but the entry point, which starts the bot) shows a missing package at import time.
-    const others = modules.filter((f) => relative(app, f) !== join('dist', 'app.js'));
+    // Loading each module (but the entry point and its bundle, which start the bot) shows a missing package at import
+    // time.
+    const entries = [join('dist', 'app.js'), join('dist', 'main.js')];
+    const others = modules.filter((f) => !entries.includes(relative(app, f)));
     await run(
       process.execPath,
       [

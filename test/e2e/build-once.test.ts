@@ -21,6 +21,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,7 +55,10 @@ function copyProject(dir: string, { src = true, nodeModules = true, small = fals
   if (nodeModules) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
 }
 
-/** An entry point importing two modules (one under store/, beside its migrations, not importing the other). */
+/**
+ * An entry point (main.ts, bundled into dist/app.js) importing two modules (one under store/, beside its migrations,
+ * not importing the other).
+ */
 function writeSmallSrc(src: string): void {
   mkdirSync(join(src, 'store', 'migrations'), { recursive: true });
   writeFileSync(join(src, 'config.ts'), "export const PORT: number = Number(process.env.PORT ?? '3000');\n");
@@ -63,7 +67,7 @@ function writeSmallSrc(src: string): void {
     "export const describeDb = (port: number): string => 'db beside port ' + String(port);\n",
   );
   writeFileSync(
-    join(src, 'app.ts'),
+    join(src, 'main.ts'),
     "import { PORT } from './config.js';\nimport { describeDb } from './store/db.js';\n\nconsole.log(describeDb(PORT));\n",
   );
   writeFileSync(
@@ -185,7 +189,8 @@ describe('npm start builds once', () => {
     const imported = new Set<string>();
     // The repository's own dist/, built from src/ as it is now (as the tests' bot processes run it).
     const dist = dirname(appCommand()[1]!);
-    for (const f of files(dist).filter((f) => f.endsWith('.js'))) {
+    // The compiled modules; the bundle (app.js) holds them again with the packages, checked below.
+    for (const f of files(dist).filter((f) => f.endsWith('.js') && f !== join(dist, 'app.js'))) {
       const code = readFileSync(f, 'utf8');
       for (const m of code.matchAll(/^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'".][^'"]*)['"]/gm)) {
         imported.add(m[1]!);
@@ -217,6 +222,30 @@ describe('npm start builds once', () => {
     for (const p of Object.keys(pkg.dependencies)) {
       if (!(p in loadedOtherwise)) expect(packages, `${p} is a dependency that dist/ never imports`).toContain(p);
     }
+  });
+
+  it('dist/app.js is the entry point bundled: what it leaves to node_modules is a production dependency, and each module finds its files where it was compiled', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const dist = dirname(appCommand()[1]!);
+    const bundle = readFileSync(join(dist, 'app.js'), 'utf8');
+    // The bot's modules and its packages are in it (Bolt's App, from its own file), not imported.
+    expect(bundle).toContain('// node_modules/@slack/bolt/dist/App.js');
+    expect(bundle).not.toMatch(/from ["']@slack\/bolt["']/);
+    // What it leaves out, imported by name: builtins, or packages a production install has.
+    const left = new Set<string>();
+    for (const m of bundle.matchAll(/^\s*import\b[^;'"]*?\bfrom\s*["']([^"'.][^"']*)["']/gm)) left.add(m[1]!);
+    for (const m of bundle.matchAll(/\bimport\(\s*["']([^"'.][^"']*)["']\s*\)/g)) left.add(m[1]!);
+    const packages = [...left]
+      .filter((s) => !s.startsWith('node:') && !builtinModules.includes(s.split('/')[0]!))
+      .map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
+    for (const p of packages) expect(Object.keys(pkg.dependencies), `${p} is left out of the bundle`).toContain(p);
+    expect(packages).toContain('nodemailer');
+    // Each module's own URL, so that its paths resolve as from the file it was compiled to.
+    expect(bundle).toContain('new URL("./store/migrate.js", import.meta.url)');
+    expect(bundle).toContain('new URL("./runbook/runbook.js", import.meta.url)');
+    expect(bundle).toContain('new URL("./http/ack-front.js", import.meta.url)');
   });
 });
 

@@ -57,7 +57,7 @@ describe('Dockerfile and .dockerignore', () => {
       'package-lock.json',
       'tsconfig.json',
       'tsconfig.build.json',
-      'src/app.ts',
+      'src/main.ts',
       'src/store/migrations/001_incidents.sql',
       'scripts/build.mjs',
       ...pkg.files.filter((f) => f !== 'dist'),
