@@ -134,6 +134,8 @@ async function bundle(esbuild) {
       format: 'esm',
       target: 'node20',
       external: NOT_BUNDLED,
+      // Without the comments and indentation: the source text V8 keeps of the one file is 4.4 MB rather than 7.3.
+      minifyWhitespace: true,
       // Packages written as CommonJS call require(): the bundle gives them Node's, as their own files had.
       banner: {
         js: "import { createRequire as __incidentBotRequire } from 'node:module';\nconst require = __incidentBotRequire(import.meta.url);",
