@@ -13,7 +13,7 @@ import { getIncident } from '../store/incident.repo.js';
 import { claimUnpostedAttachments } from '../store/incident-playbook.repo.js';
 import { claimUnpostedRuns } from '../store/playbook-run.repo.js';
 import type { Checklists } from './checklist.service.js';
-import { ChatPlatformError } from './errors.js';
+import { slackAnswerOf } from './errors.js';
 import { channelOf, type PlaybookHost } from './playbook-host.js';
 import type { ChatPlace, ChecklistGivenUp, ChecklistMarker, Logger, PlaybookChat } from './ports.js';
 import { retryWaitMs } from './retry-schedule.js';
@@ -250,7 +250,7 @@ export class ChecklistMessages implements Sweep {
       playbookId: c.playbookId,
       playbookTitle: this.playbooks.find((p) => p.id === c.playbookId)?.title ?? c.playbookId,
       channelId: channelOf(c.host),
-      error: err instanceof ChatPlatformError ? err.slackError : err instanceof Error ? err.message : String(err),
+      error: slackAnswerOf(err),
       attempts: c.attempts,
     };
     await this.chat

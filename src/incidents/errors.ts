@@ -93,6 +93,11 @@ export class ChatPlatformError extends DomainError {
   }
 }
 
+/** What a failure is recorded as: Slack's answer (its error code, `not_in_channel`), or else the error's message. */
+export function slackAnswerOf(err: unknown): string {
+  return err instanceof ChatPlatformError ? err.slackError : err instanceof Error ? err.message : String(err);
+}
+
 /**
  * Slack's answers after which it may have done what it was asked (a post may be up): it failed partway (`internal_error`,
  * `fatal_error`: Slack says some of the call may have succeeded), was unwell (`service_unavailable`, `request_timeout`,

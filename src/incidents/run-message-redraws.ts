@@ -1,7 +1,7 @@
 import type { Database } from '../store/db.js';
 import { claimRunMessages, giveRunMessageUp, redrawRunMessageAt, runMessageDrawn } from '../store/run-message.repo.js';
 import type { EndedRun } from '../store/step-run.repo.js';
-import { ChatPlatformError, DomainError } from './errors.js';
+import { DomainError, slackAnswerOf } from './errors.js';
 import { endedStateOf, endedView, findLostRunMessage, stepOfRun } from './lost-runs.js';
 import { placeOf } from './playbook-host.js';
 import type { Logger, PlaybookChat } from './ports.js';
@@ -74,16 +74,7 @@ export class RunMessageRedraws implements Sweep {
         done: () =>
           r.threadTs
             ? runMessageDrawn(this.db, r.id, mark)
-            : giveRunMessageUp(
-                this.db,
-                r.id,
-                mark,
-                failed instanceof ChatPlatformError
-                  ? failed.slackError
-                  : failed instanceof Error
-                    ? failed.message
-                    : String(failed),
-              ),
+            : giveRunMessageUp(this.db, r.id, mark, slackAnswerOf(failed)),
         again: (at) => redrawRunMessageAt(this.db, r.id, at),
       },
       this.log,
