@@ -1,7 +1,7 @@
 import type { ActionItem, ActionItemWithIncident, NewActionItem } from '../incidents/action-items.js';
 import type { Severity } from '../incidents/severity.js';
 import type { IncidentStatus } from '../incidents/types.js';
-import type { Queryable } from './db.js';
+import { type Queryable, toDateOrNull } from './db.js';
 import { visibleTo } from './incident-members.repo.js';
 
 interface ItemRow {
@@ -28,7 +28,7 @@ interface ItemWithIncidentRow extends ItemRow {
   i_channel_id: string | null;
 }
 
-const date = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
+const date = toDateOrNull;
 
 function toItem(r: ItemRow): ActionItem {
   return {

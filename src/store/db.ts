@@ -40,6 +40,8 @@ export function jointPart(parts: readonly ((first: number) => StatementPart)[]):
 
 /** A timestamp a statement selected: pg gives `timestamptz` as a Date, a JSON value's as text. */
 export const toDate = (v: Date | string): Date => (v instanceof Date ? v : new Date(v));
+/** A timestamp a statement selected that may be null (toDate). */
+export const toDateOrNull = (v: Date | string | null): Date | null => (v === null ? null : toDate(v));
 
 /** A JSON value a statement selected: pg parses `json` columns itself, text of JSON is parsed here; null as null. */
 export function jsonOf<T>(v: T | string | null | undefined): T | null {

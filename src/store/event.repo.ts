@@ -1,5 +1,5 @@
 import type { IncidentEvent, IncidentEventKind } from '../incidents/types.js';
-import type { Queryable } from './db.js';
+import { type Queryable, toDate } from './db.js';
 
 interface EventRow {
   id: number;
@@ -128,7 +128,7 @@ export async function listEvents(q: Queryable, incidentId: number): Promise<Inci
   return rows.map((r) => ({
     id: Number(r.id),
     incidentId: Number(r.incident_id),
-    at: r.at instanceof Date ? r.at : new Date(r.at),
+    at: toDate(r.at),
     actorId: r.actor_id,
     kind: r.kind as IncidentEventKind,
     details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,

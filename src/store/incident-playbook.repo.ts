@@ -1,6 +1,6 @@
 import type { HostRef } from '../incidents/playbook-host.js';
 import { claimUnpostedChecklists, leaseFor } from './checklist-post.repo.js';
-import type { Queryable } from './db.js';
+import { type Queryable, toDate, toDateOrNull } from './db.js';
 
 /**
  * The playbooks attached to incidents (incident_playbooks): attached and detached, their message in the channel and the
@@ -97,7 +97,7 @@ export const toAttached = (r: AttachedRow): AttachedPlaybook => ({
   alertRules: r.alert_rules ?? [],
   messageTs: r.message_ts,
   attachment: r.attachment,
-  detachedAt: r.detached_at === null ? null : r.detached_at instanceof Date ? r.detached_at : new Date(r.detached_at),
+  detachedAt: toDateOrNull(r.detached_at),
   detachedBy: r.detached_by,
 });
 
@@ -163,7 +163,7 @@ export async function claimUnpostedAttachments(
     incidentId: Number(r.incident_id),
     playbookId: r.playbook_id,
     attachment: r.attachment,
-    attachedAt: r.attached_at instanceof Date ? r.attached_at : new Date(r.attached_at),
+    attachedAt: toDate(r.attached_at),
     attachedBy: r.attached_by,
     attempts: Number(r.message_attempts),
   }));

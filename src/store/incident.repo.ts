@@ -7,7 +7,7 @@ import type {
   IncidentStatus,
   RecoveryTime,
 } from '../incidents/types.js';
-import type { Queryable, StatementPart } from './db.js';
+import { type Queryable, type StatementPart, toDateOrNull } from './db.js';
 import { visibleTo } from './incident-members.repo.js';
 
 export interface IncidentRow {
@@ -51,7 +51,7 @@ export interface IncidentRow {
   declaring?: boolean;
 }
 
-const date = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
+const date = toDateOrNull;
 
 export function toIncident(r: IncidentRow): Incident {
   return {

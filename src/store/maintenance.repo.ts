@@ -1,4 +1,4 @@
-import type { Queryable } from './db.js';
+import { type Queryable, toDateOrNull } from './db.js';
 import { visibleTo } from './incident-members.repo.js';
 
 export const MAINTENANCE_STAGES = ['planned', 'noticed', 'open', 'closed'] as const;
@@ -35,7 +35,7 @@ interface Row {
   closed_by: string | null;
 }
 
-const date = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
+const date = toDateOrNull;
 
 const toWindow = (r: Row): MaintenanceWindowRow => ({
   id: Number(r.id),

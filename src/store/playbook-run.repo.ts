@@ -1,6 +1,6 @@
 import type { PlaybookRun, StepEventKind } from '../incidents/playbook-host.js';
 import { claimUnpostedChecklists, leaseFor } from './checklist-post.repo.js';
-import type { Queryable } from './db.js';
+import { type Queryable, toDate } from './db.js';
 
 interface RunRow {
   id: number;
@@ -13,7 +13,7 @@ interface RunRow {
   completed_at: Date | string | null;
 }
 
-const date = (v: Date | string) => (v instanceof Date ? v : new Date(v));
+const date = toDate;
 
 const toRun = (r: RunRow): PlaybookRun => ({
   id: Number(r.id),

@@ -1,5 +1,5 @@
 import type { PostmortemAnswers, StoredPostmortem } from '../incidents/postmortem.js';
-import type { Queryable } from './db.js';
+import { type Queryable, toDate } from './db.js';
 
 interface PostmortemRow {
   root_cause: string;
@@ -26,7 +26,7 @@ export async function getPostmortem(q: Queryable, incidentId: number): Promise<S
     runbookNote: r.runbook_note,
     checked: r.checked ?? [],
     updatedBy: r.updated_by,
-    updatedAt: r.updated_at instanceof Date ? r.updated_at : new Date(r.updated_at),
+    updatedAt: toDate(r.updated_at),
   };
 }
 
@@ -124,6 +124,6 @@ export async function getPostmortemDocument(
     latest: Number(r.latest),
     markdown: r.markdown,
     writtenBy: r.written_by,
-    createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
+    createdAt: toDate(r.created_at),
   };
 }

@@ -1,7 +1,7 @@
 import type { Severity } from '../incidents/severity.js';
 import type { PublicUpdate } from '../incidents/status-page.js';
 import type { IncidentStatus } from '../incidents/types.js';
-import type { Queryable } from './db.js';
+import { type Queryable, toDateOrNull } from './db.js';
 
 /**
  * The public status page's SQL. Only these columns are ever read for it: an incident's id, title, severity, status
@@ -9,7 +9,7 @@ import type { Queryable } from './db.js';
  * internal notes, unpublished updates) is selected, so nothing else can reach the page.
  */
 
-const date = (v: Date | string | null): Date | null => (v === null ? null : v instanceof Date ? v : new Date(v));
+const date = toDateOrNull;
 
 interface UpdateRow {
   incident_id: number;

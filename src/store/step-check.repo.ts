@@ -1,5 +1,5 @@
 import type { HostRef } from '../incidents/playbook-host.js';
-import { jsonOf, type Queryable, type StatementPart } from './db.js';
+import { jsonOf, type Queryable, type StatementPart, toDate } from './db.js';
 import { ownerColumn, ownerValues } from './owner.js';
 
 /** A standing tick of a checklist step: Done, or Skip with its reason; who and when. */
@@ -27,7 +27,7 @@ const toCheck = (r: Row): StepCheck => ({
   state: r.state,
   reason: r.reason,
   checkedBy: r.checked_by,
-  checkedAt: r.checked_at instanceof Date ? r.checked_at : new Date(r.checked_at),
+  checkedAt: toDate(r.checked_at),
 });
 
 /** `currentChecks` as part of another statement (one JSON value, read back with `checksOf`). */

@@ -3,7 +3,7 @@ import type { HostRef } from '../incidents/playbook-host.js';
 import type { NotDoneStep } from '../incidents/ports.js';
 import type { FoundLines, LookFor } from '../runbook/look-for.js';
 import type { RunnableStep } from '../runbook/playbooks.js';
-import { jsonOf, type Queryable, type StatementPart } from './db.js';
+import { jsonOf, type Queryable, type StatementPart, toDate } from './db.js';
 import { ATTACHED, type AttachedPlaybook, type AttachedRow, toAttached } from './incident-playbook.repo.js';
 import { ownerColumn, ownerOf, ownerValues } from './owner.js';
 
@@ -241,7 +241,7 @@ export const toEndedRun = (r: EndedRow): EndedRun => ({
   shown: shownOf(r.end_shown) ?? shownOf(r.shown_so_far ?? null),
   shownSoFar: shownOf(r.end_shown) === null && shownOf(r.shown_so_far ?? null) !== null,
   mark: r.show_due_at === null ? null : Number(r.show_mark),
-  startedAt: r.started_at instanceof Date ? r.started_at : new Date(r.started_at),
+  startedAt: toDate(r.started_at),
   ...(r.message_given_up_why ? { messageGivenUpWhy: r.message_given_up_why } : {}),
 });
 
@@ -331,7 +331,7 @@ const toLastRun = (r: LastRunRow): LastStepRun => ({
   state: r.state,
   requestedBy: r.requested_by,
   approvedBy: r.approved_by ?? null,
-  at: r.at instanceof Date ? r.at : new Date(r.at),
+  at: toDate(r.at),
   found: foundOf(r.found),
   ...(r.found_so_far === true ? { foundSoFar: true } : {}),
 });
@@ -529,7 +529,7 @@ export async function lastRollbackSince(q: Queryable, ref: HostRef, since: Date)
   const r = rows[0];
   if (!r) return null;
   return {
-    at: r.at instanceof Date ? r.at : new Date(r.at),
+    at: toDate(r.at),
     by: r.actor_id,
     details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,
   };
