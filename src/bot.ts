@@ -30,6 +30,7 @@ import type { StormWithdrawalRetries } from './incidents/alert-storm-withdrawals
 import { ApprovalRedraws } from './incidents/approval-redraws.js';
 import { AuditTrail } from './incidents/audit.service.js';
 import { CardSections } from './incidents/card-sections.js';
+import { ChannelArchives } from './incidents/channel-archives.js';
 import { ChannelBudget } from './incidents/channel-budget.js';
 import { CHECKLIST_KINDS, ChecklistMessages } from './incidents/checklist-messages.js';
 import type { FiredJob } from './incidents/escalation.service.js';
@@ -51,7 +52,7 @@ import { RecoveryObjectiveCards } from './incidents/recovery-objectives.js';
 import { RollbackService } from './incidents/rollback.service.js';
 import { RollbackLists } from './incidents/rollback-lists.js';
 import { RunMessageRedraws } from './incidents/run-message-redraws.js';
-import { maskedChat, maskedSenders } from './incidents/shown-incident.js';
+import { maskedChat, maskedIncident, maskedSenders } from './incidents/shown-incident.js';
 import { HISTORY_DAYS, StatusPage } from './incidents/status-page.js';
 import { sweepWhen, TimerLoop, type TimerLoopOptions } from './incidents/timer-loop.js';
 import type { Incident } from './incidents/types.js';
@@ -313,11 +314,13 @@ export function createBot({
     clientOptions,
   });
 
+  // The workspace and the bot's own user, asked of Slack once when not known at start.
+  const self = workspaceSelf(app.client, identity);
   // Who is on call is computed from the runbook file's rotations and the overrides in Postgres, when a page fires.
   const oncall = new OnCallService(
     db,
     runbook,
-    new SlackOnCallChat(app.client, workspaceSelf(app.client, identity)),
+    new SlackOnCallChat(app.client, self),
     { ...config.oncall, ...(config.incidentsChannel ? { incidentsChannel: config.incidentsChannel } : {}) },
     app.logger,
     typed,
@@ -618,7 +621,7 @@ export function createBot({
     sweepWhen(RUNS_LOST, new LostRuns(db, chat, playbooks.checklists, playbooks, metrics, app.logger)),
     // Run messages of runs recorded lost or stopped that Slack would not update then (or whose process died first):
     // drawn again as the runs ended.
-    sweepWhen(RUN_MESSAGES_TO_REDRAW, new RunMessageRedraws(db, chat, playbooks, app.logger)),
+    sweepWhen(RUN_MESSAGES_TO_REDRAW, new RunMessageRedraws(db, chat, playbooks.checklists, playbooks, app.logger)),
     // Playbook runs, and playbooks attached to incidents, whose checklist message is not on the record and whose
     // process no longer posts it (it died after Slack took it, or Slack's answer was lost): found in the channel by its
     // marker and recorded, or posted once.
@@ -663,6 +666,18 @@ export function createBot({
     privateIncidents: new PrivateIncidents(db, incidentChat, incidents, app.logger),
     incidentsChannel: config.incidentsChannel ?? null,
     maintenance,
+    channelArchives: new ChannelArchives(
+      db,
+      // What people typed (the title) masked as everywhere it is shown.
+      {
+        tellChannelArchived: (incident, archived) =>
+          chat.tellChannelArchived(maskedIncident(incident, typed), archived),
+        rejoinChannel: (incident, ...rest) => chat.rejoinChannel(maskedIncident(incident, typed), ...rest),
+      },
+      app.logger,
+      async () => (await self().catch(() => undefined))?.botUserId,
+      (id) => incidents.refreshCard(id),
+    ),
     typed,
   };
   // Every listener registers on one router, installed as one global middleware (see ListenerRouter).

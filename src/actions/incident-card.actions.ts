@@ -1,7 +1,7 @@
 import type { BlockAction, ButtonAction, StaticSelectAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { AlreadyDoneError, DomainError, IncidentNotFoundError } from '../incidents/errors.js';
-import { mustTakeUpdates } from '../incidents/incident.service.js';
+import { mustTakeUpdates } from '../incidents/refusal-phrases.js';
 import { parseSeverityToken, SEVERITIES, type Severity, severityLabel } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
 import type { ListenerDeps } from '../slack/deps.js';

@@ -3,8 +3,8 @@ import { noteIncident, noteOutcome } from '../audit/request-context.js';
 import { INCIDENT_AUDIT_MAX } from '../incidents/audit.service.js';
 import { AlreadyDoneError, DomainError, NotAnIncidentChannelError } from '../incidents/errors.js';
 import type { EscalateResult } from '../incidents/escalation.service.js';
-import { mustTakeUpdates } from '../incidents/incident.service.js';
 import { type BoardMoment, PERSON_DAYS, startAndEnd } from '../incidents/oncall.service.js';
+import { mustTakeUpdates } from '../incidents/refusal-phrases.js';
 import { WEEKDAYS } from '../incidents/rotation.js';
 import { severityNames } from '../incidents/severity.js';
 import { publishesByDefault } from '../incidents/status-page.js';
@@ -19,7 +19,7 @@ import { openModal } from '../slack/open-modal.js';
 import { within, ZONE_WAIT_MS } from '../slack/report-error.js';
 import { BUSY_TEXT } from '../slack/work-gate.js';
 import { renderActionItemList, renderItemsAdded } from '../templates/action-items.js';
-import { renderAlertList, renderFiringAlerts } from '../templates/alerts.js';
+import { renderAlertList, renderFiringAlerts } from '../templates/alert-lists.js';
 import { renderIncidentAudit } from '../templates/audit.js';
 import { renderRunnableList, renderRunStarted } from '../templates/checklist.js';
 import {

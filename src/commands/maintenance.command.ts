@@ -5,7 +5,7 @@ import { renderMaintenanceEnded, renderMaintenanceSchedule } from '../templates/
 import { theirClock } from '../templates/oncall.js';
 import { boldName, channelLink } from '../templates/text.js';
 import type { Ctx } from './incident.command.js';
-import { wallTimeOf } from './parse-oncall.js';
+import { typedMoment, wallTimeOf, zoneProblem } from './parse-oncall.js';
 
 /** A verb of `/incident maintenance`: a row of MAINTENANCE_VERBS. */
 export interface MaintenanceVerb {
@@ -144,6 +144,13 @@ function takeEnd(arg: string | null, now: Date, timeZone: string): { what: strin
         );
       return { what: title(n - until), endsAt };
     }
+    // `until 04:00 PST`: a time, then a zone not read; the zone is what is wrong.
+    const typed = typedMoment(after);
+    if (typed && 'error' in typed && typed.error === 'zone')
+      throw new DomainError(
+        'maintenance_until',
+        `${zoneProblem(typed.text, `until ${typed.moment}`)} No window was opened.`,
+      );
     // One word after `until` can only be meant as the end; more that hold a time of day too.
     if (after.length === 1 || after.some((w) => /\d:\d/.test(w)))
       throw new DomainError(

@@ -70,6 +70,11 @@ function namedDay(word: string, now: Date, marked: boolean): Date | null {
   return new Date(today + ahead * 86_400_000);
 }
 
+/** A date a week from now (YYYY-MM-DD, UTC) for the examples a refusal gives: never one already past. */
+export function exampleDay(now: Date): string {
+  return new Date(now.getTime() + 7 * 86_400_000).toISOString().slice(0, 10);
+}
+
 /**
  * A date (`2026-12-01`, at 09:00 UTC), a day in words (`tomorrow`, `by friday`; see namedDay) or a duration from now
  * (`2s`, `4h`, `48h`, `1h30m`; days, `3d`, are that day at 09:00 UTC), with `due:` in front or not. `before` is the
@@ -87,7 +92,10 @@ function dueToken(raw: string, now: Date, before: string | undefined): Token | n
     const [y, m, d] = [Number(day[1]), Number(day[2]), Number(day[3])];
     const at = new Date(Date.UTC(y, m - 1, d, DUE_DAY_HOUR_UTC));
     if (at.getUTCFullYear() !== y || at.getUTCMonth() !== m - 1 || at.getUTCDate() !== d)
-      return { kind: 'error', error: `\`${word}\` is not a date; write the due date as YYYY-MM-DD, e.g. 2026-12-01.` };
+      return {
+        kind: 'error',
+        error: `\`${word}\` is not a date; write the due date as YYYY-MM-DD, e.g. ${exampleDay(now)}.`,
+      };
     const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
     if (Date.UTC(y, m - 1, d) < today)
       return {
@@ -104,7 +112,10 @@ function dueToken(raw: string, now: Date, before: string | undefined): Token | n
     const [y, m, d, h, mi] = dayTime.slice(1).map(Number) as [number, number, number, number, number];
     const at = new Date(Date.UTC(y, m - 1, d, h, mi));
     if (at.getUTCDate() !== d || at.getUTCMonth() !== m - 1)
-      return { kind: 'error', error: `\`${word}\` is not a date; write the due date as YYYY-MM-DD, e.g. 2026-12-01.` };
+      return {
+        kind: 'error',
+        error: `\`${word}\` is not a date; write the due date as YYYY-MM-DD, e.g. ${exampleDay(now)}.`,
+      };
     if (at.getTime() <= now.getTime())
       return {
         kind: 'error',
@@ -123,10 +134,13 @@ function dueToken(raw: string, now: Date, before: string | undefined): Token | n
   if (LENGTH_SHAPE.test(word))
     return {
       kind: 'error',
-      error: `\`${word}\` is no time from now; give a due date to come (\`3d\`, \`tomorrow\`, \`2026-12-01\`), or leave it out.`,
+      error: `\`${word}\` is no time from now; give a due date to come (\`3d\`, \`tomorrow\`, \`${exampleDay(now)}\`), or leave it out.`,
     };
   if (word !== raw)
-    return { kind: 'error', error: `\`${raw}\` is not a due date; write due:2026-12-01, due:3d or due:friday.` };
+    return {
+      kind: 'error',
+      error: `\`${raw}\` is not a due date; write due:${exampleDay(now)}, due:3d or due:friday.`,
+    };
   return null;
 }
 
@@ -350,13 +364,13 @@ export function parseActionItem(raw: string, now: Date): ActionItemParse {
   if (unread)
     return {
       ok: false,
-      error: `\`${unread}\` is not a due date I can read: write it as 2026-12-01, \`3d\`, \`tomorrow\`, \`by friday\`, \`by monday 17:00\` (UTC) or \`in 2 weeks\` (a due day alone is at 09:00 UTC), or leave it out. Nothing was added.`,
+      error: `\`${unread}\` is not a due date I can read: write it as ${exampleDay(now)}, \`3d\`, \`tomorrow\`, \`by friday\`, \`by monday 17:00\` (UTC) or \`in 2 weeks\` (a due day alone is at 09:00 UTC), or leave it out. Nothing was added.`,
     };
   const text = words.join(' ');
   if (!text || isBlank(text))
     return {
       ok: false,
-      error: `An action item needs a text: \`${ACTION_ITEM_FORM}\`, e.g. Add pool monitoring @alice 2026-12-01.`,
+      error: `An action item needs a text: \`${ACTION_ITEM_FORM}\`, e.g. Add pool monitoring @alice ${exampleDay(now)}.`,
     };
   const other = NOT_AN_ITEM.find(([re]) => re.test(text));
   if (other && !owner && !dueAt) return { ok: false, error: `${other[1]} (Nothing was added.)` };

@@ -1,4 +1,5 @@
 import { parseSeverityToken, SEVERITIES, type Severity, type SeverityNames } from '../incidents/severity.js';
+import { slips } from '../incidents/slips.js';
 import { cleanText, cleanTitle, dropBidiSpans, isBlank, unescapeSlackText } from '../incidents/text.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../incidents/types.js';
 import type { StatusUpdatePrefill } from '../templates/modals.js';
@@ -137,19 +138,6 @@ const WORDS_MEANT: Readonly<Record<string, (rest: string) => string>> = Object.f
       `To bring someone in, page them: \`/incident page ${rest || '@alice'}\` (a page with Acknowledge, and they are added to the channel), or add them without a page with Slack's own \`/invite ${rest || '@alice'}\`.`,
   ]),
 );
-
-/** Optimal string alignment distance: letters missing, added, wrong, or two neighbours swapped, each one step. */
-function slips(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i + j));
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) {
-      const row = d[i]!;
-      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
-    }
-  return d[a.length]![b.length]!;
-}
 
 /** The most subcommands a mistake suggests: a short answer, `/incident help` has the rest. */
 const NEAREST_MAX = 3;

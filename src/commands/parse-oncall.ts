@@ -68,6 +68,48 @@ function zoneOf(word: string): string | null {
   return new Intl.DateTimeFormat('en', { timeZone: word }).resolvedOptions().timeZone;
 }
 
+/**
+ * Zone abbreviations people type after a time (`18:00 PST`), which the bot does not read as zones (PST is wrong half
+ * the year, IST is three zones): the IANA zone each suggests, null where one abbreviation names several.
+ */
+const ABBREVIATED_ZONES = new Map<string, string | null>([
+  ...['pst', 'pdt', 'pt'].map((a): [string, string] => [a, 'America/Los_Angeles']),
+  ...['mst', 'mdt', 'mt'].map((a): [string, string] => [a, 'America/Denver']),
+  ...['cdt', 'ct'].map((a): [string, string] => [a, 'America/Chicago']),
+  ...['est', 'edt', 'et'].map((a): [string, string] => [a, 'America/New_York']),
+  ...['akst', 'akdt'].map((a): [string, string] => [a, 'America/Anchorage']),
+  ['hst', 'Pacific/Honolulu'],
+  ['bst', 'Europe/London'],
+  ...['cet', 'cest'].map((a): [string, string] => [a, 'Europe/Berlin']),
+  ...['wet', 'west'].map((a): [string, string] => [a, 'Europe/Lisbon']),
+  ...['eet', 'eest'].map((a): [string, string] => [a, 'Europe/Athens']),
+  ['jst', 'Asia/Tokyo'],
+  ['kst', 'Asia/Seoul'],
+  ['sgt', 'Asia/Singapore'],
+  ['hkt', 'Asia/Hong_Kong'],
+  ...['aest', 'aedt'].map((a): [string, string] => [a, 'Australia/Sydney']),
+  ...['nzst', 'nzdt'].map((a): [string, string] => [a, 'Pacific/Auckland']),
+  ...['ist', 'cst', 'ast'].map((a): [string, null] => [a, null]),
+]);
+
+/**
+ * A word after a time meant as a zone the bot does not read: an abbreviation (`PST`, `est`, or any in capitals ending
+ * in T), an IANA-like name the runtime does not know (`Europe/Londn`), an offset (`+02:00`, `UTC+2`).
+ */
+const looksLikeZone = (word: string) =>
+  ABBREVIATED_ZONES.has(word.toLowerCase()) ||
+  /^[A-Z]{2,4}T$/.test(word) ||
+  word.includes('/') ||
+  /^(utc|gmt)?[+-]\d{1,2}(:?\d{2})?$/i.test(word);
+
+/** What to say of a zone the bot does not read, typed after `moment` (the words before it, e.g. `until 18:00`). */
+export function zoneProblem(zone: string, moment: string): string {
+  const iana = ABBREVIATED_ZONES.get(zone.toLowerCase());
+  return iana
+    ? `\`${zone}\` is not a time zone the bot reads: write \`${moment} ${iana}\` (a zone as \`Europe/London\` is written, or \`UTC\`).`
+    : `\`${zone}\` is not a time zone the bot reads: write it as \`Europe/London\` or \`America/New_York\` is written, or \`UTC\`.`;
+}
+
 const WEEKDAY_NUMBERS = new Map<string, number>(
   ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'].flatMap((d, i): [string, number][] => [
     [d, i],
@@ -84,6 +126,8 @@ export interface TypedMoment {
   zone: string | null;
 }
 
+const TIME_OF_DAY = /^([01]?\d|2[0-3]):([0-5]\d)(z?)$/i;
+
 /**
  * The one reader of a typed moment, for the board (`at 18:00`, `friday 09:00`) and for an override's start and end
  * (`until saturday 23:00`): `[at|on] [day [at]] [HH:MM[Z]] [zone]`, a day being `tomorrow`, a weekday (`friday`,
@@ -91,7 +135,9 @@ export interface TypedMoment {
  * Null: the words are no moment (neither a day nor a time, nor `at`); an error names what is wrong (its `text` the
  * words that are not a time, or the date that is no date).
  */
-export function typedMoment(words: readonly string[]): TypedMoment | { error: 'time' | 'date'; text: string } | null {
+export function typedMoment(
+  words: readonly string[],
+): TypedMoment | { error: 'time' | 'date'; text: string } | { error: 'zone'; text: string; moment: string } | null {
   let ws = words.map((w) => w.replace(/\?$/, '')).filter(Boolean);
   const lead = ws[0]?.toLowerCase();
   if (lead === 'at' || lead === 'on') ws = ws.slice(1);
@@ -112,7 +158,10 @@ export function typedMoment(words: readonly string[]): TypedMoment | { error: 't
   }
   const clock = day ? ws.slice(ws[1]?.toLowerCase() === 'at' ? 2 : 1) : ws;
   if (clock.length === 0) return day ? { day, time: null, zone } : null;
-  const t = clock.length === 1 ? /^([01]?\d|2[0-3]):([0-5]\d)(z?)$/i.exec(clock[0]!) : null;
+  const t = clock.length === 1 ? TIME_OF_DAY.exec(clock[0]!) : null;
+  // `18:00 PST`, `18:00 Europe/Londn`: a time, then a zone the bot does not read; the zone is what is wrong.
+  if (clock.length === 2 && TIME_OF_DAY.test(clock[0]!) && looksLikeZone(clock[1]!))
+    return { error: 'zone', text: clock[1]!, moment: ws.slice(0, -1).join(' ') };
   // After a day or `at`, what follows can only be meant as the time.
   if (!t) return day || lead === 'at' ? { error: 'time', text: clock.join(' ') } : null;
   if (t[3]) {
@@ -130,6 +179,7 @@ export function typedMoment(words: readonly string[]): TypedMoment | { error: 't
 export function wallTimeOf(text: string, word: 'until' | 'from'): WallTime | string {
   const m = typedMoment(text.trim().split(/\s+/));
   if (m && 'error' in m && m.error === 'date') return `\`${m.text}\` is not a date.`;
+  if (m && 'error' in m && m.error === 'zone') return zoneProblem(m.text, `${word} ${m.moment}`);
   if (!m || 'error' in m || !m.time)
     return `\`${word} ${text}\` is not a time: write \`${word} 18:00\`, \`${word} tomorrow 18:00\`, \`${word} friday 18:00\`, \`${word} 18:00 UTC\` or \`${word} 2026-12-01 09:00\`.`;
   const { day, time, zone } = m;
@@ -254,9 +304,11 @@ function boardMoment(words: readonly string[]): BoardMoment | string | null {
   const m = typedMoment(words);
   if (!m) return null;
   if ('error' in m)
-    return m.error === 'date'
-      ? `\`${m.text}\` is not a date.`
-      : `\`${m.text}\` is not a time: write it as \`18:00\` (or \`18:00 Europe/London\`).`;
+    return m.error === 'zone'
+      ? zoneProblem(m.text, m.moment)
+      : m.error === 'date'
+        ? `\`${m.text}\` is not a date.`
+        : `\`${m.text}\` is not a time: write it as \`18:00\` (or \`18:00 Europe/London\`).`;
   return { kind: 'wall', day: m.day, time: m.time, ...(m.zone ? { zone: m.zone } : {}) };
 }
 

@@ -19,7 +19,7 @@ import { addMember } from '../store/incident-members.repo.js';
 import { claimRequestKey } from '../store/request-key.repo.js';
 import type { ActionItem, ActionItemWithIncident, NewActionItem, OwnerRef } from './action-items.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
-import { retryDelayMs } from './escalation.service.js';
+import { retryDelayMs } from './escalation-jobs.js';
 import { incidentOrThrow } from './find-incident.js';
 import type { FollowUpChat, OwnerDm } from './follow-up-ports.js';
 import { type Logger, UnreachableContactError } from './ports.js';

@@ -149,7 +149,7 @@ export class AlertsByHand {
    * Adds an alert (and its group's firing alerts in no incident) to an open incident `userId` may see, as they chose
    * from the notice: the incident's card shows them, its timeline and channel say who added what, and the notice says
    * where they went. Their repeats and resolution go to that incident from then on; their resolving neither offers
-   * to resolve it nor resolves it alone (AlertSteps.allResolved).
+   * to resolve it nor resolves it alone (OfferSteps.allResolved).
    */
   async attach(
     alertId: number,

@@ -10,8 +10,8 @@ import {
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertChat } from './alert-ports.js';
-import { STORM_WINDOW_MS } from './alert-recorder.js';
 import type { StepPosts } from './alert-step-posts.js';
+import { STORM_WINDOW_MS } from './alert-storm-notes.js';
 import { StormWithdrawals } from './alert-storm-withdrawals.js';
 import type { AlertStep } from './alert-types.js';
 import { mayHaveBeenDone } from './errors.js';

@@ -15,9 +15,9 @@ import { movePrivateStorm, stormMessageOf, stormMessageReplied } from '../store/
 import type { Database } from '../store/db.js';
 import { getIncident } from '../store/incident.repo.js';
 import type { AlertChat } from './alert-ports.js';
-import { pastCapNote, STORM_WINDOW_MS } from './alert-recorder.js';
 import { StepPosts } from './alert-step-posts.js';
 import { type Drawn, StormMessage } from './alert-storm-message.js';
+import { pastCapNote, STORM_WINDOW_MS } from './alert-storm-notes.js';
 import { StormWithdrawals } from './alert-storm-withdrawals.js';
 import type { AlertStep, DeclaredApart, JoinedWhy } from './alert-types.js';
 import type { Incident } from './types.js';

@@ -1,7 +1,9 @@
 import type { Playbook } from '../runbook/playbooks.js';
 import {
+  type ChecklistClaim,
   type ChecklistPostKey,
   type ChecklistPostKind,
+  type ClaimedChecklist,
   checklistsUnposted,
   giveChecklistPostUp,
   renewChecklistPost,
@@ -13,9 +15,10 @@ import { getIncident } from '../store/incident.repo.js';
 import { claimUnpostedAttachments } from '../store/incident-playbook.repo.js';
 import { claimUnpostedRuns } from '../store/playbook-run.repo.js';
 import type { Checklists } from './checklist.service.js';
+import { GivenUpTells } from './checklist-given-up-tells.js';
 import { slackAnswerOf } from './errors.js';
 import { channelOf, type PlaybookHost } from './playbook-host.js';
-import type { ChatPlace, ChecklistGivenUp, ChecklistMarker, Logger, PlaybookChat } from './ports.js';
+import type { ChatPlace, ChecklistMarker, Logger, PlaybookChat } from './ports.js';
 import { retryWaitMs } from './retry-schedule.js';
 import type { Sweep } from './timer-loop.js';
 
@@ -28,17 +31,22 @@ export const CHECKLIST_POST_LEASE_MS = 30_000;
 const SWEEP_BATCH = 10;
 /** The sweep's attempts at a checklist (found or posted) at most: then given up, logged, and its person told. */
 export const CHECKLIST_POST_MAX_ATTEMPTS = 8;
+/**
+ * Tellings that a checklist was given up at most (its person's direct message refused): then given up too, logged. The
+ * waits between them are the attempts' (below): about 15 minutes in all by default.
+ */
+export const CHECKLIST_TELL_MAX_ATTEMPTS = 6;
 /** The wait before the next attempt: a lease, doubled each time, at most 10 minutes (the sweeps' one schedule). */
 const againAfterMs = (leaseMs: number, attempts: number) =>
   retryWaitMs({ firstMs: leaseMs, mostMs: 600_000 }, attempts);
 
 type Chat = Pick<
   PlaybookChat,
-  'postPlaybook' | 'findPlaybookPost' | 'deletePlaybook' | 'postNote' | 'tellChecklistGivenUp'
+  'postPlaybook' | 'findPlaybookPost' | 'deletePlaybook' | 'postNote' | 'tellChecklistGivenUp' | 'findChecklistGivenUp'
 >;
 
-/** A checklist with no message on the record, claimed by the sweep. */
-export interface UnpostedChecklist {
+/** A checklist with no message on the record (or given up, its person yet to be told), claimed by the sweep. */
+export interface UnpostedChecklist extends ClaimedChecklist {
   key: ChecklistPostKey;
   /** Its message's marker (in its metadata). */
   marker: ChecklistMarker;
@@ -46,9 +54,10 @@ export interface UnpostedChecklist {
   playbookId: string;
   /** When it was started or attached: its post is no older. */
   since: Date;
-  /** The sweep's attempts so far, this one included. */
-  attempts: number;
-  /** Who is told once it is given up (who attached it or started the run; the commander for one the bot attached). */
+  /**
+   * Who is told once it is given up: who attached it or started the run; for one the bot attached, the commander, else
+   * who declared the incident.
+   */
   tell: string | null;
 }
 
@@ -56,7 +65,7 @@ export interface UnpostedChecklist {
 interface ChecklistKind {
   /** The timer loop's look before the sweep (see `sweepWhen`). */
   dueWhen: string;
-  claim(db: Database, limit: number, leaseMs: number): Promise<UnpostedChecklist[]>;
+  claim(db: Database, limit: number, leaseMs: number, what: ChecklistClaim): Promise<UnpostedChecklist[]>;
   /** What follows its post recorded (found, or posted by the sweep): a run's thread opened. */
   recorded?(chat: Chat, host: PlaybookHost, playbook: Playbook, ts: string): Promise<void>;
   /** Who is to do what once it is given up. */
@@ -67,14 +76,16 @@ interface ChecklistKind {
 export const CHECKLIST_KINDS: { readonly [K in ChecklistPostKind]: ChecklistKind } = {
   run: {
     dueWhen: checklistsUnposted('run'),
-    claim: async (db, limit, leaseMs) =>
-      (await claimUnpostedRuns(db, limit, leaseMs)).map(({ attempts, ...run }) => ({
+    claim: async (db, limit, leaseMs, what) =>
+      (await claimUnpostedRuns(db, limit, leaseMs, what)).map(({ attempts, tellAttempts, givenUpWhy, ...run }) => ({
         key: { kind: 'run', runId: run.id },
         marker: { kind: 'run', runId: run.id },
         host: { kind: 'run', run },
         playbookId: run.playbookId,
         since: run.startedAt,
         attempts,
+        tellAttempts,
+        givenUpWhy,
         tell: run.startedBy,
       })),
     recorded: async (chat, host, playbook, ts) => {
@@ -90,9 +101,9 @@ export const CHECKLIST_KINDS: { readonly [K in ChecklistPostKind]: ChecklistKind
   },
   attached: {
     dueWhen: checklistsUnposted('attached'),
-    claim: async (db, limit, leaseMs) => {
+    claim: async (db, limit, leaseMs, what) => {
       const claimed: UnpostedChecklist[] = [];
-      for (const a of await claimUnpostedAttachments(db, limit, leaseMs)) {
+      for (const a of await claimUnpostedAttachments(db, limit, leaseMs, what)) {
         const incident = await getIncident(db, a.incidentId);
         if (!incident) continue;
         claimed.push({
@@ -102,7 +113,11 @@ export const CHECKLIST_KINDS: { readonly [K in ChecklistPostKind]: ChecklistKind
           playbookId: a.playbookId,
           since: a.attachedAt,
           attempts: a.attempts,
-          tell: a.attachedBy ?? incident.commanderId,
+          tellAttempts: a.tellAttempts,
+          givenUpWhy: a.givenUpWhy,
+          // The bot attached it: its commander, else who declared it (the incident channel, said there, for one the
+          // bot declared from alerts: see tellChecklistGivenUp).
+          tell: a.attachedBy ?? incident.commanderId ?? incident.reporterId,
         });
       }
       return claimed;
@@ -167,10 +182,12 @@ const withMessage = (host: PlaybookHost, ts: string): PlaybookHost =>
  * since); not there, the checklist is posted then (once: a post whose answer is lost again is found by the next
  * attempt). Slack failing (its history unreadable, the post refused) is tried again with doubling waits,
  * CHECKLIST_POST_MAX_ATTEMPTS times at most, then given up (an error logged, its record marked so, and the person who
- * attached it or started the run told once in a direct message, with Slack's last answer and what to do).
+ * attached it or started the run told in a direct message, with Slack's last answer and what to do: GivenUpTells, tried
+ * again by this sweep while Slack refuses it).
  */
 export class ChecklistMessages implements Sweep {
   private readonly kind: ChecklistKind;
+  private readonly tells: GivenUpTells;
 
   constructor(
     kind: ChecklistPostKind,
@@ -182,6 +199,11 @@ export class ChecklistMessages implements Sweep {
     private readonly leaseMs = CHECKLIST_POST_LEASE_MS,
   ) {
     this.kind = CHECKLIST_KINDS[kind];
+    this.tells = new GivenUpTells(db, chat, playbooks, log, {
+      firstMs: leaseMs,
+      mostMs: 600_000,
+      maxAttempts: CHECKLIST_TELL_MAX_ATTEMPTS,
+    });
   }
 
   /** The timer loop's look before the sweep. */
@@ -190,9 +212,13 @@ export class ChecklistMessages implements Sweep {
   }
 
   async sweep(): Promise<void> {
-    const due = await this.kind.claim(this.db, SWEEP_BATCH, this.leaseMs);
+    const due = await this.kind.claim(this.db, SWEEP_BATCH, this.leaseMs, 'post');
     for (const c of due) {
       await this.show(c).catch((e) => this.failed(c, e));
+    }
+    // Given up, their person not told yet: the giving up's own telling refused, or its process died first.
+    for (const c of await this.kind.claim(this.db, SWEEP_BATCH, this.leaseMs, 'tell')) {
+      await this.tells.tell(c, checklistName(c.key));
     }
   }
 
@@ -229,32 +255,16 @@ export class ChecklistMessages implements Sweep {
       this.log.error(
         `${ownerName(c.key)} (${c.playbookId} in ${channelOf(c.host)}): gave up finding or posting its checklist after ${c.attempts} attempts (${why}); ${this.kind.givenUp}`,
       );
-      // Told once: by the process that marked it given up (a failed marking leaves it to the next round's).
-      const marked = await giveChecklistPostUp(this.db, c.key).catch(() => false);
-      if (marked) await this.tell(c, err);
+      // Told by the process that marked it given up (a failed marking leaves it to the next round's), first: a telling
+      // Slack refuses is left due on the record, told again by the sweep.
+      const answer = slackAnswerOf(err);
+      const marked = await giveChecklistPostUp(this.db, c.key, answer, this.leaseMs).catch(() => false);
+      if (marked) await this.tells.tell({ ...c, tellAttempts: 1, givenUpWhy: answer }, name);
       return;
     }
     this.log.warn(`could not find or post ${name}; tried again later`, err);
     await retryChecklistPostAt(this.db, c.key, new Date(Date.now() + againAfterMs(this.leaseMs, c.attempts))).catch(
       (e) => this.log.warn(`could not reschedule ${name}; its hold will run out`, e),
     );
-  }
-
-  /** The person whose checklist it is told it was given up, with Slack's last answer and what to do (a DM). */
-  private async tell(c: UnpostedChecklist, err: unknown): Promise<void> {
-    if (!c.tell) return;
-    const given: ChecklistGivenUp = {
-      ...(c.host.kind === 'run'
-        ? { kind: 'run' as const, runId: c.host.run.id }
-        : { kind: 'attached' as const, incidentNumber: c.host.incident.number }),
-      playbookId: c.playbookId,
-      playbookTitle: this.playbooks.find((p) => p.id === c.playbookId)?.title ?? c.playbookId,
-      channelId: channelOf(c.host),
-      error: slackAnswerOf(err),
-      attempts: c.attempts,
-    };
-    await this.chat
-      .tellChecklistGivenUp(c.tell, given)
-      .catch((e) => this.log.warn(`could not tell ${c.tell} that ${checklistName(c.key)} was given up`, e));
   }
 }

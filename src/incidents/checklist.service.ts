@@ -331,6 +331,11 @@ export class Checklists {
    * built-in rollback, one being posted) has nothing to show. Slack failures are logged: the record stands.
    */
   async refresh(host: PlaybookHost, playbookId: string, show: { page?: number; focus?: string } = {}): Promise<void> {
+    await this.redraw(host, playbookId, show).catch((e) => this.log.warn('could not show the playbook again', e));
+  }
+
+  /** As refresh, but Slack refusing the update (or the records unread) rejects: for a caller that tries it again. */
+  async redraw(host: PlaybookHost, playbookId: string, show: { page?: number; focus?: string } = {}): Promise<void> {
     if (playbookId === ROLLBACK.id) return;
     const playbook = this.runbook.playbooks.find((p) => p.id === playbookId);
     if (!playbook) return;
@@ -340,10 +345,13 @@ export class Checklists {
       const { view, messageTs } = await this.view(host, playbook, show);
       if (messageTs) await this.chat.updatePlaybook(placeOf(host), messageTs, view);
     });
-    const settled = next.catch((e) => this.log.warn('could not show the playbook again', e));
+    const settled = next.catch(() => undefined);
     this.refreshing.set(lane, settled);
-    await settled;
-    if (this.refreshing.get(lane) === settled) this.refreshing.delete(lane);
+    try {
+      await next;
+    } finally {
+      if (this.refreshing.get(lane) === settled) this.refreshing.delete(lane);
+    }
   }
 
   /** Turns a long playbook's message to another page of its steps, and remembers it for the message's redraws. */

@@ -33,6 +33,7 @@ export function stepStatuses(
       ...(run.state === 'stopped' || run.state === 'lost' ? { cutShort: true } : {}),
       ...(run.found ? { found: run.found } : {}),
       ...(run.found && run.foundSoFar ? { foundSoFar: true } : {}),
+      ...(run.messageGivenUpWhy ? { messageGivenUpWhy: run.messageGivenUpWhy } : {}),
     };
   }
   return out;

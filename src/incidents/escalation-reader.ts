@@ -2,6 +2,7 @@ import type { Runbook } from '../runbook/runbook.js';
 import { jointPart, partsOf, type Queryable, type StatementPart } from '../store/db.js';
 import { escalationSummary } from '../store/escalation-summary.repo.js';
 import {
+  byNameOf,
   nextRoleToPage,
   openedAt,
   PAGING_NOBODY_RULES,
@@ -105,6 +106,9 @@ export class EscalationReader {
         ...(p.going ? { going: p.going } : {}),
         ...(p.failed ? { failed: p.failed } : {}),
         ...(p.missed ? { missed: p.missed } : {}),
+        ...(p.unreachable ? { unreachable: p.unreachable } : {}),
+        ...(p.reachedNobody ? { reachedNobody: true as const } : {}),
+        ...byNameOf(p.role),
       })),
       next: s.next
         ? {
@@ -113,8 +117,11 @@ export class EscalationReader {
             unless: ruleUnless(s.next.rule, this.runbook),
             dueAt: s.next.dueAt,
             ...(nextWho ? { who: nextWho } : {}),
-            // Paged already (Escalate now, another rule): its timer pages it again, which the card says.
-            ...(s.paged.some((p) => p.role === s.next!.role && !p.skipped && !p.failed) ? { again: true } : {}),
+            // Paged already (Escalate now, another rule): its timer pages it again, which the card says. A page that
+            // reached nobody of the role does not count: nobody had the first.
+            ...(s.paged.some((p) => p.role === s.next!.role && !p.skipped && !p.failed && !p.reachedNobody)
+              ? { again: true }
+              : {}),
             ...(withNext.length ? { with: withNext.map(shown) } : {}),
             ...(alsoNext.length ? { also: alsoNext } : {}),
           }

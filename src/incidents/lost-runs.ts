@@ -2,7 +2,7 @@ import { STOPPED_DETAIL } from '../ops/step-runners.js';
 import type { Playbook, PlaybookStep } from '../runbook/playbooks.js';
 import type { Database } from '../store/db.js';
 import { playbookMessage } from '../store/incident-playbook.repo.js';
-import { lookForRunMessageLater, runMessageDrawn } from '../store/run-message.repo.js';
+import { lookForRunMessageLater, redrawChecklistLater, runMessageDrawn } from '../store/run-message.repo.js';
 import { approvalRunEnded } from '../store/step-approval.repo.js';
 import { claimLostRuns, type EndedRun, keepFoundRunThread, type LostRun } from '../store/step-run.repo.js';
 import type { Checklists } from './checklist.service.js';
@@ -33,14 +33,15 @@ export function lateDetail(final: Pick<RunView, 'state' | 'exitCode' | 'detail'>
  * recorded nothing, and its run said "running" for ever, in its message, its checklist line and its approval request,
  * and the step could not be run again. Each running run holds a lease its process renews (StepExecutor); once it runs
  * out, this records the run `lost` (one process takes it; a live run is never taken), on the timeline too, frees the
- * step, and shows it: the run's message says what happened and what to do, the checklist is redrawn, and its approval
- * request is made due to be drawn again (ApprovalRedraws draws it in the channel and the direct messages).
+ * step, and shows it: the run's message says what happened and what to do, the checklist is redrawn (Slack refusing it,
+ * it is due to be drawn by RunMessageRedraws), and its approval request is made due to be drawn again (ApprovalRedraws
+ * draws it in the channel and the direct messages).
  */
 export class LostRuns implements Sweep {
   constructor(
     private readonly db: Database,
     private readonly chat: Pick<PlaybookChat, 'updateRun' | 'findRunPost'>,
-    private readonly checklists: Pick<Checklists, 'refresh' | 'settleRun'>,
+    private readonly checklists: Pick<Checklists, 'redraw' | 'settleRun'>,
     private readonly runs: Pick<StepRuns, 'host' | 'step'>,
     private readonly metrics: Pick<IncidentMetrics, 'stepRan'>,
     private readonly log: Logger = console,
@@ -94,7 +95,11 @@ export class LostRuns implements Sweep {
     if (host.kind === 'run' && found && r.playbookId === host.run.playbookId) {
       await this.checklists.settleRun(host, found.playbook);
     }
-    await this.checklists.refresh(host, r.playbookId, { focus: r.stepKey });
+    // Refused (or unread): due for RunMessageRedraws to draw, with its waits, rather than left saying "running".
+    await this.checklists.redraw(host, r.playbookId, { focus: r.stepKey }).catch(async (e) => {
+      this.log.warn(`could not show step run ${r.id} as lost in its checklist; it will be drawn again`, e);
+      await redrawChecklistLater(this.db, r.id);
+    });
   }
 
   /**

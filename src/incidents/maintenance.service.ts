@@ -34,6 +34,7 @@ import { progressOf, stepStatuses } from './checklist.js';
 import { AlreadyDoneError, DomainError } from './errors.js';
 import type { PlaybookRuns } from './playbook-run.service.js';
 import type { Logger } from './ports.js';
+import { slips } from './slips.js';
 import type { MaintenanceSource, PublicMaintenance } from './status-page.js';
 import { cleanTitle, isBlank } from './text.js';
 import { type Sweep, sweepWhen } from './timer-loop.js';
@@ -240,11 +241,20 @@ export class MaintenanceService implements Sweep, MaintenanceWindows, Maintenanc
     return [...open, ...upcoming.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime())];
   }
 
+  /** The window of the runbook whose key `word` is a slip or two from (one in a word of up to 5 letters). */
+  private windowNear(word: string) {
+    const most = word.length <= 5 ? 1 : 2;
+    return this.maintenance.windows
+      .map((w) => ({ w, d: slips(word, w.key.toLowerCase()) }))
+      .filter((x) => x.d <= most)
+      .sort((a, b) => a.d - b.d)[0]?.w;
+  }
+
   /**
-   * Opens a window now, by hand: a window of the runbook named by its key (`quarterly`), or one under a title of its
-   * own (with the maintenance process as its checklist). Its start is said by the sweep, as a scheduled one's.
+   * Opens a window now, by hand: a window of the runbook named by its key (`quarterly`) or title, or one under a title
+   * of its own (with the maintenance process as its checklist); `endsAt`: when it ends itself. Its start is said by the
+   * sweep, as a scheduled one's.
    */
-  /** Opens a window now: one of the runbook's by its key or title, else one of its own; `endsAt`: when it ends itself. */
   async start(
     what: string | null,
     userId: string,
@@ -262,6 +272,15 @@ export class MaintenanceService implements Sweep, MaintenanceWindows, Maintenanc
     }
     const key = typed.toLowerCase();
     const def = this.maintenance.windows.find((w) => w.key === key || w.title.toLowerCase() === key);
+    // One word a slip or two from a window's name (`quartrely`) is that window mistyped, not a title of its own: opened
+    // as typed it would run the general process, not the window's tasks.
+    const meant = !def && /^[\p{L}\p{N}_-]{4,}$/u.test(key) ? this.windowNear(key) : undefined;
+    if (meant)
+      throw new DomainError('maintenance_window_unknown', [
+        `There is no window \`${typed}\` in the runbook file: did you mean \`/incident maintenance start ${meant.key}\` (*`,
+        { typed: meant.title },
+        '*)? For a window of your own, give it a title of more than one word. Nothing was opened.',
+      ]);
     const title = def?.title ?? (typed || 'Maintenance');
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['maintenance:start']);

@@ -14,7 +14,7 @@ import {
   renewHandoffLeases,
   retryHandoff,
 } from '../store/oncall.repo.js';
-import { retryDelayMs } from './escalation.service.js';
+import { retryDelayMs } from './escalation-jobs.js';
 import type { OnCallOptions, RotationRole } from './oncall.service.js';
 import { type Logger, UnreachableContactError } from './ports.js';
 import { handoffsBetween, type Override, onCallAt, type Rotation, segments } from './rotation.js';

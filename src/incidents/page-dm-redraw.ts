@@ -27,7 +27,7 @@ const DRAW_LEASE_MS = 30_000;
  * Slack's answers for a page direct message it will never update, however often asked (gone, or the bot's own message
  * no longer its to change, the person's account closed, blocks it refuses): its redraw is given up, and the DM
  * recorded as gone (pageDmGone), so no later redraw tries it again. (An alert notice's copy sent to on-call, being
- * withdrawn, is let be on these too: AlertSteps.withdrawDirect.)
+ * withdrawn, is let be on these too: NoticeSteps.withdrawDirect.)
  */
 export const DM_NEVER_UPDATED = new Set([
   'message_not_found',

@@ -90,6 +90,8 @@ export type IncidentNotice =
       reason: string;
       userIds: string[];
       unreachable: string[];
+      /** Slack's answer for each of `unreachable` (same order; null: not known), e.g. user_not_found. */
+      unreachableErrors?: (string | null)[];
       by?: string;
       /** A person paged by name (`/incident page @dana`), not a role: roleName is their name. */
       byName?: boolean;
@@ -97,8 +99,8 @@ export type IncidentNotice =
       declarer?: string;
       /** A role paged by hand: its people paged for this incident already, not paged again. */
       alreadyPaged?: string[];
-      /** Its people whose DMs Slack still refused on the job's last try (Slack's answer): never reached by it. */
-      missed?: { userIds: string[]; error: string };
+      /** Its people whose DMs Slack still refused on the job's last try (each with Slack's answer): never reached by it. */
+      missed?: NeverReached;
       /** Of `userIds` (reached by their DM, so paged), those Slack would not add to the incident channel. */
       notInvited?: string[];
     }
@@ -130,7 +132,12 @@ export type IncidentNotice =
        * Pages that went out (the role counts as paged) whose DMs to `userIds` failed till the job's last try: never
        * reached by them, with Slack's last answer.
        */
-      missed?: { role: string; roleName: string; userIds: string[]; error: string | null }[];
+      missed?: ({ role: string; roleName: string } & NeverReached)[];
+      /**
+       * Pages of the job with people Slack said cannot be messaged at all (user_not_found, cannot_dm_bot …), with its
+       * answer: not paged by them. `reachedNobody`: nobody else of the page was reached; `byName`: a person paged by name.
+       */
+      unreachable?: ({ role: string; roleName: string; reachedNobody: boolean; byName?: true } & NeverReached)[];
       commanderId: string | null;
     }
   /** The rounds of nobody acknowledging ran out (`rounds` of them, `afterMs` after declaring or reopening). */
@@ -212,7 +219,13 @@ export interface EscalationView {
     going?: { error: string | null };
     failed?: { error: string | null };
     /** It went out, and its DMs to these people failed till its job's last try: never reached by it (Slack's answer). */
-    missed?: { userIds: string[]; error: string | null };
+    missed?: NeverReached;
+    /** People Slack said cannot be messaged at all (user_not_found …), with its answer: not paged by it. */
+    unreachable?: NeverReached;
+    /** It went out and reached nobody: every person it tried was `unreachable` (or never reached). Not paged by it. */
+    reachedNobody?: true;
+    /** A page of a person by name (`/incident page @dana`), not of a role: `roleName` is the person's name. */
+    byName?: true;
   }[];
   /** `again`: the role was paged already, and this timer pages it once more. */
   next: {
@@ -315,6 +328,34 @@ export interface PageMessage {
   step?: number;
 }
 
+/** Someone archived an open incident's channel in Slack (ChannelArchives): who, and whom to tell directly. */
+export interface ChannelArchived {
+  /** Who archived it (Slack's event names them). */
+  byUserId: string;
+  /** Told in a direct message: the commander (else who declared it) and who archived it, each once; not the bot. */
+  tell: readonly string[];
+}
+
+/** What telling that an incident's channel was archived needs from the chat platform. */
+export interface ChannelArchiveChat {
+  /**
+   * Tells the incidents channel (a public incident's, when there is one) and `archived.tell` in direct messages that
+   * the incident's channel was archived while it is open, and what to do. Each place apart, best effort: returns the
+   * places Slack refused, each with its answer (logged by the caller).
+   */
+  tellChannelArchived(incident: Incident, archived: ChannelArchived): Promise<{ place: string; error: string }[]>;
+  /**
+   * The incident's channel unarchived by `byUserId`: the bot joins it again (Slack brings a public channel back
+   * without its members; a private one keeps them), invites `people` back into a public one, and says so in it.
+   * Returns whom it invited, and what Slack refused (each with its answer; logged by the caller).
+   */
+  rejoinChannel(
+    incident: Incident,
+    byUserId: string,
+    people: readonly string[],
+  ): Promise<{ invited: string[]; refused: { place: string; error: string }[] }>;
+}
+
 /**
  * The domain's view of the chat platform. src/slack implements it with the Web API and the templates; the domain
  * never imports Slack.
@@ -402,8 +443,14 @@ export interface IncidentChat {
     followup: number,
     since: Date,
   ): Promise<ReadonlySet<NoticePlace> | null>;
-  /** Expands user groups (S…) into their members; IDs that cannot be expanded are returned apart. */
-  resolveContacts(ids: string[]): Promise<{ userIds: string[]; unresolved: string[] }>;
+  /**
+   * Expands user groups (S…) into their members; IDs that cannot be expanded are returned apart (`unresolved`), with
+   * Slack's answer for those it refused (`unresolvedWhy`: missing_scope, no_such_subteam …; EMPTY_USER_GROUP for a group
+   * Slack expanded to nobody).
+   */
+  resolveContacts(
+    ids: string[],
+  ): Promise<{ userIds: string[]; unresolved: string[]; unresolvedWhy?: Record<string, string> }>;
   /**
    * Sends one person a page; returns where its direct message is, when the chat can tell. Throws
    * UnreachableContactError when Slack says the person cannot be reached. `alerts`: the incident's monitoring alerts,
@@ -443,6 +490,21 @@ export type DeclarationReport =
   | { kind: 'abandoned'; incident: Incident; channel: { id: string; archived: boolean } | null }
   /** It was whole; the rest (card, pin, announcement) was done after the interruption. `problems` as in declare. */
   | { kind: 'finished'; incident: Incident; problems: DeclareProblem[] };
+
+/**
+ * People a page that went out never reached (their DMs failing till its job's last try), each with Slack's answer to
+ * theirs: `errors[i]` is `userIds[i]`'s (null: not known).
+ */
+export interface NeverReached {
+  userIds: string[];
+  errors: (string | null)[];
+}
+
+/**
+ * What resolveContacts keeps for a user group Slack expanded to nobody (usergroups.users.list answered ok, with no
+ * users): no answer of Slack's, so said as what it means alone (see unreachableMeaning).
+ */
+export const EMPTY_USER_GROUP = 'empty_usergroup';
 
 /** Slack answered that this person cannot be reached (unknown user, deactivated, not allowed). */
 export class UnreachableContactError extends Error {
@@ -609,6 +671,11 @@ export interface StepStatus {
    * its count the last one written while it ran. A run the bot stopped has its count to where it stopped: not so far.
    */
   foundSoFar?: boolean;
+  /**
+   * Its last run's message could not be found in Slack (a run recorded lost; the look-up given up): Slack's last answer,
+   * so the checklist says why its output is not shown.
+   */
+  messageGivenUpWhy?: string;
 }
 
 /** A playbook's message: the playbook, whose checklist it is, each step's status, and the page of steps shown. */
@@ -659,6 +726,8 @@ export type ChecklistGivenUp = (
   playbookTitle: string;
   /** Where it was to be posted (null: an incident with no channel). */
   channelId: string | null;
+  /** An incident's that is private (security): said nowhere outside its channel. */
+  private?: boolean;
   /** Slack's last answer (its error code, `not_in_channel`), or what else failed. */
   error: string;
   attempts: number;
@@ -689,8 +758,17 @@ export interface PlaybookChat {
   deletePlaybook(place: ChatPlace, ts: string): Promise<void>;
   /** Shows a playbook message again: after a tick, a run, a page turned or a detach. */
   updatePlaybook(place: ChatPlace, ts: string, checklist: ChecklistView): Promise<void>;
-  /** Tells a person in a direct message that their checklist could not be posted, given up (ChecklistGivenUp). */
-  tellChecklistGivenUp(userId: string, given: ChecklistGivenUp): Promise<void>;
+  /**
+   * Tells a person in a direct message that their checklist could not be posted, given up (ChecklistGivenUp); the
+   * message is marked with the checklist's `marker`, for findChecklistGivenUp.
+   */
+  tellChecklistGivenUp(userId: string, given: ChecklistGivenUp, marker: ChecklistMarker): Promise<void>;
+  /**
+   * Whether that telling (tellChecklistGivenUp, the same person, checklist and marker) was made since `since`: a try
+   * whose answer was lost may have been taken. False when it cannot be known (Slack's history unreadable: logged once
+   * per reason), so that the person is told, twice at worst, never not at all.
+   */
+  findChecklistGivenUp(userId: string, given: ChecklistGivenUp, marker: ChecklistMarker, since: Date): Promise<boolean>;
   /** Posts a line in a playbook's thread. */
   postNote(place: ChatPlace, threadTs: string, note: PlaybookNote): Promise<void>;
   /** Whether this person is a member of the channel (only members tick a checklist's steps). */

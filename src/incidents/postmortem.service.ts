@@ -291,13 +291,18 @@ export class PostmortemService {
   }
 }
 
+/** The refusal of a post-mortem for an incident not resolved (never resolved, or reopened since); null once it is. */
+export function notResolvedYet(incident: Incident): DomainError | null {
+  if (incident.status === 'resolved') return null;
+  return new DomainError(
+    'not_resolved',
+    `Incident #${incident.number} is not resolved yet. The post-mortem comes after the resolution: resolve it first (\`/incident resolve\`). Action items can be added meanwhile with \`/incident action\`.`,
+  );
+}
+
 function mustBeResolved(incident: Incident): void {
-  if (incident.status !== 'resolved') {
-    throw new DomainError(
-      'not_resolved',
-      `Incident #${incident.number} is not resolved yet. The post-mortem comes after the resolution: resolve it first (\`/incident resolve\`). Action items can be added meanwhile with \`/incident action\`.`,
-    );
-  }
+  const err = notResolvedYet(incident);
+  if (err) throw err;
 }
 
 function describe(err: unknown): string {

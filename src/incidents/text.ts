@@ -98,7 +98,6 @@ export function cleanTitle(raw: string): string {
   return cleanText(raw).replace(BIDI_CONTROLS, '');
 }
 
-/** Whether the text shows nothing: empty, or only white space and invisible characters. */
 /**
  * At most `max` characters (code points), ending with an ellipsis when cut. Only the start of a long text is read:
  * 2 * max UTF-16 units hold at least max characters, so a longer text is cut either way.
@@ -109,6 +108,7 @@ export function cutToChars(s: string, max: number): string {
   return s.length > 2 * max || chars.length > max ? `${chars.slice(0, Math.max(0, max - 1)).join('')}…` : s;
 }
 
+/** Whether the text shows nothing: empty, or only white space and invisible characters. */
 export function isBlank(text: string): boolean {
   return INVISIBLE.test(text);
 }

@@ -182,6 +182,10 @@ export const EVENT_KINDS = [
   'joined',
   /** The bot invited someone into a private incident's channel (`why`: `action_item_owner`), recorded as a member. */
   'member_added',
+  /** Someone archived the incident's channel in Slack while it was open: nothing the bot posts reaches it. */
+  'channel_archived',
+  /** Someone unarchived it: the bot back in it (`invited`: the people it brought back, a public channel's). */
+  'channel_unarchived',
 ] as const;
 export type IncidentEventKind = (typeof EVENT_KINDS)[number];
 

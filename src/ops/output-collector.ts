@@ -18,6 +18,11 @@ export interface OutputCollectorOptions {
   lookFor?: (line: string) => boolean;
   /** Room for the last lines found (each cut at FOUND_LINE_MAX). Default 2 900. */
   maxFoundChars?: number;
+  /**
+   * Masks the tail again once it is shown as a terminal shows it (terminalView): a carriage return or a backspace can
+   * put together on screen a value the output never held in one piece.
+   */
+  remask?: (text: string) => string;
 }
 
 /** Longest line kept of a line found; past it, its start and an ellipsis. */
@@ -50,7 +55,12 @@ export function createOutputCollector({
   maxFullBytes,
   lookFor,
   maxFoundChars = 2_900,
+  remask = (text) => text,
 }: OutputCollectorOptions): OutputCollector {
+  const shown = (raw: string): string => {
+    const view = terminalView(raw);
+    return view === raw ? raw : remask(view);
+  };
   const hash = createHash('sha256');
   const lines = lookFor ? createLineFinder(lookFor, maxFoundChars) : null;
   const head: string[] = [];
@@ -96,17 +106,18 @@ export function createOutputCollector({
       }
     },
     tail() {
-      return tailOf(recent, trimmed, maxTailChars);
+      return shown(tailOf(recent, trimmed, maxTailChars));
     },
     found() {
       return lines?.sofar();
     },
     finish() {
-      const tail = tailOf(recent, trimmed, maxTailChars);
+      const raw = tailOf(recent, trimmed, maxTailChars);
+      const tail = shown(raw);
       let full = head.join('');
       if (truncated) {
         const marker = `[output truncated: kept the first ${headBytes} of ${redactedBytes} bytes; the last lines follow]`;
-        full = `${full}${full === '' || full.endsWith('\n') ? '' : '\n'}${marker}\n${tail}`;
+        full = `${full}${full === '' || full.endsWith('\n') ? '' : '\n'}${marker}\n${raw}`;
       }
       return {
         tail,
@@ -118,6 +129,32 @@ export function createOutputCollector({
       };
     },
   };
+}
+
+/**
+ * Output as a terminal would leave it on screen, for the tail a Slack message shows: escape sequences (colours, cursor
+ * moves) dropped, a carriage return going back to the line's start so that a progress bar shows its last state, a
+ * backspace going back one character, a CRLF line end a line end, other control characters (a BEL) dropped; tabs and
+ * ␀ stay. Cursor moves up or down are not followed: the lines stay the lines printed.
+ */
+export function terminalView(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for.
+  if (!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return text;
+  return withoutEscapes(text)
+    .split('\n')
+    .map((line) => {
+      const cells: string[] = [];
+      let col = 0;
+      for (const ch of line) {
+        const c = ch.charCodeAt(0);
+        if (c === 13) col = 0;
+        else if (c === 8) col = Math.max(0, col - 1);
+        else if ((c < 32 && c !== 9) || c === 127) continue;
+        else cells[col++] = ch;
+      }
+      return cells.join('');
+    })
+    .join('\n');
 }
 
 /** A line found, as shown: without control characters (a BEL, a progress bar's carriage returns, ␀ stays); tabs kept. */

@@ -83,6 +83,8 @@ export interface RunResult {
   notFound: boolean;
   /** Why the command could not run at all (not found, not executable, bad cwd), redacted. */
   error?: string;
+  /** With `error`: the system's code for it (ENOENT, EACCES), when it gave one. */
+  errorCode?: string;
   durationMs: number;
   /** The last lines of stdout and stderr, interleaved in arrival order, redacted, within maxTailChars. */
   tail: string;
@@ -150,6 +152,7 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
   const collector = createOutputCollector({
     maxTailChars: opts.maxTailChars,
     maxFullBytes: opts.maxFullBytes,
+    remask: redactWith(known),
     ...(opts.lookFor ? { lookFor: opts.lookFor } : {}),
   });
   let bytes = 0;
@@ -271,6 +274,7 @@ export async function runCommand(argv: readonly string[], options: RunCommandOpt
     ...(couldNotRun
       ? { error: redactWith(known)(result.shortMessage ?? result.message ?? 'the command could not run') }
       : {}),
+    ...(couldNotRun && typeof result.code === 'string' ? { errorCode: result.code } : {}),
     durationMs: Math.round(performance.now() - started),
     tail: output.tail,
     full: output.full,

@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import { DomainError, ParamsError } from '../incidents/errors.js';
 import type { RunView } from '../incidents/ports.js';
 import { type FoundLines, lineMatcher, notFoundDetail } from '../runbook/look-for.js';
@@ -12,6 +13,7 @@ import {
 } from '../runbook/playbooks.js';
 import { httpCheck } from './http-check.js';
 import { type CheckContext, OUTPUT_CHECKS } from './output-checks.js';
+import { terminalView } from './output-collector.js';
 import { type KnownSecret, namedSecrets, redact } from './redact.js';
 import { workingDirectory } from './working-directory.js';
 
@@ -161,8 +163,9 @@ const command: StepRunner<CommandStep> = {
       exitCode: r.exitCode,
       durationMs: r.durationMs,
       bytes: r.bytes,
-      // The tail leaves out the output's last line break: output ending with one is not more than the tail shows.
-      truncated: r.full.replace(/\r?\n$/, '').length > r.tail.length,
+      // The tail leaves out the output's last line break, and shows the output as a terminal would (no colour codes, a
+      // progress bar at its last state): output that is no more than that is not more than the tail shows.
+      truncated: r.full.length > r.tail.length && terminalView(r.full.replace(/\r?\n$/, '')).length > r.tail.length,
       digest: r.digest,
       full: r.full,
       // What it looks for, found or not, once it printed something or ended by itself: not when it could not run.
@@ -171,18 +174,79 @@ const command: StepRunner<CommandStep> = {
         ? { detail: verdict.detail }
         : r.notFound
           ? {
-              detail: `\`${target[0]}\` is not installed or not on PATH. Set ${setting} to the path of the \`${step.run[0]}\` program.`,
+              detail:
+                (await missingInterpreter(target[0]!, step.run[0])) ??
+                `\`${target[0]}\` is not installed or not on PATH. Set ${setting} to the path of the \`${step.run[0]}\` program.`,
             }
           : r.canceled
             ? { detail: STOPPED_DETAIL }
             : r.timedOut
               ? { detail: `Killed after the step's timeout (${Math.round(step.timeoutMs / 1000)} s).` }
-              : r.error
-                ? { detail: r.error }
-                : {}),
+              : r.errorCode === 'EACCES' && target[0]?.includes('/')
+                ? {
+                    detail: `${namedAs(target[0], step.run[0])} is not executable: run \`chmod +x ${target[0]}\`, or set ${setting} to the program.`,
+                  }
+                : r.error
+                  ? { detail: r.error }
+                  : r.signal
+                    ? { detail: signalDetail(r.signal) }
+                    : r.exitCode !== null && r.exitCode in SHELL_EXITS
+                      ? { detail: `Exit ${r.exitCode}: ${SHELL_EXITS[r.exitCode]}` }
+                      : {}),
     };
   },
 };
+
+/** The program as run, and as the runbook names it when that differs: `/opt/atom/bin/atom-cli` (`atom-cli`). */
+function namedAs(file: string, named: string | undefined): string {
+  return named && named !== file ? `\`${file}\` (\`${named}\`)` : `\`${file}\``;
+}
+
+/**
+ * For a program not found though its file is there: a script whose first line (`#!/usr/bin/python3`) names an
+ * interpreter that is not. The system says ENOENT for both; "not installed" would send the reader the wrong way.
+ */
+async function missingInterpreter(file: string, named: string | undefined): Promise<string | null> {
+  if (!file.includes('/')) return null;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { buffer, bytesRead } = await handle.read(Buffer.alloc(200), 0, 200, 0);
+      const first = buffer.subarray(0, bytesRead).toString('utf8').split('\n')[0]!;
+      if (!first.startsWith('#!')) return null;
+      return `${namedAs(file, named)} is there, but the interpreter its first line names (\`${first.trim().replace(/`/g, 'ˋ')}\`) was not found.`;
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** What a shell's own exit statuses mean: the output above says which program. */
+const SHELL_EXITS: Readonly<Record<number, string>> = {
+  126: 'a program it runs could not be executed (not executable, or no permission).',
+  127: 'a program it runs was not found (see the output).',
+};
+
+/** What the signals a command most often dies of mean, for one that ended by a signal the bot did not send. */
+const SIGNAL_MEANINGS: Readonly<Record<string, string>> = {
+  SIGSEGV: 'segmentation fault: it crashed',
+  SIGBUS: 'bus error: it crashed',
+  SIGABRT: 'it aborted',
+  SIGILL: 'illegal instruction: it crashed',
+  SIGFPE: 'arithmetic error: it crashed',
+  SIGKILL: 'killed from outside, or out of memory',
+  SIGTERM: 'asked to stop from outside',
+  SIGINT: 'interrupted from outside',
+  SIGHUP: 'its terminal or parent went away',
+  SIGPIPE: 'what it wrote to was closed',
+};
+
+function signalDetail(signal: string): string {
+  const meaning = SIGNAL_MEANINGS[signal];
+  return `Killed by ${signal}${meaning ? ` (${meaning})` : ''}, not by the bot.`;
+}
 
 const http: StepRunner<HttpStep> = {
   target(step, _values, opts) {

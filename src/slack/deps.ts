@@ -1,6 +1,7 @@
 import type { ActionItemService } from '../incidents/action-items.service.js';
 import type { AlertService } from '../incidents/alert.service.js';
 import type { AuditTrail } from '../incidents/audit.service.js';
+import type { ChannelArchives } from '../incidents/channel-archives.js';
 import type { Checklists } from '../incidents/checklist.service.js';
 import type { IncidentService } from '../incidents/incident.service.js';
 import type { IncidentNotes } from '../incidents/incident-notes.js';
@@ -56,6 +57,8 @@ export interface ListenerDeps {
   incidentsChannel: string | null;
   /** Maintenance windows: the schedule, opened and closed by hand. */
   maintenance: MaintenanceService;
+  /** An open incident's channel archived in Slack: recorded and told. */
+  channelArchives: ChannelArchives;
   /** Text a person typed, as it may be shown back (a refusal quoting it): the values the bot knows are secret masked. */
   typed: (text: string) => string;
 }

@@ -13,7 +13,7 @@ import type { KeyValue } from '../store/kv.js';
 import { KvCache } from '../store/kv-cache.js';
 import { renderFollowUpNotice, renderOwnerMessage } from '../templates/action-items.js';
 import type { HomeTabs } from './home-tabs.js';
-import { UNREACHABLE } from './slack-chat.js';
+import { UNREACHABLE } from './slack-chat-core.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
 /** One person of the workspace as the directory keeps them: the names they may be typed by, lower case. */

@@ -9,7 +9,7 @@ import {
   renderHandoffWithdrawn,
   renderHandoffWithdrawnDm,
 } from '../templates/oncall.js';
-import { UNREACHABLE } from './slack-chat.js';
+import { UNREACHABLE } from './slack-chat-core.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';
 
 /** The OnCallChat of the domain, in Slack: the hand-off line in a channel, the incoming and outgoing people's direct messages. */

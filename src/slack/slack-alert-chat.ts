@@ -17,27 +17,23 @@ import type {
 import type { Logger } from '../incidents/ports.js';
 import type { Incident } from '../incidents/types.js';
 import { announcesNothing, type PrivateAnnounce } from '../runbook/maintenance.js';
+import { renderAttached, renderDetached } from '../templates/alert-by-hand.js';
 import {
-  renderAlertNotice,
-  renderAllResolved,
-  renderAttached,
   renderChannelBudget,
-  renderDetached,
-  renderFiredAgain,
-  renderFiredElsewhere,
   renderHeartbeat,
+  renderNotDeclared,
+  renderWaitingForChannel,
+} from '../templates/alert-intake.js';
+import {
+  renderFiredElsewhere,
   renderJoined,
   renderJoinedElsewhere,
   renderMovedOut,
-  renderNotDeclared,
   renderOutranked,
-  renderPastCap,
-  renderResolveOfferClosed,
-  renderStorm,
-  renderStormMoved,
-  renderStormMovedAway,
-  renderWaitingForChannel,
-} from '../templates/alerts.js';
+} from '../templates/alert-moves.js';
+import { renderAlertNotice } from '../templates/alert-notice.js';
+import { renderAllResolved, renderFiredAgain, renderResolveOfferClosed } from '../templates/alert-resolved.js';
+import { renderPastCap, renderStorm, renderStormMoved, renderStormMovedAway } from '../templates/alert-storm.js';
 import type { Message } from '../templates/incident-card.js';
 import { type BotIdentity, workspaceSelf } from './bot-identity.js';
 import { slackErrorCode, toChatPlatformError } from './slack-errors.js';

@@ -1,7 +1,7 @@
 import type { ActionItem, ActionItemWithIncident, NewActionItem } from '../incidents/action-items.js';
 import type { Severity } from '../incidents/severity.js';
 import type { IncidentStatus } from '../incidents/types.js';
-import { type Queryable, toDateOrNull } from './db.js';
+import { type Queryable, toDate, toDateOrNull } from './db.js';
 import { visibleTo } from './incident-members.repo.js';
 
 interface ItemRow {
@@ -28,8 +28,6 @@ interface ItemWithIncidentRow extends ItemRow {
   i_channel_id: string | null;
 }
 
-const date = toDateOrNull;
-
 function toItem(r: ItemRow): ActionItem {
   return {
     id: Number(r.id),
@@ -37,14 +35,14 @@ function toItem(r: ItemRow): ActionItem {
     teamId: r.team_id,
     text: r.text,
     ownerId: r.owner_id,
-    dueAt: date(r.due_at),
+    dueAt: toDateOrNull(r.due_at),
     source: r.source,
     state: r.state,
     createdBy: r.created_by,
-    createdAt: date(r.created_at)!,
+    createdAt: toDate(r.created_at),
     closedBy: r.closed_by,
-    closedAt: date(r.closed_at),
-    remindedAt: date(r.reminded_at),
+    closedAt: toDateOrNull(r.closed_at),
+    remindedAt: toDateOrNull(r.reminded_at),
   };
 }
 

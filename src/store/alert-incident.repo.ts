@@ -305,15 +305,23 @@ export async function setAllResolved(q: Queryable, id: number, resolved: boolean
 }
 
 /**
- * A scalar subquery for whether every alert of incident `$param` has resolved (as incidentsWithAlertsAllResolved
- * reads it; null when it has no alerts), for a statement of another aggregate that shows what follows from it.
+ * Whether the alert incidents of one incident (grouped by it) say monitoring no longer sees its trouble: it was opened
+ * from alerts (one of them has no attached_by) and every one has all its alerts resolved. An incident a person declared
+ * is never so, whatever became of the alerts people added to it: a person saw that trouble, not monitoring.
  */
-export const alertsAllResolvedOf = (param: string) =>
-  `(SELECT bool_and(all_resolved_at IS NOT NULL) FROM alert_incidents WHERE incident_id = ${param})`;
+const ALL_RESOLVED = 'bool_and(all_resolved_at IS NOT NULL) AND bool_or(attached_by IS NULL)';
 
 /**
- * Of these incidents, those with alerts whose every alert incident has all its alerts resolved (monitoring no longer
- * sees the trouble): one statement.
+ * A scalar subquery for whether every alert of incident `$param`, opened from alerts, has resolved (as
+ * incidentsWithAlertsAllResolved reads it; null when it has no alerts), for a statement of another aggregate that shows
+ * what follows from it.
+ */
+export const alertsAllResolvedOf = (param: string) =>
+  `(SELECT ${ALL_RESOLVED} FROM alert_incidents WHERE incident_id = ${param})`;
+
+/**
+ * Of these incidents, those opened from alerts whose every alert incident has all its alerts resolved (monitoring no
+ * longer sees the trouble; see ALL_RESOLVED): one statement.
  */
 export async function incidentsWithAlertsAllResolved(
   q: Queryable,
@@ -322,7 +330,7 @@ export async function incidentsWithAlertsAllResolved(
   if (incidentIds.length === 0) return new Set();
   const { rows } = await q.query<{ incident_id: number | string }>(
     `SELECT incident_id FROM alert_incidents WHERE incident_id = ANY($1::int[])
-     GROUP BY incident_id HAVING bool_and(all_resolved_at IS NOT NULL)`,
+     GROUP BY incident_id HAVING ${ALL_RESOLVED}`,
     [incidentIds],
   );
   return new Set(rows.map((r) => Number(r.incident_id)));

@@ -42,10 +42,16 @@ export async function claimStormMessage(
   const take = `m.told_at < now() - make_interval(secs => $3)
      OR (m.ts IS NULL AND (m.refused_at IS NOT NULL OR m.posting = $4
            OR coalesce(m.posting_at, m.told_at) < now() - make_interval(secs => $5)))`;
+  // Whether a claim is taken over (`retakenFrom`), its post to be looked for: the row taken is this storm's, no message
+  // up, and its claim another step's, or one Slack answered with an error (this step's own too).
+  const retaken = `(${take}) AND m.ts IS NULL AND m.told_at >= now() - make_interval(secs => $3)
+     AND (m.posting <> $4 OR m.refused_at IS NOT NULL)`;
   // One statement, so that two replicas' steps cannot both take the message, nor one find the row gone between two:
   // the row is inserted, or locked and updated either way (taken: claimed anew; else only told of this incident).
   // Taken is read back from the row as updated: one left untaken with no message up is another step's claim (its
-  // posting is not $4: this step's own would be taken), and one with its message up has a ts.
+  // posting is not $4: this step's own would be taken), and one with its message up has a ts. The claim taken over is
+  // kept in the row by the same update (retaken_from, retaken_since: the locked row's, not this statement's snapshot,
+  // which misses a row another replica inserted or changed while this one waited on it) and read back with it.
   const { rows } = await q.query<{
     incidents: number[];
     channel: string | null;
@@ -55,15 +61,11 @@ export async function claimStormMessage(
     was: string | null;
     was_since: Date | null;
   }>(
-    `WITH earlier AS (
-       SELECT posting, posting_since FROM alert_storm_messages
-        WHERE source = $1 AND ts IS NULL AND (posting <> $4 OR refused_at IS NOT NULL)
-          AND told_at >= now() - make_interval(secs => $3)
-     )
-     INSERT INTO alert_storm_messages AS m (source, incidents, posting, posting_since, posting_at)
+    `INSERT INTO alert_storm_messages AS m (source, incidents, posting, posting_since, posting_at)
      VALUES ($1, ARRAY[$2::int], $4, now(), now())
      ON CONFLICT (source) DO UPDATE
-       SET (channel, ts, refused_at, replied, posting, posting_since, posting_at, told_at, incidents) = (
+       SET (channel, ts, refused_at, replied, posting, posting_since, posting_at, told_at, incidents, retaken_from,
+            retaken_since) = (
          SELECT CASE WHEN c.take THEN NULL ELSE m.channel END,
                 CASE WHEN c.take THEN NULL ELSE m.ts END,
                 CASE WHEN c.take THEN NULL ELSE m.refused_at END,
@@ -75,10 +77,12 @@ export async function claimStormMessage(
                 CASE
                   WHEN m.told_at < now() - make_interval(secs => $3) THEN ARRAY[$2::int]
                   WHEN $2::int = ANY(m.incidents) THEN m.incidents
-                  ELSE m.incidents || $2::int END
-           FROM (SELECT coalesce(${take}, false) AS take) AS c)
+                  ELSE m.incidents || $2::int END,
+                CASE WHEN c.retaken THEN m.posting END,
+                CASE WHEN c.retaken THEN m.posting_since END
+           FROM (SELECT coalesce(${take}, false) AS take, coalesce(${retaken}, false) AS retaken) AS c)
      RETURNING incidents, channel, ts, replied, coalesce(posting = $4 AND ts IS NULL, false) AS taken,
-       (SELECT posting FROM earlier) AS was, (SELECT posting_since FROM earlier) AS was_since`,
+       retaken_from AS was, retaken_since AS was_since`,
     [source, incidentId, ms(windowMs), mark, ms(STORM_MESSAGE_CLAIM_STALE_MS)],
   );
   const r = rows[0];

@@ -45,10 +45,25 @@ function row(k: ChecklistPostKey) {
 export const leaseFor = (param: string) => `now() + make_interval(secs => ${param}::double precision / 1000)`;
 
 const UNPOSTED = 'message_ts IS NULL AND message_lease_until <= now()';
+/** Given up, its person not told yet (migration 096): told now, or again (Slack refused the last telling). */
+const TELL_DUE = 'tell_due_at <= now()';
 
-/** The timer loop's look before its sweep (see `sweepWhen`): a checklist of this kind may be up unrecorded, or not up. */
+/**
+ * What the sweep claims: a checklist to find or post (`post`), or one given up whose person is to be told (`tell`);
+ * each with its due time (its hold meanwhile) and its count of tries.
+ */
+export type ChecklistClaim = 'post' | 'tell';
+const CLAIMS: { [C in ChecklistClaim]: { due: string; at: string; attempts: string } } = {
+  post: { due: UNPOSTED, at: 'message_lease_until', attempts: 'message_attempts' },
+  tell: { due: TELL_DUE, at: 'tell_due_at', attempts: 'tell_attempts' },
+};
+
+/**
+ * The timer loop's look before its sweep (see `sweepWhen`): a checklist of this kind may be up unrecorded, or not up,
+ * or given up with its person yet to be told.
+ */
 export const checklistsUnposted = (kind: ChecklistPostKind) =>
-  `EXISTS (SELECT 1 FROM ${CHECKLIST_POSTS[kind].table} WHERE ${UNPOSTED})`;
+  `EXISTS (SELECT 1 FROM ${CHECKLIST_POSTS[kind].table} WHERE ${UNPOSTED} OR ${TELL_DUE})`;
 
 /**
  * Records where a checklist message went, unless one is recorded already (a process taking over a post it thought dead
@@ -100,23 +115,68 @@ export async function retryChecklistPostAt(q: Queryable, k: ChecklistPostKey, at
 }
 
 /**
- * Given up: its checklist neither found nor posted after the sweep's attempts; the sweep leaves it (logged). True when
- * this marked it so (not given up before, nor posted meanwhile): its person is told once.
+ * Given up: its checklist neither found nor posted after the sweep's attempts (`why`: Slack's last answer); the sweep
+ * posts it no more (logged). True when this marked it so (not given up before, nor posted meanwhile): its person is
+ * then to be told, by this process first (its first telling, held `tellLeaseMs`), else by the sweep once that runs out.
  */
-export async function giveChecklistPostUp(q: Queryable, k: ChecklistPostKey): Promise<boolean> {
-  const { table, key, params } = row(k);
+export async function giveChecklistPostUp(
+  q: Queryable,
+  k: ChecklistPostKey,
+  why: string,
+  tellLeaseMs: number,
+): Promise<boolean> {
+  const { table, key, params, next } = row(k);
   const { rows } = await q.query(
-    `UPDATE ${table} SET message_lease_until = NULL, message_given_up_at = now()
+    `UPDATE ${table} SET message_lease_until = NULL, message_given_up_at = now(), message_given_up_why = ${next()},
+            tell_due_at = ${leaseFor(next(1))}, tell_attempts = 1
       WHERE ${key} AND message_ts IS NULL AND message_given_up_at IS NULL RETURNING 1`,
-    params,
+    [...params, why, tellLeaseMs],
   );
   return rows.length === 1;
 }
 
+/** Its person is told again no sooner than `at` (Slack refused the last telling). */
+export async function tellChecklistGivenUpAt(q: Queryable, k: ChecklistPostKey, at: Date): Promise<void> {
+  const { table, key, params, next } = row(k);
+  await q.query(`UPDATE ${table} SET tell_due_at = ${next()} WHERE ${key} AND tell_due_at IS NOT NULL`, [
+    ...params,
+    at,
+  ]);
+}
+
+/** Its person is told (or the telling is given up, or there is nobody to tell): the sweep leaves it. */
+export async function checklistGivenUpTold(q: Queryable, k: ChecklistPostKey): Promise<void> {
+  const { table, key, params } = row(k);
+  await q.query(`UPDATE ${table} SET tell_due_at = NULL WHERE ${key}`, params);
+}
+
+/** The columns a claim returns besides its table's: its tries so far, and why the checklist was given up. */
+export interface ClaimedColumns {
+  message_attempts: number;
+  tell_attempts: number;
+  message_given_up_why: string | null;
+}
+
+/** A claimed checklist's tries and why it was given up, as the sweep reads them. */
+export interface ClaimedChecklist {
+  /** The sweep's attempts at posting it so far (this one included, for a `post` claim). */
+  attempts: number;
+  /** Its person's tellings so far that it was given up (this one included, for a `tell` claim). */
+  tellAttempts: number;
+  /** Slack's last answer when it was given up (null: not given up). */
+  givenUpWhy: string | null;
+}
+
+export const claimed = (r: ClaimedColumns): ClaimedChecklist => ({
+  attempts: Number(r.message_attempts),
+  tellAttempts: Number(r.tell_attempts),
+  givenUpWhy: r.message_given_up_why,
+});
+
 /**
- * Rows of this kind with no message whose hold ran out, claimed by one process at a time (SKIP LOCKED), each held
- * `leaseMs` (a process that dies leaves it to another after that), its attempt counted: `message_attempts` so far,
- * this one included. `also`: more columns returned (SQL).
+ * Rows of this kind due for `what` (no message, their hold run out; or given up, their person yet to be told), claimed
+ * by one process at a time (SKIP LOCKED), each held `leaseMs` (a process that dies leaves it to another after that),
+ * its try counted (`message_attempts` or `tell_attempts` so far, this one included). `also`: more columns (SQL).
  */
 export async function claimUnpostedChecklists<R>(
   q: Queryable,
@@ -124,12 +184,14 @@ export async function claimUnpostedChecklists<R>(
   limit: number,
   leaseMs: number,
   also = '',
-): Promise<(R & { message_attempts: number })[]> {
+  what: ChecklistClaim = 'post',
+): Promise<(R & ClaimedColumns)[]> {
   const { table, columns } = CHECKLIST_POSTS[kind];
-  const { rows } = await q.query<R & { message_attempts: number }>(
-    `UPDATE ${table} SET message_lease_until = ${leaseFor('$2')}, message_attempts = message_attempts + 1
+  const { due, at, attempts } = CLAIMS[what];
+  const { rows } = await q.query<R & ClaimedColumns>(
+    `UPDATE ${table} SET ${at} = ${leaseFor('$2')}, ${attempts} = ${attempts} + 1
       WHERE (${columns}) IN (
-        SELECT ${columns} FROM ${table} WHERE ${UNPOSTED} ORDER BY message_lease_until LIMIT $1 FOR UPDATE SKIP LOCKED
+        SELECT ${columns} FROM ${table} WHERE ${due} ORDER BY ${at} LIMIT $1 FOR UPDATE SKIP LOCKED
       )
       RETURNING *${also ? `, ${also}` : ''}`,
     [limit, leaseMs],

@@ -1,5 +1,7 @@
+import type { NeverReached } from '../incidents/ports.js';
 import { alertsAllResolvedOf } from './alert-incident.repo.js';
 import { jsonOf, type Queryable, type StatementPart } from './db.js';
+import { neverReachedOf } from './page-failure.repo.js';
 import { PAGE_COUNTS, PAGE_SENT } from './page-predicates.js';
 
 /*
@@ -11,7 +13,8 @@ export interface EscalationSummary {
   /**
    * `declarer`: the declarer, on call for the role, reached by their own declaration and sent no page (the declaration's
    * page records them as reached; see EscalationService.page). `declarerOnly`: nobody else was reached by that page
-   * (the role's only person is the declarer): no page was sent at all.
+   * (the role's only person is the declarer; a contact Slack could not reach, a user group it would not expand, was
+   * not reached either): no page was sent at all.
    */
   /**
    * `going`: not gone out yet, its job still to send it (`error`: why its last try failed, when one did); `failed`:
@@ -27,7 +30,11 @@ export interface EscalationSummary {
     going?: { error: string | null };
     failed?: { error: string | null };
     /** It went out, and its DMs to these people failed till its job's last try (pages.missed): never reached by it. */
-    missed?: { userIds: string[]; error: string | null };
+    missed?: NeverReached;
+    /** Its deliveries Slack said cannot be made at all (page_deliveries.unreachable), with its answer. */
+    unreachable?: NeverReached;
+    /** It went out and reached nobody at all: every person it tried was `unreachable` (or never reached: `missed`). */
+    reachedNobody?: true;
   }[];
   next: { role: string | null; rule: string; dueAt: Date } | null;
   /** The other timers due with `next` (within a second of it): a round of nobody acknowledging and another rule. */
@@ -64,9 +71,13 @@ export async function escalationSummary(
           declarer: string | null;
           others: boolean;
           sent: boolean;
+          reached: boolean;
           failed: boolean;
           error: string | null;
           missed: string[] | null;
+          missed_errors: (string | null)[] | null;
+          unreachable: string[] | null;
+          unreachable_errors: (string | null)[] | null;
         }[]
       | string
       | null;
@@ -81,9 +92,15 @@ export async function escalationSummary(
             SELECT d.user_id FROM page_deliveries d JOIN incidents i ON i.id = p.incident_id
             WHERE d.page_id = p.id AND d.user_id = i.reporter_id) END,
           'others', EXISTS (SELECT 1 FROM page_deliveries d JOIN incidents i ON i.id = p.incident_id
-            WHERE d.page_id = p.id AND d.user_id <> i.reporter_id),
-          'sent', ${PAGE_SENT('p')}, 'failed', p.failed_at IS NOT NULL, 'error', coalesce(p.failure, j.last_error),
-          'missed', p.missed)
+            WHERE d.page_id = p.id AND d.user_id <> i.reporter_id AND NOT d.unreachable),
+          'sent', ${PAGE_SENT('p')},
+          'reached', EXISTS (SELECT 1 FROM page_deliveries d WHERE d.page_id = p.id AND NOT d.unreachable),
+          'failed', p.failed_at IS NOT NULL, 'error', coalesce(p.failure, j.last_error),
+          'missed', p.missed, 'missed_errors', p.missed_errors,
+          'unreachable', (SELECT array_agg(d.user_id ORDER BY d.delivered_at, d.user_id) FROM page_deliveries d
+            WHERE d.page_id = p.id AND d.unreachable),
+          'unreachable_errors', (SELECT array_agg(d.unreachable_error ORDER BY d.delivered_at, d.user_id)
+            FROM page_deliveries d WHERE d.page_id = p.id AND d.unreachable))
           ORDER BY p.created_at, p.id)
         FROM pages p JOIN escalation_jobs j ON j.id = p.job_id
         WHERE p.incident_id = $1 AND (${PAGE_COUNTS('p')} OR p.failed_at IS NOT NULL)) AS paged,
@@ -108,7 +125,12 @@ export async function escalationSummary(
       skipped: r.skipped === true,
       ...(r.declarer ? { declarer: r.declarer, ...(r.others ? {} : { declarerOnly: true }) } : {}),
       ...(r.sent ? {} : r.failed ? { failed: { error: r.error } } : { going: { error: r.error } }),
-      ...(r.sent && r.missed?.length ? { missed: { userIds: r.missed, error: r.error } } : {}),
+      ...(r.sent && r.missed?.length ? { missed: neverReachedOf(r.missed, r.missed_errors, r.error) } : {}),
+      ...(r.sent && r.unreachable?.length
+        ? { unreachable: neverReachedOf(r.unreachable, r.unreachable_errors ?? [], null) }
+        : {}),
+      // Announced, its every delivery one Slack could not make: it paged nobody (the declarer's own is a reached one).
+      ...(r.sent && !r.reached && r.unreachable?.length ? { reachedNobody: true as const } : {}),
     })),
     next: next ?? null,
     alsoDue: next ? due.slice(1).filter((d) => d.dueAt.getTime() - next.dueAt.getTime() < DUE_TOGETHER_MS) : [],

@@ -60,7 +60,7 @@ export async function peopleOfIncidents(q: Queryable, incidentIds: readonly numb
      UNION SELECT id, reporter_id FROM incidents WHERE id = ANY($1::int[])
      UNION SELECT id, commander_id FROM incidents WHERE id = ANY($1::int[]) AND commander_id IS NOT NULL
      UNION SELECT p.incident_id, d.user_id FROM page_deliveries d JOIN pages p ON p.id = d.page_id
-       WHERE p.incident_id = ANY($1::int[])
+       WHERE p.incident_id = ANY($1::int[]) AND NOT d.unreachable
      UNION SELECT incident_id, user_id FROM incident_members WHERE incident_id = ANY($1::int[])`,
     [incidentIds],
   );
@@ -68,7 +68,10 @@ export async function peopleOfIncidents(q: Queryable, incidentIds: readonly numb
   return people;
 }
 
-/** The people part of an incident (as PART_OF): whose Home tabs its changes refresh, whose names its document shows. */
+/**
+ * The people part of an incident (as PART_OF): whose Home tabs its changes refresh, whose names its document shows.
+ * Not those a page could not reach at all (an unknown user, a user group Slack would not expand): it never reached them.
+ */
 export async function peopleOfIncident(q: Queryable, incidentId: number): Promise<string[]> {
   const { rows } = await q.query<{ id: string }>(
     `SELECT actor_id AS id FROM incident_events WHERE incident_id = $1 AND actor_id IS NOT NULL
@@ -76,6 +79,7 @@ export async function peopleOfIncident(q: Queryable, incidentId: number): Promis
      UNION SELECT reporter_id FROM incidents WHERE id = $1
      UNION SELECT commander_id FROM incidents WHERE id = $1 AND commander_id IS NOT NULL
      UNION SELECT d.user_id FROM page_deliveries d JOIN pages p ON p.id = d.page_id WHERE p.incident_id = $1
+       AND NOT d.unreachable
      UNION SELECT user_id FROM incident_members WHERE incident_id = $1`,
     [incidentId],
   );

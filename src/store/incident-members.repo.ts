@@ -18,7 +18,7 @@ import type { Queryable } from './db.js';
 export function partOf(p: string): string {
   return `(i.reporter_id = ${p} OR i.commander_id IS NOT DISTINCT FROM ${p}
   OR EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id AND e.actor_id = ${p})
-  OR EXISTS (SELECT 1 FROM pages pg JOIN page_deliveries d ON d.page_id = pg.id WHERE pg.incident_id = i.id AND d.user_id = ${p})
+  OR EXISTS (SELECT 1 FROM pages pg JOIN page_deliveries d ON d.page_id = pg.id WHERE pg.incident_id = i.id AND d.user_id = ${p} AND NOT d.unreachable)
   OR EXISTS (SELECT 1 FROM action_items a WHERE a.incident_id = i.id AND a.owner_id = ${p})
   OR EXISTS (SELECT 1 FROM incident_members m WHERE m.incident_id = i.id AND m.user_id = ${p}))`;
 }

@@ -1,5 +1,11 @@
 import type { HostRef } from '../incidents/playbook-host.js';
-import { claimUnpostedChecklists, leaseFor } from './checklist-post.repo.js';
+import {
+  type ChecklistClaim,
+  type ClaimedChecklist,
+  claimed,
+  claimUnpostedChecklists,
+  leaseFor,
+} from './checklist-post.repo.js';
 import { type Queryable, toDate, toDateOrNull } from './db.js';
 
 /**
@@ -40,7 +46,8 @@ export async function attachPlaybook(
        ON CONFLICT (incident_id, playbook_id) DO UPDATE
          SET attached_by = EXCLUDED.attached_by, attached_at = now(), detached_at = NULL, detached_by = NULL,
              message_ts = NULL, message_page = NULL, message_lease_until = EXCLUDED.message_lease_until,
-             message_attempts = 0, message_given_up_at = NULL
+             message_attempts = 0, message_given_up_at = NULL,
+             message_given_up_why = NULL, tell_due_at = NULL, tell_attempts = 0
          WHERE incident_playbooks.detached_at IS NOT NULL
        RETURNING playbook_id
      ), e AS (
@@ -136,21 +143,24 @@ export async function detachPlaybook(
 }
 
 /** An attachment whose checklist message is not on the record, claimed for the sweep (see ChecklistMessages). */
-export interface UnpostedAttachment {
+export interface UnpostedAttachment extends ClaimedChecklist {
   incidentId: number;
   playbookId: string;
   attachment: string;
   attachedAt: Date;
   /** Who attached it (null: the bot, suggesting it). */
   attachedBy: string | null;
-  attempts: number;
 }
 
-/** Attachments with no checklist message whose hold ran out, claimed for the sweep (see claimUnpostedChecklists). */
+/**
+ * Attachments with no checklist message whose hold ran out (or given up, their person yet to be told: `what`), claimed
+ * for the sweep (see claimUnpostedChecklists).
+ */
 export async function claimUnpostedAttachments(
   q: Queryable,
   limit: number,
   leaseMs: number,
+  what: ChecklistClaim = 'post',
 ): Promise<UnpostedAttachment[]> {
   const rows = await claimUnpostedChecklists<{
     incident_id: number;
@@ -158,14 +168,14 @@ export async function claimUnpostedAttachments(
     attached_at: Date | string;
     attached_by: string | null;
     attachment: string;
-  }>(q, 'attached', limit, leaseMs, `${ATTACHMENT} AS attachment`);
+  }>(q, 'attached', limit, leaseMs, `${ATTACHMENT} AS attachment`, what);
   return rows.map((r) => ({
     incidentId: Number(r.incident_id),
     playbookId: r.playbook_id,
     attachment: r.attachment,
     attachedAt: toDate(r.attached_at),
     attachedBy: r.attached_by,
-    attempts: Number(r.message_attempts),
+    ...claimed(r),
   }));
 }
 

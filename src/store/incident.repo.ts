@@ -7,7 +7,7 @@ import type {
   IncidentStatus,
   RecoveryTime,
 } from '../incidents/types.js';
-import { type Queryable, type StatementPart, toDateOrNull } from './db.js';
+import { type Queryable, type StatementPart, toDate, toDateOrNull } from './db.js';
 import { visibleTo } from './incident-members.repo.js';
 
 export interface IncidentRow {
@@ -51,8 +51,6 @@ export interface IncidentRow {
   declaring?: boolean;
 }
 
-const date = toDateOrNull;
-
 export function toIncident(r: IncidentRow): Incident {
   return {
     id: Number(r.id),
@@ -67,16 +65,16 @@ export function toIncident(r: IncidentRow): Incident {
     channelId: r.channel_id,
     channelName: r.channel_name,
     cardTs: r.card_ts,
-    createdAt: date(r.created_at)!,
-    acknowledgedAt: date(r.acknowledged_at),
+    createdAt: toDate(r.created_at),
+    acknowledgedAt: toDateOrNull(r.acknowledged_at),
     acknowledgedBy: r.acknowledged_by,
-    mitigatedAt: date(r.mitigated_at),
-    resolvedAt: date(r.resolved_at),
+    mitigatedAt: toDateOrNull(r.mitigated_at),
+    resolvedAt: toDateOrNull(r.resolved_at),
     resolvedBy: r.resolved_by,
     resolutionSummary: r.resolution_summary,
-    reopenedAt: date(r.reopened_at),
+    reopenedAt: toDateOrNull(r.reopened_at),
     reopenedBy: r.reopened_by,
-    severityChangedAt: date(r.severity_changed_at ?? null),
+    severityChangedAt: toDateOrNull(r.severity_changed_at ?? null),
     customerImpact: r.customer_impact,
     dataLossRisk: r.data_loss_risk,
     customerImpactNote: r.customer_impact_note ?? null,
@@ -85,9 +83,9 @@ export function toIncident(r: IncidentRow): Incident {
     currentImpact: r.current_impact,
     currentStatus: r.current_status,
     mitigationSteps: r.mitigation_steps,
-    nextUpdateAt: date(r.next_update_at),
-    publicNextUpdateAt: date(r.public_next_update_at ?? null),
-    lastUpdateAt: date(r.last_update_at),
+    nextUpdateAt: toDateOrNull(r.next_update_at),
+    publicNextUpdateAt: toDateOrNull(r.public_next_update_at ?? null),
+    lastUpdateAt: toDateOrNull(r.last_update_at),
     private: r.private,
     maintenance: r.maintenance,
     source: r.source as DeclareSource,

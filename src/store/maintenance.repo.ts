@@ -1,4 +1,4 @@
-import { type Queryable, toDateOrNull } from './db.js';
+import { type Queryable, toDate, toDateOrNull } from './db.js';
 import { visibleTo } from './incident-members.repo.js';
 
 export const MAINTENANCE_STAGES = ['planned', 'noticed', 'open', 'closed'] as const;
@@ -35,17 +35,15 @@ interface Row {
   closed_by: string | null;
 }
 
-const date = toDateOrNull;
-
 const toWindow = (r: Row): MaintenanceWindowRow => ({
   id: Number(r.id),
   windowKey: r.window_key,
   title: r.title,
   playbookId: r.playbook_id,
   channelId: r.channel_id,
-  noticeAt: date(r.notice_at),
-  startsAt: date(r.starts_at)!,
-  endsAt: date(r.ends_at),
+  noticeAt: toDateOrNull(r.notice_at),
+  startsAt: toDate(r.starts_at),
+  endsAt: toDateOrNull(r.ends_at),
   stage: r.stage as MaintenanceStage,
   scheduled: r.scheduled,
   openedBy: r.opened_by,

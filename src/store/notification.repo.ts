@@ -483,15 +483,9 @@ export async function pagerdutyRecipients(q: Queryable, incidentId: number, dedu
 }
 
 /**
- * The person acknowledged their own page: the pages of the incident that reached them (a DM, or steps scheduled for
- * them) sent after the incident's acknowledgement (`after`; earlier ones stopped with it) and not acknowledged yet
- * are marked; their steps still to come stop (one being sent right now counts as sent); PagerDuty is asked to
- * acknowledge what they triggered, once per page and role. Returns the pages marked.
- */
-/**
  * Whether acknowledgeOwnPages would find anything: a page of the incident (acknowledged, not resolved) made after its
- * acknowledgement, not acknowledged itself, that went to `userId`. One statement, without a lock: most clicks of
- * Acknowledge find none, and need no transaction to say so.
+ * acknowledgement, not acknowledged itself, that reached `userId` (see acknowledgeOwnPages). One statement, without a
+ * lock: most clicks of Acknowledge find none, and need no transaction to say so.
  */
 export async function hasOwnPagesToAcknowledge(q: Queryable, incidentId: number, userId: string): Promise<boolean> {
   const { rows } = await q.query<{ any: boolean }>(
@@ -499,13 +493,20 @@ export async function hasOwnPagesToAcknowledge(q: Queryable, incidentId: number,
        SELECT 1 FROM incidents i JOIN pages p ON p.incident_id = i.id
        WHERE i.id = $1 AND i.status <> 'resolved' AND i.acknowledged_at IS NOT NULL
          AND p.acknowledged_at IS NULL AND p.created_at > i.acknowledged_at
-         AND (EXISTS (SELECT 1 FROM page_deliveries d WHERE d.page_id = p.id AND d.user_id = $2)
+         AND (EXISTS (SELECT 1 FROM page_deliveries d WHERE d.page_id = p.id AND d.user_id = $2 AND NOT d.unreachable)
               OR EXISTS (SELECT 1 FROM notification_jobs n WHERE n.page_id = p.id AND n.user_id = $2))) AS any`,
     [incidentId, userId],
   );
   return rows[0]?.any ?? false;
 }
 
+/**
+ * The person acknowledged their own page: the pages of the incident that reached them (a DM Slack delivered, or steps
+ * scheduled for them; a DM Slack could not deliver, an unreachable delivery, did not reach them) sent after the
+ * incident's acknowledgement (`after`; earlier ones stopped with it) and not acknowledged yet are marked; their steps
+ * still to come stop (one being sent right now counts as sent); PagerDuty is asked to acknowledge what they
+ * triggered, once per page and role. Returns the pages marked.
+ */
 export async function acknowledgeOwnPages(
   q: Queryable,
   incidentId: number,
@@ -515,7 +516,7 @@ export async function acknowledgeOwnPages(
   const { rows } = await q.query<{ id: number; role: string }>(
     `UPDATE pages p SET acknowledged_at = clock_timestamp(), acknowledged_by = $2
      WHERE p.incident_id = $1 AND p.acknowledged_at IS NULL AND p.created_at > $3
-       AND (EXISTS (SELECT 1 FROM page_deliveries d WHERE d.page_id = p.id AND d.user_id = $2)
+       AND (EXISTS (SELECT 1 FROM page_deliveries d WHERE d.page_id = p.id AND d.user_id = $2 AND NOT d.unreachable)
             OR EXISTS (SELECT 1 FROM notification_jobs n WHERE n.page_id = p.id AND n.user_id = $2))
      RETURNING p.id, p.role`,
     [incidentId, userId, after],

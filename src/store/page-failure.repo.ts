@@ -1,3 +1,4 @@
+import type { NeverReached } from '../incidents/ports.js';
 import type { Database, Queryable } from './db.js';
 import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
 import { PAGE_SENT } from './page-predicates.js';
@@ -23,30 +24,86 @@ function pageFailedJobOf(key: string): number | null {
 }
 
 /**
+ * The people a page never reached (pages.missed) with each one's answer (pages.missed_errors, in the same order); a
+ * row written before those were kept has one answer, `failure`, for all of them.
+ */
+export function neverReachedOf(
+  userIds: string[],
+  errors: readonly (string | null)[] | null,
+  failure: string | null,
+): NeverReached {
+  return { userIds, errors: userIds.map((_, i) => (errors ? (errors[i] ?? null) : failure)) };
+}
+
+/**
  * The pages a `page_failed` timer (its `key`, pageFailedKey) tells of: those of its job given up before they went out,
- * with Slack's last answer, and those that went out with people their DMs never reached (`missed`, with Slack's answer).
- * Found by the job's id (the pages' `(job_id, role)` key is their index), read back from the key.
+ * with Slack's last answer (`failed`), those that went out with people their DMs never reached (`missed`, with Slack's
+ * answer), and those with people Slack said cannot be messaged at all (`unreachable`: page_deliveries.unreachable, with
+ * its answer; `reachedNobody`: nobody else of the page was reached). Found by the job's id (the pages' `(job_id, role)`
+ * key is their index), read back from the key.
  */
 export async function failedPagesOf(
   q: Queryable,
   incidentId: number,
   key: string,
-): Promise<{ role: string; error: string | null; missed?: string[] }[]> {
+): Promise<
+  {
+    role: string;
+    error: string | null;
+    failed: boolean;
+    missed?: NeverReached;
+    unreachable?: NeverReached & { reachedNobody: boolean };
+  }[]
+> {
   const jobId = pageFailedJobOf(key);
   if (jobId === null) return [];
-  const { rows } = await q.query<{ role: string; failure: string | null; missed: string[] | null; failed: boolean }>(
-    `SELECT role, failure, missed, failed_at IS NOT NULL AS failed FROM pages
-     WHERE job_id = $2 AND incident_id = $1
-       AND (failed_at IS NOT NULL OR cardinality(missed) > 0)
-     ORDER BY created_at, id`,
+  // Each page's deliveries read once (a lateral aggregate, one row for a page with none too): whom it could not reach,
+  // with Slack's answers in the same order, and whether it reached anyone.
+  const { rows } = await q.query<{
+    role: string;
+    failure: string | null;
+    missed: string[] | null;
+    missed_errors: (string | null)[] | null;
+    failed: boolean;
+    unreachable: string[] | null;
+    unreachable_errors: (string | null)[] | null;
+    reached: boolean;
+  }>(
+    `SELECT p.role, p.failure, p.missed, p.missed_errors, p.failed_at IS NOT NULL AS failed,
+            u.unreachable, u.unreachable_errors, u.reached
+     FROM pages p
+     CROSS JOIN LATERAL (
+       SELECT array_agg(d.user_id ORDER BY d.delivered_at, d.user_id) FILTER (WHERE d.unreachable) AS unreachable,
+              array_agg(d.unreachable_error ORDER BY d.delivered_at, d.user_id) FILTER (WHERE d.unreachable)
+                AS unreachable_errors,
+              coalesce(bool_or(NOT d.unreachable), false) AS reached
+       FROM page_deliveries d WHERE d.page_id = p.id
+     ) u
+     WHERE p.job_id = $2 AND p.incident_id = $1
+       AND (p.failed_at IS NOT NULL OR cardinality(p.missed) > 0 OR u.unreachable IS NOT NULL)
+     ORDER BY p.created_at, p.id`,
     [incidentId, jobId],
   );
   return rows.map((r) => ({
     role: r.role,
     error: r.failure,
-    ...(r.failed || !r.missed?.length ? {} : { missed: r.missed }),
+    failed: r.failed,
+    ...(r.failed || !r.missed?.length ? {} : { missed: neverReachedOf(r.missed, r.missed_errors, r.failure) }),
+    ...(r.unreachable?.length
+      ? {
+          unreachable: {
+            ...neverReachedOf(r.unreachable, r.unreachable_errors ?? [], null),
+            reachedNobody: !r.reached,
+          },
+        }
+      : {}),
   }));
 }
+
+/** A page of paging job `job` (SQL) with someone Slack said cannot be messaged at all: its page_failed notice names them. */
+export const UNREACHABLE_OF_JOB = (job: string) =>
+  `EXISTS (SELECT 1 FROM pages up JOIN page_deliveries ud ON ud.page_id = up.id
+           WHERE up.job_id = ${job} AND ud.unreachable)`;
 
 /**
  * A paging job given up after failing try after try (`attempts` as claimed, still pending: not one another process
@@ -97,6 +154,7 @@ export async function giveUpPages(
        SELECT $2, $8::text, 'page_failed', NULL, now()
        WHERE EXISTS (SELECT 1 FROM failed)
           OR EXISTS (SELECT 1 FROM pages mp WHERE mp.job_id IN (SELECT id FROM fin) AND cardinality(mp.missed) > 0)
+          OR (EXISTS (SELECT 1 FROM fin) AND ${UNREACHABLE_OF_JOB('$1')})
        ON CONFLICT (incident_id, key) DO NOTHING
        RETURNING id
      )

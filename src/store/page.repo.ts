@@ -1,10 +1,10 @@
-import type { PageDmAt } from '../incidents/ports.js';
+import type { NeverReached, PageDmAt } from '../incidents/ports.js';
 import type { PagedIncident } from '../incidents/types.js';
 import { type Database, type Queryable, type StatementPart, toDate } from './db.js';
 import { cardRedrawKey } from './escalation-redraws.repo.js';
 import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
 import { type IncidentRow, toIncident } from './incident.repo.js';
-import { pageFailedKey } from './page-failure.repo.js';
+import { pageFailedKey, UNREACHABLE_OF_JOB } from './page-failure.repo.js';
 import { DRAWN_BEHIND, PAGE_ACKNOWLEDGED, PAGE_COUNTS, PAGE_SENT } from './page-predicates.js';
 
 /*
@@ -24,6 +24,8 @@ export interface StoredPage {
   deliveredTo: Set<string>;
   /** Those of `deliveredTo` its direct messages could not reach (Slack said user_not_found …): not paged by it. */
   unreachable: Set<string>;
+  /** Slack's answer for each of `unreachable` whose answer was kept (user_not_found …). */
+  unreachableWhy: Map<string, string>;
   /** When the page was first tried: its row is made in the claim that first fires its job, before any message. */
   createdAt: Date;
   /** It went out or is going out (PAGE_COUNTS): not a page called off or given up before it went. */
@@ -42,12 +44,15 @@ export async function pagesOfIncidents(q: Queryable, incidentIds: number[]): Pro
     created_at: Date | string;
     delivered: string[] | null;
     unreachable: string[] | null;
+    unreachable_errors: (string | null)[] | null;
     counts: boolean;
   }>(
     `SELECT p.id, p.incident_id, p.job_id, p.role, p.announced_at, p.created_at,
             (SELECT array_agg(d.user_id) FROM page_deliveries d WHERE d.page_id = p.id) AS delivered,
-            (SELECT array_agg(d.user_id) FROM page_deliveries d WHERE d.page_id = p.id AND d.unreachable)
-              AS unreachable,
+            (SELECT array_agg(d.user_id ORDER BY d.user_id) FROM page_deliveries d
+             WHERE d.page_id = p.id AND d.unreachable) AS unreachable,
+            (SELECT array_agg(d.unreachable_error ORDER BY d.user_id) FROM page_deliveries d
+             WHERE d.page_id = p.id AND d.unreachable) AS unreachable_errors,
             ${PAGE_COUNTS('p')} AS counts
      FROM pages p WHERE p.incident_id = ANY($1::int[]) ORDER BY p.id`,
     [incidentIds],
@@ -60,6 +65,12 @@ export async function pagesOfIncidents(q: Queryable, incidentIds: number[]): Pro
     announced: r.announced_at !== null,
     deliveredTo: new Set(r.delivered ?? []),
     unreachable: new Set(r.unreachable ?? []),
+    unreachableWhy: new Map(
+      (r.unreachable ?? []).flatMap((u, i) => {
+        const error = r.unreachable_errors?.[i];
+        return error ? [[u, error] as const] : [];
+      }),
+    ),
     createdAt: toDate(r.created_at),
     counts: r.counts === true,
   }));
@@ -110,8 +121,11 @@ export async function recordDeliveries(
   pageId: number,
   userIds: string[],
   dms: ReadonlyMap<string, PageDmAt> = new Map(),
-  /** Those of `userIds` the page could not reach: recorded as tried, not as paged. */
-  unreachable: ReadonlySet<string> = new Set(),
+  /**
+   * Those of `userIds` the page could not reach, with Slack's answer when known (user_not_found …): recorded as
+   * tried, not as paged.
+   */
+  unreachable: ReadonlySet<string> | ReadonlyMap<string, string | null> = new Map(),
   severity: number | null = null,
   /** The role its DMs offer to escalate to ('' for none; see pageDmDrawn). */
   escalateTo: string | null = null,
@@ -120,20 +134,21 @@ export async function recordDeliveries(
   /** What else the page's DMs leave, written in the same statement (its notify: rules' records: pageNotificationsPart). */
   more?: (first: number) => StatementPart,
   /**
-   * The people its DMs still failed for on its job's last try, with Slack's answer, when it reached someone: recorded
-   * on the page as never reached by it (pages.missed, failure).
+   * The people its DMs still failed for on its job's last try, each with Slack's answer, when it reached someone:
+   * recorded on the page as never reached by it (pages.missed, missed_errors; failure: the first's).
    */
-  missed?: { userIds: string[]; error: string },
+  missed?: NeverReached,
 ): Promise<boolean> {
   if (userIds.length === 0 && !more && !missed) return false;
-  const part = more?.(11);
+  const part = more?.(13);
   // Drawn before a change that its timer has shown already (the page was on its way): a timer of its own shows it.
   const { rows } = await q.query<{ late: boolean }>(
     `WITH ${part?.with ? `${part.with}, ` : ''}ins AS (
        INSERT INTO page_deliveries (page_id, user_id, dm_channel, dm_ts, unreachable, dm_severity, dm_escalate_to,
-                                   dm_commander)
-       SELECT $1, u.user_id, u.channel, u.ts, u.unreachable, $6::smallint, $7::text, $8::text
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS u (user_id, channel, ts, unreachable)
+                                   dm_commander, unreachable_error)
+       SELECT $1, u.user_id, u.channel, u.ts, u.unreachable, $6::smallint, $7::text, $8::text, u.error
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[], $12::text[])
+         AS u (user_id, channel, ts, unreachable, error)
        ON CONFLICT DO NOTHING
        RETURNING dm_ts, dm_severity, dm_escalate_to, dm_commander
      ), late AS (
@@ -146,7 +161,8 @@ export async function recordDeliveries(
        ON CONFLICT (incident_id, key) DO NOTHING
        RETURNING id
      ), missed AS (
-       UPDATE pages SET missed = $9::text[], failure = $10::text WHERE id = $1 AND $9::text[] IS NOT NULL
+       UPDATE pages SET missed = $9::text[], failure = $10::text, missed_errors = $11::text[]
+       WHERE id = $1 AND $9::text[] IS NOT NULL
      )
      SELECT EXISTS (SELECT 1 FROM late) AS late`,
     [
@@ -159,7 +175,9 @@ export async function recordDeliveries(
       escalateTo,
       commander,
       missed?.userIds ?? null,
-      missed ? missed.error.slice(0, 1000) : null,
+      missed?.errors[0]?.slice(0, 1000) ?? null,
+      missed ? missed.errors.map((e) => e?.slice(0, 1000) ?? null) : null,
+      userIds.map((u) => ('get' in unreachable ? unreachable.get(u)?.slice(0, 1000) : null) ?? null),
       ...(part?.params ?? []),
     ],
   );
@@ -218,7 +236,8 @@ export async function announcePage(
        INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
        SELECT $2, $9::text, 'page_failed', NULL, now()
        WHERE $9::text IS NOT NULL AND ${INCIDENT_FIRST}
-         AND EXISTS (SELECT 1 FROM pages mp WHERE mp.job_id = $5::int AND cardinality(mp.missed) > 0)
+         AND (EXISTS (SELECT 1 FROM pages mp WHERE mp.job_id = $5::int AND cardinality(mp.missed) > 0)
+              OR ${UNREACHABLE_OF_JOB('$5::int')})
        ON CONFLICT (incident_id, key) DO NOTHING
        RETURNING id
      ), upd AS (
@@ -278,6 +297,8 @@ export async function latestPageOf(
   deliveredTo: string[];
   /** Whom it was tried on and could not reach (Slack said user_disabled …). */
   unreachable: string[];
+  /** Slack's answer for each of `unreachable` (same order; null: not kept). */
+  unreachableErrors: (string | null)[];
 } | null> {
   const { rows } = await q.query<{
     rule: string;
@@ -287,13 +308,16 @@ export async function latestPageOf(
     skipped: boolean | null;
     delivered: string[] | null;
     unreachable: string[] | null;
+    unreachable_errors: (string | null)[] | null;
   }>(
     `SELECT j.rule, j.requested_by, coalesce(p.created_at, j.created_at) AS at,
             p.id IS NULL OR NOT ${PAGE_SENT('p')} AS pending, p.skipped,
             (SELECT array_agg(d.user_id ORDER BY d.delivered_at) FROM page_deliveries d
              WHERE d.page_id = p.id AND NOT d.unreachable) AS delivered,
-            (SELECT array_agg(d.user_id ORDER BY d.delivered_at) FROM page_deliveries d
-             WHERE d.page_id = p.id AND d.unreachable) AS unreachable
+            (SELECT array_agg(d.user_id ORDER BY d.delivered_at, d.user_id) FROM page_deliveries d
+             WHERE d.page_id = p.id AND d.unreachable) AS unreachable,
+            (SELECT array_agg(d.unreachable_error ORDER BY d.delivered_at, d.user_id) FROM page_deliveries d
+             WHERE d.page_id = p.id AND d.unreachable) AS unreachable_errors
      FROM escalation_jobs j LEFT JOIN pages p ON p.job_id = j.id AND p.role = $2 AND ${PAGE_COUNTS('p')}
      WHERE j.incident_id = $1
        AND (p.id IS NOT NULL OR (j.rule = 'manual' AND j.role = $2 AND j.state = 'pending'))
@@ -311,13 +335,15 @@ export async function latestPageOf(
         skipped: r.skipped === true,
         deliveredTo: r.delivered ?? [],
         unreachable: r.unreachable ?? [],
+        unreachableErrors: (r.unreachable ?? []).map((_, i) => r.unreachable_errors?.[i] ?? null),
       }
     : null;
 }
 
 /**
  * The open incidents (whole ones) whose pages reached `userId`, the latest paged first, at most `limit`: what someone
- * typing `/incident ack` in the bot's direct messages, where their pages came, means.
+ * typing `/incident ack` in the bot's direct messages, where their pages came, means. A page Slack could not deliver
+ * to them (an unreachable delivery) came nowhere: it is not theirs.
  */
 export async function pagedIncidentsOf(
   q: Queryable,
@@ -330,7 +356,7 @@ export async function pagedIncidentsOf(
             max(p.created_at) AS last_paged
      FROM incidents i JOIN pages p ON p.incident_id = i.id
      WHERE i.team_id = $1 AND i.status <> 'resolved' AND i.channel_id IS NOT NULL AND NOT i.declaring
-       AND EXISTS (SELECT 1 FROM page_deliveries d WHERE d.page_id = p.id AND d.user_id = $2)
+       AND EXISTS (SELECT 1 FROM page_deliveries d WHERE d.page_id = p.id AND d.user_id = $2 AND NOT d.unreachable)
      GROUP BY i.id ORDER BY last_paged DESC LIMIT $3`,
     [teamId, userId, limit],
   );

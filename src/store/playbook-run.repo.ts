@@ -1,6 +1,12 @@
 import type { PlaybookRun, StepEventKind } from '../incidents/playbook-host.js';
-import { claimUnpostedChecklists, leaseFor } from './checklist-post.repo.js';
-import { type Queryable, toDate } from './db.js';
+import {
+  type ChecklistClaim,
+  type ClaimedChecklist,
+  claimed,
+  claimUnpostedChecklists,
+  leaseFor,
+} from './checklist-post.repo.js';
+import { type Queryable, toDate, toDateOrNull } from './db.js';
 
 interface RunRow {
   id: number;
@@ -13,8 +19,6 @@ interface RunRow {
   completed_at: Date | string | null;
 }
 
-const date = toDate;
-
 const toRun = (r: RunRow): PlaybookRun => ({
   id: Number(r.id),
   teamId: r.team_id,
@@ -22,8 +26,8 @@ const toRun = (r: RunRow): PlaybookRun => ({
   channelId: r.channel_id,
   messageTs: r.message_ts,
   startedBy: r.started_by,
-  startedAt: date(r.started_at),
-  completedAt: r.completed_at === null ? null : date(r.completed_at),
+  startedAt: toDate(r.started_at),
+  completedAt: toDateOrNull(r.completed_at),
 });
 
 /**
@@ -55,14 +59,18 @@ export async function getPlaybookRunByRequest(q: Queryable, requestKey: string):
   return rows[0] ? toRun(rows[0]) : null;
 }
 
-/** Runs with no checklist message whose hold ran out, claimed for the sweep (see claimUnpostedChecklists). */
+/**
+ * Runs with no checklist message whose hold ran out (or given up, their starter yet to be told: `what`), claimed for the
+ * sweep (see claimUnpostedChecklists).
+ */
 export async function claimUnpostedRuns(
   q: Queryable,
   limit: number,
   leaseMs: number,
-): Promise<(PlaybookRun & { attempts: number })[]> {
-  const rows = await claimUnpostedChecklists<RunRow>(q, 'run', limit, leaseMs);
-  return rows.map((r) => ({ ...toRun(r), attempts: Number(r.message_attempts) }));
+  what: ChecklistClaim = 'post',
+): Promise<(PlaybookRun & ClaimedChecklist)[]> {
+  const rows = await claimUnpostedChecklists<RunRow>(q, 'run', limit, leaseMs, '', what);
+  return rows.map((r) => ({ ...toRun(r), ...claimed(r) }));
 }
 
 /** Removes a run that never got its message (its channel refused it): no half-made record is kept. */
@@ -123,7 +131,7 @@ export async function listRunEvents(q: Queryable, runId: number): Promise<RunEve
   return rows.map((r) => ({
     id: Number(r.id),
     runId: Number(r.run_id),
-    at: date(r.at),
+    at: toDate(r.at),
     actorId: r.actor_id,
     kind: r.kind,
     details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details,

@@ -37,21 +37,58 @@ export async function claimRunMessages(
  * read clears it: one made while it drew (the run's real end recorded over `lost` by its process come back) stays.
  */
 export async function runMessageDrawn(q: Queryable, id: number, mark: number): Promise<void> {
-  await q.query('UPDATE step_runs SET show_due_at = NULL WHERE id = $1 AND show_mark = $2', [id, mark]);
+  await q.query('UPDATE step_runs SET show_due_at = NULL, checklist_due = NULL WHERE id = $1 AND show_mark = $2', [
+    id,
+    mark,
+  ]);
+}
+
+/**
+ * A run recorded lost whose playbook's checklist Slack would not redraw (LostRuns): due for the sweep
+ * (RunMessageRedraws) to draw it, after its message's drawing or look-up when that is due too (`also`: the sweep's
+ * attempts and waits as they are), else alone (`only`: due after RUN_SHOW_GRACE_S, its attempts counted anew).
+ */
+export async function redrawChecklistLater(q: Queryable, id: number): Promise<void> {
+  await q.query(
+    `UPDATE step_runs
+        SET checklist_due = CASE WHEN show_due_at IS NULL THEN 'only' ELSE 'also' END,
+            show_attempts = CASE WHEN show_due_at IS NULL THEN 0 ELSE show_attempts END,
+            show_due_at = COALESCE(show_due_at, now() + make_interval(secs => ${RUN_SHOW_GRACE_S}))
+      WHERE id = $1`,
+    [id],
+  );
+}
+
+/** Its message drawn (or looked for), its checklist still refused: only the checklist is left due. */
+export async function onlyChecklistDue(q: Queryable, id: number, mark: number): Promise<void> {
+  await q.query(
+    "UPDATE step_runs SET checklist_due = 'only' WHERE id = $1 AND show_mark = $2 AND checklist_due = 'also'",
+    [id, mark],
+  );
 }
 
 /**
  * A run with no message on the record whose look-up kept failing (its attempts spent), given up: marked so with `why`
- * (Slack's last answer), never looked up again (lookForRunMessageLater, RunMessageRedraws); the sweep leaves it. Only
- * the mark the look-up read clears it, as runMessageDrawn. A message found meanwhile (thread_ts) is not marked.
+ * (Slack's last answer), never looked up again (lookForRunMessageLater, RunMessageRedraws). Kept due for its checklist
+ * to be drawn saying why (held `holdMs` by the caller drawing it now; its attempts counted anew), until a drawing
+ * clears it (runMessageDrawn). Only the mark the look-up read marks it, as runMessageDrawn. A message found meanwhile
+ * (thread_ts) is not marked, and the sweep leaves it.
  */
-export async function giveRunMessageUp(q: Queryable, id: number, mark: number, why: string): Promise<void> {
+export async function giveRunMessageUp(
+  q: Queryable,
+  id: number,
+  mark: number,
+  why: string,
+  holdMs: number,
+): Promise<void> {
   await q.query(
-    `UPDATE step_runs SET show_due_at = NULL,
+    `UPDATE step_runs
+        SET show_due_at = CASE WHEN thread_ts IS NULL THEN now() + make_interval(secs => $4::double precision / 1000) END,
+            show_attempts = 0,
             message_given_up_at = CASE WHEN thread_ts IS NULL THEN now() END,
             message_given_up_why = CASE WHEN thread_ts IS NULL THEN $3 END
       WHERE id = $1 AND show_mark = $2`,
-    [id, mark, why],
+    [id, mark, why, holdMs],
   );
 }
 

@@ -1,15 +1,13 @@
 import type { Severity } from '../incidents/severity.js';
 import type { PublicUpdate } from '../incidents/status-page.js';
 import type { IncidentStatus } from '../incidents/types.js';
-import { type Queryable, toDateOrNull } from './db.js';
+import { type Queryable, toDate, toDateOrNull } from './db.js';
 
 /**
  * The public status page's SQL. Only these columns are ever read for it: an incident's id, title, severity, status
  * and times, and its published updates (status_page_updates). Nothing else of the record (people, commands, outputs,
  * internal notes, unpublished updates) is selected, so nothing else can reach the page.
  */
-
-const date = toDateOrNull;
 
 interface UpdateRow {
   incident_id: number;
@@ -22,12 +20,12 @@ interface UpdateRow {
 }
 
 const toUpdate = (r: UpdateRow): PublicUpdate => ({
-  at: date(r.at)!,
+  at: toDate(r.at),
   status: r.status as IncidentStatus,
   affected: r.affected,
   currentImpact: r.current_impact,
   currentStatus: r.current_status,
-  nextUpdateAt: date(r.next_update_at),
+  nextUpdateAt: toDateOrNull(r.next_update_at),
 });
 
 /** Records a published update (in the transaction of the status update it comes from). */
@@ -108,14 +106,14 @@ export async function listPublicIncidents(
     title: r.title,
     severity: Number(r.severity) as Severity,
     status: r.status as IncidentStatus,
-    startedAt: date(r.created_at)!,
-    resolvedAt: date(r.resolved_at),
+    startedAt: toDate(r.created_at),
+    resolvedAt: toDateOrNull(r.resolved_at),
     latest:
       r.update_at === null
         ? null
         : toUpdate({ ...r, incident_id: r.id, at: r.update_at, status: r.update_status ?? r.status }),
     fromAlerts: r.from_alerts === true,
-    firstPublishedAt: date(r.first_published_at),
+    firstPublishedAt: toDateOrNull(r.first_published_at),
   }));
 }
 
@@ -150,8 +148,8 @@ export async function listReopenings(
   );
   return rows.map((r) => ({
     incidentId: Number(r.incident_id),
-    at: date(r.at)!,
-    undoneResolutionAt: r.resolved_at ? date(r.resolved_at) : null,
+    at: toDate(r.at),
+    undoneResolutionAt: r.resolved_at ? toDateOrNull(r.resolved_at) : null,
   }));
 }
 
@@ -173,7 +171,7 @@ export async function listSeverityChanges(
   );
   return rows.map((r) => ({
     incidentId: Number(r.incident_id),
-    at: date(r.at)!,
+    at: toDate(r.at),
     from: Number(r.from) as Severity,
     to: Number(r.to) as Severity,
   }));

@@ -146,11 +146,13 @@ export const RUN_SHOW_GRACE_S = 30;
 
 /**
  * Marks the run's message (`thread`: where it is, as the statement writes it) due to be drawn by the sweep when it has
- * one and `when` holds, or clears the mark (see migration 079).
+ * one and `when` holds, or clears the mark (see migration 079). A checklist still due to be drawn (checklist_due,
+ * migration 100) is drawn after the message then.
  */
 const markShown = (when = 'true', thread = 'thread_ts') =>
   `show_due_at = CASE WHEN ${thread} IS NOT NULL AND ${when} THEN now() + make_interval(secs => ${RUN_SHOW_GRACE_S}) END,
-   show_attempts = 0, show_mark = show_mark + 1`;
+   show_attempts = 0, show_mark = show_mark + 1,
+   checklist_due = CASE WHEN checklist_due IS NOT NULL THEN 'also' END`;
 
 /**
  * What a run's final message shows besides its columns (migration 080), kept so that a drawing by another process
@@ -211,6 +213,11 @@ export interface EndedRun extends StepRun {
    * answer). Not looked for again.
    */
   messageGivenUpWhy?: string;
+  /**
+   * Its playbook's checklist is owed a drawing (LostRuns': Slack refused it; migration 100): `only` that, its message
+   * needing nothing; `also`, after its message's drawing or look-up.
+   */
+  checklistDue?: 'only' | 'also';
 }
 
 /** A run recorded lost by claimLostRuns. */
@@ -229,6 +236,7 @@ export type EndedRow = Row & {
   show_mark: number;
   started_at: Date | string;
   message_given_up_why?: string | null;
+  checklist_due?: string | null;
 };
 
 export const toEndedRun = (r: EndedRow): EndedRun => ({
@@ -243,6 +251,7 @@ export const toEndedRun = (r: EndedRow): EndedRun => ({
   mark: r.show_due_at === null ? null : Number(r.show_mark),
   startedAt: toDate(r.started_at),
   ...(r.message_given_up_why ? { messageGivenUpWhy: r.message_given_up_why } : {}),
+  ...(r.checklist_due === 'only' || r.checklist_due === 'also' ? { checklistDue: r.checklist_due } : {}),
 });
 
 /**
@@ -293,6 +302,11 @@ export interface LastStepRun {
    * count is to where it was stopped), nor one kept lost whose process came back (keepLostRun: the count to its end).
    */
   foundSoFar?: boolean;
+  /**
+   * Its message (a run recorded lost whose process died as Slack took it) was looked for in Slack and given up: Slack's
+   * last answer (migration 095). Absent: not given up.
+   */
+  messageGivenUpWhy?: string;
 }
 
 /** How many lines a run found of what its step looks for: `words` as lookForWords says them. */
@@ -304,7 +318,7 @@ export interface RunFound {
 
 const LAST_RUNS = (column: string, host: string, playbook: string) =>
   `SELECT DISTINCT ON (step_key) step_key, state, requested_by, approved_by, COALESCE(finished_at, started_at) AS at,
-     found, state = 'lost' AND end_shown IS NULL AS found_so_far
+     found, state = 'lost' AND end_shown IS NULL AS found_so_far, message_given_up_why
    FROM step_runs WHERE ${column} = ${host} AND playbook_id = ${playbook} AND state <> 'refused'
    ORDER BY step_key, id DESC`;
 
@@ -316,6 +330,7 @@ interface LastRunRow {
   at: Date | string;
   found?: unknown;
   found_so_far?: boolean | null;
+  message_given_up_why?: string | null;
 }
 
 /** A stored `found`, when it has the shape written (a string, as some drivers give jsonb, is parsed first). */
@@ -334,6 +349,7 @@ const toLastRun = (r: LastRunRow): LastStepRun => ({
   at: toDate(r.at),
   found: foundOf(r.found),
   ...(r.found_so_far === true ? { foundSoFar: true } : {}),
+  ...(r.message_given_up_why ? { messageGivenUpWhy: r.message_given_up_why } : {}),
 });
 
 export async function lastStepRuns(q: Queryable, host: HostRef, playbookId: string): Promise<LastStepRun[]> {

@@ -4,7 +4,7 @@ import type { HomeData, HomeOnCall } from '../incidents/home.service.js';
 import { type SeverityDefs, severityLabel } from '../incidents/severity.js';
 import { type Incident, STATUS_LABELS } from '../incidents/types.js';
 import { itemSection } from './action-items.js';
-import { LEVEL_EMOJI, placeOf } from './alerts.js';
+import { LEVEL_EMOJI, placeOf } from './alert-lists.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import { rotationTime } from './oncall.js';

@@ -2,7 +2,7 @@ import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import type { AlertView } from '../incidents/alert-types.js';
 import { severityLabel } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
-import { alertLine } from './alerts.js';
+import { alertLine } from './alert-lines.js';
 import { modal } from './blocks.js';
 import { BLOCK, INPUT, VIEW } from './ids.js';
 import { boldName, channelLink, LIMITS, truncate } from './text.js';

@@ -10,7 +10,7 @@ import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
 import { pageRef, stepRef } from './payloads.js';
 import { runButton, stepDetail } from './playbook.js';
-import { boldName, LIMITS, mention, mrkdwnClip, slackDate, truncate } from './text.js';
+import { boldName, codeText, LIMITS, mention, mrkdwnClip, slackDate, truncate } from './text.js';
 
 /** A section's heading: the playbook's own (a deployment's Prerequisites checklist, a maintenance window's Before). */
 const phaseLabel = sectionName;
@@ -78,12 +78,22 @@ function foundLine(status: StepStatus | undefined): string | null {
   return `:mag: ${mrkdwnClip(`${foundSummary(status.found)}${sofar ? ' so far' : ''}`, 400)}`;
 }
 
+/**
+ * Why its last run's output is shown nowhere: its message (the run recorded lost, its process dead as Slack took it)
+ * was looked for in the thread and given up, with Slack's last answer (its code, shown as code: never mrkdwn).
+ */
+function givenUpLine(status: StepStatus | undefined): string | null {
+  if (!status?.byRun || !status.messageGivenUpWhy) return null;
+  return `:warning: _its run's message could not be found in the thread, so its output is not shown (Slack's last answer: \`${mrkdwnClip(codeText(status.messageGivenUpWhy), 200)}\`)_`;
+}
+
 function stepText(placed: PlacedStep, status: StepStatus | undefined): string {
   const lines = [
     `${STATE_ICON[status?.state ?? 'open']} *${placed.number}.* ${mrkdwnClip(placed.step.text, RUNBOOK_TEXT_MAX.stepText)}`,
     stepDetail(placed.step),
     statusLine(status),
     foundLine(status),
+    givenUpLine(status),
   ].filter((l): l is string => l !== null);
   return truncate(lines.join('\n'), LIMITS.sectionText);
 }

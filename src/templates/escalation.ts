@@ -3,6 +3,7 @@ import type { EscalateResult } from '../incidents/escalation.service.js';
 import { button } from './blocks.js';
 import { ACTION, BLOCK } from './ids.js';
 import type { Message } from './incident-card.js';
+import { unreachableWho } from './never-reached.js';
 import { escalateRef } from './payloads.js';
 import { ago, boldName, mention, slackDate } from './text.js';
 
@@ -21,16 +22,20 @@ function declared(declarer: string, role: string, actorId?: string): string {
 
 /**
  * The private reply to the person who escalated: whom it pages. After a hand-off, what the page will do (the same
- * people it pages and names as paged already in the channel, see peopleToPage).
+ * people it pages and names as paged already in the channel, see peopleToPage). A role whose last page reached nobody:
+ * that it is paged again, and whom Slack could not reach.
  */
 export function renderEscalationReply(r: Extract<EscalateResult, { kind: 'paging' }>, now = new Date()): string {
   const h = r.handedOver;
   const role = boldName(r.roleName, 100);
+  const nobody = r.reachedNobody;
+  if (nobody)
+    return `:arrow_double_up: ${role} was paged ${ago(nobody.at, now)} and that page reached nobody: Slack could not reach ${couldNot(nobody.unreachable, nobody.unreachableErrors)}. Paging ${role} again now.`;
   if (!h) return `:arrow_double_up: Paging ${role} now.`;
   const earlier = [
     h.was.length ? `${role} was paged ${ago(h.at, now)}, reaching ${people(h.was)}` : null,
     h.declarer ? declared(h.declarer, role) : null,
-    h.unreachable?.length ? `Slack could not reach ${people(h.unreachable)}` : null,
+    h.unreachable?.length ? `Slack could not reach ${couldNot(h.unreachable, h.unreachableErrors)}` : null,
   ]
     .filter(Boolean)
     .join('; ');
@@ -43,9 +48,19 @@ export function renderEscalationReply(r: Extract<EscalateResult, { kind: 'paging
   return `:arrow_double_up: ${earlier ? `${earlier}. ` : ''}${people(h.fresh)} ${isAre(h.fresh)} on call now and ${isAre(h.fresh)} paged.${already ? ` ${already}` : ''}`;
 }
 
-/** Whom the page could not reach, said as such (they are not counted as paged). */
-function unreached(r: { unreachable?: string[] }): string {
-  return r.unreachable?.length ? `; Slack could not reach ${people(r.unreachable)}` : '';
+/**
+ * People Slack said cannot be messaged at all, each with its answer and what it means (user_not_found: no such Slack
+ * user …), so that the runbook's contacts are fixed (`byName`: a person paged by name).
+ */
+function couldNot(ids: readonly string[], errors: readonly (string | null)[] | undefined, byName = false): string {
+  return unreachableWho(ids, errors, (a) => ` (Slack answered ${a})`, byName);
+}
+
+/** Whom the page could not reach, said as such (they are not counted as paged), each with Slack's answer. */
+function unreached(r: { unreachable?: string[]; unreachableErrors?: (string | null)[]; byName?: true }): string {
+  return r.unreachable?.length
+    ? `; Slack could not reach ${couldNot(r.unreachable, r.unreachableErrors, r.byName === true)}`
+    : '';
 }
 
 /**

@@ -6,14 +6,16 @@ import { summaryRepeats } from '../incidents/resolution-summary.js';
 import { SEVERITIES, type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import { type Incident, PHASE_LABELS, STATUS_LABELS } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
-import { renderAlertSection } from './alerts.js';
+import { renderAlertSection } from './alert-section.js';
 import { button } from './blocks.js';
+import { pagedLine } from './card-paged-line.js';
 import { ACTION, BLOCK } from './ids.js';
 import { renderNotifiedLines } from './notified.js';
 import { ackRef, escalateRef } from './payloads.js';
 import { severityOption } from './severities.js';
 import {
   boldName,
+  clipEscaped,
   humanDuration,
   LIMITS,
   mention,
@@ -109,86 +111,7 @@ export function renderIncidentCard(
   // Until resolved, someone may page the next role: a mitigated incident's root cause is still to fix.
   const escalateTo = i.status !== 'resolved' ? (escalation?.escalateTo ?? null) : null;
   if (escalation && (escalation.paged.length || escalation.next || escalateTo)) {
-    // Each role once, in the order first paged: how many times and the last (rounds page on-call again and again).
-    const byRole = new Map<string, { roleName: string; at: Date; times: number }>();
-    for (const p of escalation.paged) {
-      // A role with nobody to page, or whose only person is the declarer (sent no page): not said to be paged. Nor one
-      // whose page has not gone out (being sent, or given up): said apart below.
-      if (p.skipped || p.declarerOnly || p.going || p.failed) continue;
-      const seen = byRole.get(p.roleName);
-      if (seen) {
-        seen.times += 1;
-        if (p.at > seen.at) seen.at = p.at;
-      } else byRole.set(p.roleName, { roleName: p.roleName, at: p.at, times: 1 });
-    }
-    const reached = [...byRole.values()];
-    const skipped = [...new Set(escalation.paged.filter((p) => p.skipped).map((p) => p.roleName))];
-    // Not once the role has been paged since and reached someone (an override put another person on call, who was
-    // paged): the card would still say the role's page went to nobody but the declarer.
-    const pagedLater = (d: { roleName: string; at: Date }) =>
-      escalation.paged.some(
-        (p) => p.roleName === d.roleName && !p.skipped && !p.declarerOnly && !p.going && !p.failed && p.at > d.at,
-      );
-    const declarers = escalation.paged.flatMap((p) =>
-      p.declarer && !pagedLater(p) ? [{ declarer: p.declarer, roleName: p.roleName }] : [],
-    );
-    // Pages not gone out yet: being paged, not paged (as PagerDuty says "triggered" before "notified"). Slack's last
-    // answer when a try failed, so nobody takes a page stuck on Slack for one on its way.
-    const going = new Map<string, string | null>();
-    for (const p of escalation.paged)
-      if (p.going) going.set(p.roleName, p.going.error ?? going.get(p.roleName) ?? null);
-    const paging = going.size
-      ? `:hourglass_flowing_sand: Paging: ${[...going]
-          .map(([role, error]) =>
-            error
-              ? `${mrkdwnClip(role, 60)} (not sent yet: ${mrkdwnClip(error, 100)}; trying again)`
-              : mrkdwnClip(role, 60),
-          )
-          .join(', ')}`
-      : null;
-    // Given up before it went (its DMs failing try after try), and not paged since: the role was not paged, and
-    // Escalate now offers it again (or its next round pages it).
-    const failedRoles = new Map<string, string | null>();
-    for (const p of escalation.paged)
-      if (p.failed && !pagedLater(p) && !going.has(p.roleName)) failedRoles.set(p.roleName, p.failed.error);
-    const failed = failedRoles.size
-      ? `:warning: Page failed, not sent: ${[...failedRoles]
-          .map(([role, error]) => `${mrkdwnClip(role, 60)}${error ? ` (${mrkdwnClip(error, 100)})` : ''}`)
-          .join(
-            ', ',
-          )}: page ${failedRoles.size === 1 ? 'it' : 'them'} again with \`/incident escalate ${failedRoles.size === 1 ? mrkdwnClip([...failedRoles.keys()][0]!, 60) : '<role>'}\`, or call ${failedRoles.size === 1 ? 'its people' : 'their people'}`
-      : null;
-    // Paged, but some of its people never reached (their DMs failing till its job's last try), and not paged since:
-    // named, with Slack's answer, so that someone reaches them another way.
-    const neverReached = escalation.paged.flatMap((p) =>
-      p.missed?.userIds.length && !pagedLater(p)
-        ? [
-            `${p.missed.userIds.map(mention).join(', ')} of ${mrkdwnClip(p.roleName, 60)}${p.missed.error ? ` (${mrkdwnClip(p.missed.error, 100)})` : ''}`,
-          ]
-        : [],
-    );
-    const missed = neverReached.length
-      ? `:warning: Never reached: ${neverReached.join('; ')}: call them or reach them another way`
-      : null;
-    const paged = [
-      reached.length
-        ? `:pager: Paged: ${reached.map((p) => `${mrkdwnClip(p.roleName, 60)}${p.times > 1 ? ` ×${p.times} (last ${slackAgo(p.at)})` : ` (${slackAgo(p.at)})`}`).join(', ')}`
-        : declarers.length || going.size
-          ? null
-          : ':pager: Nobody paged yet',
-      paging,
-      failed,
-      missed,
-      // A role without contacts was not paged: the card must not say it was (the channel has the fix).
-      skipped.length ? `:warning: Not paged (no contacts): ${skipped.map((r) => mrkdwnClip(r, 60)).join(', ')}` : null,
-      // The declarer on call for a role: their declaration reached them, and sent them no page (the channel says so).
-      ...declarers.map(
-        (d) =>
-          `${reached.length ? '' : ':pager: '}${mention(d.declarer)} declared this and is on call for ${mrkdwnClip(d.roleName, 60)}, so was not sent a page`,
-      ),
-    ]
-      .filter(Boolean)
-      .join('  ·  ');
+    const { text: paged, notReached } = pagedLine(escalation);
     // A role with nobody to page is not said to be due: its timer pages nobody (the channel is told how to add them).
     // The roles paged with it, or by timers due with it, are said all the same, each marked when it has nobody.
     // Nobody acknowledged through every round: paging stopped, and the card says what to do (not just no Next).
@@ -203,16 +126,16 @@ export function renderIncidentCard(
     const escalateNow = escalateTo
       ? `Escalate now: ${mrkdwnClip(escalateTo.roleName, 60)}${nobody(escalateTo.who) ? ' (no contacts)' : sameRole ? '' : whoLine(escalateTo.who)}`
       : i.status !== 'resolved' && escalation.paged.length
-        ? 'Everyone in the contact order has been paged'
+        ? // A role whose page reached nobody was not paged: said to have been tried, its line says how to page it again.
+          `Everyone in the contact order has been ${notReached.length ? 'paged or tried' : 'paged'}`
         : null;
+    // Within a block's 3000 characters, the paged part gives way first (many roles, each with people Slack could not
+    // reach): what comes next and what to press are never the part cut off. Clipped without leaving a code span open.
+    const rest = [stopped, next, escalateNow].filter(Boolean).join('  ·  ');
+    const head = rest ? clipEscaped(paged, Math.max(1, LIMITS.sectionText - rest.length - 5)) : paged;
     blocks.push({
       type: 'context',
-      elements: [
-        {
-          type: 'mrkdwn',
-          text: truncate([paged, stopped, next, escalateNow].filter(Boolean).join('  ·  '), LIMITS.sectionText),
-        },
-      ],
+      elements: [{ type: 'mrkdwn', text: truncate([head, rest].filter(Boolean).join('  ·  '), LIMITS.sectionText) }],
     });
   }
   const notified = renderNotifiedLines(escalation?.notified);

@@ -2,7 +2,7 @@ import type { KnownBlock, ModalView } from '@slack/types';
 import { severityLabel } from '../incidents/severity.js';
 import { nextUpdateShown, seenOf } from '../incidents/status-merge.js';
 import { INCIDENT_STATUSES, type Incident, type IncidentStatus, STATUS_LABELS } from '../incidents/types.js';
-import { alertsStillFiring } from './alerts.js';
+import { alertsStillFiring } from './alert-resolved.js';
 import { modal } from './blocks.js';
 import { BLOCK, FLAG, INPUT, VIEW } from './ids.js';
 import { modalMetadata } from './payloads.js';

@@ -13,11 +13,13 @@ import { type SeverityDefs, severityLabel, severityWithResponse } from '../incid
 import type { Incident } from '../incidents/types.js';
 import { describeDuration } from '../runbook/duration.js';
 import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
-import { alertsStillFiring, pageAlerts } from './alerts.js';
+import { pageAlerts } from './alert-page.js';
+import { alertsStillFiring } from './alert-resolved.js';
 import { climbHeldWords } from './climb-held.js';
 import { flaggedLead, pageTemplate, renderStatusUpdate } from './communication.js';
 import { ACTION, BLOCK } from './ids.js';
 import { type Message, span } from './incident-card.js';
+import { neverReachedWho, unreachableWho } from './never-reached.js';
 import { escalateRef } from './payloads.js';
 import { renderMadePublicNotice } from './private-incidents.js';
 import {
@@ -94,7 +96,13 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       );
     case 'paged': {
       const who = n.userIds.length ? n.userIds.map(mention).join(', ') : 'nobody could be reached';
-      const unreachable = n.unreachable.map((u) => (/^[UW]/.test(u) ? mention(u) : `\`${u}\``)).join(', ');
+      // Each with Slack's answer and what it means (user_not_found: no such Slack user …), to fix the contacts by.
+      const unreachable = unreachableWho(
+        n.unreachable,
+        n.unreachableErrors,
+        (a) => ` (Slack answered ${a})`,
+        n.byName === true,
+      );
       // Reached by their DM (paged), but Slack would not add them to the channel: said apart, never as unreachable.
       const notInvited = n.notInvited?.length
         ? `:information_source: Slack would not add ${n.notInvited.map(mention).join(', ')} to this channel (the page reached them by direct message): invite them by hand.`
@@ -108,21 +116,28 @@ export function renderNotice(i: Incident, n: IncidentNotice, severities: Severit
       }
       const others = n.userIds.filter((u) => u !== n.declarer);
       const already = n.alreadyPaged?.length ? n.alreadyPaged.map(mention).join(', ') : null;
+      // Slack could reach none of those it tried: the role was not paged by it, which the line says (not "Paged").
+      const reachedNobody = n.userIds.length === 0 && n.unreachable.length > 0;
       const lines = [
         already && n.userIds.length === 0 && n.unreachable.length === 0
           ? `:pager: Nobody new to page for ${boldName(n.roleName, 100)} (${why(n)}): ${already} ${n.alreadyPaged!.length === 1 ? 'was' : 'were'} paged for this incident already and ${n.alreadyPaged!.length === 1 ? 'is' : 'are'} not paged again.`
-          : already
-            ? `:pager: Paged ${boldName(n.roleName, 100)} (${who}) because ${why(n)}. Already paged for this incident, not paged again: ${already}.`
-            : n.declarer
-              ? `:pager: ${mention(n.declarer)} declared this and is on call for ${boldName(n.roleName, 100)}, so was not sent a page${others.length ? `; paged ${others.map(mention).join(', ')} because ${why(n)}` : ''}. Acknowledge on the card to take command.`
-              : `:pager: Paged ${boldName(n.roleName, 100)} (${who}) because ${why(n)}.`,
+          : reachedNobody
+            ? `:warning: Could not page ${boldName(n.roleName, 100)} (${why(n)}): nobody of it was reached.${already ? ` Already paged for this incident, not paged again: ${already}.` : ''}`
+            : already
+              ? `:pager: Paged ${boldName(n.roleName, 100)} (${who}) because ${why(n)}. Already paged for this incident, not paged again: ${already}.`
+              : n.declarer
+                ? `:pager: ${mention(n.declarer)} declared this and is on call for ${boldName(n.roleName, 100)}, so was not sent a page${others.length ? `; paged ${others.map(mention).join(', ')} because ${why(n)}` : ''}. Acknowledge on the card to take command.`
+                : `:pager: Paged ${boldName(n.roleName, 100)} (${who}) because ${why(n)}.`,
       ];
       if (n.unreachable.length) {
-        lines.push(`:warning: Could not reach ${unreachable}: check the contacts of this role in the runbook file.`);
+        lines.push(
+          `:warning: Could not reach ${unreachable}: check the contacts of this role in the runbook file${reachedNobody ? `, then page it again with \`/incident escalate ${mrkdwnClip(n.roleName, 100)}\`` : ''}.`,
+        );
       }
       if (n.missed?.userIds.length) {
+        const { people, shared } = neverReachedWho(n.missed, (e) => ` (Slack answered: ${mrkdwnClip(e, 200)})`);
         lines.push(
-          `:warning: Never reached: ${n.missed.userIds.map(mention).join(', ')} (Slack answered: ${mrkdwnClip(n.missed.error, 200)}). Slack refused the direct message try after try for about ten minutes, so the bot stopped trying: call them or reach them another way.`,
+          `:warning: Never reached: ${people}${shared}. Slack refused the direct message try after try for about ten minutes, so the bot stopped trying: call them or reach them another way.`,
         );
       }
       if (notInvited) lines.push(notInvited);
@@ -231,10 +246,29 @@ function pageFailedText(n: Extract<IncidentNotice, { kind: 'page_failed' }>): st
     const people = missed.flatMap((m) => m.userIds);
     const one = people.length === 1;
     const of = missed
-      .map((m) => `${m.userIds.map(mention).join(', ')} of ${boldName(m.roleName, 100)}${answered(m.error)}`)
+      .map((m) => {
+        const { people, shared } = neverReachedWho(m, answered);
+        return `${people} of ${boldName(m.roleName, 100)}${shared}`;
+      })
       .join('; ');
     lines.push(
       `:warning: Never reached: ${of}. Slack refused ${one ? 'that direct message' : 'those direct messages'} try after try for about ten minutes, so the bot stopped trying; the role's other people were paged. ${who}call ${one ? 'them' : 'each of them'} or reach them another way.`,
+    );
+  }
+  // People Slack said cannot be messaged at all (user_not_found, cannot_dm_bot …): each with its answer and what it
+  // means, so that they are reached another way and the runbook's contacts fixed.
+  const unreachable = n.unreachable ?? [];
+  if (unreachable.length) {
+    const one = unreachable.flatMap((u) => u.userIds).length === 1;
+    const of = unreachable
+      .map((u) =>
+        u.byName
+          ? `${unreachableWho(u.userIds, u.errors, (a) => ` (Slack answered ${a})`, true)} paged by name`
+          : `${unreachableWho(u.userIds, u.errors, (a) => ` (Slack answered ${a})`)} of ${boldName(u.roleName, 100)}${u.reachedNobody ? ': nobody of it was reached' : ''}`,
+      )
+      .join('; ');
+    lines.push(
+      `:warning: Could not reach: ${of}. Slack says ${one ? 'that person' : 'those people'} cannot be messaged at all, so the bot did not page them. ${who}call ${one ? 'them' : 'each of them'} or reach them another way.`,
     );
   }
   return lines.join('\n');

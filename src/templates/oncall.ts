@@ -19,23 +19,23 @@ import type { Message } from './incident-card.js';
 import { overrideRef } from './payloads.js';
 import { boldName, channelLink, LIMITS, mention, mentionContact, mrkdwnClip, truncate, utcStamp } from './text.js';
 
-/** `Mon 12 Jan 09:00 (Europe/London)`: a moment on the rotation's own clock (seconds only when it has some). */
-export function rotationTime(t: Date, timeZone: string): string {
-  const z = new TZDate(t.getTime(), timeZone);
-  return `${format(z, z.getSeconds() ? 'EEE d MMM HH:mm:ss' : 'EEE d MMM HH:mm')} (${timeZone})`;
-}
-
-/** How far from now a moment asked about is named with its year. */
+/** How far from now a moment is named with its year. */
 const YEAR_SHOWN_MS = 180 * 86_400_000;
 
+/** `Mon 12 Jan 09:00 (Europe/London)`: a moment on the rotation's own clock (seconds only when it has some). */
+export function rotationTime(t: Date, timeZone: string, now: Date = new Date()): string {
+  const z = new TZDate(t.getTime(), timeZone);
+  // More than half a year from now, the day and month alone read as this year's: the year is said.
+  const year = Math.abs(t.getTime() - now.getTime()) > YEAR_SHOWN_MS ? ' yyyy' : '';
+  return `${format(z, `EEE d MMM${year} HH:mm${z.getSeconds() ? ':ss' : ''}`)} (${timeZone})`;
+}
+
 /**
- * A moment asked about (`/incident oncall 2029-09-01 09:00`): as rotationTime, with its year when it is more than
- * half a year from `now` (a board 1000 days ahead said `Sat 1 Sep`, which year unsaid).
+ * A moment asked about (`/incident oncall 2029-09-01 09:00`): as rotationTime, from `now` (a board 1000 days ahead
+ * said `Sat 1 Sep`, which year unsaid).
  */
 export function askedTime(t: Date, timeZone: string, now?: Date): string {
-  if (!now || Math.abs(t.getTime() - now.getTime()) <= YEAR_SHOWN_MS) return rotationTime(t, timeZone);
-  const z = new TZDate(t.getTime(), timeZone);
-  return `${format(z, z.getSeconds() ? 'EEE d MMM yyyy HH:mm:ss' : 'EEE d MMM yyyy HH:mm')} (${timeZone})`;
+  return rotationTime(t, timeZone, now);
 }
 
 /**
@@ -183,8 +183,21 @@ export function renderOverrideRecorded(r: {
   const done =
     r.kind === 'swap'
       ? `:left_right_arrow: ${mention(r.userId)} and ${mention(r.otherId)} trade their ${role} shifts ${until}.`
-      : `:repeat: ${mention(r.userId)} ${r.startsAt ? 'will be' : 'is'} on call for ${role} ${until} (an override; ${r.nextOnCall?.via === 'override' ? `then ${mention(r.nextOnCall.userId)} takes over, on another override${r.nextOnCall.override ? ` by ${mention(r.nextOnCall.override.createdBy)}` : ''}` : 'the rotation takes over again then'}).`;
+      : `:repeat: ${mention(r.userId)} ${r.startsAt ? 'will be' : 'is'} on call for ${role} ${until} (an override; ${afterOverride(r.userId, r.nextOnCall)}).`;
   return [done, ...gapLines(r.gaps ?? [])].join('\n');
+}
+
+/**
+ * Who is on call when an override ends, when another override or a swap holds then (the rotation does not take over):
+ * the person it puts on call, or that the same person stays on.
+ */
+function afterOverride(userId: string, next: OnCall | undefined): string {
+  if (!next || next.via === 'rotation') return 'the rotation takes over again then';
+  const what = next.via === 'override' ? 'another override' : 'a swap';
+  const by = next.override ? ` by ${mention(next.override.createdBy)}` : '';
+  return next.userId === userId
+    ? `${mention(userId)} stays on call then, on ${what}${by}`
+    : `then ${mention(next.userId)} takes over, on ${what}${by}`;
 }
 
 const GAP_FIX: Record<ReachGap, { method: string; why: string; add: string }> = {

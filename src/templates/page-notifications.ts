@@ -2,7 +2,7 @@ import { flagNote } from '../incidents/escalation-policy.js';
 import type { PageNotification } from '../incidents/notification-ports.js';
 import { type SeverityDefs, severityLabel, severityWithResponse } from '../incidents/severity.js';
 import type { Incident } from '../incidents/types.js';
-import { pageAlertsText } from './alerts.js';
+import { pageAlertsText } from './alert-page.js';
 import { flaggedLead, pageTemplate } from './communication.js';
 
 /** A link that opens the incident's channel in Slack (the app, or the browser). */

@@ -314,6 +314,9 @@ export function runParamsModal(step: CommandStep, playbook: Playbook, privateMet
   });
 }
 
+/** The longest deny reason, in characters: the form's max_length, and what a submission is held to. */
+export const DENY_REASON_MAX = 300;
+
 /** Deny asks why. Pure. */
 export function denyModal(approvalId: number, privateMetadata: string): ModalView {
   return modal({
@@ -326,7 +329,7 @@ export function denyModal(approvalId: number, privateMetadata: string): ModalVie
         type: 'input',
         block_id: BLOCK.denyReason,
         label: { type: 'plain_text', text: `Why? (request #${approvalId})` },
-        element: { type: 'plain_text_input', action_id: INPUT.summary, max_length: 300 },
+        element: { type: 'plain_text_input', action_id: INPUT.summary, max_length: DENY_REASON_MAX },
       },
     ],
   });

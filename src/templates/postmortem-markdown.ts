@@ -19,6 +19,7 @@ import type { Runbook } from '../runbook/runbook.js';
 import { climbHeldWords, heldOf } from './climb-held.js';
 import { span as rtoSpan, rtoStanding } from './incident-card.js';
 import { inertLinks } from './inert-links.js';
+import { unreachableMeaning } from './never-reached.js';
 import { humanDuration } from './text.js';
 import {
   cameBack,
@@ -245,10 +246,18 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
     `${d.flag === 'data_loss_risk' ? 'Flagged a data-loss risk' : 'Flagged customer impact'}${str(d.what) ? `: ${cell(str(d.what), x.c.mask)}` : ''}`,
   paged: (d, x) => {
     const reached = strs(d.userIds).map(x.who);
-    const missed = [...strs(d.unreachable), ...strs(d.missed).map(x.who)];
+    const byName = pagedPerson(str(d.role)) !== null;
+    // Whom Slack said cannot be messaged at all, each with its answer and what it means (user_not_found: no such
+    // Slack user …): the contacts to fix.
+    const errors = Array.isArray(d.unreachableErrors) ? d.unreachableErrors : [];
+    const unreachable = strs(d.unreachable).map((u, i) => {
+      const e = errors[i];
+      return typeof e === 'string' && e ? `${u} (${cell(unreachableMeaning(e, byName), x.c.mask)})` : u;
+    });
+    const missed = [...unreachable, ...strs(d.missed).map(x.who)];
     // A person paged by name: named once.
-    if (pagedPerson(str(d.role)))
-      return `Paged ${cell(role(x, d.role), x.c.mask)} by name${reached.length ? '' : ' (not reached)'} because ${cell(str(d.reason), x.c.mask)}`;
+    if (byName)
+      return `Paged ${cell(role(x, d.role), x.c.mask)} by name${reached.length ? '' : ` (not reached${unreachable.length ? `: ${unreachable.join(', ')}` : ''})`} because ${cell(str(d.reason), x.c.mask)}`;
     return `Paged ${cell(role(x, d.role), x.c.mask)} (${reached.length ? reached.join(', ') : 'nobody reached'}) because ${cell(str(d.reason), x.c.mask)}${missed.length ? `; could not reach ${missed.join(', ')}` : ''}`;
   },
   page_skipped: (d, x) => `Could not page ${cell(role(x, d.role), x.c.mask)}: ${cell(str(d.reason), x.c.mask)}`,
@@ -343,6 +352,8 @@ const WHAT: { [K in IncidentEventKind]: (d: Details, x: Ctx, actorId: string | n
     d.why === 'approver' && typeof d.userId === 'string'
       ? `Added ${x.who(d.userId)} to the channel to ${d.decision === 'deny' ? 'deny' : 'approve'} ${checklistStep(d, x)}`
       : `Let ${typeof d.userId === 'string' ? x.who(d.userId) : 'someone'} into the channel${d.why === 'action_item_owner' ? ' (owner of an action item)' : ''}`,
+  channel_archived: () => "Archived the incident's channel in Slack while the incident was open",
+  channel_unarchived: () => "Unarchived the incident's channel",
   note: (d, x) =>
     d.source === 'message'
       ? `${typeof d.author === 'string' ? `${x.who(d.author)}: ` : ''}${cell(str(d.text), x.c.mask)}`

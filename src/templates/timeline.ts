@@ -11,6 +11,7 @@ import { ROLLBACK } from '../runbook/rollback-playbook.js';
 import type { Runbook } from '../runbook/runbook.js';
 import { climbHeldWords, heldOf } from './climb-held.js';
 import { type Message, span } from './incident-card.js';
+import { neverReachedWho, unreachableAnswer, unreachableWho } from './never-reached.js';
 import {
   boldName,
   clipEscaped,
@@ -283,15 +284,47 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       return `${who} flagged ${d.flag === 'data_loss_risk' ? 'a data-loss risk' : 'customer impact'}${str(d.what) ? `: ${mrkdwnClip(str(d.what), 300)}` : ''}`;
     case 'paged': {
       const users = Array.isArray(d.userIds) ? (d.userIds as string[]).map(mention).join(', ') : '';
-      // A person paged by name: named once.
-      if (pagedPerson(str(d.role))) return `Paged ${roleOf(d, names)} by name: ${mrkdwnClip(str(d.reason), 200)}`;
+      // A person paged by name: named once; or that Slack could not reach them, with its answer (the ID typed to fix).
+      if (pagedPerson(str(d.role))) {
+        const why = Array.isArray(d.unreachableErrors) ? d.unreachableErrors.find((e) => typeof e === 'string') : null;
+        return !users && Array.isArray(d.unreachable) && d.unreachable.length
+          ? `Could not page ${roleOf(d, names)} by name (${typeof why === 'string' ? unreachableAnswer(why, true) : 'Slack could not reach them'}): ${mrkdwnClip(str(d.reason), 200)}`
+          : `Paged ${roleOf(d, names)} by name: ${mrkdwnClip(str(d.reason), 200)}`;
+      }
       // A role paged by hand: its people paged already, not paged again.
       const already = Array.isArray(d.alreadyPaged) ? (d.alreadyPaged as string[]).map(mention).join(', ') : '';
       const nobody = !users && !(Array.isArray(d.unreachable) && d.unreachable.length);
       if (already && nobody)
         return `Nobody new to page for ${roleOf(d, names)}: ${mrkdwnClip(str(d.reason), 200)}; already paged, not paged again: ${already}`;
-      const missed = Array.isArray(d.missed) ? (d.missed as string[]).map(mention).join(', ') : '';
-      return `Paged ${roleOf(d, names)}${users ? ` (${users})` : ''}: ${mrkdwnClip(str(d.reason), 200)}${already ? `; already paged, not paged again: ${already}` : ''}${missed ? `; never reached: ${missed} (${mrkdwnClip(str(d.missedError), 200)})` : ''}`;
+      // Each person never reached with their own answer (`missedErrors`); an entry from before, one for all (`missedError`).
+      const missed = Array.isArray(d.missed)
+        ? neverReachedWho(
+            {
+              userIds: d.missed as string[],
+              errors: (d.missed as string[]).map((_, i) =>
+                Array.isArray(d.missedErrors) ? str(d.missedErrors[i]) : str(d.missedError),
+              ),
+            },
+            (e) => ` (${mrkdwnClip(e, 200)})`,
+          )
+        : null;
+      // Whom Slack said cannot be messaged at all, each with its answer and what it means (`unreachableErrors`).
+      const unreached =
+        Array.isArray(d.unreachable) && d.unreachable.length
+          ? unreachableWho(
+              (d.unreachable as unknown[]).map(String),
+              Array.isArray(d.unreachableErrors)
+                ? (d.unreachableErrors as unknown[]).map((e) => (typeof e === 'string' ? e : null))
+                : undefined,
+              (a) => ` (${a})`,
+            )
+          : '';
+      // Slack could reach none of those it tried: not paged by it (as the channel's line and the card say).
+      const head =
+        !users && unreached
+          ? `Could not page ${roleOf(d, names)} (nobody of it was reached)`
+          : `Paged ${roleOf(d, names)}${users ? ` (${users})` : ''}`;
+      return `${head}: ${mrkdwnClip(str(d.reason), 200)}${already ? `; already paged, not paged again: ${already}` : ''}${missed ? `; never reached: ${missed.people}${missed.shared}` : ''}${unreached ? `; could not reach: ${unreached}` : ''}`;
     }
     case 'page_skipped':
       return `Could not page ${roleOf(d, names)}: ${mrkdwnClip(str(d.reason), 200)}`;
@@ -407,6 +440,10 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
       if (d.why === 'approver' && typeof d.userId === 'string')
         return `${mention(d.userId)} was added to the channel to ${d.decision === 'deny' ? 'deny' : 'approve'} ${stepOf(d, names)}`;
       return `${who} let ${typeof d.userId === 'string' ? mention(d.userId) : 'someone'} into the channel${d.why === 'action_item_owner' ? ' (owner of an action item)' : ''}`;
+    case 'channel_archived':
+      return `${who} archived the incident's channel in Slack while the incident was open: the bot's posts could not reach it`;
+    case 'channel_unarchived':
+      return `${who} unarchived the incident's channel${Array.isArray(d.invited) && d.invited.length ? `: the bot invited ${(d.invited as unknown[]).map((u) => mention(str(u))).join(', ')} back` : ''}`;
   }
 }
 

@@ -3,7 +3,7 @@ import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
 import { afterAck } from '../slack/handle.js';
 import type { ListenerRegistry } from '../slack/listener-router.js';
-import { alreadyInIncident } from '../templates/alerts.js';
+import { alreadyInIncident } from '../templates/alert-notice.js';
 import { renderAttachedReply } from '../templates/attach-modal.js';
 import { BLOCK, INPUT, VIEW } from '../templates/ids.js';
 import { attachMetadata } from '../templates/payloads.js';

@@ -1,7 +1,8 @@
 import type { Logger } from '@slack/bolt';
 import { noteError } from '../audit/outcome.js';
 import { AlreadyDoneError, DomainError } from '../incidents/errors.js';
-import { alreadyResolvedPhrase, type ChangeResult, givenBack } from '../incidents/incident.service.js';
+import type { ChangeResult } from '../incidents/incident.service.js';
+import { alreadyResolvedPhrase, givenBack } from '../incidents/refusal-phrases.js';
 import type { StatusUpdateInput } from '../incidents/types.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';

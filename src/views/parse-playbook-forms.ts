@@ -1,6 +1,7 @@
 import { SKIP_REASON_MAX } from '../incidents/checklist.service.js';
 import { cleanText, hasControlCharacters, isBlank } from '../incidents/text.js';
 import { BLOCK, INPUT } from '../templates/ids.js';
+import { DENY_REASON_MAX } from '../templates/playbook.js';
 import type { ParsedForm } from './parse-status-update.js';
 
 type Values = Record<string, Record<string, { value?: string | null } | undefined> | undefined>;
@@ -24,11 +25,16 @@ export function parseStepParams(values: Values): ParsedForm<Record<string, strin
   return Object.keys(errors).length ? { ok: false, errors } : { ok: true, value: params };
 }
 
-/** Deny's reason form: the reason, one line without control characters, required. */
+/**
+ * Deny's reason form: the reason, one line without control characters, required (only invisible characters are
+ * none), at most DENY_REASON_MAX characters (the form's max_length, which a crafted request does not keep to).
+ */
 export function parseDenyReason(values: Values): ParsedForm<string> {
   const reason = cleanText(values[BLOCK.denyReason]?.[INPUT.summary]?.value ?? '').trim();
-  if (!reason)
+  if (!reason || isBlank(reason))
     return { ok: false, errors: { [BLOCK.denyReason]: 'Say why, so the requester knows what to do instead.' } };
+  if ([...reason].length > DENY_REASON_MAX)
+    return { ok: false, errors: { [BLOCK.denyReason]: `Keep the reason to ${DENY_REASON_MAX} characters.` } };
   return { ok: true, value: reason };
 }
 

@@ -1,7 +1,9 @@
 import type { Logger } from '@slack/bolt';
+import { noteError } from '../audit/outcome.js';
 import type { ParsedActionItem } from '../commands/parse-action-item.js';
 import type { NewActionItem } from '../incidents/action-items.js';
 import { DomainError } from '../incidents/errors.js';
+import { notResolvedYet } from '../incidents/postmortem.service.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
 import { afterAck } from '../slack/handle.js';
@@ -81,6 +83,17 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     const owners = await withOwners(parsed.value.items, deps, logger);
     if (!owners.ok) {
       await ack({ response_action: 'errors', errors: { [BLOCK.pmItems]: owners.error } });
+      return;
+    }
+    // The form read, an incident not resolved (reopened since the form opened) is refused under the root cause, the
+    // form kept open with what was written (refused after it closed, the answers were lost). Not read: the service
+    // still refuses, after.
+    const current = await deps.incidents.get(meta.incidentId).catch(() => null);
+    const unresolved = current && notResolvedYet(current);
+    if (unresolved) {
+      noteError(unresolved); // audited refused with its code, as the service's refusal is
+      const text = await inlineRefusalText(unresolved, logger, (ids) => deps.notes.contactNames(ids));
+      await ack({ response_action: 'errors', errors: { [BLOCK.pmRootCause]: text } });
       return;
     }
     const user = body.user.id;
