@@ -7,8 +7,9 @@ import { useBot } from '../support/bot-harness.js';
 const json = (v: unknown) => JSON.stringify(v);
 
 describe('rounds of nobody acknowledging, for an incident opened from alerts', () => {
-  // SEV-1 responds within 2 s: a round every 2 s while nobody acknowledges.
-  const bot = useBot({ env: { ...ALERTS_ENV }, runbook: alertRunbook({ respond: { 1: '2s' } }) });
+  // SEV-1 responds within 4 s: a round every 4 s while nobody acknowledges. (At 2 s, a loaded machine once took longer
+  // than the first round to record the resolution, and that round rightly climbed to senior DevOps.)
+  const bot = useBot({ env: { ...ALERTS_ENV }, runbook: alertRunbook({ respond: { 1: '4s' } }) });
   const dms = (user: string, words: string) =>
     bot.fake
       .callsTo('chat.postMessage')
@@ -22,14 +23,14 @@ describe('rounds of nobody acknowledging, for an incident opened from alerts', (
     // It resolves before anyone acknowledges.
     await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ ...alert, status: 'resolved' }));
     await inboxDone(bot.db);
-    // Two rounds (2 s and 4 s): on-call paged again each time, saying the alerts resolved; senior DevOps never.
-    await waitUntil('two more pages of on-call', async () => dms('U0ONCALL', 'API 5xx').length >= 3, 10_000);
+    // Two rounds (4 s and 8 s): on-call paged again each time, saying the alerts resolved; senior DevOps never.
+    await waitUntil('two more pages of on-call', async () => dms('U0ONCALL', 'API 5xx').length >= 3, 30_000);
     expect(json(dms('U0ONCALL', 'API 5xx').at(-1)!.args)).toContain('has resolved');
     expect(dms('U0SENIOR', 'API 5xx')).toHaveLength(0);
     // It fires again (a new report, not the first one resent): the next round pages the next role with on-call, as
     // for any incident nobody acknowledges.
     await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ ...alert, value: '14%' }));
-    await waitUntil('senior DevOps paged', async () => dms('U0SENIOR', 'API 5xx')[0], 10_000);
+    await waitUntil('senior DevOps paged', async () => dms('U0SENIOR', 'API 5xx')[0], 30_000);
     await sleep(100);
-  }, 40_000);
+  }, 90_000);
 });

@@ -168,6 +168,10 @@ describe('alerts open and track incidents', () => {
       // A typed incident is not offered to resolve because an alert people added to it resolved.
       await sleep(500);
       expect(json(bot.fake.calls)).not.toContain('Every alert of this incident has resolved');
+      // Nor does it stop a round of nobody acknowledging from climbing, as it does for an incident opened from alerts
+      // whose every alert has resolved: a person saw this trouble, not the alert. The card's Next still names the
+      // next role with on-call.
+      expect(card()).toContain('then too: On-Call Engineer and Senior DevOps Engineer unless acknowledged');
       // The old notice's button, pressed again (another person's stale view): told where the alert is.
       expect(await addAnswer(notice)).toContain(`incident #${incident.number}`);
     });

@@ -143,7 +143,7 @@ describe('approvers outside the incident channel', () => {
     await clickDm(toCto, CTO);
     const invite = await bot.fake.waitFor('conversations.invite');
     expect(invite.args).toMatchObject({ channel: channelId, users: CTO });
-    await bot.fake.waitFor('chat.update', (u) => u.args.channel === channelId && /Succeeded/.test(json(u)), 8000);
+    await bot.fake.waitFor('chat.update', (u) => u.args.channel === channelId && /Succeeded/.test(json(u)), 30_000);
     expect(bot.fake.channels.get(channelId)!.members.has(CTO)).toBe(true);
     // Slack's own line says the bot added them; the channel's request says why.
     expect(bot.fake.channels.get(channelId)!.members.has(CTO)).toBe(true);
@@ -158,7 +158,7 @@ describe('approvers outside the incident channel', () => {
       `Approved by <@${CTO}> (not in this channel before: the bot added them to it to approve); running it now.`,
     );
     expect(await restarts()).toHaveLength(before + 1);
-  });
+  }, 60_000);
 
   it("a public incident's approver outside its channel who presses Deny in the DM is asked why, and added to it only when the denial is sent", async () => {
     const { channelId } = await requested('sev1 web down to deny', []);

@@ -213,7 +213,7 @@ describe('an approval request reaches every approver in a direct message', () =>
     // The approver approves from the DM: it runs once; the channel's request and both DMs show who approved.
     bot.fake.reset();
     await clickDm(bot, toApprover, ACTION.approveStep, APPROVER);
-    await bot.fake.waitFor('chat.update', (u) => u.args.channel === channelId && /Succeeded/.test(json(u)), 8000);
+    await bot.fake.waitFor('chat.update', (u) => u.args.channel === channelId && /Succeeded/.test(json(u)), 30_000);
     const restarts = (await atomCliRuns(env.log)).filter((r) => r.argv.join(' ') === 'nodes restart --all');
     expect(restarts).toHaveLength(1);
     const updated = (where: string, ts: string) =>
@@ -233,7 +233,7 @@ describe('an approval request reaches every approver in a direct message', () =>
     bot.fake.channels.get(channelId)!.members.add(CTO);
     await clickDm(bot, toCto, ACTION.approveStep, CTO);
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(/already approved by <@U0APPROVER>/);
-  });
+  }, 60_000);
 
   it("a Deny from a DM asks why, then shows the denial in the channel and in the other approver's DM", async () => {
     const { bot } = env;

@@ -111,7 +111,7 @@ describe('a step that needs approval, asked for twice', () => {
       value: id,
       userId: APPROVER,
     });
-    await bot.fake.waitFor('chat.update', (u) => u.args.channel === channelId && /Succeeded/.test(json(u)), 8000);
+    await bot.fake.waitFor('chat.update', (u) => u.args.channel === channelId && /Succeeded/.test(json(u)), 30_000);
     const restarts = (await atomCliRuns(log)).filter((r) => r.argv.join(' ') === 'nodes restart --all');
     expect(restarts).toHaveLength(1);
 
@@ -123,5 +123,5 @@ describe('a step that needs approval, asked for twice', () => {
       (m) => m.args.channel === channelId && json(m).includes(ACTION.approveStep),
     );
     expect(requests()).toHaveLength(1);
-  });
+  }, 60_000);
 });

@@ -133,6 +133,9 @@ describe('an incident card is updated only to change it', () => {
           .status,
       ).toBe(202);
       await inboxDone(bot.db);
+      // The repeat shown first (its redraw can take longer than 3 s on a loaded machine), then 3 s for any update
+      // after it, so that one sending the same card again is still seen.
+      await cardShows(bot, { channelId, cardTs: ts }, '×2');
       await sleep(3000);
       const card = bot.fake.callsTo('chat.postMessage').find((c) => /^SEV-1 incident #1:/.test(String(c.args.text)))!;
       const sent = [

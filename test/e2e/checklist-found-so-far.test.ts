@@ -63,7 +63,7 @@ describe("a running step's checklist line", () => {
         (r) => r.state,
       );
     await expect
-      .poll(checklist, { timeout: 7_000 })
+      .poll(checklist, { timeout: 20_000 })
       .toMatch(/:hourglass_flowing_sand: .*:mag: \d+ of \d+ lines? (has|have) \\"progress\\" so far/);
     // Seen while the run was still running.
     expect(await running()).toEqual(['running']);

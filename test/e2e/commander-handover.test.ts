@@ -45,7 +45,11 @@ describe('/incident commander @person: command handed to someone, recorded, anno
       'chat.postMessage',
       (c) => c.args.channel === card.channelId && /handed command to <@U0SENIOR>/.test(String(c.args.text)),
     );
-    const dm = await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR');
+    // The one that makes them commander (on a loaded machine the re-page below may have reached senior DevOps first).
+    const dm = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0SENIOR' && /made you the commander/.test(String(c.args.text)),
+    );
     expect(String(dm.args.text)).toMatch(/<@U0REPORTER> made you the commander of incident #\d+/);
     expect(String(dm.args.text)).toContain('handover search latency');
     expect(json(dm.args.blocks)).toContain('Open the incident channel');
@@ -65,9 +69,25 @@ describe('/incident commander @person: command handed to someone, recorded, anno
     expect(handed[0]).toMatchObject({ actor_id: 'U0REPORTER', details: { from: null, to: 'U0SENIOR' } });
     await bot.fake.waitFor('chat.update', (c) => c.args.ts === card.cardTs && json(c.args.blocks).includes('U0SENIOR'));
 
-    // The unacknowledged re-page (due 2 s after declaring) does not come.
-    await sleep(3500);
-    expect(dmsTo(bot, 'U0ONCALL', /handover search latency/)).toHaveLength(1);
+    // The unacknowledged re-page (due 2 s after declaring) does not come: the hand-over cancelled its timer, unless a
+    // loaded machine took the declaration and the hand-over past those 2 s and the loop had taken it (fired_at) by
+    // then: then it may have paged on-call again as the hand-over came (a loaded CI run saw the page sent and the
+    // timer, still pending while it ran, cancelled by the hand-over).
+    const timer = await eventually(async () => {
+      const { rows } = await bot.db.query<{ due_at: Date; state: string; fired_at: Date | null }>(
+        "SELECT due_at, state, fired_at FROM escalation_jobs WHERE incident_id = $1 AND key = 'unacknowledged'",
+        [card.id],
+      );
+      return rows[0] && rows[0].state !== 'pending' ? rows[0] : undefined;
+    }, 'the response-time timer cancelled or fired');
+    if (timer.fired_at) {
+      expect(timer.fired_at.getTime()).toBeGreaterThanOrEqual(timer.due_at.getTime());
+      expect(dmsTo(bot, 'U0ONCALL', /handover search latency/).length).toBeLessThanOrEqual(2);
+    } else {
+      expect(timer.state).toBe('cancelled');
+      await sleep(3500);
+      expect(dmsTo(bot, 'U0ONCALL', /handover search latency/)).toHaveLength(1);
+    }
 
     const timeline = await bot.command('timeline', { channel_id: card.channelId });
     expect((await bot.answer(timeline)).text).toMatch(/<@U0REPORTER> handed command to <@U0SENIOR>/);
@@ -76,7 +96,11 @@ describe('/incident commander @person: command handed to someone, recorded, anno
   it('to the commander already: said, nothing recorded; `lead` is the same command', async () => {
     const card = await declare(bot, 'sev2 handover twice');
     await bot.command('lead <@U0SENIOR>', { channel_id: card.channelId });
-    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR');
+    // The hand-over's DM, not the re-page (due 2 s after declaring) a loaded machine may have sent them first.
+    await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'U0SENIOR' && /made you the commander/.test(String(c.args.text)),
+    );
     const again = await bot.command('commander <@U0SENIOR>', { channel_id: card.channelId });
     expect((await bot.answer(again)).text).toMatch(/<@U0SENIOR> is already the commander/);
     expect(await events(bot, card.id, 'command_handed')).toHaveLength(1);

@@ -64,7 +64,9 @@ describe('buttons in the console', () => {
   it("does not press a button in someone else's direct messages with the bot, as Slack shows them to nobody else", async () => {
     const c = await startPiped('others_dm');
     c.type('/incident sev2 db down');
-    const paged = await c.waitFor(/direct message to @oncall[\s\S]*Incident #1 \(SEV-2\) is open/);
+    // The declarer's "is open" and @oncall's page come in either order: wait for both.
+    await c.waitFor(/Incident #1 \(SEV-2\) is open/);
+    const paged = await c.waitFor(/direct message to @oncall[\s\S]*\[\d+\] Acknowledge/);
     // The page's Acknowledge, in @oncall's direct messages (the first after its heading).
     const dmButton = /\[(\d+)\] Acknowledge/.exec(paged.slice(paged.indexOf('direct message to @oncall')))?.[1];
     expect(dmButton).toBeDefined();

@@ -82,7 +82,7 @@ describe('escalation rules', () => {
     // SEV-3 responds within 4 s here. Its first round fires (on-call again, senior DevOps), then it is resolved.
     const inc = await declare(bot, 'sev3 flapping link');
     const title = (c: RecordedCall) => json(c).includes('flapping link');
-    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR' && title(c), 8000);
+    await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR' && title(c), 30_000);
     await bot.command('resolve it came back', { channel_id: inc.channelId });
     await bot.fake.waitFor(
       'chat.postMessage',
@@ -102,7 +102,7 @@ describe('escalation rules', () => {
       'chat.postMessage',
       onCall + 1,
       (c) => c.args.channel === 'U0ONCALL' && title(c),
-      8000,
+      30_000,
     );
     expect(again.at(-1)!.at - reopened).toBeGreaterThanOrEqual(3500);
     await bot.fake.waitFor(
@@ -111,7 +111,7 @@ describe('escalation rules', () => {
     );
     expect(dmsTo(bot, 'U0MANAGER').filter(title)).toHaveLength(0);
     await bot.command('resolve done', { channel_id: inc.channelId });
-  });
+  }, 60_000);
 
   it('a severity change reschedules the response-time timer by the new response time', async () => {
     const inc = await declare(bot, 'sev3 minor glitch');

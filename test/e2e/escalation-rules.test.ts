@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTION, VIEW } from '../../src/templates/ids.js';
 import { encodeModalMetadata } from '../../src/templates/payloads.js';
 import { channelSays, declare, dmsTo, json, useEscalationRulesBot } from '../support/escalation-flow.js';
-import { cardShows, untilPasses } from '../support/incident-flow.js';
+import { cardShows, eventually, untilPasses } from '../support/incident-flow.js';
 import { statusFormValues } from '../support/status-form.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -13,6 +13,39 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 describe('escalation rules', () => {
   const bot = useEscalationRulesBot();
+  /**
+   * The incident's response-time timer once no longer pending: cancelled by the acknowledgement, or fired ('done') when
+   * a loaded machine took the declaration and the acknowledgement past its response time of seconds.
+   */
+  const responseTimer = (id: number) =>
+    eventually(async () => {
+      const { rows } = await bot.db.query<{
+        state: string;
+        due_at: Date;
+        fired_at: Date | null;
+        acknowledged_at: Date | null;
+      }>(
+        `SELECT j.state, j.due_at, j.fired_at, i.acknowledged_at FROM escalation_jobs j JOIN incidents i ON i.id = j.incident_id
+         WHERE j.incident_id = $1 AND j.key = 'unacknowledged'`,
+        [id],
+      );
+      return rows[0] && rows[0].state !== 'pending' ? rows[0] : undefined;
+    }, 'the response-time timer cancelled or fired');
+  /**
+   * Whether the loop took the response-time timer (fired_at) before the acknowledgement came, as a loaded machine may
+   * (then it was due first; the acknowledgement, coming while it ran, may leave it cancelled all the same: a loaded CI
+   * run saw that); else it was cancelled before it was due, and the caller checks that no page follows.
+   */
+  const takenBeforeTheAck = async (id: number) => {
+    const timer = await responseTimer(id);
+    if (!timer.fired_at) {
+      expect(timer.state).toBe('cancelled');
+      return false;
+    }
+    expect(timer.fired_at.getTime()).toBeGreaterThanOrEqual(timer.due_at.getTime());
+    expect(timer.acknowledged_at!.getTime()).toBeGreaterThanOrEqual(timer.due_at.getTime());
+    return true;
+  };
 
   it('SEV-0 pages the CTO at once, and a user group is expanded to its members', async () => {
     const inc = await declare(bot, 'sev0 all machines down');
@@ -45,21 +78,18 @@ describe('escalation rules', () => {
   });
 
   it('acknowledging stops the response-time timer', async () => {
-    // SEV-3 responds within 4 s in this runbook: room to acknowledge first even on a slow machine.
+    // SEV-3 responds within 4 s in this runbook: room to acknowledge first, most often even on a slow machine (else
+    // the timer fired before the acknowledgement, as it should).
     const inc = await declare(bot, 'sev3 acked in time');
     await bot.clickCard(inc, ACTION.acknowledge, 'U0ONCALL');
     await bot.fake.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === inc.channelId && /acknowledged/.test(String(c.args.text)),
     );
+    if (await takenBeforeTheAck(inc.id)) return;
     await sleep(4500);
     expect(dmsTo(bot, 'U0ONCALL').filter((c) => json(c).includes('acked in time'))).toHaveLength(1);
     expect(dmsTo(bot, 'U0SENIOR').filter((c) => json(c).includes('acked in time'))).toHaveLength(0);
-    const { rows } = await bot.db.query<{ state: string }>(
-      "SELECT state FROM escalation_jobs WHERE incident_id = $1 AND key = 'unacknowledged'",
-      [inc.id],
-    );
-    expect(rows[0]?.state).toBe('cancelled');
   });
 
   it('Acknowledge in the page DM acknowledges the incident and stops the response-time timer', async () => {
@@ -84,6 +114,9 @@ describe('escalation rules', () => {
       inc.id,
     ]);
     expect(rows[0]!.commander_id).toBe('U0ONCALL');
+    // SEV-1 responds within 2 s: its timer is cancelled, and no page follows, unless it fired before the
+    // acknowledgement (a loaded machine).
+    if (await takenBeforeTheAck(inc.id)) return;
     await sleep(2500);
     expect(dmsTo(bot, 'U0ONCALL').filter((c) => json(c).includes('acked from the page'))).toHaveLength(1);
   });

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION } from '../../src/templates/ids.js';
 import { type BotHarness, startBot } from '../support/bot-harness.js';
 import { channelSays, declare, dmsTo, json } from '../support/escalation-flow.js';
-import { untilPasses } from '../support/incident-flow.js';
+import { cardShows, untilPasses } from '../support/incident-flow.js';
 import { COMMUNICATION_HEADINGS } from '../support/template-parts.js';
 import { testRunbook } from '../support/test-runbook.js';
 
@@ -142,6 +142,71 @@ describe('contacts that cannot be paged', () => {
     );
     expect(line.args.text).toContain('(<@U0ONCALL>)');
     expect(line.args.text).toMatch(/Could not reach .*`S0EMPTY`.*<@U0GONE>|Could not reach .*<@U0GONE>.*`S0EMPTY`/);
+    expect(dmsTo(bot, 'U0ONCALL')).toHaveLength(1);
+  });
+
+  it('a user group Slack will not expand is named with its answer and what to do: the channel, the card, the notice', async () => {
+    bot = await startBot({
+      runbook: testRunbook({ contacts: { on_call: ['S0GONE', 'S0NOSCOPE', 'U0ONCALL'] } }),
+    });
+    bot.fake.usergroups.set('S0NOSCOPE', ['U0OTHER']);
+    // The app installed without usergroups:read: Slack refuses that group's members (S0GONE: no_such_subteam).
+    bot.fake.failNext(
+      'usergroups.users.list',
+      { error: 'missing_scope', needed: 'usergroups:read' },
+      20,
+      (a) => String(a.usergroup) === 'S0NOSCOPE',
+    );
+    const inc = await declare(bot, 'sev2 stale groups');
+    const line = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /Paged \*On-Call Engineer\*/.test(String(c.args.text)),
+    );
+    const gone =
+      /`S0GONE` \([^)]*no_such_subteam: no such user group: fix the group ID in the runbook's escalation contacts\)/;
+    const scope =
+      /`S0NOSCOPE` \([^)]*missing_scope: [^)]*reinstall the app with the manifest's scopes \(usergroups:read/;
+    const text = String(line.args.text);
+    expect(text).toContain('(<@U0ONCALL>)');
+    expect(text).toMatch(gone);
+    expect(text).toMatch(scope);
+    // The page_failed notice (channel) names them too.
+    const failed = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /Could not reach: .*S0GONE/.test(String(c.args.text)),
+    );
+    expect(String(failed.args.text)).toMatch(gone);
+    expect(String(failed.args.text)).toMatch(scope);
+    // The card: kept with the page's deliveries, each with its answer.
+    const card = await cardShows(bot, inc, /Could not reach: .*S0GONE/);
+    expect(card).toMatch(/S0GONE[^;]*no_such_subteam: no such user group/);
+    expect(card).toMatch(/S0NOSCOPE[^;]*missing_scope: the bot may not read user groups/);
+  });
+
+  it('a user group with nobody in it is named with what to do: the channel, the card, the notice', async () => {
+    bot = await startBot({ runbook: testRunbook({ contacts: { on_call: ['S0EMPTY', 'U0ONCALL'] } }) });
+    // Slack answers ok, with no users.
+    bot.fake.usergroups.set('S0EMPTY', []);
+    const inc = await declare(bot, 'sev2 empty group');
+    const line = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /Paged \*On-Call Engineer\*/.test(String(c.args.text)),
+    );
+    const empty =
+      /`S0EMPTY` \(the group has nobody in it: add people to it in Slack, or fix the group ID in the runbook's escalation contacts\)/;
+    const text = String(line.args.text);
+    expect(text).toContain('(<@U0ONCALL>)');
+    expect(text).toMatch(empty);
+    // The page_failed notice (channel) names it too, and not as an answer of Slack's.
+    const failed = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === inc.channelId && /Could not reach: .*S0EMPTY/.test(String(c.args.text)),
+    );
+    expect(String(failed.args.text)).toMatch(empty);
+    expect(String(failed.args.text)).not.toMatch(/S0EMPTY` \(Slack answered/);
+    // The card: kept with the page's deliveries.
+    const card = await cardShows(bot, inc, /Could not reach: .*S0EMPTY/);
+    expect(card).toMatch(/S0EMPTY[^;]*the group has nobody in it: add people to it in Slack/);
     expect(dmsTo(bot, 'U0ONCALL')).toHaveLength(1);
   });
 

@@ -137,6 +137,13 @@ describe('a step that looks for lines shows them first', () => {
     expect(ended).toContain('Succeeded');
     expect(ended).toContain('1 of 2 lines has');
     expect(ended).not.toContain('\u0000');
+    // Shown as a terminal shows it: no colour codes or carriage returns as text (`[31mred[0m`).
+    expect(ended).not.toContain('\\u001b');
+    expect(ended).not.toContain('[31m');
+    expect(ended).not.toContain('\\r');
+    expect(ended).toContain('raw body: \u2400\u2400red done');
+    // All of it is shown: the codes left out are not output left out, no file of it is attached.
+    expect(ended).not.toContain('attached as a file');
     // Recorded: the run is finished in Postgres (text there cannot hold a NUL) and on the timeline.
     const { rows } = await env.bot.db.query<{ state: string; tail: string }>(
       `SELECT state, output_tail AS tail FROM step_runs WHERE incident_id = $1`,

@@ -471,7 +471,7 @@ describe('maintenance windows by hand', () => {
 
     // A date past: said on their clock, UTC beside.
     const past = await ask('maintenance start nyc past until 2020-01-01 10:00', { user_id: 'U0NYC' });
-    expect(past).toContain('is in the past (Wed 1 Jan 10:00 (America/New_York), 2020-01-01 15:00 UTC)');
+    expect(past).toContain('is in the past (Wed 1 Jan 2020 10:00 (America/New_York), 2020-01-01 15:00 UTC)');
 
     // Not a time: their zone is named once, the example of a zone typed is another.
     const notTime = await ask('maintenance start lon until 1x:00', { user_id: 'U0LON' });

@@ -58,11 +58,21 @@ describe('GET /metrics', () => {
     return parsePrometheusText(await res.text());
   };
   /** Scrapes `bot` until `check` holds (counters move after the ack, when the work is done). */
+  /** Scrapes `bot` until `check` holds; a time-out prints the bot's own series and what it last posted. */
   const until = (bot: BotHarness, check: (m: Exposition) => boolean, what: string) =>
-    eventually(async () => {
-      const m = await metrics(bot);
-      return check(m) ? m : undefined;
-    }, what);
+    eventually(
+      async () => {
+        const m = await metrics(bot);
+        return check(m) ? m : undefined;
+      },
+      what,
+      30_000,
+    ).catch(async (err) => {
+      const series = (await (await scrape(bot)).text()).split('\n').filter((l) => l.startsWith('incident_bot_'));
+      const posted = bot.fake.calls.slice(-8).map((c) => `${c.method} ${JSON.stringify(c.args).slice(0, 300)}`);
+      console.error(`${what}:\n${series.join('\n')}\nlast Slack calls:\n${posted.join('\n')}`);
+      throw err;
+    });
 
   it('refuses without the admin token, or with another, and audits the refusal', async () => {
     for (const token of [null, 'not-the-admin-token-at-all']) {
@@ -122,15 +132,7 @@ describe('GET /metrics', () => {
       a,
       (m) => m.value('incident_bot_pages_sent_total', { role: 'on_call', reason: 'declared' }) === 1,
       'the declaration and its page',
-    ).catch(async (err) => {
-      console.error(
-        (await (await scrape(a)).text())
-          .split('\n')
-          .filter((l) => l.startsWith('incident_bot_'))
-          .join('\n'),
-      );
-      throw err;
-    });
+    );
     expect(declared.value('incident_bot_incidents_declared_total', { severity: 'SEV-1', source: 'person' })).toBe(1);
     expect(declared.value('incident_bot_open_incidents', { severity: 'SEV-1', status: 'investigating' })).toBe(1);
     expect(declared.sum('incident_bot_escalation_lateness_seconds_count', { rule: 'declared' })).toBe(1);

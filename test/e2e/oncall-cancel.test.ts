@@ -34,7 +34,7 @@ describe('/incident oncall overrides and /incident oncall cancel N', () => {
     expect(list.text).toContain(`*#${current}* :repeat: <@${stand}> on call for *On-Call Engineer* now (since `);
     expect(list.text).toContain('set by <@U0BOSS>');
     expect(list.text).toContain(
-      `*#${later}* :repeat: <@U0CAROL> on call for *On-Call Engineer* from Mon 7 Jan 10:00 (UTC) until Mon 7 Jan 18:00 (UTC); set by <@U0LEAD>`,
+      `*#${later}* :repeat: <@U0CAROL> on call for *On-Call Engineer* from Mon 7 Jan 2030 10:00 (UTC) until Mon 7 Jan 2030 18:00 (UTC); set by <@U0LEAD>`,
     );
     // Later first would be wrong: soonest first.
     expect(list.text.indexOf(`#${current}`)).toBeLessThan(list.text.indexOf(`#${later}`));

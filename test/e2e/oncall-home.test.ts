@@ -148,7 +148,7 @@ describe('the Home tab: On call, and overrides from it', () => {
       values: {},
     });
     expect(JSON.stringify(done.json)).toContain(
-      '<@U0ZED> will be on call for *On-Call Engineer* from Mon 7 Jan 10:00 (Europe/London) until Mon 7 Jan 18:00 (Europe/London)',
+      '<@U0ZED> will be on call for *On-Call Engineer* from Mon 7 Jan 2030 10:00 (Europe/London) until Mon 7 Jan 2030 18:00 (Europe/London)',
     );
     expect((await overrides()).at(-1)).toEqual({
       user_id: 'U0ZED',

@@ -177,7 +177,10 @@ describe('acknowledging your own page stops its steps', () => {
     const n = bot.fake.callsTo('response_url').length;
     const press = () => acknowledgeInDm(bot, { channel: 'D0SENIOR', ts: '1.1' }, card.incidentId, 'U0SENIOR');
     await press();
-    const reply = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args;
+    // The press's reply, by what it says: the reply to the card's Acknowledge (only its row was waited for) can land after.
+    const reply = (
+      await bot.fake.waitFor('response_url', (c) => String(c.args.text).includes('You acknowledged your page as'))
+    ).args;
     expect(reply.text).toContain(
       'You acknowledged your page as *Senior DevOps Engineer*: its remaining notifications, if any, are stopped.',
     );
@@ -207,9 +210,9 @@ describe('acknowledging your own page stops its steps', () => {
       card.incidentId,
     ]);
     expect(rows[0]!.commander_id).toBe('U0ONCALL');
-    const before = bot.fake.callsTo('response_url').length;
-    await bot.command('timeline', { channel_id: card.channelId, user_id: 'U0SENIOR' });
-    const timeline = (await bot.fake.waitForCount('response_url', before + 1)).at(-1)!.args;
+    const timeline = await bot.replyTo(
+      await bot.command('timeline', { channel_id: card.channelId, user_id: 'U0SENIOR' }),
+    );
     expect(json(timeline.blocks)).toContain(
       '<@U0SENIOR> acknowledged the page (Senior DevOps Engineer): its remaining notifications stopped',
     );
@@ -217,21 +220,18 @@ describe('acknowledging your own page stops its steps', () => {
 
   it('`/incident ack` by the commander paged again stops that page; someone not paged only hears who commands', async () => {
     const { card, key } = await pagedAfterAck('cache misses', 'U0SENIOR');
-    const n = bot.fake.callsTo('response_url').length;
-    await bot.command('ack', { channel_id: card.channelId, user_id: 'U0SENIOR' });
-    const reply = (await bot.fake.waitForCount('response_url', n + 1)).at(-1)!.args;
+    // Each reply by its command's own response_url: the reply to the card's Acknowledge can land after any of them.
+    const reply = await bot.replyTo(await bot.command('ack', { channel_id: card.channelId, user_id: 'U0SENIOR' }));
     expect(reply.text).toBe(
       ':white_check_mark: You acknowledged your page as *Senior DevOps Engineer*: its remaining notifications, if any, are stopped. You are the commander already.',
     );
     await pd.waitFor((e) => e.event_action === 'acknowledge' && e.dedup_key === key);
 
-    await bot.command('ack', { channel_id: card.channelId, user_id: 'U0BYSTANDER' });
-    const other = (await bot.fake.waitForCount('response_url', n + 2)).at(-1)!.args;
+    const other = await bot.replyTo(await bot.command('ack', { channel_id: card.channelId, user_id: 'U0BYSTANDER' }));
     expect(other.text).toContain('<@U0SENIOR> is the commander of this incident; nothing was changed');
     expect(other.text).not.toContain('your page');
     // Typed again by the commander: there is no page left to acknowledge, and they are told they command it.
-    await bot.command('ack', { channel_id: card.channelId, user_id: 'U0SENIOR' });
-    const again = (await bot.fake.waitForCount('response_url', n + 3)).at(-1)!.args;
+    const again = await bot.replyTo(await bot.command('ack', { channel_id: card.channelId, user_id: 'U0SENIOR' }));
     expect(again.text).toContain('You have already acknowledged this incident');
     await sleep(3000);
     expect(smtp.messages.filter((m) => m.subject.includes('cache misses'))).toHaveLength(0);

@@ -104,10 +104,12 @@ describe('/incident oncall with a weekly rotation', () => {
   it('an override that starts later: `from … until …` and `from … for …`, recorded with its start', async () => {
     const reply = await ask(bot, 'oncall override <@U0BOB> from 2030-01-07 10:00 until 2030-01-07 18:00', 'U0BOSS');
     expect(reply.text).toBe(
-      ':repeat: <@U0BOB> will be on call for *On-Call Engineer* from Mon 7 Jan 10:00 (Europe/London) until Mon 7 Jan 18:00 (Europe/London) (an override; the rotation takes over again then).',
+      ':repeat: <@U0BOB> will be on call for *On-Call Engineer* from Mon 7 Jan 2030 10:00 (Europe/London) until Mon 7 Jan 2030 18:00 (Europe/London) (an override; the rotation takes over again then).',
     );
     const forEight = await ask(bot, 'oncall override <@U0ALICE> on call from 2030-07-01 09:00 for 8h', 'U0BOSS');
-    expect(forEight.text).toContain('from Mon 1 Jul 09:00 (Europe/London) until Mon 1 Jul 17:00 (Europe/London)');
+    expect(forEight.text).toContain(
+      'from Mon 1 Jul 2030 09:00 (Europe/London) until Mon 1 Jul 2030 17:00 (Europe/London)',
+    );
     const { rows } = await bot.db.query<{ user_id: string; starts_at: Date; ends_at: Date }>(
       'SELECT user_id, starts_at, ends_at FROM oncall_overrides ORDER BY id DESC LIMIT 2',
     );
@@ -125,12 +127,14 @@ describe('/incident oncall with a weekly rotation', () => {
     // Years ahead: the heading names the year.
     expect(json(during.blocks)).toContain('*Who is on call on Mon 7 Jan 2030 12:00 (Europe/London)*');
     expect(json(during.blocks)).toContain(
-      '*On-Call Engineer*: <@U0BOB> :repeat: _override by <@U0BOSS>_ until Mon 14 Jan 09:00',
+      '*On-Call Engineer*: <@U0BOB> :repeat: _override by <@U0BOSS>_ until Mon 14 Jan 2030 09:00',
     );
     expect(during.text).toContain('Who is on call on Mon 7 Jan 2030 12:00 (Europe/London): On-Call Engineer: <@U0BOB>');
     const before = await ask(bot, 'oncall 2030-01-07 08:00');
     const scheduled = scheduledAt(rb(), new Date('2030-01-07T08:00:00Z'));
-    expect(json(before.blocks)).toContain(`*On-Call Engineer*: <@${scheduled}> until Mon 7 Jan 09:00 (Europe/London)`);
+    expect(json(before.blocks)).toContain(
+      `*On-Call Engineer*: <@${scheduled}> until Mon 7 Jan 2030 09:00 (Europe/London)`,
+    );
     // Either side of the next Monday's hand-off, two people (a weekday is the next one, never today).
     const early = await ask(bot, 'oncall monday 08:00');
     const late = await ask(bot, 'oncall monday at 10:00');
@@ -166,9 +170,11 @@ describe('/incident oncall with a weekly rotation', () => {
 
   it('a later override for someone outside the rotation keeps its start through Confirm', async () => {
     const question = await ask(bot, 'oncall override <@U0ZOE> from 2030-02-04 09:00 for 2h', 'U0BOSS');
-    expect(question.text).toContain('from Mon 4 Feb 09:00 (Europe/London) until Mon 4 Feb 11:00 (Europe/London)?');
+    expect(question.text).toContain(
+      'from Mon 4 Feb 2030 09:00 (Europe/London) until Mon 4 Feb 2030 11:00 (Europe/London)?',
+    );
     const done = await confirmed(bot, question, 'U0BOSS');
-    expect(done.text).toContain('<@U0ZOE> will be on call for *On-Call Engineer* from Mon 4 Feb 09:00');
+    expect(done.text).toContain('<@U0ZOE> will be on call for *On-Call Engineer* from Mon 4 Feb 2030 09:00');
     const { rows } = await bot.db.query<{ user_id: string; starts_at: Date }>(
       'SELECT user_id, starts_at FROM oncall_overrides ORDER BY id DESC LIMIT 1',
     );

@@ -47,10 +47,12 @@ describe('a resolved incident reopened', () => {
     await eventually(async () => expect((await row(inc.incidentId)).status).toBe('resolved'));
     await eventually(() => expect(dmText()).toContain('*resolved* by'));
     // The resolution cancelled the "unresolved" timer (3 s after the declaration), unless a loaded machine took the
-    // declaration, acknowledgement and resolution past those 3 s (then it had fired).
+    // declaration, acknowledgement and resolution past those 3 s: then it had fired, or, due but not yet claimed by a
+    // loop that busy, it was cancelled all the same (CI saw both).
     const first = (await jobs(inc.incidentId)).find((j) => j.key === 'unresolved')!;
     const resolvedAt = (await row(inc.incidentId)).resolved_at!;
-    expect(first.state).toBe(resolvedAt < first.due_at ? 'cancelled' : 'done');
+    if (resolvedAt < first.due_at) expect(first.state).toBe('cancelled');
+    else expect(['cancelled', 'done']).toContain(first.state);
 
     // Work on it after a resolution is refused, and says how to reopen.
     b.fake.reset();
@@ -241,7 +243,7 @@ describe('a resolved incident reopened', () => {
     await eventually(() => expect(dmNow()).toContain('*resolved* by'));
     expect(dmNow()).not.toContain(ACTION.acknowledge);
     await b.command('reopen stuck again', { channel_id: inc.channelId, user_id: 'U0REPORTER' });
-    await eventually(() => expect(dmNow()).toContain('The incident was *reopened* by <@U0REPORTER>'), 1500);
+    await eventually(() => expect(dmNow()).toContain('The incident was *reopened* by <@U0REPORTER>'), 15_000);
     expect(dmNow()).toContain(ACTION.acknowledge);
     // Acknowledged from that DM: the incident is, and the DM says so.
     await acknowledgeInDm(b, dm, inc.incidentId, 'U0ONCALL');

@@ -300,7 +300,9 @@ describe("an incident opened from alerts is public only once a person publishes,
     // page makes public from declaration when a person declares it.
     const summary = 'ALERT-SUMMARY db-primary-eu-1 pool 98%';
     const res = await postAlerts(bot.baseUrl, '/hooks/alerts', genericAlert({ key: 'status-alert', summary }));
-    expect(res.status).toBe(202);
+    // A 503 once in CI, right after the describe above renamed a table of the same pooled schema away and back: its
+    // body says which (no connection, no answer in time, or refused).
+    expect(res.status, res.text).toBe(202);
     await inboxDone(bot.db);
     const incident = await waitUntil('the card', async () => {
       const i = (await incidentsOfSource(bot.db, 'integration-metrics'))[0];

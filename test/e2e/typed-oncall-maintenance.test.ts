@@ -1,27 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../src/runbook/runbook.js';
 import { BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { type BotHarness, INCIDENTS_CHANNEL_ID, startBot } from '../support/bot-harness.js';
 import { stateValue } from '../support/slack-request.js';
-import { testRunbookData, WEEKLY_ON_CALL, withRotation } from '../support/test-runbook.js';
+import { rotationMaintenanceRunbook } from '../support/test-runbook.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (v: unknown) => JSON.stringify(v);
 const SECRET = 'tok-supersecret-98765';
 const LEAK = /supersec|98765/;
-
-/** A runbook file with a role on a rotation (for overrides) and a maintenance process (for windows by hand). */
-function runbook() {
-  const data = withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', WEEKLY_ON_CALL);
-  return parseRunbook({
-    ...data,
-    maintenance: {
-      notice_before: '1h',
-      process: { before: ['Notify users'], during: ['Watch the metrics'], after: ['Smoke test'] },
-      windows: { quarterly: { title: 'Quarterly Maintenance', tasks: ['Disaster recovery drill'] } },
-    },
-  });
-}
 
 /** A COMMAND_ENV value typed in an on-call override and a maintenance window is masked where it is stored and shown. */
 describe('secret values typed in on-call overrides and maintenance windows', () => {
@@ -41,7 +27,9 @@ describe('secret values typed in on-call overrides and maintenance windows', () 
   beforeAll(async () => {
     bot = await startBot({
       incidentsChannel: true,
-      runbook: runbook(),
+      runbook: rotationMaintenanceRunbook({
+        quarterly: { title: 'Quarterly Maintenance', tasks: ['Disaster recovery drill'] },
+      }),
       env: { COMMAND_ENV: 'AUDIT_API_TOKEN', AUDIT_API_TOKEN: SECRET },
     });
   });

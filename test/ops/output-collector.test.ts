@@ -56,6 +56,19 @@ describe('the output collector', () => {
     expect(c.finish().found?.last).toEqual(['ERROR upload 10% 50% 100%\tdone']);
   });
 
+  it('shows the tail as a terminal would: colours and cursor moves dropped, a progress bar at its last state, CRLF as lines', () => {
+    const c = createOutputCollector({ maxFullBytes: 1000, maxTailChars: 200 });
+    c.push('\u001b[1;31mERROR\u001b[0m disk full\u001b[K\r\n');
+    c.push('upload  10%\rupload  50%\rupload 100%\n');
+    c.push('spinner |\b/\b-\u0007 done\r\n');
+    c.push('\u001b]0;title\u0007ok\u001b(B\u001b[2A');
+    const { tail, full } = c.finish();
+    expect(tail).toBe('ERROR disk full\nupload 100%\nspinner - done\nok');
+    expect(c.tail()).toBe(tail);
+    // The file keeps what the command printed.
+    expect(full).toContain('\u001b[1;31mERROR');
+  });
+
   it('finds nothing without lookFor', () => {
     const c = createOutputCollector({ maxFullBytes: 100, maxTailChars: 100 });
     c.push('ERROR\n');

@@ -196,3 +196,15 @@ describe('runCommand: the start of a known value whose rest never comes', () => 
     for (const tail of seen) expect(tail).not.toContain('s3cret');
   });
 });
+
+describe('runCommand: the tail shown as a terminal shows it', () => {
+  it('masks a known value that only a carriage return or a backspace puts together on screen', async () => {
+    const secret = 'hunter2-long-secret';
+    const r = await runCommand(['sh', '-c', `printf 'token x${secret.slice(1)}\\rtoken h\\nkey ${secret}X\\b\\b\\n'`], {
+      secrets: [secret],
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.tail).not.toContain(secret);
+    expect(r.tail).toContain('token ***');
+  });
+});

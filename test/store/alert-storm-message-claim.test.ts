@@ -161,6 +161,42 @@ forEachDatabase((ctx) => {
     }
   });
 
+  it('a row another replica inserts while the claim runs, then taken: the claim it took is read from the row locked', async () => {
+    // Replica A's step inserts the storm's row and its claim is refused (Slack answered an error: it may have posted),
+    // uncommitted; replica B's step claims meanwhile: its statement began before A's row was there, waits on the
+    // conflict, and once A commits takes the row. B must look for A's post first: retakenFrom is A's claim.
+    const other = ctx.test.connectAgain();
+    try {
+      let since: Date | undefined;
+      let b: ReturnType<typeof claimStormMessage> | undefined;
+      await ctx.db.transaction(async (tx) => {
+        await claimStormMessage(tx, 's', 1, STORM_WINDOW_MS, 'storm:1:everyone');
+        await stormMessageRefused(tx, 's', 'storm:1:everyone', true);
+        const { rows } = await tx.query<{ posting_since: Date; pid: number }>(
+          'SELECT posting_since, pg_backend_pid() AS pid FROM alert_storm_messages',
+        );
+        since = new Date(rows[0]!.posting_since);
+        b = claimStormMessage(other, 's', 2, STORM_WINDOW_MS, 'storm:2:everyone');
+        // B's statement is waiting on A's row before A commits.
+        for (let tries = 0; ; tries++) {
+          const waiting = await other.query('SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [
+            rows[0]!.pid,
+          ]);
+          if (waiting.rows.length > 0) break;
+          if (tries > 200) throw new Error('the second claim never waited on the first');
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      });
+      expect(await b).toEqual({
+        kind: 'new',
+        incidents: [1, 2],
+        retakenFrom: { mark: 'storm:1:everyone', since },
+      });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a claim given back (nowhere to post) as another step claims: that step is told of it in one answer, not of none', async () => {
     await claimStormMessage(ctx.db, 's', 1, STORM_WINDOW_MS, 'storm:1:everyone');
     // Step 1 gives its claim back (keepStormMessage with nowhere to post) just after step 2's first statement ran.

@@ -1,20 +1,28 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Checklists } from '../../src/incidents/checklist.service.js';
-import { CHECKLIST_POST_MAX_ATTEMPTS, ChecklistMessages } from '../../src/incidents/checklist-messages.js';
-import { ChatPlatformError, DomainError } from '../../src/incidents/errors.js';
+import {
+  CHECKLIST_POST_MAX_ATTEMPTS,
+  CHECKLIST_TELL_MAX_ATTEMPTS,
+  type ChecklistMessages,
+} from '../../src/incidents/checklist-messages.js';
+import { DomainError } from '../../src/incidents/errors.js';
 import { PlaybookService } from '../../src/incidents/playbook.service.js';
-import type {
-  ChecklistGivenUp,
-  ChecklistMarker,
-  ChecklistView,
-  Logger,
-  PlaybookChat,
-} from '../../src/incidents/ports.js';
+import type { Logger } from '../../src/incidents/ports.js';
 import type { Incident } from '../../src/incidents/types.js';
 import type { Playbook } from '../../src/runbook/playbooks.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import type { Database } from '../../src/store/db.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
+import {
+  type ChecklistSlack,
+  checklistSweeper,
+  givingUpTests,
+  keptLog as log,
+  checklistSlack as slack,
+  stateOf,
+  sweepUntilGivenUp,
+  sweepUntilRecorded as untilRecorded,
+} from '../support/checklist-post-slack.js';
 import { flaky } from '../support/flaky-db.js';
 import { untilPasses } from '../support/incident-flow.js';
 import { testRunbookData } from '../support/test-runbook.js';
@@ -45,86 +53,6 @@ const runbook = parseRunbook({
 });
 const playbook = runbook.playbooks.find((p) => p.id === 'db-failover') as Playbook;
 
-const lostAnswer = () => new ChatPlatformError('request_error', 'Slack did not answer while posting the playbook.');
-
-/**
- * The incident channel: the checklists posted (each with its marker), their redraws. `next` says what the next post
- * does: answered (default); `hang`, taken and never answered (its process dies there; `answer` lets it go on, failing);
- * `lost`, taken and its answer lost; `untaken`, not taken, its answer lost all the same; `refused`, refused outright.
- * `state.refusing`: every post refused outright. `told`: the direct messages saying a checklist was given up.
- */
-function slack() {
-  const posts: { ts: string; marker: ChecklistView['attachment']; view: ChecklistView }[] = [];
-  const updates: { ts: string; view: ChecklistView }[] = [];
-  const looks: ChecklistMarker[] = [];
-  const told: { userId: string; given: ChecklistGivenUp }[] = [];
-  let next: 'answer' | 'hang' | 'lost' | 'untaken' | 'refused' = 'answer';
-  let answer: () => void = () => {};
-  let n = 0;
-  const state = { unreadable: false, refusing: false };
-  const chat = {
-    async postPlaybook(_p: unknown, view: ChecklistView) {
-      const mode = next;
-      next = 'answer';
-      if (mode === 'untaken') throw lostAnswer();
-      if (mode === 'refused' || state.refusing)
-        throw new ChatPlatformError('not_in_channel', 'The bot is not in that channel.');
-      const ts = `1700000000.${String(++n).padStart(6, '0')}`;
-      posts.push({ ts, marker: view.attachment, view });
-      if (mode === 'lost') throw lostAnswer();
-      if (mode === 'hang') {
-        await new Promise<void>((r) => {
-          answer = r;
-        });
-        throw new Error('the process died here');
-      }
-      return ts;
-    },
-    async findPlaybookPost(_p: unknown, marker: ChecklistMarker) {
-      looks.push(marker);
-      if (state.unreadable) throw new ChatPlatformError('missing_scope', 'Slack refused to read the channel.');
-      if (marker.kind !== 'attached') return null;
-      const mine = posts.filter(
-        (p) => p.marker?.incidentId === marker.incidentId && p.marker.attachment === marker.attachment,
-      );
-      return mine.at(-1)?.ts ?? null;
-    },
-    async deletePlaybook() {},
-    async updatePlaybook(_p: unknown, ts: string, view: ChecklistView) {
-      updates.push({ ts, view });
-    },
-    async postNote() {},
-    async tellChecklistGivenUp(userId: string, given: ChecklistGivenUp) {
-      told.push({ userId, given });
-    },
-    isMember: async () => true,
-    isPrivateChannel: async () => false,
-    permalink: async (_p: unknown, ts: string) => `https://slack.example/${ts}`,
-  };
-  return {
-    chat: chat as unknown as PlaybookChat,
-    posts,
-    updates,
-    looks,
-    told,
-    state,
-    next(mode: typeof next) {
-      next = mode;
-    },
-    answer: () => answer(),
-  };
-}
-
-function log() {
-  const said: { level: string; text: string }[] = [];
-  const keep =
-    (level: string) =>
-    (...args: unknown[]) =>
-      said.push({ level, text: args.map(String).join(' ') });
-  const l: Logger = { info: keep('info'), warn: keep('warn'), error: keep('error') };
-  return { log: l, said };
-}
-
 forEachDatabase((ctx) => {
   beforeEach(() => ctx.truncate());
 
@@ -142,19 +70,11 @@ forEachDatabase((ctx) => {
     incident = (await getIncident(ctx.db, i.id))!;
   });
 
-  const service = (db: Database, s: ReturnType<typeof slack>) =>
+  const service = (db: Database, s: ChecklistSlack) =>
     new PlaybookService(db, s.chat as never, runbook, { atomCli: 'atom-cli', checklistPostLeaseMs: LEASE_MS }, quiet);
-  const attach = (db: Database, s: ReturnType<typeof slack>) => service(db, s).attach(incident.id, playbook.id, USER);
-  const sweeper = (s: ReturnType<typeof slack>, l: Logger = quiet, leaseMs = LEASE_MS) =>
-    new ChecklistMessages(
-      'attached',
-      ctx.db,
-      s.chat,
-      new Checklists(ctx.db, s.chat, runbook, l),
-      runbook.playbooks,
-      l,
-      leaseMs,
-    );
+  const attach = (db: Database, s: ChecklistSlack) => service(db, s).attach(incident.id, playbook.id, USER);
+  const sweeper = (s: ChecklistSlack, l: Logger = quiet, leaseMs = LEASE_MS) =>
+    checklistSweeper(ctx.db, 'attached', s, runbook, l, leaseMs);
   const row = async () =>
     (
       await ctx.db.query<{ message_ts: string | null; message_given_up_at: Date | null }>(
@@ -162,17 +82,9 @@ forEachDatabase((ctx) => {
         [incident.id, playbook.id],
       )
     ).rows[0];
-  const sweepUntilRecorded = async (sweep: ChecklistMessages) =>
-    untilPasses(
-      async () => {
-        await sweep.sweep();
-        expect((await row())?.message_ts).not.toBeNull();
-      },
-      LEASE_MS * 4 + 5_000,
-    );
-  const tick = (s: ReturnType<typeof slack>, key: string) =>
+  const sweepUntilRecorded = (sweep: ChecklistMessages) => untilRecorded(sweep, row, LEASE_MS * 4 + 5_000);
+  const tick = (s: ChecklistSlack, key: string) =>
     new Checklists(ctx.db, s.chat, runbook, quiet).done({ kind: 'incident', incident }, playbook.id, key, USER);
-  const stateOf = (v: ChecklistView | undefined, key: string) => v?.statuses[key]?.state ?? 'open';
 
   describe('a process that dies after Slack took the checklist (no answer), before it recorded where', () => {
     it('the attachment is held while it could still record it; then the sweep finds the post by its marker, records it and draws it as it stands: one message in the incident channel, kept up to date', async () => {
@@ -184,7 +96,7 @@ forEachDatabase((ctx) => {
       const dying = attach(f.db, s).catch((e: unknown) => e);
       await untilPasses(async () => expect(s.posts).toHaveLength(1), 5_000);
       const [post] = s.posts;
-      expect(post!.marker).toMatchObject({ incidentId: incident.id });
+      expect(post!.view.attachment).toMatchObject({ incidentId: incident.id });
       expect(await row()).toMatchObject({ message_ts: null });
       // Its buttons are up: a step ticked meanwhile is recorded, and shown nowhere (no message on the record).
       await tick(s, 'detection.0');
@@ -303,60 +215,135 @@ forEachDatabase((ctx) => {
     expect(s.posts[1]!.ts).not.toBe(old);
   });
 
-  it("the incident channel's history unreadable: nothing is posted blind; tried again with growing waits, then given up, said in the log and on the record", async () => {
-    const s = slack();
-    s.state.unreadable = true;
-    s.next('untaken');
-    await attach(ctx.db, s).catch(() => null);
-    const l = log();
-    const sweep = sweeper(s, l.log, 30);
-    await untilPasses(async () => {
-      await sweep.sweep();
-      expect((await row())?.message_given_up_at).not.toBeNull();
-    }, 15_000);
-    expect(s.looks).toHaveLength(CHECKLIST_POST_MAX_ATTEMPTS);
-    expect(s.posts).toEqual([]);
-    expect(l.said.filter((x) => x.level === 'error').map((x) => x.text)).toEqual([
-      expect.stringMatching(
-        /incident \d+'s playbook db-failover .*gave up finding or posting its checklist after 8 attempts .*detach the playbook and attach it again/,
-      ),
-    ]);
-    await new Promise((r) => setTimeout(r, 200));
-    await sweep.sweep();
-    expect(s.looks).toHaveLength(CHECKLIST_POST_MAX_ATTEMPTS);
+  givingUpTests({
+    names: {
+      unreadable:
+        "the incident channel's history unreadable: nothing is posted blind; tried again with growing waits, then given up, said in the log and on the record",
+      refused:
+        "Slack refusing the checklist outright till the sweep gives up: the person who attached it is told once, on giving up, with Slack's answer and what to do",
+    },
+    sweeper,
+    row,
+    unposted: (s) => attach(ctx.db, s),
+    refused: (s) => {
+      s.state.refusing = true;
+      return attach(ctx.db, s);
+    },
+    givenUpLog:
+      /incident \d+'s playbook db-failover .*gave up finding or posting its checklist after 8 attempts .*detach the playbook and attach it again/,
+    told: async () => ({
+      userId: USER,
+      given: {
+        kind: 'attached',
+        incidentNumber: 42,
+        private: false,
+        playbookId: 'db-failover',
+        playbookTitle: 'Database failover',
+        channelId: CHANNEL,
+        error: 'not_in_channel',
+        attempts: CHECKLIST_POST_MAX_ATTEMPTS,
+      },
+    }),
   });
 
-  it("Slack refusing the checklist outright till the sweep gives up: the person who attached it is told once, on giving up, with Slack's answer and what to do", async () => {
-    const s = slack();
-    s.state.refusing = true;
-    await attach(ctx.db, s).catch(() => null);
-    const sweep = sweeper(s, quiet, 30);
-    await untilPasses(async () => {
+  describe('the direct message saying it was given up refused (Slack, the network)', () => {
+    const giveUp = async (s: ChecklistSlack, l: Logger) => {
+      s.state.refusing = true;
+      await attach(ctx.db, s).catch(() => null);
+      const sweep = sweeper(s, l, 30);
+      await sweepUntilGivenUp(sweep, row);
+      return sweep;
+    };
+
+    it('is tried again by the sweep with growing waits (due on the record, not in memory) until Slack takes it: told once', async () => {
+      const s = slack();
+      s.state.tellRefused = 2;
+      const l = log();
+      const sweep = await giveUp(s, l.log);
+      expect(s.told).toEqual([]);
+      const due = (
+        await ctx.db.query<{ tell_due_at: Date | null }>(
+          'SELECT tell_due_at FROM incident_playbooks WHERE incident_id = $1',
+          [incident.id],
+        )
+      ).rows[0]?.tell_due_at;
+      expect(due).not.toBeNull();
+      expect(s.state.tellTries).toBe(1);
+      await untilPasses(async () => {
+        await sweep.sweep();
+        expect(s.told).toHaveLength(1);
+      }, 10_000);
+      expect(s.state.tellTries).toBe(3);
+      // Not tried again before its wait, as the record said it (its first wait is the test's 30 ms: a sweep made "at
+      // once" after the first try could come after it on a loaded machine, so the times are compared instead).
+      expect(s.state.tellTimes[1]!).toBeGreaterThanOrEqual(due!.getTime());
+      expect(s.told[0]).toMatchObject({ userId: USER, given: { error: 'not_in_channel', attempts: 8 } });
+      expect(l.said.filter((x) => x.level === 'warn' && /could not tell U0RESPONDER/.test(x.text))).toHaveLength(2);
+      // Told: never again.
+      await new Promise((r) => setTimeout(r, 300));
       await sweep.sweep();
-      const given = (await row())?.message_given_up_at;
-      // Not before it is given up.
-      if (!given) expect(s.told).toEqual([]);
-      expect(given).not.toBeNull();
-    }, 15_000);
-    expect(s.posts).toEqual([]);
-    expect(s.told).toEqual([
-      {
-        userId: USER,
-        given: {
-          kind: 'attached',
-          incidentNumber: 42,
-          playbookId: 'db-failover',
-          playbookTitle: 'Database failover',
-          channelId: CHANNEL,
-          error: 'not_in_channel',
-          attempts: CHECKLIST_POST_MAX_ATTEMPTS,
-        },
-      },
-    ]);
-    // Given up: told no more.
-    await new Promise((r) => setTimeout(r, 200));
-    await sweep.sweep();
-    expect(s.told).toHaveLength(1);
+      expect(s.state.tellTries).toBe(3);
+    });
+
+    it('taken by Slack with its answer lost: the next try finds it sent and does not say it again (unreadable history: said again, never not at all)', async () => {
+      for (const unreadable of [false, true]) {
+        const s = slack();
+        s.state.tellLost = 1;
+        const sweep = await giveUp(s, quiet);
+        s.state.unreadable = unreadable;
+        expect(s.told).toHaveLength(1);
+        await untilPasses(async () => {
+          await sweep.sweep();
+          expect(s.state.tellLooks).toBe(1);
+        }, 10_000);
+        // Settled: no telling due, none made after.
+        const due = await ctx.db.query('SELECT tell_due_at FROM incident_playbooks WHERE incident_id = $1', [
+          incident.id,
+        ]);
+        expect(due.rows[0]?.tell_due_at ?? null, `unreadable: ${unreadable}`).toBeNull();
+        expect(s.told, `unreadable: ${unreadable}`).toHaveLength(unreadable ? 2 : 1);
+        expect(s.state.tellTries).toBe(unreadable ? 2 : 1);
+        await new Promise((r) => setTimeout(r, 300));
+        await sweep.sweep();
+        expect(s.told).toHaveLength(unreadable ? 2 : 1);
+        await ctx.db.query('DELETE FROM incident_playbooks WHERE incident_id = $1', [incident.id]);
+      }
+    });
+
+    it('refused every time: given up after a bounded number of tries, said in the log', async () => {
+      const s = slack();
+      s.state.tellRefused = 1_000;
+      const l = log();
+      const sweep = await giveUp(s, l.log);
+      await untilPasses(async () => {
+        await sweep.sweep();
+        expect(l.said.filter((x) => x.level === 'error' && /could not tell/.test(x.text))).toHaveLength(1);
+      }, 20_000);
+      expect(s.state.tellTries).toBe(CHECKLIST_TELL_MAX_ATTEMPTS);
+      expect(l.said.filter((x) => x.level === 'error').at(-1)?.text).toMatch(
+        /could not tell U0RESPONDER that the checklist of incident \d+'s playbook db-failover was given up, after 6 tries/,
+      );
+      await new Promise((r) => setTimeout(r, 1_500));
+      await sweep.sweep();
+      expect(s.state.tellTries).toBe(CHECKLIST_TELL_MAX_ATTEMPTS);
+      expect(s.told).toEqual([]);
+    });
+
+    it('its process dying after marking it given up, before telling: the sweep tells once the hold runs out', async () => {
+      const s = slack();
+      const l = log();
+      s.state.refusing = true;
+      await attach(ctx.db, s).catch(() => null);
+      // Given up by a process that died at once (its hold, as the giving up sets it, left to run out).
+      await ctx.db.query(
+        `UPDATE incident_playbooks SET message_lease_until = NULL, message_given_up_at = now(),
+           message_given_up_why = 'not_in_channel', message_attempts = 8, tell_due_at = now(), tell_attempts = 1
+         WHERE incident_id = $1`,
+        [incident.id],
+      );
+      await sweeper(s, l.log, 30).sweep();
+      expect(s.told).toMatchObject([{ userId: USER, given: { error: 'not_in_channel', attempts: 8 } }]);
+    });
   });
 
   it('a playbook the bot attached (nobody did) given up: its commander is told', async () => {
@@ -367,11 +354,17 @@ forEachDatabase((ctx) => {
     await service(ctx.db, s)
       .attach(incident.id, playbook.id, null, true)
       .catch(() => null);
-    const sweep = sweeper(s, quiet, 30);
-    await untilPasses(async () => {
-      await sweep.sweep();
-      expect((await row())?.message_given_up_at).not.toBeNull();
-    }, 15_000);
+    await sweepUntilGivenUp(sweeper(s, quiet, 30), row);
     expect(s.told.map((t) => t.userId)).toEqual(['U0COMMANDER']);
+  });
+
+  it('a playbook the bot attached to an incident nobody commands given up: who declared the incident is told', async () => {
+    const s = slack();
+    s.state.refusing = true;
+    await service(ctx.db, s)
+      .attach(incident.id, playbook.id, null, true)
+      .catch(() => null);
+    await sweepUntilGivenUp(sweeper(s, quiet, 30), row);
+    expect(s.told.map((t) => t.userId)).toEqual([USER]);
   });
 });

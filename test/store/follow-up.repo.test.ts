@@ -12,8 +12,9 @@ import {
   upsertRunbookItem,
 } from '../../src/store/action-item.repo.js';
 import { insertEvent } from '../../src/store/event.repo.js';
-import { openIncidentsFor, peopleOfIncident, resolvedSince } from '../../src/store/home.repo.js';
+import { openIncidentsFor, peopleOfIncident, peopleOfIncidents, resolvedSince } from '../../src/store/home.repo.js';
 import { insertIncident, nextIncidentNumber, updateIncident } from '../../src/store/incident.repo.js';
+import { insertPages, recordDeliveries } from '../../src/store/page.repo.js';
 import {
   getPostmortemDocument,
   insertPostmortemVersion,
@@ -230,6 +231,35 @@ forEachDatabase((ctx) => {
       expect((await peopleOfIncident(ctx.db, owned.id)).sort()).toEqual([ME, 'U0OTHER']);
       expect(other.severity).toBe(0);
       expect(reported.reporterId).toBe(ME);
+    });
+
+    it('counts no one a page could not reach at all (an unknown user, a user group Slack would not expand) as part of the incident', async () => {
+      const paged = await declare('paged', { severity: 1 });
+      const { rows } = await ctx.db.query<{ id: number }>(
+        `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at, state)
+         VALUES ($1, 'declared', 'declared', 'on_call', now(), 'done') RETURNING id`,
+        [paged.id],
+      );
+      const [page] = await insertPages(ctx.db, [
+        { incidentId: paged.id, jobId: Number(rows[0]!.id), role: 'on_call', rule: 'declared' },
+      ]);
+      await recordDeliveries(
+        ctx.db,
+        page!.id,
+        ['U0REACHED', 'U0GONE', 'S0NOGROUP'],
+        new Map(),
+        new Map([
+          ['U0GONE', 'user_not_found'],
+          ['S0NOGROUP', 'no_such_subteam'],
+        ]),
+      );
+      expect(await peopleOfIncident(ctx.db, paged.id)).toContain('U0REACHED');
+      expect(await peopleOfIncident(ctx.db, paged.id)).not.toContain('U0GONE');
+      expect((await peopleOfIncidents(ctx.db, [paged.id])).get(paged.id)).toContain('U0REACHED');
+      expect((await peopleOfIncidents(ctx.db, [paged.id])).get(paged.id)).not.toContain('S0NOGROUP');
+      // Their Home tabs do not list it as theirs.
+      expect((await openIncidentsFor(ctx.db, TEAM, 'U0REACHED', 10)).incidents[0]?.mine).toBe(true);
+      expect((await openIncidentsFor(ctx.db, TEAM, 'U0GONE', 10)).incidents[0]?.mine).toBe(false);
     });
   });
 

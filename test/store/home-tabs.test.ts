@@ -32,10 +32,17 @@ forEachDatabase(
 
     it('runs at most maxActive publishes at once, and a person asked for again while publishing is published after', async () => {
       const home = tabs({ maxActive: 2, settleMs: 10, minIntervalMs: 100 });
-      fake.failNext('views.publish', { delayMs: 150 }, 6);
+      // U0A's publish is under way once its call reached the fake Slack (`when` is asked as a call arrives, before its
+      // delay), not after a fixed time: a loaded machine can take longer to build and send it.
+      let arrived!: () => void;
+      const aPublishing = new Promise<void>((r) => (arrived = r));
+      fake.failNext('views.publish', { delayMs: 150 }, 6, (args) => {
+        if (args.user_id === 'U0A') arrived();
+        return true;
+      });
       const people = ['U0A', 'U0B', 'U0C', 'U0D', 'U0E'];
       home.refresh('T0001', people);
-      await new Promise((r) => setTimeout(r, 60));
+      await aPublishing;
       home.refresh('T0001', ['U0A']); // U0A is being published: once more, afterwards
       await home.idle();
       const calls = fake.callsTo('views.publish');

@@ -210,18 +210,20 @@ forEachDatabase(
 
       it('a process showing a change holds it while Slack is slow: no other process takes it until it lets go', async () => {
         const { incident } = await declared();
-        const f = new ChangeFollowups(ctx.db, logger.log, async () => {}, 600);
+        // A lease of 3 s, renewed each second, held for 2.5 leases: a renewal may come up to 2 s late (a loaded machine's
+        // timers and queries) before another process could take it; with 600 ms, 400 ms late was enough.
+        const f = new ChangeFollowups(ctx.db, logger.log, async () => {}, 3000);
         const id = await ctx.db.transaction((tx) =>
           f.keep(tx, { incident, notice: { kind: 'renamed', actorId: 'U', from: 'x' }, pages: false, resolved: false }),
         );
         const release = f.hold(id);
-        await new Promise((r) => setTimeout(r, 1500));
+        await new Promise((r) => setTimeout(r, 7500));
         expect(await claimStaleFollowups(ctx.db, 'another', 5, 60_000)).toEqual([]);
         release();
-        // Let go: its lease (600 ms) runs out unrenewed, and another process takes it then (polled for, up to 3 s,
-        // rather than a fixed second).
+        // Let go: its lease (3 s) runs out unrenewed, and another process takes it then (polled for, up to 10 s,
+        // rather than a fixed time).
         let taken: unknown[] = [];
-        for (const until = Date.now() + 3000; taken.length === 0 && Date.now() < until; ) {
+        for (const until = Date.now() + 10_000; taken.length === 0 && Date.now() < until; ) {
           await new Promise((r) => setTimeout(r, 50));
           taken = (await claimStaleFollowups(ctx.db, 'another', 5, 60_000)).map((r) => r.id);
         }
@@ -763,12 +765,24 @@ forEachDatabase(
         let last: string | null = null;
         let slow = true;
         const render = (i: Incident) => `SEV-${i.severity} ${i.commanderId ?? '-'}`;
+        // The severity change's update under way, and the other replica's acknowledgement done: each awaited, not a
+        // fixed 50 ms and 300 ms, which a loaded machine can overrun (the acknowledgement then committing first, or its
+        // update coming after the held one, and the order below different).
+        let underWay = () => {};
+        const started = new Promise<void>((r) => {
+          underWay = r;
+        });
+        let acknowledged = () => {};
+        const ackDone = new Promise<void>((r) => {
+          acknowledged = r;
+        });
         chat.port.refreshCard = async (i: Incident) => {
           if (slow) {
             // This replica's update is applied after the other replica's, but the other replica's answer is written
             // down after this one's: what was last sent says what Slack no longer shows.
             slow = false;
-            await new Promise((r) => setTimeout(r, 300));
+            underWay();
+            await Promise.race([ackDone, new Promise((r) => setTimeout(r, 10_000).unref())]);
             sent.push(render(i));
             last = 'SEV-2 UCMD';
             return;
@@ -783,8 +797,9 @@ forEachDatabase(
         };
         const replica = new IncidentService(ctx.db, chat.port, logger.log);
         const sev = service.changeSeverity(incident.id, 'UCMD', 2, 'act:cross-sev');
-        await new Promise((r) => setTimeout(r, 50));
+        await started;
         await replica.acknowledge(incident.id, 'UCMD', 'act:cross-ack');
+        acknowledged();
         await sev;
         // Slack applied: the other replica's card, then this one's older one, then this one's again as it is now.
         expect(sent).toEqual(['SEV-2 UCMD', 'SEV-2 -', 'SEV-2 UCMD']);

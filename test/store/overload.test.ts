@@ -37,8 +37,17 @@ describe('an exhausted connection pool', () => {
   it('is reported as overload (try again), not as an unreachable database', async () => {
     const service = new IncidentService(db, noChat, quiet);
     let release!: () => void;
-    const held = db.transaction(() => new Promise<void>((r) => (release = r)));
-    await new Promise((r) => setTimeout(r, 50));
+    let holding!: () => void;
+    const inUse = new Promise<void>((r) => (holding = r));
+    const held = db.transaction(
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+          holding();
+        }),
+    );
+    // Once the transaction has its connection (a fixed 50 ms: a loaded machine may still be connecting).
+    await inUse;
     expect(db.saturated()).toBe(true); // the one connection is in use
     const attempt = service.declare({ teamId: 'T1', reporterId: 'U1', title: 'busy', severity: 1, requestKey: 'k1' });
     await expect(attempt).rejects.toBeInstanceOf(DatabaseBusyError);

@@ -40,10 +40,15 @@ forEachDatabase((suite) => {
   it("finds each timer's own job's pages, by its key; a key of another form finds none", async () => {
     const { incidentId, first, second } = await twoJobs();
     expect(await failedPagesOf(suite.db, incidentId, pageFailedKey(first))).toEqual([
-      { role: 'on_call', error: 'Slack answered 500' },
+      { role: 'on_call', error: 'Slack answered 500', failed: true },
     ]);
     expect(await failedPagesOf(suite.db, incidentId, pageFailedKey(second))).toEqual([
-      { role: 'cto', error: 'Slack answered 503', missed: ['U0CTO2'] },
+      {
+        role: 'cto',
+        error: 'Slack answered 503',
+        failed: false,
+        missed: { userIds: ['U0CTO2'], errors: ['Slack answered 503'] },
+      },
     ]);
     for (const key of [
       `page_failed@job:0${first}`,

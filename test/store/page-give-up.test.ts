@@ -288,7 +288,7 @@ forEachDatabase((suite) => {
               role: 'senior_devops',
               roleName: 'Senior DevOps Engineer',
               userIds: ['U0SENIOR2'],
-              error: 'Slack answered 500',
+              errors: ['Slack answered 500'],
             },
           ],
           commanderId: 'U0CMD',
@@ -323,15 +323,15 @@ forEachDatabase((suite) => {
       const paged = chat.seen.notices.filter((n) => n.kind === 'paged');
       expect(paged.map((n) => [n.roleName, n.userIds, n.missed])).toEqual([
         ['On-Call Engineer', ['U0ONCALL'], undefined],
-        ['Senior DevOps Engineer', ['U0SENIOR'], { userIds: ['U0SENIOR2'], error: 'Slack answered 500' }],
+        ['Senior DevOps Engineer', ['U0SENIOR'], { userIds: ['U0SENIOR2'], errors: ['Slack answered 500'] }],
       ]);
       expect(renderNotice(incident, paged[1]!, twoSeniors.severities).text).toContain(
         ':warning: Never reached: <@U0SENIOR2> (Slack answered: Slack answered 500). Slack refused the direct message try after try for about ten minutes, so the bot stopped trying: call them or reach them another way.',
       );
       const events = await eventsOf('paged');
-      expect(events.map((d) => [d.role, d.userIds, d.missed, d.missedError])).toEqual([
+      expect(events.map((d) => [d.role, d.userIds, d.missed, d.missedErrors])).toEqual([
         ['on_call', ['U0ONCALL'], undefined, undefined],
-        ['senior_devops', ['U0SENIOR'], ['U0SENIOR2'], 'Slack answered 500'],
+        ['senior_devops', ['U0SENIOR'], ['U0SENIOR2'], ['Slack answered 500']],
       ]);
       expect(await declaredJob()).toMatchObject({ state: 'done' });
       expect(await eventsOf('page_failed')).toEqual([]);
@@ -355,7 +355,7 @@ forEachDatabase((suite) => {
           kind: 'page_failed',
           roles: [],
           missed: [
-            { role: 'on_call', roleName: 'On-Call Engineer', userIds: ['U0ONCALL2'], error: 'Slack answered 500' },
+            { role: 'on_call', roleName: 'On-Call Engineer', userIds: ['U0ONCALL2'], errors: ['Slack answered 500'] },
           ],
           commanderId: null,
         },

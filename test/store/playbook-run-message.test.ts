@@ -1,23 +1,23 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Checklists } from '../../src/incidents/checklist.service.js';
-import { CHECKLIST_POST_MAX_ATTEMPTS, ChecklistMessages } from '../../src/incidents/checklist-messages.js';
+import { CHECKLIST_POST_MAX_ATTEMPTS, type ChecklistMessages } from '../../src/incidents/checklist-messages.js';
 import { ChatPlatformError, DomainError } from '../../src/incidents/errors.js';
 import { PlaybookRuns } from '../../src/incidents/playbook-run.service.js';
-import type {
-  ChecklistGivenUp,
-  ChecklistMarker,
-  ChecklistView,
-  Logger,
-  PlaybookChat,
-  PlaybookNote,
-} from '../../src/incidents/ports.js';
-import type { Playbook } from '../../src/runbook/playbooks.js';
-import { parseRunbook } from '../../src/runbook/runbook.js';
+import type { Logger } from '../../src/incidents/ports.js';
 import type { Database } from '../../src/store/db.js';
 import { getPlaybookRun } from '../../src/store/playbook-run.repo.js';
+import {
+  backupCheckRunbook,
+  type ChecklistSlack,
+  checklistSweeper,
+  givingUpTests,
+  keptLog,
+  checklistSlack as slack,
+  stateOf,
+  sweepUntilRecorded as untilRecorded,
+} from '../support/checklist-post-slack.js';
 import { flaky } from '../support/flaky-db.js';
 import { untilPasses } from '../support/incident-flow.js';
-import { testRunbookData } from '../support/test-runbook.js';
 import { forEachDatabase } from './databases.js';
 
 /**
@@ -32,112 +32,18 @@ const USER = 'U0RESPONDER';
 /** How long a run is held while its checklist is posted (renewed every third of it): short, really waited for. */
 const LEASE_MS = 1_500;
 
-const runbook = parseRunbook({
-  ...testRunbookData(),
-  playbooks: {
-    'weekly-backup-check': {
-      title: 'Weekly backup check',
-      kind: 'procedure',
-      outside_incident: { channel: CHANNEL },
-      detection: ['List recent backups', 'Test point-in-time recovery', 'Write it down'],
-    },
-  },
-});
-const playbook = runbook.playbooks.find((p) => p.id === 'weekly-backup-check') as Playbook;
-
-/** A request's answer never came (a timeout): Slack may have taken it. */
-const lostAnswer = () => new ChatPlatformError('request_error', 'Slack did not answer while posting the playbook.');
-
-/**
- * A Slack channel holding the checklists posted (each with its marker, the run's id), their redraws and thread notes.
- * `next` says what the next post does: taken and answered (default); `hang`, taken and never answered (its process
- * dies there: `answer` lets it go on, failing, for the test to end); `lost`, taken and its answer lost; `untaken`, not
- * taken, its answer lost all the same. `unreadable`: its history cannot be read; `refusing`: every post refused
- * outright. `told`: the direct messages saying a checklist was given up.
- */
-function slack() {
-  const posts: { ts: string; runId: number | null; view: ChecklistView }[] = [];
-  const updates: { ts: string; view: ChecklistView }[] = [];
-  const notes: { threadTs: string; note: PlaybookNote }[] = [];
-  const deleted: string[] = [];
-  const looks: number[] = [];
-  const told: { userId: string; given: ChecklistGivenUp }[] = [];
-  let next: 'answer' | 'hang' | 'lost' | 'untaken' = 'answer';
-  let answer: () => void = () => {};
-  let n = 0;
-  const state = { unreadable: false, refusing: false };
-  const chat = {
-    async postPlaybook(_p: unknown, view: ChecklistView) {
-      const mode = next;
-      next = 'answer';
-      if (mode === 'untaken') throw lostAnswer();
-      if (state.refusing) throw new ChatPlatformError('not_in_channel', 'The bot is not in that channel.');
-      const ts = `1700000000.${String(++n).padStart(6, '0')}`;
-      posts.push({ ts, runId: view.runId, view });
-      if (mode === 'lost') throw lostAnswer();
-      if (mode === 'hang') {
-        await new Promise<void>((r) => {
-          answer = r;
-        });
-        throw new Error('the process died here');
-      }
-      return ts;
-    },
-    async findPlaybookPost(_p: unknown, marker: ChecklistMarker) {
-      const runId = marker.kind === 'run' ? marker.runId : -1;
-      looks.push(runId);
-      if (state.unreadable) throw new ChatPlatformError('missing_scope', 'Slack refused to read the channel.');
-      return posts.find((p) => p.runId === runId)?.ts ?? null;
-    },
-    async deletePlaybook(_p: unknown, ts: string) {
-      deleted.push(ts);
-    },
-    async updatePlaybook(_p: unknown, ts: string, view: ChecklistView) {
-      updates.push({ ts, view });
-    },
-    async postNote(_p: unknown, threadTs: string, note: PlaybookNote) {
-      notes.push({ threadTs, note });
-    },
-    async tellChecklistGivenUp(userId: string, given: ChecklistGivenUp) {
-      told.push({ userId, given });
-    },
-    isMember: async () => true,
-    isPrivateChannel: async () => false,
-    permalink: async (_p: unknown, ts: string) => `https://slack.example/${ts}`,
-  };
-  return {
-    chat: chat as unknown as PlaybookChat,
-    posts,
-    updates,
-    notes,
-    deleted,
-    looks,
-    told,
-    state,
-    next(mode: typeof next) {
-      next = mode;
-    },
-    answer: () => answer(),
-  };
-}
-
-/** A log that keeps what was said. */
-function log() {
-  const said: { level: string; text: string }[] = [];
-  const keep =
-    (level: string) =>
-    (...args: unknown[]) =>
-      said.push({ level, text: args.map(String).join(' ') });
-  const l: Logger = { info: keep('info'), warn: keep('warn'), error: keep('error') };
-  return { log: l, said };
-}
+const { runbook, playbook } = backupCheckRunbook(CHANNEL, [
+  'List recent backups',
+  'Test point-in-time recovery',
+  'Write it down',
+]);
 
 forEachDatabase((ctx) => {
   beforeEach(() => ctx.db.exec('TRUNCATE playbook_runs RESTART IDENTITY CASCADE'));
 
-  const quiet = log().log;
+  const quiet = keptLog().log;
   let keys = 0;
-  const start = (db: Database, s: ReturnType<typeof slack>) =>
+  const start = (db: Database, s: ChecklistSlack) =>
     new PlaybookRuns(db, s.chat, new Checklists(db, s.chat, runbook, quiet), runbook.playbooks, quiet, LEASE_MS).start({
       teamId: 'T1',
       playbook,
@@ -145,16 +51,8 @@ forEachDatabase((ctx) => {
       userId: USER,
       requestKey: `trigger-${++keys}`,
     });
-  const sweeper = (s: ReturnType<typeof slack>, l: Logger = quiet, leaseMs = LEASE_MS) =>
-    new ChecklistMessages(
-      'run',
-      ctx.db,
-      s.chat,
-      new Checklists(ctx.db, s.chat, runbook, l),
-      runbook.playbooks,
-      l,
-      leaseMs,
-    );
+  const sweeper = (s: ChecklistSlack, l: Logger = quiet, leaseMs = LEASE_MS) =>
+    checklistSweeper(ctx.db, 'run', s, runbook, l, leaseMs);
   const row = async () =>
     (
       await ctx.db.query<{ id: number; message_ts: string | null; message_given_up_at: Date | null }>(
@@ -162,19 +60,11 @@ forEachDatabase((ctx) => {
       )
     ).rows[0];
   /** Sweeps (really waiting for the hold to run out) until the run's message is recorded. */
-  const sweepUntilRecorded = async (sweep: ChecklistMessages) =>
-    untilPasses(
-      async () => {
-        await sweep.sweep();
-        expect((await row())?.message_ts).not.toBeNull();
-      },
-      LEASE_MS * 4 + 5_000,
-    );
-  const tick = async (s: ReturnType<typeof slack>, key: string) => {
+  const sweepUntilRecorded = (sweep: ChecklistMessages) => untilRecorded(sweep, row, LEASE_MS * 4 + 5_000);
+  const tick = async (s: ChecklistSlack, key: string) => {
     const run = await getPlaybookRun(ctx.db, (await row())!.id);
     await new Checklists(ctx.db, s.chat, runbook, quiet).done({ kind: 'run', run: run! }, playbook.id, key, USER);
   };
-  const stateOf = (v: ChecklistView | undefined, key: string) => v?.statuses[key]?.state ?? 'open';
 
   describe('a process that dies after Slack took the checklist, before it recorded where', () => {
     it('its run is held while it could still record it; then the sweep finds the post by its marker, records it and draws it as the run stands: one message, kept up to date', async () => {
@@ -186,7 +76,7 @@ forEachDatabase((ctx) => {
       const dying = start(f.db, s).catch((e: unknown) => e);
       await untilPasses(async () => expect(s.posts).toHaveLength(1), 5_000);
       const [post] = s.posts;
-      expect(post!.runId).toBe((await row())!.id);
+      expect(post!.view.runId).toBe((await row())!.id);
       expect(await row()).toMatchObject({ message_ts: null });
       // Its buttons are up: a step ticked meanwhile is recorded, and shown nowhere (no message on the record).
       await tick(s, 'detection.0');
@@ -295,60 +185,33 @@ forEachDatabase((ctx) => {
     expect(await row()).toBeUndefined();
   });
 
-  it("its channel's history unreadable: nothing is posted blind; tried again with growing waits, then given up, said in the log and on the run's record", async () => {
-    const s = slack();
-    s.state.unreadable = true;
-    s.next('untaken');
-    await start(ctx.db, s).catch(() => null);
-    const l = log();
-    // Holds of 30 ms, doubled each attempt: the attempts are really waited for.
-    const sweep = sweeper(s, l.log, 30);
-    await untilPasses(async () => {
-      await sweep.sweep();
-      expect((await row())?.message_given_up_at).not.toBeNull();
-    }, 15_000);
-    expect(s.looks).toHaveLength(CHECKLIST_POST_MAX_ATTEMPTS);
-    expect(s.posts).toEqual([]);
-    expect(l.said.filter((x) => x.level === 'error').map((x) => x.text)).toEqual([
-      expect.stringMatching(/gave up finding or posting its checklist after 8 attempts .*start the playbook again/),
-    ]);
-    // Given up: left.
-    await new Promise((r) => setTimeout(r, 200));
-    await sweep.sweep();
-    expect(s.looks).toHaveLength(CHECKLIST_POST_MAX_ATTEMPTS);
-  });
-
-  it("its checklist refused outright by the sweep till it gives up (the first answer lost, the bot removed from the channel since): the person who started the run is told once, on giving up, with Slack's answer and what to do", async () => {
-    const s = slack();
-    s.next('untaken');
-    await start(ctx.db, s).catch(() => null);
-    s.state.refusing = true;
-    const sweep = sweeper(s, quiet, 30);
-    await untilPasses(async () => {
-      await sweep.sweep();
-      const given = (await row())?.message_given_up_at;
-      // Not before it is given up.
-      if (!given) expect(s.told).toEqual([]);
-      expect(given).not.toBeNull();
-    }, 15_000);
-    expect(s.posts).toEqual([]);
-    expect(s.told).toEqual([
-      {
-        userId: USER,
-        given: {
-          kind: 'run',
-          runId: (await row())!.id,
-          playbookId: 'weekly-backup-check',
-          playbookTitle: 'Weekly backup check',
-          channelId: CHANNEL,
-          error: 'not_in_channel',
-          attempts: CHECKLIST_POST_MAX_ATTEMPTS,
-        },
+  givingUpTests({
+    names: {
+      unreadable:
+        "its channel's history unreadable: nothing is posted blind; tried again with growing waits, then given up, said in the log and on the run's record",
+      refused:
+        "its checklist refused outright by the sweep till it gives up (the first answer lost, the bot removed from the channel since): the person who started the run is told once, on giving up, with Slack's answer and what to do",
+    },
+    sweeper,
+    row,
+    unposted: (s) => start(ctx.db, s),
+    refused: async (s) => {
+      s.next('untaken');
+      await start(ctx.db, s).catch(() => null);
+      s.state.refusing = true;
+    },
+    givenUpLog: /gave up finding or posting its checklist after 8 attempts .*start the playbook again/,
+    told: async () => ({
+      userId: USER,
+      given: {
+        kind: 'run',
+        runId: (await row())!.id,
+        playbookId: 'weekly-backup-check',
+        playbookTitle: 'Weekly backup check',
+        channelId: CHANNEL,
+        error: 'not_in_channel',
+        attempts: CHECKLIST_POST_MAX_ATTEMPTS,
       },
-    ]);
-    // Given up: told no more.
-    await new Promise((r) => setTimeout(r, 200));
-    await sweep.sweep();
-    expect(s.told).toHaveLength(1);
+    }),
   });
 });

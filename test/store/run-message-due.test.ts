@@ -125,6 +125,7 @@ forEachDatabase(
         const sweep = new RunMessageRedraws(
           ctx.db,
           { updateRun: async (_p, _ts, v) => void drawn.push(v), findRunPost: async () => null },
+          { redraw: async () => {} },
           { host: async () => host(), step: noStep },
           log,
         );
@@ -141,6 +142,7 @@ forEachDatabase(
         const sweep = new RunMessageRedraws(
           ctx.db,
           { updateRun: () => Promise.reject(new Error('internal_error')), findRunPost: async () => null },
+          { redraw: async () => {} },
           { host: async () => host(), step: noStep },
           log,
         );

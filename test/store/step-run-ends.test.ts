@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stepStatuses } from '../../src/incidents/checklist.js';
-import type { Checklists } from '../../src/incidents/checklist.service.js';
+import { Checklists } from '../../src/incidents/checklist.service.js';
 import { ChatPlatformError } from '../../src/incidents/errors.js';
 import { LostRuns } from '../../src/incidents/lost-runs.js';
 import type { PlaybookHost } from '../../src/incidents/playbook-host.js';
-import type { IncidentMetrics, PlaybookChat, RunView } from '../../src/incidents/ports.js';
+import type { ChecklistView, IncidentMetrics, PlaybookChat, RunView } from '../../src/incidents/ports.js';
 import { REDRAW_MAX_ATTEMPTS } from '../../src/incidents/redraw-retries.js';
 import { RunMessageRedraws } from '../../src/incidents/run-message-redraws.js';
 import { StepExecutor } from '../../src/incidents/step-execution.js';
@@ -17,6 +17,7 @@ import { parseRunbook } from '../../src/runbook/runbook.js';
 import type { Database } from '../../src/store/db.js';
 import { listEvents } from '../../src/store/event.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
+import { attachPlaybook } from '../../src/store/incident-playbook.repo.js';
 import { lookForRunMessageLater } from '../../src/store/run-message.repo.js';
 import { currentChecks, insertCheck, undoCheck } from '../../src/store/step-check.repo.js';
 import { lastStepRuns } from '../../src/store/step-run.repo.js';
@@ -93,10 +94,11 @@ forEachDatabase(
     /**
      * A Slack that records every drawing of a run's message; `refuse` makes it refuse the ones it matches; `dieAtPost`
      * takes the next post and never answers (its process dies there: `answer` lets it go on, for the test to end);
-     * `unreadable` makes its history unreadable for the next look-ups.
+     * `unreadable` makes its history unreadable for the next look-ups. It records every drawing of a checklist too.
      */
     const slack = () => {
       const drawn: { ts: string; view: RunView }[] = [];
+      const checklistsDrawn: { ts: string; view: ChecklistView }[] = [];
       const posts: { ts: string; runId: number }[] = [];
       let refuse: ((v: RunView) => boolean) | null = null;
       let dies = false;
@@ -130,12 +132,16 @@ forEachDatabase(
           if (refuse?.(view)) throw new Error('internal_error');
           drawn.push({ ts, view });
         },
+        updatePlaybook: async (_p: unknown, ts: string, view: ChecklistView) => {
+          checklistsDrawn.push({ ts, view });
+        },
         uploadOutput: async () => {},
         permalink: async () => null,
       };
       return {
         chat: chat as unknown as PlaybookChat,
         drawn,
+        checklistsDrawn,
         last: () => drawn.at(-1)!.view,
         refuse(f: ((v: RunView) => boolean) | null) {
           refuse = f;
@@ -152,7 +158,11 @@ forEachDatabase(
         looks,
       };
     };
-    const checklists = { refresh: async () => {}, settleRun: async () => {} } as unknown as Checklists;
+    const checklists = {
+      refresh: async () => {},
+      redraw: async () => {},
+      settleRun: async () => {},
+    } as unknown as Checklists;
     const metrics = { stepRan: () => {} } as unknown as IncidentMetrics;
     const quiet = { ...console, warn: () => {}, info: () => {} };
     const opts = (env: Record<string, string> = {}): RunnerOptions => ({
@@ -186,7 +196,7 @@ forEachDatabase(
         id,
       ]);
     const runs = { host: async () => host, step: (_p: string, key: string) => ({ playbook, step: stepAt(key) }) };
-    const redraws = (chat: PlaybookChat) => new RunMessageRedraws(ctx.db, chat, runs, quiet);
+    const redraws = (chat: PlaybookChat) => new RunMessageRedraws(ctx.db, chat, checklists, runs, quiet);
     const tailOf = async (key: string) =>
       (
         await ctx.db.query<{ output_tail: string | null }>(
@@ -195,6 +205,11 @@ forEachDatabase(
         )
       ).rows[0]?.output_tail ?? '';
 
+    /** The step's section in a drawn checklist. */
+    const sectionOf = (view: ChecklistView, key: string) =>
+      JSON.stringify(renderChecklist(view).blocks)
+        .split('"type":"section"')
+        .find((b) => b.includes(stepAt(key).text)) ?? '';
     /** The step's line in the playbook's checklist, as drawn from the records. */
     const checklistLine = async (key: string) => {
       const ref = { kind: 'incident' as const, id: host.kind === 'incident' ? host.incident.id : 0 };
@@ -203,7 +218,7 @@ forEachDatabase(
         await currentChecks(ctx.db, ref, 'web-down'),
         await lastStepRuns(ctx.db, ref, 'web-down'),
       );
-      const m = renderChecklist({
+      const view: ChecklistView = {
         playbook,
         runId: null,
         origin: { kind: 'attached', by: 'U1' },
@@ -211,13 +226,8 @@ forEachDatabase(
         detached: null,
         page: null,
         focus: key,
-      });
-      const step = stepAt(key);
-      return (
-        JSON.stringify(m.blocks)
-          .split('"type":"section"')
-          .find((b) => b.includes(step.text)) ?? ''
-      );
+      };
+      return sectionOf(view, key);
     };
 
     describe('a run whose final update Slack refused', () => {
@@ -237,6 +247,7 @@ forEachDatabase(
         const sweep = new RunMessageRedraws(
           ctx.db,
           s.chat,
+          checklists,
           { host: async () => host, step: (_p, key) => ({ playbook, step: stepAt(key) }) },
           quiet,
         );
@@ -350,17 +361,31 @@ forEachDatabase(
 
       it('still unreadable: looked for again a bounded number of times, then given up, said in the log', async () => {
         const s = slack();
+        // The playbook attached to the incident, its checklist posted.
+        const incidentId = host.kind === 'incident' ? host.incident.id : 0;
+        await attachPlaybook(ctx.db, incidentId, 'web-down', 'U1', {}, 30_000);
+        await ctx.db.query(
+          "UPDATE incident_playbooks SET message_ts = '1700000000.900000' WHERE incident_id = $1 AND playbook_id = 'web-down'",
+          [incidentId],
+        );
         const end = await lostUnread(s, Number.POSITIVE_INFINITY);
         const id = (await runRow('detection.2'))!.id;
         const warned: string[] = [];
-        const sweep = new RunMessageRedraws(ctx.db, s.chat, runs, {
+        const sweep = new RunMessageRedraws(ctx.db, s.chat, new Checklists(ctx.db, s.chat, runbook, quiet), runs, {
           ...quiet,
           warn: (...a: unknown[]) => void warned.push(a.map(String).join(' ')),
         });
         for (let i = 0; i < REDRAW_MAX_ATTEMPTS; i++) {
           expect((await dueNow(id)).rows, `attempt ${i + 1}`).toHaveLength(1);
+          expect(s.checklistsDrawn, `attempt ${i + 1}`).toEqual([]);
           await sweep.sweep();
         }
+        // Giving up redrew the checklist at once: its step's line says why, with Slack's last answer.
+        const redrawn = s.checklistsDrawn.at(-1);
+        expect(redrawn?.ts).toBe('1700000000.900000');
+        expect(sectionOf(redrawn!.view, 'detection.2')).toMatch(
+          /its run's message could not be found in the thread, so its output is not shown \(Slack's last answer: `ratelimited`\)/,
+        );
         expect(s.looks).toHaveLength(1 + REDRAW_MAX_ATTEMPTS);
         expect((await dueNow(id)).rows).toHaveLength(0);
         expect(warned.filter((w) => /gave up looking for it/.test(w))).toEqual([
@@ -372,6 +397,10 @@ forEachDatabase(
           [id],
         );
         expect(rows[0]).toMatchObject({ state: 'lost', message_given_up_at: expect.any(Date), why: 'ratelimited' });
+        // Said on the step's line in the checklist, with Slack's last answer.
+        expect(await checklistLine('detection.2')).toMatch(
+          /its run's message could not be found in the thread, so its output is not shown \(Slack's last answer: `ratelimited`\)/,
+        );
         // Never looked up again: not made due by a later look-up's request, nor looked for when due for another reason.
         await lookForRunMessageLater(ctx.db, id);
         expect((await dueNow(id)).rows).toHaveLength(0);

@@ -11,7 +11,7 @@ import type { DeliveryBatch } from '../../src/store/alert-delivery.repo.js';
 import { createPostgresDatabase, type Database, type PostgresOptions } from '../../src/store/db.js';
 import { migrateAtStart } from '../../src/store/migrate.js';
 import { startTestEmbedded } from './embedded-db.js';
-import { FakeSlack, type RecordedCall } from './fake-slack.js';
+import { FakeSlack, type RecordedCall, type SlackArgs } from './fake-slack.js';
 import { takeMigratedSchema } from './schema-pool.js';
 import {
   makeBlockAction,
@@ -76,6 +76,15 @@ export interface BotHarness {
    * the first the bot posted to the command's response_url (where an answer goes when the ack was already given).
    */
   answer(res: Awaited<ReturnType<typeof postSlashCommand>>): Promise<{ text: string; response_type?: string }>;
+  /**
+   * The first message the bot posted to this command's own response_url (that matches `predicate`), already or later.
+   * Not the newest of all replies: on a loaded machine a late reply to an earlier command or click can land after it.
+   */
+  replyTo(
+    res: Awaited<ReturnType<typeof postSlashCommand>>,
+    predicate?: (args: SlackArgs) => boolean,
+    timeoutMs?: number,
+  ): Promise<SlackArgs>;
   /** Clicks a button (or picks a select option) on a message the bot posted. */
   click(a: {
     channelId: string;
@@ -235,6 +244,15 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
       const key = decodeURIComponent(res.sent.response_url.split('/').at(-1)!);
       const posted = await fake.waitFor('response_url', (c) => c.key === key);
       return posted.args as { text: string; response_type?: string };
+    },
+    replyTo: async (res, predicate, timeoutMs) => {
+      const key = decodeURIComponent(res.sent.response_url.split('/').at(-1)!);
+      const posted = await fake.waitFor(
+        'response_url',
+        (c) => c.key === key && (!predicate || predicate(c.args)),
+        timeoutMs,
+      );
+      return posted.args;
     },
     click,
     press: (message, actionId, userId) => {

@@ -12,7 +12,8 @@ export interface Opened {
 
 /** `/incident <text>` as `userId`, as a person types it; resolves once the incident's channel and card exist. */
 export async function declareThroughBot(bot: BotHarness, text: string, userId?: string): Promise<Opened> {
-  const before = bot.fake.callsTo('conversations.create').length;
+  // Counted as waitForCount counts them: a failed attempt (an injected failure) is not one.
+  const before = bot.fake.callsTo('conversations.create').filter((c) => !c.failed).length;
   const res = await bot.command(text, userId ? { user_id: userId } : {});
   if (res.status !== 200) throw new Error(`the slash command was answered ${res.status}`);
   const create = (await bot.fake.waitForCount('conversations.create', before + 1)).at(-1)!;

@@ -14,11 +14,10 @@ export const DAILY_ROTATION = {
 
 /** Types a command (as `user`, in `channel` when given) and returns the private reply it gets. */
 export async function askPrivately(bot: BotHarness, text: string, user = 'U0BOSS', channel?: string) {
-  const before = bot.fake.callsTo('response_url').length;
   const res = await bot.command(text, { user_id: user, ...(channel ? { channel_id: channel } : {}) });
   if (res.status !== 200) throw new Error(`/incident ${text} was answered ${res.status}, not 200`);
-  const replies = await bot.fake.waitForCount('response_url', before + 1);
-  return replies.at(-1)!.args as { text: string; blocks?: unknown[]; replace_original?: boolean };
+  // Its own reply, not the newest of all: a late reply to an earlier command or click can land after it.
+  return (await bot.replyTo(res)) as { text: string; blocks?: unknown[]; replace_original?: boolean };
 }
 
 /** A time as `HH:MM` in UTC, as `/incident oncall override … from` takes it. */

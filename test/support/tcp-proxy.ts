@@ -88,9 +88,21 @@ export class TcpProxy {
     }
   }
 
-  /** Accepts connections again, on the same port: the database is back. */
+  /**
+   * Accepts connections again, on the same port: the database is back. While it was cut, the port was free, and on a
+   * busy machine the kernel may have given it meanwhile to an outgoing connection as its own end (EADDRINUSE once in
+   * a loaded run): tried again until that connection is gone, for up to 10 s.
+   */
   async restore(): Promise<void> {
-    this.server = this.listen();
-    await this.listening();
+    for (const until = Date.now() + 10_000; ; ) {
+      this.server = this.listen();
+      try {
+        await this.listening();
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > until) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
   }
 }

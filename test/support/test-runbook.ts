@@ -93,6 +93,22 @@ export const WEEKLY_ON_CALL = {
   start: '2026-01-05',
 };
 
+/**
+ * The test runbook with on-call on WEEKLY_ON_CALL (for overrides and the board) and a maintenance process with these
+ * `windows` (for windows by hand).
+ */
+export function rotationMaintenanceRunbook(windows: Record<string, unknown> = {}): Runbook {
+  const data = withRotation(testRunbookData(), 'on_call', 'On-Call Engineer', WEEKLY_ON_CALL);
+  return parseRunbook({
+    ...data,
+    maintenance: {
+      notice_before: '1h',
+      process: { before: ['Notify users'], during: ['Watch the metrics'], after: ['Smoke test'] },
+      windows,
+    },
+  });
+}
+
 /** A playbook of one step that changes production (`atom-cli restart`), suggested for "restart me". */
 export const RESTART_PLAYBOOK = {
   title: 'Restart the app',

@@ -3,22 +3,14 @@ import { TITLE_MAX } from '../../src/commands/subcommands.js';
 import type { AlertCardView, AlertNoticeView, AlertView } from '../../src/incidents/alert-types.js';
 import { loadRunbook } from '../../src/runbook/runbook.js';
 import { RUNBOOK_TEXT_MAX } from '../../src/runbook/text-limits.js';
-import {
-  alertLine,
-  alreadyInIncident,
-  pageAlerts,
-  pageAlertsText,
-  renderAlertList,
-  renderAlertNotice,
-  renderAlertSection,
-  renderAllResolved,
-  renderFiringAlerts,
-  renderHeartbeat,
-  renderMovedOut,
-  renderOutranked,
-  renderResolveOfferClosed,
-  renderWaitingForChannel,
-} from '../../src/templates/alerts.js';
+import { renderHeartbeat, renderWaitingForChannel } from '../../src/templates/alert-intake.js';
+import { alertLine } from '../../src/templates/alert-lines.js';
+import { renderAlertList, renderFiringAlerts } from '../../src/templates/alert-lists.js';
+import { renderMovedOut, renderOutranked } from '../../src/templates/alert-moves.js';
+import { alreadyInIncident, renderAlertNotice } from '../../src/templates/alert-notice.js';
+import { pageAlerts, pageAlertsText } from '../../src/templates/alert-page.js';
+import { renderAllResolved, renderResolveOfferClosed } from '../../src/templates/alert-resolved.js';
+import { renderAlertSection } from '../../src/templates/alert-section.js';
 import { declareModal } from '../../src/templates/declare-modal.js';
 import { ACTION, BLOCK, INPUT, VIEW } from '../../src/templates/ids.js';
 import { renderIncidentCard } from '../../src/templates/incident-card.js';
@@ -638,6 +630,11 @@ describe('the warning notice, the all-resolved offer, the alert list and the dec
     expect(pageAlertsText(view)[0]).toBe(
       'What fired (from alertmanager) has resolved, the last at 2026-12-05T03:10:00.000Z: monitoring no longer sees the trouble. The incident stays open until someone resolves it.',
     );
+    // An incident a person declared, whose alerts people added have resolved: its page says nothing of them, as its
+    // trouble was seen by a person, not by monitoring.
+    expect(pageAlerts({ ...view, openedFrom: [] })).toBeNull();
+    expect(pageAlertsText({ ...view, openedFrom: [] })).toEqual([]);
+    expect(pageAlerts({ ...view, openedFrom: ['alertmanager'] })!.mrkdwn).toContain('has resolved');
     // A warning firing says it is one, and shows a warning's icon, not a critical's red dot (on the card too).
     const warn = makeAlert({ id: 3, name: 'SlowApi', level: 'warning', status: 'firing' });
     expect(pageAlerts({ ...makeView(1), firing: 1, resolved: 0, total: 1, alerts: [warn] })!.mrkdwn).toContain(

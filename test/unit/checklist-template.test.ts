@@ -251,6 +251,27 @@ describe('the checklist message within Slack’s limits', () => {
     }
   });
 
+  it("a lost run whose message look-up was given up says why on its step's line, Slack's answer as code (escaped)", async () => {
+    const rb = await loadRunbook();
+    const pb = rb.playbooks.find((p) => p.id === 'high-error-rates')!;
+    const key = stepsOf(pb).find((s) => s.step.type === 'command')!.key;
+    const line = (messageGivenUpWhy?: string) => {
+      const run = { stepKey: key, requestedBy: WHO, approvedBy: null, at: AT, state: 'lost' as const };
+      const statuses = stepStatuses(pb, [], [{ ...run, ...(messageGivenUpWhy ? { messageGivenUpWhy } : {}) }]);
+      const m = renderChecklist(view(pb, { runId: null, statuses }));
+      expect(problems(m)).toEqual([]);
+      return mrkdwnTexts(m).find((t) => t.text.includes('did not end'))?.text ?? '';
+    };
+    expect(line('missing_scope')).toContain(
+      "its run's message could not be found in the thread, so its output is not shown (Slack's last answer: `missing_scope`)",
+    );
+    expect(line()).not.toContain('could not be found');
+    const hostile = line(HOSTILE);
+    expect(hostile).not.toMatch(/<!channel>|<@UEVIL>/);
+    expect(hostile).toContain('&lt;!channel&gt;');
+    expect(hostile.length).toBeLessThan(3000);
+  });
+
   it('a playbook with no step the bot runs says its steps are by hand (Stripe Webhook Failures); one with a Run does not', async () => {
     const rb = await loadRunbook();
     const stripe = rb.playbooks.find((p) => p.id === 'stripe-webhook-failures')!;

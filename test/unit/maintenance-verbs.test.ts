@@ -157,7 +157,7 @@ describe('the end typed after a window opened by hand', () => {
     expect(end('hotfix until 2026-12-04 01:00')).toEqual({ what: 'hotfix', endsAt: new Date('2026-12-04T01:00:00Z') });
     // Passed more than 12 hours ago: the next one, tomorrow morning's, as a window until early morning is meant.
     expect(end('hotfix until 08:00')).toEqual({ what: 'hotfix', endsAt: new Date('2026-12-04T08:00:00Z') });
-    expect(() => end('hotfix until 18:00 Mars/Olympus')).toThrow(/`until 18:00 Mars\/Olympus` is not a time/);
+    expect(() => end('hotfix until 18:00 Mars/Olympus')).toThrow(/`Mars\/Olympus` is not a time zone the bot reads/);
   });
 
   it('two ends are refused naming both, whichever comes first; `for` words before one end stay in the title', () => {

@@ -136,6 +136,7 @@ describe('manifest.yml', () => {
       'conversations.create': ['channels:manage', 'groups:write'],
       'conversations.history': ['channels:history', 'groups:history', 'im:history'],
       'conversations.info': ['channels:read', 'groups:read'],
+      'conversations.join': ['channels:join'],
       'conversations.invite': ['channels:manage', 'groups:write'],
       'conversations.list': ['channels:read'],
       'conversations.members': ['channels:read', 'groups:read'],

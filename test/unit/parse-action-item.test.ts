@@ -212,7 +212,7 @@ describe('a due day in words', () => {
       'by tbd',
     ]) {
       expect(error(`Rotate keys ${typed}`)).toBe(
-        `\`${typed}\` is not a due date I can read: write it as 2026-12-01, \`3d\`, \`tomorrow\`, \`by friday\`, \`by monday 17:00\` (UTC) or \`in 2 weeks\` (a due day alone is at 09:00 UTC), or leave it out. Nothing was added.`,
+        `\`${typed}\` is not a due date I can read: write it as 2026-12-05, \`3d\`, \`tomorrow\`, \`by friday\`, \`by monday 17:00\` (UTC) or \`in 2 weeks\` (a due day alone is at 09:00 UTC), or leave it out. Nothing was added.`,
       );
     }
     expect(error('Rotate keys due next week @bob')).toMatch(/^`due next week` is not a due date I can read/);
@@ -232,8 +232,24 @@ describe('a due day in words', () => {
       expect(ok(text)).toEqual({ text, owner: null, dueAt: null });
   });
 
+  it('gives as its example a date a week ahead of when it was typed, never one already past', () => {
+    const later = new Date('2027-03-30T23:59:00Z');
+    const refused = (raw: string) => {
+      const r = parseActionItem(raw, later);
+      if (r.ok) throw new Error(`parsed: ${JSON.stringify(r.item)}`);
+      return r.error;
+    };
+    expect(refused('Rotate the key 2027-02-30')).toBe(
+      '`2027-02-30` is not a date; write the due date as YYYY-MM-DD, e.g. 2027-04-06.',
+    );
+    expect(refused('Rotate the key due:someday')).toMatch(/write due:2027-04-06, due:3d/);
+    expect(refused('Rotate the key by someday')).toMatch(/write it as 2027-04-06, `3d`/);
+    expect(refused('   ')).toMatch(/e\.g\. Add pool monitoring @alice 2027-04-06\.$/);
+    expect(refused('Rotate the key 0d')).toMatch(/\(`3d`, `tomorrow`, `2027-04-06`\)/);
+  });
+
   it('refuses due: before a word that is no day, naming the forms it takes', () => {
-    expect(error('Rotate the key due:someday')).toMatch(/due:2026-12-01, due:3d or due:friday/);
+    expect(error('Rotate the key due:someday')).toMatch(/due:2026-12-05, due:3d or due:friday/);
   });
 });
 

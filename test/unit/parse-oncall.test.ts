@@ -212,3 +212,38 @@ describe('typedMoment: one reader of a typed moment, for the board and for an ov
     expect(typedMoment(['override', '@bob', '2h'])).toBeNull();
   });
 });
+
+describe('a zone typed after a time that is no zone the bot reads', () => {
+  it('names the zone, not the time, as what is wrong, and the IANA name to write for a common abbreviation', () => {
+    expect(wallTimeOf('18:00 PST', 'until')).toBe(
+      '`PST` is not a time zone the bot reads: write `until 18:00 America/Los_Angeles` (a zone as `Europe/London` is written, or `UTC`).',
+    );
+    const est = parseOnCall('override @bob until tomorrow 18:00 est');
+    expect(est).toMatchObject({ ok: false, error: expect.stringContaining('`est` is not a time zone the bot reads') });
+    expect(est).toMatchObject({ error: expect.stringContaining('`until tomorrow 18:00 America/New_York`') });
+    expect(est).toMatchObject({ error: expect.not.stringContaining('is not a time:') });
+    expect(parseOnCall('at 09:00 CET')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('`CET` is not a time zone the bot reads: write `09:00 Europe/Berlin`'),
+    });
+  });
+  it('says the same of a misspelt zone name and of an offset, with no guess', () => {
+    expect(wallTimeOf('18:00 Europe/Londn', 'from')).toBe(
+      '`Europe/Londn` is not a time zone the bot reads: write it as `Europe/London` or `America/New_York` is written, or `UTC`.',
+    );
+    expect(parseOnCall('override @bob from 20:00 +02:00 until 23:00')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('`+02:00` is not a time zone the bot reads'),
+    });
+    expect(parseOnCall('friday 09:00 UTC+2')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('`UTC+2` is not a time zone the bot reads'),
+    });
+    // An abbreviation with no one zone (India, Ireland, Israel) gets no guess.
+    expect(wallTimeOf('18:00 IST', 'until')).toBe(
+      '`IST` is not a time zone the bot reads: write it as `Europe/London` or `America/New_York` is written, or `UTC`.',
+    );
+    // Words that are no zone after a time are still no time, as before.
+    expect(wallTimeOf('18:00 sharp please', 'until')).toContain('`until 18:00 sharp please` is not a time');
+  });
+});

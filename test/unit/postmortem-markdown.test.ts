@@ -174,6 +174,8 @@ const DETAILS: Record<IncidentEventKind, [string | null, Record<string, unknown>
   made_public: [COMMANDER, {}],
   joined: [REPORTER, {}],
   member_added: [REPORTER, { userId: 'U0OWNER', why: 'action_item_owner' }],
+  channel_archived: [REPORTER, {}],
+  channel_unarchived: [REPORTER, { invited: [COMMANDER] }],
   note: [REPORTER, { text: 'Customers report <b>errors</b>', source: 'declaration' }],
   action_item_added: [
     COMMANDER,
@@ -368,6 +370,39 @@ describe('the post-mortem document', () => {
     expect(rows.map((r) => r[2])).toEqual([
       'Asked for a page of U0DANA by name',
       'Paged U0DANA by name because someone escalated by hand',
+    ]);
+  });
+
+  it("names whom Slack said cannot be messaged at all with its answer and what it means (a role's, a person's by name)", () => {
+    const events = [
+      makeEvent({
+        kind: 'paged',
+        at: sec(5),
+        details: {
+          role: 'senior_devops',
+          rule: 'declared',
+          reason: 'an incident was declared',
+          userIds: ['U0SENIOR'],
+          unreachable: ['U0GONE', 'U0BOT'],
+          unreachableErrors: ['user_not_found', 'cannot_dm_bot'],
+        },
+      }),
+      makeEvent({
+        kind: 'paged',
+        at: sec(6),
+        details: {
+          role: 'person:U0DANA:Dana Scully',
+          rule: 'manual',
+          reason: 'someone escalated by hand',
+          userIds: [],
+          unreachable: ['U0DANA'],
+          unreachableErrors: ['user_not_found'],
+        },
+      }),
+    ];
+    expect(tableRows(write(record({ events })), 'Timeline').map((r) => r[2])).toEqual([
+      "Paged Senior DevOps Engineer (U0SENIOR) because an incident was declared; could not reach U0GONE (user_not_found: no such Slack user: fix the ID in the runbook's escalation contacts), U0BOT (cannot_dm_bot: a bot cannot be paged)",
+      'Paged U0DANA by name (not reached: U0DANA (user_not_found: no such Slack user)) because someone escalated by hand',
     ]);
   });
 

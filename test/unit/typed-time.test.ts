@@ -22,9 +22,11 @@ describe('a time typed after until or from', () => {
       time: { h: 9, m: 0 },
       zone: 'UTC',
     });
-    expect(wallTimeOf('18:00 Mars/Olympus', 'until')).toMatch(
-      /is not a time: write `until 18:00`, `until tomorrow 18:00`/,
+    // A zone the bot does not read is what is wrong, said so (not that 18:00 is no time).
+    expect(wallTimeOf('18:00 Mars/Olympus', 'until')).toBe(
+      '`Mars/Olympus` is not a time zone the bot reads: write it as `Europe/London` or `America/New_York` is written, or `UTC`.',
     );
+    expect(wallTimeOf('18:00 GMT', 'until')).toMatchObject({ time: { h: 18, m: 0 }, zone: 'UTC' });
     expect(wallTimeOf('tomorrow 2026-12-01 09:00', 'until')).toMatch(/is not a time/);
   });
 });
