@@ -115,7 +115,12 @@ describe.each([
 describe('forms the front answers (ACK_THREAD=on)', () => {
   let bot: BotHarness;
   beforeAll(async () => {
-    bot = await startBot({ timers: false, alertLoop: false, lightLimits: { maxActive: 1, maxWaiting: 1 } });
+    bot = await startBot({
+      timers: false,
+      alertLoop: false,
+      lightLimits: { maxActive: 1, maxWaiting: 1 },
+      env: { ACK_THREAD: 'on' },
+    });
   });
   afterAll(async () => {
     await bot?.stop();
@@ -282,7 +287,7 @@ describe('WORK_NICE', () => {
   it('lowers the CPU priority of the bot’s own thread, not the front’s', async (ctx) => {
     const { before, restore } = roomBelow(ctx);
     const threadsBefore = new Set(niceByThread().keys());
-    const bot = await startBot({ timers: false, alertLoop: false, env: { WORK_NICE: '3' } });
+    const bot = await startBot({ timers: false, alertLoop: false, env: { ACK_THREAD: 'on', WORK_NICE: '3' } });
     try {
       const after = niceByThread();
       expect(after.get(process.pid)).toBe(before + 3);
@@ -300,7 +305,7 @@ describe('WORK_NICE', () => {
 
   it('a receiver stopped and started again lowers the bot’s thread by WORK_NICE once, not twice; its new front runs at the process’s priority', async (ctx) => {
     const { before, restore } = roomBelow(ctx);
-    const bot = await startBot({ timers: false, alertLoop: false, env: { WORK_NICE: '1' } });
+    const bot = await startBot({ timers: false, alertLoop: false, env: { ACK_THREAD: 'on', WORK_NICE: '1' } });
     try {
       expect(niceByThread().get(process.pid)).toBe(before + 1);
       await bot.app.stop();
@@ -318,7 +323,7 @@ describe('WORK_NICE', () => {
 
   it('a front started again (after the first stopped) runs at the process’s priority, not at the bot’s lowered one', async (ctx) => {
     const { before, restore } = roomBelow(ctx);
-    const bot = await startBot({ timers: false, alertLoop: false, env: { WORK_NICE: '3' } });
+    const bot = await startBot({ timers: false, alertLoop: false, env: { ACK_THREAD: 'on', WORK_NICE: '3' } });
     try {
       // The front stops by itself (as a thread out of memory does): the bot's thread starts another.
       const receiver = (bot.app as unknown as { receiver: { front: Worker | null } }).receiver;
@@ -349,7 +354,7 @@ describe('alerts the front takes (ACK_THREAD=on)', () => {
   const TOKEN = 'front-alerts-token-0123456789';
   let bot: BotHarness;
   beforeAll(async () => {
-    bot = await startBot({ timers: false, env: { ALERTS_TOKEN: TOKEN } });
+    bot = await startBot({ timers: false, env: { ACK_THREAD: 'on', ALERTS_TOKEN: TOKEN } });
   });
   afterAll(async () => {
     await bot?.stop();
@@ -401,7 +406,7 @@ describe("the front's alert pool on a Postgres server", () => {
       timers: false,
       alertLoop: false,
       databaseUrl: url.toString(),
-      env: { ALERTS_TOKEN: 'front-pool-token-0123456789' },
+      env: { ACK_THREAD: 'on', ALERTS_TOKEN: 'front-pool-token-0123456789' },
     });
     try {
       const open = async () =>
@@ -432,7 +437,7 @@ describe("the front's alert statements on a Postgres server", () => {
       timers: false,
       alertLoop: false,
       databaseUrl: schema.url,
-      env: { ALERTS_TOKEN: TOKEN },
+      env: { ACK_THREAD: 'on', ALERTS_TOKEN: TOKEN },
     });
     try {
       // Each of the front's ten connections took an id for its sample delivery (ids are not given back).

@@ -186,6 +186,13 @@ export async function startBot(opts: HarnessOptions = {}): Promise<BotHarness> {
     CHANNEL_CREATE_LIMIT: 'off',
     // Many bots share a test process: its thread's CPU priority is left alone (test/e2e/ack-front.test.ts sets it).
     WORK_NICE: '0',
+    // The acknowledging front (a thread of its own, ACK_THREAD=on by default) is left out of the in-process bots: each
+    // would start a worker thread, load its modules again (about 0.2 s of CPU) and, with alerts on, open ten
+    // connections of its own; over the suite's hundreds of bots that was a sixth of the e2e files' CPU. What reaches
+    // the app is the same either way. The front's own tests set ACK_THREAD=on (ack-front, http-edge-answers,
+    // unknown-routes, alert-hooks, alert-hooks-outage), and every bot run as a process (startBotProcess, the console,
+    // the benches) keeps the default.
+    ACK_THREAD: 'off',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(opts.incidentsChannel ? { INCIDENTS_CHANNEL: INCIDENTS_CHANNEL_ID } : {}),
     ...opts.env,
