@@ -41,7 +41,8 @@ describe.each(['postgres', 'embedded'] as const)('an incident from declare to po
     bot.clickCard({ id: incidentId, channelId, cardTs }, actionId, userId);
 
   beforeAll(async () => {
-    bot = await startBot({ database, incidentsChannel: true, timers: false });
+    // Through the acknowledging front, as a bot runs by default: a help or a mistake comes through response_url.
+    bot = await startBot({ database, incidentsChannel: true, timers: false, env: { ACK_THREAD: 'on' } });
     await bot.command('sev2 checkout latency');
     await bot.fake.waitFor('response_url');
     const create = bot.fake.callsTo('conversations.create').find((c) => !c.failed)!;

@@ -11,7 +11,8 @@ import { buttonsOf, RESPONDER, useRollbackBot } from '../support/rollback-bot.js
  * scenario set.
  */
 describe('after a rollback', () => {
-  const rb = useRollbackBot({ name: 'rollback-aftermath', timers: false });
+  // Through the acknowledging front, as a bot runs by default: a help comes through response_url.
+  const rb = useRollbackBot({ name: 'rollback-aftermath', timers: false, env: { ACK_THREAD: 'on' } });
   let bot: BotHarness;
   let log: string;
   beforeAll(() => {

@@ -16,7 +16,8 @@ const WRITER = 'U0WRITER';
  * what to do (a resolved incident takes no status updates: reopen it first, or put it in the post-mortem).
  */
 describe('a status update saying Resolved on an incident already resolved', () => {
-  const bot = useBot();
+  // The front answers these forms itself (ACK_THREAD=on, the default of a bot run as a process).
+  const bot = useBot({ env: { ACK_THREAD: 'on' } });
   let channelId = '';
   let incidentId = 0;
   let number = 0;

@@ -59,7 +59,14 @@ describe('a known secret value typed as a step parameter', () => {
     bot = await startBot({
       runbook: runbook(),
       timers: false,
-      env: { ATOM_CLI, COMMAND_ENV: 'ATOM_CLI_LOG,ATOM_API_TOKEN', ATOM_CLI_LOG: log, ATOM_API_TOKEN: TOKEN },
+      // Through the acknowledging front, as a bot runs by default (every Slack call it makes is read for the secret).
+      env: {
+        ACK_THREAD: 'on',
+        ATOM_CLI,
+        COMMAND_ENV: 'ATOM_CLI_LOG,ATOM_API_TOKEN',
+        ATOM_CLI_LOG: log,
+        ATOM_API_TOKEN: TOKEN,
+      },
     });
     bot.fake.channels.get(GENERAL)!.members.add(RESPONDER).add(APPROVER);
   });

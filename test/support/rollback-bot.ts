@@ -54,7 +54,12 @@ export interface RollbackBot {
  * the scenario `{}` to start), the responder in `access.responders`, and `playbooks` in the runbook. Started before its
  * tests, stopped (and its directory removed) after them; filled in once started.
  */
-export function useRollbackBot(opts: { name: string; playbooks?: Record<string, unknown>; timers?: boolean }) {
+export function useRollbackBot(opts: {
+  name: string;
+  playbooks?: Record<string, unknown>;
+  timers?: boolean;
+  env?: Record<string, string>;
+}) {
   const rb = {} as RollbackBot;
   let dir: string | undefined;
   beforeAll(async () => {
@@ -75,6 +80,7 @@ export function useRollbackBot(opts: { name: string; playbooks?: Record<string, 
         COMMAND_ENV: 'ATOM_CLI_LOG,ATOM_CLI_SCENARIO',
         ATOM_CLI_LOG: log,
         ATOM_CLI_SCENARIO: scenarioFile,
+        ...opts.env,
       },
     });
     const typed = async (channelId: string, text: string, re: RegExp) => {
