@@ -10,6 +10,9 @@ import type { IncidentService } from './incident.service.js';
 import type { Logger } from './ports.js';
 import type { Incident, Unchanged } from './types.js';
 
+/** Adding alerts to an incident resolved meanwhile, or one the person may not see. */
+export const NOT_OPEN_TO_ADD =
+  'That incident is resolved, or not one you may add alerts to. Pick another, or declare one from the notice.';
 /** At most this many open incidents are offered to add an alert to (a menu holds 100 options). */
 const ATTACH_CHOICES_MAX = 100;
 
@@ -151,6 +154,14 @@ export class AlertsByHand {
    * where they went. Their repeats and resolution go to that incident from then on; their resolving neither offers
    * to resolve it nor resolves it alone (OfferSteps.allResolved).
    */
+  /**
+   * Whether `incidentId` is an open incident `userId` may add alerts to: the form's check before it is answered, so
+   * that one resolved while the form was open is refused in it (attach checks again, in its transaction's terms).
+   */
+  async mayAttachTo(incidentId: number, teamId: string, userId: string): Promise<boolean> {
+    return (await openIncidentFor(this.db, incidentId, teamId, userId)) !== null;
+  }
+
   async attach(
     alertId: number,
     input: { teamId: string; userId: string; incidentId: number },
@@ -158,11 +169,7 @@ export class AlertsByHand {
     { kind: 'attached'; incident: Incident; alerts: number } | ({ kind: 'already'; incident: Incident } & Unchanged)
   > {
     const incident = await openIncidentFor(this.db, input.incidentId, input.teamId, input.userId);
-    if (!incident)
-      throw new DomainError(
-        'incident_not_open',
-        'That incident is resolved, or not one you may add alerts to. Pick another, or declare one from the notice.',
-      );
+    if (!incident) throw new DomainError('incident_not_open', NOT_OPEN_TO_ADD);
     const r = await attachToIncident(this.db, alertId, incident, input.userId);
     if (!r) throw new DomainError('alert_not_found', 'That alert is no longer recorded.');
     if (r.kind === 'taken') {

@@ -593,6 +593,10 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
   }
 
   /** Adds an alert (and its group's firing alerts in no incident) to an open incident (AlertsByHand). */
+  mayAttachTo(incidentId: number, teamId: string, userId: string): Promise<boolean> {
+    return this.byHand.mayAttachTo(incidentId, teamId, userId);
+  }
+
   attach(alertId: number, input: Parameters<AlertsByHand['attach']>[1]): ReturnType<AlertsByHand['attach']> {
     return this.byHand.attach(alertId, input);
   }

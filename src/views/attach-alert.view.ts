@@ -1,4 +1,5 @@
 import { noteIncident } from '../audit/request-context.js';
+import { NOT_OPEN_TO_ADD } from '../incidents/alert-by-hand.js';
 import type { ListenerDeps } from '../slack/deps.js';
 import { ephemeralElseDirect } from '../slack/direct-tell.js';
 import { afterAck } from '../slack/handle.js';
@@ -32,6 +33,12 @@ export function register(app: ListenerRegistry, deps: ListenerDeps): void {
     }
     const user = body.user.id;
     const teamId = body.team?.id ?? body.user.team_id ?? view.team_id;
+    // An incident resolved while the form was open is refused in the form, which stays open to pick another. A
+    // database that does not answer leaves it to the work below, which says so.
+    if (!(await deps.alerts.mayAttachTo(picked, teamId, user).catch(() => true))) {
+      await ack({ response_action: 'errors', errors: { [BLOCK.attachIncident]: NOT_OPEN_TO_ADD } });
+      return;
+    }
     const tell = ephemeralElseDirect(client, meta.channelId, user);
     await afterAck(
       { ack: () => ack(), deps, logger, tell },

@@ -524,14 +524,21 @@ describe('alerts open and track incidents', () => {
       const none = await addAnswer(notice);
       expect(none).toContain('No incident is open (that you may see) to add');
       expect(none).toContain('*Declare incident* on its notice opens one with it');
-      // An incident resolved while the form was open: refused in words, nothing added.
+      // An incident resolved while the form was open: refused in the form, which stays open to pick another; nothing
+      // added, nothing said elsewhere.
       const incident = await typedIncident('Payments retries piling up');
       const view = await clickAdd(notice);
       await bot.db.query(`UPDATE incidents SET status = 'resolved', resolved_at = now() WHERE id = $1`, [incident.id]);
-      expect((await pick(view, incident.id)).status).toBe(200);
-      await waitUntil('the refusal', async () =>
-        json(bot.fake.calls).includes('That incident is resolved, or not one you may add alerts to'),
-      );
+      const refused = await pick(view, incident.id);
+      expect(refused.status).toBe(200);
+      expect(refused.json).toMatchObject({
+        response_action: 'errors',
+        errors: {
+          [BLOCK.attachIncident]: expect.stringContaining('That incident is resolved, or not one you may add'),
+        },
+      });
+      await sleep(300);
+      expect(json(bot.fake.calls)).not.toContain('That incident is resolved, or not one you may add alerts to');
       const { rows } = await bot.db.query(`SELECT 1 FROM alert_incidents WHERE source = 'attach-none'`);
       expect(rows).toHaveLength(0);
       // A form with nothing picked, or of another version: said on the form.
