@@ -1,5 +1,4 @@
 import { defineConfig } from 'vitest/config';
-import DurationSequencer from './test/support/duration-sequencer.js';
 
 export default defineConfig({
   test: {
@@ -23,7 +22,5 @@ export default defineConfig({
     // install and build. Five: with four, process accounting over a whole run counted 1,430 s of CPU in 921 s, the
     // two cores a fifth idle while the files waited on their timers.
     maxWorkers: 5,
-    // The longest files first, by an earlier run's durations (test/durations.json): the workers then end together.
-    sequence: { sequencer: DurationSequencer },
   },
 });
