@@ -130,7 +130,8 @@ function takeEnd(arg: string | null, now: Date, timeZone: string): { what: strin
       );
     return { what: title(word === 'for' ? 2 : 1), endsAt: new Date(now.getTime() + ms) };
   }
-  // `until 04:00`, `until tomorrow 04:00`, `until 23:30 UTC`, `until 18:00 Europe/London`, `until 2026-12-01 09:00`.
+  // `until 04:00`, `until 6pm`, `until tomorrow 04:00`, `until 23:30 UTC`, `until 18:00 Europe/London`,
+  // `until 2026-12-01 09:00`.
   const until = words.findLastIndex((w, i) => i >= n - 4 && w.toLowerCase() === 'until');
   if (until !== -1) {
     const after = words.slice(until + 1);
@@ -150,6 +151,12 @@ function takeEnd(arg: string | null, now: Date, timeZone: string): { what: strin
       throw new DomainError(
         'maintenance_until',
         `${zoneProblem(typed.text, `until ${typed.moment}`)} No window was opened.`,
+      );
+    // `until 13pm`, `until 6:75pm`: a 12-hour time that is none; what is wrong with it is said.
+    if (typed && 'error' in typed && typed.error === 'clock')
+      throw new DomainError(
+        'maintenance_until',
+        `\`${typed.text}\` is not a time: ${typed.problem}. No window was opened.`,
       );
     // One word after `until` can only be meant as the end; more that hold a time of day too.
     if (after.length === 1 || after.some((w) => /\d:\d/.test(w)))

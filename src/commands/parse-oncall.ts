@@ -2,6 +2,7 @@ import type { OwnerRef } from '../incidents/action-items.js';
 import type { BoardMoment, OverrideEnd, WallTime } from '../incidents/oncall.service.js';
 import { isTimeZone } from '../incidents/rotation.js';
 import { LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
+import { clockOf, isClock, joinMeridiem } from './parse-clock.js';
 import { parsePerson } from './parse-person.js';
 
 /** `/incident oncall …` as typed: the board (now, or at a moment), a person's shifts, an override or a swap. */
@@ -126,19 +127,23 @@ export interface TypedMoment {
   zone: string | null;
 }
 
-const TIME_OF_DAY = /^([01]?\d|2[0-3]):([0-5]\d)(z?)$/i;
-
 /**
  * The one reader of a typed moment, for the board (`at 18:00`, `friday 09:00`) and for an override's start and end
- * (`until saturday 23:00`): `[at|on] [day [at]] [HH:MM[Z]] [zone]`, a day being `tomorrow`, a weekday (`friday`,
- * `fri`) or `2026-12-01` (also `2026-12-01T09:00`), a zone `UTC`, `Z`, `GMT` or an IANA name (`Europe/London`).
- * Null: the words are no moment (neither a day nor a time, nor `at`); an error names what is wrong (its `text` the
- * words that are not a time, or the date that is no date).
+ * (`until saturday 23:00`): `[at|on] [day [at]] [time] [zone]`, a day being `tomorrow`, a weekday (`friday`, `fri`)
+ * or `2026-12-01` (also `2026-12-01T09:00`), a time `HH:MM[Z]` or a 12-hour one (`6pm`, `6:30 pm`, `12am`), a zone
+ * `UTC`, `Z`, `GMT` or an IANA name (`Europe/London`). Null: the words are no moment (neither a day nor a time, nor
+ * `at`); an error names what is wrong (its `text` the words that are not a time, or the date that is no date; for a
+ * 12-hour time that is none, `problem` says why).
  */
 export function typedMoment(
   words: readonly string[],
-): TypedMoment | { error: 'time' | 'date'; text: string } | { error: 'zone'; text: string; moment: string } | null {
-  let ws = words.map((w) => w.replace(/\?$/, '')).filter(Boolean);
+):
+  | TypedMoment
+  | { error: 'time' | 'date'; text: string }
+  | { error: 'clock'; text: string; problem: string }
+  | { error: 'zone'; text: string; moment: string }
+  | null {
+  let ws = joinMeridiem(words.map((w) => w.replace(/\?$/, '')).filter(Boolean));
   const lead = ws[0]?.toLowerCase();
   if (lead === 'at' || lead === 'on') ws = ws.slice(1);
   const joined = /^(\d{4}-\d{2}-\d{2})t(.+)$/i.exec(ws[0] ?? '');
@@ -158,28 +163,31 @@ export function typedMoment(
   }
   const clock = day ? ws.slice(ws[1]?.toLowerCase() === 'at' ? 2 : 1) : ws;
   if (clock.length === 0) return day ? { day, time: null, zone } : null;
-  const t = clock.length === 1 ? TIME_OF_DAY.exec(clock[0]!) : null;
+  const t = clock.length === 1 ? clockOf(clock[0]!) : null;
   // `18:00 PST`, `18:00 Europe/Londn`: a time, then a zone the bot does not read; the zone is what is wrong.
-  if (clock.length === 2 && TIME_OF_DAY.test(clock[0]!) && looksLikeZone(clock[1]!))
+  if (clock.length === 2 && isClock(clock[0]!) && looksLikeZone(clock[1]!))
     return { error: 'zone', text: clock[1]!, moment: ws.slice(0, -1).join(' ') };
   // After a day or `at`, what follows can only be meant as the time.
   if (!t) return day || lead === 'at' ? { error: 'time', text: clock.join(' ') } : null;
-  if (t[3]) {
+  // `13pm`, `0am`, `6:75pm`: meant as a time, whatever came before it; what is wrong with it is said.
+  if ('problem' in t) return { error: 'clock', text: clock[0]!, problem: t.problem };
+  if (t.utc) {
     if (zone) return { error: 'time', text: clock.join(' ') };
     zone = 'UTC';
   }
-  return { day, time: { h: Number(t[1]), m: Number(t[2]) }, zone };
+  return { day, time: { h: t.h, m: t.m }, zone };
 }
 
 /**
- * A moment with a time (`18:00`, `tomorrow 18:00`, `saturday 23:00`, `2026-12-01 09:00`, each with a zone after it
- * or not: `18:00 UTC`, `18:00Z`, `18:00 Europe/London`), read by typedMoment: a wall-clock time, read in the zone
+ * A moment with a time (`18:00`, `6pm`, `tomorrow 18:00`, `saturday 23:00`, `2026-12-01 09:00`, each with a zone
+ * after it or not: `18:00 UTC`, `18:00Z`, `18:00 Europe/London`), read by typedMoment: a wall-clock time, read in the zone
  * typed, else the typing person's (or the rotation's).
  */
 export function wallTimeOf(text: string, word: 'until' | 'from'): WallTime | string {
   const m = typedMoment(text.trim().split(/\s+/));
   if (m && 'error' in m && m.error === 'date') return `\`${m.text}\` is not a date.`;
   if (m && 'error' in m && m.error === 'zone') return zoneProblem(m.text, `${word} ${m.moment}`);
+  if (m && 'error' in m && m.error === 'clock') return `\`${m.text}\` is not a time: ${m.problem}.`;
   if (!m || 'error' in m || !m.time)
     return `\`${word} ${text}\` is not a time: write \`${word} 18:00\`, \`${word} tomorrow 18:00\`, \`${word} friday 18:00\`, \`${word} 18:00 UTC\` or \`${word} 2026-12-01 09:00\`.`;
   const { day, time, zone } = m;
@@ -202,14 +210,32 @@ export function endOf(words: string[]): OverrideEnd | string {
     return typeof w === 'string' ? w : { kind: 'until', ...w };
   }
   const rest = first === 'for' ? words.slice(1) : words;
-  const ms = rest.length === 1 ? parseDuration(rest[0]!) : null;
+  const ms = rest.length === 1 ? overrideLength(rest[0]!) : null;
   return ms === null ? howLong(rest.at(-1)) : { kind: 'for', ms };
 }
 
-/** What to say of a length that is missing or not one; a length of nothing says so. */
+/** The shortest override: a minute (its start and end are said, and read, to the minute). */
+const MIN_OVERRIDE_MS = 60_000;
+
+/** An override's length as typed (`2h`, `90m`): null when it is none, or shorter than a minute (howLong says so). */
+function overrideLength(word: string): number | null {
+  const ms = parseDuration(word);
+  return ms !== null && ms >= MIN_OVERRIDE_MS ? ms : null;
+}
+
+/**
+ * What to say of a length that is missing or not one: a length of nothing (`0h`), one taken away (`-1h`) or under a
+ * minute (`30s`) says so.
+ */
 function howLong(word: string | undefined): string {
-  if (word && LENGTH_SHAPE.test(word))
+  if (word && LENGTH_SHAPE.test(word)) {
+    const ms = parseDuration(word);
+    if (ms !== null && ms < MIN_OVERRIDE_MS)
+      return `\`${word}\` is shorter than an override may be: an override lasts at least a minute; write \`for 2h\` or \`until 18:00\`.`;
     return `\`${word}\` is no time at all: say how long the override lasts, e.g. \`2h\`, \`30m\` or \`until 18:00\`.`;
+  }
+  if (word && /^[-\u2212\u2013]/.test(word) && LENGTH_SHAPE.test(word.slice(1)))
+    return `\`${word}\` is not a length of time: an override lasts at least a minute; write \`for 2h\` or \`until 18:00\`.`;
   return HOW_LONG;
 }
 
@@ -251,11 +277,11 @@ function roleAndTiming(words: string[]): Timing | string {
     return typeof end === 'string' ? end : { role: role(words.slice(0, until)), start: null, end };
   }
   const last = words.at(-1);
-  const ms = last ? parseDuration(last) : null;
+  const ms = last ? overrideLength(last) : null;
   if (ms === null) {
     // `override @bob 2h senior devops`: a length was given, the role after it (the role comes before the time).
     const length = words.findIndex((w) => parseDuration(w) !== null);
-    if (length !== -1) {
+    if (length !== -1 && length < words.length - 1) {
       const after = words.slice(length + 1).join(' ');
       const before = words.slice(0, length + 1).join(' ');
       return `The role goes before the time: \`${after}\` after \`${words[length]}\` is not read. Type \`${after} ${before}\` (the role, then how long). Nothing was recorded.`;
@@ -308,7 +334,9 @@ function boardMoment(words: readonly string[]): BoardMoment | string | null {
       ? zoneProblem(m.text, m.moment)
       : m.error === 'date'
         ? `\`${m.text}\` is not a date.`
-        : `\`${m.text}\` is not a time: write it as \`18:00\` (or \`18:00 Europe/London\`).`;
+        : m.error === 'clock'
+          ? `\`${m.text}\` is not a time: ${m.problem}.`
+          : `\`${m.text}\` is not a time: write it as \`18:00\` (or \`18:00 Europe/London\`).`;
   return { kind: 'wall', day: m.day, time: m.time, ...(m.zone ? { zone: m.zone } : {}) };
 }
 

@@ -1,4 +1,4 @@
-import { endOf, wallTimeOf } from '../commands/parse-oncall.js';
+import { endOf, typedMoment, wallTimeOf } from '../commands/parse-oncall.js';
 import type { OverrideEnd, WallTime } from '../incidents/oncall.service.js';
 import { BLOCK, INPUT } from '../templates/ids.js';
 
@@ -27,14 +27,16 @@ export type ParsedOverrideForm = { ok: true; value: OverrideForm } | { ok: false
 const plain = (s: string) => s.replace(/`/g, '');
 
 /**
- * The end as written in the form: `2h`, `for 2h`, `until 18:00`, or a time alone (`18:00`, `2026-12-01 09:00`,
- * `tomorrow 18:00`, `18:00 UTC`, `18:00 Europe/London`).
+ * The end as written in the form: `2h`, `for 2h`, `until 18:00`, or a time alone (`18:00`, `6pm`, `2026-12-01 09:00`,
+ * `tomorrow 18:00`, `18:00 UTC`, `18:00 Europe/London`): words the command reads as a moment (or as one badly) are
+ * read as after `until`.
  */
 function untilOf(text: string): OverrideEnd | string {
   const words = text.split(/\s+/).filter(Boolean);
   const first = words[0]?.toLowerCase();
   const timeAlone = /^(tomorrow )?(\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}z?( [\w/+-]+)?$/i;
-  if (first !== 'until' && first !== 'for' && timeAlone.test(words.join(' '))) return endOf(['until', ...words]);
+  if (first !== 'until' && first !== 'for' && (timeAlone.test(words.join(' ')) || typedMoment(words) !== null))
+    return endOf(['until', ...words]);
   return endOf(words);
 }
 

@@ -56,7 +56,9 @@ describe('on-call overrides at their edges (a weekly rotation on London time)', 
       expect(o.ends_at.getTime() - o.starts_at.getTime()).toBe(ms);
     }
     const before = await count();
-    expect(await ask('oncall override <@U0BOB> -1h')).toContain('Say how long');
+    expect(await ask('oncall override <@U0BOB> -1h')).toContain(
+      '`-1h` is not a length of time: an override lasts at least a minute; write `for 2h` or `until 18:00`.',
+    );
     expect(await ask('oncall override <@U0BOB> 0m')).toContain('`0m` is no time at all');
     expect(await ask('oncall override <@U0BOB> 999d')).toContain('longer than an override may be (7 days');
     expect(await ask('oncall swap <@U0BOB> <@U0BOB> 2h')).toContain('A swap needs two different people');

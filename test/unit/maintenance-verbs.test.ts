@@ -160,6 +160,21 @@ describe('the end typed after a window opened by hand', () => {
     expect(() => end('hotfix until 18:00 Mars/Olympus')).toThrow(/`Mars\/Olympus` is not a time zone the bot reads/);
   });
 
+  it('an until on the 12-hour clock is read as the 24-hour one is; an hour it has not is refused saying why', () => {
+    expect(end('hotfix until 10:30pm')).toEqual({ what: 'hotfix', endsAt: new Date('2026-12-03T22:30:00Z') });
+    expect(end('hotfix until 11 PM')).toEqual({ what: 'hotfix', endsAt: new Date('2026-12-03T23:00:00Z') });
+    expect(end('hotfix until 9pm UTC')).toEqual({ what: 'hotfix', endsAt: new Date('2026-12-03T21:00:00Z') });
+    // Midnight: passed more than 12 hours ago, so tonight's.
+    expect(end('hotfix until 12am')).toEqual({ what: 'hotfix', endsAt: new Date('2026-12-04T00:00:00Z') });
+    expect(end('hotfix until tomorrow 12pm')).toEqual({ what: 'hotfix', endsAt: new Date('2026-12-04T12:00:00Z') });
+    expect(() => end('hotfix until 8pm')).toThrow(/^20:00 UTC has passed today \(30 minutes ago\)/);
+    expect(() => end('db until 13pm')).toThrow(
+      /^`13pm` is not a time: with am or pm the hour runs from 1 to 12; write `1pm`, or `13:00` on the 24-hour clock\. No window was opened\.$/,
+    );
+    expect(() => end('db until 6:75pm')).toThrow(/^`6:75pm` is not a time: the minutes run from 00 to 59/);
+    expect(() => end('db until 0am')).toThrow(/^`0am` is not a time: .*midnight is `12am`/);
+  });
+
   it('two ends are refused naming both, whichever comes first; `for` words before one end stay in the title', () => {
     expect(() => end('db upgrade for 2h until 03:00')).toThrow(
       /^`for 2h` and `until 03:00` are two ends: give the window one, a length \(`for 2h`\) or a time \(`until 04:00`\)\.$/,

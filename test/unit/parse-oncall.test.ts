@@ -247,3 +247,120 @@ describe('a zone typed after a time that is no zone the bot reads', () => {
     expect(wallTimeOf('18:00 sharp please', 'until')).toContain('`until 18:00 sharp please` is not a time');
   });
 });
+
+describe('a length taken away, or under a minute, is said to be no length of time', () => {
+  it('says `-1h` is not a length of time and what to write, not the generic "Say how long"', () => {
+    for (const [text, word] of [
+      ['override @bob -1h', '-1h'],
+      ['override @bob for -30m', '-30m'],
+      ['override @bob on_call -2h', '-2h'],
+      ['override -1h @bob', '-1h'],
+      ['swap @alice @bob -1h', '-1h'],
+      ['override @bob from 20:00 for -1h', '-1h'],
+    ] as const) {
+      const r = parseOnCall(text);
+      expect(r).toMatchObject({
+        ok: false,
+        error: expect.stringContaining(
+          `\`${word}\` is not a length of time: an override lasts at least a minute; write \`for 2h\` or \`until 18:00\`.`,
+        ),
+      });
+      expect(r).toMatchObject({ error: expect.not.stringContaining('Say how long') });
+    }
+  });
+
+  it('says a length under a minute is shorter than an override may be; a minute is one', () => {
+    for (const text of ['override @bob 30s', 'override @bob for 500ms', 'override @bob from 20:00 for 59s'])
+      expect(parseOnCall(text)).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(
+          /^`\d+m?s` is shorter than an override may be: an override lasts at least a minute;/,
+        ),
+      });
+    expect(parseOnCall('override @bob 1m')).toMatchObject({ ok: true, command: { end: { kind: 'for', ms: 60_000 } } });
+    expect(parseOnCall('override @bob for 90s')).toMatchObject({ ok: true, command: { end: { ms: 90_000 } } });
+    // A length of nothing keeps its own words.
+    expect(parseOnCall('override @bob for 0h')).toMatchObject({
+      error: expect.stringContaining('`0h` is no time at all'),
+    });
+  });
+});
+
+describe('12-hour times with am or pm, wherever a 24-hour time is read', () => {
+  it.each([
+    ['6pm', 18, 0],
+    ['6PM', 18, 0],
+    ['6:30pm', 18, 30],
+    ['6 pm', 18, 0],
+    ['6:30 PM', 18, 30],
+    ['9am', 9, 0],
+    ['9 a.m.', 9, 0],
+    ['12am', 0, 0],
+    ['12:15am', 0, 15],
+    ['12pm', 12, 0],
+    ['12:30pm', 12, 30],
+    ['11:59pm', 23, 59],
+  ])('`%s` is %i:%i after until and from, on the board and for a person', (typed, h, m) => {
+    const time = { h, m };
+    expect(wallTimeOf(typed, 'until')).toEqual({ date: null, time });
+    expect(wallTimeOf(typed, 'from')).toEqual({ date: null, time });
+    expect(parseOnCall(`override @bob until ${typed}`)).toMatchObject({
+      ok: true,
+      command: { kind: 'override', role: null, start: null, end: { kind: 'until', time } },
+    });
+    expect(parseOnCall(`override @bob from ${typed} for 2h`)).toMatchObject({
+      ok: true,
+      command: { start: { time }, end: { kind: 'for', ms: 7_200_000 } },
+    });
+    expect(parseOnCall(`at ${typed}`)).toEqual({
+      ok: true,
+      command: { kind: 'board', at: { kind: 'wall', day: null, time } },
+    });
+    expect(parseOnCall(`@alice tomorrow ${typed}`)).toEqual({
+      ok: true,
+      command: { kind: 'person', who: { name: 'alice' }, at: { kind: 'wall', day: { kind: 'tomorrow' }, time } },
+    });
+  });
+
+  it('takes a day before and a zone after a 12-hour time, and a role before until', () => {
+    expect(wallTimeOf('tomorrow 6pm', 'until')).toEqual({ date: null, time: { h: 18, m: 0 }, tomorrow: true });
+    expect(wallTimeOf('friday 9:30 am Europe/London', 'until')).toEqual({
+      date: null,
+      time: { h: 9, m: 30 },
+      weekday: 5,
+      zone: 'Europe/London',
+    });
+    expect(wallTimeOf('2026-12-01 6 pm UTC', 'until')).toEqual({
+      date: { y: 2026, mo: 11, d: 1 },
+      time: { h: 18, m: 0 },
+      zone: 'UTC',
+    });
+    expect(parseOnCall('override @bob on_call from 6pm until 11:30pm')).toMatchObject({
+      ok: true,
+      command: { role: 'on_call', start: { time: { h: 18, m: 0 } }, end: { kind: 'until', time: { h: 23, m: 30 } } },
+    });
+    expect(parseOnCall('6pm')).toMatchObject({ ok: true, command: { kind: 'board', at: { time: { h: 18, m: 0 } } } });
+    // A zone the bot does not read after one is what is wrong, as after 18:00.
+    expect(wallTimeOf('6pm PST', 'until')).toBe(
+      '`PST` is not a time zone the bot reads: write `until 6pm America/Los_Angeles` (a zone as `Europe/London` is written, or `UTC`).',
+    );
+  });
+
+  it('refuses an hour or minutes a 12-hour clock has not, saying why and what to write', () => {
+    for (const [typed, why] of [
+      ['13pm', 'with am or pm the hour runs from 1 to 12; write `1pm`, or `13:00` on the 24-hour clock'],
+      ['0am', 'with am or pm the hour runs from 1 to 12; midnight is `12am` (or `00:00`), noon `12pm`'],
+      ['6:75pm', 'the minutes run from 00 to 59, e.g. `6:45pm`'],
+      ['18:00pm', 'with am or pm the hour runs from 1 to 12; write `6:00pm`, or `18:00` on the 24-hour clock'],
+      ['25am', 'with am or pm the hour runs from 1 to 12, e.g. `6pm` or `9:30am`'],
+    ] as const) {
+      const said = `\`${typed}\` is not a time: ${why}.`;
+      expect(wallTimeOf(typed, 'until')).toBe(said);
+      for (const text of [`override @bob until ${typed}`, `override @bob from ${typed} for 1h`, `at ${typed}`, typed])
+        expect(parseOnCall(text)).toMatchObject({ ok: false, error: expect.stringContaining(said) });
+    }
+    expect(wallTimeOf('13 pm', 'until')).toBe(
+      '`13pm` is not a time: with am or pm the hour runs from 1 to 12; write `1pm`, or `13:00` on the 24-hour clock.',
+    );
+  });
+});
