@@ -437,7 +437,10 @@ const HANDLERS: {
       const from = p.at ? c.deps.oncall.boardMoment(p.at, now, timeZone) : now;
       const later = p.at ? { at: from, timeZone, note: weekAhead(p.at, from, now), now } : undefined;
       const shifts = await c.deps.oncall.shiftsOf(userId, from);
-      await c.tell(renderPersonShifts(userId, shifts, PERSON_DAYS, later, c.deps.oncall.contactRolesOf(userId)));
+      const contactOf = c.deps.oncall.contactRolesOf(userId);
+      // Nothing to show: someone not on call, or an ID nobody has (said so, not "not on call").
+      if (shifts.length === 0 && contactOf.length === 0) await c.deps.oncall.mustBeKnown(userId);
+      await c.tell(renderPersonShifts(userId, shifts, PERSON_DAYS, later, contactOf));
       return;
     }
     const otherId = p.kind === 'swap' ? await c.deps.actionItems.resolveOwner(p.other, 'person') : null;

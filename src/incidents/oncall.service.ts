@@ -283,6 +283,18 @@ export class OnCallService implements OnCallResolver, Sweep {
       .map((r) => r.name);
   }
 
+  /**
+   * Refuses, for `/incident oncall @person`, an ID nobody in this workspace has (Slack answers user_not_found), which
+   * would otherwise read as someone not on call. Only that answer refuses: Slack not answering lets the reply stand.
+   */
+  async mustBeKnown(userId: string): Promise<void> {
+    if ((await this.chat.whoIs(userId)) !== 'unknown') return;
+    throw new DomainError(
+      'no_such_person',
+      `Nobody in this workspace has the ID \`${userId}\` (Slack knows no such user), so there are no shifts to show. Name the person with @, e.g. \`/incident oncall @alice\`, so Slack fills in who you mean.`,
+    );
+  }
+
   private rotations(): RotationRole[] {
     return Object.values(this.runbook.escalation.roles).filter((r): r is RotationRole => Boolean(r.rotation));
   }
