@@ -19,6 +19,14 @@ export function withoutEscapes(text: string): string {
   return text.includes('\u001b') ? text.replace(TERMINAL_ESCAPES, '') : text;
 }
 
+const ESCAPE_AT = new RegExp(TERMINAL_ESCAPES.source, 'y');
+
+/** The escape sequence (as withoutEscapes drops it) that starts at `at` in `text`, if one does. */
+export function escapeAt(text: string, at: number): string | undefined {
+  ESCAPE_AT.lastIndex = at;
+  return ESCAPE_AT.exec(text)?.[0];
+}
+
 /**
  * `lines` with each line's spans ([start, end) offsets) masked, in place: overlapping or touching spans (two values,
  * or a value and its wrap's piece) as one `***`. A span that is already no more than a mask is left as it is.

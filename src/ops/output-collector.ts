@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FoundLines } from '../runbook/look-for.js';
-import { withoutEscapes } from './mask-text.js';
+import { escapeAt, withoutEscapes } from './mask-text.js';
 
 /**
  * Keeps what a command printed, already redacted, within fixed memory:
@@ -59,7 +59,10 @@ export function createOutputCollector({
 }: OutputCollectorOptions): OutputCollector {
   const shown = (raw: string): string => {
     const view = terminalView(raw);
-    return view === raw ? raw : remask(view);
+    if (view === raw) return raw;
+    // Masked before it is cut: a cut could leave a secret's end alone, which masking would no longer know.
+    const masked = remask(view);
+    return masked.length > maxTailChars ? tailOf(masked, false, maxTailChars) : masked;
   };
   const hash = createHash('sha256');
   const lines = lookFor ? createLineFinder(lookFor, maxFoundChars) : null;
@@ -132,29 +135,140 @@ export function createOutputCollector({
 }
 
 /**
- * Output as a terminal would leave it on screen, for the tail a Slack message shows: escape sequences (colours, cursor
- * moves) dropped, a carriage return going back to the line's start so that a progress bar shows its last state, a
- * backspace going back one character, a CRLF line end a line end, other control characters (a BEL) dropped; tabs and
- * ␀ stay. Cursor moves up or down are not followed: the lines stay the lines printed.
+ * Output as a terminal would leave it on screen, for the tail a Slack message shows: colours and other escape sequences
+ * dropped, a carriage return going back to the line's start so that a progress bar shows its last state, a backspace
+ * going back one character, a CRLF line end a line end, other control characters (a BEL) dropped; tabs and ␀ stay.
+ * The cursor moves of a display redrawn in place (docker pull's layers, pip's and tqdm's bars) are followed, so that
+ * each of its lines shows its last state once: up (`ESC[2A`, `ESC[F`), down (`ESC[B`, `ESC[E`, and a line feed onto a
+ * line already printed), to a column (`ESC[G`), right and left (`ESC[C`, `ESC[D`), and the line erased from the
+ * cursor (`ESC[K`) or whole (`ESC[2K`). The screen is the text given: the cursor goes no higher than its first line and
+ * no lower than its last. What depends on the window's size is not followed (a move to a row, `ESC[H`; erasing the
+ * screen, `ESC[J`), nor `ESC[1K`.
+ *
+ * Linear in the text's length (each line is turned into cells and back at most once or twice, however often the
+ * cursor comes back to it), and at most twice as long: blanks put before a character written past a line's end (a
+ * cursor moved right or onto a shorter line) are at most as many as the characters given.
  */
 export function terminalView(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for.
   if (!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return text;
-  return withoutEscapes(text)
-    .split('\n')
-    .map((line) => {
-      const cells: string[] = [];
-      let col = 0;
-      for (const ch of line) {
-        const c = ch.charCodeAt(0);
-        if (c === 13) col = 0;
-        else if (c === 8) col = Math.max(0, col - 1);
-        else if ((c < 32 && c !== 9) || c === 127) continue;
-        else cells[col++] = ch;
+  const screen = new Screen(text.length);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for.
+  const control = /[\u0000-\u0008\u000a-\u001f\u007f]/g;
+  let from = 0;
+  for (let m = control.exec(text); m !== null; m = control.exec(text)) {
+    const at = m.index;
+    if (at > from) screen.write(text.slice(from, at));
+    from = at + 1;
+    const c = text.charCodeAt(at);
+    if (c === 10) screen.lineFeed();
+    else if (c === 13) screen.column(0);
+    else if (c === 8) screen.left(1);
+    else if (c === 27) {
+      const sequence = escapeAt(text, at);
+      if (sequence !== undefined) {
+        from = at + sequence.length;
+        control.lastIndex = from;
+        screen.escape(sequence);
       }
-      return cells.join('');
-    })
-    .join('\n');
+    }
+    // Any other control character (a BEL, an ESC that starts no sequence) shows nothing.
+  }
+  if (from < text.length) screen.write(text.slice(from));
+  return screen.text();
+}
+
+/** The escape sequences terminalView follows: a cursor move or a line's erasure, with at most one number. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: an escape sequence is what this reads.
+const CURSOR_SEQUENCE = /^\u001b\[(\d*)([A-GK])$/;
+
+/** The screen terminalView draws on: its lines, and the cursor. */
+class Screen {
+  /**
+   * Each line as its characters (one a column) while it is the last one or once the cursor came back to write on it,
+   * else as a string: the last line becomes one when a line feed adds a line below it, and never again after.
+   */
+  private readonly rows: (string | string[])[] = [[]];
+  private row = 0;
+  private col = 0;
+
+  /** `padding`: how many blanks may still be put before a character written past a line's end. */
+  constructor(private padding: number) {}
+
+  private cells(): string[] {
+    const line = this.rows[this.row]!;
+    if (typeof line !== 'string') return line;
+    const cells = Array.from(line);
+    this.rows[this.row] = cells;
+    return cells;
+  }
+
+  write(run: string): void {
+    const cells = this.cells();
+    if (this.col > cells.length) {
+      const blanks = Math.min(this.col - cells.length, this.padding);
+      this.padding -= blanks;
+      for (let i = 0; i < blanks; i++) cells.push(' ');
+      this.col = cells.length;
+    }
+    for (const ch of run) cells[this.col++] = ch;
+  }
+
+  lineFeed(): void {
+    this.col = 0;
+    if (this.row === this.rows.length - 1) {
+      const line = this.rows[this.row]!;
+      if (typeof line !== 'string') this.rows[this.row] = line.join('');
+      this.rows.push([]);
+    }
+    this.row += 1;
+  }
+
+  column(col: number): void {
+    this.col = col;
+  }
+
+  left(n: number): void {
+    this.col = Math.max(0, this.col - n);
+  }
+
+  escape(sequence: string): void {
+    const m = CURSOR_SEQUENCE.exec(sequence);
+    if (!m) return;
+    const given = m[1] ? Number(m[1]) : 0;
+    // A move of 0 is a move of 1, as for a terminal.
+    const n = Math.max(1, given);
+    switch (m[2]) {
+      case 'A':
+      case 'F':
+        this.row = Math.max(0, this.row - n);
+        break;
+      case 'B':
+      case 'E':
+        this.row = Math.min(this.rows.length - 1, this.row + n);
+        break;
+      case 'C':
+        this.col += n;
+        break;
+      case 'D':
+        this.left(n);
+        break;
+      case 'G':
+        this.col = n - 1;
+        break;
+      case 'K':
+        if (given === 0) {
+          const cells = this.cells();
+          if (this.col < cells.length) cells.length = this.col;
+        } else if (given === 2) this.rows[this.row] = [];
+        break;
+    }
+    if (m[2] === 'E' || m[2] === 'F') this.col = 0;
+  }
+
+  text(): string {
+    return this.rows.map((line) => (typeof line === 'string' ? line : line.join(''))).join('\n');
+  }
 }
 
 /** A line found, as shown: without control characters (a BEL, a progress bar's carriage returns, ␀ stays); tabs kept. */

@@ -164,8 +164,11 @@ const command: StepRunner<CommandStep> = {
       durationMs: r.durationMs,
       bytes: r.bytes,
       // The tail leaves out the output's last line break, and shows the output as a terminal would (no colour codes, a
-      // progress bar at its last state): output that is no more than that is not more than the tail shows.
-      truncated: r.full.length > r.tail.length && terminalView(r.full.replace(/\r?\n$/, '')).length > r.tail.length,
+      // progress bar at its last state): output that is no more than that is not more than the tail shows. Output past
+      // the head kept (5 MiB) is more, whatever its lines redraw: not drawn again to know it.
+      truncated:
+        r.truncated ||
+        (r.full.length > r.tail.length && terminalView(r.full.replace(/\r?\n$/, '')).length > r.tail.length),
       digest: r.digest,
       full: r.full,
       // What it looks for, found or not, once it printed something or ended by itself: not when it could not run.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createOutputCollector } from '../../src/ops/output-collector.js';
+import { createOutputCollector, terminalView } from '../../src/ops/output-collector.js';
 
 describe('the output collector', () => {
   it('cuts the kept head on a line boundary even when the line began in an earlier chunk', () => {
@@ -56,7 +56,7 @@ describe('the output collector', () => {
     expect(c.finish().found?.last).toEqual(['ERROR upload 10% 50% 100%\tdone']);
   });
 
-  it('shows the tail as a terminal would: colours and cursor moves dropped, a progress bar at its last state, CRLF as lines', () => {
+  it('shows the tail as a terminal would: colours dropped, a progress bar at its last state, CRLF as lines', () => {
     const c = createOutputCollector({ maxFullBytes: 1000, maxTailChars: 200 });
     c.push('\u001b[1;31mERROR\u001b[0m disk full\u001b[K\r\n');
     c.push('upload  10%\rupload  50%\rupload 100%\n');
@@ -67,6 +67,71 @@ describe('the output collector', () => {
     expect(c.tail()).toBe(tail);
     // The file keeps what the command printed.
     expect(full).toContain('\u001b[1;31mERROR');
+  });
+
+  it('shows each line of a display redrawn in place at its last state, once (docker pull)', () => {
+    const c = createOutputCollector({ maxFullBytes: 10_000, maxTailChars: 500 });
+    c.push('latest: Pulling from library/nginx\n');
+    c.push('a1b2: Pulling fs layer\nc3d4: Pulling fs layer\n');
+    // Docker goes up to a layer's line, erases it, writes it again with \r, and goes back down.
+    c.push('\u001b[2A\u001b[2K\ra1b2: Downloading  12%\r\u001b[2B');
+    c.push('\u001b[1A\u001b[2K\rc3d4: Downloading  50%\r\u001b[1B');
+    c.push('\u001b[2A\u001b[2K\ra1b2: Pull complete\r\u001b[2B');
+    c.push('\u001b[1A\u001b[2K\rc3d4: Pull complete\r\u001b[1B');
+    c.push('Digest: sha256:0123\n');
+    const { tail, full } = c.finish();
+    expect(tail).toBe(
+      'latest: Pulling from library/nginx\na1b2: Pull complete\nc3d4: Pull complete\nDigest: sha256:0123',
+    );
+    expect(c.tail()).toBe(tail);
+    // The file keeps what the command printed, every redraw.
+    expect(full).toContain('a1b2: Downloading  12%');
+    expect(full).toContain('\u001b[2A');
+  });
+
+  it("follows pip's and rich's redraw (erase, up, erase), a move to column 1, and the cursor kept on the screen given", () => {
+    const bar = (a: number, b: number) => `Collecting a ${a}%\nCollecting b ${b}%`;
+    const redraw = '\r\u001b[2K\u001b[1A\u001b[2K';
+    expect(terminalView(`pip\n${bar(0, 0)}${redraw}${bar(40, 10)}${redraw}${bar(100, 100)}\ndone`)).toBe(
+      'pip\nCollecting a 100%\nCollecting b 100%\ndone',
+    );
+    expect(terminalView('50%\u001b[1G70%\u001b[G90%\u001b[K')).toBe('90%');
+    expect(terminalView('abcdef\u001b[1Gxy\u001b[K\nsecond')).toBe('xy\nsecond');
+    // Further up than the first line: the first line; further down than the last: the last.
+    expect(terminalView('one\ntwo\u001b[9A\rONE\u001b[9B\rTWO')).toBe('ONE\nTWO');
+    // Up keeps the column, a blank put before a character written past a shorter line's end; a line feed onto a line
+    // already printed moves down to it (tqdm) without adding one.
+    expect(terminalView('ab\nlonger\u001b[1Ax\n\n!')).toBe('ab    x\nlonger\n!');
+    expect(terminalView('x\u001b[3Cy\u001b[2Dz')).toBe('x  zy');
+    // Sequences it does not follow show nothing, as before.
+    expect(terminalView('a\u001b[2;5Hb\u001b[2Jc\u001b[?25l')).toBe('abc');
+  });
+
+  it('masks a secret that a cursor move puts together, and keeps the tail within maxTailChars', () => {
+    const c = createOutputCollector({
+      maxFullBytes: 10_000,
+      maxTailChars: 100,
+      remask: (text) => text.replaceAll('hunter2', '***'),
+    });
+    c.push('password: hun\nnext line\u001b[1A\rpassword: hunter2\u001b[1B\r');
+    expect(c.finish().tail).toBe('password: ***\nnext line');
+    const d = createOutputCollector({ maxFullBytes: 100, maxTailChars: 40 });
+    d.push(`x\u001b[1000C${'y'.repeat(30)}`);
+    expect(d.finish().tail.length).toBeLessThanOrEqual(40);
+  });
+
+  it('draws redraws in time linear in the output, never more than twice as long as it', () => {
+    // A long line, then a cursor going up to it and back down for one character, again and again: redrawing the line
+    // each time would take minutes.
+    const long = 'L'.repeat(256 * 1024);
+    const text = `${long}\n${long}\n${'\u001b[1Ax\u001b[1B'.repeat(200_000)}\n${'\n\u001b[500Cz'.repeat(200_000)}`;
+    const started = performance.now();
+    const view = terminalView(text);
+    const ms = performance.now() - started;
+    // The cursor keeps its column going up and down: each x lands one further on the line.
+    expect(view.split('\n')[1]).toBe(`${'x'.repeat(200_000)}${long.slice(200_000)}`);
+    expect(view.length).toBeLessThanOrEqual(2 * text.length);
+    expect(ms).toBeLessThan(3_000);
   });
 
   it('finds nothing without lookFor', () => {

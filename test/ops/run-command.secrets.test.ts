@@ -207,4 +207,18 @@ describe('runCommand: the tail shown as a terminal shows it', () => {
     expect(r.tail).not.toContain(secret);
     expect(r.tail).toContain('token ***');
   });
+
+  it('masks a known value that a cursor moved up puts together on a line printed before', async () => {
+    const secret = 'hunter2-long-secret';
+    // `key hunter2-` and the rest of the value on one line only once the cursor goes back up to it (ESC[2A) and to
+    // its column 13 (ESC[13G): the output never holds the value in one piece.
+    const r = await runCommand(
+      ['sh', '-c', `printf 'key ${secret.slice(0, 8)}XXXXXXXXXXX\\nnext\\n\\033[2A\\033[13G${secret.slice(8)}\\n'`],
+      { secrets: [secret] },
+    );
+    expect(r.exitCode).toBe(0);
+    expect(r.full).not.toContain(secret);
+    expect(r.tail).not.toContain(secret);
+    expect(r.tail.split('\n').slice(0, 2)).toEqual(['key ***', 'next']);
+  });
 });
