@@ -271,7 +271,16 @@ class Screen {
   }
 }
 
-/** A line found, as shown: without control characters (a BEL, a progress bar's carriage returns, ␀ stays); tabs kept. */
+/**
+ * A line found, as shown: without control characters (a BEL, a progress bar's carriage returns, ␀ stays); tabs kept.
+ *
+ * Not terminalView, on purpose. A line is found by what it printed, every version of it (as `grep` reads a log), one
+ * line at a time over all of the output, and counted as one of the lines printed: following its carriage returns would
+ * show a version overwritten by one without what it looks for (`ERROR upload 10%\r 100%` shown as ` 100%…`, the
+ * reason it was found gone), and a cursor moved up redraws a line read and counted before, which a reader of lines
+ * one at a time (with no screen, and unbounded output) cannot go back to. So the line shown is the line matched, its
+ * control characters dropped; the tail, a screen of the last lines, is what a terminal would show.
+ */
 function printable(line: string): string {
   let clean = true;
   for (let i = 0; i < line.length && clean; i++) {
