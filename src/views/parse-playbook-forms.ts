@@ -31,7 +31,7 @@ export function parseStepParams(values: Values): ParsedForm<Record<string, strin
  */
 export function parseDenyReason(values: Values): ParsedForm<string> {
   const reason = cleanText(values[BLOCK.denyReason]?.[INPUT.summary]?.value ?? '').trim();
-  if (!reason || isBlank(reason))
+  if (isBlank(reason))
     return { ok: false, errors: { [BLOCK.denyReason]: 'Say why, so the requester knows what to do instead.' } };
   if ([...reason].length > DENY_REASON_MAX)
     return { ok: false, errors: { [BLOCK.denyReason]: `Keep the reason to ${DENY_REASON_MAX} characters.` } };
@@ -43,7 +43,7 @@ export function parseSkipReason(values: Values): ParsedForm<string> {
   const reason = cleanText(values[BLOCK.skipReason]?.[INPUT.reason]?.value ?? '')
     .replace(/\s+/g, ' ')
     .trim();
-  if (!reason || isBlank(reason))
+  if (isBlank(reason))
     return {
       ok: false,
       errors: { [BLOCK.skipReason]: 'Say why this step is skipped: it is recorded on the timeline.' },
