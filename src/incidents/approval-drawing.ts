@@ -148,7 +148,7 @@ export class ApprovalDrawing {
     if (a.notRun) return { state: 'not_run', why: a.notRun };
     if (!ran || ran.state === 'refused') return undefined;
     const link = ran.threadTs ? await this.chat.permalink(placeOf(host), ran.threadTs).catch(() => null) : null;
-    return { state: ran.state, exitCode: ran.exitCode, link };
+    return { state: ran.state, exitCode: ran.exitCode, link, ...(ran.signal ? { signal: ran.signal } : {}) };
   }
 }
 

@@ -31,6 +31,7 @@ export function stepStatuses(
       byRun: true,
       approvedBy: run.approvedBy,
       ...(run.state === 'stopped' || run.state === 'lost' ? { cutShort: true } : {}),
+      ...(run.state === 'failed' && run.signal ? { signal: run.signal } : {}),
       ...(run.found ? { found: run.found } : {}),
       ...(run.found && run.foundSoFar ? { foundSoFar: true } : {}),
       ...(run.messageGivenUpWhy ? { messageGivenUpWhy: run.messageGivenUpWhy } : {}),

@@ -187,6 +187,7 @@ export function endedView(
     truncated: shown.truncated ?? false,
     ...(shown.fileBytes !== undefined ? { fileBytes: shown.fileBytes } : {}),
     ...(detail ? { detail } : {}),
+    ...(r.state === 'failed' && shown.signal ? { signal: shown.signal } : {}),
     ...(r.approvedBy ? { approvedBy: r.approvedBy } : {}),
     ...(step?.type === 'command' && step.cwd ? { cwd: step.cwd } : {}),
     ...(step && step.type !== 'text' && step.expect ? { expected: step.expect } : {}),

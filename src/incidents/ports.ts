@@ -544,6 +544,11 @@ export interface RunView {
   fileBytes?: number;
   /** For HTTP checks: the status and latency line; for a missing binary: what to set. */
   detail?: string;
+  /**
+   * A `failed` command ended by a signal the bot did not send (`SIGSEGV`: it crashed; `SIGKILL`: killed from outside):
+   * shown as killed, not failed. A command the bot stopped (its timeout, the bot stopping) has its own state instead.
+   */
+  signal?: string;
   /** Set when a second person approved the run. */
   approvedBy?: string;
   /** The directory a command ran in, as the runbook names it (relative to COMMAND_BASE_DIR). */
@@ -605,7 +610,7 @@ export interface ApprovalView {
    * not run at all, and why (`not_run`: the step was already running, say).
    */
   outcome?:
-    | { state: RunView['state']; exitCode: number | null; link: string | null }
+    | { state: RunView['state']; exitCode: number | null; link: string | null; signal?: string }
     | { state: 'not_run'; why: Phrase };
 }
 
@@ -664,6 +669,8 @@ export interface StepStatus {
    * it did is to be checked before it is run again.
    */
   cutShort?: boolean;
+  /** Its last run failed killed by this signal, one the bot did not send (RunView.signal). */
+  signal?: string;
   /** What its last run found of the lines the step looks for ("34 of 200 lines have "ERROR""), so far while it runs. */
   found?: { words: string; matched: number; total: number } | null;
   /**

@@ -64,7 +64,7 @@ export interface StepProgress {
 /** How a run ended, as the channel shows it, with the whole output kept apart. */
 export type StepOutcome = Pick<
   RunView,
-  'tail' | 'exitCode' | 'durationMs' | 'bytes' | 'truncated' | 'detail' | 'found'
+  'tail' | 'exitCode' | 'durationMs' | 'bytes' | 'truncated' | 'detail' | 'found' | 'signal'
 > & {
   state: Exclude<RunView['state'], 'running'>;
   /** A digest of the whole output, recorded with the run; null when the kind has none. */
@@ -149,6 +149,8 @@ const command: StepRunner<CommandStep> = {
     const verdict =
       missing && step.lookFor && r.found ? { ok: false, detail: notFoundDetail(step.lookFor, r.found.total) } : checked;
     const setting = binaryOf(step.run[0] ?? '')?.setting ?? 'ATOM_CLI';
+    // Ended by a signal the bot did not send (it sends one only to stop a command at its timeout or when stopping).
+    const killedBy = !r.notFound && !r.canceled && !r.timedOut ? r.signal : undefined;
     return {
       state: r.notFound
         ? 'not_found'
@@ -159,6 +161,7 @@ const command: StepRunner<CommandStep> = {
             : r.exitCode === 0 && (!verdict || verdict.ok || verdict.unchecked)
               ? 'succeeded'
               : 'failed',
+      ...(killedBy ? { signal: killedBy } : {}),
       tail: r.tail,
       exitCode: r.exitCode,
       durationMs: r.durationMs,

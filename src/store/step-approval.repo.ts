@@ -199,6 +199,8 @@ export interface ApprovedRun {
   exitCode: number | null;
   /** Its message, where its output is; null when it could not be posted. */
   threadTs: string | null;
+  /** It failed killed by this signal, one the bot did not send (RunView.signal); null otherwise. */
+  signal?: string | null;
 }
 
 /**
@@ -211,7 +213,8 @@ export async function getApprovalDrawing(
 ): Promise<{ approval: StepApproval; ran: ApprovedRun | null } | null> {
   const { rows } = await q.query<ApprovalRow & { ran: ApprovedRun | string | null }>(
     `SELECT a.*, (SELECT json_build_object('id', r.id, 'state', r.state, 'exitCode', r.exit_code,
-                                           'threadTs', r.thread_ts)
+                                           'threadTs', r.thread_ts,
+                                           'signal', CASE WHEN r.state = 'failed' THEN r.end_shown ->> 'signal' END)
                     FROM step_runs r WHERE r.approval_id = a.id ORDER BY r.id DESC LIMIT 1) AS ran
        FROM step_approvals a WHERE a.id = $1`,
     [id],

@@ -163,6 +163,8 @@ const markShown = (when = 'true', thread = 'thread_ts') =>
  */
 export interface RunShown {
   detail?: string;
+  /** The signal it was killed by, one the bot did not send (RunView.signal): its message and checklist say killed. */
+  signal?: string;
   /**
    * The output's last lines, when not the run's own (output_tail): a run kept lost whose process came back shows those
    * its late end brought, while its record keeps those of the lease's last renewal.
@@ -307,6 +309,8 @@ export interface LastStepRun {
    * last answer (migration 095). Absent: not given up.
    */
   messageGivenUpWhy?: string;
+  /** It failed killed by this signal, one the bot did not send (kept in end_shown: RunShown.signal). */
+  signal?: string;
 }
 
 /** How many lines a run found of what its step looks for: `words` as lookForWords says them. */
@@ -318,7 +322,8 @@ export interface RunFound {
 
 const LAST_RUNS = (column: string, host: string, playbook: string) =>
   `SELECT DISTINCT ON (step_key) step_key, state, requested_by, approved_by, COALESCE(finished_at, started_at) AS at,
-     found, state = 'lost' AND end_shown IS NULL AS found_so_far, message_given_up_why
+     found, state = 'lost' AND end_shown IS NULL AS found_so_far, message_given_up_why,
+     CASE WHEN state = 'failed' THEN end_shown ->> 'signal' END AS signal
    FROM step_runs WHERE ${column} = ${host} AND playbook_id = ${playbook} AND state <> 'refused'
    ORDER BY step_key, id DESC`;
 
@@ -331,6 +336,7 @@ interface LastRunRow {
   found?: unknown;
   found_so_far?: boolean | null;
   message_given_up_why?: string | null;
+  signal?: string | null;
 }
 
 /** A stored `found`, when it has the shape written (a string, as some drivers give jsonb, is parsed first). */
@@ -350,6 +356,7 @@ const toLastRun = (r: LastRunRow): LastStepRun => ({
   found: foundOf(r.found),
   ...(r.found_so_far === true ? { foundSoFar: true } : {}),
   ...(r.message_given_up_why ? { messageGivenUpWhy: r.message_given_up_why } : {}),
+  ...(r.signal ? { signal: r.signal } : {}),
 });
 
 export async function lastStepRuns(q: Queryable, host: HostRef, playbookId: string): Promise<LastStepRun[]> {

@@ -10,6 +10,7 @@ import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
 import { pageRef, stepRef } from './payloads.js';
 import { runButton, stepDetail } from './playbook.js';
+import { signalName } from './run-killed.js';
 import { boldName, codeText, LIMITS, mention, mrkdwnClip, slackDate, truncate } from './text.js';
 
 /** A section's heading: the playbook's own (a deployment's Prerequisites checklist, a maintenance window's Before). */
@@ -60,10 +61,14 @@ function statusLine(status: StepStatus | undefined): string | null {
       return `_skipped by ${mention(status.by)}${when}: ${mrkdwnClip(status.reason ?? '', 300)}_`;
     case 'running':
       return `_running, asked by ${mention(status.by)}${when}_`;
-    case 'failed':
-      return status.cutShort
-        ? `_its last run did not end: the bot stopped while it ran (${mention(status.by)}${when}); check what it did before running it again, or skip it_`
+    case 'failed': {
+      if (status.cutShort)
+        return `_its last run did not end: the bot stopped while it ran (${mention(status.by)}${when}); check what it did before running it again, or skip it_`;
+      const signal = signalName(status.signal);
+      return signal
+        ? `_its last run was killed by ${signal}, not by the bot (${mention(status.by)}${when}): run it again, or skip it_`
         : `_its last run did not succeed (${mention(status.by)}${when}): run it again, or skip it_`;
+    }
   }
 }
 

@@ -19,6 +19,7 @@ import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
 import { rollbackAgainRef, rollbackRef, stepRef } from './payloads.js';
+import { killedLabel, signalName } from './run-killed.js';
 import {
   boldName,
   clipEscaped,
@@ -181,11 +182,17 @@ const STATE_LINE: Record<RunView['state'], string> = {
   lost: ':grey_question: Not known how it ended: the bot stopped while it ran',
 };
 
+/** A run's state as its message's first line says it: "Failed", or "Killed (SIGSEGV)" by a signal the bot did not send. */
+function stateLine(run: RunView): string {
+  const signal = run.state === 'failed' ? signalName(run.signal) : null;
+  return signal ? `:x: ${killedLabel(signal)}` : STATE_LINE[run.state];
+}
+
 /** A run's message: what runs, who asked, then the output's last lines within Slack's limits. Pure. */
 export function renderRun(run: RunView): Message {
   const what = STEP_KINDS[run.kind].what(run.target);
   const facts = [
-    `${STATE_LINE[run.state]} \`${mrkdwnClip(what, 500)}\`${run.cwd ? ` in \`${mrkdwnClip(run.cwd, 100)}/\`` : ''}`,
+    `${stateLine(run)} \`${mrkdwnClip(what, 500)}\`${run.cwd ? ` in \`${mrkdwnClip(run.cwd, 100)}/\`` : ''}`,
     `requested by ${mention(run.requestedBy)}`,
     run.approvedBy ? `approved by ${mention(run.approvedBy)}` : null,
     run.state === 'running' ? null : run.exitCode !== null ? `exit ${run.exitCode}` : null,
@@ -242,7 +249,7 @@ export function renderRun(run: RunView): Message {
     });
   }
   // The notification's text is mrkdwn too: escaped, not stripped (`> 10%`, a shell redirect), and cut whole.
-  const head = mrkdwnClip(`${STATE_LINE[run.state]}: ${what}`, 500);
+  const head = mrkdwnClip(`${stateLine(run)}: ${what}`, 500);
   return { text: found ? `${head} — ${found.summary}` : head, blocks };
 }
 

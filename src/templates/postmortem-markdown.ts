@@ -20,6 +20,7 @@ import { climbHeldWords, heldOf } from './climb-held.js';
 import { span as rtoSpan, rtoStanding } from './incident-card.js';
 import { inertLinks } from './inert-links.js';
 import { unreachableMeaning } from './never-reached.js';
+import { recordedState } from './run-killed.js';
 import { humanDuration } from './text.js';
 import {
   cameBack,
@@ -172,7 +173,7 @@ function durationMs(ms: unknown): string {
 /** "succeeded, exit 0, 1.2 s" */
 function outcome(d: Details): string {
   return [
-    str(d.state) || 'unknown',
+    recordedState(d.state, d.signal) || 'unknown',
     typeof d.exitCode === 'number' ? `exit ${d.exitCode}` : '',
     durationMs(d.durationMs),
   ]

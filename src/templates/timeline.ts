@@ -12,6 +12,7 @@ import type { Runbook } from '../runbook/runbook.js';
 import { climbHeldWords, heldOf } from './climb-held.js';
 import { type Message, span } from './incident-card.js';
 import { neverReachedWho, unreachableAnswer, unreachableWho } from './never-reached.js';
+import { recordedState } from './run-killed.js';
 import {
   boldName,
   clipEscaped,
@@ -356,7 +357,7 @@ export function describeEvent(e: IncidentEvent, names: TimelineNames = NO_NAMES)
     case 'step_run': {
       const target = Array.isArray(d.target) ? (d.target as string[]).join(' ') : '';
       const code = typeof d.exitCode === 'number' ? `, exit ${d.exitCode}` : '';
-      return `${who} ran \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(str(d.state), 20)}${code}${foundOf(d)}${ranAnyway(d)}${cameBack(d)}`;
+      return `${who} ran \`${mrkdwnClip(target, 300)}\`: ${mrkdwnClip(recordedState(d.state, d.signal), 30)}${code}${foundOf(d)}${ranAnyway(d)}${cameBack(d)}`;
     }
     case 'rollback_verified':
       return `${who}'s rollback ${rollbackVerifiedWords(

@@ -15,8 +15,19 @@ describe('a command step that ends badly, said plainly', () => {
     expect(segv.state).toBe('failed');
     expect(segv.exitCode).toBeNull();
     expect(segv.detail).toBe('Killed by SIGSEGV (segmentation fault: it crashed), not by the bot.');
+    expect(segv.signal).toBe('SIGSEGV');
     const killed = await run(['sh', '-c', 'kill -KILL $$']);
     expect(killed.detail).toBe('Killed by SIGKILL (killed from outside, or out of memory), not by the bot.');
+    expect(killed.signal).toBe('SIGKILL');
+  });
+
+  it('stopped by the bot at its timeout: timed out, with no signal of its own to be labelled killed by', async () => {
+    const slow = { ...step, timeoutMs: 300 } as CommandStep;
+    const r = await RUNNERS.command.run(['sh', '-c', 'sleep 5'], slow, () => {}, { atomCli: 'sh' });
+    expect(r.state).toBe('timed_out');
+    expect(r.signal).toBeUndefined();
+    const plain = await run(['sh', '-c', 'exit 3']);
+    expect(plain.signal).toBeUndefined();
   });
 
   it('exit 127 and 126 say what the shell means by them', async () => {

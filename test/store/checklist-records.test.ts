@@ -89,6 +89,43 @@ forEachDatabase(
         expect(await records(host, 'dr')).toEqual({ runs: [], attached: null, checks: [] });
       });
 
+      it('a run killed by a signal the bot did not send: its signal read with its state, one by one or in one', async () => {
+        const i = await insertIncident(ctx.db, { teamId: 'T1', number: 1, title: 'db', severity: 1, reporterId: 'U' });
+        const host: HostRef = { kind: 'incident', id: i.id };
+        const ended = async (stepKey: string, state: 'failed' | 'timed_out', signal: string) => {
+          const run = await insertRunningStep(
+            ctx.db,
+            {
+              host,
+              playbookId: 'db',
+              stepKey,
+              kind: 'command',
+              target: ['atom-cli'],
+              requestedBy: 'U1',
+              approvedBy: null,
+            },
+            30_000,
+          );
+          await finishStepRun(ctx.db, run!.id, {
+            state,
+            exitCode: null,
+            durationMs: 5,
+            digest: null,
+            tail: '',
+            shown: { signal },
+          });
+        };
+        await ended('crash', 'failed', 'SIGSEGV');
+        // Only a failed run says killed: a timed-out one is the bot's doing, whatever its record holds.
+        await ended('slow', 'timed_out', 'SIGTERM');
+        for (const runs of [(await records(host, 'db')).runs, await lastStepRuns(ctx.db, host, 'db')]) {
+          expect(byKey(runs).map((r) => [r.stepKey, r.state, r.signal])).toEqual([
+            ['crash', 'failed', 'SIGSEGV'],
+            ['slow', 'timed_out', undefined],
+          ]);
+        }
+      });
+
       it("a playbook run's records: no attachment is read", async () => {
         const { rows } = await ctx.db.query<{ id: number }>(
           `INSERT INTO playbook_runs (team_id, playbook_id, channel_id, started_by) VALUES ('T1', 'db', 'C1', 'U') RETURNING id`,

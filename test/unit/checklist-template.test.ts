@@ -227,6 +227,67 @@ describe('the checklist message within Slack’s limits', () => {
     expect(JSON.stringify(again.blocks)).not.toContain(':mag:');
   });
 
+  it('a run killed by a signal the bot did not send is labelled killed, not failed: its message, checklist, approval', async () => {
+    const rb = await loadRunbook();
+    const pb = rb.playbooks.find((p) => p.id === 'high-error-rates')!;
+    const key = stepsOf(pb).find((s) => s.step.type === 'command')!.key;
+    const ran = {
+      runId: 1,
+      playbookTitle: pb.title,
+      stepText: 'logs',
+      target: ['atom-cli', 'logs'],
+      kind: 'command' as const,
+      requestedBy: WHO,
+      tail: 'Segmentation fault',
+      exitCode: null,
+      durationMs: 1200,
+      bytes: 18,
+      truncated: false,
+      detail: 'Killed by SIGSEGV (segmentation fault: it crashed), not by the bot.',
+    };
+    const killed = renderRun({ ...ran, state: 'failed', signal: 'SIGSEGV' });
+    expect(killed.text).toBe(':x: Killed (SIGSEGV): atom-cli logs');
+    expect(JSON.stringify(killed.blocks)).toContain(':x: Killed (SIGSEGV) `atom-cli logs`');
+    expect(JSON.stringify(killed.blocks)).not.toContain('Failed');
+    expect(problems(killed)).toEqual([]);
+    // Failed without a signal, and stopped by the bot at its timeout, keep their labels.
+    expect(renderRun({ ...ran, state: 'failed', exitCode: 3 }).text).toBe(':x: Failed: atom-cli logs');
+    expect(renderRun({ ...ran, state: 'timed_out', signal: 'SIGTERM' }).text).toBe(
+      ':alarm_clock: Timed out: atom-cli logs',
+    );
+
+    const line = (signal?: string) => {
+      const run = { stepKey: key, requestedBy: WHO, approvedBy: null, at: AT, state: 'failed' as const };
+      const statuses = stepStatuses(pb, [], [{ ...run, ...(signal ? { signal } : {}) }]);
+      const m = renderChecklist(view(pb, { runId: null, statuses }));
+      expect(problems(m)).toEqual([]);
+      return JSON.stringify(m.blocks);
+    };
+    expect(line('SIGSEGV')).toContain('_its last run was killed by SIGSEGV, not by the bot (<@U0TICKER>');
+    expect(line()).toContain('_its last run did not succeed (<@U0TICKER>');
+
+    const approval = (outcome: { state: 'failed' | 'timed_out'; signal?: string }) =>
+      JSON.stringify(
+        renderApproval({
+          approvalId: 1,
+          playbookTitle: pb.title,
+          stepText: 'logs',
+          target: ['atom-cli', 'logs'],
+          requestedBy: 'U0ASKER',
+          approvers: [],
+          state: 'approved',
+          decidedBy: WHO,
+          reason: null,
+          outcome: { exitCode: null, link: 'https://t.slack.com/archives/C1/p1', ...outcome },
+        }).blocks,
+      );
+    expect(approval({ state: 'failed', signal: 'SIGSEGV' })).toContain(
+      ':red_circle: It ran and was killed by SIGSEGV, not by the bot: <https://t.slack.com/archives/C1/p1|see its output>.',
+    );
+    expect(approval({ state: 'failed' })).toContain(':red_circle: It ran and failed: <');
+    expect(approval({ state: 'timed_out', signal: 'SIGTERM' })).toContain(':red_circle: It ran and timed out: <');
+  });
+
   it("a step's line cut short: a lost run's count is so far, a stopped run's is to where it was stopped", async () => {
     const rb = await loadRunbook();
     const pb = rb.playbooks.find((p) => p.id === 'high-error-rates')!;

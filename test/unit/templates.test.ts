@@ -623,6 +623,12 @@ describe('renderTimeline', () => {
     ).toContain('marked done: *Connection Pool Exhaustion* · Mitigation 2 “Restart”');
     const run = { playbook: 'connection-pool-exhaustion', step: 'mitigation.1', target: ['atom-cli', 'deploy'] };
     expect(lines('step_run', { ...run, state: 'succeeded', exitCode: 0 }, COMMANDER)).toMatch(/`: succeeded, exit 0$/);
+    // Killed by a signal the bot did not send: said killed, and by what; a signal not shaped as one is not shown.
+    expect(lines('step_run', { ...run, state: 'failed', exitCode: null, signal: 'SIGSEGV' }, COMMANDER)).toMatch(
+      /`: killed \(SIGSEGV\)$/,
+    );
+    expect(lines('step_run', { ...run, state: 'failed', signal: '<!channel>' }, COMMANDER)).toMatch(/`: failed$/);
+    expect(lines('step_run', { ...run, state: 'timed_out', signal: 'SIGTERM' }, COMMANDER)).toMatch(/`: timed_out$/);
     // Run with required steps not done, as the event keeps them (NotDoneStep: key, section, number, text), and as the
     // events recorded before it was one shape kept them (the key as `step`): the same line.
     const notDone = { section: 'Prerequisites checklist', number: 3, text: 'Migrations tested' };
