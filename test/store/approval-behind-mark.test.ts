@@ -8,6 +8,7 @@ import {
   getApprovalDrawing,
   insertApproval,
 } from '../../src/store/step-approval.repo.js';
+import { finishStepRun, insertRunningStep } from '../../src/store/step-run.repo.js';
 import { forEachDatabase } from './databases.js';
 
 /**
@@ -54,6 +55,44 @@ forEachDatabase(
 
     /** The request as a drawing reads it before it draws. */
     const read = async (id: number) => (await getApprovalDrawing(ctx.db, id))!.approval;
+
+    describe('the run that carried it out', () => {
+      it('is read with the signal it was killed by, one the bot did not send, when it failed so', async () => {
+        const id = await approved();
+        const { rows } = await ctx.db.query<{ incident_id: number }>(
+          'SELECT incident_id FROM step_approvals WHERE id = $1',
+          [id],
+        );
+        const run = await insertRunningStep(
+          ctx.db,
+          {
+            host: { kind: 'incident', id: rows[0]!.incident_id },
+            playbookId: 'web-down',
+            stepKey: 'mitigation.0',
+            kind: 'command',
+            target: ['atom-cli', 'restart'],
+            requestedBy: 'U0RESPONDER',
+            approvedBy: 'U0APPROVER',
+            approvalId: id,
+          },
+          30_000,
+        );
+        await finishStepRun(ctx.db, run!.id, {
+          state: 'failed',
+          exitCode: null,
+          durationMs: 5,
+          digest: null,
+          tail: '',
+          shown: { signal: 'SIGSEGV', detail: 'Killed by SIGSEGV' },
+        });
+        expect((await getApprovalDrawing(ctx.db, id))!.ran).toMatchObject({
+          id: run!.id,
+          state: 'failed',
+          exitCode: null,
+          signal: 'SIGSEGV',
+        });
+      });
+    });
 
     describe('a drawing that Slack took everywhere', () => {
       it('clears the mark it read', async () => {
