@@ -7,7 +7,7 @@ import type { IncidentService } from '../../src/incidents/incident.service.js';
 import type { Incident } from '../../src/incidents/types.js';
 import { insertDelivery } from '../../src/store/alert-delivery.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 const critical: IncomingAlert = {
   fingerprint: 'db-down',
@@ -30,7 +30,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 forEachDatabase((ctx) => {
   it('a card refresh that fails after an alert declaration is made again when the step is tried again', async () => {
-    await ctx.db.exec('TRUNCATE alert_deliveries, alert_delivery_hashes, alerts, alert_incidents, incidents CASCADE');
+    await emptyTables(ctx.db, ['alert_deliveries', 'alert_delivery_hashes', 'alerts', 'alert_incidents', 'incidents']);
     const refreshes: { id: number; ok: boolean }[] = [];
     let declared: Incident | undefined;
     const incidents = {

@@ -1,7 +1,7 @@
 import { beforeEach, expect, it } from 'vitest';
 import type { AlertDelivery } from '../../src/incidents/alert-types.js';
 import { claimDeliveries, insertDelivery, nextDeliveryDueAt } from '../../src/store/alert-delivery.repo.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 const delivery = (groupKey: string): AlertDelivery => ({
   source: 'claim-test',
@@ -11,7 +11,7 @@ const delivery = (groupKey: string): AlertDelivery => ({
 });
 
 forEachDatabase((ctx) => {
-  beforeEach(() => ctx.db.exec('TRUNCATE alert_deliveries, alert_delivery_hashes'));
+  beforeEach(() => emptyTables(ctx.db, ['alert_deliveries', 'alert_delivery_hashes']));
   let n = 0;
   const write = async (groupKey: string) => (await insertDelivery(ctx.db, delivery(groupKey), `h-${n++}`, 60_000)).id;
   const soon = (at: Date | null, ms: number) => {

@@ -1,7 +1,7 @@
 import { beforeEach, expect, it } from 'vitest';
 import type { AlertDelivery } from '../../src/incidents/alert-types.js';
 import { insertDelivery, purgeFinishedDeliveries } from '../../src/store/alert-delivery.repo.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 const delivery = (groupKey: string): AlertDelivery => ({
   source: 'retention-test',
@@ -44,7 +44,7 @@ forEachDatabase(
     });
 
     it("a storm step's post records go after as long (they only guard that step's retries, which end within the hour)", async () => {
-      await ctx.db.exec('TRUNCATE alert_step_posts');
+      await emptyTables(ctx.db, ['alert_step_posts']);
       await ctx.db.exec(
         `INSERT INTO alert_step_posts (key, channel, ts, claimed_at) VALUES
            ('old', 'C1', '1.1', now() - interval '31 days'), ('new', 'C1', '1.2', now() - interval '1 hour')`,

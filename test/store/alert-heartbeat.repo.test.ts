@@ -1,11 +1,11 @@
 import { beforeEach, expect, it } from 'vitest';
 import { heartbeatChanges, markHeartbeat } from '../../src/store/alert-heartbeat.repo.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 const RULES = [{ rule: 'Watchdog', ms: 2000 }];
 
 forEachDatabase((ctx) => {
-  beforeEach(() => ctx.db.exec('TRUNCATE alerts, alert_heartbeats, alert_deliveries CASCADE'));
+  beforeEach(() => emptyTables(ctx.db, ['alerts', 'alert_heartbeats', 'alert_deliveries']));
 
   /** The Watchdog from `source`, firing, its last delivery received `agoMs` ago. */
   const seen = (agoMs: number, source = 'am') =>
@@ -64,7 +64,7 @@ forEachDatabase((ctx) => {
   it('still firing within its heartbeat, or told quiet with nothing since: no change', async () => {
     await seen(500);
     expect(await heartbeatChanges(ctx.db, RULES)).toEqual([]);
-    await ctx.db.exec('TRUNCATE alerts');
+    await emptyTables(ctx.db, ['alerts']);
     await toldQuiet(5000);
     await seen(5000); // the delivery the silence was counted from, nothing since
     await ctx.db.query(`UPDATE alerts SET last_seen = (SELECT last_seen FROM alert_heartbeats)`);

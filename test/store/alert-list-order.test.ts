@@ -4,7 +4,7 @@ import { alertSectionRows, alertsOf } from '../../src/store/alert-card.repo.js';
 import { alertSourcesOf, insertAlertIncident } from '../../src/store/alert-incident.repo.js';
 import { latestOpenAlertIncidentOfSource, markStorm } from '../../src/store/alert-storm-control.repo.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 forEachDatabase((ctx) => {
   /** A storm source's alert incident, recorded and being declared. */
@@ -24,7 +24,7 @@ forEachDatabase((ctx) => {
   };
 
   it("an incident's alert list starts with the alerts of the group that opened it, then the latest", async () => {
-    await ctx.db.exec('TRUNCATE alerts, alert_incidents CASCADE');
+    await emptyTables(ctx.db, ['alerts', 'alert_incidents']);
     const ai = await insertAlertIncident(ctx.db, {
       source: 'alertmanager',
       groupKey: 'disk',

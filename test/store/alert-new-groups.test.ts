@@ -6,7 +6,7 @@ import type { IncomingAlert } from '../../src/incidents/alert-types.js';
 import type { IncidentService } from '../../src/incidents/incident.service.js';
 import { insertDelivery } from '../../src/store/alert-delivery.repo.js';
 import type { Database } from '../../src/store/db.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 const critical = (fingerprint: string): IncomingAlert => ({
   fingerprint,
@@ -46,7 +46,7 @@ function counting(db: Database) {
 
 forEachDatabase((ctx) => {
   it("a source's new groups claimed in several batches are recorded one recording at a time, those that wait together", async () => {
-    await ctx.db.exec('TRUNCATE alert_deliveries, alert_delivery_hashes, alerts, alert_incidents CASCADE');
+    await emptyTables(ctx.db, ['alert_deliveries', 'alert_delivery_hashes', 'alerts', 'alert_incidents']);
     const { db, seen } = counting(ctx.db);
     // Declaring is not what this looks at: each declaration is a request already handled (nothing to do).
     const incidents = { declare: async () => ({ kind: 'retry' }) } as unknown as IncidentService;

@@ -13,11 +13,11 @@ import {
   stormMessageNow,
   stormMessageRefused,
 } from '../../src/store/alert-storm-message.repo.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 forEachDatabase((ctx) => {
   beforeEach(async () => {
-    await ctx.db.exec('TRUNCATE alert_storm_messages');
+    await emptyTables(ctx.db, ['alert_storm_messages']);
   });
   /** The claim's last renewal set `ms` back (as if that long had passed since). */
   const age = (ms: number) =>

@@ -14,7 +14,7 @@ import { stormMessageOf } from '../../src/store/alert-storm-message.repo.js';
 import type { Failure } from '../support/fake-slack.js';
 import { makeIncident } from '../support/incident-fixture.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 const quiet = { warn() {} };
 
@@ -27,7 +27,7 @@ forEachDatabase(
     /** The same, through a client as the bot's own (app.client): it retries a 429, rather than refusing it at once. */
     let retrying: StormMessage;
     beforeEach(async () => {
-      await ctx.db.exec('TRUNCATE alert_storm_messages, alert_step_posts');
+      await emptyTables(ctx.db, ['alert_storm_messages', 'alert_step_posts']);
       // A channel of each test's own (the fake's workspace stays from test to test).
       channel = fake.addChannel(`incidents-${++n}`);
       const client = new WebClient('xoxb-test', {

@@ -11,7 +11,7 @@ import type { AlertIncidentRow } from '../../src/store/alert-incident.repo.js';
 import type { Database } from '../../src/store/db.js';
 import { insertIncident } from '../../src/store/incident.repo.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 forEachDatabase(
   (ctx) => {
@@ -21,7 +21,7 @@ forEachDatabase(
     let steps: StormSteps;
     let incidents: number[];
     beforeEach(async () => {
-      await ctx.db.exec('TRUNCATE alert_storm_messages, alert_step_posts, alert_storm_withdrawals, incidents CASCADE');
+      await emptyTables(ctx.db, ['alert_storm_messages', 'alert_step_posts', 'alert_storm_withdrawals', 'incidents']);
       const channel = fake.addChannel(`incidents-s-${++n}`);
       incidents = [];
       for (const k of [1, 2]) {

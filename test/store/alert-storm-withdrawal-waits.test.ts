@@ -5,12 +5,12 @@
  */
 import { beforeEach, expect, it } from 'vitest';
 import { StormWithdrawals, stormWithdrawalWaitMs } from '../../src/incidents/alert-storm-withdrawals.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 forEachDatabase(
   (ctx) => {
     beforeEach(async () => {
-      await ctx.db.exec('TRUNCATE alert_storm_withdrawals');
+      await emptyTables(ctx.db, ['alert_storm_withdrawals']);
     });
 
     const at = { channel: 'CINCIDENTS', ts: '1700000000.000100' };

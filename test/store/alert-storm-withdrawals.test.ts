@@ -14,7 +14,7 @@ import { STORM_WITHDRAWALS_DUE, stormMessageOf } from '../../src/store/alert-sto
 import { waitUntil } from '../support/alert-runbook.js';
 import { makeIncident } from '../support/incident-fixture.js';
 import { useFakeSlack } from '../support/use-fake-slack.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 forEachDatabase((ctx) => {
   const fake = useFakeSlack({ reset: true });
@@ -29,7 +29,7 @@ forEachDatabase((ctx) => {
     error: (text: unknown) => void logged.push({ level: 'error', text: String(text) }),
   };
   beforeEach(async () => {
-    await ctx.db.exec('TRUNCATE alert_storm_messages, alert_step_posts, alert_storm_withdrawals');
+    await emptyTables(ctx.db, ['alert_storm_messages', 'alert_step_posts', 'alert_storm_withdrawals']);
     channel = fake.addChannel(`incidents-w-${++n}`);
     client = new WebClient('xoxb-test', { slackApiUrl: fake.url, retryConfig: { retries: 0 } });
     logged = [];

@@ -9,7 +9,7 @@ import {
   insertApproval,
 } from '../../src/store/step-approval.repo.js';
 import { finishStepRun, insertRunningStep } from '../../src/store/step-run.repo.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 /**
  * A decided request's channel message marked behind (migration 073) is drawn again by the timer loop's sweep until a
@@ -30,7 +30,7 @@ forEachDatabase(
   (ctx) => {
     beforeEach(async () => {
       await ctx.truncate();
-      await ctx.db.exec('TRUNCATE step_approvals RESTART IDENTITY CASCADE');
+      await emptyTables(ctx.db, ['step_approvals'], { restartIdentity: true });
     });
 
     /** A request approved: the decision marks its channel message behind until a drawing takes. */

@@ -15,7 +15,7 @@ import {
   type StepApproval,
   setApprovalDms,
 } from '../../src/store/step-approval.repo.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 /**
  * The timer loop's sweep of approval requests (ApprovalRedraws) and the behind mark of a decided request's channel
@@ -44,7 +44,7 @@ forEachDatabase(
 
     beforeEach(async () => {
       await ctx.truncate();
-      await ctx.db.exec('TRUNCATE step_approvals RESTART IDENTITY CASCADE');
+      await emptyTables(ctx.db, ['step_approvals'], { restartIdentity: true });
       incident = await insertIncident(ctx.db, {
         teamId: 'T1',
         number: 1,

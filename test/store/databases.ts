@@ -26,6 +26,52 @@ export function withSearchPath(url: string, schema: string): string {
   return `${url}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 }
 
+/** The statements that empty a set of tables, by database and tables (emptyTables). */
+const emptiers = new WeakMap<Database, Map<string, Promise<string>>>();
+
+/**
+ * Empties `tables` and every table that references one of them (as `TRUNCATE … CASCADE`), and with `restartIdentity`
+ * sets the sequences those tables own back to 1 (as `RESTART IDENTITY`). By DELETE with triggers and foreign keys not
+ * fired, as test/support/schema-pool.ts empties a schema: TRUNCATE makes new files for every table and index it
+ * empties, 80 to 150 ms on the test server for the bot's incident tables, against 3 ms for this; store tests empty
+ * tables before each test, on both kinds of database.
+ */
+export async function emptyTables(db: Database, tables: readonly string[], { restartIdentity = false } = {}) {
+  const byTables = emptiers.get(db) ?? new Map<string, Promise<string>>();
+  emptiers.set(db, byTables);
+  const key = `${[...tables].sort().join(',')}:${restartIdentity}`;
+  let sql = byTables.get(key);
+  if (!sql) {
+    sql = (async () => {
+      const { rows } = await db.query<{ name: string; sequences: string[] | null }>(
+        `WITH RECURSIVE reach(oid) AS (
+           SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relname = ANY($1::text[])
+           UNION SELECT k.conrelid FROM pg_constraint k JOIN reach r ON k.confrelid = r.oid WHERE k.contype = 'f'
+         )
+         SELECT c.relname::text AS name,
+           (SELECT array_agg(s.relname::text) FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+             WHERE d.refobjid = c.oid AND d.deptype IN ('a', 'i')) AS sequences
+         FROM reach r JOIN pg_class c ON c.oid = r.oid`,
+        [tables],
+      );
+      if (rows.length < new Set(tables).size) throw new Error(`emptyTables: not every table of ${tables} exists`);
+      const sequences = restartIdentity ? rows.flatMap((r) => r.sequences ?? []) : [];
+      return [
+        ...rows.map((r) => `DELETE FROM ${r.name}`),
+        ...(sequences.length ? [`SELECT ${sequences.map((q) => `setval('${q}', 1, false)`).join(', ')}`] : []),
+      ].join(';\n');
+    })();
+    byTables.set(key, sql);
+    sql.catch(() => byTables.delete(key));
+  }
+  const statements = await sql;
+  // In a transaction of its own, so that the setting ends with it whatever happens.
+  await db.transaction(async (tx) => {
+    await tx.query('SET LOCAL session_replication_role = replica');
+    await tx.query(statements);
+  });
+}
+
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await c.connect();
@@ -170,9 +216,9 @@ export function forEachDatabase(
         return t;
       },
       async truncate() {
-        await ctx.db.exec(
-          'TRUNCATE incident_events, incidents, incident_counters, request_keys RESTART IDENTITY CASCADE',
-        );
+        await emptyTables(ctx.db, ['incident_events', 'incidents', 'incident_counters', 'request_keys'], {
+          restartIdentity: true,
+        });
       },
     };
     beforeAll(async () => {

@@ -20,7 +20,7 @@ import {
   insertPostmortemVersion,
   nextPostmortemVersion,
 } from '../../src/store/postmortem.repo.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 const TEAM = 'T0001';
 const ME = 'U0ME';
@@ -63,7 +63,7 @@ function makeChat(unreachable: string[] = []) {
 forEachDatabase((ctx) => {
   beforeEach(async () => {
     await ctx.truncate();
-    await ctx.db.exec('TRUNCATE action_items, postmortems, postmortem_versions RESTART IDENTITY CASCADE');
+    await emptyTables(ctx.db, ['action_items', 'postmortems', 'postmortem_versions'], { restartIdentity: true });
   });
 
   const declare = async (title: string, over: Partial<{ reporterId: string; severity: 0 | 1 | 2 | 3 }> = {}) => {

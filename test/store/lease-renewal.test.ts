@@ -18,7 +18,7 @@ import {
   extendNotificationLeases,
   retryNotification,
 } from '../../src/store/notification.repo.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LEASE = 15_000;
@@ -26,9 +26,14 @@ const LEASE = 15_000;
 forEachDatabase((ctx) => {
   let incidentId = 0;
   beforeEach(async () => {
-    await ctx.db.exec(
-      'TRUNCATE incidents, escalation_jobs, pages, notification_jobs, alert_deliveries, alert_delivery_hashes CASCADE',
-    );
+    await emptyTables(ctx.db, [
+      'incidents',
+      'escalation_jobs',
+      'pages',
+      'notification_jobs',
+      'alert_deliveries',
+      'alert_delivery_hashes',
+    ]);
     incidentId = (await insertIncident(ctx.db, { teamId: 'T1', number: 1, title: 'x', severity: 1, reporterId: 'U1' }))
       .id;
   });

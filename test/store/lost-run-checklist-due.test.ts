@@ -9,7 +9,7 @@ import { RunMessageRedraws } from '../../src/incidents/run-message-redraws.js';
 import { getPlaybookRun, insertPlaybookRun } from '../../src/store/playbook-run.repo.js';
 import { insertRunningStep, setRunThread } from '../../src/store/step-run.repo.js';
 import { backupCheckRunbook, keptLog } from '../support/checklist-post-slack.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 /**
  * A run recorded lost (LostRuns) has its playbook's checklist redrawn at once, its step's line saying the run did not
@@ -31,7 +31,7 @@ forEachDatabase(
   (ctx) => {
     beforeEach(async () => {
       await ctx.truncate();
-      await ctx.db.exec('TRUNCATE playbook_runs RESTART IDENTITY CASCADE');
+      await emptyTables(ctx.db, ['playbook_runs'], { restartIdentity: true });
     });
 
     /** A Slack refusing the checklist's updates `refusals` times, and the run message's `runRefusals` times. */

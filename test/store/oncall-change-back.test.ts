@@ -1,7 +1,7 @@
 import { beforeEach, expect, it } from 'vitest';
 import type { Override } from '../../src/incidents/rotation.js';
 import { HANDOFF_CHANNEL as CHANNEL, handoffScene } from '../support/handoff-scene.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 /**
  * A notice told (C hands over to A), whose outgoing person changes and changes back (C, B, C) before it is told again:
@@ -12,7 +12,7 @@ import { forEachDatabase } from './databases.js';
 forEachDatabase(
   (ctx) => {
     beforeEach(async () => {
-      await ctx.db.exec('TRUNCATE oncall_handoffs');
+      await emptyTables(ctx.db, ['oncall_handoffs']);
     });
 
     /** The scene, and what was said of its hand-off as each test reads it (a notice's "not" whom; none for a take-back). */

@@ -10,7 +10,7 @@ import { type Override, scheduledAt } from '../../src/incidents/rotation.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { renderHandoffDm, renderHandoffNotice, renderHandoffOutgoingDm } from '../../src/templates/oncall.js';
 import { testRunbookData, WEEKLY_ON_CALL, withRotation } from '../support/test-runbook.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 /**
  * A short stand-in (an override of someone else for a few minutes) and the person on call by rotation again after it:
@@ -47,7 +47,7 @@ function recordingChat() {
 forEachDatabase(
   (ctx) => {
     beforeEach(async () => {
-      await ctx.db.exec('TRUNCATE oncall_handoffs');
+      await emptyTables(ctx.db, ['oncall_handoffs']);
     });
 
     it('tells the person stood in for that it is a stand-in, and when they are back, not that their shift ended', async () => {

@@ -9,7 +9,7 @@ import {
   renewHandoff,
   retryHandoff,
 } from '../../src/store/oncall.repo.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 /**
  * A hand-off notice a sweep claimed, then renewed by another sweep for a new outgoing person (an override made since),
@@ -25,7 +25,7 @@ const IN = 'U0CAROL';
 forEachDatabase(
   (ctx) => {
     beforeEach(async () => {
-      await ctx.db.exec('TRUNCATE oncall_handoffs');
+      await emptyTables(ctx.db, ['oncall_handoffs']);
     });
 
     /** The notice as a second sweep left it: renewed for NEW_OUT, nothing of it sent, not claimed. */

@@ -4,7 +4,7 @@ import { type HandoffNotice, HandoffNotices, type OnCallChat } from '../../src/i
 import { type Override, scheduledAt } from '../../src/incidents/rotation.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import { testRunbookData, withRotation } from '../support/test-runbook.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 /**
  * Two replicas' sweeps of the hand-off notices while Slack is slow: handling a batch of notices takes longer than the
@@ -25,7 +25,7 @@ const SLACK_MS = 400;
 forEachDatabase(
   (ctx) => {
     beforeEach(async () => {
-      await ctx.db.exec('TRUNCATE oncall_handoffs');
+      await emptyTables(ctx.db, ['oncall_handoffs']);
     });
 
     it('two replicas, Slack slower than the lease: every part of every notice is sent once, the outgoing one at its hand-off', async () => {

@@ -1,6 +1,6 @@
 import { beforeEach, expect, it } from 'vitest';
 import { HANDOFF_CHANNEL as CHANNEL, type HandoffSaid, handoffScene } from '../support/handoff-scene.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 /**
  * A hand-off told ahead (C hands over to A, an override of A), then only who hands over changes (an override of B just
@@ -14,7 +14,7 @@ const toAndIncoming = (xs: HandoffSaid[]) => xs.map(({ to, at, incomingId }) => 
 forEachDatabase(
   (ctx) => {
     beforeEach(async () => {
-      await ctx.db.exec('TRUNCATE oncall_handoffs');
+      await emptyTables(ctx.db, ['oncall_handoffs']);
     });
 
     it('takes back a notice told, renewed for another outgoing person, and off before it was told again', async () => {

@@ -1,6 +1,6 @@
 import { beforeEach, expect, it } from 'vitest';
 import { HANDOFF_CHANNEL as CHANNEL, type HandoffSaid, handoffScene } from '../support/handoff-scene.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 /**
  * A take-back tells exactly those who were told of the hand-off (the channel, the incoming person), whatever renewals
@@ -15,7 +15,7 @@ const toAndIncoming = (xs: HandoffSaid[]) => xs.map(({ to, at, incomingId }) => 
 forEachDatabase(
   (ctx) => {
     beforeEach(async () => {
-      await ctx.db.exec('TRUNCATE oncall_handoffs');
+      await emptyTables(ctx.db, ['oncall_handoffs']);
     });
 
     const setUp = () => handoffScene(ctx.db);

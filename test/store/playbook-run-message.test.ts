@@ -18,7 +18,7 @@ import {
 } from '../support/checklist-post-slack.js';
 import { flaky } from '../support/flaky-db.js';
 import { untilPasses } from '../support/incident-flow.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 /**
  * A playbook run's checklist message, between Slack taking the post and the run recording where it went: a process
@@ -39,7 +39,7 @@ const { runbook, playbook } = backupCheckRunbook(CHANNEL, [
 ]);
 
 forEachDatabase((ctx) => {
-  beforeEach(() => ctx.db.exec('TRUNCATE playbook_runs RESTART IDENTITY CASCADE'));
+  beforeEach(() => emptyTables(ctx.db, ['playbook_runs'], { restartIdentity: true }));
 
   const quiet = keptLog().log;
   let keys = 0;

@@ -10,7 +10,7 @@ import { lookForRunMessageLater } from '../../src/store/run-message.repo.js';
 import { claimLostRuns, insertRunningStep } from '../../src/store/step-run.repo.js';
 import { renderChecklist } from '../../src/templates/checklist.js';
 import { backupCheckRunbook, keptLog } from '../support/checklist-post-slack.js';
-import { forEachDatabase } from './databases.js';
+import { emptyTables, forEachDatabase } from './databases.js';
 
 /**
  * A lost run's message whose look-up kept failing (Slack's history unreadable) is given up by RunMessageRedraws, and
@@ -33,7 +33,7 @@ forEachDatabase(
   (ctx) => {
     beforeEach(async () => {
       await ctx.truncate();
-      await ctx.db.exec('TRUNCATE playbook_runs RESTART IDENTITY CASCADE');
+      await emptyTables(ctx.db, ['playbook_runs'], { restartIdentity: true });
     });
 
     /** A Slack whose history cannot be read (rate limited); its checklist updates refused while `refusing`. */
