@@ -114,6 +114,12 @@ function takeEnd(arg: string | null, now: Date, timeZone: string): { what: strin
   const word = words[n - 2]?.toLowerCase();
   const last = words[n - 1] ?? '';
   const title = (k: number) => words.slice(0, n - k).join(' ') || null;
+  // `for -1h`: a length below zero would otherwise stay in the title of a window with no end.
+  if (last.startsWith('-') && LENGTH_SHAPE.test(last.slice(1)))
+    throw new DomainError(
+      'maintenance_length',
+      `\`${word === 'for' ? `for ${last}` : last}\` is not a length of time: give the window a length to come, e.g. \`for 2h\` or \`for 90m\`.`,
+    );
   // `for 2h`, or the length alone at the end (`start db upgrade 2h`): a title does not end in one.
   if (LENGTH_SHAPE.test(last)) {
     const ms = parseDuration(last);

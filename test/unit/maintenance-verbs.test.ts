@@ -143,6 +143,13 @@ describe('the end typed after a window opened by hand', () => {
     expect(() => end('db until 25:00')).toThrow(/is not a time/);
   });
 
+  it('a negative length is refused saying so, not taken into the title of a window without an end', () => {
+    expect(() => end('db for -1h')).toThrow(/^`for -1h` is not a length of time: .*`for 2h`/);
+    expect(() => end('db upgrade -90m')).toThrow(/^`-90m` is not a length of time/);
+    // A title may hold a hyphen and a number that is no length.
+    expect(end('db-2 upgrade')).toEqual({ what: 'db-2 upgrade', endsAt: null });
+  });
+
   it('an until that passed less than 12 hours ago today is refused, not a window of almost a day; tomorrow and a zone are read', () => {
     expect(() => end('hotfix until 20:00')).toThrow(
       "20:00 UTC has passed today (30 minutes ago); for tomorrow's, write `until tomorrow 20:00`. No window was opened.",
