@@ -13,6 +13,7 @@ import type { Incident, Unchanged } from './types.js';
 /** Adding alerts to an incident resolved meanwhile, or one the person may not see. */
 export const NOT_OPEN_TO_ADD =
   'That incident is resolved, or not one you may add alerts to. Pick another, or declare one from the notice.';
+
 /** At most this many open incidents are offered to add an alert to (a menu holds 100 options). */
 const ATTACH_CHOICES_MAX = 100;
 
@@ -149,12 +150,6 @@ export class AlertsByHand {
   }
 
   /**
-   * Adds an alert (and its group's firing alerts in no incident) to an open incident `userId` may see, as they chose
-   * from the notice: the incident's card shows them, its timeline and channel say who added what, and the notice says
-   * where they went. Their repeats and resolution go to that incident from then on; their resolving neither offers
-   * to resolve it nor resolves it alone (OfferSteps.allResolved).
-   */
-  /**
    * Whether `incidentId` is an open incident `userId` may add alerts to: the form's check before it is answered, so
    * that one resolved while the form was open is refused in it (attach checks again, in its transaction's terms).
    */
@@ -162,6 +157,12 @@ export class AlertsByHand {
     return (await openIncidentFor(this.db, incidentId, teamId, userId)) !== null;
   }
 
+  /**
+   * Adds an alert (and its group's firing alerts in no incident) to an open incident `userId` may see, as they chose
+   * from the notice: the incident's card shows them, its timeline and channel say who added what, and the notice says
+   * where they went. Their repeats and resolution go to that incident from then on; their resolving neither offers
+   * to resolve it nor resolves it alone (OfferSteps.allResolved).
+   */
   async attach(
     alertId: number,
     input: { teamId: string; userId: string; incidentId: number },

@@ -592,11 +592,12 @@ export class AlertService implements TimerSource<DeliveryBatch>, Sweep {
     return this.byHand.attachChoices(alertId, teamId, userId);
   }
 
-  /** Adds an alert (and its group's firing alerts in no incident) to an open incident (AlertsByHand). */
+  /** Whether an incident is open and one the person may add alerts to (AlertsByHand.mayAttachTo). */
   mayAttachTo(incidentId: number, teamId: string, userId: string): Promise<boolean> {
     return this.byHand.mayAttachTo(incidentId, teamId, userId);
   }
 
+  /** Adds an alert (and its group's firing alerts in no incident) to an open incident (AlertsByHand). */
   attach(alertId: number, input: Parameters<AlertsByHand['attach']>[1]): ReturnType<AlertsByHand['attach']> {
     return this.byHand.attach(alertId, input);
   }
