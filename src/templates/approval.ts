@@ -4,7 +4,7 @@ import { RUNBOOK_TEXT_MAX } from '../runbook/text-limits.js';
 import { ACTION } from './ids.js';
 import type { Message } from './incident-card.js';
 import { approvalRef } from './payloads.js';
-import { signalName } from './run-killed.js';
+import { killedBy } from './run-killed.js';
 import {
   boldName,
   channelLink,
@@ -59,7 +59,7 @@ function outcomeLine(o: NonNullable<ApprovalView['outcome']>): string {
     lost: ':grey_question: How it ended is not known: the bot stopped while it ran, so check what it did before running it again',
     running: ':hourglass_flowing_sand: It is running',
   }[o.state];
-  const signal = o.state === 'failed' ? signalName(o.signal) : null;
+  const signal = killedBy(o.state, o.signal);
   if (signal)
     return `:red_circle: It ran and was killed by ${signal}, not by the bot${o.link ? `: <${o.link}|see its output>` : ''}.`;
   const code = o.exitCode === null ? '' : ` (exit code ${o.exitCode})`;

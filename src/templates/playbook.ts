@@ -19,7 +19,7 @@ import { modal } from './blocks.js';
 import { ACTION, BLOCK, INPUT, VIEW } from './ids.js';
 import type { Message } from './incident-card.js';
 import { rollbackAgainRef, rollbackRef, stepRef } from './payloads.js';
-import { killedLabel, signalName } from './run-killed.js';
+import { killedBy, killedLabel } from './run-killed.js';
 import {
   boldName,
   clipEscaped,
@@ -184,7 +184,7 @@ const STATE_LINE: Record<RunView['state'], string> = {
 
 /** A run's state as its message's first line says it: "Failed", or "Killed (SIGSEGV)" by a signal the bot did not send. */
 function stateLine(run: RunView): string {
-  const signal = run.state === 'failed' ? signalName(run.signal) : null;
+  const signal = killedBy(run.state, run.signal);
   return signal ? `:x: ${killedLabel(signal)}` : STATE_LINE[run.state];
 }
 

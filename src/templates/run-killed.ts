@@ -9,6 +9,11 @@ export function signalName(value: unknown): string | null {
   return typeof value === 'string' && /^SIG[A-Z0-9]{1,12}$/.test(value) ? value : null;
 }
 
+/** The signal a run in `state` was killed by, as signalName reads it: only a failed run is said to be killed. */
+export function killedBy(state: unknown, signal: unknown): string | null {
+  return state === 'failed' ? signalName(signal) : null;
+}
+
 /** "Killed (SIGSEGV)": the state label of a run killed by `signal`. */
 export function killedLabel(signal: string): string {
   return `Killed (${signal})`;
@@ -16,6 +21,6 @@ export function killedLabel(signal: string): string {
 
 /** A step_run record's state as the timeline and the post-mortem say it: `killed (SIGSEGV)` for a run killed so. */
 export function recordedState(state: unknown, signal: unknown): string {
-  const name = state === 'failed' ? signalName(signal) : null;
+  const name = killedBy(state, signal);
   return name ? `killed (${name})` : typeof state === 'string' ? state : '';
 }
