@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { createPostgresDatabase, type Database, type PostgresOptions } from '../../src/store/db.js';
 import { migrateAtStart } from '../../src/store/migrate.js';
 import { startTestEmbedded } from '../support/embedded-db.js';
-import { takeMigratedSchema } from '../support/schema-pool.js';
+import { deletingStatements, takeMigratedSchema } from '../support/schema-pool.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
@@ -31,9 +31,8 @@ const emptiers = new WeakMap<Database, Map<string, Promise<string>>>();
 
 /**
  * Empties `tables` and every table that references one of them (as `TRUNCATE … CASCADE`), and with `restartIdentity`
- * sets the sequences those tables own back to 1 (as `RESTART IDENTITY`). By DELETE with triggers and foreign keys not
- * fired, as test/support/schema-pool.ts empties a schema: TRUNCATE makes new files for every table and index it
- * empties, 80 to 150 ms on the test server for the bot's incident tables, against 3 ms for this; store tests empty
+ * sets the sequences those tables own back to 1 (as `RESTART IDENTITY`), by schema-pool's deletingStatements: TRUNCATE
+ * took 80 to 150 ms on the test server for the bot's incident tables, against 3 ms for this, and store tests empty
  * tables before each test, on both kinds of database.
  */
 export async function emptyTables(db: Database, tables: readonly string[], { restartIdentity = false } = {}) {
@@ -56,10 +55,10 @@ export async function emptyTables(db: Database, tables: readonly string[], { res
       );
       if (rows.length < new Set(tables).size) throw new Error(`emptyTables: not every table of ${tables} exists`);
       const sequences = restartIdentity ? rows.flatMap((r) => r.sequences ?? []) : [];
-      return [
-        ...rows.map((r) => `DELETE FROM ${r.name}`),
-        ...(sequences.length ? [`SELECT ${sequences.map((q) => `setval('${q}', 1, false)`).join(', ')}`] : []),
-      ].join(';\n');
+      return deletingStatements(
+        rows.map((r) => r.name),
+        sequences,
+      ).join(';\n');
     })();
     byTables.set(key, sql);
     sql.catch(() => byTables.delete(key));
