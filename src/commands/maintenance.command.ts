@@ -1,6 +1,6 @@
 import { DomainError } from '../incidents/errors.js';
 import { resolveWallTime } from '../incidents/typed-time.js';
-import { describeDuration, LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
+import { describeDuration, isNegativeLength, LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
 import { renderMaintenanceEnded, renderMaintenanceSchedule } from '../templates/maintenance.js';
 import { theirClock } from '../templates/oncall.js';
 import { boldName, channelLink } from '../templates/text.js';
@@ -115,7 +115,7 @@ function takeEnd(arg: string | null, now: Date, timeZone: string): { what: strin
   const last = words[n - 1] ?? '';
   const title = (k: number) => words.slice(0, n - k).join(' ') || null;
   // `for -1h`: a length below zero would otherwise stay in the title of a window with no end.
-  if (last.startsWith('-') && LENGTH_SHAPE.test(last.slice(1)))
+  if (isNegativeLength(last))
     throw new DomainError(
       'maintenance_length',
       `\`${word === 'for' ? `for ${last}` : last}\` is not a length of time: give the window a length to come, e.g. \`for 2h\` or \`for 90m\`.`,

@@ -1,7 +1,7 @@
 import type { OwnerRef } from '../incidents/action-items.js';
 import type { BoardMoment, OverrideEnd, WallTime } from '../incidents/oncall.service.js';
 import { isTimeZone } from '../incidents/rotation.js';
-import { LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
+import { isNegativeLength, LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
 import { clockOf, isClock, joinMeridiem } from './parse-clock.js';
 import { parsePerson } from './parse-person.js';
 
@@ -234,7 +234,7 @@ function howLong(word: string | undefined): string {
       return `\`${word}\` is shorter than an override may be: an override lasts at least a minute; write \`for 2h\` or \`until 18:00\`.`;
     return `\`${word}\` is no time at all: say how long the override lasts, e.g. \`2h\`, \`30m\` or \`until 18:00\`.`;
   }
-  if (word && /^[-\u2212\u2013]/.test(word) && LENGTH_SHAPE.test(word.slice(1)))
+  if (word && isNegativeLength(word))
     return `\`${word}\` is not a length of time: an override lasts at least a minute; write \`for 2h\` or \`until 18:00\`.`;
   return HOW_LONG;
 }

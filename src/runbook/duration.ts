@@ -9,6 +9,11 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as co
  */
 export const LENGTH_SHAPE = /^(\d+(ms|s|m|h|d))+$/i;
 
+/** A length typed below zero (`-1h`, with a hyphen, a minus sign or an en dash, as phones type it): refused as none. */
+export function isNegativeLength(word: string): boolean {
+  return /^[-\u2212\u2013]/.test(word) && LENGTH_SHAPE.test(word.slice(1));
+}
+
 export function parseDuration(text: string): number | null {
   const s = text.trim().toLowerCase();
   if (!LENGTH_SHAPE.test(s)) return null;

@@ -146,6 +146,8 @@ describe('the end typed after a window opened by hand', () => {
   it('a negative length is refused saying so, not taken into the title of a window without an end', () => {
     expect(() => end('db for -1h')).toThrow(/^`for -1h` is not a length of time: .*`for 2h`/);
     expect(() => end('db upgrade -90m')).toThrow(/^`-90m` is not a length of time/);
+    // A minus sign, as overrides read it (a phone's keyboard).
+    expect(() => end('db for \u22121h')).toThrow(/^`for \u22121h` is not a length of time/);
     // A title may hold a hyphen and a number that is no length.
     expect(end('db-2 upgrade')).toEqual({ what: 'db-2 upgrade', endsAt: null });
   });
