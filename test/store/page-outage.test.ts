@@ -65,11 +65,15 @@ async function incidentWithDuePage(): Promise<{ incidentId: number; jobId: numbe
   return { incidentId: i.id, jobId: Number(rows[0]!.id) };
 }
 
-/** Claims the job again once its lease has run out (the retry could not be recorded: the database was gone). */
-async function claimAgain(service: EscalationService, jobId: number) {
+/**
+ * Claims this test's job, the first time or again once its lease has run out (the retry could not be recorded: the
+ * database was gone). Only this job: the file's database also holds the jobs earlier tests scheduled (a re-page, a
+ * lease a dying process left), which come due in their turn and are no part of this test.
+ */
+async function claimJob(service: EscalationService, jobId: number, leaseMs = LEASE_MS) {
   const until = Date.now() + 10_000;
   for (;;) {
-    const works = (await service.claim(10, LEASE_MS)).works.filter((w) => w.id === jobId);
+    const works = (await service.claim(10, leaseMs)).works.filter((w) => w.id === jobId);
     if (works.length) return works[0]!;
     if (Date.now() > until) throw new Error('the job was not claimed again');
     await sleep(LEASE_MS / 2);
@@ -106,16 +110,16 @@ it('lost after the direct message went out: another replica retrying the job (no
     const runbook = testRunbook();
     const a = new EscalationService(db.viaProxy, chat, runbook, quiet, undefined, { shared: kvA });
     const { incidentId, jobId } = await incidentWithDuePage();
-    const [work] = (await a.claim(10, LEASE_MS)).works;
+    const work = await claimJob(a, jobId);
     cutOn = 'sendPage';
-    await a.run(work!); // the delivery cannot be recorded, nor the retry scheduled
+    await a.run(work); // the delivery cannot be recorded, nor the retry scheduled
     expect(dms).toEqual(['U0ONCALL']);
     expect((await recorded(incidentId))[0]).toMatchObject({ user_id: null, state: 'pending' });
 
     await restore();
     // Another process (a replica, or this one restarted) takes the job once its lease runs out.
     const b = new EscalationService(db.direct, chat, runbook, quiet, undefined, { shared: kvB });
-    await b.run(await claimAgain(b, jobId));
+    await b.run(await claimJob(b, jobId));
     expect(dms).toEqual(['U0ONCALL']); // not twice
     expect(notices).toEqual(['paged']);
     expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
@@ -125,13 +129,13 @@ it('lost after the direct message went out: another replica retrying the job (no
 it('lost after the channel was told, without a shared store: the process retrying the job does not tell the channel again, nor message on-call again', async () => {
   const a = new EscalationService(db.viaProxy, chat, testRunbook(), quiet);
   const { incidentId, jobId } = await incidentWithDuePage();
-  const [work] = (await a.claim(10, LEASE_MS)).works;
+  const work = await claimJob(a, jobId);
   cutOn = 'paged';
-  await a.run(work!);
+  await a.run(work);
   expect([dms, notices]).toEqual([['U0ONCALL'], ['paged']]);
 
   await restore();
-  await a.run(await claimAgain(a, jobId));
+  await a.run(await claimJob(a, jobId));
   expect([dms, notices]).toEqual([['U0ONCALL'], ['paged']]);
   expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
 });
@@ -151,9 +155,9 @@ describe('lost after the DMs went out, one of them to someone Slack does not kno
   async function firstAttempt(a: EscalationService): Promise<{ incidentId: number; jobId: number }> {
     unknownUsers.add('U0GONE');
     const due = await incidentWithDuePage();
-    const [work] = (await a.claim(10, LEASE_MS)).works;
+    const work = await claimJob(a, due.jobId);
     cutOn = 'sendPage';
-    await a.run(work!);
+    await a.run(work);
     expect([...dms].sort()).toEqual(['U0GONE', 'U0ONCALL']);
     expect(await deliveries(due.incidentId)).toEqual([]);
     await restore();
@@ -178,7 +182,7 @@ describe('lost after the DMs went out, one of them to someone Slack does not kno
   it('the same process retrying the job (its note in memory)', async () => {
     const a = new EscalationService(db.viaProxy, chat, runbook, quiet);
     const { incidentId, jobId } = await firstAttempt(a);
-    await a.run(await claimAgain(a, jobId));
+    await a.run(await claimJob(a, jobId));
     await retriedAsNoted(incidentId);
   });
 
@@ -187,7 +191,7 @@ describe('lost after the DMs went out, one of them to someone Slack does not kno
       const a = new EscalationService(db.viaProxy, chat, runbook, quiet, undefined, { shared: kvA });
       const { incidentId, jobId } = await firstAttempt(a);
       const b = new EscalationService(db.direct, chat, runbook, quiet, undefined, { shared: kvB });
-      await b.run(await claimAgain(b, jobId));
+      await b.run(await claimJob(b, jobId));
       await retriedAsNoted(incidentId);
     });
   });
@@ -196,13 +200,13 @@ describe('lost after the DMs went out, one of them to someone Slack does not kno
 it('a short outage delays the rest of the page by the outage, not by the lease: the job is rescheduled once the database answers', async () => {
   const a = new EscalationService(db.viaProxy, chat, testRunbook(), quiet);
   const { incidentId, jobId } = await incidentWithDuePage();
-  const [work] = (await a.claim(10, 60_000)).works; // a lease of a minute, as the timer loop takes
+  const work = await claimJob(a, jobId, 60_000); // a lease of a minute, as the timer loop takes
   cutOn = 'sendPage';
-  await a.run(work!);
+  await a.run(work);
   await restore();
   const back = Date.now();
   // Claimable again within seconds (its retry delay), long before the minute's lease would have run out.
-  const again = await claimAgain(a, jobId);
+  const again = await claimJob(a, jobId);
   expect(Date.now() - back).toBeLessThan(8000);
   await a.run(again);
   expect([dms, notices]).toEqual([['U0ONCALL'], ['paged']]);
@@ -236,8 +240,8 @@ describe('killed after the DM reached Slack, before anything noted it (no databa
       },
     });
     const a = new EscalationService(db.direct, dying, testRunbook(), quiet);
-    const [work] = (await a.claim(10, LEASE_MS)).works;
-    void a.run(work!);
+    const work = await claimJob(a, jobId);
+    void a.run(work);
     await fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ONCALL');
     // A first attempt spends no Slack call looking for what it is about to send.
     expect(fake.callsTo('conversations.open')).toEqual([]);
@@ -249,7 +253,7 @@ describe('killed after the DM reached Slack, before anything noted it (no databa
   it('the process taking the job over finds the DM in Slack by its metadata: on-call is paged exactly once, the delivery recorded', async () => {
     const { incidentId, jobId } = await killedAfterTheDm();
     const b = new EscalationService(db.direct, slackChat(), testRunbook(), quiet);
-    await b.run(await claimAgain(b, jobId));
+    await b.run(await claimJob(b, jobId));
     expect(pageDms()).toHaveLength(1);
     expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
     // The channel hears that on-call was paged (reached), once.
@@ -262,7 +266,7 @@ describe('killed after the DM reached Slack, before anything noted it (no databa
     const { incidentId, jobId } = await killedAfterTheDm();
     fake.failNext('conversations.history', { error: 'missing_scope', needed: 'im:history' });
     const b = new EscalationService(db.direct, slackChat(), testRunbook(), log);
-    await b.run(await claimAgain(b, jobId));
+    await b.run(await claimJob(b, jobId));
     expect(pageDms()).toHaveLength(2);
     expect(await recorded(incidentId)).toEqual([{ user_id: 'U0ONCALL', announced: true, state: 'done' }]);
     expect(warned.filter((w) => w.includes('missing_scope'))).toHaveLength(1);
