@@ -506,7 +506,10 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
   const r = amPayload.safeParse(value);
   if (!r.success) return { ok: false, problem: sentElsewhere(value, 'alertmanager') ?? problemOf(r.error) };
   const p = r.data;
-  const alerts: IncomingAlert[] = [];
+  // One alert per fingerprint: a sender that lists the same alert twice (a proxy merging two of Alertmanager's
+  // deliveries) said last what it means now, as the generic format's next POST would. Each is in the place of its
+  // first mention, so the order of the others is as sent.
+  const byFingerprint = new Map<string, IncomingAlert>();
   for (const a of p.alerts) {
     const fingerprint = fingerprintOf(a.fingerprint, a.labels);
     const named = oneLine(a.labels.alertname);
@@ -532,7 +535,7 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
     const described = note('description');
     const given = note('runbook_url');
     const runbookUrl = given && given.length <= MAX_URL ? given : null;
-    alerts.push({
+    byFingerprint.set(fingerprint, {
       fingerprint,
       name: cutToChars(name, 200),
       status: a.status,
@@ -557,6 +560,7 @@ export function parseAlertmanager(value: unknown, rules: readonly AlertRule[], s
       endsAt: a.endsAt && !isZeroTime(a.endsAt) ? utc(a.endsAt) : null,
     });
   }
+  const alerts = [...byFingerprint.values()];
   const t = p.truncatedAlerts;
   const truncated = typeof t === 'number' && Number.isSafeInteger(t) && t > 0 ? Math.min(t, 2 ** 31 - 1) : 0;
   return {

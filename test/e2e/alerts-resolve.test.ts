@@ -118,6 +118,32 @@ describe('alerts open and track incidents', () => {
     ).toHaveLength(0);
   });
 
+  it('an alert listed twice in one delivery, firing then resolved, is as its last mention says: resolved, Resolve offered', async () => {
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const alert = (status: 'firing' | 'resolved') =>
+      alertmanagerAlert(
+        'twice-listed-1',
+        { alertname: 'CartDown', service: 'cart', severity: 'critical' },
+        { summary: 'Cart is down (listed twice)' },
+        { startsAt, status },
+      );
+    const group = (alerts: Record<string, unknown>[]) => alertmanagerGroup('{}:{service="cart"}', alerts);
+    const hook = '/hooks/alertmanager?source=twice-listed';
+    expect((await postAlerts(bot.baseUrl, hook, group([alert('firing')]))).status).toBe(202);
+    const incident = await waitUntil('the card', async () =>
+      (await incidentsOfSource(bot.db, 'twice-listed')).find((i) => i.card_ts),
+    );
+    // A proxy merging two deliveries: the firing it had, then the resolution that came after.
+    expect((await postAlerts(bot.baseUrl, hook, group([alert('firing'), alert('resolved')]))).status).toBe(202);
+    await inboxDone(bot.db);
+    const offer = await bot.fake.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === incident.channel_id && json(c.args).includes('has resolved'),
+    );
+    expect(json(offer.args.blocks)).toContain(ACTION.resolve);
+    expect(await alertRows('twice-listed')).toMatchObject([{ status: 'resolved' }]);
+  });
+
   it('an alert firing again after every alert had resolved is told in the channel: the offer to resolve no longer stands', async () => {
     const alert = { source: 'flapping', key: 'api-5xx', summary: 'API 5xx spike' };
     await post(bot.baseUrl, alert);

@@ -266,6 +266,17 @@ describe('the Alertmanager webhook format', () => {
     expect(labelled).toMatchObject({ level: 'warning', rule: 'ElevatedErrorRate', threshold: '> 5%' });
   });
 
+  it('an alert listed twice is read once, as its last mention says, in the place of its first', () => {
+    const payload = am();
+    const [first, second] = payload.alerts as [Record<string, unknown>, Record<string, unknown>];
+    const resolved = { ...first, status: 'resolved', endsAt: '2026-01-01T00:10:00Z' };
+    const d = delivery(parseAlertmanager({ ...payload, alerts: [first, second, resolved] }, RULES, 'am'));
+    expect(d.alerts.map((a) => [a.fingerprint, a.status])).toEqual([
+      [first.fingerprint, 'resolved'],
+      [second.fingerprint, 'firing'],
+    ]);
+  });
+
   it('reads a real delivery: each alert with its fingerprint, level from its row, summary, service and link', () => {
     const r = parseAlertmanager(am(), RULES, 'alertmanager');
     const d = delivery(r);
