@@ -1,6 +1,7 @@
 import { ACTION_ITEM_MAX, type OwnerRef } from '../incidents/action-items.js';
 import { cleanText, isBlank } from '../incidents/text.js';
 import { LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
+import { clockOf, joinMeridiem } from './parse-clock.js';
 
 /** An action item as typed: `Add pool monitoring @alice 2026-12-01` or `Rotate the key <@U0123ABC> in 3d`. */
 export interface ParsedActionItem {
@@ -15,15 +16,14 @@ export type ActionItemParse = { ok: true; item: ParsedActionItem } | { ok: false
 export const DUE_DAY_HOUR_UTC = 9;
 const DAY_MS = 86_400_000;
 
-export const ACTION_ITEM_FORM = 'TEXT [@owner] [due: YYYY-MM-DD, 3d, tomorrow, by friday or by friday 17:00 UTC]';
+export const ACTION_ITEM_FORM =
+  'TEXT [@owner] [due: YYYY-MM-DD, 3d, tomorrow, by friday or by friday 17:00 (or 5pm) UTC]';
 
 const MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/;
 const NAME = /^@([\p{L}\p{N}._-]{1,80})$/u;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** A day and a time of day, UTC: `2026-12-07T17:00` (what dayAndTime makes of `by monday 17:00`). */
 const DAY_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]?\d|2[0-3]):([0-5]\d)$/;
-/** A time of day as typed after a due day: `17:00`, `17:00Z`, `9:30`, with `UTC` apart or not. */
-const CLOCK = /^([01]?\d|2[0-3]):([0-5]\d)z?$/i;
 /** A due date given as today's date is due by its end: 23:59 UTC. */
 const END_OF_DAY_MS = (23 * 60 + 59) * 60_000;
 const utcText = (t: Date) => `${t.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
@@ -235,16 +235,22 @@ function unreadDue(words: readonly string[]): string | null {
 
 /**
  * A due day and a time of day at the end (or before an owner) made one word, `YYYY-MM-DDTHH:MM` (UTC), as dueToken
- * reads it: `tomorrow 17:00`, `by monday 17:00`, `friday at 09:30`, `2026-12-07 17:00`, `today 18:00`, with `UTC` or `Z`
- * after the time or not. A weekday only when marked, as namedDay takes it.
+ * reads it: `tomorrow 17:00`, `by monday 17:00`, `friday at 09:30`, `2026-12-07 17:00`, `today 18:00`, on the 12-hour
+ * clock too (`by friday 5pm`, `tomorrow 5:30 pm`, `2026-12-10 9am`; read by clockOf), with `UTC` or `Z` after the time
+ * or not. A weekday only when marked, as namedDay takes it. A 12-hour time that is none after a due day (`by friday
+ * 13pm`) is a due date meant: what is wrong with it, said; elsewhere (`the 13pm cron`) it stays text.
  */
-function dayAndTime(words: string[], now: Date): void {
+function dayAndTime(words: string[], now: Date): string | null {
   for (const end of [words.length, words.length - 1]) {
     let last = end - 1;
     if (/^(utc|z)$/i.test(words[last] ?? '')) last--;
-    const clock = CLOCK.exec(words[last] ?? '');
+    // `5 pm` typed apart is one time (`5pm`); joined here only, so the text keeps what was typed.
+    const apart = last >= 1 ? joinMeridiem(words.slice(last - 1, last + 1)) : [];
+    const clockAt = apart.length === 1 ? last - 1 : last;
+    const typed = apart.length === 1 ? apart[0]! : (words[last] ?? '');
+    const clock = clockOf(typed);
     if (!clock) continue;
-    let dayAt = last - 1;
+    let dayAt = clockAt - 1;
     if (words[dayAt]?.toLowerCase() === 'at') dayAt--;
     const dayWord = words[dayAt]?.replace(/^due:/i, '');
     if (!dayWord) continue;
@@ -254,12 +260,13 @@ function dayAndTime(words: string[], now: Date): void {
       BEFORE_A_DAY.has(before?.toLowerCase() ?? '') ||
       (before !== undefined && isOwner(before)) ||
       dayAt === 0;
+    const minutes = 'problem' in clock ? 0 : clock.h * 60 + clock.m;
     const todayUtc = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), DUE_DAY_HOUR_UTC);
     // Today's weekday with a time still to come today (`by saturday 17:00` typed on Saturday at 15:30) is today.
     const laterToday =
       marked &&
       WEEKDAYS.get(dayWord.toLowerCase()) === now.getUTCDay() &&
-      Number(clock[1]) * 60 + Number(clock[2]) > now.getUTCHours() * 60 + now.getUTCMinutes();
+      minutes > now.getUTCHours() * 60 + now.getUTCMinutes();
     const day =
       dayWord.toLowerCase() === 'today' || laterToday
         ? ymd(new Date(todayUtc))
@@ -270,10 +277,12 @@ function dayAndTime(words: string[], now: Date): void {
               return named ? ymd(named) : null;
             })();
     if (!day) continue;
-    const time = `${clock[1]!.padStart(2, '0')}:${clock[2]}`;
+    if ('problem' in clock) return `\`${typed}\` is not a time: ${clock.problem}. Nothing was added.`;
+    const time = `${String(clock.h).padStart(2, '0')}:${String(clock.m).padStart(2, '0')}`;
     words.splice(dayAt, end - dayAt, `${day}T${time}`);
-    return;
+    return null;
   }
+  return null;
 }
 
 /** Words after an owner that are meant as a due date, though not one this parser reads (`by mon 5pm`, `at noon`). */
@@ -319,7 +328,8 @@ export function parseActionItem(raw: string, now: Date): ActionItemParse {
   const words = cleanText(raw).replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
   lengthInWords(words);
   dueOn(words);
-  dayAndTime(words, now);
+  const badClock = dayAndTime(words, now);
+  if (badClock) return { ok: false, error: badClock };
   let owner: OwnerRef | null = null;
   let dueAt: Date | null = null;
   let ownerWord: string | null = null;

@@ -419,7 +419,7 @@ export const SUBCOMMANDS = {
     text: { field: 'item' },
     where: 'incident channel',
     usage:
-      '`/incident action TEXT [@owner] [due]` — add an action item (due: YYYY-MM-DD, 3d, tomorrow or by friday); its owner gets a direct message',
+      '`/incident action TEXT [@owner] [due]` — add an action item (due: YYYY-MM-DD, 3d, tomorrow, by friday or by friday 5pm UTC); its owner gets a direct message',
   },
   actions: {
     names: ['actions', 'action-items'],

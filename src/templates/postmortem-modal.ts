@@ -153,7 +153,7 @@ export function postmortemModal(f: PostmortemModalInput, privateMetadata: string
     }),
     textInput(BLOCK.pmItems, 'New action items', {
       optional: true,
-      hint: `One per line: TEXT [@owner] [due: YYYY-MM-DD, 3d, tomorrow or by friday], e.g. Add pool monitoring @alice by friday.${f.items.length ? ' The items above stay.' : ''}`,
+      hint: `One per line: TEXT [@owner] [due: YYYY-MM-DD, 3d, tomorrow, by friday or by friday 5pm (UTC)], e.g. Add pool monitoring @alice by friday.${f.items.length ? ' The items above stay.' : ''}`,
     }),
   );
   const checks = f.manualChecks.slice(0, MAX_CHECKBOXES).map((t) => option(t));

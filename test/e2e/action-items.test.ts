@@ -314,9 +314,9 @@ describe('action items', () => {
   it('/incident action reads the owner before a due day and time (by monday 17:00), and refuses one it cannot read after the owner', async () => {
     bot.fake.reset();
     const count = (await items()).length;
-    await inChannel('action Audit keys @alice by mon 5pm');
+    await inChannel('action Audit keys @alice at 5pm');
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
-      /`by mon 5pm` is not a due date I can read.*Nothing was added/,
+      /`at 5pm` is not a due date I can read.*Nothing was added/,
     );
     expect((await items()).length).toBe(count);
     bot.fake.reset();
@@ -328,6 +328,27 @@ describe('action items', () => {
       [incidentId],
     );
     expect(rows[0]!.owner_id).toBe(ALICE);
+    expect(rows[0]!.due_at.getUTCDay()).toBe(1);
+    expect(rows[0]!.due_at.toISOString().slice(11, 16)).toBe('17:00');
+    expect(rows[0]!.due_at.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it('/incident action reads a 12-hour due time (by monday 5 pm UTC), and refuses one that is none (13pm), adding nothing', async () => {
+    bot.fake.reset();
+    const count = (await items()).length;
+    await inChannel('action Audit certs @alice by friday 13pm');
+    expect((await bot.fake.waitFor('response_url')).args.text).toContain(
+      '`13pm` is not a time: with am or pm the hour runs from 1 to 12; write `1pm`, or `13:00` on the 24-hour clock. Nothing was added.',
+    );
+    expect((await items()).length).toBe(count);
+    bot.fake.reset();
+    await inChannel('action Audit certs @alice by monday 5 pm UTC');
+    const reply = await bot.fake.waitFor('response_url');
+    expect(reply.args.text).toMatch(/Added the action item \*Audit certs\* \(owner <@U0ALICE>, due <!date\^/);
+    const { rows } = await bot.db.query<{ due_at: Date }>(
+      `SELECT due_at FROM action_items WHERE incident_id = $1 AND text = 'Audit certs'`,
+      [incidentId],
+    );
     expect(rows[0]!.due_at.getUTCDay()).toBe(1);
     expect(rows[0]!.due_at.toISOString().slice(11, 16)).toBe('17:00');
     expect(rows[0]!.due_at.getTime()).toBeGreaterThan(Date.now());

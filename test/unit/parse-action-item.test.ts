@@ -295,13 +295,57 @@ describe('an owner before a due phrase of several words (typed at 15:30 UTC on S
 
   it('refuses a time of day already past, and what it cannot read after the owner, never dropping them', () => {
     expect(error('Audit keys @bob today 09:00')).toMatch(/already past/);
-    expect(error('Audit keys @on-call by mon 5pm')).toMatch(
-      /^`by mon 5pm` is not a due date I can read.*Nothing was added\.$/,
+    expect(error('Audit keys @on-call by mon eod')).toMatch(
+      /^`by mon eod` is not a due date I can read.*Nothing was added\.$/,
     );
     expect(error('Audit keys @on-call at 5pm')).toMatch(/^`at 5pm` is not a due date I can read/);
     // A mention inside the text, with no time after it, is text.
     expect(ok('Ask @bob about the cache')).toEqual({ text: 'Ask @bob about the cache', owner: null, dueAt: null });
     expect(ok('Review what broke on friday 17:00').dueAt).toBeNull();
+  });
+
+  it('reads a 12-hour time after a due day as its 24-hour form (UTC)', () => {
+    expect(ok('Fix the cache @bob by friday 5pm')).toEqual({
+      text: 'Fix the cache',
+      owner: { name: 'bob' },
+      dueAt: new Date('2026-12-04T17:00:00Z'),
+    });
+    expect(ok('Fix the cache @bob tomorrow 5:30 pm').dueAt).toEqual(new Date('2026-11-29T17:30:00Z'));
+    expect(ok('Fix the cache @bob due 2026-12-10 9am').dueAt).toEqual(new Date('2026-12-10T09:00:00Z'));
+    expect(ok('Fix the cache @bob by monday 5pm UTC').dueAt).toEqual(new Date('2026-11-30T17:00:00Z'));
+    expect(ok('Fix the cache @bob by monday 5 PM UTC').dueAt).toEqual(new Date('2026-11-30T17:00:00Z'));
+    expect(ok('Fix the cache by fri at 9:15a.m. @bob')).toMatchObject({
+      text: 'Fix the cache',
+      owner: { name: 'bob' },
+      dueAt: new Date('2026-12-04T09:15:00Z'),
+    });
+    expect(ok('Fix the cache @bob by mon 12am').dueAt).toEqual(new Date('2026-11-30T00:00:00Z'));
+    // Today's weekday (Saturday, 15:30): today when the time is still to come, else next week's.
+    expect(ok('Fix the cache @bob by saturday 5pm').dueAt).toEqual(new Date('2026-11-28T17:00:00Z'));
+    expect(ok('Fix the cache @bob by saturday 9am').dueAt).toEqual(new Date('2026-12-05T09:00:00Z'));
+    expect(error('Fix the cache @bob today 9am')).toMatch(/already past/);
+  });
+
+  it('refuses a 12-hour time that is none after a due day, saying what is wrong; elsewhere it stays text', () => {
+    expect(error('Fix the cache @bob by friday 13pm')).toBe(
+      '`13pm` is not a time: with am or pm the hour runs from 1 to 12; write `1pm`, or `13:00` on the 24-hour clock. Nothing was added.',
+    );
+    expect(error('Fix the cache by friday 13pm')).toMatch(/^`13pm` is not a time: .*Nothing was added\.$/);
+    expect(error('Fix the cache tomorrow 0 am @bob')).toMatch(
+      /^`0am` is not a time: .*midnight is `12am`.*Nothing was added\.$/,
+    );
+    expect(error('Fix the cache due 2026-12-10 6:75pm')).toMatch(
+      /^`6:75pm` is not a time: the minutes run from 00 to 59/,
+    );
+    // A 12-hour time (right or not) in the text, not after a due day, is text.
+    expect(ok('Check the 5pm cron job @bob')).toEqual({
+      text: 'Check the 5pm cron job',
+      owner: { name: 'bob' },
+      dueAt: null,
+    });
+    expect(ok('Check the 5 pm cron job')).toEqual({ text: 'Check the 5 pm cron job', owner: null, dueAt: null });
+    expect(ok('Move the 13pm job off friday 13pm').dueAt).toBeNull();
+    expect(ok('Review what broke on friday 5pm').dueAt).toBeNull();
   });
 
   it("takes today's date as due by the end of today, not at 09:00 already past", () => {

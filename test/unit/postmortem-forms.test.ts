@@ -131,6 +131,17 @@ describe('the post-mortem form', () => {
     });
     expect(form({})).toMatchObject({ ok: false });
   });
+
+  it('reads a 12-hour due time as /incident action does, and says what is wrong with one that is none', () => {
+    const r = form({ ...good, [BLOCK.pmItems]: text('Fix the cache @bob by friday 5 pm') });
+    expect(r.ok && r.value.items).toEqual([
+      { text: 'Fix the cache', owner: { name: 'bob' }, dueAt: new Date('2026-12-04T17:00:00Z') },
+    ]);
+    expect(form({ ...good, [BLOCK.pmItems]: text('Fix the cache @bob by friday 13pm') })).toEqual({
+      ok: false,
+      errors: { [BLOCK.pmItems]: expect.stringMatching(/^Line 1: `13pm` is not a time: .*Nothing was added\.$/) },
+    });
+  });
 });
 
 describe('the runbook sections the form offers', () => {
