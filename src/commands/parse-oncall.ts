@@ -242,10 +242,33 @@ function howLong(word: string | undefined): string {
 type Timing = { role: string | null; start: WallTime | null; end: OverrideEnd };
 
 /**
+ * A time of day (`18:00`, `6pm`, `6 pm`) or a day and time (`tomorrow 09:00`) at the end with no `until` or `from`
+ * before it, read by typedMoment: meant as when the override (or swap) ends or starts, so that is what to say, rather
+ * than "Say how long"; a 12-hour time that is none (`13pm`) or a zone the bot does not read, what is wrong with it.
+ * Null when the words end in no time.
+ */
+function timeWithoutWord(words: readonly string[], what: 'override' | 'swap'): string | null {
+  for (let i = 0; i < words.length; i++) {
+    const tail = words.slice(i);
+    const m = typedMoment(tail);
+    if (!m) continue;
+    if ('error' in m) {
+      if (m.error === 'clock') return `\`${m.text}\` is not a time: ${m.problem}. Nothing was recorded.`;
+      if (m.error === 'zone') return `${zoneProblem(m.text, `until ${m.moment}`)} Nothing was recorded.`;
+      continue;
+    }
+    if (!m.time) continue;
+    const typed = (/^(at|on)$/i.test(tail[0]!) ? tail.slice(1) : tail).join(' ');
+    return `\`${typed}\` is ${m.day ? 'a day and time' : 'a time of day'}: write \`until ${typed}\` for the ${what} to end then, or \`from ${typed} for 2h\` for one that starts then. Nothing was recorded.`;
+  }
+  return null;
+}
+
+/**
  * The role words and the time after the people: `[role] 2h`, `[role] for 2h`, `[role] until 18:00`, and, for one
  * that starts later, `[role] from 20:00 until 23:00` or `[role] from 2026-12-01 09:00 for 8h`.
  */
-function roleAndTiming(words: string[]): Timing | string {
+function roleAndTiming(words: string[], what: 'override' | 'swap'): Timing | string {
   const lower = words.map((w) => w.toLowerCase());
   const from = lower.indexOf('from');
   const role = (ws: string[]) => (ws.length ? ws.join(' ') : null);
@@ -279,6 +302,9 @@ function roleAndTiming(words: string[]): Timing | string {
   const last = words.at(-1);
   const ms = last ? overrideLength(last) : null;
   if (ms === null) {
+    // `override @bob 6pm`: a time of day, meant as an end (or a start), though neither was said.
+    const time = timeWithoutWord(words, what);
+    if (time) return time;
     // `override @bob 2h senior devops`: a length was given, the role after it (the role comes before the time).
     const length = words.findIndex((w) => parseDuration(w) !== null);
     if (length !== -1 && length < words.length - 1) {
@@ -367,7 +393,7 @@ export function parseOnCall(raw: string | null): OnCallParse {
     const other = first === 'swap' ? person(words[2]) : null;
     if (typeof other === 'string') return bad(other);
     if (first === 'swap' && !other) return bad('A swap names two people: `/incident oncall swap @alice @bob 2h`.');
-    const rest = roleAndTiming(words.slice(first === 'swap' ? 3 : 2));
+    const rest = roleAndTiming(words.slice(first === 'swap' ? 3 : 2), first);
     if (typeof rest === 'string') return bad(rest);
     return {
       ok: true,

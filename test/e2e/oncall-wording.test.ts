@@ -40,6 +40,16 @@ describe('on-call wording', () => {
     expect(reply.text).toContain('The role goes before the time: `senior devops` after `2h` is not read.');
   });
 
+  it('a time of day typed without `until` is said to be one, with how to write an end or a start; nothing is recorded', async () => {
+    await bot.db.query('DELETE FROM oncall_overrides');
+    const reply = await ask(bot, 'oncall override <@U0BOB> 6 pm');
+    expect(reply.text).not.toContain('Say how long');
+    expect(reply.text).toContain(
+      '`6 pm` is a time of day: write `until 6 pm` for the override to end then, or `from 6 pm for 2h` for one that starts then. Nothing was recorded.',
+    );
+    expect((await bot.db.query('SELECT 1 FROM oncall_overrides')).rows).toHaveLength(0);
+  });
+
   it('a board years ahead names the year in its heading', async () => {
     const reply = await ask(bot, 'oncall 2029-09-01 09:00 UTC');
     expect(reply.text).toMatch(/^Who is on call on Sat 1 Sep 2029 09:00 \(UTC\)/);

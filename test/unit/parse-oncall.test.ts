@@ -364,3 +364,61 @@ describe('12-hour times with am or pm, wherever a 24-hour time is read', () => {
     );
   });
 });
+
+describe('a time of day typed with no `until` or `from`', () => {
+  it('says it is a time, and how to write an end or a start then, rather than "Say how long"', () => {
+    for (const [text, typed, what] of [
+      ['override @bob 18:00', '18:00', 'override'],
+      ['override @bob 6pm', '6pm', 'override'],
+      ['override @bob 6 pm', '6 pm', 'override'],
+      ['override <@U0BOB> on_call 6:30PM', '6:30PM', 'override'],
+      ['override @bob for 18:00', '18:00', 'override'],
+      ['override @bob at 6pm', '6pm', 'override'],
+      ['override 6pm @bob', '6pm', 'override'],
+      ['swap @alice @bob 6pm', '6pm', 'swap'],
+    ] as const) {
+      const r = parseOnCall(text);
+      expect(r).toMatchObject({
+        ok: false,
+        error: expect.stringContaining(
+          `\`${typed}\` is a time of day: write \`until ${typed}\` for the ${what} to end then, or \`from ${typed} for 2h\` for one that starts then. Nothing was recorded.`,
+        ),
+      });
+      expect(r).toMatchObject({ error: expect.not.stringContaining('Say how long') });
+    }
+    expect(parseOnCall('override @bob tomorrow 09:00')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining(
+        '`tomorrow 09:00` is a day and time: write `until tomorrow 09:00` for the override to end then, or `from tomorrow 09:00 for 2h` for one that starts then.',
+      ),
+    });
+    expect(parseOnCall('swap @alice @bob friday 6pm UTC')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('write `until friday 6pm UTC` for the swap to end then'),
+    });
+  });
+
+  it('says what is wrong with a 12-hour time that is none, or a zone it does not read', () => {
+    expect(parseOnCall('override @bob 13pm')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining(
+        '`13pm` is not a time: with am or pm the hour runs from 1 to 12; write `1pm`, or `13:00` on the 24-hour clock. Nothing was recorded.',
+      ),
+    });
+    expect(parseOnCall('override @bob 6pm PST')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('`PST` is not a time zone the bot reads: write `until 6pm America/Los_Angeles`'),
+    });
+  });
+
+  it('leaves what is no time as before', () => {
+    expect(parseOnCall('override @bob soon')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('Say how long'),
+    });
+    expect(parseOnCall('override @bob friday')).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('Say how long'),
+    });
+  });
+});
