@@ -1,7 +1,7 @@
 import { ACTION_ITEM_MAX, type OwnerRef } from '../incidents/action-items.js';
 import { cleanText, isBlank } from '../incidents/text.js';
 import { LENGTH_SHAPE, parseDuration } from '../runbook/duration.js';
-import { clockOf, joinMeridiem } from './parse-clock.js';
+import { type ClockTime, clockOf, joinMeridiem } from './parse-clock.js';
 
 /** An action item as typed: `Add pool monitoring @alice 2026-12-01` or `Rotate the key <@U0123ABC> in 3d`. */
 export interface ParsedActionItem {
@@ -254,6 +254,9 @@ function dayAndTime(words: string[], now: Date): string | null {
     if (words[dayAt]?.toLowerCase() === 'at') dayAt--;
     const dayWord = words[dayAt]?.replace(/^due:/i, '');
     if (!dayWord) continue;
+    if (BEFORE_A_DAY.has(dayWord.toLowerCase())) return timeToday(words, dayAt, end, typed, clock, now);
+    // `@bob at 5pm`: straight after the owner, where the form puts the due date.
+    if (dayAt < clockAt - 1 && isOwner(words[dayAt]!)) return timeToday(words, dayAt + 1, end, typed, clock, now);
     const before = words[dayAt - 1];
     const marked =
       dayWord !== words[dayAt] ||
@@ -285,13 +288,39 @@ function dayAndTime(words: string[], now: Date): string | null {
   return null;
 }
 
+/**
+ * A time of day alone after `by` or `due` (`by 5pm`, `due 17:00 UTC`) or `at` after the owner (`@bob at 5pm`), the
+ * words from `dayAt` to `end`:
+ * today at that time (UTC), while it is still to come, made one word as dayAndTime makes a day and a time. A time
+ * already past, or one that is none (`by 13pm`), is said; nothing is added.
+ */
+function timeToday(
+  words: string[],
+  dayAt: number,
+  end: number,
+  typed: string,
+  clock: ClockTime | { problem: string },
+  now: Date,
+): string | null {
+  if ('problem' in clock) return `\`${typed}\` is not a time: ${clock.problem}. Nothing was added.`;
+  const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), clock.h, clock.m));
+  const time = at.toISOString().slice(11, 16);
+  if (at.getTime() <= now.getTime())
+    return `\`${words.slice(dayAt, end).join(' ')}\` is a time already past today (it is ${utcText(now)}): give one to come, e.g. \`tomorrow ${time}\` or \`by friday ${time}\` (UTC), or leave it out. Nothing was added.`;
+  words.splice(dayAt, end - dayAt, `${ymd(at)}T${time}`);
+  return null;
+}
+
 /** Words after an owner that are meant as a due date, though not one this parser reads (`by mon 5pm`, `at noon`). */
 const WHEN_LIKE = new RegExp(
   `^(?:by|due|due:|before|until|till|within|tomorrow|today|tonight|eod|eow|asap|${DAY_WORDS})$`,
   'i',
 );
-/** A time of day or a length as typed (`17:00`, `5pm`, `3d`), or a count before a unit word (`2 days`, `90 mins`). */
-const TIME_LIKE = /^(?:\d{1,2}:\d{2}\S*|\d{1,2}(?:am|pm)|\d+[smhdw])$/i;
+/**
+ * A time of day or a length as typed (`17:00`, `5pm`, `noon`, `3d`), or a count before a unit word (`2 days`, `90
+ * mins`).
+ */
+const TIME_LIKE = /^(?:\d{1,2}:\d{2}\S*|\d{1,2}(?:am|pm)|\d+[smhdw]|noon|midnight)$/i;
 
 /**
  * Several words after a mention near the end that are not read (`@bob by monday 5pm`): a due date meant there, as
@@ -310,6 +339,15 @@ function unreadAfterOwner(words: readonly string[]): string | null {
   return null;
 }
 
+/**
+ * `due: 3d`, `due: friday 17:00`, as the form's hint writes it (`[due: YYYY-MM-DD, 3d …]`): `due:` and the word after
+ * it made one (`due:3d`), as dueToken reads it. Not an owner after it (`due: @bob` names no date).
+ */
+function dueColonApart(words: string[]): void {
+  for (let k = words.length - 2; k >= 0; k--)
+    if (/^due:$/i.test(words[k]!) && !isOwner(words[k + 1]!)) words.splice(k, 2, `${words[k]}${words[k + 1]}`);
+}
+
 /** `due on friday` (at the end, or before an owner) is `due friday`: `on` alone stays text (`what broke on friday`). */
 function dueOn(words: string[]): void {
   for (const end of [words.length, words.length - 1]) {
@@ -326,6 +364,7 @@ function dueOn(words: string[]): void {
  */
 export function parseActionItem(raw: string, now: Date): ActionItemParse {
   const words = cleanText(raw).replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
+  dueColonApart(words);
   lengthInWords(words);
   dueOn(words);
   const badClock = dayAndTime(words, now);

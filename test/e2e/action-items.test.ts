@@ -314,9 +314,9 @@ describe('action items', () => {
   it('/incident action reads the owner before a due day and time (by monday 17:00), and refuses one it cannot read after the owner', async () => {
     bot.fake.reset();
     const count = (await items()).length;
-    await inChannel('action Audit keys @alice at 5pm');
+    await inChannel('action Audit keys @alice at noon');
     expect((await bot.fake.waitFor('response_url')).args.text).toMatch(
-      /`at 5pm` is not a due date I can read.*Nothing was added/,
+      /`at noon` is not a due date I can read.*Nothing was added/,
     );
     expect((await items()).length).toBe(count);
     bot.fake.reset();

@@ -76,6 +76,20 @@ describe('post-mortem form edges', () => {
     expect(bot.fake.callsTo('files.completeUploadExternal')).toHaveLength(1);
   });
 
+  it("an item written as the form's hint shows it (due: 3d, with a space) keeps its owner and due date, not in its text", async () => {
+    const inc = await resolved('sev3 pm due colon edge');
+    const ok = await submit(inc, 'An N+1 query', 'Fix N+1 in cart pricing <@U0BOB> due: 3d', 'VPMDUE01');
+    expect(ok.text).toBe('');
+    await bot.fake.waitFor('files.completeUploadExternal', undefined, 15_000);
+    const { rows } = await bot.db.query<{ text: string; owner_id: string | null; due_at: Date | null }>(
+      'SELECT text, owner_id, due_at FROM action_items WHERE incident_id = $1',
+      [inc.incidentId],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ text: 'Fix N+1 in cart pricing', owner_id: 'U0BOB' });
+    expect(rows[0]!.due_at).not.toBeNull();
+  });
+
   it('a form of an incident reopened since it opened is refused inline, the form kept open with what was written', async () => {
     const inc = await resolved('sev3 pm reopened edge');
     await bot.command('reopen not fixed after all', { channel_id: inc.channelId });

@@ -119,6 +119,24 @@ describe('a due day in words', () => {
     expect(ok('Fix retry storm due tomorrow').text).toBe('Fix retry storm');
   });
 
+  it('takes due: with a space after it, as the form hint shows it (due: 3d), the owner before it kept', () => {
+    const tomorrow = new Date('2026-11-29T09:00:00Z');
+    expect(ok('Fix N+1 in cart pricing @bob due: 3d')).toEqual({
+      text: 'Fix N+1 in cart pricing',
+      owner: { name: 'bob' },
+      dueAt: new Date('2026-12-01T09:00:00Z'),
+    });
+    expect(ok('Rotate the key due: tomorrow @bob')).toMatchObject({ text: 'Rotate the key', dueAt: tomorrow });
+    expect(ok('Rotate the key DUE: 2026-12-01')).toMatchObject({
+      text: 'Rotate the key',
+      dueAt: new Date('2026-12-01T09:00:00Z'),
+    });
+    expect(ok('Rotate the key @bob due: friday 17:00').dueAt).toEqual(new Date('2026-12-04T17:00:00Z'));
+    expect(error('Rotate the key @bob due: someday')).toMatch(/not a due date/);
+    // `due:` with nothing after it names no date: said, not kept as the text's last word.
+    expect(error('Rotate the key @bob due:')).toMatch(/due:/);
+  });
+
   it('takes a weekday after by, due or due: as the next such day, never today', () => {
     expect(ok('Rotate keys by friday')).toMatchObject({ text: 'Rotate keys', dueAt: new Date('2026-12-04T09:00:00Z') });
     expect(ok('Rotate keys due mon @bob').dueAt).toEqual(new Date('2026-11-30T09:00:00Z'));
@@ -298,10 +316,24 @@ describe('an owner before a due phrase of several words (typed at 15:30 UTC on S
     expect(error('Audit keys @on-call by mon eod')).toMatch(
       /^`by mon eod` is not a due date I can read.*Nothing was added\.$/,
     );
-    expect(error('Audit keys @on-call at 5pm')).toMatch(/^`at 5pm` is not a due date I can read/);
+    expect(error('Audit keys @on-call at noon')).toMatch(/^`at noon` is not a due date I can read/);
     // A mention inside the text, with no time after it, is text.
     expect(ok('Ask @bob about the cache')).toEqual({ text: 'Ask @bob about the cache', owner: null, dueAt: null });
     expect(ok('Review what broke on friday 17:00').dueAt).toBeNull();
+  });
+
+  it('reads a time of day alone after by or due, or at after the owner, as today at that time (UTC) while it is to come', () => {
+    const five = new Date('2026-11-28T17:00:00Z');
+    expect(ok('Rotate the key @bob by 5pm')).toEqual({ text: 'Rotate the key', owner: { name: 'bob' }, dueAt: five });
+    expect(ok('Rotate the key by 17:00 UTC @bob')).toMatchObject({ text: 'Rotate the key', dueAt: five });
+    expect(ok('Rotate the key @bob at 5 pm')).toMatchObject({ text: 'Rotate the key', dueAt: five });
+    expect(ok('Rotate the key due 17:00')).toMatchObject({ text: 'Rotate the key', dueAt: five });
+    expect(error('Rotate the key @bob by 9am')).toMatch(
+      /^`by 9am` is a time already past today \(it is 2026-11-28 15:30 UTC\).*`tomorrow 09:00`.*Nothing was added\.$/,
+    );
+    expect(error('Rotate the key by 13pm')).toMatch(/^`13pm` is not a time: .*Nothing was added\.$/);
+    // Without by, due or an owner before it, a time is part of the text.
+    expect(ok('Call the vendor at 5pm')).toEqual({ text: 'Call the vendor at 5pm', owner: null, dueAt: null });
   });
 
   it('reads a 12-hour time after a due day as its 24-hour form (UTC)', () => {
