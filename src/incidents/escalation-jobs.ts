@@ -1,6 +1,13 @@
 import type { Runbook } from '../runbook/runbook.js';
 import type { Database, Queryable } from '../store/db.js';
-import { deferJob, type EscalationJob, finishJob, finishReminder, retryJob } from '../store/escalation-jobs.repo.js';
+import {
+  deferJob,
+  type EscalationJob,
+  endCalledOff,
+  finishJob,
+  finishReminder,
+  retryJob,
+} from '../store/escalation-jobs.repo.js';
 import { cardNotShown, cardRedrawKey, cardShown, insertCardRedrawJob } from '../store/escalation-redraws.repo.js';
 import { insertEvent } from '../store/event.repo.js';
 import { getIncident } from '../store/incident.repo.js';
@@ -12,6 +19,7 @@ import {
   remindsCommander,
   ruleDef,
   ruleReason,
+  stillHolds,
   tellsPageFailed,
 } from './escalation-policy.js';
 import type { Lanes } from './lanes.js';
@@ -320,15 +328,34 @@ export class EscalationJobs {
     if (held?.length) await this.tellHeld(incident, job, held, reason);
     // The last page's record also ends the job (one statement); with nothing left to announce, end it here.
     const open = pages.filter((p) => !p.announced);
-    // A page left for the job's retry does not hold up its next pages (see Pager.pageEach).
-    const owed = await this.d.pager.pageEach(incident, job, open, reason);
+    // A page left for the job's retry does not hold up its next pages (see Pager.pageEach); none goes once the incident
+    // no longer asks for the job.
+    const { owed, calledOff } = await this.d.pager.pageEach(incident, job, open, reason, () => this.stillWanted(job));
     if (open.length === 0) await this.d.lanes.run('follow_up', () => finishJob(this.d.db, job.id, 'done'));
-    if (notClimbed?.length) await this.tellClimbHeld(incident, job, notClimbed);
+    if (notClimbed?.length && !calledOff) await this.tellClimbHeld(incident, job, notClimbed);
     // Paged for a severity or a flag raised: the earlier pages' Escalate to … are shown as they are now by the timer
     // its claim wrote (`redraw_pages`), until Slack takes each. The card's refresh is a timer each page's record wrote
     // again (announcePage): shown by any process if this one stops first, between two of the job's pages too.
     await this.refreshAfter(incident, 'a page', open.length ? cardRedrawKey(job.id) : undefined);
     if (owed !== null) throw owed;
+  }
+
+  /**
+   * Whether a claimed paging job is still wanted as its next page is about to go: decided under the incident's lock (a
+   * change being made is waited for), as the claim decided it (stillHolds, at the time the job fired: a round is not
+   * called off for the time its pages take). A change committed since the claim that no longer asks for it (an
+   * acknowledgement, a resolution) left it to this process (see LEASED in escalation-jobs.repo.ts): it ends here, in
+   * the same transaction (endCalledOff: done when a page of it went out, else cancelled).
+   */
+  private stillWanted(job: EscalationJob): Promise<boolean> {
+    return this.d.lanes.run('urgent', () =>
+      this.d.db.transaction(async (tx) => {
+        const incident = await getIncident(tx, job.incidentId, { forShare: true });
+        if (incident && stillHolds(job, incident, this.d.runbook, job.firedAt ?? new Date())) return true;
+        await endCalledOff(tx, job.id, job.attempts);
+        return false;
+      }),
+    );
   }
 
   /**

@@ -116,23 +116,28 @@ export class Pager {
    * responder's notification to notify the next): the job's later pages go on, none of them ends the job, and the job
    * is tried again for what that page still owes (its page not announced: the retry sends only the DMs not recorded as
    * gone, and says its line), by any process. Returns what is owed (PagesOwedError), null when none; throws for any
-   * other failure.
+   * other failure. Before each page, `wanted` says whether the job is still wanted (the incident may have been
+   * acknowledged or resolved since the claim, or while the page before was on its way); when not, it has ended the job
+   * and no further page goes (`calledOff`), as PagerDuty notifies nobody more once an incident is acknowledged.
    */
   async pageEach(
     incident: Incident,
     job: EscalationJob,
     open: readonly JobPage[],
     reason: string,
-  ): Promise<PagesOwedError | null> {
+    wanted: () => Promise<boolean>,
+  ): Promise<{ owed: PagesOwedError | null; calledOff: boolean }> {
     let owed: unknown = null;
     // Each page's own failure: pages failing in one try for different reasons are each told with theirs.
     const owedBy = new Map<number, string>();
     for (const [i, page] of open.entries()) {
+      // Ended by it: nothing is owed (a page that failed before is not tried again).
+      if (!(await wanted())) return { owed: null, calledOff: true };
       const failed = await this.page(incident, job, page, reason, i === open.length - 1 && owed === null);
       owed ??= failed;
       if (failed !== null) owedBy.set(page.pageId, failed instanceof Error ? failed.message : String(failed));
     }
-    return owed === null ? null : new PagesOwedError(owed, owedBy);
+    return { owed: owed === null ? null : new PagesOwedError(owed, owedBy), calledOff: false };
   }
 
   /**

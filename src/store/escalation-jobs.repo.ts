@@ -1,5 +1,6 @@
 import { type Database, type Queryable, type StatementPart, toDate } from './db.js';
 import { INCIDENT_FIRST, incidentFirst } from './event.repo.js';
+import { PAGE_SENT } from './page-predicates.js';
 
 /*
  * Escalation timers (escalation_jobs): made to match an incident's due times (syncJobs) or by hand, claimed when due by
@@ -71,7 +72,7 @@ export interface SyncRules {
  * adds missing ones (a key already used, done or cancelled, is not added again: once per reason; a cancelled one is
  * revived when the incident is reopened, see SyncRules), moves the due time of pending ones whose rule is `movable`,
  * cancels pending ones whose reason is gone (except those of the rules in `kept`: timers made by hand that the incident
- * still keeps). Returns the earliest pending due time.
+ * still keeps; and those a live process holds, which it ends itself: see LEASED). Returns the earliest pending due time.
  */
 export async function syncJobs(
   q: Queryable,
@@ -123,7 +124,7 @@ export function syncJobsPart(incident: string, first: number, desired: DesiredJo
      ), sync_cancelled AS (
        UPDATE escalation_jobs j SET state = 'cancelled', finished_at = now()
        WHERE j.incident_id = ${incident} AND j.state = 'pending' AND j.key <> ALL (${key}::text[])
-         AND j.rule <> ALL (${kept}::text[])
+         AND j.rule <> ALL (${kept}::text[]) AND NOT ${LEASED('j')}
        RETURNING j.id
      )`,
     select: `least(
@@ -161,6 +162,13 @@ export async function insertManualJob(
   );
   return rows.length === 1;
 }
+
+/**
+ * Job `j` is held by a live process (its lease not run out): being carried out now, its page perhaps on its way. A
+ * change that no longer asks for it leaves it to that process, which decides under the incident's lock before each page
+ * whether it is still wanted and ends it (endCalledOff), or to the claim that takes it once the lease runs out.
+ */
+const LEASED = (j: string) => `(${j}.locked_until IS NOT NULL AND ${j}.locked_until >= clock_timestamp())`;
 
 /** A job due now that no process holds (its lease run out, or never taken). */
 const JOB_DUE = `j.state = 'pending' AND j.due_at <= clock_timestamp()
@@ -261,6 +269,23 @@ export async function finishReminder(
      UPDATE escalation_jobs SET state = 'done', finished_at = now(), locked_until = NULL
      WHERE id = $1 AND ${INCIDENT_FIRST}`,
     [jobId, event.incidentId, JSON.stringify(event.details)],
+  );
+}
+
+/**
+ * A claimed paging job that its incident, changed since the claim (acknowledged, resolved), no longer asks for: ended
+ * before its next page goes (call under the incident's lock, after deciding so). Done when a page of it went out (the
+ * timeline and the card say whom it paged: it ran), else cancelled (called off before it paged anyone, as the claim
+ * cancels a job whose reason is gone). Only while it is still that attempt (`attempts` as claimed, still pending).
+ */
+export async function endCalledOff(q: Queryable, id: number, attempts: number): Promise<void> {
+  await q.query(
+    `UPDATE escalation_jobs j
+     SET state = CASE WHEN EXISTS (SELECT 1 FROM pages p WHERE p.job_id = j.id AND ${PAGE_SENT('p')})
+                      THEN 'done' ELSE 'cancelled' END,
+         finished_at = now(), locked_until = NULL
+     WHERE j.id = $1 AND j.attempts = $2 AND j.state = 'pending'`,
+    [id, attempts],
   );
 }
 

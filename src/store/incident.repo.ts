@@ -204,12 +204,11 @@ export async function statusOfIncident(q: Queryable, id: number): Promise<Incide
 export async function getIncident(
   q: Queryable,
   id: number,
-  opts: { forUpdate?: boolean } = {},
+  /** `forShare`: locked against changes (which take it FOR UPDATE) for the transaction, as a reader that decides by it. */
+  opts: { forUpdate?: boolean; forShare?: boolean } = {},
 ): Promise<Incident | null> {
-  const { rows } = await q.query<IncidentRow>(
-    `SELECT * FROM incidents WHERE id = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`,
-    [id],
-  );
+  const lock = opts.forUpdate ? ' FOR UPDATE' : opts.forShare ? ' FOR SHARE' : '';
+  const { rows } = await q.query<IncidentRow>(`SELECT * FROM incidents WHERE id = $1${lock}`, [id]);
   return rows[0] ? toIncident(rows[0]) : null;
 }
 

@@ -1,0 +1,205 @@
+import { beforeEach, expect, it } from 'vitest';
+import { EscalationService } from '../../src/incidents/escalation.service.js';
+import { desiredJobs } from '../../src/incidents/escalation-policy.js';
+import { IncidentService } from '../../src/incidents/incident.service.js';
+import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
+import type { Incident } from '../../src/incidents/types.js';
+import type { Database } from '../../src/store/db.js';
+import { escalationSummary } from '../../src/store/escalation-summary.repo.js';
+import { insertIncident } from '../../src/store/incident.repo.js';
+import { takenRoles } from '../../src/store/page.repo.js';
+import { signal } from '../support/signal.js';
+import { testRunbook } from '../support/test-runbook.js';
+import { forEachDatabase } from './databases.js';
+
+/**
+ * A timer's page on its way while the incident changes so that the timer is no longer wanted (acknowledged, resolved):
+ * as PagerDuty does, a page that went out is recorded as sent (its delivery, the timeline's `paged`, the job done, not
+ * called off), and nothing more is paged once the change has committed: the round's next role is not woken, and a
+ * change committed between the claim and the run pages nobody at all (the job called off, as the claim would have).
+ */
+const quiet = { info() {}, warn() {}, error() {} };
+const LEASE_MS = 60_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The chat port: records what is sent; a DM to `holdFor` waits for `release` once `held` has fired. */
+function recordingChat() {
+  const rec = {
+    dms: [] as string[],
+    notices: [] as IncidentNotice[],
+    holdFor: null as string | null,
+    held: signal(),
+    release: signal(),
+  };
+  const port = {
+    async notify(_i: Incident, notice: IncidentNotice) {
+      rec.notices.push(notice);
+    },
+    async resolveContacts(ids: string[]) {
+      return { userIds: ids, unresolved: [] };
+    },
+    async sendPage(_i: Incident, _p: unknown, userId: string) {
+      if (userId === rec.holdFor) {
+        rec.held.fire();
+        await rec.release.fired;
+      }
+      rec.dms.push(userId);
+    },
+    async inviteToChannel() {
+      return { unreachable: [] };
+    },
+    async refreshCard() {},
+    async postCard() {
+      return '1.1';
+    },
+    async pinCard() {},
+    async announce() {},
+  };
+  return { rec, port: port as unknown as IncidentChat };
+}
+
+forEachDatabase(
+  (suite) => {
+    const runbook = testRunbook();
+    let db: Database;
+    let chat: ReturnType<typeof recordingChat>;
+    let escalation: EscalationService;
+    let incidents: IncidentService;
+    beforeEach(async () => {
+      await suite.truncate();
+      db = suite.db;
+      chat = recordingChat();
+      escalation = new EscalationService(db, chat.port, runbook, quiet);
+      incidents = new IncidentService(db, chat.port, quiet, escalation);
+    });
+
+    /** A SEV-1 nobody acknowledged, its first round of nobody acknowledging due: it pages on-call and senior DevOps. */
+    async function roundDue(): Promise<{ incident: Incident; jobId: number }> {
+      const i = await insertIncident(db, {
+        teamId: 'T1',
+        number: Math.floor(Math.random() * 1e9),
+        title: 'db down',
+        severity: 1,
+        reporterId: 'U0REPORTER',
+      });
+      await db.query(`UPDATE incidents SET channel_id = $2, card_ts = '1.1' WHERE id = $1`, [i.id, `CINC${i.id}`]);
+      const incident = { ...i, channelId: `CINC${i.id}`, cardTs: '1.1' };
+      const round = desiredJobs(incident, runbook, new Date()).find((d) => d.rule === 'unacknowledged')!;
+      const { rows } = await db.query<{ id: number }>(
+        `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
+         VALUES ($1, $2, 'unacknowledged', 'on_call', now() - interval '1 second') RETURNING id`,
+        [i.id, round.key],
+      );
+      return { incident, jobId: Number(rows[0]!.id) };
+    }
+
+    /** This test's job, claimed (only it: other timers of the database are no part of the test). */
+    async function claimJob(jobId: number) {
+      const until = Date.now() + 10_000;
+      for (;;) {
+        const works = (await escalation.claim(10, LEASE_MS)).works.filter((w) => w.id === jobId);
+        if (works.length) return works[0]!;
+        if (Date.now() > until) throw new Error('the job was not claimed');
+        await sleep(50);
+      }
+    }
+
+    /** What is recorded of the incident's pages, the job, and the timeline's paging events. */
+    async function recorded(incidentId: number, jobId: number) {
+      const job = (
+        await db.query<{ state: string; locked_until: Date | null }>(
+          'SELECT state, locked_until FROM escalation_jobs WHERE id = $1',
+          [jobId],
+        )
+      ).rows[0]!;
+      const pages = (
+        await db.query<{ role: string; announced: boolean; delivered: string[] | null }>(
+          `SELECT p.role, p.announced_at IS NOT NULL AS announced,
+                  (SELECT array_agg(d.user_id) FROM page_deliveries d WHERE d.page_id = p.id) AS delivered
+           FROM pages p WHERE p.incident_id = $1 ORDER BY p.id`,
+          [incidentId],
+        )
+      ).rows;
+      const events = (
+        await db.query<{ kind: string; role: string | null }>(
+          `SELECT kind, details->>'role' AS role FROM incident_events
+           WHERE incident_id = $1 AND kind IN ('paged', 'page_skipped', 'page_failed') ORDER BY id`,
+          [incidentId],
+        )
+      ).rows;
+      const summary = await escalationSummary(db, incidentId, []);
+      return {
+        state: job.state,
+        leased: job.locked_until !== null,
+        pages,
+        events,
+        card: summary.paged.map((p) => ({ role: p.role, going: 'going' in p })),
+        taken: [...(await takenRoles(db, incidentId))].sort(),
+      };
+    }
+
+    const pagedNotices = () =>
+      chat.rec.notices.flatMap((n) => (n.kind === 'paged' ? [{ roleName: n.roleName, userIds: n.userIds }] : []));
+
+    for (const change of ['acknowledged', 'resolved'] as const) {
+      const make = (incidentId: number) =>
+        change === 'acknowledged'
+          ? incidents.acknowledge(incidentId, 'U0ONCALL')
+          : incidents.resolve(incidentId, 'U0ONCALL', 'failed over');
+
+      it(`${change} while on-call's page DM is on its way: that page is recorded as sent, the job done, and senior DevOps is not paged`, async () => {
+        const { incident, jobId } = await roundDue();
+        const work = await claimJob(jobId);
+        expect(work.pages.map((p) => p.role)).toEqual(['on_call', 'senior_devops']);
+        chat.rec.holdFor = 'U0ONCALL';
+        const run = escalation.run(work);
+        await chat.rec.held.fired;
+        await make(incident.id);
+        // Meanwhile the page is being sent: its job is not called off under it, and on-call counts as being paged (the
+        // card says so, and Escalate now does not page them again).
+        const during = await recorded(incident.id, jobId);
+        expect(during.state).toBe('pending');
+        expect(during.card).toEqual([
+          { role: 'on_call', going: true },
+          { role: 'senior_devops', going: true },
+        ]);
+        chat.rec.release.fire();
+        await run;
+
+        expect(chat.rec.dms).toEqual(['U0ONCALL']);
+        expect(pagedNotices()).toEqual([{ roleName: 'On-Call Engineer', userIds: ['U0ONCALL'] }]);
+        const r = await recorded(incident.id, jobId);
+        expect(r.state).toBe('done');
+        expect(r.leased).toBe(false);
+        expect(r.pages).toEqual([
+          { role: 'on_call', announced: true, delivered: ['U0ONCALL'] },
+          { role: 'senior_devops', announced: false, delivered: null },
+        ]);
+        expect(r.events).toEqual([{ kind: 'paged', role: 'on_call' }]);
+        // The card and Escalate now: on-call paged, senior DevOps neither paged nor being paged.
+        expect(r.card).toEqual([{ role: 'on_call', going: false }]);
+        expect(r.taken).toEqual(['on_call']);
+        // Nothing of the job is left to fire later.
+        expect((await escalation.claim(10, LEASE_MS)).works.filter((w) => w.id === jobId)).toEqual([]);
+      });
+
+      it(`${change} after the claim, before the run sends anything: nobody is paged, the job called off`, async () => {
+        const { incident, jobId } = await roundDue();
+        const work = await claimJob(jobId);
+        await make(incident.id);
+        await escalation.run(work);
+
+        expect(chat.rec.dms).toEqual([]);
+        expect(pagedNotices()).toEqual([]);
+        const r = await recorded(incident.id, jobId);
+        expect(r.state).toBe('cancelled');
+        expect(r.leased).toBe(false);
+        expect(r.pages.every((p) => !p.announced && p.delivered === null)).toBe(true);
+        expect(r.events).toEqual([]);
+        expect(r.card).toEqual([]);
+        expect(r.taken).toEqual([]);
+      });
+    }
+  },
+  { only: ['postgres'] },
+);
