@@ -12,6 +12,7 @@ import {
   type IncidentChat,
   type IncidentMetrics,
   type Logger,
+  type NeverReached,
   type PageDmAt,
   UnreachableContactError,
 } from './ports.js';
@@ -133,7 +134,7 @@ export class Pager {
     for (const [i, page] of open.entries()) {
       // Ended by it: nothing is owed (a page that failed before is not tried again).
       if (!(await wanted())) return { owed: null, calledOff: true };
-      const failed = await this.page(incident, job, page, reason, i === open.length - 1 && owed === null);
+      const failed = await this.page(incident, job, page, reason, i === open.length - 1 && owed === null, wanted);
       owed ??= failed;
       if (failed !== null) owedBy.set(page.pageId, failed instanceof Error ? failed.message : String(failed));
     }
@@ -153,6 +154,8 @@ export class Pager {
     page: JobPage,
     reason: string,
     lastOfJob: boolean,
+    /** Whether the job is still wanted (see pageEach): asked when some of its DMs failed. */
+    wanted: () => Promise<boolean>,
   ): Promise<unknown> {
     const { role } = page;
     const finishes = lastOfJob ? job.id : null;
@@ -290,8 +293,8 @@ export class Pager {
     // The job's last try, and Slack still refusing some of the DMs of a page that reached someone (now or on an earlier
     // try): the page went out (its role counts as paged), and those people are recorded as never reached by it, with
     // Slack's answer to each, for the card and the job's page_failed notice.
-    const lastTry = job.attempts >= this.pageTries;
-    const missed =
+    let lastTry = job.attempts >= this.pageTries;
+    let missed: NeverReached | undefined =
       failure && lastTry && reached.length
         ? { userIds: [...failedFor.keys()], errors: [...failedFor.values()] }
         : undefined;
@@ -345,6 +348,17 @@ export class Pager {
     );
     // Drawn before a change whose timer has run: the timer written with the deliveries is due now.
     if (late) this.d.onScheduled(new Date());
+    // Some DMs failed, others reached their person, and the job is no longer wanted (acknowledged, resolved while they
+    // went: `wanted` has ended it, done): not tried again, as on its last try, the page went out and is announced, those
+    // it never reached recorded as missed (no notify: steps follow it, the change stopped them).
+    if (failure && !missed && reached.length && !(await wanted())) {
+      lastTry = true;
+      const calledOff = { userIds: [...failedFor.keys()], errors: [...failedFor.values()] };
+      await this.d.lanes.run('urgent', () =>
+        recordDeliveries(this.d.db, page.pageId, [], new Map(), new Map(), null, null, null, undefined, calledOff),
+      );
+      missed = calledOff;
+    }
     // A DM failed: the job is tried again for it (whom this try reached recorded above, not sent it again), its next
     // pages not waiting; on its last try a page that reached someone went out all the same, and is announced (saying
     // whom it never reached), rather than given up unannounced.
@@ -388,7 +402,7 @@ export class Pager {
         if (err instanceof ChatPlatformError && CHANNEL_GONE.has(err.slackError)) {
           channelGone = err.slackError;
           this.d.log.warn(`incident ${incident.id}: paged ${roleName}, but could not say so in its channel`, err);
-        } else if (job.attempts >= this.pageTries) {
+        } else if (lastTry) {
           channelFailed = err instanceof Error ? err.message : String(err);
           this.d.log.warn(
             `incident ${incident.id}: paged ${roleName}, but could not say so in its channel after ${job.attempts} tries; that line is given up`,

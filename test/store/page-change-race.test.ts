@@ -22,12 +22,16 @@ const quiet = { info() {}, warn() {}, error() {} };
 const LEASE_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The chat port: records what is sent; a DM to `holdFor` waits for `release` once `held` has fired. */
+/**
+ * The chat port: records what is sent; a DM to `holdFor` waits for `release` once `held` has fired, one to `refuse`
+ * fails as a Slack 500 does.
+ */
 function recordingChat() {
   const rec = {
     dms: [] as string[],
     notices: [] as IncidentNotice[],
     holdFor: null as string | null,
+    refuse: null as string | null,
     held: signal(),
     release: signal(),
   };
@@ -39,6 +43,7 @@ function recordingChat() {
       return { userIds: ids, unresolved: [] };
     },
     async sendPage(_i: Incident, _p: unknown, userId: string) {
+      if (userId === rec.refuse) throw new Error('Slack answered 500');
       if (userId === rec.holdFor) {
         rec.held.fire();
         await rec.release.fired;
@@ -60,7 +65,8 @@ function recordingChat() {
 
 forEachDatabase(
   (suite) => {
-    const runbook = testRunbook();
+    /** On-call is two people: a test refuses the second one's DM. */
+    const runbook = testRunbook({ contacts: { on_call: ['U0ONCALL', 'U0BACKUP'] } });
     let db: Database;
     let chat: ReturnType<typeof recordingChat>;
     let escalation: EscalationService;
@@ -115,7 +121,7 @@ forEachDatabase(
       const pages = (
         await db.query<{ role: string; announced: boolean; delivered: string[] | null }>(
           `SELECT p.role, p.announced_at IS NOT NULL AS announced,
-                  (SELECT array_agg(d.user_id) FROM page_deliveries d WHERE d.page_id = p.id) AS delivered
+                  (SELECT array_agg(d.user_id ORDER BY d.user_id) FROM page_deliveries d WHERE d.page_id = p.id) AS delivered
            FROM pages p WHERE p.incident_id = $1 ORDER BY p.id`,
           [incidentId],
         )
@@ -139,7 +145,9 @@ forEachDatabase(
     }
 
     const pagedNotices = () =>
-      chat.rec.notices.flatMap((n) => (n.kind === 'paged' ? [{ roleName: n.roleName, userIds: n.userIds }] : []));
+      chat.rec.notices.flatMap((n) =>
+        n.kind === 'paged' ? [{ roleName: n.roleName, userIds: [...n.userIds].sort() }] : [],
+      );
 
     for (const change of ['acknowledged', 'resolved'] as const) {
       const make = (incidentId: number) =>
@@ -166,13 +174,13 @@ forEachDatabase(
         chat.rec.release.fire();
         await run;
 
-        expect(chat.rec.dms).toEqual(['U0ONCALL']);
-        expect(pagedNotices()).toEqual([{ roleName: 'On-Call Engineer', userIds: ['U0ONCALL'] }]);
+        expect([...chat.rec.dms].sort()).toEqual(['U0BACKUP', 'U0ONCALL']);
+        expect(pagedNotices()).toEqual([{ roleName: 'On-Call Engineer', userIds: ['U0BACKUP', 'U0ONCALL'] }]);
         const r = await recorded(incident.id, jobId);
         expect(r.state).toBe('done');
         expect(r.leased).toBe(false);
         expect(r.pages).toEqual([
-          { role: 'on_call', announced: true, delivered: ['U0ONCALL'] },
+          { role: 'on_call', announced: true, delivered: ['U0BACKUP', 'U0ONCALL'] },
           { role: 'senior_devops', announced: false, delivered: null },
         ]);
         expect(r.events).toEqual([{ kind: 'paged', role: 'on_call' }]);
@@ -180,6 +188,33 @@ forEachDatabase(
         expect(r.card).toEqual([{ role: 'on_call', going: false }]);
         expect(r.taken).toEqual(['on_call']);
         // Nothing of the job is left to fire later.
+        expect((await escalation.claim(10, LEASE_MS)).works.filter((w) => w.id === jobId)).toEqual([]);
+      });
+
+      it(`${change} while on-call's page is on its way, one of its DMs refused: the page is announced as gone out, the refused person missed, nothing tried again`, async () => {
+        const { incident, jobId } = await roundDue();
+        const work = await claimJob(jobId);
+        chat.rec.holdFor = 'U0ONCALL';
+        chat.rec.refuse = 'U0BACKUP';
+        const run = escalation.run(work);
+        await chat.rec.held.fired;
+        await make(incident.id);
+        chat.rec.release.fire();
+        await run;
+
+        expect(chat.rec.dms).toEqual(['U0ONCALL']);
+        const said = chat.rec.notices.flatMap((n) => (n.kind === 'paged' ? [n] : []));
+        expect(said).toMatchObject([
+          { roleName: 'On-Call Engineer', userIds: ['U0ONCALL'], missed: { userIds: ['U0BACKUP'] } },
+        ]);
+        const r = await recorded(incident.id, jobId);
+        expect(r.state).toBe('done');
+        expect(r.pages).toEqual([
+          { role: 'on_call', announced: true, delivered: ['U0ONCALL'] },
+          { role: 'senior_devops', announced: false, delivered: null },
+        ]);
+        expect(r.events).toEqual([{ kind: 'paged', role: 'on_call' }]);
+        expect(r.card).toEqual([{ role: 'on_call', going: false }]);
         expect((await escalation.claim(10, LEASE_MS)).works.filter((w) => w.id === jobId)).toEqual([]);
       });
 
