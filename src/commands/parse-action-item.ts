@@ -290,9 +290,8 @@ function dayAndTime(words: string[], now: Date): string | null {
 
 /**
  * A time of day alone after `by` or `due` (`by 5pm`, `due 17:00 UTC`) or `at` after the owner (`@bob at 5pm`), the
- * words from `dayAt` to `end`:
- * today at that time (UTC), while it is still to come, made one word as dayAndTime makes a day and a time. A time
- * already past, or one that is none (`by 13pm`), is said; nothing is added.
+ * words from `dayAt` to `end`: today at that time (UTC), while it is still to come, made one word as dayAndTime makes
+ * a day and a time. A time already past, or one that is none (`by 13pm`), is said; nothing is added.
  */
 function timeToday(
   words: string[],
