@@ -5,7 +5,7 @@ import { cancelJobs, claimDueJobs, peekDueJobs, type SyncRules, syncJobs } from 
 import { insertRedrawJob } from '../store/escalation-redraws.repo.js';
 import { hasEventSince } from '../store/event.repo.js';
 import { getIncidents } from '../store/incident.repo.js';
-import { insertPages, pagesOfIncidents } from '../store/page.repo.js';
+import { insertPages, pagesOfIncidents, type StoredPage } from '../store/page.repo.js';
 import type { FiredJob } from './escalation-jobs.js';
 import {
   climbHeld,
@@ -22,6 +22,7 @@ import {
   tellsPageFailed,
 } from './escalation-policy.js';
 import type { Lanes } from './lanes.js';
+import type { JobPage } from './pager.js';
 import type { IncidentMetrics } from './ports.js';
 import type { ClaimWithNext } from './timer-loop.js';
 import type { Incident } from './types.js';
@@ -37,11 +38,27 @@ export interface ClaimDeps {
   syncRules: (incident: Incident) => SyncRules;
 }
 
+/** A stored page as a job's retry pages it: with what its earlier attempts did. */
+const jobPage = (e: StoredPage): JobPage => ({
+  pageId: e.id,
+  role: e.role,
+  announced: e.announced,
+  deliveredTo: e.deliveredTo,
+  unreachable: e.unreachable,
+  unreachableWhy: e.unreachableWhy,
+  since: e.createdAt,
+  failure: e.failure,
+});
+
+/** Whether a stored page reached someone (as PAGE_SENT reads a page not announced). */
+const sentBy = (p: StoredPage): boolean => [...p.deliveredTo].some((u) => !p.unreachable.has(u));
+
 /**
  * Fires due timers: in one transaction, locks up to `limit` of them and their incidents (skipping any another
  * transaction holds) but those of the incidents `held` (which wait: nor are they counted as due next), leases them,
  * re-checks each reason against the incident as it is now, cancels the ones whose
- * reason is gone and records which roles the others page. Returns the work to carry out (`run`).
+ * reason is gone (but for a page of theirs that went out unannounced: fired to announce it, `calledOff`) and records
+ * which roles the others page. Returns the work to carry out (`run`).
  */
 export async function claimDue(
   d: ClaimDeps,
@@ -94,7 +111,12 @@ export async function claimDue(
       for (const job of jobs) {
         const incident = incidents.get(job.incidentId)!;
         if (!stillHolds(job, incident, d.runbook, now)) {
-          cancelled.push(job.id);
+          // Its reason gone, but a page of it went out unannounced (it reached someone, and waited for its retry for
+          // another DM or its line): that page is announced, nobody paged (calledOff), as PagerDuty records a
+          // notification sent before the acknowledgement. Else it is called off.
+          const owed = stored.filter((p) => p.jobId === job.id && !p.announced && sentBy(p));
+          if (owed.length) fired.push({ id: job.id, job, incident, pages: owed.map(jobPage), calledOff: true });
+          else cancelled.push(job.id);
           continue;
         }
         const work: FiredJob = { id: job.id, job, incident, pages: [] };
@@ -136,15 +158,7 @@ export async function claimDue(
         for (const role of roles) {
           const e = earlier.find((p) => p.role === role);
           if (e) {
-            work.pages.push({
-              pageId: e.id,
-              role,
-              announced: e.announced,
-              deliveredTo: e.deliveredTo,
-              unreachable: e.unreachable,
-              unreachableWhy: e.unreachableWhy,
-              since: e.createdAt,
-            });
+            work.pages.push(jobPage(e));
           } else {
             newPages.push({ incidentId: incident.id, jobId: job.id, role, rule: job.rule });
             work.pages.push({
@@ -155,6 +169,7 @@ export async function claimDue(
               unreachable: new Set(),
               unreachableWhy: new Map(),
               since: null,
+              failure: null,
             });
             anew.add(role);
           }

@@ -45,6 +45,12 @@ export interface FiredJob {
    * runbook pages on a condition that holds: those roles and their conditions (climbHeld). The channel is told once.
    */
   climbHeld?: { role: string; when: string[] }[];
+  /**
+   * The incident no longer asks for the job (acknowledged, resolved while it waited for a retry), and `pages` are its
+   * pages that went out unannounced: they are announced as sent, their people not reached recorded as missed, nobody
+   * paged (see claimDue).
+   */
+  calledOff?: true;
 }
 
 /** A failed job's rescheduling, tried this often while the database does not answer, and at most this many times. */
@@ -285,7 +291,14 @@ export class EscalationJobs {
     );
   }
 
-  private async carryOut({ job, incident, pages, held, climbHeld: notClimbed }: FiredJob): Promise<void> {
+  private async carryOut({
+    job,
+    incident,
+    pages,
+    held,
+    climbHeld: notClimbed,
+    calledOff: off,
+  }: FiredJob): Promise<void> {
     if (redrawsPages(job.rule)) {
       if ((await this.d.dms.redrawPages(incident.id)) === 'held') {
         // Another redraw holds some of its DMs (for seconds, while Slack answers it): waited for, not a try spent;
@@ -329,8 +342,9 @@ export class EscalationJobs {
     // The last page's record also ends the job (one statement); with nothing left to announce, end it here.
     const open = pages.filter((p) => !p.announced);
     // A page left for the job's retry does not hold up its next pages (see Pager.pageEach); none goes once the incident
-    // no longer asks for the job.
-    const { owed, calledOff } = await this.d.pager.pageEach(incident, job, open, reason, () => this.stillWanted(job));
+    // no longer asks for the job (claimed so: its pages that went out are only announced).
+    const wanted = off ? null : () => this.stillWanted(job);
+    const { owed, calledOff } = await this.d.pager.pageEach(incident, job, open, reason, wanted);
     if (open.length === 0) await this.d.lanes.run('follow_up', () => finishJob(this.d.db, job.id, 'done'));
     if (notClimbed?.length && !calledOff) await this.tellClimbHeld(incident, job, notClimbed);
     // Paged for a severity or a flag raised: the earlier pages' Escalate to … are shown as they are now by the timer

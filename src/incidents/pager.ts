@@ -50,6 +50,8 @@ export interface JobPage {
   unreachableWhy: ReadonlyMap<string, string>;
   /** When the page was first tried (its row made); null for one this attempt makes. */
   since: Date | null;
+  /** Slack's answer to the page's last try that failed (its job retried for it), null when none. */
+  failure: string | null;
 }
 
 /**
@@ -120,25 +122,28 @@ export class Pager {
    * other failure. Before each page, `wanted` says whether the job is still wanted (the incident may have been
    * acknowledged or resolved since the claim, or while the page before was on its way); when not, it has ended the job
    * and no further page goes (`calledOff`), as PagerDuty notifies nobody more once an incident is acknowledged.
+   * `wanted` null: the job was claimed no longer wanted, `open` being its pages that went out unannounced (see
+   * claimDue): each is announced as sent, no DM sent (its people not reached recorded as missed), the last ending the
+   * job (done).
    */
   async pageEach(
     incident: Incident,
     job: EscalationJob,
     open: readonly JobPage[],
     reason: string,
-    wanted: () => Promise<boolean>,
+    wanted: (() => Promise<boolean>) | null,
   ): Promise<{ owed: PagesOwedError | null; calledOff: boolean }> {
     let owed: unknown = null;
     // Each page's own failure: pages failing in one try for different reasons are each told with theirs.
     const owedBy = new Map<number, string>();
     for (const [i, page] of open.entries()) {
       // Ended by it: nothing is owed (a page that failed before is not tried again).
-      if (!(await wanted())) return { owed: null, calledOff: true };
+      if (wanted && !(await wanted())) return { owed: null, calledOff: true };
       const failed = await this.page(incident, job, page, reason, i === open.length - 1 && owed === null, wanted);
       owed ??= failed;
       if (failed !== null) owedBy.set(page.pageId, failed instanceof Error ? failed.message : String(failed));
     }
-    return { owed: owed === null ? null : new PagesOwedError(owed, owedBy), calledOff: false };
+    return { owed: owed === null ? null : new PagesOwedError(owed, owedBy), calledOff: wanted === null };
   }
 
   /**
@@ -154,10 +159,14 @@ export class Pager {
     page: JobPage,
     reason: string,
     lastOfJob: boolean,
-    /** Whether the job is still wanted (see pageEach): asked when some of its DMs failed. */
-    wanted: () => Promise<boolean>,
+    /**
+     * Whether the job is still wanted (see pageEach): asked when some of its DMs failed. Null: it is not (claimed so),
+     * and the page, which went out, is only announced: no DM sent, those it has not reached recorded as missed.
+     */
+    wanted: (() => Promise<boolean>) | null,
   ): Promise<unknown> {
     const { role } = page;
+    const announceOnly = wanted === null;
     const finishes = lastOfJob ? job.id : null;
     // Escalated by hand: the page and the channel name who did (one message in the channel for one escalation).
     const by = job.requestedBy ? { by: job.requestedBy } : {};
@@ -174,8 +183,14 @@ export class Pager {
     // delivery and said wherever they are named, so that the runbook's contacts can be fixed.
     const unreachableWhy = new Map([...page.unreachableWhy, ...Object.entries(note.unreachableWhy ?? {})]);
     // Asked when the page fires: a timer that fires just after a hand-off pages the new person. A page by name: them.
+    // Only announced: the people it was for when it first went, and whom it reached though on call no more.
     const person = pagedPerson(role);
-    const contacts = person ? [person.userId] : await this.d.oncall.contactsFor(role, new Date());
+    const onCall = person
+      ? [person.userId]
+      : await this.d.oncall.contactsFor(role, announceOnly ? (page.since ?? new Date()) : new Date());
+    const contacts = announceOnly
+      ? [...new Set([...onCall, ...[...page.deliveredTo].filter((u) => !page.unreachable.has(u))])]
+      : onCall;
     const roleName = this.d.roleName(role);
     if (contacts.length === 0) {
       await this.d.lanes.run('urgent', async () => {
@@ -248,6 +263,8 @@ export class Pager {
           dms.set(userId, found);
           return true;
         }
+        // Only announced: not paged now; missed by the page, with Slack's answer to its last try.
+        if (announceOnly) throw new Error(page.failure ?? 'not paged: the incident no longer asked for it');
         try {
           const dm = await this.d.lanes.run('urgent', () =>
             this.d.chat.sendPage(
@@ -295,7 +312,7 @@ export class Pager {
     // Slack's answer to each, for the card and the job's page_failed notice.
     let lastTry = job.attempts >= this.pageTries;
     let missed: NeverReached | undefined =
-      failure && lastTry && reached.length
+      failure && (lastTry || announceOnly) && reached.length
         ? { userIds: [...failedFor.keys()], errors: [...failedFor.values()] }
         : undefined;
     // Whom this attempt reached is stored even when another DM failed, so a retry does not page them twice.
@@ -322,8 +339,9 @@ export class Pager {
     // retried job writes nothing twice.
     const n = this.d.notifications;
     const others = (ids: string[]) => ids.filter((u) => u !== declarer);
+    // Only announced, none: the change stopped them.
     const more =
-      n && (!failure || missed)
+      n && !announceOnly && (!failure || missed)
         ? await this.d.lanes.run('urgent', () =>
             n.pagedPart({ incident, pageId: page.pageId, role }, others(userIds), others(reached)),
           )
@@ -351,7 +369,7 @@ export class Pager {
     // Some DMs failed, others reached their person, and the job is no longer wanted (acknowledged, resolved while they
     // went: `wanted` has ended it, done): not tried again, as on its last try, the page went out and is announced, those
     // it never reached recorded as missed (no notify: steps follow it, the change stopped them).
-    if (failure && !missed && reached.length && !(await wanted())) {
+    if (failure && !missed && reached.length && wanted && !(await wanted())) {
       lastTry = true;
       const calledOff = { userIds: [...failedFor.keys()], errors: [...failedFor.values()] };
       await this.d.lanes.run('urgent', () =>

@@ -72,7 +72,8 @@ export interface SyncRules {
  * adds missing ones (a key already used, done or cancelled, is not added again: once per reason; a cancelled one is
  * revived when the incident is reopened, see SyncRules), moves the due time of pending ones whose rule is `movable`,
  * cancels pending ones whose reason is gone (except those of the rules in `kept`: timers made by hand that the incident
- * still keeps; and those a live process holds, which it ends itself: see LEASED). Returns the earliest pending due time.
+ * still keeps; those a live process holds, which it ends itself: see LEASED; and those owing the announcement of a page
+ * that went out, made due now: see OWES_ANNOUNCEMENT). Returns the earliest pending due time.
  */
 export async function syncJobs(
   q: Queryable,
@@ -124,16 +125,22 @@ export function syncJobsPart(incident: string, first: number, desired: DesiredJo
      ), sync_cancelled AS (
        UPDATE escalation_jobs j SET state = 'cancelled', finished_at = now()
        WHERE j.incident_id = ${incident} AND j.state = 'pending' AND j.key <> ALL (${key}::text[])
-         AND j.rule <> ALL (${kept}::text[]) AND NOT ${LEASED('j')}
+         AND j.rule <> ALL (${kept}::text[]) AND NOT ${LEASED('j')} AND NOT ${OWES_ANNOUNCEMENT('j')}
        RETURNING j.id
+     ), sync_owed AS (
+       UPDATE escalation_jobs j SET due_at = least(j.due_at, now())
+       WHERE j.incident_id = ${incident} AND j.state = 'pending' AND j.key <> ALL (${key}::text[])
+         AND j.rule <> ALL (${kept}::text[]) AND NOT ${LEASED('j')} AND ${OWES_ANNOUNCEMENT('j')}
+       RETURNING j.id, j.due_at
      )`,
     select: `least(
        (SELECT min(due_at) FROM sync_added),
        (SELECT min(due_at) FROM sync_revived),
        (SELECT min(due_at) FROM sync_moved),
+       (SELECT min(due_at) FROM sync_owed),
        (SELECT min(j.due_at) FROM escalation_jobs j
-        WHERE j.incident_id = ${incident} AND j.state = 'pending'
-          AND j.id NOT IN (SELECT id FROM sync_moved) AND j.id NOT IN (SELECT id FROM sync_cancelled)))`,
+        WHERE j.incident_id = ${incident} AND j.state = 'pending' AND j.id NOT IN (SELECT id FROM sync_moved)
+          AND j.id NOT IN (SELECT id FROM sync_cancelled) AND j.id NOT IN (SELECT id FROM sync_owed)))`,
     params: [
       desired.map((d) => d.key),
       desired.map((d) => d.rule),
@@ -169,6 +176,15 @@ export async function insertManualJob(
  * whether it is still wanted and ends it (endCalledOff), or to the claim that takes it once the lease runs out.
  */
 const LEASED = (j: string) => `(${j}.locked_until IS NOT NULL AND ${j}.locked_until >= clock_timestamp())`;
+
+/**
+ * Job `j` has a page that went out and is not announced yet: it reached someone while another of its DMs (or its line
+ * in the channel) failed, and the job waits for its retry. A change that no longer asks for the job does not cancel it
+ * (the page would never be said: no line in the channel, no `paged` on the timeline, the job cancelled though someone
+ * was paged): it is made due now, and its claim announces that page without paging anyone (see claimDue).
+ */
+const OWES_ANNOUNCEMENT = (j: string) =>
+  `EXISTS (SELECT 1 FROM pages op WHERE op.job_id = ${j}.id AND op.announced_at IS NULL AND ${PAGE_SENT('op')})`;
 
 /** A job due now that no process holds (its lease run out, or never taken). */
 const JOB_DUE = `j.state = 'pending' AND j.due_at <= clock_timestamp()

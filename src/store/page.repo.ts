@@ -30,6 +30,8 @@ export interface StoredPage {
   createdAt: Date;
   /** It went out or is going out (PAGE_COUNTS): not a page called off or given up before it went. */
   counts: boolean;
+  /** Slack's answer to its last try that failed (its job retried for it: retryJob), null when none. */
+  failure: string | null;
 }
 
 /** The pages of some incidents, with their deliveries (a retried job knows whom it reached before). */
@@ -46,8 +48,9 @@ export async function pagesOfIncidents(q: Queryable, incidentIds: number[]): Pro
     unreachable: string[] | null;
     unreachable_errors: (string | null)[] | null;
     counts: boolean;
+    failure: string | null;
   }>(
-    `SELECT p.id, p.incident_id, p.job_id, p.role, p.announced_at, p.created_at,
+    `SELECT p.id, p.incident_id, p.job_id, p.role, p.announced_at, p.created_at, p.failure,
             (SELECT array_agg(d.user_id) FROM page_deliveries d WHERE d.page_id = p.id) AS delivered,
             (SELECT array_agg(d.user_id ORDER BY d.user_id) FROM page_deliveries d
              WHERE d.page_id = p.id AND d.unreachable) AS unreachable,
@@ -73,6 +76,7 @@ export async function pagesOfIncidents(q: Queryable, incidentIds: number[]): Pro
     ),
     createdAt: toDate(r.created_at),
     counts: r.counts === true,
+    failure: r.failure,
   }));
 }
 

@@ -96,14 +96,21 @@ forEachDatabase(
          VALUES ($1, $2, 'unacknowledged', 'on_call', now() - interval '1 second') RETURNING id`,
         [i.id, round.key],
       );
+      // Its declaration's page went long ago (a claim's resync does not set it again: a test claiming the round twice
+      // would take it, and leave its page being sent).
+      await db.query(
+        `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at, state, finished_at)
+         VALUES ($1, 'declared', 'declared', 'on_call', now() - interval '1 hour', 'done', now())`,
+        [i.id],
+      );
       return { incident, jobId: Number(rows[0]!.id) };
     }
 
     /** This test's job, claimed (only it: other timers of the database are no part of the test). */
-    async function claimJob(jobId: number) {
+    async function claimJob(jobId: number, leaseMs = LEASE_MS) {
       const until = Date.now() + 10_000;
       for (;;) {
-        const works = (await escalation.claim(10, LEASE_MS)).works.filter((w) => w.id === jobId);
+        const works = (await escalation.claim(10, leaseMs)).works.filter((w) => w.id === jobId);
         if (works.length) return works[0]!;
         if (Date.now() > until) throw new Error('the job was not claimed');
         await sleep(50);
@@ -216,6 +223,84 @@ forEachDatabase(
         expect(r.events).toEqual([{ kind: 'paged', role: 'on_call' }]);
         expect(r.card).toEqual([{ role: 'on_call', going: false }]);
         expect((await escalation.claim(10, LEASE_MS)).works.filter((w) => w.id === jobId)).toEqual([]);
+      });
+
+      it(`${change} while on-call's page waits for its retry (one of its DMs refused): the page is announced as gone out, nobody new paged, the job done`, async () => {
+        const { incident, jobId } = await roundDue();
+        chat.rec.refuse = 'U0BACKUP';
+        await escalation.run(await claimJob(jobId));
+        // The first try: on-call reached, the backup's DM refused (left for the retry), senior DevOps paged.
+        const waiting = await recorded(incident.id, jobId);
+        expect(waiting).toMatchObject({ state: 'pending', leased: false });
+        expect(waiting.pages).toEqual([
+          { role: 'on_call', announced: false, delivered: ['U0ONCALL'] },
+          { role: 'senior_devops', announced: true, delivered: ['U0SENIOR'] },
+        ]);
+        await make(incident.id);
+        // Slack would take the backup's DM now: none is to be sent.
+        chat.rec.refuse = null;
+        // The change leaves the job to its retry's claim, which only announces the page that went out.
+        expect((await recorded(incident.id, jobId)).state).toBe('pending');
+        await escalation.run(await claimJob(jobId));
+
+        expect([...chat.rec.dms].sort()).toEqual(['U0ONCALL', 'U0SENIOR']);
+        const said = chat.rec.notices.flatMap((n) => (n.kind === 'paged' ? [n] : []));
+        expect(said).toMatchObject([
+          { roleName: 'Senior DevOps Engineer', userIds: ['U0SENIOR'] },
+          { roleName: 'On-Call Engineer', userIds: ['U0ONCALL'], missed: { userIds: ['U0BACKUP'] } },
+        ]);
+        const r = await recorded(incident.id, jobId);
+        expect(r).toMatchObject({ state: 'done', leased: false });
+        expect(r.pages).toEqual([
+          { role: 'on_call', announced: true, delivered: ['U0ONCALL'] },
+          { role: 'senior_devops', announced: true, delivered: ['U0SENIOR'] },
+        ]);
+        expect(r.events).toEqual([
+          { kind: 'paged', role: 'senior_devops' },
+          { kind: 'paged', role: 'on_call' },
+        ]);
+        expect(r.card).toEqual([
+          { role: 'on_call', going: false },
+          { role: 'senior_devops', going: false },
+        ]);
+        expect(r.taken).toEqual(['on_call', 'senior_devops']);
+        // The backup is recorded as missed by the page, with Slack's answer, and the commander is to be told.
+        const missed = await db.query<{ missed: string[] | null; missed_errors: string[] | null }>(
+          `SELECT missed, missed_errors FROM pages WHERE job_id = $1 AND role = 'on_call'`,
+          [jobId],
+        );
+        expect(missed.rows).toEqual([{ missed: ['U0BACKUP'], missed_errors: ['Slack answered 500'] }]);
+        const told = await db.query(`SELECT 1 FROM escalation_jobs WHERE incident_id = $1 AND rule = 'page_failed'`, [
+          incident.id,
+        ]);
+        expect(told.rows).toHaveLength(1);
+        expect((await escalation.claim(10, LEASE_MS)).works.filter((w) => w.id === jobId)).toEqual([]);
+      });
+
+      it(`${change} while on-call's page waits for its retry, the process claiming it dying: the next claim announces it, once`, async () => {
+        const { incident, jobId } = await roundDue();
+        chat.rec.refuse = 'U0BACKUP';
+        await escalation.run(await claimJob(jobId));
+        await make(incident.id);
+        chat.rec.refuse = null;
+        // Claimed by a process that stops before doing anything: its lease runs out.
+        await claimJob(jobId, 200);
+        await sleep(300);
+        await escalation.run(await claimJob(jobId));
+        // Claimed again (a retry of the claim): nothing of the job is left.
+        expect((await escalation.claim(10, LEASE_MS)).works.filter((w) => w.id === jobId)).toEqual([]);
+
+        expect([...chat.rec.dms].sort()).toEqual(['U0ONCALL', 'U0SENIOR']);
+        expect(pagedNotices()).toEqual([
+          { roleName: 'Senior DevOps Engineer', userIds: ['U0SENIOR'] },
+          { roleName: 'On-Call Engineer', userIds: ['U0ONCALL'] },
+        ]);
+        const r = await recorded(incident.id, jobId);
+        expect(r.state).toBe('done');
+        expect(r.events).toEqual([
+          { kind: 'paged', role: 'senior_devops' },
+          { kind: 'paged', role: 'on_call' },
+        ]);
       });
 
       it(`${change} after the claim, before the run sends anything: nobody is paged, the job called off`, async () => {
