@@ -1,13 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { EscalationService } from '../../src/incidents/escalation.service.js';
 import { EMPTY_USER_GROUP } from '../../src/incidents/ports.js';
-import type { Incident } from '../../src/incidents/types.js';
-import type { Database } from '../../src/store/db.js';
 import { listEvents } from '../../src/store/event.repo.js';
 import { renderNotice } from '../../src/templates/notices.js';
 import { describeEvent, runbookNames } from '../../src/templates/timeline.js';
 import { escalationLineOf } from '../support/card-escalation-line.js';
-import { type pageChat, pageRound, pageScene, type SendPage, seniorDevopsOnDeclare } from '../support/page-scene.js';
+import { dmTo, type SendPage, seniorDevopsOnDeclare, usePageScene } from '../support/page-scene.js';
 import { forEachDatabase } from './databases.js';
 
 /**
@@ -20,21 +17,15 @@ const runbook = seniorDevopsOnDeclare(['U0REP', 'S0EMPTY']);
 const sent: string[] = [];
 const sendPage: SendPage = (userId) => {
   sent.push(userId);
-  return { channel: `D${userId}`, ts: `${Date.now() / 1000}` };
+  return dmTo(userId);
 };
 
 forEachDatabase((suite) => {
-  let db: Database;
-  let incident: Incident;
-  let chat: ReturnType<typeof pageChat>;
-  let svc: EscalationService;
-  beforeEach(async () => {
-    await suite.truncate();
-    db = suite.db;
+  const scene = usePageScene(suite, runbook, sendPage);
+  beforeEach(() => {
     sent.length = 0;
-    ({ incident, chat, svc } = await pageScene(db, runbook, sendPage));
     // Slack answers the group's expansion with nobody in it.
-    chat.port.resolveContacts = async (ids) => ({
+    scene.chat.port.resolveContacts = async (ids) => ({
       userIds: ids.filter((id) => !id.startsWith('S')),
       unresolved: ids.filter((id) => id.startsWith('S')),
       unresolvedWhy: Object.fromEntries(ids.filter((id) => id.startsWith('S')).map((id) => [id, EMPTY_USER_GROUP])),
@@ -43,7 +34,8 @@ forEachDatabase((suite) => {
 
   describe('a user group Slack expanded to nobody, beside the declarer on call', () => {
     it('is never taken for a person paged: the card says the declarer was sent no page, not that the role was paged', async () => {
-      await pageRound(db, svc);
+      const { db, incident, chat, svc } = scene;
+      await scene.round();
       // Recorded as the group's ID, not reached, and never sent a DM.
       const { rows } = await db.query<{ user_id: string; unreachable: boolean }>(
         'SELECT user_id, unreachable FROM page_deliveries ORDER BY user_id',

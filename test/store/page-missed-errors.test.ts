@@ -1,12 +1,9 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import type { EscalationService } from '../../src/incidents/escalation.service.js';
-import type { Incident } from '../../src/incidents/types.js';
-import type { Database } from '../../src/store/db.js';
+import { describe, expect, it } from 'vitest';
 import { listEvents } from '../../src/store/event.repo.js';
 import { renderNotice } from '../../src/templates/notices.js';
 import { describeEvent, runbookNames } from '../../src/templates/timeline.js';
 import { escalationLineOf } from '../support/card-escalation-line.js';
-import { type pageChat, pageRound, pageScene, type SendPage, seniorDevopsOnDeclare } from '../support/page-scene.js';
+import { dmTo, type SendPage, seniorDevopsOnDeclare, usePageScene } from '../support/page-scene.js';
 import { forEachDatabase } from './databases.js';
 
 /** A declaration pages senior DevOps, three people: one reached, two whose DMs Slack refuses, each its own way. */
@@ -21,25 +18,16 @@ const REFUSED = new Map([
 const sendPage: SendPage = (userId) => {
   const refused = REFUSED.get(userId);
   if (refused) throw new Error(refused);
-  return { channel: `D${userId}`, ts: `${Date.now() / 1000}` };
+  return dmTo(userId);
 };
 
 forEachDatabase((suite) => {
-  let db: Database;
-  let incident: Incident;
-  let chat: ReturnType<typeof pageChat>;
-  let svc: EscalationService;
-  beforeEach(async () => {
-    await suite.truncate();
-    db = suite.db;
-    ({ incident, chat, svc } = await pageScene(db, runbook, sendPage));
-  });
-
-  const round = () => pageRound(db, svc);
+  const scene = usePageScene(suite, runbook, sendPage);
 
   describe("two people of one role never reached, Slack refusing each one's DM with its own answer", () => {
     it("records and shows each person with their own answer, not the first person's for both", async () => {
-      for (let i = 0; i < 4; i++) await round();
+      const { db, incident, chat, svc } = scene;
+      for (let i = 0; i < 4; i++) await scene.round();
       const own = /<@U0SENIOR2> \([^)]*500\)[^@]*<@U0SENIOR3> \([^)]*503\)/;
       // The channel's "Paged …" line, on the job's last try.
       const paged = chat.seen.notices.filter((n) => n.kind === 'paged');

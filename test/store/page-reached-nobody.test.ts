@@ -1,19 +1,16 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { EscalationService } from '../../src/incidents/escalation.service.js';
 import { UnreachableContactError } from '../../src/incidents/ports.js';
-import type { Incident } from '../../src/incidents/types.js';
-import type { Database } from '../../src/store/db.js';
 import { listEvents } from '../../src/store/event.repo.js';
 import { renderNotice } from '../../src/templates/notices.js';
 import { describeEvent, runbookNames } from '../../src/templates/timeline.js';
 import { escalationLineOf } from '../support/card-escalation-line.js';
 import {
-  type pageChat,
+  dmTo,
   pageRound,
-  pageScene,
   pageService,
   type SendPage,
   seniorDevopsOnDeclare,
+  usePageScene,
 } from '../support/page-scene.js';
 import { forEachDatabase } from './databases.js';
 
@@ -27,31 +24,26 @@ const runbook = seniorDevopsOnDeclare(['U0GONE']);
 const sendPage: SendPage = (userId) => {
   if (userId === 'U0GONE') throw new UnreachableContactError(userId, 'user_not_found');
   if (userId === 'U0GUEST') throw new UnreachableContactError(userId, 'user_is_restricted');
-  return { channel: `D${userId}`, ts: `${Date.now() / 1000}` };
+  return dmTo(userId);
 };
 
 const ROLE = 'Senior DevOps Engineer';
 const count = (text: string, part: string) => text.split(part).length - 1;
 
 forEachDatabase((suite) => {
-  let db: Database;
-  let incident: Incident;
-  let chat: ReturnType<typeof pageChat>;
-  let svc: EscalationService;
-  const line = async () => escalationLineOf(incident, await svc.view(db, incident), runbook.severities);
+  const scene = usePageScene(suite, runbook, sendPage);
+  const line = async () =>
+    escalationLineOf(scene.incident, await scene.svc.view(scene.db, scene.incident), runbook.severities);
   /** The role paged again by name, its contacts now `contacts`, and the page sent. */
   const pageAgain = async (contacts: string[]) => {
-    const other = pageService(db, chat, seniorDevopsOnDeclare(contacts));
-    const r = await other.escalateNow(incident.id, 'U0CMD', { named: 'senior devops' });
+    const other = pageService(scene.db, scene.chat, seniorDevopsOnDeclare(contacts));
+    const r = await other.escalateNow(scene.incident.id, 'U0CMD', { named: 'senior devops' });
     expect(r).toMatchObject({ kind: 'paging', role: 'senior_devops' });
-    await pageRound(db, other);
+    await pageRound(scene.db, other);
   };
 
   beforeEach(async () => {
-    await suite.truncate();
-    db = suite.db;
-    ({ incident, chat, svc } = await pageScene(db, runbook, sendPage));
-    await pageRound(db, svc);
+    await scene.round();
   });
 
   describe('a page of a role that reached nobody at all', () => {
@@ -68,6 +60,7 @@ forEachDatabase((suite) => {
     });
 
     it("the channel's line and the timeline say it could not be paged, not that it was", async () => {
+      const { db, incident, chat } = scene;
       const paged = chat.seen.notices.filter((n) => n.kind === 'paged');
       expect(paged).toHaveLength(1);
       const notice = renderNotice(incident, paged[0]!, runbook.severities).text;

@@ -1,13 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { EscalationService } from '../../src/incidents/escalation.service.js';
 import { type IncidentNotice, UnreachableContactError } from '../../src/incidents/ports.js';
-import type { Incident } from '../../src/incidents/types.js';
-import type { Database } from '../../src/store/db.js';
 import { listEvents } from '../../src/store/event.repo.js';
 import { renderNotice, renderPageFailedDm } from '../../src/templates/notices.js';
 import { describeEvent, runbookNames } from '../../src/templates/timeline.js';
 import { escalationLineOf } from '../support/card-escalation-line.js';
-import { type pageChat, pageRound, pageScene, type SendPage, seniorDevopsOnDeclare } from '../support/page-scene.js';
+import { type SendPage, seniorDevopsOnDeclare, usePageScene } from '../support/page-scene.js';
 import { forEachDatabase } from './databases.js';
 
 /**
@@ -26,21 +23,16 @@ const ROLE_CONTACT =
 const BY_NAME = /<@U0DANA> \([^)]*user_not_found: no such Slack user\) paged by name/;
 
 forEachDatabase((suite) => {
-  let db: Database;
-  let incident: Incident;
-  let chat: ReturnType<typeof pageChat>;
-  let svc: EscalationService;
+  const scene = usePageScene(suite, runbook, sendPage);
   beforeEach(async () => {
-    await suite.truncate();
-    db = suite.db;
-    ({ incident, chat, svc } = await pageScene(db, runbook, sendPage));
-    const r = await svc.escalateNow(incident.id, 'U0CMD', { person: { userId: 'U0DANA', name: 'Dana' } });
+    const r = await scene.svc.escalateNow(scene.incident.id, 'U0CMD', { person: { userId: 'U0DANA', name: 'Dana' } });
     expect(r).not.toBeNull();
-    for (let i = 0; i < 3; i++) await pageRound(db, svc);
+    for (let i = 0; i < 3; i++) await scene.round();
   });
 
   describe('a role contact and a person paged by name, both user_not_found', () => {
     it('the card names the role for the one and says "paged by name" for the other', async () => {
+      const { db, incident, svc } = scene;
       const line = escalationLineOf(incident, await svc.view(db, incident), runbook.severities);
       // Its one contact unreachable, the role's page reached nobody: not paged, and said so with the contact.
       expect(line).toMatch(
@@ -54,6 +46,7 @@ forEachDatabase((suite) => {
     });
 
     it('the page_failed notices and the commander DM say the same', async () => {
+      const { incident, chat } = scene;
       const failed = chat.seen.notices.filter(
         (n): n is Extract<IncidentNotice, { kind: 'page_failed' }> => n.kind === 'page_failed',
       );
@@ -78,6 +71,7 @@ forEachDatabase((suite) => {
     });
 
     it('the timeline says the page by name reached nobody, with why, not that Dana was paged', async () => {
+      const { db, incident } = scene;
       const entries = (await listEvents(db, incident.id))
         .filter((e) => e.kind === 'paged')
         .map((e) => describeEvent(e, runbookNames(runbook)));
@@ -89,6 +83,7 @@ forEachDatabase((suite) => {
     });
 
     it("the channel's Paged line says the page by name was one, and the role's contact a runbook contact", async () => {
+      const { incident, chat } = scene;
       const paged = chat.seen.notices.filter((n) => n.kind === 'paged');
       const texts = paged.map((n) => renderNotice(incident, n, runbook.severities).text);
       expect(texts.find((t) => t.includes('U0DANA'))).toMatch(

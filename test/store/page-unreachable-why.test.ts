@@ -1,21 +1,11 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import type { EscalationService } from '../../src/incidents/escalation.service.js';
+import { describe, expect, it } from 'vitest';
 import { type IncidentNotice, UnreachableContactError } from '../../src/incidents/ports.js';
-import type { Incident } from '../../src/incidents/types.js';
-import type { Database } from '../../src/store/db.js';
 import { listEvents } from '../../src/store/event.repo.js';
 import { renderAlreadyEscalated } from '../../src/templates/escalation.js';
 import { renderNotice, renderPageFailedDm } from '../../src/templates/notices.js';
 import { describeEvent, runbookNames } from '../../src/templates/timeline.js';
 import { escalationLineOf } from '../support/card-escalation-line.js';
-import {
-  type pageChat,
-  pageRound,
-  pageScene,
-  pageService,
-  type SendPage,
-  seniorDevopsOnDeclare,
-} from '../support/page-scene.js';
+import { dmTo, pageService, type SendPage, seniorDevopsOnDeclare, usePageScene } from '../support/page-scene.js';
 import { forEachDatabase } from './databases.js';
 
 /**
@@ -36,21 +26,11 @@ const sendPage: SendPage = (userId, seen) => {
   const why = UNREACHABLE.get(userId);
   if (why) throw new UnreachableContactError(userId, why);
   if (seen.tries++ === 0) throw new Error('Slack answered 500');
-  return { channel: `D${userId}`, ts: `${Date.now() / 1000}` };
+  return dmTo(userId);
 };
 
 forEachDatabase((suite) => {
-  let db: Database;
-  let incident: Incident;
-  let chat: ReturnType<typeof pageChat>;
-  let svc: EscalationService;
-  beforeEach(async () => {
-    await suite.truncate();
-    db = suite.db;
-    ({ incident, chat, svc } = await pageScene(db, runbook, sendPage));
-  });
-
-  const round = () => pageRound(db, svc);
+  const scene = usePageScene(suite, runbook, sendPage);
 
   /** Each person with their own answer and what it means (in whatever order they are named). */
   const says = (text: string) => {
@@ -62,7 +42,8 @@ forEachDatabase((suite) => {
 
   describe('two people of one role Slack says cannot be messaged at all, each for its reason', () => {
     it("keeps each one's answer and says it, with what it means, wherever they are named", async () => {
-      for (let i = 0; i < 3; i++) await round();
+      const { db, incident, chat, svc } = scene;
+      for (let i = 0; i < 3; i++) await scene.round();
       // The channel's "Paged …" line, said by the retry (the answers read back from the first try's record).
       const paged = chat.seen.notices.filter((n) => n.kind === 'paged');
       expect(paged).toHaveLength(1);
@@ -84,7 +65,8 @@ forEachDatabase((suite) => {
     });
 
     it("names them, each with their answer, in the page_failed notice and the commander's DM", async () => {
-      for (let i = 0; i < 4; i++) await round();
+      const { incident, chat } = scene;
+      for (let i = 0; i < 4; i++) await scene.round();
       const failed = chat.seen.notices.filter((n) => n.kind === 'page_failed');
       expect(failed).toHaveLength(1);
       const text = renderNotice(incident, failed[0]!, runbook.severities).text;
@@ -97,7 +79,8 @@ forEachDatabase((suite) => {
 
   describe('escalating by hand to the role, paged already', () => {
     it('the private reply names whom Slack could not reach, each with their answer', async () => {
-      for (let i = 0; i < 3; i++) await round();
+      const { incident, svc } = scene;
+      for (let i = 0; i < 3; i++) await scene.round();
       const r = await svc.escalateNow(incident.id, 'U0CMD', { named: 'senior_devops' });
       expect(r?.kind).toBe('already');
       const reply = renderAlreadyEscalated(r as Extract<NonNullable<typeof r>, { kind: 'already' }>, new Date());
@@ -107,8 +90,9 @@ forEachDatabase((suite) => {
 
   describe('a role whose every person Slack says cannot be messaged at all', () => {
     it('is said in the page_failed notice: nobody of it reached, each with their answer', async () => {
-      svc = pageService(db, chat, nobodyRunbook);
-      for (let i = 0; i < 3; i++) await round();
+      const { db, incident, chat } = scene;
+      scene.svc = pageService(db, chat, nobodyRunbook);
+      for (let i = 0; i < 3; i++) await scene.round();
       const failed = chat.seen.notices.filter((n) => n.kind === 'page_failed');
       expect(failed).toHaveLength(1);
       const text = renderNotice(incident, failed[0]!, runbook.severities).text;
