@@ -1,75 +1,33 @@
 import { beforeEach, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
-import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
+import type { IncidentChat } from '../../src/incidents/ports.js';
 import type { Incident } from '../../src/incidents/types.js';
 import { parseRunbook } from '../../src/runbook/runbook.js';
 import type { Database } from '../../src/store/db.js';
 import { nextDueAt } from '../../src/store/escalation-jobs.repo.js';
-import { insertIncident } from '../../src/store/incident.repo.js';
+import { addJob as addTimer, incidentInChannel, LEASE_MS, pageChat, QUIET as quiet } from '../support/page-scene.js';
 import { signal } from '../support/signal.js';
 import { testRunbook, testRunbookData } from '../support/test-runbook.js';
 import { forEachDatabase } from './databases.js';
 
-const quiet = { info() {}, warn() {}, error() {} };
-const LEASE_MS = 60_000;
-
 /** The chat port, recording what the escalation work sends; `failPages` makes that many page DMs fail like a 500. */
 function recordingChat() {
-  const chat = {
-    pages: [] as { incidentId: number; userId: string; roleName: string }[],
-    notices: [] as IncidentNotice[],
-    invites: [] as string[][],
-    cards: 0,
-    failPages: 0,
-  };
-  const port: Pick<IncidentChat, 'notify' | 'resolveContacts' | 'sendPage' | 'inviteToChannel' | 'refreshCard'> = {
-    async notify(_i, notice) {
-      chat.notices.push(notice);
-    },
-    async resolveContacts(ids) {
-      return { userIds: ids, unresolved: [] };
-    },
-    async sendPage(incident, page, userId) {
-      if (chat.failPages > 0) {
-        chat.failPages--;
-        throw new Error('Slack answered 500');
-      }
-      chat.pages.push({ incidentId: incident.id, userId, roleName: page.roleName });
-    },
-    async inviteToChannel(_i, userIds) {
-      chat.invites.push(userIds);
-      return { unreachable: [] };
-    },
-    async refreshCard() {
-      chat.cards++;
-    },
-  };
-  return { chat, port: port as IncidentChat };
-}
-
-async function openIncident(db: Database, patch: Partial<Incident> = {}): Promise<Incident> {
-  const i = await insertIncident(db, {
-    teamId: 'T1',
-    number: Math.floor(Math.random() * 1e9),
-    title: 'db down',
-    severity: 1,
-    reporterId: 'U0REPORTER',
+  const chat = { pages: [] as { incidentId: number; userId: string; roleName: string }[], failPages: 0 };
+  const { seen, port } = pageChat(async (userId, _seen, incident, page) => {
+    if (chat.failPages > 0) {
+      chat.failPages--;
+      throw new Error('Slack answered 500');
+    }
+    chat.pages.push({ incidentId: incident.id, userId, roleName: page.roleName });
   });
-  await db.query(`UPDATE incidents SET channel_id = 'CINC1', card_ts = '1.1' WHERE id = $1`, [i.id]);
-  if (patch.acknowledgedAt) {
-    await db.query('UPDATE incidents SET acknowledged_at = $2 WHERE id = $1', [i.id, patch.acknowledgedAt]);
-  }
-  return { ...i, ...patch, channelId: 'CINC1', cardTs: '1.1' };
+  return { chat, seen, port };
 }
 
-async function addJob(db: Database, incidentId: number, key: string, role: string, dueInMs = -1) {
-  const { rows } = await db.query<{ id: number }>(
-    `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
-     VALUES ($1, $2, $2, $3, clock_timestamp() + make_interval(secs => $4::double precision / 1000)) RETURNING id`,
-    [incidentId, key, role, dueInMs],
-  );
-  return Number(rows[0]!.id);
-}
+const openIncident = (db: Database, patch: { acknowledgedAt?: Date } = {}): Promise<Incident> =>
+  incidentInChannel(db, { severity: 1, acknowledgedAt: patch.acknowledgedAt });
+
+const addJob = (db: Database, incidentId: number, key: string, role: string, dueInMs = -1) =>
+  addTimer(db, incidentId, role, { rule: key, dueInMs });
 
 const jobState = async (db: Database, id: number) =>
   (
@@ -141,9 +99,9 @@ forEachDatabase((suite) => {
     expect(again.nextDueAt?.getTime()).toBe((await nextDueAt(db))?.getTime());
     await svc.run(fired[0]!);
     expect(rec.chat.pages).toEqual([{ incidentId: i.id, userId: 'U0ONCALL', roleName: 'On-Call Engineer' }]);
-    expect(rec.chat.invites).toEqual([['U0ONCALL']]);
-    expect(rec.chat.notices.map((n) => n.kind)).toEqual(['paged']);
-    expect(rec.chat.cards).toBe(1);
+    expect(rec.seen.invites).toEqual([['U0ONCALL']]);
+    expect(rec.seen.notices.map((n) => n.kind)).toEqual(['paged']);
+    expect(rec.seen.refreshes).toBe(1);
     expect(await jobState(db, due)).toMatchObject({ state: 'done', attempts: 1 });
     expect(await jobState(db, later)).toMatchObject({ state: 'pending', attempts: 0 });
     const { rows } = await db.query<{ kind: string }>('SELECT kind FROM incident_events WHERE incident_id = $1', [
@@ -165,7 +123,7 @@ forEachDatabase((suite) => {
     await own.run(fired!);
     expect(rec.chat.pages).toHaveLength(1);
     expect(refreshed).toEqual([i.id]);
-    expect(rec.chat.cards).toBe(0);
+    expect(rec.seen.refreshes).toBe(0);
   });
 
   it('two timers due at once that name the same role (both overdue after an outage) page it once', async () => {
