@@ -2,12 +2,12 @@ import { beforeEach, expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
 import { desiredJobs } from '../../src/incidents/escalation-policy.js';
 import { IncidentService } from '../../src/incidents/incident.service.js';
-import type { IncidentChat, IncidentNotice } from '../../src/incidents/ports.js';
+import type { IncidentChat } from '../../src/incidents/ports.js';
 import type { Incident } from '../../src/incidents/types.js';
 import type { Database } from '../../src/store/db.js';
 import { escalationSummary } from '../../src/store/escalation-summary.repo.js';
-import { insertIncident } from '../../src/store/incident.repo.js';
 import { takenRoles } from '../../src/store/page.repo.js';
+import { addJob, claimJob, incidentInChannel, LEASE_MS, pageChat, QUIET as quiet } from '../support/page-scene.js';
 import { signal } from '../support/signal.js';
 import { testRunbook } from '../support/test-runbook.js';
 import { forEachDatabase } from './databases.js';
@@ -18,8 +18,6 @@ import { forEachDatabase } from './databases.js';
  * called off), and nothing more is paged once the change has committed: the round's next role is not woken, and a
  * change committed between the claim and the run pages nobody at all (the job called off, as the claim would have).
  */
-const quiet = { info() {}, warn() {}, error() {} };
-const LEASE_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -29,38 +27,27 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function recordingChat() {
   const rec = {
     dms: [] as string[],
-    notices: [] as IncidentNotice[],
     holdFor: null as string | null,
     refuse: null as string | null,
     held: signal(),
     release: signal(),
   };
-  const port = {
-    async notify(_i: Incident, notice: IncidentNotice) {
-      rec.notices.push(notice);
-    },
-    async resolveContacts(ids: string[]) {
-      return { userIds: ids, unresolved: [] };
-    },
-    async sendPage(_i: Incident, _p: unknown, userId: string) {
-      if (userId === rec.refuse) throw new Error('Slack answered 500');
-      if (userId === rec.holdFor) {
-        rec.held.fire();
-        await rec.release.fired;
-      }
-      rec.dms.push(userId);
-    },
-    async inviteToChannel() {
-      return { unreachable: [] };
-    },
-    async refreshCard() {},
+  const { seen, port } = pageChat(async (userId) => {
+    if (userId === rec.refuse) throw new Error('Slack answered 500');
+    if (userId === rec.holdFor) {
+      rec.held.fire();
+      await rec.release.fired;
+    }
+    rec.dms.push(userId);
+  });
+  const incidents: Pick<IncidentChat, 'postCard' | 'pinCard' | 'announce'> = {
     async postCard() {
       return '1.1';
     },
     async pinCard() {},
     async announce() {},
   };
-  return { rec, port: port as unknown as IncidentChat };
+  return { rec, seen, port: Object.assign(port, incidents) };
 }
 
 forEachDatabase(
@@ -81,40 +68,21 @@ forEachDatabase(
 
     /** A SEV-1 nobody acknowledged, its first round of nobody acknowledging due: it pages on-call and senior DevOps. */
     async function roundDue(): Promise<{ incident: Incident; jobId: number }> {
-      const i = await insertIncident(db, {
-        teamId: 'T1',
-        number: Math.floor(Math.random() * 1e9),
-        title: 'db down',
-        severity: 1,
-        reporterId: 'U0REPORTER',
-      });
-      await db.query(`UPDATE incidents SET channel_id = $2, card_ts = '1.1' WHERE id = $1`, [i.id, `CINC${i.id}`]);
-      const incident = { ...i, channelId: `CINC${i.id}`, cardTs: '1.1' };
+      const incident = await incidentInChannel(db, { severity: 1 });
       const round = desiredJobs(incident, runbook, new Date()).find((d) => d.rule === 'unacknowledged')!;
-      const { rows } = await db.query<{ id: number }>(
-        `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at)
-         VALUES ($1, $2, 'unacknowledged', 'on_call', now() - interval '1 second') RETURNING id`,
-        [i.id, round.key],
-      );
+      const jobId = await addJob(db, incident.id, 'on_call', {
+        rule: 'unacknowledged',
+        key: round.key,
+        dueInMs: -1000,
+      });
       // Its declaration's page went long ago (a claim's resync does not set it again: a test claiming the round twice
       // would take it, and leave its page being sent).
       await db.query(
         `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at, state, finished_at)
          VALUES ($1, 'declared', 'declared', 'on_call', now() - interval '1 hour', 'done', now())`,
-        [i.id],
+        [incident.id],
       );
-      return { incident, jobId: Number(rows[0]!.id) };
-    }
-
-    /** This test's job, claimed (only it: other timers of the database are no part of the test). */
-    async function claimJob(jobId: number, leaseMs = LEASE_MS) {
-      const until = Date.now() + 10_000;
-      for (;;) {
-        const works = (await escalation.claim(10, leaseMs)).works.filter((w) => w.id === jobId);
-        if (works.length) return works[0]!;
-        if (Date.now() > until) throw new Error('the job was not claimed');
-        await sleep(50);
-      }
+      return { incident, jobId };
     }
 
     /** What is recorded of the incident's pages, the job, and the timeline's paging events. */
@@ -152,7 +120,7 @@ forEachDatabase(
     }
 
     const pagedNotices = () =>
-      chat.rec.notices.flatMap((n) =>
+      chat.seen.notices.flatMap((n) =>
         n.kind === 'paged' ? [{ roleName: n.roleName, userIds: [...n.userIds].sort() }] : [],
       );
 
@@ -164,7 +132,7 @@ forEachDatabase(
 
       it(`${change} while on-call's page DM is on its way: that page is recorded as sent, the job done, and senior DevOps is not paged`, async () => {
         const { incident, jobId } = await roundDue();
-        const work = await claimJob(jobId);
+        const work = await claimJob(escalation, jobId);
         expect(work.pages.map((p) => p.role)).toEqual(['on_call', 'senior_devops']);
         chat.rec.holdFor = 'U0ONCALL';
         const run = escalation.run(work);
@@ -200,7 +168,7 @@ forEachDatabase(
 
       it(`${change} while on-call's page is on its way, one of its DMs refused: the page is announced as gone out, the refused person missed, nothing tried again`, async () => {
         const { incident, jobId } = await roundDue();
-        const work = await claimJob(jobId);
+        const work = await claimJob(escalation, jobId);
         chat.rec.holdFor = 'U0ONCALL';
         chat.rec.refuse = 'U0BACKUP';
         const run = escalation.run(work);
@@ -210,7 +178,7 @@ forEachDatabase(
         await run;
 
         expect(chat.rec.dms).toEqual(['U0ONCALL']);
-        const said = chat.rec.notices.flatMap((n) => (n.kind === 'paged' ? [n] : []));
+        const said = chat.seen.notices.flatMap((n) => (n.kind === 'paged' ? [n] : []));
         expect(said).toMatchObject([
           { roleName: 'On-Call Engineer', userIds: ['U0ONCALL'], missed: { userIds: ['U0BACKUP'] } },
         ]);
@@ -228,7 +196,7 @@ forEachDatabase(
       it(`${change} while on-call's page waits for its retry (one of its DMs refused): the page is announced as gone out, nobody new paged, the job done`, async () => {
         const { incident, jobId } = await roundDue();
         chat.rec.refuse = 'U0BACKUP';
-        await escalation.run(await claimJob(jobId));
+        await escalation.run(await claimJob(escalation, jobId));
         // The first try: on-call reached, the backup's DM refused (left for the retry), senior DevOps paged.
         const waiting = await recorded(incident.id, jobId);
         expect(waiting).toMatchObject({ state: 'pending', leased: false });
@@ -241,10 +209,10 @@ forEachDatabase(
         chat.rec.refuse = null;
         // The change leaves the job to its retry's claim, which only announces the page that went out.
         expect((await recorded(incident.id, jobId)).state).toBe('pending');
-        await escalation.run(await claimJob(jobId));
+        await escalation.run(await claimJob(escalation, jobId));
 
         expect([...chat.rec.dms].sort()).toEqual(['U0ONCALL', 'U0SENIOR']);
-        const said = chat.rec.notices.flatMap((n) => (n.kind === 'paged' ? [n] : []));
+        const said = chat.seen.notices.flatMap((n) => (n.kind === 'paged' ? [n] : []));
         expect(said).toMatchObject([
           { roleName: 'Senior DevOps Engineer', userIds: ['U0SENIOR'] },
           { roleName: 'On-Call Engineer', userIds: ['U0ONCALL'], missed: { userIds: ['U0BACKUP'] } },
@@ -280,13 +248,13 @@ forEachDatabase(
       it(`${change} while on-call's page waits for its retry, the process claiming it dying: the next claim announces it, once`, async () => {
         const { incident, jobId } = await roundDue();
         chat.rec.refuse = 'U0BACKUP';
-        await escalation.run(await claimJob(jobId));
+        await escalation.run(await claimJob(escalation, jobId));
         await make(incident.id);
         chat.rec.refuse = null;
         // Claimed by a process that stops before doing anything: its lease runs out.
-        await claimJob(jobId, 200);
+        await claimJob(escalation, jobId, 200);
         await sleep(300);
-        await escalation.run(await claimJob(jobId));
+        await escalation.run(await claimJob(escalation, jobId));
         // Claimed again (a retry of the claim): nothing of the job is left.
         expect((await escalation.claim(10, LEASE_MS)).works.filter((w) => w.id === jobId)).toEqual([]);
 
@@ -305,7 +273,7 @@ forEachDatabase(
 
       it(`${change} after the claim, before the run sends anything: nobody is paged, the job called off`, async () => {
         const { incident, jobId } = await roundDue();
-        const work = await claimJob(jobId);
+        const work = await claimJob(escalation, jobId);
         await make(incident.id);
         await escalation.run(work);
 

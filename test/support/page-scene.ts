@@ -126,11 +126,14 @@ export async function addJob(
   return Number(rows[0]!.id);
 }
 
-/** The job `jobId`, claimed: only it (other timers of the database are no part of the test), waiting up to 10 s. */
-export async function claimJob(svc: EscalationService, jobId: number): Promise<FiredJob> {
+/**
+ * The job `jobId`, claimed for `leaseMs`: only it (other timers of the database are no part of the test), waiting up to
+ * 10 s.
+ */
+export async function claimJob(svc: EscalationService, jobId: number, leaseMs = LEASE_MS): Promise<FiredJob> {
   const until = Date.now() + 10_000;
   for (;;) {
-    const works = (await svc.claim(10, LEASE_MS)).works.filter((w) => w.id === jobId);
+    const works = (await svc.claim(10, leaseMs)).works.filter((w) => w.id === jobId);
     if (works.length) return works[0]!;
     if (Date.now() > until) throw new Error('the job was not claimed');
     await sleep(50);
