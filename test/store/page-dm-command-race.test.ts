@@ -1,14 +1,13 @@
-import { beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
 import type { Database, Queryable } from '../../src/store/db.js';
-import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
-import { drawingChat, holdNextDrawing, LEASE_MS, runDue } from '../support/drawing-chat.js';
+import { getIncident } from '../../src/store/incident.repo.js';
+import { holdNextDrawing, LEASE_MS, runDue } from '../support/drawing-chat.js';
 import { eventually } from '../support/incident-flow.js';
+import { addJob, QUIET, useDrawingScene } from '../support/page-scene.js';
 import { signal } from '../support/signal.js';
 import { testRunbook } from '../support/test-runbook.js';
 import { forEachDatabase } from './databases.js';
-
-const quiet = { info() {}, warn() {}, error() {} };
 
 /**
  * A change of command in a transaction of its own, held open after its redraw timer was (or was not) written, as
@@ -39,32 +38,16 @@ async function commandChange(db: Database, svc: EscalationService, incidentId: n
 forEachDatabase(
   (suite) => {
     const runbook = testRunbook();
-    let db: Database;
-    let rec: ReturnType<typeof drawingChat>;
-    let svc: EscalationService;
-    let incidentId: number;
-    beforeEach(async () => {
-      await suite.truncate();
-      db = suite.db;
-      rec = drawingChat();
-      svc = new EscalationService(db, rec.port, runbook, quiet);
-      const i = await insertIncident(db, {
-        teamId: 'T1',
-        number: 1,
-        title: 'ledger drift',
-        severity: 1,
-        reporterId: 'U0REPORTER',
-      });
-      incidentId = i.id;
-      await db.query(
-        `UPDATE incidents SET channel_id = 'CINC1', card_ts = '1.1', commander_id = 'U0SENIOR' WHERE id = $1`,
-        [incidentId],
-      );
-    });
+    const scene = useDrawingScene(
+      suite,
+      { severity: 1, commanderId: 'U0SENIOR' },
+      (db, port) => new EscalationService(db, port, runbook, QUIET),
+    );
 
     /** Whether `pid`'s transaction holds up another session (the drawing's record waiting for the change). */
     const blocking = async (pid: number) =>
-      (await db.query('SELECT 1 FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))', [pid])).rows.length > 0;
+      (await scene.db.query('SELECT 1 FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))', [pid])).rows
+        .length > 0;
 
     /** Lets the change commit once the drawing is over, or is waiting for it. */
     const commitWhenDrawnOrWaiting = async (change: { pid: number; commit: () => void }, drawing: Promise<unknown>) => {
@@ -77,16 +60,14 @@ forEachDatabase(
     };
 
     const pageOnCall = async () => {
-      await db.query(
-        `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at) VALUES ($1, 'declared', 'declared', 'on_call', now())`,
-        [incidentId],
-      );
-      const { works } = await svc.claim(100, LEASE_MS);
+      await addJob(scene.db, scene.incidentId, 'on_call');
+      const { works } = await scene.svc.claim(100, LEASE_MS);
       expect(works).toHaveLength(1);
       return works[0]!;
     };
 
     it("a hand-over's redraw, with the commander handed back as it draws: the DM is drawn again with the one back", async () => {
+      const { db, rec, svc, incidentId } = scene;
       await svc.run(await pageOnCall());
       expect(rec.chat.drawn).toEqual(['Engineering Manager']);
       // Handed to the reporter: its timer shows the DM again (it passed over senior DevOps, who no longer runs it).

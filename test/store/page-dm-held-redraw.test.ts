@@ -1,12 +1,10 @@
-import { beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { EscalationService } from '../../src/incidents/escalation.service.js';
-import type { Database } from '../../src/store/db.js';
-import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
-import { drawingChat, holdNextDrawing, LEASE_MS, runDue } from '../support/drawing-chat.js';
+import { getIncident } from '../../src/store/incident.repo.js';
+import { holdNextDrawing, LEASE_MS, runDue } from '../support/drawing-chat.js';
+import { addJob, QUIET, useDrawingScene } from '../support/page-scene.js';
 import { testRunbook } from '../support/test-runbook.js';
 import { forEachDatabase } from './databases.js';
-
-const quiet = { info() {}, warn() {}, error() {} };
 
 /**
  * A redraw timer (`redraw_pages`) that finds a page DM held by another redraw (a page's showAnswered, drawing it while
@@ -15,39 +13,23 @@ const quiet = { info() {}, warn() {}, error() {} };
  */
 forEachDatabase(
   (suite) => {
-    let db: Database;
-    let rec: ReturnType<typeof drawingChat>;
-    let svc: EscalationService;
-    let incidentId: number;
-    beforeEach(async () => {
-      await suite.truncate();
-      db = suite.db;
-      rec = drawingChat();
-      svc = new EscalationService(db, rec.port, testRunbook(), quiet, undefined, { redrawTries: 2 });
-      const i = await insertIncident(db, {
-        teamId: 'T1',
-        number: 1,
-        title: 'ledger drift',
-        severity: 2,
-        reporterId: 'U0REPORTER',
-      });
-      incidentId = i.id;
-      await db.query(`UPDATE incidents SET channel_id = 'CINC1', card_ts = '1.1' WHERE id = $1`, [incidentId]);
-    });
+    const scene = useDrawingScene(
+      suite,
+      { severity: 2 },
+      (db, port) => new EscalationService(db, port, testRunbook(), QUIET, undefined, { redrawTries: 2 }),
+    );
 
     const timer = async (key: string) =>
       (
-        await db.query<{ state: string; attempts: number }>(
+        await scene.db.query<{ state: string; attempts: number }>(
           'SELECT state, attempts FROM escalation_jobs WHERE incident_id = $1 AND key = $2',
-          [incidentId, key],
+          [scene.incidentId, key],
         )
       ).rows[0];
 
     it('a DM held by showAnswered longer than the timer has tries: the timer waits for it, and is not given up', async () => {
-      await db.query(
-        `INSERT INTO escalation_jobs (incident_id, key, rule, role, due_at) VALUES ($1, 'declared', 'declared', 'on_call', now())`,
-        [incidentId],
-      );
+      const { db, rec, svc, incidentId } = scene;
+      await addJob(db, incidentId, 'on_call');
       await runDue(svc);
       expect(rec.chat.drawn).toEqual(['Senior DevOps Engineer']);
       // Raised to SEV-1, with the change's timer: on-call's DM still says SEV-2.

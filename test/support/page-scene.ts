@@ -12,6 +12,7 @@ import type { Incident } from '../../src/incidents/types.js';
 import { parseRunbook, type Runbook } from '../../src/runbook/runbook.js';
 import type { Database } from '../../src/store/db.js';
 import { getIncident, insertIncident } from '../../src/store/incident.repo.js';
+import { drawingChat } from './drawing-chat.js';
 import { testRunbookData } from './test-runbook.js';
 
 /** The lease a test's claim of due timers takes. */
@@ -187,6 +188,35 @@ export function usePageScene(
     await suite.truncate();
     scene.db = suite.db;
     Object.assign(scene, await pageScene(scene.db, runbook, sendPage));
+  });
+  return scene;
+}
+
+/** A drawing scene (useDrawingScene) built afresh before each test. */
+export interface DrawingSceneOf {
+  db: Database;
+  rec: ReturnType<typeof drawingChat>;
+  svc: EscalationService;
+  incidentId: number;
+}
+
+/**
+ * Registers the beforeEach that empties `suite`'s database and builds on it a drawing chat (drawingChat), the service
+ * `service` makes over it, and an incident #1 ('ledger drift') in its channel with its card; the fields are valid
+ * inside tests and the hooks registered after this call.
+ */
+export function useDrawingScene(
+  suite: { readonly db: Database; truncate(): Promise<void> },
+  incident: { severity: Severity; commanderId?: string },
+  service: (db: Database, port: IncidentChat) => EscalationService,
+): DrawingSceneOf {
+  const scene = {} as DrawingSceneOf;
+  beforeEach(async () => {
+    await suite.truncate();
+    scene.db = suite.db;
+    scene.rec = drawingChat();
+    scene.svc = service(scene.db, scene.rec.port);
+    scene.incidentId = (await incidentInChannel(scene.db, { number: 1, title: 'ledger drift', ...incident })).id;
   });
   return scene;
 }
