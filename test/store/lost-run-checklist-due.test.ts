@@ -1,15 +1,11 @@
-import { beforeEach, expect, it } from 'vitest';
-import { Checklists } from '../../src/incidents/checklist.service.js';
+import { expect, it } from 'vitest';
 import { ChatPlatformError } from '../../src/incidents/errors.js';
 import { LostRuns } from '../../src/incidents/lost-runs.js';
-import type { HostRef, PlaybookHost } from '../../src/incidents/playbook-host.js';
 import type { ChecklistView, IncidentMetrics, PlaybookChat } from '../../src/incidents/ports.js';
 import { REDRAW_MAX_ATTEMPTS } from '../../src/incidents/redraw-retries.js';
-import { RunMessageRedraws } from '../../src/incidents/run-message-redraws.js';
-import { getPlaybookRun, insertPlaybookRun } from '../../src/store/playbook-run.repo.js';
-import { insertRunningStep, setRunThread } from '../../src/store/step-run.repo.js';
-import { backupCheckRunbook, keptLog } from '../support/checklist-post-slack.js';
-import { emptyTables, forEachDatabase } from './databases.js';
+import { setRunThread } from '../../src/store/step-run.repo.js';
+import { CHECKLIST_TS, KEY, useLostRunScene } from '../support/lost-run-scene.js';
+import { forEachDatabase } from './databases.js';
 
 /**
  * A run recorded lost (LostRuns) has its playbook's checklist redrawn at once, its step's line saying the run did not
@@ -17,22 +13,11 @@ import { emptyTables, forEachDatabase } from './databases.js';
  * (RunMessageRedraws) to draw the checklist again with its waits, rather than the checklist saying "running".
  */
 
-const CHANNEL = 'C0BACKUPS';
-const CHECKLIST_TS = '1700000000.900000';
 const RUN_TS = '1700000000.950000';
-
-const { runbook, playbook } = backupCheckRunbook(CHANNEL, [
-  'List recent backups',
-  { text: 'Check the app status', run: ['atom-cli', 'status'] },
-]);
-const KEY = 'detection.1';
 
 forEachDatabase(
   (ctx) => {
-    beforeEach(async () => {
-      await ctx.truncate();
-      await emptyTables(ctx.db, ['playbook_runs'], { restartIdentity: true });
-    });
+    const { checklists, dueNow, expiredStep, log, redraws, runs, warned } = useLostRunScene(ctx);
 
     /** A Slack refusing the checklist's updates `refusals` times, and the run message's `runRefusals` times. */
     const slack = (refusals: number, runRefusals = 0) => {
@@ -56,49 +41,15 @@ forEachDatabase(
       };
       return s;
     };
-    const { log, said } = keptLog();
-    beforeEach(() => {
-      said.length = 0;
-    });
-    /** What was logged as warnings. */
-    const warned = () => said.filter((l) => l.level === 'warn').map((l) => l.text);
-
     /** A playbook run with its checklist posted, and a run of its status step, its message posted, its process gone. */
     const running = async () => {
-      const run = (await insertPlaybookRun(
-        ctx.db,
-        { teamId: 'T1', playbookId: playbook.id, channelId: CHANNEL, startedBy: 'U1', requestKey: 'r1' },
-        30_000,
-      ))!;
-      await ctx.db.query('UPDATE playbook_runs SET message_ts = $2 WHERE id = $1', [run.id, CHECKLIST_TS]);
-      const step = (await insertRunningStep(
-        ctx.db,
-        {
-          host: { kind: 'run', id: run.id },
-          playbookId: playbook.id,
-          stepKey: KEY,
-          kind: 'command',
-          target: ['atom-cli', 'status'],
-          requestedBy: 'U1',
-          approvedBy: null,
-        },
-        30_000,
-      ))!;
-      await setRunThread(ctx.db, step.id, RUN_TS);
-      await ctx.db.query("UPDATE step_runs SET lease_until = now() - interval '1 second' WHERE id = $1", [step.id]);
-      return step.id;
-    };
-    const runs = {
-      host: async (ref: HostRef): Promise<PlaybookHost> => ({
-        kind: 'run',
-        run: (await getPlaybookRun(ctx.db, ref.id))!,
-      }),
-      step: (_p: string, key: string) => ({ playbook, step: playbook.detection[Number(key.split('.')[1])]! }),
+      const { id } = await expiredStep();
+      await setRunThread(ctx.db, id, RUN_TS);
+      return id;
     };
     const metrics = { stepRan: () => {} } as unknown as IncidentMetrics;
-    const checklists = (s: ReturnType<typeof slack>) => new Checklists(ctx.db, s.chat, runbook, log);
-    const lostRuns = (s: ReturnType<typeof slack>) => new LostRuns(ctx.db, s.chat, checklists(s), runs, metrics, log);
-    const redraws = (s: ReturnType<typeof slack>) => new RunMessageRedraws(ctx.db, s.chat, checklists(s), runs, log);
+    const lostRuns = (s: ReturnType<typeof slack>) =>
+      new LostRuns(ctx.db, s.chat, checklists(s.chat), runs, metrics, log);
     const row = async (id: number) =>
       (
         await ctx.db.query<{ state: string; show_due_at: Date | null }>(
@@ -106,10 +57,6 @@ forEachDatabase(
           [id],
         )
       ).rows[0]!;
-    const dueNow = (id: number) =>
-      ctx.db.query('UPDATE step_runs SET show_due_at = now() WHERE id = $1 AND show_due_at IS NOT NULL RETURNING id', [
-        id,
-      ]);
     /** The step as a drawn checklist shows it: recorded lost (its last run did not end). */
     const showsLost = (view: ChecklistView) => {
       expect(view.statuses[KEY]).toMatchObject({ state: 'failed', cutShort: true });
@@ -127,7 +74,7 @@ forEachDatabase(
       expect(warned().some((w) => w.includes(`could not show step run ${id} as lost in its checklist`))).toBe(true);
 
       expect((await dueNow(id)).rows).toHaveLength(1);
-      await redraws(s).sweep();
+      await redraws(s.chat).sweep();
       expect(s.drawn.map((d) => d.ts)).toEqual([CHECKLIST_TS]);
       showsLost(s.drawn[0]!.view);
       expect((await row(id)).show_due_at).toBeNull();
@@ -144,13 +91,13 @@ forEachDatabase(
 
       // The message taken, the checklist refused again: only the checklist is left.
       expect((await dueNow(id)).rows).toHaveLength(1);
-      await redraws(s).sweep();
+      await redraws(s.chat).sweep();
       expect(s.runDrawn).toEqual([RUN_TS]);
       expect(s.drawn).toEqual([]);
       expect((await row(id)).show_due_at).not.toBeNull();
 
       expect((await dueNow(id)).rows).toHaveLength(1);
-      await redraws(s).sweep();
+      await redraws(s.chat).sweep();
       expect(s.runDrawn).toEqual([RUN_TS]);
       expect(s.drawn.map((d) => d.ts)).toEqual([CHECKLIST_TS]);
       showsLost(s.drawn[0]!.view);
@@ -163,7 +110,7 @@ forEachDatabase(
       await lostRuns(s).sweep();
       for (let i = 0; i < REDRAW_MAX_ATTEMPTS; i++) {
         expect((await dueNow(id)).rows, `attempt ${i + 1}`).toHaveLength(1);
-        await redraws(s).sweep();
+        await redraws(s.chat).sweep();
       }
       expect((await row(id)).show_due_at).toBeNull();
       expect(warned().filter((w) => w.includes(`step run ${id}'s message: gave up showing it lost`))).toHaveLength(1);

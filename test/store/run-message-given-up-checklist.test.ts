@@ -1,16 +1,12 @@
-import { beforeEach, expect, it } from 'vitest';
-import { Checklists } from '../../src/incidents/checklist.service.js';
+import { expect, it } from 'vitest';
 import { ChatPlatformError } from '../../src/incidents/errors.js';
-import type { HostRef, PlaybookHost } from '../../src/incidents/playbook-host.js';
 import type { ChatPlace, ChecklistView, PlaybookChat } from '../../src/incidents/ports.js';
 import { REDRAW_MAX_ATTEMPTS } from '../../src/incidents/redraw-retries.js';
-import { RunMessageRedraws } from '../../src/incidents/run-message-redraws.js';
-import { getPlaybookRun, insertPlaybookRun } from '../../src/store/playbook-run.repo.js';
 import { lookForRunMessageLater } from '../../src/store/run-message.repo.js';
-import { claimLostRuns, insertRunningStep } from '../../src/store/step-run.repo.js';
+import { claimLostRuns } from '../../src/store/step-run.repo.js';
 import { renderChecklist } from '../../src/templates/checklist.js';
-import { backupCheckRunbook, keptLog } from '../support/checklist-post-slack.js';
-import { emptyTables, forEachDatabase } from './databases.js';
+import { CHANNEL, CHECKLIST_TS, KEY, useLostRunScene } from '../support/lost-run-scene.js';
+import { forEachDatabase } from './databases.js';
 
 /**
  * A lost run's message whose look-up kept failing (Slack's history unreadable) is given up by RunMessageRedraws, and
@@ -18,23 +14,12 @@ import { emptyTables, forEachDatabase } from './databases.js';
  * checklist the root of its thread. Slack refusing that redraw leaves the run due, for the sweep to draw it again.
  */
 
-const CHANNEL = 'C0BACKUPS';
-const CHECKLIST_TS = '1700000000.900000';
 const WHY =
   /its run's message could not be found in the thread, so its output is not shown \(Slack's last answer: `ratelimited`\)/;
 
-const { runbook, playbook } = backupCheckRunbook(CHANNEL, [
-  'List recent backups',
-  { text: 'Check the app status', run: ['atom-cli', 'status'] },
-]);
-const KEY = 'detection.1';
-
 forEachDatabase(
   (ctx) => {
-    beforeEach(async () => {
-      await ctx.truncate();
-      await emptyTables(ctx.db, ['playbook_runs'], { restartIdentity: true });
-    });
+    const { dueNow, expiredStep, redraws, warned } = useLostRunScene(ctx);
 
     /** A Slack whose history cannot be read (rate limited); its checklist updates refused while `refusing`. */
     const slack = () => {
@@ -58,57 +43,21 @@ forEachDatabase(
       };
       return s;
     };
-    const { log, said } = keptLog();
-    beforeEach(() => {
-      said.length = 0;
-    });
-    /** What was logged as warnings. */
-    const warned = () => said.filter((l) => l.level === 'warn').map((l) => l.text);
-
     /**
      * A playbook run with its checklist posted, and a run of its status step recorded lost with no message on the
      * record, its look-up failed once (LostRuns) and every attempt but the last spent.
      */
-    let keys = 0;
     const lostRun = async () => {
-      const run = (await insertPlaybookRun(
-        ctx.db,
-        { teamId: 'T1', playbookId: playbook.id, channelId: CHANNEL, startedBy: 'U1', requestKey: `r${++keys}` },
-        30_000,
-      ))!;
-      await ctx.db.query('UPDATE playbook_runs SET message_ts = $2 WHERE id = $1', [run.id, CHECKLIST_TS]);
-      const ref: HostRef = { kind: 'run', id: run.id };
-      const step = (await insertRunningStep(
-        ctx.db,
-        {
-          host: ref,
-          playbookId: playbook.id,
-          stepKey: KEY,
-          kind: 'command',
-          target: ['atom-cli', 'status'],
-          requestedBy: 'U1',
-          approvedBy: null,
-        },
-        30_000,
-      ))!;
-      await ctx.db.query("UPDATE step_runs SET lease_until = now() - interval '1 second' WHERE id = $1", [step.id]);
+      const step = await expiredStep();
       await claimLostRuns(ctx.db, 10);
       await lookForRunMessageLater(ctx.db, step.id);
       await ctx.db.query('UPDATE step_runs SET show_due_at = now(), show_attempts = $2 WHERE id = $1', [
         step.id,
         REDRAW_MAX_ATTEMPTS - 1,
       ]);
-      return { runId: run.id, id: step.id };
+      return step;
     };
-    const runs = {
-      host: async (ref: HostRef): Promise<PlaybookHost> => ({
-        kind: 'run',
-        run: (await getPlaybookRun(ctx.db, ref.id))!,
-      }),
-      step: (_p: string, key: string) => ({ playbook, step: playbook.detection[Number(key.split('.')[1])]! }),
-    };
-    const sweeper = (s: ReturnType<typeof slack>) =>
-      new RunMessageRedraws(ctx.db, s.chat, new Checklists(ctx.db, s.chat, runbook, log), runs, log);
+    const sweeper = (s: ReturnType<typeof slack>) => redraws(s.chat);
     const row = async (id: number) =>
       (
         await ctx.db.query<{ show_due_at: Date | null; why: string | null }>(
@@ -116,10 +65,6 @@ forEachDatabase(
           [id],
         )
       ).rows[0]!;
-    const dueNow = (id: number) =>
-      ctx.db.query('UPDATE step_runs SET show_due_at = now() WHERE id = $1 AND show_due_at IS NOT NULL RETURNING id', [
-        id,
-      ]);
     /** The step's section in a drawn checklist. */
     const line = (view: ChecklistView) =>
       JSON.stringify(renderChecklist(view).blocks)
