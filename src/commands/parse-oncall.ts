@@ -242,8 +242,8 @@ function howLong(word: string | undefined): string {
 type Timing = { role: string | null; start: WallTime | null; end: OverrideEnd };
 
 /**
- * A time of day (`18:00`, `6pm`, `6 pm`) or a day and time (`tomorrow 09:00`) at the end with no `until` or `from`
- * before it, read by typedMoment: meant as when the override (or swap) ends or starts, so that is what to say, rather
+ * A time of day (`18:00`, `6pm`, `6 pm`), a day and time (`tomorrow 09:00`) or a day alone (`friday`) at the end
+ * with no `until` or `from` before it, read by typedMoment: meant as when the override (or swap) ends or starts, so that is what to say, rather
  * than "Say how long"; a 12-hour time that is none (`13pm`) or a zone the bot does not read, what is wrong with it.
  * Null when the words end in no time.
  */
@@ -257,8 +257,11 @@ function timeWithoutWord(words: readonly string[], what: 'override' | 'swap'): s
       if (m.error === 'zone') return `${zoneProblem(m.text, `until ${m.moment}`)} Nothing was recorded.`;
       continue;
     }
-    if (!m.time) continue;
     const typed = (/^(at|on)$/i.test(tail[0]!) ? tail.slice(1) : tail).join(' ');
+    // `friday`, `tomorrow`, `2026-12-10`: a day meant as the end or the start, its time of day not said.
+    if (!m.time && m.day && !m.zone)
+      return `\`${typed}\` is a day with no time: write \`until ${typed} 09:00\` for the ${what} to end then, or \`from ${typed} 09:00 for 8h\` for one that starts then. Nothing was recorded.`;
+    if (!m.time) continue;
     return `\`${typed}\` is ${m.day ? 'a day and time' : 'a time of day'}: write \`until ${typed}\` for the ${what} to end then, or \`from ${typed} for 2h\` for one that starts then. Nothing was recorded.`;
   }
   return null;

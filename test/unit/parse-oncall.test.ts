@@ -411,12 +411,25 @@ describe('a time of day typed with no `until` or `from`', () => {
     });
   });
 
+  it('says a day alone is a day with no time, and how to write an end or a start on it', () => {
+    for (const [text, typed, what] of [
+      ['override @bob friday', 'friday', 'override'],
+      ['override @bob tomorrow', 'tomorrow', 'override'],
+      ['override @bob 2026-12-10', '2026-12-10', 'override'],
+      ['override @bob senior devops fri', 'fri', 'override'],
+      ['swap @alice @bob friday', 'friday', 'swap'],
+    ] as const) {
+      expect(parseOnCall(text)).toMatchObject({
+        ok: false,
+        error: expect.stringContaining(
+          `\`${typed}\` is a day with no time: write \`until ${typed} 09:00\` for the ${what} to end then, or \`from ${typed} 09:00 for 8h\` for one that starts then. Nothing was recorded.`,
+        ),
+      });
+    }
+  });
+
   it('leaves what is no time as before', () => {
     expect(parseOnCall('override @bob soon')).toMatchObject({
-      ok: false,
-      error: expect.stringContaining('Say how long'),
-    });
-    expect(parseOnCall('override @bob friday')).toMatchObject({
       ok: false,
       error: expect.stringContaining('Say how long'),
     });
