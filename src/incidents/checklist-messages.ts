@@ -212,13 +212,15 @@ export class ChecklistMessages implements Sweep {
   }
 
   async sweep(): Promise<void> {
+    // Given up, their person not told yet: the giving up's own telling refused, or its process died first. Before the
+    // posts, so that a telling this sweep makes on giving up is tried again by a later sweep, after its wait, never
+    // twice in this one (its wait may pass while the sweep's posts go on).
+    for (const c of await this.kind.claim(this.db, SWEEP_BATCH, this.leaseMs, 'tell')) {
+      await this.tells.tell(c, checklistName(c.key));
+    }
     const due = await this.kind.claim(this.db, SWEEP_BATCH, this.leaseMs, 'post');
     for (const c of due) {
       await this.show(c).catch((e) => this.failed(c, e));
-    }
-    // Given up, their person not told yet: the giving up's own telling refused, or its process died first.
-    for (const c of await this.kind.claim(this.db, SWEEP_BATCH, this.leaseMs, 'tell')) {
-      await this.tells.tell(c, checklistName(c.key));
     }
   }
 
