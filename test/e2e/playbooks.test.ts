@@ -540,6 +540,8 @@ describe('playbooks from the incident channel', () => {
       (m) => m.args.channel === c.channelId && json(m).includes(ACTION.approveStep),
     );
     const approvalId = /"value":"(\d+)"/.exec(json(req).replace(/\\/g, ''))![1]!;
+    // Its answer to the clicker too, which may come after the request: taken here, not for a later click's.
+    await bot.fake.waitFor('response_url', (m) => /Approval requested/.test(String(m.args.text)));
     await bot.command('resolve pool restarted', { channel_id: c.channelId });
     await bot.fake.waitFor(
       'chat.postMessage',
