@@ -39,11 +39,12 @@ describe('escalation rules', () => {
     // manager (if customer impact) and the CTO (if SEV-0 or data loss risk) are not climbed to for a SEV-1 without
     // either (they were, in turn, before the climb followed the runbook's conditions).
     await bot.fake.waitFor('chat.postMessage', (c) => c.args.channel === 'U0SENIOR' && title(c), 10_000);
-    // The card names on-call alone for the next round.
+    // The card names on-call alone for the next round, once round 1's pages are out (drawn while they go, it says
+    // "Paging: …" with the same next round).
     const shown = await cardShows(
       bot,
       inc,
-      /Next: On-Call Engineer again \(<@U0ONCALL>\) <!date[^"]*unless acknowledged by then/,
+      /Paged: On-Call Engineer [^"]*Senior DevOps Engineer[^"]*Next: On-Call Engineer again \(<@U0ONCALL>\) <!date[^"]*unless acknowledged by then/,
     );
     expect(shown).toMatch(/Paged: On-Call Engineer [^"]*Senior DevOps Engineer/);
     await bot.fake.waitForCount('chat.postMessage', 4, (c) => c.args.channel === 'U0ONCALL' && title(c), 10_000);
