@@ -344,7 +344,9 @@ describe('/incident run: a playbook outside any incident, in a thread, recorded'
       values: {},
     });
     await bot.fake.waitFor('chat.update', (u) => u.args.ts === ts && /3 of 7 done/.test(String(u.args.text)), 10_000);
-    expect((await cliRuns()).at(-1)).toEqual({
+    // Among the runs, not necessarily the last: what the failed deploy above went on to run (its deployments listed)
+    // may be logged after it on a loaded runner.
+    expect(await cliRuns()).toContainEqual({
       argv: ['nodes', 'restart', '3d8d9e1b2c4f89'],
       cwd: await realpath(base),
     });
