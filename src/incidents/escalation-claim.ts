@@ -22,7 +22,7 @@ import {
   tellsPageFailed,
 } from './escalation-policy.js';
 import type { Lanes } from './lanes.js';
-import type { JobPage } from './pager.js';
+import { type JobPage, reachedBy } from './pager.js';
 import type { IncidentMetrics } from './ports.js';
 import type { ClaimWithNext } from './timer-loop.js';
 import type { Incident } from './types.js';
@@ -49,9 +49,6 @@ const jobPage = (e: StoredPage): JobPage => ({
   since: e.createdAt,
   failure: e.failure,
 });
-
-/** Whether a stored page reached someone (as PAGE_SENT reads a page not announced). */
-const sentBy = (p: StoredPage): boolean => [...p.deliveredTo].some((u) => !p.unreachable.has(u));
 
 /**
  * Fires due timers: in one transaction, locks up to `limit` of them and their incidents (skipping any another
@@ -114,7 +111,7 @@ export async function claimDue(
           // Its reason gone, but a page of it went out unannounced (it reached someone, and waited for its retry for
           // another DM or its line): that page is announced, nobody paged (calledOff), as PagerDuty records a
           // notification sent before the acknowledgement. Else it is called off.
-          const owed = stored.filter((p) => p.jobId === job.id && !p.announced && sentBy(p));
+          const owed = stored.filter((p) => p.jobId === job.id && !p.announced && reachedBy(p).length > 0);
           if (owed.length) fired.push({ id: job.id, job, incident, pages: owed.map(jobPage), calledOff: true });
           else cancelled.push(job.id);
           continue;

@@ -37,6 +37,10 @@ export const CARD_REDRAW_LEASE_MS = 10_000;
 /** Slack's answers for an incident channel that cannot be posted in again as it is: archived, or gone. */
 const CHANNEL_GONE = new Set(['is_archived', 'channel_not_found']);
 
+/** The people a page reached: its deliveries but those Slack said cannot be messaged (as PAGE_SENT reads a page). */
+export const reachedBy = (p: Pick<JobPage, 'deliveredTo' | 'unreachable'>): string[] =>
+  [...p.deliveredTo].filter((u) => !p.unreachable.has(u));
+
 /** A role a fired paging job pages, with what an earlier attempt already did. */
 export interface JobPage {
   pageId: number;
@@ -188,9 +192,7 @@ export class Pager {
     const onCall = person
       ? [person.userId]
       : await this.d.oncall.contactsFor(role, announceOnly ? (page.since ?? new Date()) : new Date());
-    const contacts = announceOnly
-      ? [...new Set([...onCall, ...[...page.deliveredTo].filter((u) => !page.unreachable.has(u))])]
-      : onCall;
+    const contacts = announceOnly ? [...new Set([...onCall, ...reachedBy(page)])] : onCall;
     const roleName = this.d.roleName(role);
     if (contacts.length === 0) {
       await this.d.lanes.run('urgent', async () => {
@@ -311,10 +313,9 @@ export class Pager {
     // try): the page went out (its role counts as paged), and those people are recorded as never reached by it, with
     // Slack's answer to each, for the card and the job's page_failed notice.
     let lastTry = job.attempts >= this.pageTries;
+    const neverReached = (): NeverReached => ({ userIds: [...failedFor.keys()], errors: [...failedFor.values()] });
     let missed: NeverReached | undefined =
-      failure && (lastTry || announceOnly) && reached.length
-        ? { userIds: [...failedFor.keys()], errors: [...failedFor.values()] }
-        : undefined;
+      failure && (lastTry || announceOnly) && reached.length ? neverReached() : undefined;
     // Whom this attempt reached is stored even when another DM failed, so a retry does not page them twice.
     // The user groups Slack would not expand are recorded with them, as not reached, with its answer (the card and the
     // page_failed notice name them so).
@@ -371,7 +372,7 @@ export class Pager {
     // it never reached recorded as missed (no notify: steps follow it, the change stopped them).
     if (failure && !missed && reached.length && wanted && !(await wanted())) {
       lastTry = true;
-      const calledOff = { userIds: [...failedFor.keys()], errors: [...failedFor.values()] };
+      const calledOff = neverReached();
       await this.d.lanes.run('urgent', () =>
         recordDeliveries(this.d.db, page.pageId, [], new Map(), new Map(), null, null, null, undefined, calledOff),
       );
