@@ -102,6 +102,9 @@ export function nextDueOf(v: unknown): Date | null {
  */
 export function syncJobsPart(incident: string, first: number, desired: DesiredJob[], rules: SyncRules): StatementPart {
   const [key, rule, role, due, movable, kept, revived] = [0, 1, 2, 3, 4, 5, 6].map((i) => `$${first + i}`);
+  // A pending job `j` whose reason is gone, that no live process holds: cancelled, or made due to announce a page.
+  const gone = `j.incident_id = ${incident} AND j.state = 'pending' AND j.key <> ALL (${key}::text[])
+         AND j.rule <> ALL (${kept}::text[]) AND NOT ${LEASED('j')}`;
   return {
     with: `sync_d AS (
        SELECT * FROM unnest(${key}::text[], ${rule}::text[], ${role}::text[], ${due}::timestamptz[], ${movable}::boolean[])
@@ -124,13 +127,11 @@ export function syncJobsPart(incident: string, first: number, desired: DesiredJo
        RETURNING j.id, j.due_at
      ), sync_cancelled AS (
        UPDATE escalation_jobs j SET state = 'cancelled', finished_at = now()
-       WHERE j.incident_id = ${incident} AND j.state = 'pending' AND j.key <> ALL (${key}::text[])
-         AND j.rule <> ALL (${kept}::text[]) AND NOT ${LEASED('j')} AND NOT ${OWES_ANNOUNCEMENT('j')}
+       WHERE ${gone} AND NOT ${OWES_ANNOUNCEMENT('j')}
        RETURNING j.id
      ), sync_owed AS (
        UPDATE escalation_jobs j SET due_at = least(j.due_at, now())
-       WHERE j.incident_id = ${incident} AND j.state = 'pending' AND j.key <> ALL (${key}::text[])
-         AND j.rule <> ALL (${kept}::text[]) AND NOT ${LEASED('j')} AND ${OWES_ANNOUNCEMENT('j')}
+       WHERE ${gone} AND ${OWES_ANNOUNCEMENT('j')}
        RETURNING j.id, j.due_at
      )`,
     select: `least(
