@@ -243,9 +243,9 @@ type Timing = { role: string | null; start: WallTime | null; end: OverrideEnd };
 
 /**
  * A time of day (`18:00`, `6pm`, `6 pm`), a day and time (`tomorrow 09:00`) or a day alone (`friday`) at the end
- * with no `until` or `from` before it, read by typedMoment: meant as when the override (or swap) ends or starts, so that is what to say, rather
- * than "Say how long"; a 12-hour time that is none (`13pm`) or a zone the bot does not read, what is wrong with it.
- * Null when the words end in no time.
+ * with no `until` or `from` before it, read by typedMoment: meant as when the override (or swap) ends or starts, so
+ * that is what to say, rather than "Say how long"; a 12-hour time that is none (`13pm`) or a zone the bot does not
+ * read, what is wrong with it. Null when the words end in no time.
  */
 function timeWithoutWord(words: readonly string[], what: 'override' | 'swap'): string | null {
   for (let i = 0; i < words.length; i++) {
